@@ -1,0 +1,235 @@
+/**
+ * The `pickleguard` command line, as a function of its arguments and its I/O so it can be driven
+ * without a process. `main.ts` wires it to the real process. Node built-ins only.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PickleError } from '../errors.js';
+import { disassembleTo, type DisMemo } from '../audit/dis.js';
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** All of standard input. */
+  readStdin(): Promise<Uint8Array>;
+  readFile(path: string): Uint8Array;
+}
+
+/** Exit codes. */
+export const EXIT_OK = 0;
+export const EXIT_MALFORMED = 1;
+export const EXIT_USAGE = 2;
+
+class UsageError extends Error {}
+
+const USAGE = `Usage: pickleguard <command> [options]
+
+Read, write and audit Python pickles without running them.
+
+Commands:
+  dis FILE...      disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
+
+Options:
+  -h, --help       show this help (\`pickleguard COMMAND --help\` shows a command's options)
+  -V, --version    print the version
+
+Exit status: 0 success, 1 malformed pickle, 2 usage or I/O error.
+`;
+
+const DIS_USAGE = `Usage: pickleguard dis [options] FILE...
+
+Disassemble the first pickle in each FILE ('-' reads standard input) and check it the way
+CPython's pickletools does, printing exactly what \`python3 -m pickletools\` prints.
+
+Options:
+  -a, --annotate [N]     annotate each line with a short opcode description, aligned near
+                         column N (default 30, as \`pickletools -a\`)
+  -m, --memo             keep the memo from one file to the next
+  -l, --indent N         the number of blanks by which to indent a new MARK level (default 4);
+                         also spelt --indentlevel
+  -p, --preamble TEXT    with several files, print this before each disassembly; {name} is the
+                         file's name (default "==> {name} <==")
+  -h, --help             show this help
+
+On a malformed pickle, prints the disassembly up to the bad opcode, then the error on stderr,
+and exits with status 1.
+`;
+
+/** The version in the package.json of this package, found by walking up from this file. */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'pickleguard' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here: go up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return 'unknown';
+}
+
+interface DisArgs {
+  files: string[];
+  annotate: number;
+  memo: boolean;
+  indent: number;
+  preamble: string;
+  help: boolean;
+}
+
+function parseInteger(text: string | undefined, option: string): number {
+  if (text === undefined || !/^[+-]?\d+$/.test(text)) {
+    throw new UsageError(`${option} expects an integer, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
+  }
+  return Number.parseInt(text, 10);
+}
+
+function parseDisArgs(argv: readonly string[]): DisArgs {
+  const out: DisArgs = { files: [], annotate: 0, memo: false, indent: 4, preamble: '==> {name} <==', help: false };
+  let onlyFiles = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (onlyFiles || a === '-' || !a.startsWith('-')) {
+      out.files.push(a);
+      continue;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq >= 0 ? a.slice(0, eq) : a;
+    const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      if (i + 1 >= argv.length) throw new UsageError(`${name} expects a value`);
+      return argv[++i];
+    };
+    switch (name) {
+      case '--':
+        onlyFiles = true;
+        break;
+      case '-h':
+      case '--help':
+        out.help = true;
+        break;
+      case '-a':
+      case '--annotate':
+        if (inline !== undefined) out.annotate = parseInteger(inline, name);
+        else if (i + 1 < argv.length && /^\d+$/.test(argv[i + 1])) out.annotate = parseInteger(argv[++i], name);
+        else out.annotate = 30;
+        break;
+      case '-m':
+      case '--memo':
+        out.memo = true;
+        break;
+      case '-l':
+      case '--indent':
+      case '--indentlevel':
+        out.indent = parseInteger(value(), name);
+        break;
+      case '-p':
+      case '--preamble':
+        out.preamble = value();
+        break;
+      default:
+        throw new UsageError(`dis: unknown option ${a}`);
+    }
+  }
+  return out;
+}
+
+/** Buffers output into large writes. */
+function bufferedWriter(write: (t: string) => void): { add(t: string): void; flush(): void } {
+  let parts: string[] = [];
+  let size = 0;
+  return {
+    add(t: string) {
+      parts.push(t);
+      size += t.length;
+      if (size >= 1 << 16) this.flush();
+    },
+    flush() {
+      if (parts.length > 0) write(parts.join(''));
+      parts = [];
+      size = 0;
+    },
+  };
+}
+
+async function runDis(argv: readonly string[], io: CliIO): Promise<number> {
+  const args = parseDisArgs(argv);
+  if (args.help) {
+    io.stdout(DIS_USAGE);
+    return EXIT_OK;
+  }
+  if (args.files.length === 0) throw new UsageError('dis: no FILE given (use - for standard input)');
+  if (args.files.filter((f) => f === '-').length > 1) throw new UsageError('dis: standard input (-) can be read only once');
+
+  // Like pickletools (argparse opens every file first), read all files before printing anything.
+  const inputs: { name: string; data: Uint8Array }[] = [];
+  for (const f of args.files) {
+    let data: Uint8Array;
+    if (f === '-') {
+      data = await io.readStdin();
+    } else {
+      try {
+        data = io.readFile(f);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const reason = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+        io.stderr(`pickleguard: cannot read ${f}: ${reason}\n`);
+        return EXIT_USAGE;
+      }
+    }
+    inputs.push({ name: f === '-' ? '<stdin>' : f, data });
+  }
+
+  const out = bufferedWriter(io.stdout);
+  const shared: DisMemo | undefined = args.memo ? new Map() : undefined;
+  for (const { name, data } of inputs) {
+    if (inputs.length > 1) out.add(args.preamble.replaceAll('{name}', name) + '\n');
+    try {
+      disassembleTo(data, (t) => out.add(t), { annotate: args.annotate, indentlevel: args.indent, memo: shared ?? false });
+    } catch (err) {
+      out.flush();
+      if (err instanceof PickleError) {
+        io.stderr(`pickleguard: ${name}: ${err.message}\n`);
+        return EXIT_MALFORMED;
+      }
+      throw err;
+    }
+  }
+  out.flush();
+  return EXIT_OK;
+}
+
+/** Runs the command line `argv` (without the node and script paths); resolves to the exit code. */
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout(USAGE);
+        return EXIT_OK;
+      case '-V':
+      case '--version':
+        io.stdout(`${packageVersion()}\n`);
+        return EXIT_OK;
+      case 'dis':
+        return await runDis(rest, io);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`pickleguard: ${err.message}; see pickleguard --help\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Every error this library throws for bad input is a `PickleError`: a stable string `code`, the
+ * byte offset where decoding stood, and the opcode it was executing. Truncated input has its own
+ * class so a stream reader can wait for more bytes instead of giving up.
+ */
+import { opcodeRef } from './opcodes.js';
+
+export interface OpcodeRef {
+  readonly name: string;
+  readonly byte: number;
+}
+
+export interface PickleErrorDetails {
+  /** Byte offset of the opcode being executed (or of the byte that could not be read). */
+  offset?: number;
+  /** The opcode byte being executed, when there is one. */
+  opcode?: number;
+}
+
+export class PickleError extends Error {
+  /** A stable, snake_case identifier of what went wrong. */
+  readonly code: string;
+  readonly offset: number | undefined;
+  readonly opcode: OpcodeRef | undefined;
+
+  constructor(code: string, message: string, details: PickleErrorDetails = {}) {
+    const opcode = details.opcode === undefined ? undefined : opcodeRef(details.opcode);
+    const where = details.offset === undefined ? '' : ` (at byte ${details.offset}${opcode ? `, opcode ${opcode.name}` : ''})`;
+    super(message + where);
+    this.name = new.target.name;
+    this.code = code;
+    this.offset = details.offset;
+    this.opcode = opcode;
+  }
+}
+
+/** Base of everything `loads` and friends throw for input they cannot decode. */
+export class UnpicklingError extends PickleError {}
+
+/** The input ended in the middle of a pickle. More bytes might complete it. */
+export class TruncatedPickleError extends UnpicklingError {
+  constructor(message: string, details: PickleErrorDetails = {}) {
+    super('truncated', message, details);
+  }
+}
+
+/** `Unpickler.load()` found no further pickle: the input ended cleanly between pickles (Python's EOFError). */
+export class EndOfInputError extends UnpicklingError {
+  constructor(details: PickleErrorDetails = {}) {
+    super('end_of_input', 'no more pickles in the input', details);
+  }
+}
+
+/** The bytes are not a valid pickle (unknown opcode, bad argument, stack misuse, …). `code` says which. */
+export class MalformedPickleError extends UnpicklingError {}
+
+/** A global, extension code or persistent id that the policy does not allow. Nothing was called. */
+export class RefusedGlobalError extends UnpicklingError {
+  readonly module: string;
+  readonly qualname: string;
+  constructor(module: string, qualname: string, message: string, details: PickleErrorDetails = {}) {
+    super('refused_global', message, details);
+    this.module = module;
+    this.qualname = qualname;
+  }
+}
+
+/** A resource limit was reached. `limit` names the option that raises it. */
+export class LimitExceededError extends UnpicklingError {
+  readonly limit: string;
+  readonly value: number;
+  constructor(limit: string, value: number, message: string, details: PickleErrorDetails = {}) {
+    super('limit_exceeded', `${message}; the limit ${limit} is ${value}, pass a larger ${limit} in the options to allow more`, details);
+    this.limit = limit;
+    this.value = value;
+  }
+}
+
+/** A value cannot be pickled (it has no Python meaning). */
+export class PicklingError extends PickleError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}

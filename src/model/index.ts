@@ -1,0 +1,6 @@
+export { PyTuple, isPyTuple } from './tuple.js';
+export { PyByteArray } from './bytearray.js';
+export { PyFrozenSet } from './frozenset.js';
+export { PyComplex } from './complex.js';
+export { PyFloat } from './float.js';
+export { PyGlobal } from './global.js';

@@ -1,0 +1,39 @@
+/**
+ * What the unpickler asks of a policy. The engine knows no Python names: every GLOBAL, STACK_GLOBAL,
+ * INST, OBJ and EXT goes through `resolve`, and only what it returns can later be called (REDUCE,
+ * INST, OBJ), instantiated (NEWOBJ, NEWOBJ_EX) or given state (BUILD).
+ */
+export interface Policy {
+  /** A short name for messages ("default", a pack id, …). */
+  readonly name: string;
+  /** The reconstructor for `module.qualname`, or `undefined` when the policy does not allow it. */
+  resolve(module: string, qualname: string): Reconstructor | undefined;
+}
+
+/**
+ * The TypeScript stand-in for one Python global. Every capability is optional: a global that is
+ * only referenced has none; the VM refuses an operation whose capability is missing.
+ */
+export interface Reconstructor {
+  readonly module: string;
+  readonly qualname: string;
+  /** `global(*args)`: REDUCE, INST and OBJ. */
+  call?(args: readonly unknown[]): unknown;
+  /** `global.__new__(global, *args, **kwargs)`: NEWOBJ and NEWOBJ_EX. */
+  newObject?(args: readonly unknown[], kwargs: ReadonlyMap<unknown, unknown> | null): unknown;
+  /** BUILD on an object this reconstructor made; returns the object to leave on the stack. */
+  setState?(target: unknown, state: unknown): unknown;
+  /** The value GLOBAL pushes when the global is used as data (e.g. an argument); inert by default. */
+  readonly reference?: unknown;
+}
+
+/**
+ * What the reconstructor throws when arguments are not what the real Python callable accepts.
+ * The VM turns it into a MalformedPickleError at the right offset.
+ */
+export class ReconstructorArgumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReconstructorArgumentError';
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * The unpickler's state for one input: the bytes, the position, the stack with its marks, the memo
+ * and the globals resolved so far. All state lives here, per call; nothing at module level changes.
+ * Handlers (one per opcode, in handlers.ts) read arguments and change the stack through it.
+ */
+import {
+  LimitExceededError,
+  MalformedPickleError,
+  PickleError,
+  RefusedGlobalError,
+  TruncatedPickleError,
+  UnpicklingError,
+} from '../errors.js';
+import { PyGlobal } from '../model/global.js';
+import { fixImport } from '../policy/compat.js';
+import { ReconstructorArgumentError, type Reconstructor } from '../policy/types.js';
+import type { ResolvedOptions } from './options.js';
+
+/** Lists longer than this are filled through `extend`'s sized allocation (V8 keeps arrays of up to
+ * 16,384 pointers in the young generation, where growing is cheap). */
+const LARGE_LIST = 8192;
+
+export class Machine {
+  readonly data: Uint8Array;
+  readonly view: DataView;
+  readonly end: number;
+  readonly o: ResolvedOptions;
+  /** Offset of `data[0]` in the whole input (a stream's earlier bytes), added to error offsets. */
+  base = 0;
+  /** Next byte to read. */
+  pos: number;
+  /** Offset of the opcode being executed (for errors). */
+  opPos = 0;
+  stack: unknown[] = [];
+  /** Stack lengths at each open MARK; the top one is the fence that plain pops may not cross. */
+  marks: number[] = [];
+  /** Byte offset of each open MARK (sizes APPENDS growth). */
+  markOffsets: number[] = [];
+  /**
+   * Large lists being filled by APPENDS, with their true length: until `settle()`, such a list's
+   * `length` is its capacity, sized from the input left, so a million-item list is allocated once
+   * instead of grown by copying dozens of times.
+   */
+  growing: Map<unknown[], number> | null = null;
+  fence = 0;
+  /** Dense memo for the usual 0, 1, 2, … indices; far-off indices go to `sparseMemo`. */
+  memo: unknown[] = [];
+  sparseMemo: Map<number, unknown> | null = null;
+  memoCount = 0;
+  proto = 0;
+  /** Containers made so far: nesting can only exceed maxDepth when this does. */
+  containers = 0;
+  ops = 0;
+  /** True when the input is long enough that the item-count limits need checking per op. */
+  readonly guarded: boolean;
+  private buffers: Iterator<Uint8Array> | null = null;
+  private readonly globals = new Map<string, PyGlobal>();
+  private readonly reconstructors = new Map<PyGlobal, Reconstructor>();
+  private readonly extensionCache = new Map<number, PyGlobal>();
+  private made: WeakMap<object, Reconstructor> | null = null;
+
+  constructor(data: Uint8Array, options: ResolvedOptions) {
+    this.data = data;
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.end = data.length;
+    this.pos = 0;
+    this.o = options;
+    const n = data.length;
+    this.guarded = n > options.maxStackItems || n > options.maxMemoEntries || n > options.maxOps;
+  }
+
+  // ---- errors, with offset and opcode ----
+
+  private details(): { offset: number; opcode?: number } {
+    const opcode = this.data[this.opPos];
+    return opcode === undefined ? { offset: this.base + this.opPos } : { offset: this.base + this.opPos, opcode };
+  }
+
+  malformed(code: string, message: string): never {
+    throw new MalformedPickleError(code, message, this.details());
+  }
+
+  truncated(message = 'pickle data was truncated'): never {
+    throw new TruncatedPickleError(message, this.details());
+  }
+
+  limit(name: string, value: number, message: string): never {
+    throw new LimitExceededError(name, value, message, this.details());
+  }
+
+  failure(code: string, message: string): never {
+    throw new UnpicklingError(code, message, this.details());
+  }
+
+  refuse(module: string, qualname: string, what: string): never {
+    const name = `${module}.${qualname}`;
+    throw new RefusedGlobalError(
+      module,
+      qualname,
+      `${what} '${name}' is not allowed by the policy '${this.o.policy.name}'; nothing was imported or called. ` +
+        `If you trust pickles that use it, add a reconstructor for '${name}' to the policy you pass in the options.`,
+      this.details(),
+    );
+  }
+
+  // ---- reading arguments ----
+
+  /** Reserve `n` bytes and return their start. */
+  take(n: number): number {
+    const p = this.pos;
+    if (n > this.end - p) this.truncated();
+    this.pos = p + n;
+    return p;
+  }
+
+  u8(): number {
+    const p = this.pos;
+    if (p >= this.end) this.truncated();
+    this.pos = p + 1;
+    return this.data[p]!;
+  }
+
+  u16(): number {
+    const p = this.take(2);
+    const d = this.data;
+    return d[p]! | (d[p + 1]! << 8);
+  }
+
+  i32(): number {
+    const p = this.take(4);
+    const d = this.data;
+    return d[p]! | (d[p + 1]! << 8) | (d[p + 2]! << 16) | (d[p + 3]! << 24);
+  }
+
+  u32(): number {
+    return this.i32() >>> 0;
+  }
+
+  /** An 8-byte unsigned length; values beyond 2**53 come back as Infinity (larger than any input). */
+  u64(): number {
+    const lo = this.u32();
+    const hi = this.u32();
+    return hi >= 0x200000 ? Infinity : hi * 0x100000000 + lo;
+  }
+
+  /** Reserve a counted payload of `n` bytes (n from the pickle) and return its start. */
+  payload(n: number): number {
+    if (n > this.end - this.pos) this.truncated();
+    if (n > this.o.maxObjectBytes) this.limit('maxObjectBytes', this.o.maxObjectBytes, `an object of ${n} bytes`);
+    const p = this.pos;
+    this.pos = p + n;
+    return p;
+  }
+
+  /** The line from the position up to (not including) the next newline; returns its start and sets `lineEnd`. */
+  lineEnd = 0;
+  line(): number {
+    const p = this.pos;
+    const nl = this.data.indexOf(10, p);
+    if (nl < 0) this.truncated();
+    this.lineEnd = nl;
+    this.pos = nl + 1;
+    return p;
+  }
+
+  // ---- stack ----
+
+  push(value: unknown): void {
+    if (this.guarded && this.stack.length >= this.o.maxStackItems) {
+      this.limit('maxStackItems', this.o.maxStackItems, 'too many items on the stack');
+    }
+    this.stack.push(value);
+  }
+
+  pop(): unknown {
+    const s = this.stack;
+    if (s.length <= this.fence) this.underflow();
+    return s.pop();
+  }
+
+  /** Index of the top item (above the fence). */
+  topIndex(): number {
+    const i = this.stack.length - 1;
+    if (i < this.fence) this.underflow();
+    return i;
+  }
+
+  underflow(): never {
+    this.malformed('stack_underflow', 'unpickling stack underflow: the opcode needs more items than there are (above the last MARK)');
+  }
+
+  mark(): void {
+    if (this.marks.length >= this.o.maxDepth) this.limit('maxDepth', this.o.maxDepth, 'MARKs nested too deeply');
+    this.fence = this.stack.length;
+    this.marks.push(this.fence);
+    this.markOffsets.push(this.opPos);
+  }
+
+  /** Close the topmost MARK: returns the stack index of the first item above it. The caller truncates the stack. */
+  popMark(): number {
+    const marks = this.marks;
+    const k = marks.pop();
+    if (k === undefined) this.malformed('no_mark', 'could not find MARK: the opcode needs a MARK before its items');
+    this.markOffsets.pop();
+    this.fence = marks.length ? marks[marks.length - 1]! : 0;
+    return k;
+  }
+
+  // ---- lists ----
+
+  /** `list.extend(stack[k:n])`, where the items came after a MARK at byte `markAt`. */
+  extend(list: unknown[], s: readonly unknown[], k: number, n: number, markAt: number): void {
+    const growing = this.growing;
+    let len = growing === null ? undefined : growing.get(list);
+    if (len === undefined) {
+      len = list.length;
+      if (len + (n - k) <= LARGE_LIST) {
+        for (let i = k; i < n; i++) list.push(s[i]);
+        return;
+      }
+    }
+    const need = len + (n - k);
+    if (need > list.length) {
+      // Room for as many more items as the input left can hold at this batch's density, at least double.
+      const left = this.end - this.pos;
+      const perItem = Math.max(1, (this.opPos - markAt) / (n - k));
+      const estimate = need + Math.min(left, Math.ceil(left / perItem));
+      list.length = Math.max(estimate, Math.min(2 * need, need + left));
+    }
+    for (let i = k; i < n; i++) list[len++] = s[i];
+    (this.growing ??= new Map()).set(list, len);
+  }
+
+  /** `list.append(v)` on any list. */
+  append(list: unknown[], v: unknown): void {
+    const len = this.growing?.get(list);
+    if (len === undefined) list.push(v);
+    else this.extend(list, [v], 0, 1, this.opPos);
+  }
+
+  /** Give every growing list its true length (before anyone else can see it). */
+  settle(): void {
+    if (this.growing === null) return;
+    for (const [list, len] of this.growing) list.length = len;
+    this.growing = null;
+  }
+
+  // ---- memo ----
+
+  memoGet(index: number): unknown {
+    const v = index < this.memo.length ? this.memo[index] : this.sparseMemo?.get(index);
+    if (v === undefined) this.malformed('memo_missing', `memo key ${index} not found: the pickle reads a memo entry it never stored`);
+    return v;
+  }
+
+  memoPut(index: number, value: unknown): void {
+    const memo = this.memo;
+    if (this.memoLog !== null) this.memoLog.push(index, index < memo.length ? memo[index] : this.sparseMemo?.get(index));
+    if (index < memo.length) {
+      if (memo[index] === undefined) this.countMemo();
+      memo[index] = value;
+    } else if (index <= 2 * this.memoCount + 1024) {
+      // Dense growth stays linear in the number of entries, whatever indices the pickle picks.
+      if (this.sparseMemo?.has(index)) this.sparseMemo.delete(index);
+      else this.countMemo();
+      memo[index] = value;
+    } else {
+      const sparse = (this.sparseMemo ??= new Map());
+      if (!sparse.has(index)) this.countMemo();
+      sparse.set(index, value);
+    }
+  }
+
+  private countMemo(): void {
+    if (this.guarded && this.memoCount >= this.o.maxMemoEntries) {
+      this.limit('maxMemoEntries', this.o.maxMemoEntries, 'too many memo entries');
+    }
+    this.memoCount++;
+  }
+
+  /**
+   * While set, every memo store is logged so a stream reader can undo an attempt that ran out of
+   * bytes (the memo carries over between pickles, so a half-read pickle must leave no trace).
+   */
+  memoLog: unknown[] | null = null;
+  private memoLogCount = 0;
+
+  startMemoLog(): void {
+    this.memoLog = [];
+    this.memoLogCount = this.memoCount;
+  }
+
+  /** Undo every memo store since `startMemoLog()`. */
+  rollbackMemo(): void {
+    const log = this.memoLog;
+    if (log === null) return;
+    for (let i = log.length - 2; i >= 0; i -= 2) {
+      const index = log[i] as number;
+      const previous = log[i + 1];
+      if (index < this.memo.length) this.memo[index] = previous;
+      else if (previous === undefined) this.sparseMemo?.delete(index);
+      else this.sparseMemo?.set(index, previous);
+    }
+    this.memoCount = this.memoLogCount;
+    this.memoLog = null;
+  }
+
+  /** Take over another machine's memo (the previous chunk of the same stream). */
+  adoptMemo(other: Machine): void {
+    this.memo = other.memo;
+    this.sparseMemo = other.sparseMemo;
+    this.memoCount = other.memoCount;
+  }
+
+  // ---- globals and calls, only through the policy ----
+
+  /** Resolve `module.qualname` through the policy (after CPython's Python 2 renames), or refuse. */
+  global(module: string, qualname: string): PyGlobal {
+    if (this.proto < 3 && this.o.fixImports) [module, qualname] = fixImport(module, qualname);
+    const key = `${module}\n${qualname}`;
+    const cached = this.globals.get(key);
+    if (cached !== undefined) return cached;
+    const rec = this.o.policy.resolve(module, qualname);
+    if (rec === undefined) this.refuse(module, qualname, 'global');
+    const g = new PyGlobal(module, qualname);
+    this.globals.set(key, g);
+    this.reconstructors.set(g, rec);
+    return g;
+  }
+
+  /** The global an EXT code names, through the `extensions` option and then the policy. */
+  extension(code: number): PyGlobal {
+    if (code <= 0) this.malformed('bad_extension_code', 'EXT specifies code <= 0');
+    const cached = this.extensionCache.get(code);
+    if (cached !== undefined) return cached;
+    const name = this.o.extensions?.get(code);
+    if (name === undefined) {
+      this.failure(
+        'unregistered_extension',
+        `unregistered extension code ${code}: pass it in the extensions option as ${code} → [module, qualname] (and allow that name in the policy)`,
+      );
+    }
+    const g = this.global(name[0], name[1]);
+    this.extensionCache.set(code, g);
+    return g;
+  }
+
+  private reconstructorOf(callable: unknown, verb: string): [PyGlobal, Reconstructor] {
+    if (!(callable instanceof PyGlobal)) {
+      this.malformed('not_callable', `${verb} applies to ${describe(callable)}, which is not a class or function`);
+    }
+    const rec = this.reconstructors.get(callable);
+    if (rec === undefined) this.refuse(callable.module, callable.qualname, 'global');
+    return [callable, rec];
+  }
+
+  /** `callable(*args)`: REDUCE, INST, OBJ. */
+  call(callable: unknown, args: readonly unknown[], verb: string): unknown {
+    this.settle();
+    const [g, rec] = this.reconstructorOf(callable, verb);
+    if (rec.call === undefined) this.refuse(g.module, g.qualname, 'calling');
+    return this.made_(rec, this.invoke(g, () => rec.call!(args)));
+  }
+
+  /** `cls.__new__(cls, *args, **kwargs)`: NEWOBJ, NEWOBJ_EX. */
+  newObject(cls: unknown, args: readonly unknown[], kwargs: ReadonlyMap<unknown, unknown> | null, verb: string): unknown {
+    this.settle();
+    const [g, rec] = this.reconstructorOf(cls, verb);
+    if (rec.newObject === undefined) this.refuse(g.module, g.qualname, 'instantiating');
+    return this.made_(rec, this.invoke(g, () => rec.newObject!(args, kwargs)));
+  }
+
+  /** BUILD: only objects made by a reconstructor that accepts state. */
+  build(target: unknown, state: unknown): unknown {
+    this.settle();
+    const rec = typeof target === 'object' && target !== null ? this.made?.get(target) : undefined;
+    if (rec === undefined) {
+      if (target instanceof PyGlobal) this.refuse(target.module, target.qualname, 'setting state on');
+      this.malformed('bad_build', `BUILD gives state to ${describe(target)}, which takes none`);
+    }
+    const g = new PyGlobal(rec.module, rec.qualname);
+    return this.invoke(g, () => rec.setState!(target, state));
+  }
+
+  private made_(rec: Reconstructor, value: unknown): unknown {
+    if (typeof value === 'object' && value !== null) {
+      this.containers++;
+      if (rec.setState !== undefined) (this.made ??= new WeakMap()).set(value, rec);
+    }
+    return value;
+  }
+
+  private invoke(g: PyGlobal, run: () => unknown): unknown {
+    try {
+      return run();
+    } catch (e) {
+      if (e instanceof PickleError) throw e;
+      if (e instanceof ReconstructorArgumentError) this.malformed('bad_arguments', `${g.module}.${g.qualname}: ${e.message}`);
+      throw new UnpicklingError('reconstructor_failed', `the reconstructor for ${g.module}.${g.qualname} failed: ${String(e)}`, {
+        ...this.details(),
+      });
+    }
+  }
+
+  /** The next out-of-band buffer (protocol 5). */
+  nextBuffer(): Uint8Array {
+    if (this.o.buffers === null) {
+      this.failure('no_buffers', 'pickle stream refers to out-of-band data but no buffers option was given');
+    }
+    this.buffers ??= this.o.buffers[Symbol.iterator]();
+    const next = this.buffers.next();
+    if (next.done) this.failure('buffers_exhausted', 'not enough out-of-band buffers in the buffers option');
+    if (!(next.value instanceof Uint8Array)) this.failure('bad_buffer', 'the buffers option must hold Uint8Arrays');
+    return next.value;
+  }
+
+  persistent(pid: unknown): unknown {
+    this.settle();
+    const load = this.o.persistentLoad;
+    if (load === null) {
+      this.failure(
+        'no_persistent_load',
+        'a persistent id instruction was encountered, but no persistentLoad option was given to resolve it',
+      );
+    }
+    try {
+      return load(pid);
+    } catch (e) {
+      if (e instanceof PickleError) throw e;
+      throw new UnpicklingError('persistent_load_failed', `persistentLoad failed: ${String(e)}`, this.details());
+    }
+  }
+}
+
+/** A short Python-flavoured description of a value for messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'None';
+  if (value === undefined) return 'nothing';
+  switch (typeof value) {
+    case 'number':
+      return Number.isInteger(value) ? 'an int' : 'a float';
+    case 'bigint':
+      return 'an int';
+    case 'string':
+      return 'a str';
+    case 'boolean':
+      return 'a bool';
+    default:
+      if (value instanceof PyGlobal) return `the global ${value.module}.${value.qualname}`;
+      if (Array.isArray(value)) return Object.isFrozen(value) ? 'a tuple' : 'a list';
+      if (value instanceof Map) return 'a dict';
+      if (value instanceof Set) return 'a set';
+      if (value instanceof Uint8Array) return 'bytes';
+      return `a ${(value as object).constructor?.name ?? 'object'}`;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * `loads` and `Unpickler`: run the opcode loop over bytes in memory. The dispatch table is built
+ * from the one opcode table (`OPCODES`) and the handlers keyed by opcode name.
+ */
+import { EndOfInputError, LimitExceededError, PickleError, UnpicklingError } from '../errors.js';
+import { OP, OPCODES } from '../opcodes.js';
+import { nestingDepth } from './graph.js';
+import { HANDLERS, type Handler } from './handlers.js';
+import { Machine } from './machine.js';
+import { convertDicts } from './objects.js';
+import { resolveOptions, type LoadOptions, type ResolvedOptions } from './options.js';
+
+const unknownOpcode: Handler = (m) => {
+  m.malformed('unknown_opcode', `invalid load key, 0x${m.data[m.opPos]!.toString(16).padStart(2, '0')}: not an opcode of protocols 0-5`);
+};
+
+/** 256 slots, one per byte: the handler of that opcode, or the unknown-opcode error. */
+const DISPATCH: readonly Handler[] = (() => {
+  const table: Handler[] = new Array<Handler>(256).fill(unknownOpcode);
+  for (const op of OPCODES) if (op.name !== 'STOP') table[op.code] = HANDLERS[op.name as Exclude<typeof op.name, 'STOP'>];
+  return table;
+})();
+
+const STOP = OP.STOP;
+
+/** Run one pickle from `m.pos` to its STOP and return its value. */
+export function run(m: Machine): unknown {
+  const data = m.data;
+  const dispatch = DISPATCH;
+  const guarded = m.guarded;
+  const maxOps = m.o.maxOps;
+  m.stack = [];
+  m.marks = [];
+  m.markOffsets = [];
+  m.growing = null;
+  m.fence = 0;
+  m.proto = 0;
+  m.containers = 0;
+  m.ops = 0;
+  try {
+    for (;;) {
+      const p = m.pos;
+      if (p >= m.end) {
+        m.opPos = p;
+        m.truncated('pickle data was truncated: the input ended before STOP');
+      }
+      const op = data[p]!;
+      m.opPos = p;
+      m.pos = p + 1;
+      if (guarded && ++m.ops > maxOps) m.limit('maxOps', maxOps, 'too many opcodes');
+      if (op === STOP) return finish(m, m.pop());
+      dispatch[op]!(m);
+    }
+  } catch (e) {
+    if (e instanceof PickleError) throw e;
+    // Anything else is a bug of ours; report it as ours, with where it happened.
+    const err = new UnpicklingError('internal_error', `internal error while unpickling (please report it): ${String(e)}`, {
+      offset: m.base + m.opPos,
+      opcode: data[m.opPos],
+    });
+    (err as { cause?: unknown }).cause = e;
+    throw err;
+  } finally {
+    m.stack = [];
+    m.marks = [];
+    m.markOffsets = [];
+    m.growing = null;
+  }
+}
+
+function finish(m: Machine, value: unknown): unknown {
+  m.settle();
+  const max = m.o.maxDepth;
+  if (m.containers > max && nestingDepth(value, max) > max) {
+    throw new LimitExceededError('maxDepth', max, 'containers nested too deeply', { offset: m.base + m.opPos, opcode: STOP });
+  }
+  return m.o.dicts === 'object' ? convertDicts(value) : value;
+}
+
+/** The input as a Uint8Array (any ArrayBuffer or view of one is accepted), within maxInputBytes. */
+export function checkInput(data: unknown, o: ResolvedOptions): Uint8Array {
+  if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+  else if (ArrayBuffer.isView(data) && !(data instanceof Uint8Array)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (!(data instanceof Uint8Array)) {
+    throw new UnpicklingError('not_bytes', `expected the pickle as a Uint8Array, Buffer or ArrayBuffer, got ${data === null ? 'null' : typeof data}`);
+  }
+  if (data.length > o.maxInputBytes) {
+    throw new LimitExceededError('maxInputBytes', o.maxInputBytes, `the input has ${data.length} bytes`, { offset: 0 });
+  }
+  return data;
+}
+
+/**
+ * Read one pickle from `data` and return its value (Python's `pickle.loads`). Bytes after the
+ * STOP are ignored, as in Python; use `Unpickler` to read several pickles in a row.
+ */
+export function loads(data: Uint8Array, options?: LoadOptions): unknown {
+  const o = resolveOptions(options);
+  const m = new Machine(checkInput(data, o), o);
+  if (m.end === 0) throw new EndOfInputError({ offset: 0 });
+  return run(m);
+}
+
+/** The outcome of `safeLoads`: the value, or the `PickleError` that `loads` would have thrown. */
+export type SafeLoadResult = { ok: true; value: unknown } | { ok: false; error: PickleError };
+
+/** `loads` that returns its error instead of throwing it (for `PickleError`s; misuse still throws). */
+export function safeLoads(data: Uint8Array, options?: LoadOptions): SafeLoadResult {
+  try {
+    return { ok: true, value: loads(data, options) };
+  } catch (error) {
+    if (error instanceof PickleError) return { ok: false, error };
+    throw error;
+  }
+}
+
+/**
+ * Reads pickles one after another from the same bytes (like Python's `Unpickler(file).load()` in
+ * a loop). The memo carries over from one pickle to the next, as in Python. At the end of the
+ * input, `load()` throws `EndOfInputError`; a pickle cut short throws `TruncatedPickleError`.
+ */
+export class Unpickler {
+  private readonly options: ResolvedOptions;
+  private m: Machine;
+  private running = false;
+
+  constructor(data: Uint8Array, options?: LoadOptions) {
+    this.options = resolveOptions(options);
+    this.m = new Machine(checkInput(data, this.options), this.options);
+  }
+
+  /** Offset of the next unread byte. */
+  get position(): number {
+    return this.m.pos;
+  }
+
+  /** True when every byte of the input has been read. */
+  get done(): boolean {
+    return this.m.pos >= this.m.end;
+  }
+
+  /** The next pickle's value. */
+  load(): unknown {
+    if (this.running) {
+      throw new UnpicklingError('reentrant_load', 'Unpickler.load() was called again while it was running (from a callback)');
+    }
+    const m = this.m;
+    if (m.pos >= m.end) throw new EndOfInputError({ offset: m.pos });
+    this.running = true;
+    try {
+      return run(m);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Start over on new bytes with the same options (memo cleared). */
+  reset(data: Uint8Array): void {
+    if (this.running) throw new UnpicklingError('reentrant_load', 'Unpickler.reset() was called while it was running');
+    this.m = new Machine(checkInput(data, this.options), this.options);
+  }
+
+  *[Symbol.iterator](): Iterator<unknown> {
+    while (!this.done) yield this.load();
+  }
+}
+

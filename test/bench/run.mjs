@@ -1,0 +1,350 @@
+#!/usr/bin/env node
+// pickleguard benchmark: our `loads` vs CPython's `pickle.loads` (C unpickler), side by side.
+//
+//   npm run bench [-- options]          (= node test/bench/run.mjs)
+//
+//   --only NAME[,NAME]  run a subset of workloads (see --help for names)
+//   --quick             fewer repetitions (smoke test)
+//   --json              print machine-readable results instead of the table
+//   --no-mem            skip the peak-memory measurements
+//   --no-build          do not (re)build dist/ first
+//   --keep              keep the generated pickle files (their directory is printed)
+//
+// Environment: PYTHON (default python3); PICKLEGUARD_MODULE=path/to/module.mjs to measure a stand-in
+// instead of dist/index.js (skips the build).
+//
+// Method: each workload's value is built in CPython and pickled (protocol 4, plus 5 where listed) to a
+// temp file once per run. Timing: one python3 child and one `node --expose-gc` child per workload and
+// protocol read the same file, warm up, then time N calls (full GC between calls), report the median.
+// Memory: for each row a fresh child per side reads the file, then records the growth of peak RSS
+// (getrusage maxrss / process.resourceUsage().maxRSS) caused by one load.
+// Speed ratio = CPython ms / ours ms (higher is better for us). Missed targets are marked; they never
+// make the exit code non-zero. Exit code 1 means the harness failed, loads threw, or a result failed
+// its sanity check (workloads.mjs); 2 means bad arguments.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WORKLOADS, MEM_RATIO_TARGET, MEM_NOISE_FLOOR_MB, rowsFor } from './workloads.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const PY_BENCH = join(HERE, 'py_bench.py');
+const NODE_CHILD = join(HERE, 'node_child.mjs');
+const PYTHON = process.env.PYTHON || 'python3';
+const OPS = ['loads']; // 'dumps' joins once the pickler lands
+const MB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------- args
+
+function usage() {
+  return [
+    'usage: node test/bench/run.mjs [--only NAME[,NAME]] [--quick] [--json] [--no-mem] [--no-build] [--keep]',
+    `workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`,
+  ].join('\n');
+}
+
+function parseArgs(argv) {
+  const opts = { only: null, quick: false, json: false, mem: true, build: true, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--json') opts.json = true;
+    else if (a === '--no-mem') opts.mem = false;
+    else if (a === '--no-build') opts.build = false;
+    else if (a === '--keep') opts.keep = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
+      if (!v) fail(`--only needs a value\n${usage()}`, 2);
+      opts.only = v.split(',').map((s) => s.trim()).filter(Boolean);
+    } else if (a === '-h' || a === '--help') {
+      process.stdout.write(usage() + '\n');
+      process.exit(0);
+    } else fail(`unknown argument ${a}\n${usage()}`, 2);
+  }
+  if (opts.only) {
+    const unknown = opts.only.filter((n) => !WORKLOADS.some((w) => w.name === n));
+    if (unknown.length) fail(`unknown workload(s): ${unknown.join(', ')}\n${usage()}`, 2);
+  }
+  return opts;
+}
+
+function fail(msg, code = 1) {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(code);
+}
+
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+// ------------------------------------------------------------------------------------------ children
+
+/** Runs a child to completion and parses the JSON on the last line of its stdout. */
+function runJson(cmd, args, { input, timeoutS = 600 } = {}) {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 64 * MB, timeout: timeoutS * 1000 });
+  if (r.error) return { error: `${cmd}: ${r.error.message}` };
+  if (r.status !== 0) {
+    const tail = (r.stderr || '').trim().split('\n').slice(-8).join('\n');
+    return { error: `${cmd} exited with ${r.status ?? r.signal}${tail ? `:\n${tail}` : ''}` };
+  }
+  const line = r.stdout.trim().split('\n').pop();
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { error: `${cmd}: unparsable output: ${line?.slice(0, 200)}` };
+  }
+}
+
+const py = (args, opts) => runJson(PYTHON, [PY_BENCH, ...args], opts);
+const node = (args, { exposeGc = false, ...opts } = {}) =>
+  runJson(process.execPath, [...(exposeGc ? ['--expose-gc'] : []), NODE_CHILD, ...args], opts);
+
+// --------------------------------------------------------------------------------------------- build
+
+function newestMtime(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const e of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, e)));
+  return newest;
+}
+
+async function ensureBuilt() {
+  const src = join(ROOT, 'src');
+  const out = join(ROOT, 'dist', 'index.js');
+  if (!existsSync(join(src, 'index.ts'))) fail('src/index.ts does not exist (nothing to benchmark yet)');
+  const stale = !existsSync(out) || statSync(out).mtimeMs < Math.max(newestMtime(src), statSync(join(ROOT, 'esbuild.config.mjs')).mtimeMs);
+  if (!stale) return 'dist/index.js is up to date';
+  const r = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status === 0) return 'built dist/ with esbuild.config.mjs';
+  // The full build also bundles the CLI and a browser check; the bench only needs the ESM library.
+  const why = (r.stderr || r.stdout || '').trim().split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join('\n');
+  log(`esbuild.config.mjs failed; building only dist/index.js${why ? `:\n${why}` : ''}`);
+  try {
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [join(src, 'index.ts')], outfile: out, bundle: true, sourcemap: true, target: 'es2022', format: 'esm', platform: 'neutral', logLevel: 'error' });
+    return 'built dist/index.js only (full build failed, see above)';
+  } catch (e) {
+    fail(`could not build dist/index.js: ${e.message}`);
+  }
+}
+
+// ----------------------------------------------------------------------------------------- measuring
+
+function plan(opts) {
+  const workloads = WORKLOADS.filter((w) => !opts.only || opts.only.includes(w.name));
+  return workloads.map((w) => ({
+    ...w,
+    reps: opts.quick ? Math.min(3, w.reps) : w.reps,
+    warmup: opts.quick ? Math.min(1, w.warmup) : w.warmup,
+    budgetS: opts.quick ? 5 : 20,
+  }));
+}
+
+function makePickles(workloads, dir) {
+  const specs = workloads.map((w) => ({
+    name: w.name,
+    setup: w.setup ?? '',
+    expr: w.expr,
+    pickles: w.protocols.map((p) => ({ protocol: p, path: join(dir, `${w.name}.p${p}.pickle`) })),
+  }));
+  const res = py(['make'], { input: JSON.stringify(specs) });
+  if (res.error) fail(`making pickles failed: ${res.error}`);
+  const files = new Map();
+  for (const w of res) for (const f of w.files) files.set(`${w.name}/${f.protocol}`, f);
+  return files;
+}
+
+function measure(workloads, files, opts) {
+  const rows = [];
+  for (const w of workloads) {
+    for (const op of OPS) {
+      const wrows = rowsFor(w, op);
+      for (const protocol of w.protocols) {
+        const file = files.get(`${w.name}/${protocol}`);
+        const prows = wrows.filter((r) => r.protocol === protocol);
+        const tag = `${w.name} p${protocol} ${op}`;
+        const timeArgs = { path: file.path, reps: w.reps, warmup: w.warmup, budget_s: w.budgetS };
+        log(`${tag}: CPython timing (${w.reps} reps)…`);
+        const pyT = py(['time', op, JSON.stringify(timeArgs)]);
+        log(`${tag}: pickleguard timing…`);
+        const nodeArgs = { workload: w.name, protocol, path: file.path, reps: w.reps, warmup: w.warmup, budgetS: w.budgetS };
+        const ourT = node(['time', op, JSON.stringify(nodeArgs)], { exposeGc: true });
+        let pyM = null;
+        if (opts.mem) {
+          log(`${tag}: peak memory…`);
+          pyM = py(['mem', op, JSON.stringify({ path: file.path })]);
+        }
+        for (const r of prows) {
+          const ours = ourT.error ? { error: ourT.error } : ourT.variants[r.variant.label];
+          const ourM = opts.mem
+            ? node(['mem', op, JSON.stringify({ workload: w.name, protocol, path: file.path, variant: r.variant.label })])
+            : null;
+          rows.push(summarize(r, file, pyT, ours, ourT.baselines ?? {}, pyM, ourM));
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+function summarize(r, file, pyT, ours, baselines, pyM, ourM) {
+  const row = {
+    id: r.id,
+    workload: r.workload.name,
+    op: r.op,
+    protocol: r.protocol,
+    variant: r.variant.label || 'default',
+    options: r.variant.options ?? null,
+    pickleBytes: file.size,
+    cpython: pyT.error ? { error: pyT.error } : { medianMs: pyT.median_ms, minMs: pyT.min_ms, reps: pyT.reps },
+    ours: ours.error ? { error: ours.error } : { medianMs: ours.median_ms, minMs: ours.min_ms, reps: ours.reps },
+    check: ours.check ?? null,
+    speedRatio: null,
+    target: r.target,
+    targetMet: null,
+    memcpy: baselines.memcpy ?? null,
+    mem: null,
+  };
+  if (!pyT.error && !ours.error && !row.check) {
+    row.speedRatio = pyT.median_ms / ours.median_ms;
+    if (r.target.ratio != null) row.targetMet = row.speedRatio >= r.target.ratio;
+    else if (r.target.memcpy != null && row.memcpy) {
+      row.oursPerMemcpy = ours.median_ms / row.memcpy.slice_ms;
+      row.targetMet = row.oursPerMemcpy <= r.target.memcpy;
+    }
+  }
+  if (pyM || ourM) {
+    const m = { cpythonMB: null, oursMB: null, ratio: null, target: MEM_RATIO_TARGET, judged: false, met: null };
+    if (pyM && !pyM.error) m.cpythonMB = pyM.growth_kib / 1024;
+    else m.cpythonError = pyM?.error;
+    if (ourM && !ourM.error) m.oursMB = ourM.growth_kib / 1024;
+    else m.oursError = ourM?.error;
+    if (m.cpythonMB != null && m.oursMB != null) {
+      m.ratio = m.cpythonMB > 0 ? m.oursMB / m.cpythonMB : null;
+      m.judged = Math.max(m.cpythonMB, m.oursMB) >= MEM_NOISE_FLOOR_MB;
+      if (m.judged) m.met = m.ratio != null && m.ratio <= MEM_RATIO_TARGET;
+    }
+    row.mem = m;
+  }
+  return row;
+}
+
+// ------------------------------------------------------------------------------------------- output
+
+const fmtMs = (x) => (x == null ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fmtMB = (x) => (x == null ? '-' : x.toFixed(1));
+const fmtSize = (b) => (b >= MB ? `${(b / MB).toFixed(1)} MB` : `${(b / 1024).toFixed(0)} KB`);
+const fmtTarget = (t) => (t.ratio != null ? `>=${t.ratio.toFixed(2)}x` : `<=${t.memcpy}x memcpy`);
+
+function table(rows) {
+  const cols = [
+    ['workload', 'l'], ['pickle size', 'r'], ['CPython ms', 'r'], ['pickleguard ms', 'r'], ['speed ratio', 'r'],
+    ['target', 'l'], ['CPython MB', 'r'], ['ours MB', 'r'], ['mem ratio', 'r'], ['', 'l'],
+  ];
+  const body = rows.map((r) => {
+    const notes = [];
+    if (r.targetMet === false) notes.push('<< MISS speed');
+    if (r.mem?.met === false) notes.push('<< MISS mem');
+    if (r.oursPerMemcpy != null) notes.push(`(ours = ${r.oursPerMemcpy.toFixed(2)}x memcpy)`);
+    if (r.ours.error) notes.push('ERROR (see below)');
+    if (r.cpython.error) notes.push('CPython ERROR (see below)');
+    if (r.check) notes.push('CHECK FAILED (see below)');
+    if (r.mem?.oursError || r.mem?.cpythonError) notes.push('mem ERROR (see below)');
+    const memRatio = r.mem?.ratio == null ? '-' : `${r.mem.ratio.toFixed(2)}${r.mem.judged ? '' : '~'}`;
+    return [
+      r.id, fmtSize(r.pickleBytes), r.cpython.error ? 'ERROR' : fmtMs(r.cpython.medianMs), r.ours.error ? 'ERROR' : fmtMs(r.ours.medianMs),
+      r.speedRatio == null ? '-' : `${r.speedRatio.toFixed(2)}x`, fmtTarget(r.target),
+      fmtMB(r.mem?.cpythonMB), fmtMB(r.mem?.oursMB), memRatio, notes.join(' '),
+    ];
+  });
+  const widths = cols.map(([h], i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const fmtRow = (cells) => cells.map((c, i) => (cols[i][1] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const memStart = widths.slice(0, 6).reduce((a, w) => a + w + 2, 0);
+  const memWidth = widths[6] + widths[7] + widths[8] + 4;
+  const group = ' '.repeat(memStart) + `peak RSS growth (<=${MEM_RATIO_TARGET}x)`.padStart(memWidth);
+  const header = fmtRow(cols.map(([h]) => h));
+  return [group, header, '-'.repeat(header.length), ...body.map(fmtRow)].join('\n');
+}
+
+function report(result, workloads) {
+  const out = [];
+  out.push(`pickleguard bench — node ${result.node}, CPython ${result.python.version}` +
+    `${result.python.c_unpickler ? ' (_pickle C unpickler)' : ' (WARNING: pure-Python pickle)'}, ` +
+    `${result.platform}, ${result.cpus} CPUs${result.quick ? ', --quick' : ''}`);
+  out.push(`module: ${result.module}`);
+  out.push('');
+  out.push(table(result.rows));
+  out.push('');
+  out.push('speed ratio = CPython median ms / pickleguard median ms (higher = we are faster). MB = 2^20 bytes.');
+  out.push(`mem ratio = our peak-RSS growth / CPython's for one load in a fresh process; "~" = both under ${MEM_NOISE_FLOOR_MB} MB, not judged.`);
+  out.push('CPython timing runs with its cyclic GC enabled (the default); both sides do a full GC between timed calls.');
+  for (const r of result.rows) {
+    if (r.memcpy && r.variant === 'default') {
+      const gbs = (ms) => ((r.memcpy.bytes / 1e9) / (ms / 1000)).toFixed(2);
+      out.push(`memcpy baseline (${r.id} child): ${fmtSize(r.memcpy.bytes)} Uint8Array#slice ${fmtMs(r.memcpy.slice_ms)} ms (${gbs(r.memcpy.slice_ms)} GB/s), ` +
+        `Buffer#copy into preallocated ${fmtMs(r.memcpy.copy_ms)} ms (${gbs(r.memcpy.copy_ms)} GB/s)`);
+    }
+  }
+  out.push('');
+  out.push('workloads (Python value, pickled with pickle.dumps(value, protocol=N)):');
+  for (const w of workloads) out.push(`  ${w.name.padEnd(17)} ${w.about}\n  ${''.padEnd(17)} ${w.setup ? `${w.setup}; ` : ''}${w.expr}  [reps ${w.reps}]`);
+  const problems = [];
+  for (const r of result.rows) {
+    if (r.cpython.error) problems.push(`${r.id}: CPython: ${r.cpython.error}`);
+    if (r.ours.error) problems.push(`${r.id}: pickleguard: ${r.ours.error}`);
+    if (r.check) problems.push(`${r.id}: result check failed: ${r.check}`);
+    if (r.mem?.cpythonError) problems.push(`${r.id}: CPython mem: ${r.mem.cpythonError}`);
+    if (r.mem?.oursError) problems.push(`${r.id}: pickleguard mem: ${r.mem.oursError}`);
+  }
+  if (problems.length) out.push('', 'problems:', ...problems.map((p) => `  ${p}`));
+  const misses = result.rows.filter((r) => r.targetMet === false || r.mem?.met === false).map((r) => r.id);
+  const unjudged = result.rows.filter((r) => r.targetMet == null).map((r) => r.id);
+  // (a failed result check also leaves the speed target unjudged: the timing of a wrong result means nothing)
+  const judgedCount = result.rows.length - unjudged.length;
+  out.push('', misses.length ? `targets missed: ${misses.join(', ')}` : judgedCount ? 'all judged targets met' : 'no targets judged');
+  if (unjudged.length) out.push(`speed not judged (errors or failed checks): ${unjudged.join(', ')}`);
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------- main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const info = py(['info']);
+  if (info.error) fail(`cannot run ${PYTHON}: ${info.error}`);
+  let module = 'dist/index.js';
+  if (process.env.PICKLEGUARD_MODULE) module = `${process.env.PICKLEGUARD_MODULE} (PICKLEGUARD_MODULE stand-in)`;
+  else if (opts.build) log(await ensureBuilt());
+  else if (!existsSync(join(ROOT, 'dist', 'index.js'))) fail('dist/index.js is missing (run without --no-build)');
+
+  const workloads = plan(opts);
+  const dir = mkdtempSync(join(tmpdir(), 'pickleguard-bench-'));
+  let rows;
+  try {
+    log(`writing pickles to ${dir}…`);
+    const files = makePickles(workloads, dir);
+    rows = measure(workloads, files, opts);
+  } finally {
+    if (opts.keep) log(`kept pickles in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+
+  const result = {
+    node: process.version,
+    python: info,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    quick: opts.quick,
+    module,
+    elapsedS: (Date.now() - started) / 1000,
+    rows,
+  };
+  if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else process.stdout.write(report(result, workloads) + `\n(bench took ${result.elapsedS.toFixed(0)} s)\n`);
+  const errored = rows.some((r) => r.ours.error || r.cpython.error || r.check || r.mem?.oursError || r.mem?.cpythonError);
+  process.exitCode = errored ? 1 : 0;
+}
+
+main().catch((e) => fail(e?.stack ?? String(e)));

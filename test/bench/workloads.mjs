@@ -1,0 +1,174 @@
+// Benchmark workloads. Each workload is a Python value (built by `setup` + `expr`, evaluated in
+// CPython) that is pickled once per run; measurements are hung off the workload per operation:
+//
+//   loads: time/memory of our `loads(pickle, options)` vs CPython's `pickle.loads(pickle)`.
+//   dumps: (later) time of our `dumps(value, {protocol})` vs `pickle.dumps(value, protocol=…)`, where
+//          the JS value is obtained with our own `loads` of the same pickle and the Python value by
+//          evaluating `expr` again. Add a `dumps: { target, variants }` entry next to `loads` and an
+//          op handler in run.mjs / node_child.mjs / py_bench.py (each marks the place with "dumps").
+//
+// Fields:
+//   name       unique id, used by --only
+//   about      one-line description printed in the legend
+//   setup      optional Python statements run before `expr` (names it defines are visible to expr)
+//   expr       Python expression building the value
+//   protocols  pickle protocols to measure (one row per protocol × variant)
+//   reps       timed repetitions per side (median reported); --quick lowers this
+//   warmup     untimed runs before timing
+//   loads      { target, variants: [{ label, options, target? }] }
+//                target: { ratio: x }   → speed ratio (CPython ms / ours ms) must be ≥ x
+//                        { memcpy: f }  → our ms must be ≤ f × the memcpy baseline (Uint8Array#slice
+//                                         of the same number of bytes, same Node process)
+//   baselines  optional [{ kind: 'memcpy', bytes }]: measured in the same Node child as our timing
+//   check      (value, data) => true | string: cheap sanity check of our loads result, so a broken
+//              or lazy result cannot produce a meaningless timing. `data` is the pickle bytes.
+
+const MiB = 1024 * 1024;
+
+const len = (v) => (v && typeof v.length === 'number' ? v.length : v instanceof Map ? v.size : -1);
+const num = (x) => (typeof x === 'bigint' ? Number(x) : x instanceof Object && typeof x.valueOf() === 'number' ? x.valueOf() : x);
+const expect = (cond, msg) => (cond ? true : msg);
+
+export const BYTES_SIZE = 100 * MiB;
+
+export const WORKLOADS = [
+  {
+    name: 'ints',
+    about: '1,000,000 small ints, "small" = 0..999 (BININT1 for 0..255, BININT2 for 256..999)',
+    expr: '[i % 1000 for i in range(10**6)]',
+    protocols: [4],
+    reps: 15,
+    warmup: 2,
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    check: (v) => expect(Array.isArray(v) && v.length === 1e6 && num(v[999]) === 999 && num(v[1000]) === 0, 'expected list of 1e6 ints'),
+  },
+  {
+    name: 'ints-range',
+    about: '1,000,000 ints 0..999,999 (mostly 4-byte BININT)',
+    expr: 'list(range(10**6))',
+    protocols: [4],
+    reps: 15,
+    warmup: 2,
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    check: (v) => expect(Array.isArray(v) && v.length === 1e6 && num(v[999_999]) === 999_999, 'expected list of 1e6 ints'),
+  },
+  {
+    name: 'records',
+    about: '200,000 record dicts {id, name, score, active, tags: ["a", "b"]} (load as Maps)',
+    expr: '[{"id": i, "name": f"user{i}", "score": i * 0.5, "active": i % 2 == 0, "tags": ["a", "b"]} for i in range(200_000)]',
+    protocols: [4],
+    reps: 7,
+    warmup: 1,
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    check: (v) => {
+      if (!Array.isArray(v) || v.length !== 200_000) return 'expected list of 200,000 records';
+      const r = v[7];
+      if (!(r instanceof Map)) return 'expected records to load as Maps';
+      return expect(num(r.get('id')) === 7 && r.get('name') === 'user7' && num(r.get('score')) === 3.5 && r.get('active') === false, 'record 7 has wrong fields');
+    },
+  },
+  {
+    name: 'strings',
+    about: '200,000 short ASCII strings f"user_{i}" (6..11 chars)',
+    expr: '[f"user_{i}" for i in range(200_000)]',
+    protocols: [4],
+    reps: 15,
+    warmup: 2,
+    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    check: (v) => expect(Array.isArray(v) && v.length === 200_000 && v[123] === 'user_123', 'expected 200,000 strings'),
+  },
+  {
+    name: 'strings-nonascii',
+    about: '200,000 short non-ASCII strings f"naïve-{i}-名前-🙂" (2-, 3- and 4-byte UTF-8)',
+    expr: '[f"naïve-{i}-名前-🙂" for i in range(200_000)]',
+    protocols: [4],
+    reps: 15,
+    warmup: 2,
+    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    check: (v) => expect(Array.isArray(v) && v.length === 200_000 && v[123] === 'naïve-123-名前-🙂', 'expected 200,000 non-ASCII strings'),
+  },
+  {
+    name: 'bytes',
+    about: `one ${BYTES_SIZE / MiB} MiB bytes object (BINBYTES; protocol 5 differs only in the header)`,
+    expr: `bytes(range(256)) * (${BYTES_SIZE} // 256)`,
+    protocols: [4, 5],
+    reps: 9,
+    warmup: 1,
+    loads: {
+      target: { memcpy: 1.5 },
+      variants: [
+        { label: '', options: undefined },
+        { label: 'zeroCopy', options: { zeroCopy: true }, target: { memcpy: 0.1 } },
+      ],
+    },
+    baselines: [{ kind: 'memcpy', bytes: BYTES_SIZE }],
+    check: (v, data, variant) => {
+      if (!(v instanceof Uint8Array) || v.byteLength !== BYTES_SIZE) return `expected a Uint8Array of ${BYTES_SIZE} bytes`;
+      if (v[257] !== 1 || v[BYTES_SIZE - 1] !== 255) return 'wrong content';
+      const shares = v.buffer === data.buffer;
+      if (variant.options?.zeroCopy && !shares) return 'zeroCopy result is not a view of the input';
+      if (!variant.options?.zeroCopy && shares) return 'default result shares memory with the input (expected a copy)';
+      return true;
+    },
+  },
+  {
+    name: 'floats',
+    about: '1,000,000 non-integral floats i * 1.1 + 0.1 (BINFLOAT)',
+    expr: '[i * 1.1 + 0.1 for i in range(10**6)]',
+    protocols: [4],
+    reps: 15,
+    warmup: 2,
+    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    check: (v) => expect(Array.isArray(v) && v.length === 1e6 && Math.abs(num(v[3]) - 3.4) < 1e-9, 'expected 1e6 floats'),
+  },
+  {
+    name: 'intdict',
+    about: '200,000-entry dict {i: i * 2} (loads as a Map)',
+    expr: '{i: i * 2 for i in range(200_000)}',
+    protocols: [4],
+    reps: 15,
+    warmup: 2,
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    check: (v) => {
+      if (!(v instanceof Map) || v.size !== 200_000) return 'expected a Map of 200,000 entries';
+      const k = [...v.keys()][5];
+      return expect(num(k) === 5 && num(v.get(k)) === 10, 'entry 5 → 10 missing');
+    },
+  },
+  {
+    name: 'shared',
+    about: '100,000 references to 50 shared tuples (j, f"t{j}") (memo BINGETs)',
+    setup: 'shared = [(j, f"t{j}") for j in range(50)]',
+    expr: '[shared[i % 50] for i in range(100_000)]',
+    protocols: [4],
+    reps: 25,
+    warmup: 3,
+    loads: { target: { ratio: 0.5 }, variants: [{ label: '', options: undefined }] },
+    check: (v) => {
+      if (!Array.isArray(v) || v.length !== 100_000) return 'expected list of 100,000 items';
+      if (v[0] !== v[50] || v[1] === v[0]) return 'shared tuples are not the same objects';
+      return expect(len(v[1]) === 2 && v[1][1] === 't1', 'tuple 1 should be (1, "t1")');
+    },
+  },
+];
+
+/** Memory target: our peak-RSS growth / CPython's must be ≤ this. */
+export const MEM_RATIO_TARGET = 1.5;
+/** Below this growth (MiB, on both sides) RSS noise dominates: the mem ratio is shown but not judged. */
+export const MEM_NOISE_FLOOR_MB = 4;
+
+/** The rows a workload produces for `op`: one per protocol × variant. */
+export function rowsFor(workload, op) {
+  const spec = workload[op];
+  if (!spec) return [];
+  const rows = [];
+  for (const protocol of workload.protocols) {
+    for (const variant of spec.variants) {
+      const parts = [workload.name];
+      if (workload.protocols.length > 1) parts.push(`p${protocol}`);
+      if (variant.label) parts.push(variant.label);
+      rows.push({ op, workload, protocol, variant, id: parts.join(' '), target: variant.target ?? spec.target });
+    }
+  }
+  return rows;
+}
