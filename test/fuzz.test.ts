@@ -11,18 +11,20 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loads, PickleError, Unpickler, type LoadOptions } from '../src/index.js';
+import { loads, PickleError, PyByteArray, PyTuple, Unpickler, type LoadOptions } from '../src/index.js';
 import { bytes } from './helpers/bytes.js';
 import { pickleFiles } from './helpers/corpus.js';
 import {
   checkLoads,
   checkUnpickler,
   mutate,
+  outcomeProblem,
   problemKind,
   randomPickle,
   Rng,
   shrink,
   toHex,
+  valueProblem,
 } from './helpers/fuzz-tools.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 import { PY_RANDOM_VALUES } from './helpers/py-values.js';
@@ -42,6 +44,19 @@ const OPTION_SETS: readonly (LoadOptions | undefined)[] = [
   { encoding: 'bytes' },
   { encoding: 'latin1' },
   { maxDepth: 6, maxOps: 200, maxStackItems: 24, maxMemoEntries: 12, maxObjectBytes: 16, maxIntDigits: 12 },
+  {
+    // What makes NEXT_BUFFER, READONLY_BUFFER, EXT1/2/4 and PERSID/BINPERSID succeed.
+    buffers: [Uint8Array.of(1, 2, 3), PyByteArray.copyOf([4, 5]), new Uint8Array(0)],
+    extensions: new Map<number, readonly [string, string]>([
+      [1, ['builtins', 'set']],
+      [2, ['collections', 'OrderedDict']],
+      [3, ['os', 'system']],
+      [0x101, ['copyreg', '_reconstructor']],
+    ]),
+    persistentLoad: (pid: unknown) => (typeof pid === 'string' && pid.length > 3 ? pid : [pid]),
+    zeroCopy: true,
+    fixImports: false,
+  },
 ];
 
 /** A known pickle (no strs) and its typed form: [1, -1, None, True, 1.5, {7: <the list>}], protocol 2. */
@@ -219,14 +234,16 @@ describe(`fuzzing loads and Unpickler (seed ${SEED}, ×${FACTOR})`, () => {
     expect(toTyped(loads(VALID))).toEqual(VALID_TYPED);
   });
 
-  it(`random opcode-biased byte strings (${RANDOM_INPUTS} inputs of 0-200 bytes)`, () => {
+  const timeout = Math.max(120_000, 30_000 * FACTOR);
+
+  it(`random opcode-biased byte strings (${RANDOM_INPUTS} inputs of 0-200 bytes)`, { timeout }, () => {
     const rng = new Rng(SEED);
     const { failures, stats } = fuzz(RANDOM_INPUTS, rng, () => randomPickle(rng, 200));
     console.log(`fuzz random: ${stats}`);
     expect(failures, report(failures)).toEqual([]);
   });
 
-  it(`mutations of valid pickles (${MUTATED_INPUTS} inputs)`, () => {
+  it(`mutations of valid pickles (${MUTATED_INPUTS} inputs)`, { timeout }, () => {
     const { seeds, source } = loadSeeds();
     const rng = new Rng(SEED ^ 0x5bd1e995);
     const { failures, stats } = fuzz(MUTATED_INPUTS, rng, () => mutate(rng, rng.pick(seeds), rng.pick(seeds)).data);
@@ -246,10 +263,47 @@ describe(`fuzzing loads and Unpickler (seed ${SEED}, ×${FACTOR})`, () => {
   });
 });
 
-describe('fuzz regressions (minimal inputs found by the fuzzer)', () => {
-  const cases: [string, string, LoadOptions | undefined][] = [];
-  it.each(cases.length ? cases : [['(none yet)', '', undefined] as [string, string, LoadOptions | undefined]])('%s', (_name, hex, options) => {
-    if (hex === '') return;
+describe('the fuzz oracle and shrinker', () => {
+  const input = bytes('\x80\x02K\x01.');
+  const flags = (run: () => unknown, options?: LoadOptions): string | null => outcomeProblem(input, run, options);
+
+  it('accepts a value or a well-formed PickleError', () => {
+    for (const data of [input, bytes('\x80\x02\xff.'), bytes('\x80\x02K'), new Uint8Array(0)]) {
+      expect(outcomeProblem(data, () => loads(data), undefined), toHex(data)).toBeNull();
+    }
+  });
+
+  it('flags other errors, internal errors, bad offsets and opcodes, and values that are not inert data', () => {
+    const err = (code: string, offset?: number, opcode?: number): PickleError => new PickleError(code, 'x', { offset, opcode });
+    expect(flags(() => { throw new TypeError('boom'); })).toMatch(/non-PickleError/);
+    expect(flags(() => { throw err('internal_error', 0, 0x80); })).toMatch(/internal_error/);
+    expect(flags(() => { throw err('truncated'); })).toMatch(/bad offset/);
+    expect(flags(() => { throw err('truncated', 6); })).toMatch(/bad offset/);
+    expect(flags(() => { throw err('truncated', 5); })).toBeNull();
+    expect(flags(() => { throw err('truncated', 1); })).toMatch(/no opcode/);
+    expect(flags(() => { throw err('truncated', 2, 0x4a); })).toMatch(/not the byte/);
+    expect(flags(() => { throw err('Bad Code', 2, 0x4b); })).toMatch(/bad code/);
+    expect(flags(() => [() => 1])).toMatch(/function/);
+    expect(flags(() => [undefined])).toMatch(/undefined/);
+    expect(flags(() => new Map([[1, new Date()]]))).toMatch(/Date/);
+    expect(flags(() => PyTuple.from([1]).slice())).toBeNull();
+    expect(flags(() => Object.assign(new PyTuple(), [1]))).toMatch(/not frozen/);
+    expect(flags(() => new Map([['a', 1]]), { dicts: 'object' })).toMatch(/left as a Map/);
+    expect(valueProblem(Object.defineProperty(Object.create(null), 'k', { get: () => 1, enumerable: true }), undefined)).toMatch(/accessor/);
+  });
+
+  it('shrinks a failing input to a minimal one that fails the same way', () => {
+    const big = bytes('junk\x00\x01\x02', '\xde\xad', 'more junk');
+    const fails = (d: Uint8Array): boolean => toHex(d).includes('dead');
+    expect(toHex(shrink(big, fails))).toBe('dead');
+  });
+});
+
+/** Minimal inputs the fuzzer found, kept as regression tests: [what, hex, options]. */
+const REGRESSIONS: [string, string, LoadOptions | undefined][] = [];
+
+describe.runIf(REGRESSIONS.length > 0)('fuzz regressions', () => {
+  it.each(REGRESSIONS)('%s', (_name, hex, options) => {
     const input = hexBytes(hex);
     expect(checkLoads(input, options)).toBeNull();
     expect(checkUnpickler(new Unpickler(VALID, options), input, options)).toBeNull();

@@ -3,6 +3,7 @@
  * (`Unpickler`): every kind of source, every chunking, back-to-back pickles, clean and unclean ends,
  * text chunks, positions, and the memo carried from one pickle to the next as CPython carries it.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,13 +12,15 @@ import {
   loads,
   PickleError,
   StreamUnpickler,
+  policyOf,
   TruncatedPickleError,
   Unpickler,
   type ByteSource,
+  type Policy,
 } from '../src/index.js';
 import { bytes, concat, u32 } from './helpers/bytes.js';
-import { hexToBytes } from './helpers/corpus.js';
-import { Rng } from './helpers/fuzz-tools.js';
+import { hexToBytes, pickleFiles } from './helpers/corpus.js';
+import { mutate, Rng, toHex } from './helpers/fuzz-tools.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 import { PY_TYPED } from './helpers/py-values.js';
 import { normalizeExpected, toTyped } from './helpers/typed.js';
@@ -104,6 +107,17 @@ describe('load(source)', () => {
       for (let j = i; j <= SMALL.length; j++) {
         expect(toTyped(await load(asyncChunks(cut(SMALL, [i, j])))), `split at ${i}, ${j}`).toEqual(SMALL_TYPED);
       }
+    }
+  });
+
+  it.each([
+    ['protocol 0 (text lines)', "(lp0\nI1\naI01\naF1.5\naL123456789012345678901L\naS'ab'\np1\nag1\naVx\\u20ac\na."],
+    ['protocol 4 (FRAME)', '\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x01a\x94e.'],
+  ])('reads a %s pickle cut at every split point as loads reads it whole', async (_name, text) => {
+    const data = bytes(text);
+    const whole = toTyped(loads(data));
+    for (let i = 0; i <= data.length; i++) {
+      expect(toTyped(await load(asyncChunks(cut(data, [i])))), `split at ${i}`).toEqual(whole);
     }
   });
 
@@ -306,6 +320,53 @@ describe('StreamUnpickler', () => {
   });
 });
 
+/** Each value (typed) and then the error or end that stops the sequence: `code@offset`. */
+function outcomes(loadNext: () => unknown): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    try {
+      out.push(JSON.stringify(toTyped(loadNext())));
+    } catch (e) {
+      out.push(e instanceof PickleError ? `${e.code}@${e.offset}` : `not a PickleError: ${String(e)}`);
+      break;
+    }
+  }
+  return out;
+}
+
+const FUZZ = Math.max(0, Number(process.env.PICKLEGUARD_FUZZ ?? '1') || 1);
+const STREAM_CASES = Math.round(300 * FUZZ);
+const STREAM_SEED = Number.parseInt(process.env.PICKLEGUARD_SEED ?? '4242', 10);
+
+describe(`StreamUnpickler against Unpickler (seed ${STREAM_SEED}, ${STREAM_CASES} inputs)`, () => {
+  it('gives the same values and the same errors (code and offset) on fuzzed inputs in random chunks', { timeout: Math.max(120_000, 20_000 * FUZZ) }, async () => {
+    const files = pickleFiles('valid').filter((f) => statSync(f).size <= 2048);
+    const seeds = files.length ? files.map((f) => new Uint8Array(readFileSync(f))) : [SMALL, intPickle(1), bytes(']q\x00h\x00a.')];
+    const rng = new Rng(STREAM_SEED);
+    let compared = 0;
+    for (let n = 0; n < STREAM_CASES; n++) {
+      const parts = Array.from({ length: rng.range(1, 3) }, () => rng.pick(seeds));
+      let data = concat(parts);
+      if (rng.chance(0.5)) data = mutate(rng, data, rng.pick(seeds)).data;
+      const u = new Unpickler(data, { exact: true });
+      const expected = outcomes(() => u.load());
+      const su = new StreamUnpickler(asyncChunks(randomChunks(data, rng, rng.pick([1, 3, 16, 200]))), { exact: true });
+      const got: string[] = [];
+      for (let i = 0; i < expected.length; i++) {
+        try {
+          got.push(JSON.stringify(toTyped(await su.load())));
+        } catch (e) {
+          got.push(e instanceof PickleError ? `${e.code}@${e.offset}` : `not a PickleError: ${String(e)}`);
+          break;
+        }
+      }
+      expect(got, toHex(data)).toEqual(expected);
+      compared++;
+    }
+    expect(compared).toBe(STREAM_CASES);
+  });
+});
+
 describe('Unpickler over concatenated pickles', () => {
   it('returns each in turn, advancing position to the end of each, then EndOfInputError', () => {
     const parts = [intPickle(1), SMALL, bytes('I7\n.'), intPickle(-2), bytes(']q\x00.')];
@@ -361,31 +422,34 @@ describe('Unpickler over concatenated pickles', () => {
   });
 });
 
-/** CPython: one Pickler dumping three times writes pickles that refer to the memo of the first. */
+/**
+ * CPython: one Pickler dumping five times writes pickles that refer to the memo of the earlier ones:
+ * the same list again (BINGET only), a list holding it, then a set and an OrderedDict whose classes
+ * (set only at protocols 0-3, where sets are REDUCE calls) the first pickle already memoized.
+ */
 const MEMO_SCRIPT = `${PY_TYPED}
-import io, json, pickle, sys
+import collections, io, json, pickle, sys
 out = []
 for proto in range(6):
-    x = [1, (2, 3.5), {4: [5]}, None]
+    x = [1, (2, 3.5), {4: [5]}, None, {6}, collections.OrderedDict(a=1)]
+    dumps = [x, x, [x, x[1], 7], {8, 9}, collections.OrderedDict(b=2)]
     f = io.BytesIO()
     p = pickle.Pickler(f, protocol=proto)
-    p.dump(x)
-    first = f.tell()
-    p.dump(x)
-    second = f.tell()
-    p.dump([x, x[1], 7])
+    ends = []
+    for v in dumps:
+        p.dump(v)
+        ends.append(f.tell())
     data = f.getvalue()
     f.seek(0)
     u = pickle.Unpickler(f)
-    r1, r2, r3 = u.load(), u.load(), u.load()
+    r = [u.load() for _ in dumps]
     try:
-        pickle.loads(data[first:])
+        pickle.loads(data[ends[0]:])
         alone = 'ok'
     except Exception as e:
         alone = type(e).__name__
-    out.append({'proto': proto, 'hex': data.hex(), 'ends': [first, second, len(data)],
-                'typed': [typed(r1), typed(r2), typed(r3)],
-                'same12': r1 is r2, 'same13': r3[0] is r1, 'alone': alone})
+    out.append({'proto': proto, 'hex': data.hex(), 'ends': ends, 'typed': [typed(v) for v in r],
+                'same12': r[1] is r[0], 'same13': r[2][0] is r[0], 'alone': alone})
 json.dump(out, sys.stdout)
 `;
 
@@ -416,11 +480,11 @@ describe('the memo carries over from one pickle to the next, as in CPython', () 
     }
   });
 
-  it('Unpickler loads all three like pickle.Unpickler, with the same identities', () => {
+  it('Unpickler loads all five like pickle.Unpickler, with the same identities', () => {
     for (const c of getCases()) {
       const data = hexToBytes(c.hex);
       const u = new Unpickler(data, { exact: true });
-      const r = [u.load(), u.load(), u.load()];
+      const r = c.ends.map(() => u.load());
       expect(r.map((v) => toTyped(v)), `protocol ${c.proto}`).toEqual(c.typed.map(normalizeExpected));
       expect(r[1], `protocol ${c.proto}`).toBe(r[0]);
       expect((r[2] as unknown[])[0], `protocol ${c.proto}`).toBe(r[0]);
@@ -431,13 +495,81 @@ describe('the memo carries over from one pickle to the next, as in CPython', () 
     }
   });
 
-  it('StreamUnpickler loads all three like pickle.Unpickler(file), with the same identities', async () => {
+  it('StreamUnpickler calls a class that an earlier pickle resolved and memoized, as Unpickler does', async () => {
+    // CPython 3.11: p = pickle.Pickler(f, 2); p.dump({1}); p.dump({2}). The second pickle is
+    // BINGET 0 (builtins.set from the first), [2], TUPLE1, REDUCE.
+    const data = hexToBytes('8002635f5f6275696c74696e5f5f0a7365740a71005d71014b01618571025271032e800268005d71044b02618571055271062e');
+    const u = new Unpickler(data);
+    expect([u.load(), u.load()]).toEqual([new Set([1]), new Set([2])]);
+    const su = new StreamUnpickler(Readable.from([data]));
+    expect(await su.load()).toEqual(new Set([1]));
+    expect(await su.load()).toEqual(new Set([2]));
+  });
+
+  it('StreamUnpickler gives state (BUILD) to an object an earlier pickle made, as Unpickler does', async () => {
+    // A policy with one class: made by NEWOBJ in the first pickle, given state by the second.
+    const policy: Policy = policyOf('test', [
+      {
+        module: '__main__',
+        qualname: 'C',
+        newObject: () => Object.create(null) as Record<string, unknown>,
+        setState: (target, state) => Object.assign(target as object, Object.fromEntries(state as Map<string, unknown>)),
+      },
+    ]);
+    const data = bytes('\x80\x02c__main__\nC\nq\x00)\x81q\x01.', '\x80\x02h\x01}q\x02X\x01\x00\x00\x00aq\x03K\x01sbh\x01.');
+    const u = new Unpickler(data, { policy });
+    const first = u.load();
+    expect(u.load()).toBe(first);
+    expect({ ...(first as object) }).toEqual({ a: 1 });
+    const su = new StreamUnpickler(Readable.from([data]), { policy });
+    const sfirst = await su.load();
+    expect(await su.load()).toBe(sfirst);
+    expect({ ...(sfirst as object) }).toEqual({ a: 1 });
+  });
+
+  it('StreamUnpickler keeps the memo right when a pickle that overwrites it arrives in pieces', async () => {
+    // Seven pickles sharing one memo (checked with CPython 3.11's pickle.Unpickler(file)):
+    //   [1] (memo 0)  ·  (memo 0, [] → memo 0, memo 0)  ·  memo 0  ·  ('a', 'b') by MEMOIZE 1-3
+    //   · (memo 1, memo 2, memo 3)  ·  (7 → memo 65536, memo 0)  ·  (memo 65536, 'c' MEMOIZE → 5, memo 5)
+    // Cut into pieces, each pickle is first tried on a prefix: the memo writes of a failed try must
+    // not show in the retry (its first BINGET 0 must still see [1], its MEMOIZE must reuse index 5).
+    const data = hexToBytes(
+      '80025d71004b01612e800268005d71006800872e800268002e80048c0161948c01629486942e8004680168026803872e80024b0772000001006800862e80026a000001008c0163946805862e',
+    );
+    const expected = [
+      { list: [{ int: '1' }] },
+      { tuple: [{ list: [{ int: '1' }] }, { list: [], id: 0 }, { ref: 0 }] },
+      { list: [] },
+      { tuple: [{ str: 'a' }, { str: 'b' }] },
+      { tuple: [{ str: 'a' }, { str: 'b' }, { tuple: [{ str: 'a' }, { str: 'b' }] }] },
+      { tuple: [{ int: '7' }, { list: [] }] },
+      { tuple: [{ str: 'c' }, { str: 'c' }] },
+    ];
+    const ones = cut(data, Array.from({ length: data.length - 1 }, (_, i) => i + 1));
+    for (const [name, chunks] of [
+      ['one chunk', [data]],
+      ['1-byte chunks', ones],
+      ['random chunks', randomChunks(data, new Rng(17), 6)],
+    ] as const) {
+      const su = new StreamUnpickler(asyncChunks(chunks));
+      const r: unknown[] = [];
+      for (let i = 0; i < 7; i++) r.push(await su.load());
+      expect(r.map((v) => toTyped(v)), name).toEqual(expected);
+      expect((r[1] as unknown[])[0], name).toBe(r[0]);
+      expect(r[2], name).toBe((r[1] as unknown[])[1]);
+      expect(await rejection(su.load())).toBeInstanceOf(EndOfInputError);
+    }
+    const u = new Unpickler(data);
+    expect(Array.from({ length: 7 }, () => toTyped(u.load()))).toEqual(expected);
+  });
+
+  it('StreamUnpickler loads all five like pickle.Unpickler(file), with the same identities', async () => {
     for (const c of getCases()) {
       const data = hexToBytes(c.hex);
       for (const chunks of [[data], randomChunks(data, new Rng(c.proto), 7)]) {
         const su = new StreamUnpickler(Readable.from(chunks), { exact: true });
         const r: unknown[] = [];
-        for (let i = 0; i < 3; i++) {
+        for (let i = 0; i < c.ends.length; i++) {
           try {
             r.push(await su.load());
           } catch (e) {

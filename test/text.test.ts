@@ -432,7 +432,27 @@ describe('robustness', () => {
     expect(typeof r).toBe('bigint');
     expect((r as unknown as bigint) % 1000n).toBe(777n);
     expect(unlimited).toBeLessThan(1500);
-    expect(parseIntLine(digits, 0, digits.length, 4300)).toBe('too_many_digits');
+    expect(time(() => expect(parseIntLine(digits, 0, digits.length, 4300)).toBe('too_many_digits'))).toBeLessThan(100);
+    expect(time(() => expect(parseDecimalLine(digits, 0, digits.length, 4300)).toBe('too_many_digits'))).toBeLessThan(100);
+    const octal = B('0' + '7'.repeat(1_000_000));
+    // strtol overflows; int(s, 0) then counts the digits as decimal (an "old" octal literal)
+    expect(time(() => expect(parseIntLine(octal, 0, octal.length, 4300)).toBe('too_many_digits'))).toBeLessThan(100);
+    expect(time(() => expect(parseIntLine(octal, 0, octal.length, Infinity)).toBeNull())).toBeLessThan(100);
+  });
+
+  it('looks only at its own range: many short lines in a large buffer stay cheap', () => {
+    const buf = new Uint8Array(1_000_000).fill(0x31); // '1' everywhere, no NUL, no newline
+    let sum = 0;
+    const ms = time(() => {
+      for (let i = 0; i + 3 <= buf.length; i += 10) {
+        sum += parseIntLine(buf, i, i + 3, 4300) as number;
+        sum += parseLongLine(buf, i, i + 3, 4300) as number;
+        sum += parseDecimalLine(buf, i, i + 3, 4300) as number;
+        sum += parseFloatLine(buf, i, i + 3) as number;
+      }
+    });
+    expect(sum).toBe(4 * 111 * 100_000);
+    expect(ms).toBeLessThan(1500);
   });
 
   it('stays linear on large inputs', () => {

@@ -10,56 +10,117 @@ export function isContainer(value: unknown): value is object {
   return proto === null || proto === Object.prototype;
 }
 
-export function childrenOf(node: object): Iterator<unknown> {
-  if (node instanceof Map) return mapChildren(node);
-  if (Array.isArray(node) || node instanceof Set) return node[Symbol.iterator]();
-  return Object.values(node)[Symbol.iterator]();
-}
+const EMPTY: readonly unknown[] = [];
 
-function* mapChildren(map: Map<unknown, unknown>): Iterator<unknown> {
-  for (const [k, v] of map) {
-    yield k;
-    yield v;
+/** The containers among a container's children (dict keys included: tuples can nest). */
+function containerChildren(node: object): readonly unknown[] {
+  if (Array.isArray(node)) return node;
+  let out: unknown[] | null = null;
+  const add = (v: unknown): void => {
+    if (typeof v === 'object' && v !== null) (out ??= []).push(v);
+  };
+  if (node instanceof Map) {
+    for (const [k, v] of node) {
+      add(k);
+      add(v);
+    }
+  } else if (node instanceof Set) {
+    for (const v of node) add(v);
+  } else {
+    for (const v of Object.values(node)) add(v);
   }
+  return out ?? EMPTY;
 }
 
 /**
  * The nesting depth of `root` (a scalar is 0, `[]` is 1, `[[]]` is 2), or `Infinity` as soon as
  * it is known to exceed `limit`. Shared containers are measured once; a reference back to a
  * container still being measured (a cycle) adds nothing.
+ *
+ * `treeBudget`, when given, is the number of containers the value can hold if nothing in it is
+ * shared: a first pass then walks it as a tree, without bookkeeping per container, and falls back
+ * to the full walk as soon as it visits more containers than that (sharing, or a cycle).
  */
-export function nestingDepth(root: unknown, limit: number): number {
+export function nestingDepth(root: unknown, limit: number, treeBudget = 0): number {
   if (!isContainer(root)) return 0;
-  const done = new Map<object, number>();
-  const nodes: object[] = [root];
-  const iters: Iterator<unknown>[] = [childrenOf(root)];
-  const best: number[] = [0];
-  const open = new Set<object>([root]);
-  while (nodes.length > 0) {
-    const top = nodes.length - 1;
-    const next = iters[top]!.next();
-    if (next.done) {
-      const node = nodes.pop()!;
-      iters.pop();
-      const depth = best.pop()! + 1;
-      if (depth > limit) return Infinity;
-      open.delete(node);
-      done.set(node, depth);
-      if (top > 0 && depth > best[top - 1]!) best[top - 1] = depth;
-      continue;
-    }
-    const child = next.value;
-    if (!isContainer(child) || open.has(child)) continue;
-    const known = done.get(child);
-    if (known !== undefined) {
-      if (known > best[top]!) best[top] = known;
-      continue;
-    }
-    if (nodes.length >= limit) return Infinity;
-    nodes.push(child);
-    iters.push(childrenOf(child));
-    best.push(0);
-    open.add(child);
+  if (treeBudget > 0) {
+    const depth = treeDepth(root, limit, treeBudget);
+    if (depth !== undefined) return depth;
   }
-  return done.get(root)!;
+  return graphDepth(root, limit);
+}
+
+/** Depth of a value walked as a tree; `undefined` when it visits more than `budget` containers. */
+function treeDepth(root: object, limit: number, budget: number): number | undefined {
+  const kids: (readonly unknown[])[] = [containerChildren(root)];
+  const next: number[] = [0];
+  const best: number[] = [0];
+  let visits = 1;
+  let top = 0;
+  while (top >= 0) {
+    const list = kids[top]!;
+    let i = next[top]!;
+    let descended = false;
+    while (i < list.length) {
+      const child = list[i++];
+      if (!isContainer(child)) continue;
+      if (++visits > budget || top + 1 >= limit) return undefined;
+      next[top] = i;
+      top++;
+      kids[top] = containerChildren(child);
+      next[top] = 0;
+      best[top] = 0;
+      descended = true;
+      break;
+    }
+    if (descended) continue;
+    const depth = best[top]! + 1;
+    top--;
+    if (top >= 0 && depth > best[top]!) best[top] = depth;
+    else if (top < 0) return depth;
+  }
+  return undefined;
+}
+
+function graphDepth(root: object, limit: number): number {
+  // Depth of each finished container; OPEN while it is on the path.
+  const OPEN = -1;
+  const seen = new Map<object, number>([[root, OPEN]]);
+  const nodes: object[] = [root];
+  const kids: (readonly unknown[])[] = [containerChildren(root)];
+  const next: number[] = [0];
+  const best: number[] = [0];
+  let top = 0;
+  while (top >= 0) {
+    const list = kids[top]!;
+    let i = next[top]!;
+    let descended = false;
+    while (i < list.length) {
+      const child = list[i++];
+      if (typeof child !== 'object' || child === null) continue;
+      const known = seen.get(child);
+      if (known !== undefined) {
+        if (known > best[top]!) best[top] = known;
+        continue;
+      }
+      if (!isContainer(child)) continue;
+      if (top + 1 >= limit) return Infinity;
+      next[top] = i;
+      top++;
+      nodes[top] = child;
+      kids[top] = containerChildren(child);
+      next[top] = 0;
+      best[top] = 0;
+      seen.set(child, OPEN);
+      descended = true;
+      break;
+    }
+    if (descended) continue;
+    const depth = best[top]! + 1;
+    if (depth > limit) return Infinity;
+    seen.set(nodes[top]!, depth);
+    top--;
+    if (top >= 0 && depth > best[top]!) best[top] = depth;
+  }
+  return seen.get(root)!;
 }

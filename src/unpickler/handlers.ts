@@ -17,6 +17,8 @@ import {
   decodeStringLiteral,
   decodeUtf8,
   parseFloatLine,
+  intLineBool,
+  parseDecimalLine,
   parseIntLine,
   parseLongLine,
   type ParsedInt,
@@ -52,14 +54,17 @@ function float(m: Machine, v: number): void {
 
 function intLine(m: Machine, what: string, parse: typeof parseIntLine): number | bigint {
   const s = m.line();
-  const v: ParsedInt = parse(m.data, s, m.lineEnd, m.o.maxIntDigits);
+  return intParsed(m, what, parse(m.data, s, m.lineEnd, m.o.maxIntDigits));
+}
+
+function intParsed(m: Machine, what: string, v: ParsedInt): number | bigint {
   if (v === 'too_many_digits') m.limit('maxIntDigits', m.o.maxIntDigits, `${what} has too many decimal digits`);
   if (v === null) m.malformed('bad_int', `invalid literal for ${what}`);
   return v;
 }
 
 function memoIndexLine(m: Machine, what: string): number {
-  const v = intLine(m, what, parseIntLine);
+  const v = intLine(m, what, parseDecimalLine);
   if (typeof v === 'bigint' || v < 0) m.malformed('bad_memo_index', `${what} has a negative or huge memo index`);
   return v;
 }
@@ -118,14 +123,13 @@ function globalLines(m: Machine): [string, string] {
 
 export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = {
   INT(m: Machine) {
-    const s = m.pos;
-    const d = m.data;
-    if (d[s] === 0x30 && (d[s + 1] === 0x30 || d[s + 1] === 0x31) && d[s + 2] === 10) {
-      m.pos = s + 3;
-      m.push(d[s + 1] === 0x31);
+    const s = m.line();
+    const flag = intLineBool(m.data, s, m.lineEnd);
+    if (flag !== null) {
+      m.push(flag);
       return;
     }
-    m.push(intLine(m, 'INT', parseIntLine));
+    m.push(intParsed(m, 'INT', parseIntLine(m.data, s, m.lineEnd, m.o.maxIntDigits)));
   },
   BININT: (m: Machine) => m.push(m.i32()),
   BININT1: (m: Machine) => m.push(m.u8()),

@@ -54,9 +54,9 @@ export class Machine {
   /** True when the input is long enough that the item-count limits need checking per op. */
   readonly guarded: boolean;
   private buffers: Iterator<Uint8Array> | null = null;
-  private readonly globals = new Map<string, PyGlobal>();
-  private readonly reconstructors = new Map<PyGlobal, Reconstructor>();
-  private readonly extensionCache = new Map<number, PyGlobal>();
+  private globals = new Map<string, PyGlobal>();
+  private reconstructors = new Map<PyGlobal, Reconstructor>();
+  private extensionCache = new Map<number, PyGlobal>();
   private made: WeakMap<object, Reconstructor> | null = null;
 
   constructor(data: Uint8Array, options: ResolvedOptions) {
@@ -260,9 +260,11 @@ export class Machine {
       if (memo[index] === undefined) this.countMemo();
       memo[index] = value;
     } else if (index <= 2 * this.memoCount + 1024) {
-      // Dense growth stays linear in the number of entries, whatever indices the pickle picks.
+      // Dense growth stays linear in the number of entries, whatever indices the pickle picks; it
+      // doubles (within what the input left can still store) rather than growing one by one.
       if (this.sparseMemo?.has(index)) this.sparseMemo.delete(index);
       else this.countMemo();
+      memo.length = Math.min(Math.max(2 * memo.length, index + 1, 1024), index + 1 + (this.end - this.pos));
       memo[index] = value;
     } else {
       const sparse = (this.sparseMemo ??= new Map());
@@ -305,11 +307,18 @@ export class Machine {
     this.memoLog = null;
   }
 
-  /** Take over another machine's memo (the previous chunk of the same stream). */
-  adoptMemo(other: Machine): void {
+  /**
+   * Carry over what a previous machine over the same stream knew: its memo, the globals it resolved
+   * and the objects its reconstructors made (a later pickle may call or BUILD them, as in Python).
+   */
+  carryOver(other: Machine): void {
     this.memo = other.memo;
     this.sparseMemo = other.sparseMemo;
     this.memoCount = other.memoCount;
+    this.globals = other.globals;
+    this.reconstructors = other.reconstructors;
+    this.extensionCache = other.extensionCache;
+    this.made = other.made;
   }
 
   // ---- globals and calls, only through the policy ----

@@ -99,7 +99,7 @@ export class StreamUnpickler {
         const view = this.buffer.subarray(this.start, this.length);
         const m = new Machine(checkInput(view, this.options), this.options);
         m.base = this.consumed;
-        if (this.previous !== null) m.adoptMemo(this.previous);
+        if (this.previous !== null) m.carryOver(this.previous);
         m.startMemoLog();
         try {
           const value = run(m);

@@ -43,20 +43,44 @@ const FATAL_UTF8: TextDecoder | null = (() => {
   }
 })();
 
-/** Up to this many bytes the hand loop beats TextDecoder (measured on V8; see the test file). */
-const SHORT_UTF8 = 48;
+/**
+ * Up to this many bytes, text that is not pure ASCII is decoded by hand: faster than TextDecoder
+ * on V8 (≈150 ns against ≈230 ns for 25 bytes, ≈300 against ≈450 for 76). Pure ASCII up to 12
+ * bytes is one String.fromCharCode call (≈35 ns, against ≈90 via an array); longer ASCII goes to
+ * TextDecoder, which is then as fast as the alternatives.
+ */
+const SHORT_UTF8 = 80;
 
 /** Scratch code units for short strings; reused, so a short decode allocates only its result. */
 const scratch: number[] = [];
 
+/** 1 to 12 ASCII (or latin-1) bytes as one flat string, without an intermediate array. */
+function asciiTiny(x: Uint8Array, s: number, n: number): string {
+  switch (n) {
+    case 1: return fcc(x[s]);
+    case 2: return fcc(x[s], x[s + 1]);
+    case 3: return fcc(x[s], x[s + 1], x[s + 2]);
+    case 4: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3]);
+    case 5: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3], x[s + 4]);
+    case 6: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3], x[s + 4], x[s + 5]);
+    case 7: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3], x[s + 4], x[s + 5], x[s + 6]);
+    case 8: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3], x[s + 4], x[s + 5], x[s + 6], x[s + 7]);
+    case 9: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3], x[s + 4], x[s + 5], x[s + 6], x[s + 7], x[s + 8]);
+    case 10: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3], x[s + 4], x[s + 5], x[s + 6], x[s + 7], x[s + 8], x[s + 9]);
+    case 11: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3], x[s + 4], x[s + 5], x[s + 6], x[s + 7], x[s + 8], x[s + 9], x[s + 10]);
+    default: return fcc(x[s], x[s + 1], x[s + 2], x[s + 3], x[s + 4], x[s + 5], x[s + 6], x[s + 7], x[s + 8], x[s + 9], x[s + 10], x[s + 11]);
+  }
+}
+
 /**
- * Short input, strict UTF-8 with surrogatepass: the string, or null at the first error. Plain
- * ASCII is assembled 8 bytes at a time while the result stays below V8's cons-string threshold.
+ * Short input (≤ SHORT_UTF8 bytes) whose bytes [start, ascii) are ASCII: strict UTF-8 with
+ * surrogatepass. The string, or null at the first error.
  */
-function utf8Short(b: Uint8Array, start: number, end: number): string | null {
+function utf8Short(b: Uint8Array, start: number, ascii: number, end: number): string | null {
   const u = scratch;
   let k = 0;
-  let i = start;
+  for (let j = start; j < ascii; j++) u[k++] = b[j];
+  let i = ascii;
   while (i < end) {
     const c = b[i];
     if (c < 0x80) {
@@ -198,26 +222,19 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
   end = clampEnd(bytes, end);
   const n = end - start;
   if (!(n > 0)) return '';
-  if (n <= 12) {
-    // Tiny ASCII (the common case: names, keys): a flat string straight from the bytes.
-    let out = '';
+  if (n <= SHORT_UTF8) {
     let i = start;
-    for (; i + 4 <= end; i += 4) {
-      const a = bytes[i];
-      const b = bytes[i + 1];
-      const c = bytes[i + 2];
-      const d = bytes[i + 3];
-      if ((a | b | c | d) >= 0x80) return utf8Short(bytes, start, end);
-      out += fcc(a, b, c, d);
-    }
-    for (; i < end; i++) {
-      const a = bytes[i];
-      if (a >= 0x80) return utf8Short(bytes, start, end);
-      out += fcc(a);
-    }
-    return out;
+    const e4 = end - 3;
+    while (i < e4 && (bytes[i] | bytes[i + 1] | bytes[i + 2] | bytes[i + 3]) < 0x80) i += 4;
+    while (i < end && bytes[i] < 0x80) i++;
+    if (i < end) return utf8Short(bytes, start, i, end);
+    if (n <= 12) return asciiTiny(bytes, start, n);
+    // longer ASCII: TextDecoder's ASCII path is as fast as anything here
   }
-  if (n <= SHORT_UTF8) return utf8Short(bytes, start, end);
+  return utf8Long(bytes, start, end);
+}
+
+function utf8Long(bytes: Uint8Array, start: number, end: number): string | null {
   if (FATAL_UTF8 !== null) {
     try {
       return FATAL_UTF8.decode(bytes.subarray(start, end));
@@ -238,6 +255,7 @@ export function decodeLatin1(bytes: Uint8Array, start: number, end: number): str
   end = clampEnd(bytes, end);
   const n = end - start;
   if (!(n > 0)) return '';
+  if (n <= 12) return asciiTiny(bytes, start, n); // any byte values: fcc of a byte is its latin-1 char
   if (n <= CHUNK) return fcc.apply(null, bytes.subarray(start, end) as unknown as number[]) as string;
   const parts: string[] = [];
   for (let i = start; i < end; i += CHUNK) {
@@ -524,8 +542,8 @@ export function decodePy2Str(raw: Uint8Array, encoding: string, errors: string):
 
 /** Whether the bytes contain ED A0..BF, the start of an encoded surrogate. */
 function hasEncodedSurrogate(b: Uint8Array, start: number, end: number): boolean {
-  for (let i = b.indexOf(0xed, start); i >= 0 && i + 1 < end; i = b.indexOf(0xed, i + 1)) {
-    if (b[i + 1] >= 0xa0 && b[i + 1] <= 0xbf) return true;
+  for (let i = start; i + 1 < end; i++) {
+    if (b[i] === 0xed && b[i + 1] >= 0xa0 && b[i + 1] <= 0xbf) return true;
   }
   return false;
 }
@@ -547,8 +565,9 @@ function isSpace(c: number): boolean {
  * (`I12\x00junk` is 12). Returns the index of the first NUL in [start, end), or end.
  */
 function cEnd(b: Uint8Array, start: number, end: number): number {
-  const z = b.indexOf(0, start);
-  return z < 0 || z > end ? end : z;
+  let i = start;
+  while (i < end && b[i] !== 0) i++; // not indexOf: that would search past `end`, to the buffer's end
+  return i;
 }
 
 /** Value of a digit in any base up to 36 (`_PyLong_DigitValue`), or 99. */
@@ -691,8 +710,13 @@ function strtol0(b: Uint8Array, start: number, e: number): number | bigint | nul
   // No digits: endptr = s, which is the end only for an empty string (the line began with NUL).
   if (i === ds) return start === e ? 0 : null;
   if (i !== e) return null;
-  const count = i - ds;
-  const v = digitsValue(b, ds, i, base, count, negative);
+  // Overflow is decided by the significant digits, before converting anything (so that a million
+  // digits cost a scan, not a conversion); octal and hex may carry any number of leading zeros.
+  let sig = ds;
+  while (sig < i && b[sig] === 0x30) sig++;
+  const count = i - sig;
+  if (count > (base === 10 ? 19 : base === 16 ? 16 : 22)) return null; // ERANGE
+  const v = digitsValue(b, sig, i, base, count, negative);
   if (typeof v === 'bigint' && (v > LONG_MAX || v < -LONG_MAX - 1n)) return null; // ERANGE
   if (base === 10) strtolDecimalDigits = count;
   return v;

@@ -71,7 +71,7 @@ export function run(m: Machine): unknown {
 function finish(m: Machine, value: unknown): unknown {
   m.settle();
   const max = m.o.maxDepth;
-  if (m.containers > max && nestingDepth(value, max) > max) {
+  if (m.containers > max && nestingDepth(value, max, m.containers) > max) {
     throw new LimitExceededError('maxDepth', max, 'containers nested too deeply', { offset: m.base + m.opPos, opcode: STOP });
   }
   return m.o.dicts === 'object' ? convertDicts(value) : value;

@@ -123,32 +123,24 @@ function counted(rng: Rng, lenSize: 1 | 4 | 8, payload: () => number[]): number[
   return [...le(n, lenSize), ...body];
 }
 
+const UTF8_GOOD = [ascii('ab'), ascii('builtins'), ascii('__proto__'), [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf]];
+const UTF8_BAD = [[0xc0, 0x80], [0xe0, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xff], [0x80], [0xc3], [0xf0, 0x9f]];
+
+/** Mostly valid UTF-8 (lone surrogates included, as CPython's surrogatepass reads them), sometimes not. */
 function utf8ish(rng: Rng): number[] {
   const parts: number[][] = [];
-  for (let i = rng.int(6); i > 0; i--) {
-    parts.push(
-      rng.pick([
-        ascii('ab'),
-        ascii('builtins'),
-        [0xc3, 0xa9],
-        [0xe2, 0x82, 0xac],
-        [0xf0, 0x9f, 0x98, 0x80],
-        [0xed, 0xa0, 0x80],
-        [0xed, 0xbf, 0xbf],
-        [0xc0, 0x80],
-        [0xe0, 0x80, 0x80],
-        [0xf4, 0x90, 0x80, 0x80],
-        [0xff],
-        [0x80],
-        [0xc3],
-        [0xf0, 0x9f],
-      ]),
-    );
-  }
+  for (let i = rng.int(6); i > 0; i--) parts.push(rng.pick(rng.chance(0.9) ? UTF8_GOOD : UTF8_BAD));
   return parts.flat();
 }
 
-function argOf(rng: Rng, op: OpcodeInfo): number[] {
+/** Opcodes that fail unless options provide something (extensions, buffers, persistent ids). */
+const RARELY = new Set(['EXT1', 'EXT2', 'EXT4', 'PERSID', 'BINPERSID', 'NEXT_BUFFER', 'READONLY_BUFFER'].map((n) => OPCODES.find((o) => o.name === n)!.code));
+
+function argOf(rng: Rng, op: OpcodeInfo, memo: number[]): number[] {
+  if ((op.name === 'BINGET' || op.name === 'LONG_BINGET' || op.name === 'GET') && memo.length && rng.chance(0.8)) {
+    const i = rng.pick(memo);
+    return op.name === 'BINGET' ? [i & 0xff] : op.name === 'GET' ? [...ascii(String(i)), 10] : le(BigInt(i), 4);
+  }
   switch (op.arg) {
     case null:
       return [];
@@ -223,13 +215,14 @@ export function randomPickle(rng: Rng, maxLength = 200): Uint8Array {
   if (rng.chance(0.5)) out.push(0x80, rng.chance(0.9) ? rng.int(6) : rng.int(256));
   let depth = 0;
   const marks: number[] = [];
+  const memo: number[] = [];
   while (out.length < target) {
     const r = rng.u32() / 0x100000000;
-    if (r < 0.08) {
+    if (r < 0.03) {
       out.push(rng.int(256));
       continue;
     }
-    if (r < 0.13) {
+    if (r < 0.08) {
       // A global by STACK_GLOBAL, often one the default policy allows.
       const [m, q] = rng.pick(GLOBALS);
       out.push(0x8c, m.length, ...ascii(m), 0x8c, q.length, ...ascii(q), 0x93);
@@ -242,7 +235,7 @@ export function randomPickle(rng: Rng, maxLength = 200): Uint8Array {
         const shape = SHAPES.get(op.code)!;
         const base = shape.usesMark ? (marks.length ? marks[marks.length - 1]! : -1) : 0;
         const ok = shape.usesMark ? base >= shape.below && depth - base >= shape.aboveMin : depth - (marks.length ? marks[marks.length - 1]! : 0) >= shape.below;
-        if (ok && op.name !== 'STOP') break;
+        if (ok && op.name !== 'STOP' && !(RARELY.has(op.code) && rng.chance(0.8))) break;
         op = rng.pick(OPCODES);
       }
     }
@@ -250,7 +243,11 @@ export function randomPickle(rng: Rng, maxLength = 200): Uint8Array {
     if (op.name === 'MARK') marks.push(depth);
     else if (shape.usesMark) depth = Math.max(0, (marks.pop() ?? depth) - shape.below) + shape.pushes;
     else depth = Math.max(0, depth - shape.below) + shape.pushes;
-    out.push(op.code, ...argOf(rng, op));
+    const arg = argOf(rng, op, memo);
+    out.push(op.code, ...arg);
+    if (op.name === 'MEMOIZE') memo.push(memo.length);
+    else if (op.name === 'BINPUT') memo.push(arg[0]!);
+    else if (op.name === 'LONG_BINPUT') memo.push(arg[0]! | (arg[1]! << 8));
     if (op.name === 'STOP') break;
   }
   if (out[out.length - 1] !== 0x2e && rng.chance(0.7)) out.push(0x2e);

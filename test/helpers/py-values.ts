@@ -9,7 +9,7 @@
  * set / frozenset → {"set" | "frozenset": [...]}. Containers (list, non-empty tuple, dict, odict,
  * set, frozenset) referenced more than once — counting references over the graph, not through dict
  * keys or set items — get "id": n at their first emission (DFS pre-order) and {"ref": n} after.
- * Dict keys and set items are emitted without ids.
+ * Dict keys and set items are emitted without ids. Same rules as `typed` in corpus/generate.py.
  */
 
 export const PY_TYPED = String.raw`
@@ -59,6 +59,8 @@ def typed(root):
             return {'bytes': v.hex()}
         if t is bytearray:
             return {'bytearray': v.hex()}
+        if t is memoryview:
+            return {'bytes' if v.readonly else 'bytearray': v.tobytes().hex()}
         if t is complex:
             return {'complex': [repr(v.real), repr(v.imag)]}
         if id(v) in PG_GLOBAL_NAMES and PG_GLOBAL_NAMES[id(v)][0] is v:
@@ -347,6 +349,18 @@ def frame_misuse(data):
         return 'before end of frame' in str(e) or 'before end of current frame' in str(e)
     except BaseException:
         return False
+    return False
+
+def far_memo(data, limit=1 << 20):
+    """True when the pickle stores a memo entry at a far index: CPython's memo is a dense array
+    that it would grow (and zero) to that size, gigabytes for an index near 2**31."""
+    import pickletools
+    try:
+        for op, arg, _pos in pickletools.genops(data):
+            if op.name in ('PUT', 'BINPUT', 'LONG_BINPUT') and isinstance(arg, int) and arg > limit:
+                return True
+    except Exception:
+        pass
     return False
 
 def restricted_loads(data, **kw):
