@@ -1,7 +1,7 @@
 // Builds dist/: ESM and CJS bundles of the library, the CLI, and (as a check) a browser bundle.
 import { build } from 'esbuild';
 
-const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning', keepNames: true };
+const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning' };
 
 await Promise.all([
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral' }),

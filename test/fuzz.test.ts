@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loads, PickleError, PyByteArray, PyTuple, Unpickler, type LoadOptions } from '../src/index.js';
 import { bytes } from './helpers/bytes.js';
-import { pickleFiles } from './helpers/corpus.js';
+import { hexToBytes, pickleFiles } from './helpers/corpus.js';
 import {
   checkLoads,
   checkUnpickler,
@@ -113,18 +113,14 @@ for v in values:
 json.dump(out, sys.stdout)
 `;
 
-function hexBytes(h: string): Uint8Array {
-  return Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
-}
-
 /** The inputs to mutate, and where they came from. */
 function loadSeeds(): { seeds: Uint8Array[]; source: string } {
   const files = pickleFiles('valid').filter((f) => statSync(f).size <= 4096);
-  if (files.length >= 50) return { seeds: [...files.map((f) => new Uint8Array(readFileSync(f))), ...HAND_SEEDS], source: `${files.length} corpus files` };
+  if (files.length >= 50) return { seeds: [...files.map((f) => new Uint8Array(readFileSync(f))), ...HAND_SEEDS], source: `${files.length} corpus files + ${HAND_SEEDS.length} hand-written` };
   const missing = pythonMissing();
   if (missing !== null) return { seeds: [...HAND_SEEDS], source: `${HAND_SEEDS.length} hand-written pickles (${missing})` };
   const hex = runPythonJson<string[]>(SEEDS_SCRIPT, { seed: SEED, count: 80, max_len: 2048 });
-  return { seeds: [...hex.map(hexBytes), ...HAND_SEEDS], source: `${hex.length} CPython pickles + ${HAND_SEEDS.length} hand-written` };
+  return { seeds: [...hex.map(hexToBytes), ...HAND_SEEDS], source: `${hex.length} CPython pickles + ${HAND_SEEDS.length} hand-written` };
 }
 
 interface Failure {
@@ -304,7 +300,7 @@ const REGRESSIONS: [string, string, LoadOptions | undefined][] = [];
 
 describe.runIf(REGRESSIONS.length > 0)('fuzz regressions', () => {
   it.each(REGRESSIONS)('%s', (_name, hex, options) => {
-    const input = hexBytes(hex);
+    const input = hexToBytes(hex);
     expect(checkLoads(input, options)).toBeNull();
     expect(checkUnpickler(new Unpickler(VALID, options), input, options)).toBeNull();
   });

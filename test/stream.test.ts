@@ -527,6 +527,35 @@ describe('the memo carries over from one pickle to the next, as in CPython', () 
     expect({ ...(sfirst as object) }).toEqual({ a: 1 });
   });
 
+  it('StreamUnpickler appends once to a list from an earlier pickle, however the stream is cut', async () => {
+    // [] (memo 0), then BINGET 0, 1, APPEND: CPython's Unpickler(file) gives [1] for the second.
+    // Cut just before the second STOP, a first try runs the APPEND and fails as truncated; the
+    // retry must not see the list that try changed.
+    const p1 = bytes('\x80\x02]q\x00.');
+    const p2 = bytes('\x80\x02h\x00K\x01a.');
+    const data = concat([p1, p2]);
+    const u = new Unpickler(data);
+    u.load();
+    expect(u.load()).toEqual([1]);
+    for (const at of [p1.length + 3, p1.length + 5, data.length - 1]) {
+      const su = new StreamUnpickler(asyncChunks(cut(data, [at])));
+      const first = await su.load();
+      const second = await su.load();
+      expect(second, `cut at ${at}`).toBe(first);
+      expect(second, `cut at ${at}`).toEqual([1]);
+    }
+  });
+
+  it('StreamUnpickler calls persistentLoad once per persistent id, however the stream is cut', async () => {
+    const data = bytes('\x80\x02K\x07Q.');
+    for (const chunks of [[data], cut(data, [5]), cut(data, [1, 2, 3, 4, 5])]) {
+      const calls: unknown[] = [];
+      const value = await load(asyncChunks(chunks), { persistentLoad: (pid) => (calls.push(pid), `obj${String(pid)}`) });
+      expect(value).toBe('obj7');
+      expect(calls, `chunks ${chunks.map((c) => c.length).join('+')}`).toEqual([7]);
+    }
+  });
+
   it('StreamUnpickler keeps the memo right when a pickle that overwrites it arrives in pieces', async () => {
     // Seven pickles sharing one memo (checked with CPython 3.11's pickle.Unpickler(file)):
     //   [1] (memo 0)  ·  (memo 0, [] → memo 0, memo 0)  ·  memo 0  ·  ('a', 'b') by MEMOIZE 1-3

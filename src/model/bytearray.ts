@@ -2,8 +2,13 @@
 export class PyByteArray extends Uint8Array {
   /** A bytearray holding a copy of `bytes`. */
   static copyOf(bytes: ArrayLike<number>): PyByteArray {
-    const b = new PyByteArray(bytes.length);
-    b.set(bytes);
-    return b;
+    return copyBytes(bytes);
   }
+}
+
+// Outside the class body, so bundlers keep the name PyByteArray (see tuple.ts).
+function copyBytes(bytes: ArrayLike<number>): PyByteArray {
+  const b = new PyByteArray(bytes.length);
+  b.set(bytes);
+  return b;
 }

@@ -6,7 +6,7 @@ import { PyByteArray } from '../model/bytearray.js';
 import { PyFloat } from '../model/float.js';
 import { PyFrozenSet } from '../model/frozenset.js';
 import { isHashable } from '../model/hashable.js';
-import { PyTuple } from '../model/tuple.js';
+import { EMPTY_TUPLE, PyTuple } from '../model/tuple.js';
 import type { OpcodeName } from '../opcodes.js';
 import { describe, type Machine } from './machine.js';
 import {
@@ -227,10 +227,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     m.containers++;
     s.push(list);
   },
-  EMPTY_TUPLE(m: Machine) {
-    m.containers++;
-    m.push(PyTuple.fromArray([]));
-  },
+  EMPTY_TUPLE: (m: Machine) => m.push(EMPTY_TUPLE),
   TUPLE(m: Machine) {
     const k = m.popMark();
     const s = m.stack;

@@ -255,7 +255,6 @@ export class Machine {
 
   memoPut(index: number, value: unknown): void {
     const memo = this.memo;
-    if (this.memoLog !== null) this.memoLog.push(index, index < memo.length ? memo[index] : this.sparseMemo?.get(index));
     if (index < memo.length) {
       if (memo[index] === undefined) this.countMemo();
       memo[index] = value;
@@ -278,33 +277,6 @@ export class Machine {
       this.limit('maxMemoEntries', this.o.maxMemoEntries, 'too many memo entries');
     }
     this.memoCount++;
-  }
-
-  /**
-   * While set, every memo store is logged so a stream reader can undo an attempt that ran out of
-   * bytes (the memo carries over between pickles, so a half-read pickle must leave no trace).
-   */
-  memoLog: unknown[] | null = null;
-  private memoLogCount = 0;
-
-  startMemoLog(): void {
-    this.memoLog = [];
-    this.memoLogCount = this.memoCount;
-  }
-
-  /** Undo every memo store since `startMemoLog()`. */
-  rollbackMemo(): void {
-    const log = this.memoLog;
-    if (log === null) return;
-    for (let i = log.length - 2; i >= 0; i -= 2) {
-      const index = log[i] as number;
-      const previous = log[i + 1];
-      if (index < this.memo.length) this.memo[index] = previous;
-      else if (previous === undefined) this.sparseMemo?.delete(index);
-      else this.sparseMemo?.set(index, previous);
-    }
-    this.memoCount = this.memoLogCount;
-    this.memoLog = null;
   }
 
   /**

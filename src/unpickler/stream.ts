@@ -1,12 +1,14 @@
 /**
  * Reading pickles from a stream: a Node `Readable`, a web `ReadableStream`, or any (async)
- * iterable of byte chunks. Bytes are buffered until a whole pickle is there; a pickle cut short
- * (TruncatedPickleError) waits for more bytes, so the decoder only retries once the buffer has
- * grown by half again, which keeps the total work linear in the input.
+ * iterable of byte chunks. Bytes are buffered until a whole pickle is there, which is found by
+ * skipping opcodes (scan.ts) without running them; the scan is repeated only once the buffer has
+ * grown by half again, which keeps the total work linear in the input, and the pickle then runs
+ * exactly once.
  */
-import { EndOfInputError, LimitExceededError, TruncatedPickleError, UnpicklingError } from '../errors.js';
+import { EndOfInputError, LimitExceededError, UnpicklingError } from '../errors.js';
 import { resolveOptions, type LoadOptions, type ResolvedOptions } from './options.js';
 import { Machine } from './machine.js';
+import { endOfPickle } from './scan.js';
 import { checkInput, run } from './unpickler.js';
 
 /** Anything that yields byte chunks: Node Readable, web ReadableStream, (async) iterables. */
@@ -95,26 +97,20 @@ export class StreamUnpickler {
     try {
       await this.fill(1);
       if (this.length === this.start) throw new EndOfInputError({ offset: this.consumed });
+      // Wait for the whole pickle (or the end of the stream), then run it once.
       for (;;) {
-        const view = this.buffer.subarray(this.start, this.length);
-        const m = new Machine(checkInput(view, this.options), this.options);
-        m.base = this.consumed;
-        if (this.previous !== null) m.carryOver(this.previous);
-        m.startMemoLog();
-        try {
-          const value = run(m);
-          m.memoLog = null;
-          this.previous = m;
-          this.start += m.pos;
-          this.consumed += m.pos;
-          return value;
-        } catch (e) {
-          m.rollbackMemo();
-          this.previous = m;
-          if (!(e instanceof TruncatedPickleError) || this.ended) throw e;
-          await this.fill(Math.ceil(view.length * 1.5) + 1);
-        }
+        const found = endOfPickle(this.buffer.subarray(0, this.length), this.start);
+        if (found !== 'truncated' || this.ended) break;
+        await this.fill(Math.ceil((this.length - this.start) * 1.5) + 1);
       }
+      const m = new Machine(checkInput(this.buffer.subarray(this.start, this.length), this.options), this.options);
+      m.base = this.consumed;
+      if (this.previous !== null) m.carryOver(this.previous);
+      this.previous = m;
+      const value = run(m);
+      this.start += m.pos;
+      this.consumed += m.pos;
+      return value;
     } finally {
       this.busy = false;
     }
