@@ -619,6 +619,7 @@ def edge_cases():
     add('newobj_set', 2, b'\x80\x02c__builtin__\nset\n)\x81.', 'NEWOBJ of builtins.set with no arguments')
     add('inst_set', 0, b'((lI1\naI2\naI2\nai__builtin__\nset\n.', 'INST __builtin__.set with one list argument')
     add('obj_frozenset', 1, b'(c__builtin__\nfrozenset\n]K\x01ao.', 'OBJ builtins.frozenset with one list argument')
+    add('build_none_on_set', 0, b'c__builtin__\nset\n)RNb.', 'BUILD with state None: CPython skips a None state')
     return c
 
 
@@ -774,8 +775,6 @@ def malformed_cases():
     add('reduce_not_callable', 'malformed', b'K\x01)R.', 'REDUCE of an int')
     add('reduce_args_not_tuple', 'malformed', b'c__builtin__\nset\nK\x01R.', 'REDUCE of builtins.set with an int, not a tuple')
     add('build_on_set', 'malformed', b'c__builtin__\nset\n)R}b.', 'BUILD with a dict state on a set, which has no __dict__')
-    add('build_none_on_set', 'malformed', b'c__builtin__\nset\n)RNb.',
-        'BUILD with state None on a set (CPython skips a None state and accepts it)')
     add('readonly_buffer_on_int', 'malformed', b'\x80\x05K\x01\x98.', 'READONLY_BUFFER on an int')
 
     # Memo.

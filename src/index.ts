@@ -35,3 +35,5 @@ export {
   type ArgKindName,
   type StackKind,
 } from './opcodes.js';
+
+export { disassemble, type DisOptions } from './audit/dis.js';

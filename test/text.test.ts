@@ -30,7 +30,6 @@ function B(s: string): Uint8Array {
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-const unhex = (h: string): Uint8Array => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
 
 /** Whole-array wrappers. */
 const U = (b: Uint8Array) => decodeUtf8(b, 0, b.length);

@@ -6,7 +6,7 @@
  * `partialOutput`.
  */
 import { MalformedPickleError, PickleError } from '../errors.js';
-import type { OpcodeInfo, OpcodeName, StackKind } from '../opcodes.js';
+import type { OpcodeInfo, StackKind } from '../opcodes.js';
 import { decodeStringLiteral } from '../unpickler/text.js';
 import { genops, type GenOp, type OpArg } from './genops.js';
 import { pyLen, reprBool, reprByteArray, reprBytes, reprFloat, reprInt, reprStr } from './pyrepr.js';

@@ -44,14 +44,23 @@ function containerChildren(node: object): readonly unknown[] {
 export function nestingDepth(root: unknown, limit: number, treeBudget = 0): number {
   if (!isContainer(root)) return 0;
   if (treeBudget > 0) {
-    const depth = treeDepth(root, limit, treeBudget);
+    const depth = walk(root, limit, treeBudget);
     if (depth !== undefined) return depth;
   }
-  return graphDepth(root, limit);
+  return walk(root, limit, 0)!;
 }
 
-/** Depth of a value walked as a tree; `undefined` when it visits more than `budget` containers. */
-function treeDepth(root: object, limit: number, budget: number): number | undefined {
+/**
+ * Post-order walk with an explicit stack. With a `budget`, the value is walked as a tree (no record
+ * per container) and the walk gives up (`undefined`) past `budget` containers or `limit` levels;
+ * without one, each container is measured once and `Infinity` means deeper than `limit`.
+ */
+function walk(root: object, limit: number, budget: number): number | undefined {
+  const asTree = budget > 0;
+  // Depth of each finished container; OPEN while it is on the path.
+  const OPEN = -1;
+  const seen = asTree ? null : new Map<object, number>([[root, OPEN]]);
+  const nodes: object[] = [root];
   const kids: (readonly unknown[])[] = [containerChildren(root)];
   const next: number[] = [0];
   const best: number[] = [0];
@@ -60,67 +69,35 @@ function treeDepth(root: object, limit: number, budget: number): number | undefi
   while (top >= 0) {
     const list = kids[top]!;
     let i = next[top]!;
-    let descended = false;
+    let child: object | null = null;
     while (i < list.length) {
-      const child = list[i++];
-      if (!isContainer(child)) continue;
-      if (++visits > budget || top + 1 >= limit) return undefined;
-      next[top] = i;
-      top++;
-      kids[top] = containerChildren(child);
-      next[top] = 0;
-      best[top] = 0;
-      descended = true;
-      break;
-    }
-    if (descended) continue;
-    const depth = best[top]! + 1;
-    top--;
-    if (top >= 0 && depth > best[top]!) best[top] = depth;
-    else if (top < 0) return depth;
-  }
-  return undefined;
-}
-
-function graphDepth(root: object, limit: number): number {
-  // Depth of each finished container; OPEN while it is on the path.
-  const OPEN = -1;
-  const seen = new Map<object, number>([[root, OPEN]]);
-  const nodes: object[] = [root];
-  const kids: (readonly unknown[])[] = [containerChildren(root)];
-  const next: number[] = [0];
-  const best: number[] = [0];
-  let top = 0;
-  while (top >= 0) {
-    const list = kids[top]!;
-    let i = next[top]!;
-    let descended = false;
-    while (i < list.length) {
-      const child = list[i++];
-      if (typeof child !== 'object' || child === null) continue;
-      const known = seen.get(child);
+      const c = list[i++];
+      if (typeof c !== 'object' || c === null) continue;
+      const known = seen?.get(c);
       if (known !== undefined) {
         if (known > best[top]!) best[top] = known;
-        continue;
+      } else if (isContainer(c)) {
+        child = c;
+        break;
       }
-      if (!isContainer(child)) continue;
-      if (top + 1 >= limit) return Infinity;
+    }
+    if (child !== null) {
+      if (asTree ? ++visits > budget || top + 1 >= limit : top + 1 >= limit) return asTree ? undefined : Infinity;
       next[top] = i;
       top++;
       nodes[top] = child;
       kids[top] = containerChildren(child);
       next[top] = 0;
       best[top] = 0;
-      seen.set(child, OPEN);
-      descended = true;
-      break;
+      seen?.set(child, OPEN);
+      continue;
     }
-    if (descended) continue;
     const depth = best[top]! + 1;
-    if (depth > limit) return Infinity;
-    seen.set(nodes[top]!, depth);
+    if (depth > limit) return asTree ? undefined : Infinity;
+    seen?.set(nodes[top]!, depth);
     top--;
-    if (top >= 0 && depth > best[top]!) best[top] = depth;
+    if (top < 0) return depth;
+    if (depth > best[top]!) best[top] = depth;
   }
-  return seen.get(root)!;
+  return undefined;
 }

@@ -351,11 +351,13 @@ export class Machine {
     return this.made_(rec, this.invoke(g, () => rec.newObject!(args, kwargs)));
   }
 
-  /** BUILD: only objects made by a reconstructor that accepts state. */
+  /** BUILD: only objects made by a reconstructor that accepts state (a None state is a no-op). */
   build(target: unknown, state: unknown): unknown {
     this.settle();
     const rec = typeof target === 'object' && target !== null ? this.made?.get(target) : undefined;
     if (rec === undefined) {
+      // CPython applies a None state to nothing.
+      if (state === null) return target;
       if (target instanceof PyGlobal) this.refuse(target.module, target.qualname, 'setting state on');
       this.malformed('bad_build', `BUILD gives state to ${describe(target)}, which takes none`);
     }
@@ -432,6 +434,9 @@ export function describe(value: unknown): string {
       if (value instanceof Map) return 'a dict';
       if (value instanceof Set) return 'a set';
       if (value instanceof Uint8Array) return 'bytes';
-      return `a ${(value as object).constructor?.name ?? 'object'}`;
+      {
+        const name = (value as object).constructor?.name ?? 'object';
+        return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+      }
   }
 }
