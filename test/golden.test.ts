@@ -60,6 +60,7 @@ describe('valid corpus', () => {
         }
       }
     }
+    console.log(`golden: ${compared} expectations over ${valid.length} valid pickles agree with CPython`);
     expect(failures.slice(0, 20)).toEqual([]);
     expect(compared).toBeGreaterThan(500);
   });
@@ -86,6 +87,7 @@ describe('valid corpus', () => {
         if (failures.length > 20) break;
       }
     }
+    console.log(`golden: ${prefixes} proper prefixes fail as truncated`);
     expect(failures).toEqual([]);
     expect(prefixes).toBeGreaterThan(10_000);
   });
