@@ -31,7 +31,6 @@ const STOP = OP.STOP;
  */
 const RESIDENT = new Machine(new Uint8Array(0), resolveOptions());
 
-
 /** Run one pickle from `m.pos` to its STOP and return its value. */
 export function run(m: Machine): unknown {
   const data = m.data;
