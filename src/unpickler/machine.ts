@@ -259,11 +259,13 @@ export class Machine {
       if (memo[index] === undefined) this.countMemo();
       memo[index] = value;
     } else if (index <= 2 * this.memoCount + 1024) {
-      // Dense growth stays linear in the number of entries, whatever indices the pickle picks; it
-      // doubles (within what the input left can still store) rather than growing one by one.
+      // Dense growth stays linear in the number of entries, whatever indices the pickle picks. It
+      // jumps to the size the input read so far projects (or at least doubles), within what the
+      // input left can still store, rather than growing one by one.
       if (this.sparseMemo?.has(index)) this.sparseMemo.delete(index);
       else this.countMemo();
-      memo.length = Math.min(Math.max(2 * memo.length, index + 1, 1024), index + 1 + (this.end - this.pos));
+      const projected = Math.ceil((this.memoCount * this.end) / Math.max(1, this.pos));
+      memo.length = Math.min(Math.max(2 * memo.length, index + 1, 1024, projected), index + 1 + (this.end - this.pos));
       memo[index] = value;
     } else {
       const sparse = (this.sparseMemo ??= new Map());
