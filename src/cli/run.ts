@@ -25,7 +25,7 @@ class UsageError extends Error {}
 
 const USAGE = `Usage: pickleguard <command> [options]
 
-Read, write and audit Python pickles without running them.
+Inspect Python pickles without running them.
 
 Commands:
   dis FILE...      disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
