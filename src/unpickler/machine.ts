@@ -420,6 +420,7 @@ export class Machine {
 /** A short Python-flavoured description of a value for messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'None';
+  const article = (name: string): string => `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
   if (value === undefined) return 'nothing';
   switch (typeof value) {
     case 'number':
@@ -436,9 +437,6 @@ export function describe(value: unknown): string {
       if (value instanceof Map) return 'a dict';
       if (value instanceof Set) return 'a set';
       if (value instanceof Uint8Array) return 'bytes';
-      {
-        const name = (value as object).constructor?.name ?? 'object';
-        return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
-      }
+      return article((value as object).constructor?.name ?? 'object');
   }
 }

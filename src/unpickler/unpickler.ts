@@ -33,6 +33,7 @@ const RESIDENT = new Machine(new Uint8Array(0), resolveOptions());
 
 /** Run one pickle from `m.pos` to its STOP and return its value. */
 export function run(m: Machine): unknown {
+  void RESIDENT; // referenced here, on every path, so bundlers keep it
   const data = m.data;
   const dispatch = DISPATCH;
   const guarded = m.guarded;
@@ -103,7 +104,6 @@ export function checkInput(data: unknown, o: ResolvedOptions): Uint8Array {
  * STOP are ignored, as in Python; use `Unpickler` to read several pickles in a row.
  */
 export function loads(data: Uint8Array, options?: LoadOptions): unknown {
-  void RESIDENT;
   const o = resolveOptions(options);
   const m = new Machine(checkInput(data, o), o);
   if (m.end === 0) throw new EndOfInputError({ offset: 0 });
