@@ -17,14 +17,38 @@ export interface Policy {
 export interface Reconstructor {
   readonly module: string;
   readonly qualname: string;
-  /** `global(*args)`: REDUCE, INST and OBJ. */
-  call?(args: readonly unknown[]): unknown;
+  /** `global(*args)`: REDUCE, INST and OBJ. A `PyGlobal` result is resolved through the policy again. */
+  call?(args: readonly unknown[], context: ReconstructContext): unknown;
   /** `global.__new__(global, *args, **kwargs)`: NEWOBJ and NEWOBJ_EX. */
-  newObject?(args: readonly unknown[], kwargs: ReadonlyMap<unknown, unknown> | null): unknown;
+  newObject?(args: readonly unknown[], kwargs: ReadonlyMap<unknown, unknown> | null, context: ReconstructContext): unknown;
   /** BUILD on an object this reconstructor made; returns the object to leave on the stack. */
-  setState?(target: unknown, state: unknown): unknown;
+  setState?(target: unknown, state: unknown, context: ReconstructContext): unknown;
   /** The value GLOBAL pushes when the global is used as data (e.g. an argument); inert by default. */
   readonly reference?: unknown;
+}
+
+/** What a reconstructor may ask of the load in progress. Nothing here calls or imports anything. */
+export interface ReconstructContext {
+  /** The reconstructor the policy gave for a global this pickle resolved (e.g. a `cls` argument), or undefined. */
+  reconstructorOf(global: unknown): Reconstructor | undefined;
+  /** Record that `rec` made `value`, so that a later BUILD on it goes to `rec.setState`. */
+  made(value: object, rec: Reconstructor): void;
+}
+
+/** The capabilities of a reconstructor, without its name. */
+export type ReconstructorParts = Omit<Reconstructor, 'module' | 'qualname'>;
+
+/**
+ * A reconstructor implementation that packs name by `id`. Built-in ones ship with the library; a
+ * host program registers its own. `bind` gives the capabilities for one Python name, so one
+ * implementation (the generic object one, say) can serve many names.
+ */
+export interface ReconstructorDef {
+  /** Stable id that pack entries use, e.g. `"datetime.datetime"` or `"object"`. */
+  readonly id: string;
+  /** One line for `policy check` output and the README. */
+  readonly description: string;
+  bind(module: string, qualname: string): ReconstructorParts;
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 } from '../errors.js';
 import { PyGlobal } from '../model/global.js';
 import { fixImport } from '../policy/compat.js';
-import { ReconstructorArgumentError, type Reconstructor } from '../policy/types.js';
+import { ReconstructorArgumentError, type ReconstructContext, type Reconstructor } from '../policy/types.js';
 import type { ResolvedOptions } from './options.js';
 
 /** Lists longer than this are filled through `extend`'s sized allocation (V8 keeps arrays of up to
@@ -58,6 +58,7 @@ export class Machine {
   private reconstructors = new Map<PyGlobal, Reconstructor>();
   private extensionCache = new Map<number, PyGlobal>();
   private made: WeakMap<object, Reconstructor> | null = null;
+  private context_: ReconstructContext | null = null;
 
   constructor(data: Uint8Array, options: ResolvedOptions) {
     this.data = data;
@@ -342,7 +343,10 @@ export class Machine {
     this.settle();
     const [g, rec] = this.reconstructorOf(callable, verb);
     if (rec.call === undefined) this.refuse(g.module, g.qualname, 'calling');
-    return this.made_(rec, this.invoke(g, () => rec.call!(args)));
+    const result = this.invoke(g, () => rec.call!(args, this.context));
+    // A call that yields a global (`getattr(ZoneInfo, '_unpickle')`) yields it through the policy.
+    if (result instanceof PyGlobal) return this.global(result.module, result.qualname);
+    return this.made_(rec, result);
   }
 
   /** `cls.__new__(cls, *args, **kwargs)`: NEWOBJ, NEWOBJ_EX. */
@@ -350,7 +354,7 @@ export class Machine {
     this.settle();
     const [g, rec] = this.reconstructorOf(cls, verb);
     if (rec.newObject === undefined) this.refuse(g.module, g.qualname, 'instantiating');
-    return this.made_(rec, this.invoke(g, () => rec.newObject!(args, kwargs)));
+    return this.made_(rec, this.invoke(g, () => rec.newObject!(args, kwargs, this.context)));
   }
 
   /** BUILD: only objects made by a reconstructor that accepts state (a None state is a no-op). */
@@ -364,13 +368,24 @@ export class Machine {
       this.malformed('bad_build', `BUILD gives state to ${describe(target)}, which takes none`);
     }
     const g = new PyGlobal(rec.module, rec.qualname);
-    return this.invoke(g, () => rec.setState!(target, state));
+    return this.invoke(g, () => rec.setState!(target, state, this.context));
+  }
+
+  /** What reconstructors may ask of this load: the reconstructors of resolved globals, and adoption for BUILD. */
+  private get context(): ReconstructContext {
+    return (this.context_ ??= {
+      reconstructorOf: (g: unknown) => (g instanceof PyGlobal ? this.reconstructors.get(g) : undefined),
+      made: (value: object, rec: Reconstructor) => {
+        if (rec.setState !== undefined) (this.made ??= new WeakMap()).set(value, rec);
+      },
+    });
   }
 
   private made_(rec: Reconstructor, value: unknown): unknown {
     if (typeof value === 'object' && value !== null) {
       this.containers++;
-      if (rec.setState !== undefined) (this.made ??= new WeakMap()).set(value, rec);
+      // A reconstructor that adopted the value for another (copyreg._reconstructor) has said who builds it.
+      if (rec.setState !== undefined && this.made?.has(value) !== true) (this.made ??= new WeakMap()).set(value, rec);
     }
     return value;
   }

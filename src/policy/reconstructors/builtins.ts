@@ -175,7 +175,7 @@ const RECONSTRUCTIBLE: ReadonlyMap<string, Reconstructor> = new Map(
  * Subclasses (cls other than base) need a policy that knows the subclass.
  */
 export const copyregReconstructor = reconstructor('copyreg', '_reconstructor', {
-  call(args) {
+  call(args, context) {
     arity('_reconstructor', args, 3, 3);
     const [cls, base, state] = args;
     if (!(cls instanceof PyGlobal) || !(base instanceof PyGlobal)) fail('_reconstructor() needs two classes');
@@ -184,7 +184,7 @@ export const copyregReconstructor = reconstructor('copyreg', '_reconstructor', {
     }
     const target = RECONSTRUCTIBLE.get(base.qualname);
     if (target?.call === undefined) return fail(`_reconstructor() of builtins.${base.qualname} is not supported`);
-    return target.call(state === null ? [] : [state]);
+    return target.call(state === null ? [] : [state], context);
   },
 });
 
