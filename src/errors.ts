@@ -58,10 +58,13 @@ export class MalformedPickleError extends UnpicklingError {}
 export class RefusedGlobalError extends UnpicklingError {
   readonly module: string;
   readonly qualname: string;
-  constructor(module: string, qualname: string, message: string, details: PickleErrorDetails = {}) {
+  /** The pack entry (JSON) that would allow the refused use, or undefined when nothing can (the hard deny list). */
+  readonly allowWith: string | undefined;
+  constructor(module: string, qualname: string, message: string, details: PickleErrorDetails = {}, allowWith?: string) {
     super('refused_global', message, details);
     this.module = module;
     this.qualname = qualname;
+    this.allowWith = allowWith;
   }
 }
 
@@ -80,5 +83,22 @@ export class LimitExceededError extends UnpicklingError {
 export class PicklingError extends PickleError {
   constructor(code: string, message: string) {
     super(code, message);
+  }
+}
+
+/** One problem in a policy pack or registration, with its JSON path (`entries[3].module`). */
+export interface PolicyIssue {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** A pack or registration is invalid (schema, unknown reconstructor, denied name, digest mismatch). Nothing was built. */
+export class PolicyError extends PickleError {
+  readonly issues: readonly PolicyIssue[];
+  constructor(code: string, message: string, issues: readonly PolicyIssue[] = []) {
+    const detail = issues.length ? `\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}` : '';
+    super(code, message + detail);
+    this.issues = issues;
   }
 }

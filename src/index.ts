@@ -13,15 +13,37 @@ export {
   RefusedGlobalError,
   LimitExceededError,
   PicklingError,
+  PolicyError,
+  type PolicyIssue,
   type OpcodeRef,
 } from './errors.js';
 
-export { PyTuple, PyByteArray, PyFrozenSet, PyComplex, PyFloat, PyGlobal } from './model/index.js';
+export {
+  PyTuple,
+  PyByteArray,
+  PyFrozenSet,
+  PyComplex,
+  PyFloat,
+  PyGlobal,
+  PyObject,
+  type PyObjectKind,
+  REDUCE,
+  isReducible,
+  type Reduction,
+  type Reducible,
+} from './model/index.js';
 export { PyOrderedDict } from './policy/reconstructors/builtins.js';
 
-export type { Policy, Reconstructor } from './policy/types.js';
+// Policies: packs (data) + reconstructors (code), the hard deny list.
+export type { Policy, PolicyUse, Reconstructor, ReconstructorDef, ReconstructorParts, ReconstructContext } from './policy/types.js';
 export { ReconstructorArgumentError } from './policy/types.js';
-export { DEFAULT_POLICY, policyOf } from './policy/default.js';
+export { DEFAULT_POLICY, policyOf, shippedPack } from './policy/default.js';
+export { createPolicy, type PolicyOptions, type BuiltPolicy } from './policy/registry.js';
+export { parsePack, type LoadedPack } from './policy/pack.js';
+export { packDigest, canonicalJson } from './policy/digest.js';
+export { SHIPPED_PACKS } from './policy/shipped.js';
+export { DENIED_MODULES, DENIED_NAMES, DENIED_ATTRIBUTES, denialOf, isDenied } from './policy/deny.js';
+export { USES, SPEC_TYPES, type Pack, type PackEntry, type PackRef, type TypeSpec, type Use } from './policy/schema.js';
 
 export {
   OPCODES,

@@ -38,7 +38,11 @@ describe('globals outside the policy', () => {
     const e = refusal(bytes("cos\nsystem\n(S'echo hi'\ntR."));
     expect([e.module, e.qualname, e.offset, e.opcode?.name, e.code]).toEqual(['os', 'system', 0, 'GLOBAL', 'refused_global']);
     expect(e.message).toContain("'os.system'");
-    expect(e.message).toMatch(/add a reconstructor/);
+    expect(e.message).toMatch(/hard deny list.*No policy can allow it/);
+    expect(e.allowWith).toBeUndefined();
+    const other = refusal(bytes('cacme.models\nUser\n.'));
+    expect(other.message).toContain('add this entry to a pack in your policy');
+    expect(JSON.parse(other.allowWith!)).toEqual({ module: 'acme.models', qualname: 'User', reconstructor: 'object', uses: ['new', 'state'] });
   });
 
   it('refuses STACK_GLOBAL with names built from memo strings', () => {

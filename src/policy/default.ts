@@ -1,7 +1,8 @@
-import { BUILTIN_RECONSTRUCTORS } from './reconstructors/builtins.js';
+import { createPolicy } from './registry.js';
+import { SHIPPED_PACKS } from './shipped.js';
 import type { Policy, Reconstructor } from './types.js';
 
-/** A policy that allows exactly the given reconstructors, by `module.qualname`. */
+/** A policy that allows exactly the given reconstructors, with every capability they have, by `module.qualname`. */
 export function policyOf(name: string, reconstructors: readonly Reconstructor[]): Policy {
   const byName = new Map(reconstructors.map((r) => [`${r.module}\n${r.qualname}`, r]));
   return Object.freeze({
@@ -10,9 +11,16 @@ export function policyOf(name: string, reconstructors: readonly Reconstructor[])
   });
 }
 
+/** A shipped pack by id (its newest version). */
+export function shippedPack(id: string): unknown {
+  const found = SHIPPED_PACKS.filter((p) => p.pack.id === id);
+  if (found.length === 0) throw new Error(`no shipped pack '${id}'`);
+  return found[found.length - 1];
+}
+
 /**
- * The default policy: Python's builtin types as CPython pickles them at every protocol
- * (set, frozenset, bytes, bytearray, complex via their constructors, `_codecs.encode`,
- * `copyreg._reconstructor` of those types) and `collections.OrderedDict`. Nothing else.
+ * The default policy: the shipped `python-builtins` pack (Python's builtin types as CPython pickles
+ * them at every protocol, and `collections.OrderedDict`). Nothing that touches the OS, imports or
+ * calls arbitrary code.
  */
-export const DEFAULT_POLICY: Policy = policyOf('default', BUILTIN_RECONSTRUCTORS);
+export const DEFAULT_POLICY: Policy = createPolicy({ name: 'default', packs: [shippedPack('python-builtins')] });

@@ -1,23 +1,300 @@
 /**
  * Policies built from packs (JSON data) plus reconstructors the host registers in TypeScript.
- * (Work in progress: the signatures are settled; the pack loading lands with issue 3.)
+ * A policy is an immutable value: there is no process-wide registry. The hard deny list is checked
+ * when the policy is built (a pack or registration naming a denied name is an error) and again at
+ * every resolution.
  */
-import type { Policy, ReconstructorDef, ReconstructorParts } from './types.js';
+import { PolicyError, type PolicyIssue } from '../errors.js';
+import { PyGlobal } from '../model/global.js';
+import { PyObject } from '../model/object.js';
+import { violation } from './constraints.js';
+import { denialOf } from './deny.js';
+import { parsePack, type LoadedPack } from './pack.js';
+import { KNOWN_DEFS } from './known.js';
+import type { PackEntry, TypeSpec, Use } from './schema.js';
+import { SHIPPED_PACKS } from './shipped.js';
+import {
+  ReconstructorArgumentError,
+  type Policy,
+  type PolicyUse,
+  type Reconstructor,
+  type ReconstructorDef,
+  type ReconstructorParts,
+} from './types.js';
 
 export interface PolicyOptions {
   /** A name for messages; default: the pack ids joined with '+'. */
   readonly name?: string;
-  /** Parsed or raw pack JSON (validated), applied in order. */
+  /** Packs (parsed JSON objects or JSON strings), validated here. Packs they extend are looked up among these and the shipped packs. */
   readonly packs?: readonly unknown[];
   /** Reconstructor implementations the packs may name by id, beside the built-in ones. */
   readonly reconstructors?: readonly ReconstructorDef[];
-  /** Direct registrations: `'acme.models.User'` (module and qualname split at the last ':' or as given) → capabilities. */
+  /**
+   * Direct registrations, `name → capabilities`: the name is `module:qualname`, or `module.qualname`
+   * split at the last dot. Each capability given (call, newObject, setState) is a use allowed.
+   */
   readonly register?: Readonly<Record<string, ReconstructorParts>>;
-  /** Inspection mode: names the policy does not allow resolve to inert records (`PyGlobal`, `PyObject`) instead of refusing. */
+  /**
+   * Inspection mode: names the policy does not allow (denied ones included) resolve to inert
+   * records instead of refusing: GLOBAL gives a `PyGlobal`, calls give `PyObject` records. Nothing
+   * the policy does not allow is ever called. Default false.
+   */
   readonly inspect?: boolean;
 }
 
-export function createPolicy(options: PolicyOptions = {}): Policy {
-  void options;
-  throw new Error('createPolicy: not implemented yet');
+/** What a built policy exposes beyond resolution, for listing and diffing. */
+export interface BuiltPolicy extends Policy {
+  /** The packs in the policy (extended ones included), in the order they apply. */
+  readonly packs: readonly { readonly id: string; readonly version: string; readonly digest: string }[];
+  /** Every allowed name with its reconstructor id and uses. */
+  readonly entries: readonly Readonly<PackEntry>[];
+  readonly inspect: boolean;
+}
+
+const key = (module: string, qualname: string) => `${module}\n${qualname}`;
+
+/** The reconstructor defs a policy knows: built-in ones plus the host's. */
+function defsById(extra: readonly ReconstructorDef[], issues: PolicyIssue[]): Map<string, ReconstructorDef> {
+  const byId = new Map<string, ReconstructorDef>();
+  for (const d of KNOWN_DEFS) byId.set(d.id, d);
+  extra.forEach((d, i) => {
+    if (byId.has(d.id)) {
+      issues.push({ path: `reconstructors[${i}]`, code: 'duplicate_reconstructor', message: `reconstructor id '${d.id}' is already defined` });
+    } else byId.set(d.id, d);
+  });
+  return byId;
+}
+
+/** Packs in dependency order, with every `extends` satisfied by id, version and digest. */
+function orderPacks(given: readonly LoadedPack[], issues: PolicyIssue[]): LoadedPack[] {
+  const ordered: LoadedPack[] = [];
+  const placed = new Set<LoadedPack>();
+  const find = (id: string, version: string): LoadedPack | undefined =>
+    given.find((p) => p.pack.id === id && p.pack.version === version) ??
+    SHIPPED_PACKS.find((p) => p.pack.id === id && p.pack.version === version);
+  const visit = (p: LoadedPack, path: string, trail: readonly string[]): void => {
+    if (placed.has(p)) return;
+    if (trail.includes(p.pack.id)) {
+      issues.push({ path, code: 'extends_cycle', message: `packs extend each other in a cycle: ${[...trail, p.pack.id].join(' → ')}` });
+      return;
+    }
+    (p.pack.extends ?? []).forEach((ref, i) => {
+      const where = `${path}.extends[${i}]`;
+      const base = find(ref.id, ref.version);
+      if (base === undefined) {
+        issues.push({ path: where, code: 'missing_pack', message: `pack '${ref.id}' version ${ref.version} was not given and is not shipped` });
+      } else if (base.digest !== ref.digest) {
+        issues.push({
+          path: where,
+          code: 'digest_mismatch',
+          message: `pack '${ref.id}' ${ref.version} has digest ${base.digest}, but this pack pins ${ref.digest}: the base pack changed; review it and update the pin`,
+        });
+      } else visit(base, `${ref.id}@${ref.version}`, [...trail, p.pack.id]);
+    });
+    placed.add(p);
+    ordered.push(p);
+  };
+  given.forEach((p, i) => visit(p, `packs[${i}]`, []));
+  return ordered;
+}
+
+/** `module:qualname`, or `module.qualname` split at the last dot. */
+function splitName(name: string): [string, string] {
+  const colon = name.indexOf(':');
+  if (colon >= 0) return [name.slice(0, colon), name.slice(colon + 1)];
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? ['', name] : [name.slice(0, dot), name.slice(dot + 1)];
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+function checked(spec: TypeSpec | undefined, value: unknown, what: string, name: string): void {
+  if (spec === undefined) return;
+  const why = violation(spec, value, what);
+  if (why !== undefined) throw new ReconstructorArgumentError(`the policy's constraint on ${name}: ${why}`);
+}
+
+/** The reconstructor a pack entry allows: only the capabilities its uses name, each behind its constraints. */
+function bindEntry(entry: Readonly<PackEntry>, parts: ReconstructorParts): Reconstructor {
+  const name = `${entry.module}.${entry.qualname}`;
+  const uses = new Set<Use>(entry.uses);
+  const rec: { -readonly [K in keyof Reconstructor]: Reconstructor[K] } = { module: entry.module, qualname: entry.qualname };
+  const call = parts.call;
+  if (uses.has('call') && call !== undefined) {
+    rec.call = (args, context) => {
+      checked(entry.args, args, 'args', name);
+      return call(args, context);
+    };
+  }
+  const newObject = parts.newObject;
+  if (uses.has('new') && newObject !== undefined) {
+    rec.newObject = (args, kwargs, context) => {
+      checked(entry.args, args, 'args', name);
+      if (kwargs !== null) checked(entry.kwargs, kwargs, 'kwargs', name);
+      return newObject(args, kwargs, context);
+    };
+  }
+  const setState = parts.setState;
+  if (uses.has('state') && setState !== undefined) {
+    rec.setState = (target, state, context) => {
+      checked(entry.state, state, 'state', name);
+      return setState(target, state, context);
+    };
+  }
+  if (parts.reference !== undefined) rec.reference = parts.reference;
+  return Object.freeze(rec);
+}
+
+function usesOf(parts: ReconstructorParts): Use[] {
+  const uses: Use[] = [];
+  if (parts.call) uses.push('call');
+  if (parts.newObject) uses.push('new');
+  if (parts.setState) uses.push('state');
+  return uses.length ? uses : ['reference'];
+}
+
+/** Records whatever it is given and never calls anything: inspection mode's answer for names the policy lacks. */
+function inert(callable: unknown, module: string, qualname: string): Reconstructor {
+  return Object.freeze({
+    module,
+    qualname,
+    call: (args: readonly unknown[]) => new PyObject(callable, args, 'call'),
+    newObject: (args: readonly unknown[], kwargs: ReadonlyMap<unknown, unknown> | null) => new PyObject(callable, args, 'new', kwargs),
+    setState(target: unknown, state: unknown) {
+      if (!(target instanceof PyObject)) throw new ReconstructorArgumentError('inspection records take state only on records');
+      target.state = state;
+      return target;
+    },
+  });
+}
+
+/** The pack entry that would allow `use` of a name, as one line of JSON. */
+function suggestion(
+  module: string,
+  qualname: string,
+  use: PolicyUse,
+  known: ReadonlyMap<string, ReconstructorDef>,
+  current: Readonly<PackEntry> | undefined,
+): string {
+  const last = qualname.slice(qualname.lastIndexOf('.') + 1);
+  const id = current?.reconstructor ?? (known.has(`${module}.${qualname}`) ? `${module}.${qualname}` : 'object');
+  const wanted: PolicyUse[] =
+    use === 'reference' ? (/^[A-Z]/.test(last) ? ['new', 'state'] : ['call']) : use === 'state' ? ['new', 'state'] : [use];
+  const uses = [...new Set([...(current?.uses ?? []), ...wanted])];
+  return JSON.stringify({ module, qualname, reconstructor: id, uses });
+}
+
+/**
+ * Build an immutable policy. Throws `PolicyError` listing every problem (with paths) when a pack is
+ * invalid, an `extends` pin does not match, a reconstructor id is unknown, or a name is denied.
+ */
+export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
+  const issues: PolicyIssue[] = [];
+  const loaded: LoadedPack[] = [];
+  (options.packs ?? []).forEach((json, i) => {
+    try {
+      loaded.push(json instanceof Object && 'pack' in json && 'digest' in json ? (json as LoadedPack) : parsePack(json, `packs[${i}]`));
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      issues.push(...(e.issues.length ? e.issues : [{ path: `packs[${i}]`, code: e.code, message: e.message }]));
+    }
+  });
+  const defs = defsById(options.reconstructors ?? [], issues);
+  const packs = orderPacks(loaded, issues);
+
+  const byName = new Map<string, Reconstructor>();
+  const entries: Readonly<PackEntry>[] = [];
+  const origin = new Map<string, string>();
+  const viaGetattr = new Set<string>();
+  for (const { pack } of packs) {
+    pack.entries.forEach((entry, i) => {
+      const path = `${pack.id}.entries[${i}]`;
+      const k = key(entry.module, entry.qualname);
+      const def = defs.get(entry.reconstructor);
+      if (def === undefined) {
+        issues.push({ path: `${path}.reconstructor`, code: 'unknown_reconstructor', message: `no reconstructor '${entry.reconstructor}' is built in or registered` });
+        return;
+      }
+      const earlier = origin.get(k);
+      if (earlier !== undefined) {
+        const before = entries.find((e) => key(e.module, e.qualname) === k)!;
+        if (JSON.stringify(before) !== JSON.stringify(entry)) {
+          issues.push({ path, code: 'conflicting_entry', message: `${entry.module}.${entry.qualname} is already allowed differently by ${earlier}` });
+        }
+        return;
+      }
+      origin.set(k, path);
+      entries.push(entry);
+      byName.set(k, bindEntry(entry, def.bind(entry.module, entry.qualname)));
+      if (entry.via === 'getattr') viaGetattr.add(k);
+    });
+  }
+  for (const [name, parts] of Object.entries(options.register ?? {})) {
+    const [module, qualname] = splitName(name);
+    const path = `register['${name}']`;
+    if (!NAME.test(module) || !NAME.test(qualname)) {
+      issues.push({ path, code: 'invalid_name', message: 'a registration needs an exact module and qualname (module:qualname or module.qualname)' });
+      continue;
+    }
+    const denied = denialOf(module, qualname);
+    if (denied !== undefined) {
+      issues.push({ path, code: 'denied_name', message: `${module}.${qualname}: ${denied}; no registration can allow it` });
+      continue;
+    }
+    const k = key(module, qualname);
+    if (origin.has(k)) {
+      issues.push({ path, code: 'conflicting_entry', message: `${module}.${qualname} is already allowed by ${origin.get(k)}` });
+      continue;
+    }
+    const entry: PackEntry = { module, qualname, reconstructor: `register:${name}`, uses: usesOf(parts) };
+    origin.set(k, path);
+    entries.push(entry);
+    byName.set(k, Object.freeze({ module, qualname, ...parts }));
+  }
+  if (issues.length) throw new PolicyError('invalid_policy', 'the policy cannot be built', issues);
+
+  // builtins.getattr can never be allowed; pairs named `via: "getattr"` get a gate that yields only them.
+  const gate: Reconstructor | undefined = viaGetattr.size
+    ? Object.freeze({
+        module: 'builtins',
+        qualname: 'getattr',
+        call(args: readonly unknown[]) {
+          const [target, attribute] = args;
+          if (args.length !== 2 || !(target instanceof PyGlobal) || typeof attribute !== 'string') {
+            throw new ReconstructorArgumentError('getattr is allowed only as getattr(Class, "attribute") for pairs the policy names');
+          }
+          const qualname = `${target.qualname}.${attribute}`;
+          if (!viaGetattr.has(key(target.module, qualname))) {
+            throw new ReconstructorArgumentError(`getattr(${target.toString()}, '${attribute}') is not a pair the policy allows`);
+          }
+          return new PyGlobal(target.module, qualname);
+        },
+      })
+    : undefined;
+
+  const inspect = options.inspect === true;
+  const name = options.name ?? (packs.map((p) => p.pack.id).join('+') || (entries.length ? 'registered' : 'empty'));
+  const policy: BuiltPolicy = {
+    name,
+    inspect,
+    packs: Object.freeze(packs.map((p) => Object.freeze({ id: p.pack.id, version: p.pack.version, digest: p.digest }))),
+    entries: Object.freeze(entries),
+    resolve(module: string, qualname: string): Reconstructor | undefined {
+      if (gate !== undefined && module === 'builtins' && qualname === 'getattr') return gate;
+      const found = denialOf(module, qualname) === undefined ? byName.get(key(module, qualname)) : undefined;
+      if (found !== undefined || !inspect) return found;
+      return inert(new PyGlobal(module, qualname), module, qualname);
+    },
+    resolveCallable: inspect ? (callable: unknown) => inert(callable, '', '<call result>') : undefined,
+    explain(module: string, qualname: string, use: PolicyUse) {
+      const denied = denialOf(module, qualname);
+      if (denied !== undefined) return { reason: denied };
+      const current = entries.find((e) => e.module === module && e.qualname === qualname);
+      const reason = current
+        ? `the policy '${name}' allows ${module}.${qualname} but not for '${use}'`
+        : `${module}.${qualname} is not in the policy '${name}'`;
+      return { reason, allowWith: suggestion(module, qualname, use, defs, current) };
+    },
+  };
+  return Object.freeze(policy);
 }

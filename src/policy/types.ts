@@ -8,7 +8,17 @@ export interface Policy {
   readonly name: string;
   /** The reconstructor for `module.qualname`, or `undefined` when the policy does not allow it. */
   resolve(module: string, qualname: string): Reconstructor | undefined;
+  /**
+   * For a call whose callable is not a global (a value an earlier call returned): the reconstructor to
+   * use, or undefined to refuse. Only inspection mode answers, with an inert recorder.
+   */
+  resolveCallable?(callable: unknown): Reconstructor | undefined;
+  /** Why `module.qualname` is refused for `use`, and the pack entry that would allow it (if any can). */
+  explain?(module: string, qualname: string, use: PolicyUse): { readonly reason: string; readonly allowWith?: string };
 }
+
+/** How a pickle uses a global: calling it (REDUCE, INST, OBJ), instantiating it (NEWOBJ, NEWOBJ_EX), giving state (BUILD), or only naming it. */
+export type PolicyUse = 'call' | 'new' | 'state' | 'reference';
 
 /**
  * The TypeScript stand-in for one Python global. Every capability is optional: a global that is

@@ -1,11 +1,13 @@
 /**
  * Walks over a loaded value, without recursion (a hostile pickle can nest a million deep).
- * Containers are arrays (lists, tuples), Maps (dicts, keys and values), Sets, and plain or
- * null-prototype objects; everything else is a leaf.
+ * Containers are arrays (lists, tuples), Maps (dicts, keys and values), Sets, inert `PyObject`
+ * records, and plain or null-prototype objects; everything else is a leaf.
  */
+import { PyObject } from '../model/object.js';
+
 export function isContainer(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value) || value instanceof Map || value instanceof Set) return true;
+  if (Array.isArray(value) || value instanceof Map || value instanceof Set || value instanceof PyObject) return true;
   const proto = Object.getPrototypeOf(value);
   return proto === null || proto === Object.prototype;
 }
@@ -26,6 +28,13 @@ function containerChildren(node: object): readonly unknown[] {
     }
   } else if (node instanceof Set) {
     for (const v of node) add(v);
+  } else if (node instanceof PyObject) {
+    add(node.callable);
+    add(node.args);
+    add(node.kwargs);
+    add(node.state);
+    add(node.listitems);
+    add(node.dictitems);
   } else {
     for (const v of Object.values(node)) add(v);
   }

@@ -6,6 +6,7 @@ import { PyByteArray } from '../model/bytearray.js';
 import { PyFloat } from '../model/float.js';
 import { PyFrozenSet } from '../model/frozenset.js';
 import { isHashable } from '../model/hashable.js';
+import { PyObject } from '../model/object.js';
 import { EMPTY_TUPLE, PyTuple } from '../model/tuple.js';
 import type { OpcodeName } from '../opcodes.js';
 import { describe, type Machine } from './machine.js';
@@ -78,13 +79,20 @@ function checkHashable(m: Machine, key: unknown): void {
 
 function listAt(m: Machine, i: number): unknown[] {
   const list = m.stack[i];
-  if (!Array.isArray(list) || list instanceof PyTuple) m.malformed('not_a_list', `cannot append to ${describe(list)}`);
+  if (!Array.isArray(list) || list instanceof PyTuple) {
+    // An inert record (inspection mode, the generic object reconstructor) records what Python would append.
+    if (list instanceof PyObject) return list.listitems;
+    m.malformed('not_a_list', `cannot append to ${describe(list)}`);
+  }
   return list;
 }
 
 function dictAt(m: Machine, i: number): Map<unknown, unknown> {
   const dict = m.stack[i];
-  if (!(dict instanceof Map)) m.malformed('not_a_dict', `cannot set items on ${describe(dict)}`);
+  if (!(dict instanceof Map)) {
+    if (dict instanceof PyObject) return dict.dictitems;
+    m.malformed('not_a_dict', `cannot set items on ${describe(dict)}`);
+  }
   return dict;
 }
 

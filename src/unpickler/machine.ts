@@ -13,7 +13,7 @@ import {
 } from '../errors.js';
 import { PyGlobal } from '../model/global.js';
 import { fixImport } from '../policy/compat.js';
-import { ReconstructorArgumentError, type ReconstructContext, type Reconstructor } from '../policy/types.js';
+import { ReconstructorArgumentError, type PolicyUse, type ReconstructContext, type Reconstructor } from '../policy/types.js';
 import type { ResolvedOptions } from './options.js';
 
 /** Lists longer than this are filled through `extend`'s sized allocation (V8 keeps arrays of up to
@@ -95,12 +95,22 @@ export class Machine {
 
   refuse(module: string, qualname: string, what: string): never {
     const name = `${module}.${qualname}`;
+    const use = USE_OF[what] ?? 'reference';
+    const policy = this.o.policy;
+    const how = policy.explain?.(module, qualname, use);
+    const reason = how?.reason ?? `is not allowed by the policy '${policy.name}'`;
+    const fix =
+      how === undefined
+        ? `If you trust pickles that use it, add a reconstructor for '${name}' to the policy you pass in the options.`
+        : how.allowWith === undefined
+          ? 'No policy can allow it.'
+          : `If you trust pickles that use it, add this entry to a pack in your policy: ${how.allowWith}`;
     throw new RefusedGlobalError(
       module,
       qualname,
-      `${what} '${name}' is not allowed by the policy '${this.o.policy.name}'; nothing was imported or called. ` +
-        `If you trust pickles that use it, add a reconstructor for '${name}' to the policy you pass in the options.`,
+      `${what} '${name}' refused: ${reason}; nothing was imported or called. ${fix}`,
       this.details(),
+      how?.allowWith,
     );
   }
 
@@ -331,6 +341,8 @@ export class Machine {
 
   private reconstructorOf(callable: unknown, verb: string): [PyGlobal, Reconstructor] {
     if (!(callable instanceof PyGlobal)) {
+      const inert = this.o.policy.resolveCallable?.(callable);
+      if (inert !== undefined) return [new PyGlobal(inert.module, inert.qualname), inert];
       this.malformed('not_callable', `${verb} applies to ${describe(callable)}, which is not a class or function`);
     }
     const rec = this.reconstructors.get(callable);
@@ -431,6 +443,14 @@ export class Machine {
     }
   }
 }
+
+/** The policy use each refusal verb stands for. */
+const USE_OF: Readonly<Record<string, PolicyUse>> = {
+  global: 'reference',
+  calling: 'call',
+  instantiating: 'new',
+  'setting state on': 'state',
+};
 
 /** A short Python-flavoured description of a value for messages. */
 export function describe(value: unknown): string {
