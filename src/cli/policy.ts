@@ -1,0 +1,306 @@
+/**
+ * `pickleguard policy check|infer|diff`: the team workflow around packs. Check validates packs and
+ * prints their digests; infer drafts a pack from trusted sample pickles (loaded in inspection mode,
+ * so nothing in them runs); diff compares what two packs allow.
+ */
+import { EndOfInputError, PickleError, PolicyError } from '../errors.js';
+import { KNOWN_DEFS } from '../policy/known.js';
+import { parsePack, type LoadedPack } from '../policy/pack.js';
+import { createPolicy, type BuiltPolicy } from '../policy/registry.js';
+import type { PackEntry, Use } from '../policy/schema.js';
+import { SHIPPED_PACKS } from '../policy/shipped.js';
+import type { Policy, Reconstructor } from '../policy/types.js';
+import { denialOf } from '../policy/deny.js';
+import { Unpickler } from '../unpickler/unpickler.js';
+
+/** What the policy commands need from the outside world. */
+export interface PolicyIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readFile(path: string): Uint8Array;
+}
+
+export const POLICY_USAGE = `Usage: pickleguard policy <check|infer|diff> ...
+
+  policy check PACK...           validate packs (and the packs they extend), print each digest
+  policy infer [options] FILE... draft a pack from trusted sample pickles, printed as JSON
+  policy diff A B                what pack B allows that A does not, and the reverse
+
+Exit status: 0 success (diff: no difference), 1 invalid pack, denied names found or packs differ,
+2 usage or I/O error.
+`;
+
+const INFER_USAGE = `Usage: pickleguard policy infer [options] FILE... > pack.json
+
+Load each sample pickle in inspection mode (nothing in it is called or imported), note every global
+it names and how it uses it (call, new, state, reference), and print a draft pack: each name mapped
+to its built-in reconstructor when there is one, else to the generic "object" reconstructor. Names
+on the hard deny list are reported on stderr and left out; then the exit status is 1.
+Review the draft before you trust it: it allows what the samples do, nothing less.
+
+Options:
+  --id ID          the pack id (default "inferred")
+  --version V      the pack version (default "0.1.0")
+  --extends ID     a shipped pack to extend, pinned by digest; names it allows are left out
+                   (default: python-builtins; "none" for no base)
+  -h, --help       show this help
+`;
+
+const CHECK_USAGE = `Usage: pickleguard policy check PACK...
+
+Validate each pack file against the pack schema, the hard deny list and the reconstructors built in,
+resolve what it extends (among the files given and the shipped packs, pinned by digest), and print
+"ok", the id, version, digest and number of entries. Problems are printed with their JSON paths.
+`;
+
+const DIFF_USAGE = `Usage: pickleguard policy diff A B
+
+Compare what two packs allow, after resolving what they extend: "+" lines are allowed by B only,
+"-" lines by A only, "~" lines are allowed by both with different reconstructors, uses or
+constraints. Exit status 0 when they allow the same, 1 when they differ.
+`;
+
+class UsageError extends Error {}
+
+function readPack(io: PolicyIO, path: string): LoadedPack {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(io.readFile(path));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  return parsePack(text, path);
+}
+
+function reportPolicyError(io: PolicyIO, e: PolicyError): void {
+  io.stderr(`pickleguard: ${e.message}\n`);
+}
+
+function check(args: readonly string[], io: PolicyIO): number {
+  if (args.includes('-h') || args.includes('--help')) {
+    io.stdout(CHECK_USAGE);
+    return 0;
+  }
+  if (args.length === 0) throw new UsageError('policy check needs at least one PACK file');
+  const loaded: LoadedPack[] = [];
+  let failed = false;
+  for (const path of args) {
+    try {
+      loaded.push(readPack(io, path));
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      reportPolicyError(io, e);
+      failed = true;
+    }
+  }
+  if (failed) return 1;
+  let policy: BuiltPolicy;
+  try {
+    policy = createPolicy({ packs: loaded });
+  } catch (e) {
+    if (!(e instanceof PolicyError)) throw e;
+    reportPolicyError(io, e);
+    return 1;
+  }
+  loaded.forEach((p, i) => {
+    io.stdout(`ok  ${args[i]}  ${p.pack.id}@${p.pack.version}  ${p.digest}  ${p.pack.entries.length} entries\n`);
+  });
+  const bases = policy.packs.filter((p) => !loaded.some((l) => l.digest === p.digest));
+  for (const b of bases) io.stdout(`    extends ${b.id}@${b.version}  ${b.digest}\n`);
+  io.stdout(`policy allows ${policy.entries.length} names\n`);
+  return 0;
+}
+
+interface Observed {
+  module: string;
+  qualname: string;
+  uses: Set<Use>;
+  files: Set<string>;
+}
+
+/** A policy that answers like `base` in inspection mode and notes every name and use. */
+function recording(base: Policy, seen: Map<string, Observed>, file: () => string): Policy {
+  const note = (module: string, qualname: string, use: Use | null): void => {
+    const key = `${module}\n${qualname}`;
+    let o = seen.get(key);
+    if (o === undefined) seen.set(key, (o = { module, qualname, uses: new Set(), files: new Set() }));
+    if (use !== null) o.uses.add(use);
+    o.files.add(file());
+  };
+  return {
+    name: base.name,
+    resolve(module, qualname) {
+      const rec = base.resolve(module, qualname);
+      if (rec === undefined) return undefined;
+      note(module, qualname, null);
+      const wrapped: { -readonly [K in keyof Reconstructor]: Reconstructor[K] } = { module: rec.module, qualname: rec.qualname };
+      const { call, newObject, setState } = rec;
+      if (call) wrapped.call = (args, ctx) => (note(module, qualname, 'call'), call(args, ctx));
+      if (newObject) wrapped.newObject = (args, kw, ctx) => (note(module, qualname, 'new'), newObject(args, kw, ctx));
+      if (setState) wrapped.setState = (t, s, ctx) => (note(module, qualname, 'state'), setState(t, s, ctx));
+      return wrapped;
+    },
+    resolveCallable: base.resolveCallable,
+  };
+}
+
+function takeValue(args: string[], i: number, flag: string): string {
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('-')) throw new UsageError(`${flag} needs a value`);
+  return v;
+}
+
+function infer(argv: readonly string[], io: PolicyIO): number {
+  const args = [...argv];
+  let id = 'inferred';
+  let version = '0.1.0';
+  let base = 'python-builtins';
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-h' || a === '--help') {
+      io.stdout(INFER_USAGE);
+      return 0;
+    } else if (a === '--id') id = takeValue(args, i++, a);
+    else if (a === '--version') version = takeValue(args, i++, a);
+    else if (a === '--extends') base = takeValue(args, i++, a);
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a} for policy infer`);
+    else files.push(a);
+  }
+  if (files.length === 0) throw new UsageError('policy infer needs at least one sample pickle FILE');
+  const basePack = base === 'none' ? undefined : SHIPPED_PACKS.filter((p) => p.pack.id === base).at(-1);
+  if (base !== 'none' && basePack === undefined) {
+    throw new UsageError(`--extends ${base}: no shipped pack has that id (shipped: ${SHIPPED_PACKS.map((p) => p.pack.id).join(', ')})`);
+  }
+  const basePolicy = createPolicy({ packs: basePack ? [basePack] : [], inspect: true });
+  const seen = new Map<string, Observed>();
+  let current = '';
+  const policy = recording(basePolicy, seen, () => current);
+  let failures = 0;
+  for (const file of files) {
+    current = file;
+    let data: Uint8Array;
+    try {
+      data = io.readFile(file);
+    } catch (e) {
+      throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    const unpickler = new Unpickler(data, { policy, persistentLoad: (pid) => pid });
+    let count = 0;
+    for (;;) {
+      try {
+        unpickler.load();
+        count++;
+      } catch (e) {
+        if (e instanceof EndOfInputError) break;
+        if (!(e instanceof PickleError)) throw e;
+        io.stderr(`pickleguard: ${file}: ${e.message}\n`);
+        failures++;
+        break;
+      }
+    }
+    io.stderr(`read ${file}: ${count} pickle${count === 1 ? '' : 's'}\n`);
+  }
+  const allowedByBase = new Set(basePolicy.entries.map((e) => `${e.module}\n${e.qualname}`));
+  const known = new Set(KNOWN_DEFS.map((d) => d.id));
+  const entries: PackEntry[] = [];
+  let denied = 0;
+  for (const [key, o] of [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (allowedByBase.has(key)) continue;
+    const why = denialOf(o.module, o.qualname);
+    if (why !== undefined) {
+      io.stderr(`pickleguard: error: ${o.module}.${o.qualname} (in ${[...o.files].join(', ')}): ${why}; left out\n`);
+      denied++;
+      continue;
+    }
+    const name = `${o.module}.${o.qualname}`;
+    const order: Use[] = ['call', 'new', 'state'];
+    const uses = order.filter((u) => o.uses.has(u));
+    entries.push({ module: o.module, qualname: o.qualname, reconstructor: known.has(name) ? name : 'object', uses: uses.length ? uses : ['reference'] });
+  }
+  const pack = {
+    id,
+    version,
+    description: `Drafted by pickleguard policy infer from ${files.length} sample file${files.length === 1 ? '' : 's'}; review before use.`,
+    ...(basePack ? { extends: [{ id: basePack.pack.id, version: basePack.pack.version, digest: basePack.digest }] } : {}),
+    entries,
+  };
+  io.stdout(`${JSON.stringify(pack, null, 2)}\n`);
+  return denied > 0 || failures > 0 ? 1 : 0;
+}
+
+function describeEntry(e: Readonly<PackEntry>): string {
+  const extra = [e.via ? `via ${e.via}` : '', e.args ? `args ${JSON.stringify(e.args)}` : '', e.kwargs ? `kwargs ${JSON.stringify(e.kwargs)}` : '', e.state ? `state ${JSON.stringify(e.state)}` : '']
+    .filter(Boolean)
+    .join(' ');
+  return `${e.module}.${e.qualname} → ${e.reconstructor} [${e.uses.join(', ')}]${extra ? ` ${extra}` : ''}`;
+}
+
+function diff(args: readonly string[], io: PolicyIO): number {
+  if (args.includes('-h') || args.includes('--help')) {
+    io.stdout(DIFF_USAGE);
+    return 0;
+  }
+  if (args.length !== 2) throw new UsageError('policy diff needs exactly two PACK files');
+  let a: BuiltPolicy;
+  let b: BuiltPolicy;
+  try {
+    const [pa, pb] = [readPack(io, args[0]!), readPack(io, args[1]!)];
+    // Host reconstructors are unknown here: accept any id, so packs for other programs can be compared.
+    const anyIds = [...new Set([...pa.pack.entries, ...pb.pack.entries].map((e) => e.reconstructor))]
+      .filter((rid) => !KNOWN_DEFS.some((d) => d.id === rid))
+      .map((rid) => ({ id: rid, description: 'unknown here', bind: () => ({}) }));
+    a = createPolicy({ packs: [pa], reconstructors: anyIds });
+    b = createPolicy({ packs: [pb], reconstructors: anyIds });
+  } catch (e) {
+    if (!(e instanceof PolicyError)) throw e;
+    reportPolicyError(io, e);
+    return 2;
+  }
+  const byName = (p: BuiltPolicy) => new Map(p.entries.map((e) => [`${e.module}.${e.qualname}`, e]));
+  const [ea, eb] = [byName(a), byName(b)];
+  const names = [...new Set([...ea.keys(), ...eb.keys()])].sort();
+  let differences = 0;
+  io.stdout(`--- ${args[0]}  ${a.packs.map((p) => `${p.id}@${p.version}`).join(' + ')}\n`);
+  io.stdout(`+++ ${args[1]}  ${b.packs.map((p) => `${p.id}@${p.version}`).join(' + ')}\n`);
+  for (const name of names) {
+    const [x, y] = [ea.get(name), eb.get(name)];
+    if (x && !y) io.stdout(`- ${describeEntry(x)}\n`);
+    else if (!x && y) io.stdout(`+ ${describeEntry(y)}\n`);
+    else if (x && y && describeEntry(x) !== describeEntry(y)) io.stdout(`~ ${describeEntry(x)}\n  ${' '.repeat(name.length)}⇒ ${describeEntry(y).slice(name.length + 1)}\n`);
+    else continue;
+    differences++;
+  }
+  io.stdout(differences ? `${differences} name${differences === 1 ? '' : 's'} differ\n` : 'the packs allow the same names in the same ways\n');
+  return differences ? 1 : 0;
+}
+
+/** Runs `pickleguard policy ARGS…`; returns the exit status. */
+export function runPolicyCommand(args: readonly string[], io: PolicyIO): number {
+  const [sub, ...rest] = args;
+  try {
+    switch (sub) {
+      case 'check':
+        return check(rest, io);
+      case 'infer':
+        return infer(rest, io);
+      case 'diff':
+        return diff(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+        io.stdout(POLICY_USAGE);
+        return sub === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown policy command '${sub}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`pickleguard: ${e.message}\n${sub === undefined ? '' : `Try 'pickleguard policy ${KNOWN_SUBS.has(sub) ? `${sub} ` : ''}--help'.\n`}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+const KNOWN_SUBS = new Set(['check', 'infer', 'diff']);
