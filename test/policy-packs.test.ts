@@ -20,3 +20,15 @@ describe('shipped packs', () => {
     for (const e of policy.entries) expect(denialOf(e.module, e.qualname)).toBeUndefined();
   });
 });
+
+describe('the JSON Schema for editors', () => {
+  it('policies/schema/pack.schema.json is generated from the zod schema (PICKLEGUARD_UPDATE=1 rewrites it)', async () => {
+    const { z } = await import('zod');
+    const { PackSchema } = await import('../src/policy/schema.js');
+    const { writeFileSync } = await import('node:fs');
+    const path = join(dir, 'schema', 'pack.schema.json');
+    const generated = `${JSON.stringify({ title: 'pickleguard policy pack', ...z.toJSONSchema(PackSchema, { io: 'input' }) }, null, 2)}\n`;
+    if (process.env.PICKLEGUARD_UPDATE === '1') writeFileSync(path, generated);
+    expect(readFileSync(path, 'utf8')).toBe(generated);
+  });
+});

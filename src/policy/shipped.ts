@@ -5,6 +5,7 @@ import { parsePack, type LoadedPack } from './pack.js';
 export const SHIPPED_PACKS: readonly LoadedPack[] = Object.freeze(
   [
     {
+      "$schema": "./schema/pack.schema.json",
       "id": "python-builtins",
       "version": "1.0.0",
       "description": "Python's builtin types as CPython pickles them at every protocol: set, frozenset, bytes, bytearray and complex through their constructors, bytes below protocol 3 through _codecs.encode, copyreg._reconstructor of those types, and collections.OrderedDict. Nothing that touches the OS, imports or runs code.",
