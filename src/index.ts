@@ -33,10 +33,14 @@ export {
   type Reducible,
 } from './model/index.js';
 export { PyOrderedDict } from './policy/reconstructors/builtins.js';
+// Stdlib values (the python-stdlib pack's reconstructors return these).
+export { PyDate, PyTime, PyDatetime, PyTimedelta, PyTimezone, type TzInfo } from './model/datetime.js';
+export { PyDecimal, PyFraction, PyUUID, PyZoneInfo, PyRange, PySlice, PyPath, PyIPAddress } from './model/stdlib.js';
+export { PyDefaultDict, PyDeque, PyCounter } from './model/collections.js';
 
 // Policies: packs (data) + reconstructors (code), the hard deny list.
 export type { Policy, PolicyUse, Reconstructor, ReconstructorDef, ReconstructorParts, ReconstructContext } from './policy/types.js';
-export { ReconstructorArgumentError } from './policy/types.js';
+export { ReconstructorArgumentError, ReconstructorRefusal } from './policy/types.js';
 export { DEFAULT_POLICY, policyOf, shippedPack } from './policy/default.js';
 export { createPolicy, type PolicyOptions, type BuiltPolicy } from './policy/registry.js';
 export { parsePack, type LoadedPack } from './policy/pack.js';

@@ -52,7 +52,7 @@ const TECHNIQUES: readonly Technique[] = [
   { name: 'os.path traversal', data: bytes("cos.path\njoin\n(S'a'\ntR."), refuses: 'os.path.join' },
   { name: 'posixpath.os.system', data: bytes('\x80\x04', su('posixpath'), su('os.system'), '\x93.'), refuses: 'posixpath.os.system' },
   { name: 'dotted builtins.getattr.__call__', data: bytes('\x80\x04', su('builtins'), su('getattr.__call__'), '\x93.'), refuses: 'builtins.getattr.__call__' },
-  { name: 'getattr gadget', data: bytes("cbuiltins\ngetattr\n(cbuiltins\nset\nS'__init__'\ntR."), refuses: 'builtins.getattr' },
+  { name: 'getattr gadget', data: bytes("cbuiltins\ngetattr\n(cbuiltins\nset\nS'__init__'\ntR."), refuses: 'builtins.set.__init__' },
   {
     name: '__globals__ walk from an allowed class',
     data: bytes('\x80\x04', su('collections'), su('OrderedDict.__init__.__globals__'), '\x93.'),
@@ -61,7 +61,7 @@ const TECHNIQUES: readonly Technique[] = [
   { name: '__builtins__ walk', data: bytes('\x80\x04', su('__main__'), su('__builtins__.eval'), '\x93.'), refuses: '__main__.__builtins__.eval' },
   { name: '__subclasses__ walk', data: bytes('\x80\x04', su('builtins'), su('object.__subclasses__'), '\x93)R.'), refuses: 'builtins.object.__subclasses__' },
   { name: 'Python 2 __builtin__.eval', data: bytes("c__builtin__\neval\n(S'1'\ntR."), refuses: 'builtins.eval' },
-  { name: 'Python 2 __builtin__.getattr', data: bytes("c__builtin__\ngetattr\n(c__builtin__\nset\nS'add'\ntR."), refuses: 'builtins.getattr' },
+  { name: 'Python 2 __builtin__.getattr', data: bytes("c__builtin__\ngetattr\n(c__builtin__\nset\nS'add'\ntR."), refuses: 'builtins.set.add' },
   {
     name: 'Python 2 copy_reg._reconstructor of a denied class',
     data: bytes("ccopy_reg\n_reconstructor\n(csubprocess\nPopen\nc__builtin__\nobject\nNtR."),

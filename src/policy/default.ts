@@ -19,8 +19,8 @@ export function shippedPack(id: string): unknown {
 }
 
 /**
- * The default policy: the shipped `python-builtins` pack (Python's builtin types as CPython pickles
- * them at every protocol, and `collections.OrderedDict`). Nothing that touches the OS, imports or
- * calls arbitrary code.
+ * The default policy: the shipped `python-stdlib` pack, which extends `python-builtins` (Python's
+ * builtin types as CPython pickles them at every protocol, plus stdlib data types such as datetime,
+ * Decimal, UUID and the collections). Nothing that touches the OS, imports or calls arbitrary code.
  */
-export const DEFAULT_POLICY: Policy = createPolicy({ name: 'default', packs: [shippedPack('python-builtins')] });
+export const DEFAULT_POLICY: Policy = createPolicy({ name: 'default', packs: [shippedPack('python-stdlib')] });

@@ -1,9 +1,13 @@
 /** Every reconstructor built into the library, by id: what packs can name without host code. */
 import { BUILTIN_RECONSTRUCTORS } from './reconstructors/builtins.js';
+import { DATETIME_DEFS } from './reconstructors/datetime.js';
+import { STDLIB_DEFS } from './reconstructors/stdlib.js';
 import type { ReconstructorDef } from './types.js';
 
-export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze(
-  BUILTIN_RECONSTRUCTORS.map(({ module, qualname, ...parts }) =>
+export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze([
+  ...BUILTIN_RECONSTRUCTORS.map(({ module, qualname, ...parts }) =>
     Object.freeze({ id: `${module}.${qualname}`, description: `${module}.${qualname} as CPython pickles it`, bind: () => parts }),
   ),
-);
+  ...DATETIME_DEFS,
+  ...STDLIB_DEFS,
+]);

@@ -15,6 +15,7 @@ import type { PackEntry, TypeSpec, Use } from './schema.js';
 import { SHIPPED_PACKS } from './shipped.js';
 import {
   ReconstructorArgumentError,
+  ReconstructorRefusal,
   type Policy,
   type PolicyUse,
   type Reconstructor,
@@ -264,9 +265,7 @@ export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
             throw new ReconstructorArgumentError('getattr is allowed only as getattr(Class, "attribute") for pairs the policy names');
           }
           const qualname = `${target.qualname}.${attribute}`;
-          if (!viaGetattr.has(key(target.module, qualname))) {
-            throw new ReconstructorArgumentError(`getattr(${target.toString()}, '${attribute}') is not a pair the policy allows`);
-          }
+          if (!viaGetattr.has(key(target.module, qualname))) throw new ReconstructorRefusal(target.module, qualname, 'reference');
           return new PyGlobal(target.module, qualname);
         },
       })

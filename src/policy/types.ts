@@ -71,3 +71,19 @@ export class ReconstructorArgumentError extends Error {
     this.name = 'ReconstructorArgumentError';
   }
 }
+
+/**
+ * What a reconstructor throws when the policy does not allow something its arguments name (the
+ * class given to `copyreg._reconstructor`, the attribute given to the getattr gate). The VM turns
+ * it into a RefusedGlobalError at the right offset, with the entry that would allow it.
+ */
+export class ReconstructorRefusal extends Error {
+  constructor(
+    readonly module: string,
+    readonly qualname: string,
+    readonly use: PolicyUse,
+  ) {
+    super(`${module}.${qualname} is not allowed for '${use}'`);
+    this.name = 'ReconstructorRefusal';
+  }
+}

@@ -13,7 +13,7 @@ import {
 } from '../errors.js';
 import { PyGlobal } from '../model/global.js';
 import { fixImport } from '../policy/compat.js';
-import { ReconstructorArgumentError, type PolicyUse, type ReconstructContext, type Reconstructor } from '../policy/types.js';
+import { ReconstructorArgumentError, ReconstructorRefusal, type PolicyUse, type ReconstructContext, type Reconstructor } from '../policy/types.js';
 import type { ResolvedOptions } from './options.js';
 
 /** Lists longer than this are filled through `extend`'s sized allocation (V8 keeps arrays of up to
@@ -408,6 +408,7 @@ export class Machine {
     } catch (e) {
       if (e instanceof PickleError) throw e;
       if (e instanceof ReconstructorArgumentError) this.malformed('bad_arguments', `${g.module}.${g.qualname}: ${e.message}`);
+      if (e instanceof ReconstructorRefusal) this.refuse(e.module, e.qualname, VERB_OF[e.use]);
       throw new UnpicklingError('reconstructor_failed', `the reconstructor for ${g.module}.${g.qualname} failed: ${String(e)}`, {
         ...this.details(),
       });
@@ -451,6 +452,8 @@ const USE_OF: Readonly<Record<string, PolicyUse>> = {
   instantiating: 'new',
   'setting state on': 'state',
 };
+
+const VERB_OF: Readonly<Record<PolicyUse, string>> = { reference: 'global', call: 'calling', new: 'instantiating', state: 'setting state on' };
 
 /** A short Python-flavoured description of a value for messages. */
 export function describe(value: unknown): string {

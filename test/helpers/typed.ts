@@ -3,14 +3,17 @@
  * and the normalisation of an expected form, so the two compare with `toEqual`: floats become
  * numbers (NaN, ±Infinity, -0 kept), set items are sorted the same way on both sides.
  */
-import { PyByteArray, PyComplex, PyFloat, PyFrozenSet, PyGlobal, PyOrderedDict, PyTuple } from '../../src/index.js';
+import { isReducible, PyByteArray, PyComplex, PyFloat, PyFrozenSet, PyGlobal, PyOrderedDict, PyTuple, REDUCE } from '../../src/index.js';
 
 export type Typed = null | boolean | { [k: string]: unknown };
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
+/** Objects written in the reduce form (corpus/gen_stdlib.py): reducible values other than OrderedDict. */
+const reducedForm = (v: unknown): boolean => isReducible(v) && !(v instanceof PyOrderedDict);
+
 function isTrackable(v: unknown): v is object {
-  if (typeof v !== 'object' || v === null) return false;
+  if (typeof v !== 'object' || v === null || reducedForm(v)) return false;
   if (v instanceof PyTuple) return v.length > 0;
   if (Array.isArray(v) || v instanceof Map || v instanceof Set) return true;
   return Object.getPrototypeOf(v) === null;
@@ -24,7 +27,8 @@ function trackedChildren(v: object): unknown[] {
   return Object.values(v);
 }
 
-export function toTyped(root: unknown): Typed {
+/** The typed form of a value; `protocol` is the one its reduce hooks are asked for (the reduce form). */
+export function toTyped(root: unknown, protocol = 4): Typed {
   const counts = new Map<object, number>();
   const walk = (v: unknown): void => {
     if (!isTrackable(v)) return;
@@ -45,6 +49,20 @@ export function toTyped(root: unknown): Typed {
     if (v instanceof Uint8Array) return { bytes: hex(v) };
     if (v instanceof PyGlobal) return { global: `${v.module} ${v.qualname}` };
     if (typeof v !== 'object') throw new Error(`no typed form for ${typeof v}`);
+    if (reducedForm(v)) {
+      const r = (v as { [REDUCE](p: number): unknown })[REDUCE](protocol);
+      if (r instanceof PyGlobal) return { global: `${r.module} ${r.qualname}` };
+      const { callable, args, state, listitems, dictitems } = r as import('../../src/index.js').Reduction;
+      return {
+        reduce: [
+          emit(callable, false),
+          { tuple: [...args].map((x) => emit(x, false)) },
+          state === undefined ? null : emit(state, false),
+          listitems == null ? null : { list: [...listitems].map((x) => emit(x, false)) },
+          dictitems == null ? null : { list: [...dictitems].map(([k, x]) => ({ tuple: [emit(k, false), emit(x, false)] })) },
+        ],
+      };
+    }
     if (track && isTrackable(v)) {
       const id = ids.get(v);
       if (id !== undefined) return { ref: id };

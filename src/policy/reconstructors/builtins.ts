@@ -4,8 +4,10 @@ import { PyComplex } from '../../model/complex.js';
 import { PyFloat } from '../../model/float.js';
 import { PyFrozenSet } from '../../model/frozenset.js';
 import { PyGlobal } from '../../model/global.js';
+import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { isHashable } from '../../model/hashable.js';
 import { ReconstructorArgumentError, type Reconstructor } from '../types.js';
+import { reconstructorCall } from './stdlib.js';
 
 function fail(message: string): never {
   throw new ReconstructorArgumentError(message);
@@ -145,7 +147,11 @@ export const codecsEncode = reconstructor('_codecs', 'encode', {
 });
 
 /** `collections.OrderedDict`: a Map subclass, so the pickler can write it back as an OrderedDict. */
-export class PyOrderedDict<K = unknown, V = unknown> extends Map<K, V> {}
+export class PyOrderedDict<K = unknown, V = unknown> extends Map<K, V> {
+  [REDUCE](): Reduction {
+    return { callable: new PyGlobal('collections', 'OrderedDict'), args: [], state: null, listitems: null, dictitems: this };
+  }
+}
 
 export const collectionsOrderedDict = reconstructor('collections', 'OrderedDict', {
   call(args) {
@@ -166,26 +172,16 @@ export const collectionsOrderedDict = reconstructor('collections', 'OrderedDict'
 });
 
 /** The builtin types `copyreg._reconstructor` may rebuild, by qualname. */
-const RECONSTRUCTIBLE: ReadonlyMap<string, Reconstructor> = new Map(
+export const RECONSTRUCTIBLE: ReadonlyMap<string, Reconstructor> = new Map(
   [builtinSet, builtinFrozenset, builtinBytes, builtinBytearray, builtinComplex].map((r) => [r.qualname, r]),
 );
 
 /**
- * `copyreg._reconstructor(cls, base, state)` for builtin types: `base(state)` when `cls` is `base`.
- * Subclasses (cls other than base) need a policy that knows the subclass.
+ * `copyreg._reconstructor(cls, base, state)`: `base(state)` for the builtin types, and
+ * `object.__new__(cls)` for classes the policy allows with "new".
  */
 export const copyregReconstructor = reconstructor('copyreg', '_reconstructor', {
-  call(args, context) {
-    arity('_reconstructor', args, 3, 3);
-    const [cls, base, state] = args;
-    if (!(cls instanceof PyGlobal) || !(base instanceof PyGlobal)) fail('_reconstructor() needs two classes');
-    if (cls.module !== 'builtins' || base.module !== 'builtins' || cls.qualname !== base.qualname) {
-      fail(`_reconstructor() of ${cls.module}.${cls.qualname} from ${base.module}.${base.qualname} is not supported by this policy`);
-    }
-    const target = RECONSTRUCTIBLE.get(base.qualname);
-    if (target?.call === undefined) return fail(`_reconstructor() of builtins.${base.qualname} is not supported`);
-    return target.call(state === null ? [] : [state], context);
-  },
+  call: (args, context) => reconstructorCall(args, context),
 });
 
 export const BUILTIN_RECONSTRUCTORS: readonly Reconstructor[] = [

@@ -1,0 +1,67 @@
+/** Argument checks shared by reconstructors: each failure is a ReconstructorArgumentError, which the VM reports with the offset. */
+import { PyFloat } from '../../model/float.js';
+import { ReconstructorArgumentError } from '../types.js';
+
+export function fail(message: string): never {
+  throw new ReconstructorArgumentError(message);
+}
+
+export function arity(name: string, args: readonly unknown[], min: number, max: number): void {
+  if (args.length < min || args.length > max) {
+    fail(`${name}() takes ${min === max ? min : `${min} to ${max}`} arguments, the pickle gave ${args.length}`);
+  }
+}
+
+/** A short Python-flavoured description of a value for messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'None';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return typeof value;
+}
+
+/** A Python int (bool counts, as in Python) as number or bigint. */
+export function int(name: string, value: unknown): number | bigint {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return fail(`${name} must be an int, the pickle gave ${describe(value)}`);
+}
+
+/** An int within [min, max], as a number. */
+export function smallInt(name: string, value: unknown, min: number, max: number): number {
+  const v = int(name, value);
+  if (v < min || v > max) fail(`${name} must be in ${min}..${max}, the pickle gave ${String(v)}`);
+  return Number(v);
+}
+
+export function str(name: string, value: unknown, maxLength = Infinity): string {
+  if (typeof value !== 'string') fail(`${name} must be a str, the pickle gave ${describe(value)}`);
+  if (value.length > maxLength) fail(`${name} is longer than ${maxLength} characters`);
+  return value;
+}
+
+export function float(name: string, value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (value instanceof PyFloat) return value.value;
+  return fail(`${name} must be a float, the pickle gave ${describe(value)}`);
+}
+
+/** Bytes given as bytes, or (Python 2 pickles loaded with encoding='latin1') as a str of code points < 256. */
+export function latin1Bytes(name: string, value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') {
+    const out = new Uint8Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0xff) fail(`${name}: a str state must be latin-1`);
+      out[i] = c;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** A number when it is a safe integer, else the bigint. */
+export function normalInt(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}

@@ -1,0 +1,134 @@
+/** Reconstructors for `datetime`: the packed-bytes form CPython pickles, and the plain constructor form. */
+import { PyDate, PyDatetime, PyTime, PyTimedelta, PyTimezone, type TzInfo } from '../../model/datetime.js';
+import { PyObject } from '../../model/object.js';
+import { PyZoneInfo } from '../../model/stdlib.js';
+import type { ReconstructorDef } from '../types.js';
+import { arity, describe, fail, int, latin1Bytes, smallInt, str } from './check.js';
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+
+function checkDate(name: string, year: number, month: number, day: number): void {
+  if (year < 1 || year > 9999) fail(`${name}: year ${year} is out of range 1..9999`);
+  if (month < 1 || month > 12) fail(`${name}: month must be in 1..12`);
+  const last = month === 2 && isLeap(year) ? 29 : DAYS[month - 1]!;
+  if (day < 1 || day > last) fail(`${name}: day is out of range for month`);
+}
+
+function checkTime(name: string, h: number, m: number, s: number, us: number): void {
+  if (h > 23 || m > 59 || s > 59 || us > 999999) fail(`${name}: time field out of range`);
+}
+
+function tzinfo(name: string, value: unknown): TzInfo | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof PyTimezone || value instanceof PyZoneInfo || value instanceof PyObject) return value;
+  return fail(`${name}: tzinfo argument must be None or a tzinfo, the pickle gave ${describe(value)}`);
+}
+
+function fold(name: string, value: unknown): 0 | 1 {
+  return smallInt(`${name} fold`, value ?? 0, 0, 1) as 0 | 1;
+}
+
+/** Keyword arguments are not part of any pickle CPython writes for these types; refuse them. */
+function noKwargs(name: string, kwargs: ReadonlyMap<unknown, unknown> | null): void {
+  if (kwargs !== null && kwargs.size > 0) fail(`${name}() keyword arguments are not supported`);
+}
+
+function makeDate(args: readonly unknown[]): PyDate {
+  arity('date', args, 1, 3);
+  const packed = args.length === 1 ? latin1Bytes('date', args[0]) : undefined;
+  if (packed !== undefined) {
+    if (packed.length !== 4) fail('date: the packed state must be 4 bytes');
+    const year = (packed[0]! << 8) | packed[1]!;
+    checkDate('date', year, packed[2]!, packed[3]!);
+    return new PyDate(year, packed[2]!, packed[3]!);
+  }
+  arity('date', args, 3, 3);
+  const [y, m, d] = args.map((a, i) => smallInt(`date ${['year', 'month', 'day'][i]}`, a, 0, 9999));
+  checkDate('date', y!, m!, d!);
+  return new PyDate(y!, m!, d!);
+}
+
+function makeTime(args: readonly unknown[]): PyTime {
+  arity('time', args, 0, 6);
+  const packed = args.length >= 1 && args.length <= 2 ? latin1Bytes('time', args[0]) : undefined;
+  if (packed !== undefined) {
+    if (packed.length !== 6) fail('time: the packed state must be 6 bytes');
+    const h = packed[0]! & 0x7f;
+    const us = (packed[3]! << 16) | (packed[4]! << 8) | packed[5]!;
+    checkTime('time', h, packed[1]!, packed[2]!, us);
+    return new PyTime(h, packed[1]!, packed[2]!, us, tzinfo('time', args[1]), packed[0]! & 0x80 ? 1 : 0);
+  }
+  const [h = 0, m = 0, s = 0, us = 0] = args.slice(0, 4).map((a) => smallInt('time field', a, 0, 999999));
+  checkTime('time', h, m, s, us);
+  return new PyTime(h, m, s, us, tzinfo('time', args[4]), fold('time', args[5]));
+}
+
+function makeDatetime(args: readonly unknown[]): PyDatetime {
+  arity('datetime', args, 1, 9);
+  const packed = args.length <= 2 ? latin1Bytes('datetime', args[0]) : undefined;
+  if (packed !== undefined) {
+    if (packed.length !== 10) fail('datetime: the packed state must be 10 bytes');
+    const year = (packed[0]! << 8) | packed[1]!;
+    const month = packed[2]! & 0x7f;
+    const us = (packed[7]! << 16) | (packed[8]! << 8) | packed[9]!;
+    checkDate('datetime', year, month, packed[3]!);
+    checkTime('datetime', packed[4]!, packed[5]!, packed[6]!, us);
+    return new PyDatetime(year, month, packed[3]!, packed[4]!, packed[5]!, packed[6]!, us, tzinfo('datetime', args[1]), packed[2]! & 0x80 ? 1 : 0);
+  }
+  arity('datetime', args, 3, 9);
+  const [y, mo, d, h = 0, mi = 0, s = 0, us = 0] = args.slice(0, 7).map((a) => smallInt('datetime field', a, 0, 999999));
+  checkDate('datetime', y!, mo!, d!);
+  checkTime('datetime', h, mi, s, us);
+  return new PyDatetime(y!, mo!, d!, h, mi, s, us, tzinfo('datetime', args[7]), fold('datetime', args[8]));
+}
+
+const MAX_DAYS = 999999999n;
+
+/** `timedelta(days, seconds, microseconds)` with ints, normalised as Python normalises it. */
+export function makeTimedelta(args: readonly unknown[]): PyTimedelta {
+  arity('timedelta', args, 0, 3);
+  const [d = 0, s = 0, us = 0] = args.map((a, i) => int(`timedelta ${['days', 'seconds', 'microseconds'][i]}`, a));
+  // Bound before multiplying: a hostile int may have thousands of digits.
+  for (const v of [d, s, us]) if (BigInt(v) > 10n ** 30n || BigInt(v) < -(10n ** 30n)) fail('timedelta: value out of range');
+  const total = (BigInt(d) * 86400n + BigInt(s)) * 1000000n + BigInt(us);
+  const perDay = 86400n * 1000000n;
+  let days = total / perDay;
+  let rest = total % perDay;
+  if (rest < 0n) {
+    rest += perDay;
+    days -= 1n;
+  }
+  if (days > MAX_DAYS || days < -MAX_DAYS) fail(`timedelta: days=${days} must have magnitude <= 999999999`);
+  return new PyTimedelta(Number(days), Number(rest / 1000000n), Number(rest % 1000000n));
+}
+
+function makeTimezone(args: readonly unknown[]): PyTimezone {
+  arity('timezone', args, 1, 2);
+  const offset = args[0];
+  if (!(offset instanceof PyTimedelta)) return fail(`timezone: offset must be a timedelta, the pickle gave ${describe(offset)}`);
+  const us = offset.totalMicroseconds;
+  if (us <= -86400000000n || us >= 86400000000n) fail('timezone: offset must be strictly between -timedelta(hours=24) and timedelta(hours=24)');
+  return new PyTimezone(offset, args.length > 1 ? str('timezone name', args[1], 1000) : null);
+}
+
+const def = (id: string, description: string, call: (args: readonly unknown[]) => unknown): ReconstructorDef =>
+  Object.freeze({
+    id,
+    description,
+    bind: () => ({
+      call: (args: readonly unknown[]) => call(args),
+      newObject: (args: readonly unknown[], kwargs: ReadonlyMap<unknown, unknown> | null) => {
+        noKwargs(id, kwargs);
+        return call(args);
+      },
+    }),
+  });
+
+export const DATETIME_DEFS: readonly ReconstructorDef[] = [
+  def('datetime.date', 'datetime.date → PyDate', makeDate),
+  def('datetime.time', 'datetime.time → PyTime (microseconds, tzinfo, fold)', makeTime),
+  def('datetime.datetime', 'datetime.datetime → PyDatetime (microseconds, tzinfo, fold)', makeDatetime),
+  def('datetime.timedelta', 'datetime.timedelta → PyTimedelta, normalised', makeTimedelta),
+  def('datetime.timezone', 'datetime.timezone → PyTimezone (fixed offset, name)', makeTimezone),
+];

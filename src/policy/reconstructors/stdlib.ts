@@ -1,0 +1,252 @@
+/**
+ * Reconstructors for the stdlib data types in the `python-stdlib` pack, plus the generic ones a
+ * team applies to its own classes (`object`) and to names that are only data (`reference`).
+ */
+import { PyDefaultDict, PyDeque, PyCounter } from '../../model/collections.js';
+import { PyGlobal } from '../../model/global.js';
+import { isHashable } from '../../model/hashable.js';
+import { PyObject } from '../../model/object.js';
+import { PyDecimal, PyFraction, PyIPAddress, PyPath, PyRange, PySlice, PyUUID, PyZoneInfo } from '../../model/stdlib.js';
+import { EMPTY_TUPLE, PyTuple } from '../../model/tuple.js';
+import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef, type ReconstructorParts } from '../types.js';
+import { RECONSTRUCTIBLE } from './builtins.js';
+import { arity, describe, fail, int, normalInt, str } from './check.js';
+
+const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
+  Object.freeze({ id, description, bind: () => parts });
+
+/** Python's Decimal string syntax (the canonical form `str(Decimal)` writes, and what the constructor accepts). */
+const DECIMAL = /^\s*[+-]?(?:(?:\d(?:_?\d)*)?(?:\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?|inf(?:inity)?|s?nan\d*)\s*$/i;
+
+const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (the decimal string)', {
+  call(args) {
+    arity('Decimal', args, 0, 2);
+    const v = args[0] ?? '0';
+    if (typeof v === 'string') {
+      if (v.length > 100000 || !DECIMAL.test(v)) fail('Decimal(): invalid literal');
+      return new PyDecimal(v);
+    }
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return new PyDecimal(String(v));
+    if (typeof v === 'bigint') return new PyDecimal(v.toString());
+    return fail(`Decimal() from ${describe(v)} is not supported`);
+  },
+});
+
+function gcd(a: bigint, b: bigint): bigint {
+  a = a < 0n ? -a : a;
+  b = b < 0n ? -b : b;
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+const INT_TEXT = /^\s*[+-]?\d(?:_?\d)*\s*$/;
+
+const fraction = fixed('fractions.Fraction', 'fractions.Fraction → PyFraction in lowest terms', {
+  call(args) {
+    arity('Fraction', args, 0, 2);
+    let n: bigint;
+    let d: bigint;
+    if (args.length === 1 && typeof args[0] === 'string') {
+      const text = args[0];
+      if (text.length > 10000) fail('Fraction(): the string is too long');
+      const [a, b = '1', extra] = text.split('/');
+      if (extra !== undefined || !INT_TEXT.test(a!) || !INT_TEXT.test(b)) fail('Fraction(): only "n" and "n/d" strings are supported');
+      n = BigInt(a!.trim().replace(/_/g, ''));
+      d = BigInt(b.trim().replace(/_/g, ''));
+    } else {
+      n = BigInt(int('Fraction numerator', args[0] ?? 0));
+      d = BigInt(int('Fraction denominator', args[1] ?? 1));
+    }
+    if (d === 0n) fail('Fraction(): denominator is zero');
+    const g = gcd(n, d) || 1n;
+    const sign = d < 0n ? -1n : 1n;
+    return new PyFraction(normalInt((sign * n) / g), normalInt((sign * d) / g));
+  },
+});
+
+const MAX_UUID = (1n << 128n) - 1n;
+
+/** UUID instances: made empty (NEWOBJ or copyreg._reconstructor), then given their state by BUILD. */
+const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its state dict)', {
+  newObject(args, kwargs) {
+    if (args.length > 0 || (kwargs !== null && kwargs.size > 0)) fail('UUID.__new__ takes no arguments in a pickle');
+    return new PyUUID(-1n);
+  },
+  setState(target, state) {
+    if (!(target instanceof PyUUID) || target.int !== -1n) return fail('UUID state applies once, to a new UUID');
+    if (!(state instanceof Map)) return fail(`UUID state must be a dict, the pickle gave ${describe(state)}`);
+    for (const k of state.keys()) if (k !== 'int' && k !== 'is_safe') fail(`UUID state has an unexpected key ${String(k)}`);
+    const value = BigInt(int('UUID int', state.get('int')));
+    if (value < 0n || value > MAX_UUID) fail('UUID int is out of range (0 ≤ int < 2**128)');
+    return new PyUUID(value, state.has('is_safe') ? state.get('is_safe') : undefined);
+  },
+});
+
+/** The key rules zoneinfo applies: a relative, normalised path of at most 255 characters. */
+const ZONE_KEY = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;
+
+const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpickle(key, from_cache) → PyZoneInfo (reached as getattr(ZoneInfo, '_unpickle'))", {
+  call(args) {
+    arity('ZoneInfo._unpickle', args, 2, 2);
+    const key = str('ZoneInfo key', args[0], 255);
+    if (!ZONE_KEY.test(key) || key.startsWith('/')) fail(`ZoneInfo key ${JSON.stringify(key)} is not a valid zone name`);
+    const fromCache = args[1];
+    if (typeof fromCache !== 'number' && typeof fromCache !== 'boolean') fail('ZoneInfo from_cache must be an int');
+    return new PyZoneInfo(key, fromCache);
+  },
+});
+
+const range = fixed('builtins.range', 'builtins.range → PyRange', {
+  call(args) {
+    arity('range', args, 1, 3);
+    const ints = args.map((a) => int('range argument', a));
+    const [start, stop, step] = ints.length === 1 ? [0, ints[0]!, 1] : [ints[0]!, ints[1]!, ints[2] ?? 1];
+    if (BigInt(step) === 0n) fail('range() arg 3 must not be zero');
+    return new PyRange(start, stop, step);
+  },
+});
+
+const slice = fixed('builtins.slice', 'builtins.slice → PySlice', {
+  call(args) {
+    arity('slice', args, 1, 3);
+    return args.length === 1 ? new PySlice(null, args[0], null) : new PySlice(args[0], args[1], args[2] ?? null);
+  },
+});
+
+const path = Object.freeze<ReconstructorDef>({
+  id: 'pathlib.path',
+  description: 'pathlib paths (PurePosixPath, PureWindowsPath, …) → PyPath with the class name and parts',
+  bind: (_module, qualname) => ({
+    call(args) {
+      if (args.length > 10000) fail('too many path parts');
+      return new PyPath(
+        qualname,
+        args.map((a) => str('path part', a, 4096)),
+      );
+    },
+  }),
+});
+
+const IP_TEXT = /^[0-9A-Za-z:.%/_-]{1,128}$/;
+
+const ipaddress = Object.freeze<ReconstructorDef>({
+  id: 'ipaddress',
+  description: 'ipaddress addresses, networks and interfaces → PyIPAddress with the pickled int or str',
+  bind: (_module, qualname) => ({
+    call(args) {
+      arity(qualname, args, 1, 1);
+      const v = args[0];
+      const bits = qualname.startsWith('IPv4') ? 32n : 128n;
+      if (typeof v === 'string') {
+        if (!IP_TEXT.test(v)) fail(`${qualname}(): not an address`);
+        return new PyIPAddress(qualname, v);
+      }
+      const n = BigInt(int(`${qualname}()`, v));
+      if (n < 0n || n >= 1n << bits) fail(`${qualname}(): address out of range`);
+      return new PyIPAddress(qualname, typeof v === 'bigint' ? v : Number(v));
+    },
+  }),
+});
+
+const defaultdict = fixed('collections.defaultdict', 'collections.defaultdict → PyDefaultDict (factory kept as a global reference)', {
+  call(args) {
+    arity('defaultdict', args, 0, 1);
+    const d = new PyDefaultDict();
+    const factory = args[0] ?? null;
+    if (factory !== null && !(factory instanceof PyGlobal)) fail(`defaultdict factory must be a class the policy names, the pickle gave ${describe(factory)}`);
+    d.defaultFactory = factory;
+    return d;
+  },
+});
+
+const deque = fixed('collections.deque', 'collections.deque → PyDeque (Array with maxlen)', {
+  call(args) {
+    arity('deque', args, 0, 2);
+    const d = new PyDeque();
+    const items = args[0] ?? PyTuple.fromArray([]);
+    if (!Array.isArray(items)) fail(`deque() items must be a list or tuple, the pickle gave ${describe(items)}`);
+    const maxlen = args[1] ?? null;
+    if (maxlen !== null) d.maxlen = Number(int('deque maxlen', maxlen));
+    if (d.maxlen !== null && d.maxlen < 0) fail('deque maxlen must be non-negative');
+    const kept = d.maxlen === null ? items : items.slice(Math.max(0, items.length - d.maxlen));
+    for (const item of kept) d.push(item);
+    return d;
+  },
+});
+
+const counter = fixed('collections.Counter', 'collections.Counter → PyCounter (Map)', {
+  call(args) {
+    arity('Counter', args, 0, 1);
+    const c = new PyCounter();
+    const source = args[0];
+    if (source === undefined || source === null) return c;
+    if (!(source instanceof Map)) return fail(`Counter() from ${describe(source)} is not supported`);
+    for (const [k, v] of source) {
+      if (!isHashable(k)) fail('Counter keys must be hashable');
+      c.set(k, v);
+    }
+    return c;
+  },
+});
+
+/** The generic object reconstructor: calls and instantiations give inert `PyObject` records; BUILD keeps the state. */
+export const objectDef = Object.freeze<ReconstructorDef>({
+  id: 'object',
+  description: 'any class a team names: PyObject records of its args, state, listitems and dictitems',
+  bind(module, qualname) {
+    const g = new PyGlobal(module, qualname);
+    return {
+      call: (args) => new PyObject(g, args, 'call'),
+      newObject: (args, kwargs) => new PyObject(g, args, 'new', kwargs),
+      setState(target, state) {
+        if (!(target instanceof PyObject) || target.state !== undefined) return fail('state applies once, to a new record');
+        target.state = state;
+        return target;
+      },
+    };
+  },
+});
+
+/** Names that may appear only as data (a defaultdict factory, a class passed as an argument). */
+const reference = fixed('reference', 'a name used only as data: GLOBAL may name it, nothing calls it', {});
+
+/**
+ * `copyreg._reconstructor(cls, base, state)`: `object.__new__(cls)` when base is `object` (cls must
+ * be allowed with "new"; a later BUILD goes to cls's reconstructor), or `base(state)` for the
+ * builtin types.
+ */
+export function reconstructorCall(args: readonly unknown[], context: ReconstructContext): unknown {
+  arity('_reconstructor', args, 3, 3);
+  const [cls, base, state] = args;
+  if (!(cls instanceof PyGlobal) || !(base instanceof PyGlobal)) return fail('_reconstructor() needs two classes');
+  if (base.module === 'builtins' && base.qualname === 'object') {
+    if (state !== null) fail('_reconstructor() with base object takes no state');
+    const rec: Reconstructor | undefined = context.reconstructorOf(cls);
+    if (rec?.newObject === undefined) throw new ReconstructorRefusal(cls.module, cls.qualname, 'new');
+    const made = rec.newObject(EMPTY_TUPLE, null, context);
+    if (typeof made === 'object' && made !== null) context.made(made, rec);
+    return made;
+  }
+  if (cls.module !== 'builtins' || base.module !== 'builtins' || cls.qualname !== base.qualname) {
+    return fail(`_reconstructor() of ${cls.toString()} from ${base.toString()} is not supported`);
+  }
+  const target = RECONSTRUCTIBLE.get(base.qualname);
+  if (target?.call === undefined) return fail(`_reconstructor() of builtins.${base.qualname} is not supported`);
+  return target.call(state === null ? [] : [state], context);
+}
+
+export const STDLIB_DEFS: readonly ReconstructorDef[] = [
+  decimal,
+  fraction,
+  uuid,
+  zoneinfo,
+  range,
+  slice,
+  path,
+  ipaddress,
+  defaultdict,
+  deque,
+  counter,
+  objectDef,
+  reference,
+];
