@@ -115,7 +115,7 @@ json.dump(out, sys.stdout)
 
 /** The inputs to mutate, and where they came from. */
 function loadSeeds(): { seeds: Uint8Array[]; source: string } {
-  const files = pickleFiles('valid').filter((f) => statSync(f).size <= 4096);
+  const files = [...pickleFiles('valid'), ...pickleFiles('stdlib')].filter((f) => statSync(f).size <= 4096);
   if (files.length >= 50) return { seeds: [...files.map((f) => new Uint8Array(readFileSync(f))), ...HAND_SEEDS], source: `${files.length} corpus files + ${HAND_SEEDS.length} hand-written` };
   const missing = pythonMissing();
   if (missing !== null) return { seeds: [...HAND_SEEDS], source: `${HAND_SEEDS.length} hand-written pickles (${missing})` };

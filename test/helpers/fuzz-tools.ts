@@ -11,10 +11,27 @@ import {
   PyFloat,
   PyGlobal,
   PyTuple,
+  PyObject,
+  PyDate,
+  PyTime,
+  PyDatetime,
+  PyTimedelta,
+  PyTimezone,
+  PyDecimal,
+  PyFraction,
+  PyUUID,
+  PyZoneInfo,
+  PyRange,
+  PySlice,
+  PyPath,
+  PyIPAddress,
   Unpickler,
   type LoadOptions,
   type OpcodeInfo,
 } from '../../src/index.js';
+
+/** Frozen value classes the default (python-stdlib) policy returns. */
+const STDLIB_VALUES = [PyDate, PyTime, PyDatetime, PyTimedelta, PyTimezone, PyDecimal, PyFraction, PyUUID, PyZoneInfo, PyRange, PySlice, PyPath, PyIPAddress];
 
 // ---- PRNG ----
 
@@ -374,6 +391,20 @@ export function valueProblem(root: unknown, options: LoadOptions | undefined): s
         if (!('value' in d)) return `an accessor property ${k} in a dict object`;
         stack.push([d.value, viaValues]);
       }
+      continue;
+    }
+    if (STDLIB_VALUES.some((cls) => v instanceof cls)) {
+      // Value classes of the stdlib pack: frozen, own data properties only.
+      if (!Object.isFrozen(v)) return `a ${(v as object).constructor.name} that is not frozen`;
+      for (const k of Reflect.ownKeys(v)) {
+        const d = Object.getOwnPropertyDescriptor(v, k)!;
+        if (!('value' in d)) return `an accessor property on a ${(v as object).constructor.name}`;
+        if (d.value !== undefined) stack.push([d.value, viaValues]); // PyUUID.isSafe may be absent
+      }
+      continue;
+    }
+    if (v instanceof PyObject) {
+      stack.push([v.callable, viaValues], [v.args, viaValues], [v.kwargs, viaValues], [v.state ?? null, viaValues], [v.listitems, viaValues], [v.dictitems, viaValues]);
       continue;
     }
     return `a ${(v as object).constructor?.name ?? 'prototype-less?'} in the result`;
