@@ -67,7 +67,8 @@ describe('policy infer', () => {
     const r = run('infer', '--id', 'acme-draft', newobj, reduce);
     expect(r.status).toBe(0);
     const drafted = JSON.parse(r.out);
-    expect(drafted).toMatchObject({ id: 'acme-draft', version: '0.1.0', extends: [{ id: 'python-builtins', digest: builtins.digest }] });
+    const stdlib = SHIPPED_PACKS.find((p) => p.pack.id === 'python-stdlib')!;
+    expect(drafted).toMatchObject({ id: 'acme-draft', version: '0.1.0', extends: [{ id: 'python-stdlib', digest: stdlib.digest }] });
     expect(drafted.entries).toEqual([
       { module: 'acme.models', qualname: 'User', reconstructor: 'object', uses: ['new', 'state'] },
       { module: 'acme.util', qualname: 'make', reconstructor: 'object', uses: ['call'] },

@@ -42,7 +42,7 @@ Options:
   --id ID          the pack id (default "inferred")
   --version V      the pack version (default "0.1.0")
   --extends ID     a shipped pack to extend, pinned by digest; names it allows are left out
-                   (default: python-builtins; "none" for no base)
+                   (default: python-stdlib, the default policy; "none" for no base)
   -h, --help       show this help
 `;
 
@@ -154,7 +154,7 @@ function infer(argv: readonly string[], io: PolicyIO): number {
   const args = [...argv];
   let id = 'inferred';
   let version = '0.1.0';
-  let base = 'python-builtins';
+  let base = 'python-stdlib';
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PickleError } from '../errors.js';
 import { disassembleTo, type DisMemo } from '../audit/dis.js';
+import { runPolicyCommand } from './policy.js';
 
 export interface CliIO {
   stdout(text: string): void;
@@ -28,13 +29,17 @@ const USAGE = `Usage: pickleguard <command> [options]
 Inspect Python pickles without running them.
 
 Commands:
-  dis FILE...      disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
+  dis FILE...             disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
+  policy check PACK...    validate policy packs and print their digests
+  policy infer FILE...    draft a pack from trusted sample pickles (JSON on stdout)
+  policy diff A B         compare what two packs allow
 
 Options:
   -h, --help       show this help (\`pickleguard COMMAND --help\` shows a command's options)
   -V, --version    print the version
 
-Exit status: 0 success, 1 malformed pickle, 2 usage or I/O error.
+Exit status: 0 success, 1 malformed pickle (policy: invalid pack, denied names, packs differ),
+2 usage or I/O error.
 `;
 
 const DIS_USAGE = `Usage: pickleguard dis [options] FILE...
@@ -222,6 +227,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
         return EXIT_OK;
       case 'dis':
         return await runDis(rest, io);
+      case 'policy':
+        return runPolicyCommand(rest, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
