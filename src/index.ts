@@ -63,3 +63,10 @@ export {
 } from './opcodes.js';
 
 export { disassemble, type DisOptions } from './audit/dis.js';
+
+// The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.
+export { dumps, dump, Pickler, type ByteSink } from './pickler/dumps.js';
+export type { DumpOptions } from './pickler/pickler.js';
+export { PyPickleBuffer } from './model/picklebuffer.js';
+export { PyStr } from './model/str.js';
+export { signedDumps, verifiedLoads } from './signed.js';

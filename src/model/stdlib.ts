@@ -5,6 +5,7 @@
 import { PyGlobal } from './global.js';
 import { PyObject } from './object.js';
 import { REDUCE, type Reduction } from './reduce.js';
+import { PyStr } from './str.js';
 
 /** `decimal.Decimal`, exact: the decimal string as Python writes it (`'-1.5E+3'`, `'NaN'`, `'-0'`). */
 export class PyDecimal {
@@ -76,7 +77,8 @@ export class PyZoneInfo {
   }
 
   [REDUCE](): Reduction {
-    const unpickle = new PyObject(new PyGlobal('builtins', 'getattr'), [new PyGlobal('zoneinfo', 'ZoneInfo'), '_unpickle']);
+    // A bound method reduces to getattr(cls, name), its name a str made afresh (hence PyStr).
+    const unpickle = new PyObject(new PyGlobal('builtins', 'getattr'), [new PyGlobal('zoneinfo', 'ZoneInfo'), new PyStr('_unpickle')]);
     return { callable: unpickle, args: [this.key, this.fromCache] };
   }
 

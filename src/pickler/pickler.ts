@@ -1,0 +1,824 @@
+/**
+ * The pickler: JS values to pickle bytes, deciding memoization, batching and framing as CPython's
+ * C pickler (`_pickle.c`) does, so that builtin values come out byte for byte as `pickle.dumps`
+ * writes them. Opcode bytes come from the one opcode table.
+ */
+import { PicklingError } from '../errors.js';
+import { PyByteArray } from '../model/bytearray.js';
+import { PyComplex } from '../model/complex.js';
+import { PyFloat } from '../model/float.js';
+import { PyFrozenSet } from '../model/frozenset.js';
+import { PyGlobal } from '../model/global.js';
+import { PyPickleBuffer } from '../model/picklebuffer.js';
+import { PyStr } from '../model/str.js';
+import { REDUCE, type Reduction } from '../model/reduce.js';
+import { EMPTY_TUPLE, PyTuple } from '../model/tuple.js';
+import { HIGHEST_PROTOCOL, OP } from '../opcodes.js';
+import { REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING } from './compat-reverse.js';
+import { freshQualname } from './fresh-names.js';
+import { encodeUtf8Into, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
+import { FRAME_SIZE_TARGET, Writer } from './writer.js';
+
+/** Options of `dumps`, `dump` and `Pickler`. Names mirror Python's keywords in camelCase. */
+export interface DumpOptions {
+  /** Protocol 0-5. Default 4 (`DEFAULT_PROTOCOL`, as CPython 3.11); -1 means `HIGHEST_PROTOCOL` (5). */
+  protocol?: number;
+  /** Below protocol 3, write Python 2 module names (`builtins` → `__builtin__`, …) as CPython does. Default true. */
+  fixImports?: boolean;
+  /**
+   * Protocol 5 out-of-band buffers: called with each `PyPickleBuffer`; return `false` (or nothing) to
+   * send it out of band (NEXT_BUFFER), `true` to write it in the pickle. Default: every buffer in band.
+   */
+  bufferCallback?: ((buffer: PyPickleBuffer) => boolean | void) | null;
+  /** Python's `persistent_id`: return a non-null id to write a persistent reference instead of the value. */
+  persistentId?: ((value: unknown) => unknown) | null;
+  /** Nesting depth at which pickling stops with `PicklingError` (CPython stops near 1000, its recursion limit). Default 1000. */
+  maxDepth?: number;
+}
+
+const BATCHSIZE = 1000;
+const G_CODECS_ENCODE = new PyGlobal('_codecs', 'encode');
+const G_BYTES = new PyGlobal('builtins', 'bytes');
+const G_BYTEARRAY = new PyGlobal('builtins', 'bytearray');
+const G_SET = new PyGlobal('builtins', 'set');
+const G_FROZENSET = new PyGlobal('builtins', 'frozenset');
+const G_COMPLEX = new PyGlobal('builtins', 'complex');
+const G_GETATTR = new PyGlobal('builtins', 'getattr');
+const LATIN1_ENCODING = 'latin1';
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Where a value sits, for error messages: `root.items[3].callback`. Built only when an error needs it. */
+type PathStep = string | number;
+
+/**
+ * Writes pickles into a `Writer`. The memo lives as long as the Pickler (Python's `Pickler` keeps
+ * it between `dump` calls); `clearMemo()` forgets it.
+ */
+export class PickleEncoder {
+  readonly protocol: number;
+  private readonly fixImports: boolean;
+  private readonly bufferCallback: ((buffer: PyPickleBuffer) => boolean | void) | null;
+  private readonly persistentId: ((value: unknown) => unknown) | null;
+  private readonly maxDepth: number;
+  readonly out = new Writer();
+  /** Memo of objects by identity. */
+  private memo = new Map<unknown, number>();
+  /** Memo of strings by value: JS strings have no identity (see README: memoization). */
+  private strings = new Map<string, number>();
+  /** Memo of globals by name: the same name is the same object in Python. */
+  private globals = new Map<string, number>();
+  /** Memo of bytes of length 0 and 1 by value: CPython's are singletons. */
+  private smallBytes = new Map<number, number>();
+  private memoSize = 0;
+  private depth = 0;
+  private savingPid = false;
+  private readonly path: PathStep[] = [];
+
+  constructor(options: DumpOptions = {}) {
+    let protocol = options.protocol ?? 4;
+    if (protocol < 0) protocol = HIGHEST_PROTOCOL;
+    if (!Number.isInteger(protocol) || protocol > HIGHEST_PROTOCOL) {
+      throw new PicklingError('bad_protocol', `pickle protocol must be <= ${HIGHEST_PROTOCOL}, got ${String(options.protocol)}`);
+    }
+    this.protocol = protocol;
+    this.fixImports = options.fixImports ?? true;
+    this.bufferCallback = options.bufferCallback ?? null;
+    this.persistentId = options.persistentId ?? null;
+    this.maxDepth = options.maxDepth ?? 1000;
+  }
+
+  clearMemo(): void {
+    this.memo.clear();
+    this.strings.clear();
+    this.globals.clear();
+    this.smallBytes.clear();
+    this.memoSize = 0;
+  }
+
+  /** One whole pickle: PROTO, the value, STOP; returns its bytes. */
+  dump(value: unknown): Uint8Array {
+    const w = this.out;
+    if (this.protocol >= 2) w.byte2(OP.PROTO, this.protocol);
+    if (this.protocol >= 4) w.framing = true;
+    this.depth = 0;
+    this.path.length = 0;
+    try {
+      this.save(value);
+    } catch (e) {
+      w.take();
+      if (e instanceof PicklingError) throw e;
+      if (e instanceof RangeError && /call stack/i.test(e.message)) {
+        throw new PicklingError('too_deep', `the value is nested too deeply to pickle (at ${this.where()})`);
+      }
+      throw e;
+    }
+    w.byte(OP.STOP);
+    w.commitFrame();
+    return w.take();
+  }
+
+  // ---- errors and paths ----
+
+  private where(): string {
+    let s = 'root';
+    for (const step of this.path) s += typeof step === 'number' ? `[${step}]` : /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+    return s;
+  }
+
+  private fail(code: string, message: string): never {
+    throw new PicklingError(code, `${message} (at ${this.where()})`);
+  }
+
+  // ---- the memo ----
+
+  private put(): number {
+    const index = this.memoSize++;
+    const w = this.out;
+    if (this.protocol >= 4) w.byte(OP.MEMOIZE);
+    else if (this.protocol >= 1) {
+      if (index < 256) w.byte2(OP.BINPUT, index);
+      else w.opU32(OP.LONG_BINPUT, index);
+    } else {
+      w.byte(OP.PUT);
+      w.ascii(`${index}\n`);
+    }
+    return index;
+  }
+
+  private get(index: number): void {
+    const w = this.out;
+    if (this.protocol >= 1) {
+      if (index < 256) w.byte2(OP.BINGET, index);
+      else w.opU32(OP.LONG_BINGET, index);
+    } else {
+      w.byte(OP.GET);
+      w.ascii(`${index}\n`);
+    }
+  }
+
+  private memoize(obj: unknown): void {
+    this.memo.set(obj, this.put());
+  }
+
+  // ---- dispatch ----
+
+  save(value: unknown): void {
+    const w = this.out;
+    w.boundary();
+    if (this.persistentId !== null && !this.savingPid && this.savePersistent(value)) return;
+    switch (typeof value) {
+      case 'number':
+        if (Number.isSafeInteger(value) && !Object.is(value, -0)) this.saveInt(value);
+        else this.saveFloat(value);
+        return;
+      case 'string':
+        this.saveStr(value);
+        return;
+      case 'boolean':
+        this.saveBool(value);
+        return;
+      case 'bigint':
+        this.saveBigInt(value);
+        return;
+      case 'object':
+        break;
+      case 'undefined':
+        return this.fail('unpicklable', 'undefined has no Python meaning (use null for None)');
+      default:
+        return this.fail('unpicklable', `a ${typeof value} has no Python meaning`);
+    }
+    if (value === null) {
+      w.byte(OP.NONE);
+      return;
+    }
+    if (value instanceof PyFloat) {
+      this.saveFloat(value.value);
+      return;
+    }
+    const index = this.memo.get(value);
+    if (index !== undefined) {
+      this.get(index);
+      return;
+    }
+    if (value instanceof Uint8Array) {
+      if (value instanceof PyByteArray) this.nested(() => this.saveByteArray(value));
+      else this.saveBytes(value);
+      return;
+    }
+    if (++this.depth > this.maxDepth) {
+      this.fail('too_deep', `the value is nested more than ${this.maxDepth} deep (the maxDepth option)`);
+    }
+    try {
+      this.saveObject(value);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private nested(run: () => void): void {
+    if (++this.depth > this.maxDepth) this.fail('too_deep', `the value is nested more than ${this.maxDepth} deep (the maxDepth option)`);
+    try {
+      run();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private saveObject(value: object): void {
+    if (value instanceof PyTuple) return this.saveTuple(value);
+    if (value instanceof PyStr) return this.saveFreshStr(value);
+    if (value instanceof PyGlobal) return this.saveGlobal(value);
+    const hook = (value as { [REDUCE]?: unknown })[REDUCE];
+    if (typeof hook === 'function') return this.saveReduceHook(value, hook);
+    if (Array.isArray(value)) return this.saveList(value);
+    if (value instanceof Map) return this.saveDict(value);
+    if (value instanceof PyFrozenSet) return this.saveFrozenSet(value);
+    if (value instanceof Set) return this.saveSet(value);
+    if (value instanceof PyComplex) {
+      return this.saveReduction({ callable: G_COMPLEX, args: [new PyFloat(value.real), new PyFloat(value.imag)] }, value);
+    }
+    if (value instanceof PyPickleBuffer) return this.savePickleBuffer(value);
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) return this.saveObjectDict(value as Record<string, unknown>);
+    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+    if (ArrayBuffer.isView(value)) {
+      return this.fail('unpicklable', `a ${name} has no Python meaning (wrap bytes in a Uint8Array, or describe a numpy array with a reduce hook)`);
+    }
+    return this.fail('unpicklable', `a ${name} has no Python meaning: give its class a [REDUCE] method (pickleguard's reduce hook) or convert it`);
+  }
+
+  // ---- atoms ----
+
+  private saveBool(v: boolean): void {
+    if (this.protocol >= 2) this.out.byte(v ? OP.NEWTRUE : OP.NEWFALSE);
+    else this.out.ascii(v ? 'I01\n' : 'I00\n');
+  }
+
+  private saveInt(v: number): void {
+    const w = this.out;
+    if (v >= -0x80000000 && v <= 0x7fffffff) {
+      if (this.protocol === 0) {
+        w.ascii(`I${v}\n`);
+      } else if (v >= 0 && v <= 0xff) {
+        w.byte2(OP.BININT1, v);
+      } else if (v >= 0 && v <= 0xffff) {
+        w.opU16(OP.BININT2, v);
+      } else {
+        w.opU32(OP.BININT, v);
+      }
+      return;
+    }
+    this.saveLong(BigInt(v));
+  }
+
+  private saveBigInt(v: bigint): void {
+    if (v >= -0x80000000n && v <= 0x7fffffffn) this.saveInt(Number(v));
+    else this.saveLong(v);
+  }
+
+  /** Ints beyond 32 bits: LONG1/LONG4 (two's complement, little-endian, shortest) at protocol 2+, else `L…L`. */
+  private saveLong(v: bigint): void {
+    const w = this.out;
+    if (this.protocol < 2) {
+      w.ascii(`L${v.toString()}L\n`);
+      return;
+    }
+    const bytes = twosComplement(v);
+    if (bytes.length < 256) w.byte2(OP.LONG1, bytes.length);
+    else w.opU32(OP.LONG4, bytes.length);
+    w.bytes(bytes);
+  }
+
+  private saveFloat(v: number): void {
+    if (this.protocol >= 1) this.out.binfloat(v);
+    else this.out.ascii(`F${pyFloatRepr(v)}\n`);
+  }
+
+  /** A `PyStr`: written afresh and memoized by identity. */
+  private saveFreshStr(s: PyStr): void {
+    this.saveStr(s.text, false);
+    this.memo.set(s, this.memoSize - 1);
+  }
+
+  /** A str; `shared` false for a str CPython makes afresh (the latin-1 text of bytes below protocol 3), which is never shared. */
+  private saveStr(v: string, shared = true): void {
+    const index = shared ? this.strings.get(v) : undefined;
+    if (index !== undefined) {
+      this.get(index);
+      return;
+    }
+    const w = this.out;
+    if (this.protocol === 0) {
+      w.byte(OP.UNICODE);
+      w.bytes(rawUnicodeEscape(v));
+      w.byte(0x0a);
+    } else if (v.length * 3 < FRAME_SIZE_TARGET) {
+      // Short enough that the payload stays in the frame: encode in place, then fix the header.
+      const short = this.protocol >= 4 && v.length <= 85; // 3 × 85 ≤ 255: the length fits one byte
+      const head = short ? 2 : 5;
+      const p = w.reserve(head + v.length * 3);
+      const end = encodeUtf8Into(v, w.buf, p + head);
+      const n = end - p - head;
+      if (short) {
+        w.buf[p] = OP.SHORT_BINUNICODE;
+        w.buf[p + 1] = n;
+      } else if (this.protocol >= 4 && n < 256) {
+        w.buf.copyWithin(p + 2, p + 5, end);
+        w.buf[p] = OP.SHORT_BINUNICODE;
+        w.buf[p + 1] = n;
+        w.pos = end - 3;
+        const at = this.put();
+        if (shared) this.strings.set(v, at);
+        return;
+      } else {
+        w.buf[p] = OP.BINUNICODE;
+        w.buf[p + 1] = n & 0xff;
+        w.buf[p + 2] = (n >>> 8) & 0xff;
+        w.buf[p + 3] = (n >>> 16) & 0xff;
+        w.buf[p + 4] = n >>> 24;
+      }
+      w.pos = end;
+    } else {
+      const data = new Uint8Array(utf8Length(v));
+      encodeUtf8Into(v, data, 0);
+      w.payload(() => this.lengthHeader(data.length, OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8), data);
+    }
+    const at = this.put();
+    if (shared) this.strings.set(v, at);
+  }
+
+  /** The opcode and length for a payload: short (1-byte length, protocol 4+ for str), 4-byte, or 8-byte. */
+  private lengthHeader(n: number, short: number, long: number, huge: number): void {
+    const w = this.out;
+    const shortOk = short !== OP.SHORT_BINUNICODE || this.protocol >= 4;
+    if (n < 256 && shortOk) w.byte2(short, n);
+    else if (n <= 0xffffffff) w.opU32(long, n);
+    else w.opU64(huge, n);
+  }
+
+  private saveBytes(v: Uint8Array): void {
+    if (v.length <= 1) {
+      const key = v.length === 0 ? -1 : v[0]!;
+      const index = this.smallBytes.get(key);
+      if (index !== undefined) {
+        this.get(index);
+        return;
+      }
+    }
+    if (this.protocol < 3) {
+      if (v.length === 0) this.saveReduction({ callable: G_BYTES, args: EMPTY_TUPLE }, v);
+      else this.saveReduction({ callable: G_CODECS_ENCODE, args: [new PyStr(latin1String(v)), LATIN1_ENCODING] }, v);
+    } else {
+      this.out.payload(() => this.lengthHeader(v.length, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8), v);
+      this.memoize(v);
+    }
+    if (v.length <= 1) this.smallBytes.set(v.length === 0 ? -1 : v[0]!, this.memo.get(v)!);
+  }
+
+  private saveByteArray(v: PyByteArray): void {
+    if (this.protocol < 5) {
+      const copy = new Uint8Array(v);
+      this.saveReduction({ callable: G_BYTEARRAY, args: v.length === 0 ? EMPTY_TUPLE : [copy] }, v);
+      return;
+    }
+    this.out.payload(() => this.out.opU64(OP.BYTEARRAY8, v.length), v);
+    this.memoize(v);
+  }
+
+  private savePickleBuffer(v: PyPickleBuffer): void {
+    if (this.protocol < 5) this.fail('bad_protocol', 'a PyPickleBuffer can be pickled only with protocol 5 or higher');
+    const inBand = this.bufferCallback === null ? true : Boolean(this.bufferCallback(v));
+    const w = this.out;
+    if (inBand) {
+      if (v.readonly) {
+        w.payload(() => this.lengthHeader(v.data.length, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8), v.data);
+      } else {
+        w.payload(() => w.opU64(OP.BYTEARRAY8, v.data.length), v.data);
+      }
+      this.memoize(v);
+      return;
+    }
+    w.byte(OP.NEXT_BUFFER);
+    if (v.readonly) w.byte(OP.READONLY_BUFFER);
+  }
+
+  private savePersistent(value: unknown): boolean {
+    const pid = this.persistentId!(value);
+    if (pid === null || pid === undefined) return false;
+    const w = this.out;
+    if (this.protocol === 0) {
+      if (typeof pid !== 'string' || /[\n\r]/.test(pid) || /[^\x00-\x7f]/.test(pid)) {
+        this.fail('bad_persistent_id', 'persistent IDs in protocol 0 must be ASCII strings without newlines');
+      }
+      w.byte(OP.PERSID);
+      w.ascii(`${pid}\n`);
+    } else {
+      // The id itself is saved without asking persistentId again, as CPython does.
+      this.savingPid = true;
+      try {
+        this.save(pid);
+      } finally {
+        this.savingPid = false;
+      }
+      w.byte(OP.BINPERSID);
+    }
+    return true;
+  }
+
+  // ---- containers ----
+
+  private saveTuple(t: PyTuple): void {
+    const w = this.out;
+    const n = t.length;
+    if (n === 0) {
+      if (this.protocol >= 1) w.byte(OP.EMPTY_TUPLE);
+      else w.byte2(OP.MARK, OP.TUPLE);
+      return;
+    }
+    if (n <= 3 && this.protocol >= 2) {
+      for (let i = 0; i < n; i++) this.item(i, t[i]);
+      const index = this.memo.get(t);
+      if (index !== undefined) {
+        // Recursive: the tuple was memoized while its items were written. Drop them and fetch it.
+        for (let i = 0; i < n; i++) w.byte(OP.POP);
+        this.get(index);
+        return;
+      }
+      w.byte(n === 1 ? OP.TUPLE1 : n === 2 ? OP.TUPLE2 : OP.TUPLE3);
+    } else {
+      w.byte(OP.MARK);
+      for (let i = 0; i < n; i++) this.item(i, t[i]);
+      const index = this.memo.get(t);
+      if (index !== undefined) {
+        if (this.protocol >= 1) w.byte(OP.POP_MARK);
+        else for (let i = 0; i <= n; i++) w.byte(OP.POP);
+        this.get(index);
+        return;
+      }
+      w.byte(OP.TUPLE);
+    }
+    this.memoize(t);
+  }
+
+  private item(key: PathStep, value: unknown): void {
+    this.path.push(key);
+    this.save(value);
+    this.path.pop();
+  }
+
+  private saveList(list: readonly unknown[]): void {
+    const w = this.out;
+    if (this.protocol >= 1) w.byte(OP.EMPTY_LIST);
+    else w.byte2(OP.MARK, OP.LIST);
+    this.memoize(list);
+    const n = list.length;
+    if (n === 0) return;
+    if (this.protocol === 0) {
+      for (let i = 0; i < n; i++) {
+        this.item(i, list[i]);
+        w.byte(OP.APPEND);
+      }
+      return;
+    }
+    if (n === 1) {
+      this.item(0, list[0]);
+      w.byte(OP.APPEND);
+      return;
+    }
+    const path = this.path;
+    for (let start = 0; start < n; start += BATCHSIZE) {
+      w.byte(OP.MARK);
+      const end = Math.min(n, start + BATCHSIZE);
+      for (let i = start; i < end; i++) {
+        path.push(i);
+        this.save(list[i]);
+        path.pop();
+      }
+      w.byte(OP.APPENDS);
+    }
+  }
+
+  private saveDict(d: ReadonlyMap<unknown, unknown>, memoKey: object = d): void {
+    const w = this.out;
+    if (this.protocol >= 1) w.byte(OP.EMPTY_DICT);
+    else w.byte2(OP.MARK, OP.DICT);
+    this.memoize(memoKey);
+    this.dictItems(d);
+  }
+
+  /** A plain or null-prototype object: a dict of its own enumerable string keys, memoized as itself. */
+  private saveObjectDict(obj: Record<string, unknown>): void {
+    for (const k of Object.getOwnPropertySymbols(obj)) {
+      if (Object.prototype.propertyIsEnumerable.call(obj, k)) this.fail('unpicklable', `a symbol key (${String(k)}) has no Python meaning`);
+    }
+    const map = new Map<unknown, unknown>();
+    for (const k of Object.keys(obj)) map.set(k, obj[k]);
+    this.saveDict(map, obj);
+  }
+
+  /** CPython's batch_dict_exact: one SETITEM for a single item; batches of 1000, with an empty batch after a full last one. */
+  private dictItems(d: ReadonlyMap<unknown, unknown>): void {
+    const w = this.out;
+    const n = d.size;
+    if (n === 0) return;
+    if (this.protocol === 0) {
+      for (const [k, v] of d) {
+        this.save(k);
+        this.item(pathKey(k), v);
+        w.byte(OP.SETITEM);
+      }
+      return;
+    }
+    if (n === 1) {
+      for (const [k, v] of d) {
+        this.save(k);
+        this.item(pathKey(k), v);
+      }
+      w.byte(OP.SETITEM);
+      return;
+    }
+    let i = 0;
+    w.byte(OP.MARK);
+    for (const [k, v] of d) {
+      this.save(k);
+      this.item(pathKey(k), v);
+      if (++i === BATCHSIZE) {
+        w.byte(OP.SETITEMS);
+        w.byte(OP.MARK);
+        i = 0;
+      }
+    }
+    w.byte(OP.SETITEMS);
+  }
+
+  private saveSet(s: ReadonlySet<unknown>): void {
+    if (this.protocol < 4) {
+      this.saveReduction({ callable: G_SET, args: [[...s]] }, s);
+      return;
+    }
+    const w = this.out;
+    w.byte(OP.EMPTY_SET);
+    this.memoize(s);
+    if (s.size === 0) return;
+    // As CPython's save_set: batches of 1000, and an empty batch after a full last one.
+    let i = 0;
+    w.byte(OP.MARK);
+    for (const item of s) {
+      this.save(item);
+      if (++i === BATCHSIZE) {
+        w.byte(OP.ADDITEMS);
+        w.byte(OP.MARK);
+        i = 0;
+      }
+    }
+    w.byte(OP.ADDITEMS);
+  }
+
+  private saveFrozenSet(s: PyFrozenSet<unknown>): void {
+    if (this.protocol < 4) {
+      this.saveReduction({ callable: G_FROZENSET, args: [[...s]] }, s);
+      return;
+    }
+    const w = this.out;
+    w.byte(OP.MARK);
+    for (const item of s) this.save(item);
+    const index = this.memo.get(s);
+    if (index !== undefined) {
+      w.byte(OP.POP_MARK);
+      this.get(index);
+      return;
+    }
+    w.byte(OP.FROZENSET);
+    this.memoize(s);
+  }
+
+  // ---- globals and reductions ----
+
+  private saveGlobal(g: PyGlobal): void {
+    const key = `${g.module}\n${g.qualname}`;
+    const index = this.globals.get(key);
+    if (index !== undefined) {
+      this.get(index);
+      return;
+    }
+    const w = this.out;
+    let { module, qualname } = g;
+    const dot = qualname.lastIndexOf('.');
+    if (this.protocol >= 4) {
+      this.saveStr(module);
+      this.saveStr(qualname, !freshQualname(module, qualname));
+      w.byte(OP.STACK_GLOBAL);
+    } else if (dot >= 0) {
+      // A nested name below protocol 4: getattr(parent, last), as CPython writes it.
+      const parent = new PyGlobal(module, qualname.slice(0, dot));
+      this.saveReduction({ callable: G_GETATTR, args: [parent, new PyStr(qualname.slice(dot + 1))] }, null);
+    } else {
+      if (this.protocol < 3 && this.fixImports) [module, qualname] = reverseImport(module, qualname);
+      if (this.protocol >= 3 || (isAscii(module) && isAscii(qualname))) {
+        if (/\n/.test(module) || /\n/.test(qualname)) this.fail('bad_global', `a global name cannot hold a newline: ${g.toString()}`);
+        w.byte(OP.GLOBAL);
+        const data = new Uint8Array(utf8Length(module) + utf8Length(qualname) + 2);
+        let at = encodeUtf8Into(module, data, 0);
+        data[at++] = 0x0a;
+        at = encodeUtf8Into(qualname, data, at);
+        data[at] = 0x0a;
+        w.bytes(data);
+      } else {
+        this.fail('bad_global', `can't pickle global identifier '${g.toString()}' using pickle protocol ${this.protocol}: it is not ASCII`);
+      }
+    }
+    this.globals.set(key, this.put());
+  }
+
+  private saveReduceHook(value: object, hook: unknown): void {
+    let result: unknown;
+    try {
+      result = (hook as (protocol: number) => unknown).call(value, this.protocol);
+    } catch (e) {
+      if (e instanceof PicklingError) throw e;
+      return this.fail('reduce_failed', `the reduce hook of ${describeObject(value)} failed: ${String(e)}`);
+    }
+    if (result instanceof PyGlobal) {
+      this.saveGlobal(result);
+      return;
+    }
+    if (typeof result !== 'object' || result === null || !Array.isArray((result as Reduction).args)) {
+      return this.fail('bad_reduce', `the reduce hook of ${describeObject(value)} must return a PyGlobal or { callable, args, … }`);
+    }
+    this.saveReduction(result as Reduction, value);
+  }
+
+  /** CPython's save_reduce: NEWOBJ / NEWOBJ_EX forms, REDUCE, then memo, listitems, dictitems, state. */
+  private saveReduction(r: Reduction, obj: unknown): void {
+    const w = this.out;
+    const { callable, args } = r;
+    const name = callable instanceof PyGlobal ? callable.qualname : '';
+    if (this.protocol >= 2 && name === '__newobj_ex__') {
+      if (args.length !== 3) this.fail('bad_reduce', '__newobj_ex__ takes (cls, args, kwargs)');
+      const [cls, clsArgs, kwargs] = args;
+      if (this.protocol < 4) this.fail('bad_protocol', 'keyword arguments to __new__ (NEWOBJ_EX) need protocol 4 or higher');
+      this.save(cls);
+      this.save(Array.isArray(clsArgs) && !(clsArgs instanceof PyTuple) ? PyTuple.fromArray(clsArgs) : clsArgs);
+      this.save(kwargs);
+      w.byte(OP.NEWOBJ_EX);
+    } else if (this.protocol >= 2 && name === '__newobj__') {
+      if (args.length === 0) this.fail('bad_reduce', '__newobj__ needs the class as its first argument');
+      this.save(args[0]);
+      this.save(tupleOf(args.slice(1)));
+      w.byte(OP.NEWOBJ);
+    } else {
+      this.path.push('<callable>');
+      this.save(callable);
+      this.path.pop();
+      this.save(args instanceof PyTuple ? args : tupleOf(args));
+      w.byte(OP.REDUCE);
+    }
+    if (obj !== null && obj !== undefined) {
+      const index = this.memo.get(obj);
+      if (index !== undefined) {
+        // Recursive: the object was memoized while its arguments were written.
+        w.byte(OP.POP);
+        this.get(index);
+        return;
+      }
+      this.memoize(obj);
+    }
+    if (r.listitems != null) this.batchListItems(r.listitems);
+    if (r.dictitems != null) this.batchDictItems(r.dictitems);
+    if (r.state !== undefined && r.state !== null) {
+      if (r.stateSetter != null) {
+        this.save(r.stateSetter);
+        this.save(obj);
+        this.save(r.state);
+        w.byte(OP.TUPLE2);
+        w.byte(OP.REDUCE);
+        w.byte(OP.POP);
+      } else {
+        this.path.push('<state>');
+        this.save(r.state);
+        this.path.pop();
+        w.byte(OP.BUILD);
+      }
+    }
+  }
+
+  /** CPython's batch_list over an iterator: one at a time at protocol 0; a lone last item as APPEND. */
+  private batchListItems(items: Iterable<unknown>): void {
+    const w = this.out;
+    const it = items[Symbol.iterator]();
+    if (this.protocol === 0) {
+      for (let r = it.next(); !r.done; r = it.next()) {
+        this.save(r.value);
+        w.byte(OP.APPEND);
+      }
+      return;
+    }
+    let n: number;
+    do {
+      const first = it.next();
+      if (first.done) return;
+      let next = it.next();
+      if (next.done) {
+        this.save(first.value);
+        w.byte(OP.APPEND);
+        return;
+      }
+      w.byte(OP.MARK);
+      this.save(first.value);
+      n = 1;
+      while (!next.done) {
+        this.save(next.value);
+        n++;
+        if (n === BATCHSIZE) break;
+        next = it.next();
+      }
+      w.byte(OP.APPENDS);
+    } while (n === BATCHSIZE);
+  }
+
+  /** CPython's batch_dict over an iterator of pairs. */
+  private batchDictItems(items: Iterable<readonly [unknown, unknown]>): void {
+    const w = this.out;
+    const it = items[Symbol.iterator]();
+    const pair = (p: unknown): void => {
+      if (!Array.isArray(p) || p.length !== 2) this.fail('bad_reduce', 'dictitems must yield [key, value] pairs');
+      this.save(p[0]);
+      this.save(p[1]);
+    };
+    if (this.protocol === 0) {
+      for (let r = it.next(); !r.done; r = it.next()) {
+        pair(r.value);
+        w.byte(OP.SETITEM);
+      }
+      return;
+    }
+    let n: number;
+    do {
+      const first = it.next();
+      if (first.done) return;
+      let next = it.next();
+      if (next.done) {
+        pair(first.value);
+        w.byte(OP.SETITEM);
+        return;
+      }
+      w.byte(OP.MARK);
+      pair(first.value);
+      n = 1;
+      while (!next.done) {
+        pair(next.value);
+        n++;
+        if (n === BATCHSIZE) break;
+        next = it.next();
+      }
+      w.byte(OP.SETITEMS);
+    } while (n === BATCHSIZE);
+  }
+}
+
+function tupleOf(items: readonly unknown[]): PyTuple {
+  return items.length === 0 ? EMPTY_TUPLE : PyTuple.fromArray(items);
+}
+
+/** Two's complement, little-endian, in the fewest bytes (0 is no bytes), as LONG1/LONG4 carry it. */
+export function twosComplement(v: bigint): Uint8Array {
+  if (v === 0n) return new Uint8Array(0);
+  const out: number[] = [];
+  let x = v;
+  // Emit bytes until the remaining value is all sign and the last byte's top bit agrees with the sign.
+  for (;;) {
+    const b = Number(x & 0xffn);
+    out.push(b);
+    x >>= 8n;
+    if ((x === 0n && (b & 0x80) === 0) || (x === -1n && (b & 0x80) !== 0)) break;
+  }
+  return Uint8Array.from(out);
+}
+
+function latin1String(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
+
+function isAscii(s: string): boolean {
+  return /^[\x00-\x7f]*$/.test(s);
+}
+
+function reverseImport(module: string, name: string): [string, string] {
+  const key = `${module}\n${name}`;
+  if (hasOwn(REVERSE_NAME_MAPPING, key)) {
+    const [m, n] = REVERSE_NAME_MAPPING[key]!;
+    return [m, n];
+  }
+  if (hasOwn(REVERSE_IMPORT_MAPPING, module)) return [REVERSE_IMPORT_MAPPING[module]!, name];
+  return [module, name];
+}
+
+function pathKey(k: unknown): PathStep {
+  return typeof k === 'string' ? k : typeof k === 'number' ? k : String(k);
+}
+
+function describeObject(value: object): string {
+  return (value as { constructor?: { name?: string } }).constructor?.name ?? 'an object';
+}

@@ -1,0 +1,168 @@
+/**
+ * The pickler's output: one growing byte buffer, and CPython's framing for protocol 4+.
+ *
+ * Framing as CPython does it: a frame starts at the first write after framing begins (or after a
+ * frame was committed), with 9 bytes reserved for `FRAME <u64 length>`. At each value boundary a
+ * frame of 64 KiB or more is committed. A frame shorter than 4 bytes is written without its header.
+ * A payload of 64 KiB or more (bytes, str, bytearray) is written outside frames: the open frame is
+ * committed first and the opcode that carries the payload is not framed.
+ */
+import { OP } from '../opcodes.js';
+
+export const FRAME_SIZE_TARGET = 64 * 1024;
+const FRAME_SIZE_MIN = 4;
+const FRAME_HEADER = 9;
+
+export class Writer {
+  buf: Uint8Array;
+  pos = 0;
+  private view: DataView;
+  /** Whether frames are being written (protocol 4+ once the PROTO opcode is out). */
+  framing = false;
+  /** Where the open frame's header is reserved, or -1 when no frame is open. */
+  private frameStart = -1;
+
+  constructor(initial = 4096) {
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Make room for `n` more bytes (and open a frame when one is due). Returns the write position. */
+  reserve(n: number): number {
+    if (this.framing && this.frameStart < 0) {
+      this.frameStart = this.pos;
+      this.ensure(FRAME_HEADER + n);
+      this.pos += FRAME_HEADER;
+      return this.pos;
+    }
+    if (this.pos + n > this.buf.length) this.ensure(n);
+    return this.pos;
+  }
+
+  private ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  byte(b: number): void {
+    const p = this.reserve(1);
+    this.buf[p] = b;
+    this.pos = p + 1;
+  }
+
+  /** An opcode and a one-byte argument. */
+  byte2(a: number, b: number): void {
+    const p = this.reserve(2);
+    this.buf[p] = a;
+    this.buf[p + 1] = b;
+    this.pos = p + 2;
+  }
+
+  /** An opcode and a little-endian u16. */
+  opU16(op: number, v: number): void {
+    const p = this.reserve(3);
+    this.buf[p] = op;
+    this.buf[p + 1] = v & 0xff;
+    this.buf[p + 2] = v >>> 8;
+    this.pos = p + 3;
+  }
+
+  /** An opcode and a little-endian 32-bit value (signed or unsigned). */
+  opU32(op: number, v: number): void {
+    const p = this.reserve(5);
+    this.buf[p] = op;
+    this.view.setUint32(p + 1, v >>> 0, true);
+    this.pos = p + 5;
+  }
+
+  /** An opcode and a little-endian u64 (lengths). */
+  opU64(op: number, v: number): void {
+    const p = this.reserve(9);
+    this.buf[p] = op;
+    this.view.setUint32(p + 1, v >>> 0, true);
+    this.view.setUint32(p + 5, Math.floor(v / 0x100000000), true);
+    this.pos = p + 9;
+  }
+
+  /** BINFLOAT: big-endian IEEE 754 double. */
+  binfloat(v: number): void {
+    const p = this.reserve(9);
+    this.buf[p] = OP.BINFLOAT;
+    this.view.setFloat64(p + 1, v, false);
+    this.pos = p + 9;
+  }
+
+  /** ASCII text (protocol 0 arguments, GLOBAL names already encoded by the caller). */
+  ascii(text: string): void {
+    const n = text.length;
+    const p = this.reserve(n);
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) buf[p + i] = text.charCodeAt(i);
+    this.pos = p + n;
+  }
+
+  bytes(data: Uint8Array): void {
+    const p = this.reserve(data.length);
+    this.buf.set(data, p);
+    this.pos = p + data.length;
+  }
+
+  /**
+   * A header and a payload: a payload of FRAME_SIZE_TARGET bytes or more goes outside frames, as
+   * CPython's `_Pickler_write_bytes` does.
+   */
+  payload(writeHeader: () => void, data: Uint8Array): void {
+    if (data.length >= FRAME_SIZE_TARGET && this.framing) {
+      this.commitFrame();
+      this.framing = false;
+      writeHeader();
+      this.bytes(data);
+      this.framing = true;
+      return;
+    }
+    writeHeader();
+    this.bytes(data);
+  }
+
+  /** At a value boundary: commit the open frame if it has reached the target size. */
+  boundary(): void {
+    if (this.frameStart >= 0 && this.pos - this.frameStart - FRAME_HEADER >= FRAME_SIZE_TARGET) this.commitFrame();
+  }
+
+  /** Close the open frame: write its header, or drop the reserved header for a frame under 4 bytes. */
+  commitFrame(): void {
+    const start = this.frameStart;
+    if (start < 0) return;
+    this.frameStart = -1;
+    const length = this.pos - start - FRAME_HEADER;
+    if (length >= FRAME_SIZE_MIN) {
+      this.buf[start] = OP.FRAME;
+      this.view.setUint32(start + 1, length >>> 0, true);
+      this.view.setUint32(start + 5, Math.floor(length / 0x100000000), true);
+    } else {
+      this.buf.copyWithin(start, start + FRAME_HEADER, this.pos);
+      this.pos -= FRAME_HEADER;
+    }
+  }
+
+  /** Everything written so far (a copy the caller owns), and reset for the next pickle. */
+  take(): Uint8Array {
+    // A mostly full buffer is handed over as it is (no copy); a mostly empty one is copied out.
+    const full = this.pos * 2 >= this.buf.length;
+    const out = full ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos);
+    if (full) {
+      this.buf = new Uint8Array(4096);
+      this.view = new DataView(this.buf.buffer);
+    }
+    this.pos = 0;
+    this.frameStart = -1;
+    this.framing = false;
+    return out;
+  }
+}
