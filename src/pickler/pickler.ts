@@ -120,8 +120,9 @@ export class PickleEncoder {
   // ---- errors and paths ----
 
   private where(): string {
+    const steps = this.path.length > 40 ? [...this.path.slice(0, 10), '…', ...this.path.slice(-10)] : this.path;
     let s = 'root';
-    for (const step of this.path) s += typeof step === 'number' ? `[${step}]` : /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+    for (const step of steps) s += typeof step === 'number' ? `[${step}]` : step === '…' ? '…' : /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
     return s;
   }
 
