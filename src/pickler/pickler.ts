@@ -72,7 +72,6 @@ export class PickleEncoder {
   private memoSize = 0;
   private depth = 0;
   private savingPid = false;
-  private readonly path: PathStep[] = [];
 
   constructor(options: DumpOptions = {}) {
     let protocol = options.protocol ?? 4;
@@ -101,15 +100,11 @@ export class PickleEncoder {
     if (this.protocol >= 2) w.byte2(OP.PROTO, this.protocol);
     if (this.protocol >= 4) w.framing = true;
     this.depth = 0;
-    this.path.length = 0;
     try {
       this.save(value);
     } catch (e) {
       w.take();
-      if (e instanceof PicklingError) throw e;
-      if (e instanceof RangeError && /call stack/i.test(e.message)) {
-        throw new PicklingError('too_deep', `the value is nested too deeply to pickle (at ${this.where()})`);
-      }
+      if (e instanceof Located) throw new PicklingError(e.code, `${e.message} (at ${where(e.steps)})`);
       throw e;
     }
     w.byte(OP.STOP);
@@ -119,15 +114,8 @@ export class PickleEncoder {
 
   // ---- errors and paths ----
 
-  private where(): string {
-    const steps = this.path.length > 40 ? [...this.path.slice(0, 10), '…', ...this.path.slice(-10)] : this.path;
-    let s = 'root';
-    for (const step of steps) s += typeof step === 'number' ? `[${step}]` : step === '…' ? '…' : /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
-    return s;
-  }
-
   private fail(code: string, message: string): never {
-    throw new PicklingError(code, `${message} (at ${this.where()})`);
+    throw new Located(code, message);
   }
 
   // ---- the memo ----
@@ -226,6 +214,15 @@ export class PickleEncoder {
   }
 
   private saveObject(value: object): void {
+    // The common plain containers first, by exact prototype (no hook lookup on them).
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Array.prototype) return this.saveList(value as unknown[]);
+    if (proto === Map.prototype) return this.saveDict(value as Map<unknown, unknown>);
+    if (proto === Object.prototype || proto === null) {
+      const own = (value as { [REDUCE]?: unknown })[REDUCE];
+      if (typeof own === 'function') return this.saveReduceHook(value, own);
+      return this.saveObjectDict(value as Record<string, unknown>);
+    }
     if (value instanceof PyTuple) return this.saveTuple(value);
     if (value instanceof PyStr) return this.saveFreshStr(value);
     if (value instanceof PyGlobal) return this.saveGlobal(value);
@@ -239,8 +236,6 @@ export class PickleEncoder {
       return this.saveReduction({ callable: G_COMPLEX, args: [new PyFloat(value.real), new PyFloat(value.imag)] }, value);
     }
     if (value instanceof PyPickleBuffer) return this.savePickleBuffer(value);
-    const proto = Object.getPrototypeOf(value);
-    if (proto === Object.prototype || proto === null) return this.saveObjectDict(value as Record<string, unknown>);
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
     if (ArrayBuffer.isView(value)) {
       return this.fail('unpicklable', `a ${name} has no Python meaning (wrap bytes in a Uint8Array, or describe a numpy array with a reduce hook)`);
@@ -437,7 +432,7 @@ export class PickleEncoder {
       return;
     }
     if (n <= 3 && this.protocol >= 2) {
-      for (let i = 0; i < n; i++) this.item(i, t[i]);
+      this.items(t);
       const index = this.memo.get(t);
       if (index !== undefined) {
         // Recursive: the tuple was memoized while its items were written. Drop them and fetch it.
@@ -448,7 +443,7 @@ export class PickleEncoder {
       w.byte(n === 1 ? OP.TUPLE1 : n === 2 ? OP.TUPLE2 : OP.TUPLE3);
     } else {
       w.byte(OP.MARK);
-      for (let i = 0; i < n; i++) this.item(i, t[i]);
+      this.items(t);
       const index = this.memo.get(t);
       if (index !== undefined) {
         if (this.protocol >= 1) w.byte(OP.POP_MARK);
@@ -461,10 +456,14 @@ export class PickleEncoder {
     this.memoize(t);
   }
 
-  private item(key: PathStep, value: unknown): void {
-    this.path.push(key);
-    this.save(value);
-    this.path.pop();
+  /** Saves `items[start..end)`; an error inside gets its index added to its path. */
+  private items(items: readonly unknown[], start = 0, end = items.length): void {
+    let i = start;
+    try {
+      for (; i < end; i++) this.save(items[i]);
+    } catch (e) {
+      throw located(e, i);
+    }
   }
 
   private saveList(list: readonly unknown[]): void {
@@ -476,25 +475,19 @@ export class PickleEncoder {
     if (n === 0) return;
     if (this.protocol === 0) {
       for (let i = 0; i < n; i++) {
-        this.item(i, list[i]);
+        this.items(list, i, i + 1);
         w.byte(OP.APPEND);
       }
       return;
     }
     if (n === 1) {
-      this.item(0, list[0]);
+      this.items(list);
       w.byte(OP.APPEND);
       return;
     }
-    const path = this.path;
     for (let start = 0; start < n; start += BATCHSIZE) {
       w.byte(OP.MARK);
-      const end = Math.min(n, start + BATCHSIZE);
-      for (let i = start; i < end; i++) {
-        path.push(i);
-        this.save(list[i]);
-        path.pop();
-      }
+      this.items(list, start, Math.min(n, start + BATCHSIZE));
       w.byte(OP.APPENDS);
     }
   }
@@ -522,34 +515,42 @@ export class PickleEncoder {
     const w = this.out;
     const n = d.size;
     if (n === 0) return;
-    if (this.protocol === 0) {
-      for (const [k, v] of d) {
-        this.save(k);
-        this.item(pathKey(k), v);
+    let key: unknown;
+    try {
+      if (this.protocol === 0) {
+        for (const [k, v] of d) {
+          key = k;
+          this.save(k);
+          this.save(v);
+          w.byte(OP.SETITEM);
+        }
+        return;
+      }
+      if (n === 1) {
+        for (const [k, v] of d) {
+          key = k;
+          this.save(k);
+          this.save(v);
+        }
         w.byte(OP.SETITEM);
+        return;
       }
-      return;
-    }
-    if (n === 1) {
+      let i = 0;
+      w.byte(OP.MARK);
       for (const [k, v] of d) {
+        key = k;
         this.save(k);
-        this.item(pathKey(k), v);
+        this.save(v);
+        if (++i === BATCHSIZE) {
+          w.byte(OP.SETITEMS);
+          w.byte(OP.MARK);
+          i = 0;
+        }
       }
-      w.byte(OP.SETITEM);
-      return;
+      w.byte(OP.SETITEMS);
+    } catch (e) {
+      throw located(e, pathKey(key));
     }
-    let i = 0;
-    w.byte(OP.MARK);
-    for (const [k, v] of d) {
-      this.save(k);
-      this.item(pathKey(k), v);
-      if (++i === BATCHSIZE) {
-        w.byte(OP.SETITEMS);
-        w.byte(OP.MARK);
-        i = 0;
-      }
-    }
-    w.byte(OP.SETITEMS);
   }
 
   private saveSet(s: ReadonlySet<unknown>): void {
@@ -668,9 +669,11 @@ export class PickleEncoder {
       this.save(tupleOf(args.slice(1)));
       w.byte(OP.NEWOBJ);
     } else {
-      this.path.push('<callable>');
-      this.save(callable);
-      this.path.pop();
+      try {
+        this.save(callable);
+      } catch (e) {
+        throw located(e, '<callable>');
+      }
       this.save(args instanceof PyTuple ? args : tupleOf(args));
       w.byte(OP.REDUCE);
     }
@@ -695,9 +698,11 @@ export class PickleEncoder {
         w.byte(OP.REDUCE);
         w.byte(OP.POP);
       } else {
-        this.path.push('<state>');
-        this.save(r.state);
-        this.path.pop();
+        try {
+          this.save(r.state);
+        } catch (e) {
+          throw located(e, '<state>');
+        }
         w.byte(OP.BUILD);
       }
     }
@@ -775,6 +780,36 @@ export class PickleEncoder {
       w.byte(OP.SETITEMS);
     } while (n === BATCHSIZE);
   }
+}
+
+/** A pickling failure on its way up, collecting the path to the value (innermost step first). */
+class Located {
+  readonly steps: PathStep[] = [];
+  constructor(
+    readonly code: string,
+    readonly message: string,
+  ) {}
+}
+
+/** Adds `step` to a failure's path; a stack overflow becomes a failure with a path too. */
+function located(e: unknown, step: PathStep): unknown {
+  // (No regular expression here: near the stack limit, compiling one throws too.)
+  if ((e instanceof RangeError || e instanceof SyntaxError) && e.message.includes('call stack')) {
+    e = new Located('too_deep', 'the value is nested too deeply to pickle');
+  }
+  if (e instanceof Located) e.steps.push(step);
+  return e;
+}
+
+/** `root.items[3].callback` from the steps a failure collected (long paths keep their two ends). */
+function where(inner: readonly PathStep[]): string {
+  const outer = [...inner].reverse();
+  const steps = outer.length > 40 ? [...outer.slice(0, 10), '…', ...outer.slice(-10)] : outer;
+  let out = 'root';
+  for (const step of steps) {
+    out += typeof step === 'number' ? `[${step}]` : step === '…' ? '…' : /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+  }
+  return out;
 }
 
 function tupleOf(items: readonly unknown[]): PyTuple {

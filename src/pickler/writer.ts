@@ -17,6 +17,9 @@ export class Writer {
   buf: Uint8Array;
   pos = 0;
   private view: DataView;
+  /** Output before `buf`: finished stretches of it, and large payloads kept by reference until `take`. */
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
   /** Whether frames are being written (protocol 4+ once the PROTO opcode is out). */
   framing = false;
   /** Where the open frame's header is reserved, or -1 when no frame is open. */
@@ -51,6 +54,12 @@ export class Writer {
   }
 
   byte(b: number): void {
+    const at = this.pos;
+    if (this.frameStart >= 0 && at < this.buf.length) {
+      this.buf[at] = b;
+      this.pos = at + 1;
+      return;
+    }
     const p = this.reserve(1);
     this.buf[p] = b;
     this.pos = p + 1;
@@ -58,6 +67,13 @@ export class Writer {
 
   /** An opcode and a one-byte argument. */
   byte2(a: number, b: number): void {
+    const at = this.pos;
+    if (this.frameStart >= 0 && at + 1 < this.buf.length) {
+      this.buf[at] = a;
+      this.buf[at + 1] = b;
+      this.pos = at + 2;
+      return;
+    }
     const p = this.reserve(2);
     this.buf[p] = a;
     this.buf[p + 1] = b;
@@ -118,16 +134,20 @@ export class Writer {
    * CPython's `_Pickler_write_bytes` does.
    */
   payload(writeHeader: () => void, data: Uint8Array): void {
-    if (data.length >= FRAME_SIZE_TARGET && this.framing) {
-      this.commitFrame();
-      this.framing = false;
+    if (data.length < FRAME_SIZE_TARGET) {
       writeHeader();
       this.bytes(data);
-      this.framing = true;
       return;
     }
+    const framing = this.framing;
+    this.commitFrame();
+    this.framing = false;
     writeHeader();
-    this.bytes(data);
+    // Keep the payload by reference: it is copied once, into the final output.
+    this.chunks.push(this.buf.slice(0, this.pos), data);
+    this.chunkBytes += this.pos + data.length;
+    this.pos = 0;
+    this.framing = framing;
   }
 
   /** At a value boundary: commit the open frame if it has reached the target size. */
@@ -153,6 +173,21 @@ export class Writer {
 
   /** Everything written so far (a copy the caller owns), and reset for the next pickle. */
   take(): Uint8Array {
+    if (this.chunks.length > 0) {
+      const out = new Uint8Array(this.chunkBytes + this.pos);
+      let at = 0;
+      for (const c of this.chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
+      out.set(this.buf.subarray(0, this.pos), at);
+      this.chunks = [];
+      this.chunkBytes = 0;
+      this.pos = 0;
+      this.frameStart = -1;
+      this.framing = false;
+      return out;
+    }
     // A mostly full buffer is handed over as it is (no copy); a mostly empty one is copied out.
     const full = this.pos * 2 >= this.buf.length;
     const out = full ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos);

@@ -4,7 +4,7 @@
 //   node node_child.mjs mem loads '{"workload","protocol","path","variant"}'
 //
 // The library is imported from ../../dist/index.js, or from $PICKLEGUARD_MODULE when set (a stand-in
-// for testing the harness). A "dumps" op (our dumps of the value our loads returns) goes next to "loads".
+// for testing the harness). The "dumps" op times our dumps of the value our loads returns.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -77,9 +77,28 @@ async function main() {
   const workload = WORKLOADS.find((w) => w.name === args.workload);
   if (!workload) throw new Error(`unknown workload ${args.workload}`);
   const lib = await import(moduleUrl);
-  if (op !== 'loads') throw new Error(`unknown op ${op}`); // "dumps" goes here later
+  if (op !== 'loads' && op !== 'dumps') throw new Error(`unknown op ${op}`);
   if (typeof lib.loads !== 'function') throw new Error(`${moduleUrl} does not export loads()`);
   const { loads } = lib;
+  if (op === 'dumps' && mode === 'time') {
+    // Dump the value our loads gives (exact, so floats stay floats), at the pickle's protocol.
+    const data = readPickle(args.path);
+    const value = loads(data, { exact: true });
+    const out = { variants: {}, baselines: {} };
+    for (const variant of rowsFor(workload, op).filter((r) => r.protocol === args.protocol).map((r) => r.variant)) {
+      const res = { check: null, error: null, identical: null };
+      try {
+        const options = { protocol: args.protocol, ...variant.options };
+        const first = lib.dumps(value, options);
+        res.identical = Buffer.compare(Buffer.from(first.buffer, first.byteOffset, first.byteLength), Buffer.from(data)) === 0;
+        Object.assign(res, timedRuns(() => lib.dumps(value, options), args.reps, Math.max(0, args.warmup - 1), args.budgetS));
+      } catch (e) {
+        res.error = errorInfo(e);
+      }
+      out.variants[variant.label] = res;
+    }
+    return out;
+  }
   const variants = rowsFor(workload, op).filter((r) => r.protocol === args.protocol).map((r) => r.variant);
 
   if (mode === 'time') {

@@ -33,7 +33,7 @@ const ROOT = join(HERE, '..', '..');
 const PY_BENCH = join(HERE, 'py_bench.py');
 const NODE_CHILD = join(HERE, 'node_child.mjs');
 const PYTHON = process.env.PYTHON || 'python3';
-const OPS = ['loads']; // 'dumps' joins once the pickler lands
+const OPS = ['loads', 'dumps'];
 const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------- args
@@ -164,20 +164,20 @@ function measure(workloads, files, opts) {
         const file = files.get(`${w.name}/${protocol}`);
         const prows = wrows.filter((r) => r.protocol === protocol);
         const tag = `${w.name} p${protocol} ${op}`;
-        const timeArgs = { path: file.path, reps: w.reps, warmup: w.warmup, budget_s: w.budgetS };
+        const timeArgs = { path: file.path, protocol, reps: w.reps, warmup: w.warmup, budget_s: w.budgetS };
         log(`${tag}: CPython timing (${w.reps} reps)…`);
         const pyT = py(['time', op, JSON.stringify(timeArgs)]);
         log(`${tag}: pickleguard timing…`);
         const nodeArgs = { workload: w.name, protocol, path: file.path, reps: w.reps, warmup: w.warmup, budgetS: w.budgetS };
         const ourT = node(['time', op, JSON.stringify(nodeArgs)], { exposeGc: true });
         let pyM = null;
-        if (opts.mem) {
+        if (opts.mem && op === 'loads') {
           log(`${tag}: peak memory…`);
           pyM = py(['mem', op, JSON.stringify({ path: file.path })]);
         }
         for (const r of prows) {
           const ours = ourT.error ? { error: ourT.error } : ourT.variants[r.variant.label];
-          const ourM = opts.mem
+          const ourM = opts.mem && op === 'loads'
             ? node(['mem', op, JSON.stringify({ workload: w.name, protocol, path: file.path, variant: r.variant.label })])
             : null;
           rows.push(summarize(r, file, pyT, ours, ourT.baselines ?? {}, pyM, ourM));
@@ -200,6 +200,7 @@ function summarize(r, file, pyT, ours, baselines, pyM, ourM) {
     cpython: pyT.error ? { error: pyT.error } : { medianMs: pyT.median_ms, minMs: pyT.min_ms, reps: pyT.reps },
     ours: ours.error ? { error: ours.error } : { medianMs: ours.median_ms, minMs: ours.min_ms, reps: ours.reps },
     check: ours.check ?? null,
+    identical: ours.identical ?? null,
     speedRatio: null,
     target: r.target,
     targetMet: null,
@@ -235,7 +236,7 @@ function summarize(r, file, pyT, ours, baselines, pyM, ourM) {
 const fmtMs = (x) => (x == null ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const fmtMB = (x) => (x == null ? '-' : x.toFixed(1));
 const fmtSize = (b) => (b >= MB ? `${(b / MB).toFixed(1)} MB` : `${(b / 1024).toFixed(0)} KB`);
-const fmtTarget = (t) => (t.ratio != null ? `>=${t.ratio.toFixed(2)}x` : `<=${t.memcpy}x memcpy`);
+const fmtTarget = (t) => (t.ratio != null ? `>=${t.ratio.toFixed(2)}x` : t.memcpy != null ? `<=${t.memcpy}x memcpy` : '-');
 
 function table(rows) {
   const cols = [
@@ -245,6 +246,8 @@ function table(rows) {
   const body = rows.map((r) => {
     const notes = [];
     if (r.targetMet === false) notes.push('<< MISS speed');
+    if (r.identical === true) notes.push('bytes = pickle.dumps');
+    if (r.identical === false) notes.push('bytes differ from pickle.dumps');
     if (r.mem?.met === false) notes.push('<< MISS mem');
     if (r.oursPerMemcpy != null) notes.push(`(ours = ${r.oursPerMemcpy.toFixed(2)}x memcpy)`);
     if (r.ours.error) notes.push('ERROR (see below)');

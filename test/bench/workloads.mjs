@@ -2,10 +2,9 @@
 // CPython) that is pickled once per run; measurements are hung off the workload per operation:
 //
 //   loads: time/memory of our `loads(pickle, options)` vs CPython's `pickle.loads(pickle)`.
-//   dumps: (later) time of our `dumps(value, {protocol})` vs `pickle.dumps(value, protocol=…)`, where
-//          the JS value is obtained with our own `loads` of the same pickle and the Python value by
-//          evaluating `expr` again. Add a `dumps: { target, variants }` entry next to `loads` and an
-//          op handler in run.mjs / node_child.mjs / py_bench.py (each marks the place with "dumps").
+//   dumps: time of our `dumps(value, {protocol})` vs `pickle.dumps(value, protocol=…)`, where the JS
+//          value is our `loads(pickle, { exact: true })` and the Python value `pickle.loads(pickle)`.
+//          The table notes whether our bytes equal the workload's pickle.
 //
 // Fields:
 //   name       unique id, used by --only
@@ -40,6 +39,7 @@ export const WORKLOADS = [
     reps: 15,
     warmup: 2,
     loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 1e6 && num(v[999]) === 999 && num(v[1000]) === 0, 'expected list of 1e6 ints'),
   },
   {
@@ -50,6 +50,7 @@ export const WORKLOADS = [
     reps: 15,
     warmup: 2,
     loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 1e6 && num(v[999_999]) === 999_999, 'expected list of 1e6 ints'),
   },
   {
@@ -60,6 +61,7 @@ export const WORKLOADS = [
     reps: 7,
     warmup: 1,
     loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => {
       if (!Array.isArray(v) || v.length !== 200_000) return 'expected list of 200,000 records';
       const r = v[7];
@@ -75,6 +77,7 @@ export const WORKLOADS = [
     reps: 15,
     warmup: 2,
     loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 200_000 && v[123] === 'user_123', 'expected 200,000 strings'),
   },
   {
@@ -85,6 +88,7 @@ export const WORKLOADS = [
     reps: 15,
     warmup: 2,
     loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 200_000 && v[123] === 'naïve-123-名前-🙂', 'expected 200,000 non-ASCII strings'),
   },
   {
@@ -101,6 +105,7 @@ export const WORKLOADS = [
         { label: 'zeroCopy', options: { zeroCopy: true }, target: { memcpy: 0.1 } },
       ],
     },
+    dumps: { target: { ratio: 0.8 }, variants: [{ label: '', options: undefined }] },
     baselines: [{ kind: 'memcpy', bytes: BYTES_SIZE }],
     check: (v, data, variant) => {
       if (!(v instanceof Uint8Array) || v.byteLength !== BYTES_SIZE) return `expected a Uint8Array of ${BYTES_SIZE} bytes`;
@@ -119,6 +124,7 @@ export const WORKLOADS = [
     reps: 15,
     warmup: 2,
     loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 0.5 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 1e6 && Math.abs(num(v[3]) - 3.4) < 1e-9, 'expected 1e6 floats'),
   },
   {
@@ -129,6 +135,7 @@ export const WORKLOADS = [
     reps: 15,
     warmup: 2,
     loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => {
       if (!(v instanceof Map) || v.size !== 200_000) return 'expected a Map of 200,000 entries';
       const k = [...v.keys()][5];
@@ -144,6 +151,7 @@ export const WORKLOADS = [
     reps: 25,
     warmup: 3,
     loads: { target: { ratio: 0.5 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: {}, variants: [{ label: '', options: undefined }] },
     check: (v) => {
       if (!Array.isArray(v) || v.length !== 100_000) return 'expected list of 100,000 items';
       if (v[0] !== v[50] || v[1] === v[0]) return 'shared tuples are not the same objects';
@@ -164,7 +172,7 @@ export function rowsFor(workload, op) {
   const rows = [];
   for (const protocol of workload.protocols) {
     for (const variant of spec.variants) {
-      const parts = [workload.name];
+      const parts = [workload.name, op];
       if (workload.protocols.length > 1) parts.push(`p${protocol}`);
       if (variant.label) parts.push(variant.label);
       rows.push({ op, workload, protocol, variant, id: parts.join(' '), target: variant.target ?? spec.target });
