@@ -3,7 +3,7 @@
  * and the normalisation of an expected form, so the two compare with `toEqual`: floats become
  * numbers (NaN, ±Infinity, -0 kept), set items are sorted the same way on both sides.
  */
-import { isReducible, PyByteArray, PyComplex, PyFloat, PyFrozenSet, PyGlobal, PyOrderedDict, PyTuple, REDUCE } from '../../src/index.js';
+import { isReducible, PyByteArray, PyComplex, PyFloat, PyFrozenSet, PyGlobal, PyOrderedDict, PyStr, PyTuple, REDUCE } from '../../src/index.js';
 
 export type Typed = null | boolean | { [k: string]: unknown };
 
@@ -43,6 +43,7 @@ export function toTyped(root: unknown, protocol = 4): Typed {
     if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? { int: String(v) } : { float: v };
     if (typeof v === 'bigint') return { int: v.toString() };
     if (typeof v === 'string') return { str: v };
+    if (v instanceof PyStr) return { str: v.text };
     if (v instanceof PyFloat) return { float: v.value };
     if (v instanceof PyComplex) return { complex: [v.real, v.imag] };
     if (v instanceof PyByteArray) return { bytearray: hex(v) };
