@@ -63,6 +63,22 @@ export {
 } from './opcodes.js';
 
 export { disassemble, type DisOptions } from './audit/dis.js';
+// The static auditor.
+export {
+  audit,
+  RULES,
+  type AuditOptions,
+  type AuditReport,
+  type AuditGlobal,
+  type AuditCall,
+  type AuditedPickle,
+  type Finding,
+  type Verdict,
+  type GlobalVia,
+  type RuleId,
+} from './audit/analyze.js';
+export { dangerOf, type Danger, type Severity } from './audit/catalogue.js';
+export { toSarif, type SarifInput } from './audit/sarif.js';
 
 // The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.
 export { dumps, dump, Pickler, type ByteSink } from './pickler/dumps.js';

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PickleError } from '../errors.js';
 import { disassembleTo, type DisMemo } from '../audit/dis.js';
+import { runAudit } from './audit.js';
 import { runPolicyCommand } from './policy.js';
 
 export interface CliIO {
@@ -15,6 +16,8 @@ export interface CliIO {
   /** All of standard input. */
   readStdin(): Promise<Uint8Array>;
   readFile(path: string): Uint8Array;
+  /** Whether stderr is a terminal (progress lines are drawn only then). */
+  readonly stderrIsTTY?: boolean;
 }
 
 /** Exit codes. */
@@ -29,6 +32,7 @@ const USAGE = `Usage: pickleguard <command> [options]
 Inspect Python pickles without running them.
 
 Commands:
+  audit PATH...           scan pickles for what they would do, without loading them (text, json, sarif)
   dis FILE...             disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
   policy check PACK...    validate policy packs and print their digests
   policy infer FILE...    draft a pack from trusted sample pickles (JSON on stdout)
@@ -38,8 +42,8 @@ Options:
   -h, --help       show this help (\`pickleguard COMMAND --help\` shows a command's options)
   -V, --version    print the version
 
-Exit status: 0 success, 1 malformed pickle (policy: invalid pack, denied names, packs differ),
-2 usage or I/O error.
+Exit status: 0 success, 1 findings (audit: a file not safe; dis: malformed pickle; policy: invalid
+pack, denied names, packs differ), 2 usage or I/O error.
 `;
 
 const DIS_USAGE = `Usage: pickleguard dis [options] FILE...
@@ -229,6 +233,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
         return await runDis(rest, io);
       case 'policy':
         return runPolicyCommand(rest, io);
+      case 'audit':
+        return runAudit(rest, io, packageVersion());
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

@@ -77,6 +77,14 @@ async function main() {
   const workload = WORKLOADS.find((w) => w.name === args.workload);
   if (!workload) throw new Error(`unknown workload ${args.workload}`);
   const lib = await import(moduleUrl);
+  if (mode === 'audit') {
+    // Throughput of the static auditor over a workload's pickle: reading the file, and scanning it in memory.
+    const read = timedRuns(() => readFileSync(args.path), 3, 1, 30);
+    const data = readPickle(args.path);
+    const report = lib.audit(data);
+    const scan = timedRuns(() => lib.audit(data), args.reps, 1, 30);
+    return { bytes: data.length, verdict: report.verdict, read_ms: read.median_ms, scan_ms: scan.median_ms };
+  }
   if (op !== 'loads' && op !== 'dumps') throw new Error(`unknown op ${op}`);
   if (typeof lib.loads !== 'function') throw new Error(`${moduleUrl} does not export loads()`);
   const { loads } = lib;

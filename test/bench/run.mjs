@@ -289,6 +289,17 @@ function report(result, workloads) {
         `Buffer#copy into preallocated ${fmtMs(r.memcpy.copy_ms)} ms (${gbs(r.memcpy.copy_ms)} GB/s)`);
     }
   }
+  if (result.audit?.length) {
+    out.push('');
+    out.push('audit (static scan, no value built): MB/s scanning the pickle in memory, and reading it from disk');
+    for (const a of result.audit) {
+      if (a.error) out.push(`  ${a.workload.padEnd(17)} ERROR ${a.error}`);
+      else {
+        const mbs = (ms) => (a.bytes / MB / (ms / 1000)).toFixed(0);
+        out.push(`  ${a.workload.padEnd(17)} ${fmtSize(a.bytes).padStart(9)}  scan ${fmtMs(a.scan_ms).padStart(6)} ms = ${mbs(a.scan_ms).padStart(6)} MB/s   read ${fmtMs(a.read_ms).padStart(6)} ms = ${mbs(a.read_ms).padStart(6)} MB/s   verdict ${a.verdict}`);
+      }
+    }
+  }
   out.push('');
   out.push('workloads (Python value, pickled with pickle.dumps(value, protocol=N)):');
   for (const w of workloads) out.push(`  ${w.name.padEnd(17)} ${w.about}\n  ${''.padEnd(17)} ${w.setup ? `${w.setup}; ` : ''}${w.expr}  [reps ${w.reps}]`);
@@ -325,10 +336,18 @@ async function main() {
   const workloads = plan(opts);
   const dir = mkdtempSync(join(tmpdir(), 'pickleguard-bench-'));
   let rows;
+  const auditRows = [];
   try {
     log(`writing pickles to ${dir}…`);
     const files = makePickles(workloads, dir);
     rows = measure(workloads, files, opts);
+    // The auditor's throughput: every workload's pickle, read from disk and scanned in memory.
+    for (const w of workloads) {
+      const file = files.get(`${w.name}/${w.protocols[0]}`);
+      log(`${w.name}: audit throughput…`);
+      const a = node(['audit', 'audit', JSON.stringify({ workload: w.name, path: file.path, reps: opts.quick ? 3 : 7 })]);
+      auditRows.push({ workload: w.name, ...a });
+    }
   } finally {
     if (opts.keep) log(`kept pickles in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
@@ -343,6 +362,7 @@ async function main() {
     module,
     elapsedS: (Date.now() - started) / 1000,
     rows,
+    audit: auditRows,
   };
   if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else process.stdout.write(report(result, workloads) + `\n(bench took ${result.elapsedS.toFixed(0)} s)\n`);

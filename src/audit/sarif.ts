@@ -1,0 +1,74 @@
+/** SARIF 2.1.0 for code-scanning dashboards: one run, a rule per finding kind, a result per finding. */
+import { RULES, type AuditReport, type Finding } from './analyze.js';
+import type { Severity } from './catalogue.js';
+
+const RULE_HELP: Readonly<Record<keyof typeof RULES, string>> = {
+  PG001: 'The pickle names a global that gives code execution, file or network access, import machinery or an attribute gadget.',
+  PG002: 'The pickle names a global that the policy does not allow; a loader with this policy would refuse it.',
+  PG003: 'STACK_GLOBAL names a global from values that are not plain strings, so the scan cannot tell which.',
+  PG004: 'A call applies a callable the scan cannot name (the result of another call, or a computed value).',
+  PG005: 'An extension code (EXT1/2/4) names a global through a registry the scan does not have.',
+  PG006: 'A global is used in a way the policy does not allow (called, instantiated or given state).',
+  PG007: 'The input is not a complete, well-formed pickle; the scan stopped there.',
+  PG008: 'More than one pickle in the input; each was scanned.',
+  PG009: 'A persistent id: the loader hands it to its persistentLoad callback.',
+  PG010: 'A resource limit was reached; the rest was not scanned.',
+};
+
+const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+};
+
+/** `{ uri, report }` per scanned pickle (an inner pickle's uri is `file!member`). */
+export interface SarifInput {
+  readonly uri: string;
+  readonly report: AuditReport;
+}
+
+export function toSarif(inputs: readonly SarifInput[], version: string): object {
+  const ruleIds = Object.keys(RULES) as (keyof typeof RULES)[];
+  const result = (uri: string, f: Finding) => {
+    const [file, member] = splitMember(uri);
+    return {
+      ruleId: f.rule,
+      ruleIndex: ruleIds.indexOf(f.rule),
+      level: LEVEL[f.severity],
+      message: { text: member ? `${member}: ${f.message}` : f.message },
+      locations: [{ physicalLocation: { artifactLocation: { uri: file }, region: { byteOffset: f.offset, byteLength: 1 } } }],
+      properties: { severity: f.severity, ...(f.name ? { global: f.name } : {}), ...(f.category ? { category: f.category } : {}), ...(member ? { member } : {}) },
+    };
+  };
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'pickleguard',
+            version,
+            rules: ruleIds.map((id) => ({
+              id,
+              name: RULES[id],
+              shortDescription: { text: RULES[id].replace(/-/g, ' ') },
+              fullDescription: { text: RULE_HELP[id] },
+              defaultConfiguration: { level: id === 'PG008' || id === 'PG009' ? 'note' : id === 'PG002' || id === 'PG007' ? 'warning' : 'error' },
+            })),
+          },
+        },
+        artifacts: [...new Set(inputs.map((i) => splitMember(i.uri)[0]))].map((uri) => ({ location: { uri } })),
+        results: inputs.flatMap((i) => i.report.findings.map((f) => result(i.uri, f))),
+        properties: { verdicts: Object.fromEntries(inputs.map((i) => [i.uri, i.report.verdict])) },
+      },
+    ],
+  };
+}
+
+function splitMember(uri: string): [string, string | undefined] {
+  const i = uri.indexOf('!');
+  return i < 0 ? [uri, undefined] : [uri.slice(0, i), uri.slice(i + 1)];
+}

@@ -1,0 +1,196 @@
+/**
+ * `pickleguard audit PATHS…`: the static auditor over files and directories, against a policy built
+ * from packs, as text (one line per file, then its findings), JSON or SARIF 2.1.0.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { audit, type AuditReport } from '../audit/analyze.js';
+import { SEVERITY_ORDER } from '../audit/catalogue.js';
+import { toSarif } from '../audit/sarif.js';
+import { PolicyError } from '../errors.js';
+import { DEFAULT_POLICY } from '../policy/default.js';
+import { parsePack } from '../policy/pack.js';
+import { createPolicy } from '../policy/registry.js';
+import type { Policy } from '../policy/types.js';
+
+export interface AuditIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readFile(path: string): Uint8Array;
+  /** Whether stderr is a terminal (then a progress line is drawn for long runs). */
+  readonly stderrIsTTY?: boolean;
+}
+
+export const AUDIT_USAGE = `Usage: pickleguard audit [options] PATH...
+
+Scan pickles without loading them: every global each one names and how, every call site, and a
+verdict against a policy — safe, unsafe or malformed (a scan that cannot finish is never safe).
+Directories are searched recursively; every file in them is scanned (each file as one or more
+pickles in a row).
+
+Options:
+  --policy PACK      a policy pack (JSON) to judge against; repeat for several. Packs they extend
+                     are found among these and the shipped ones. Default: the default policy
+                     (python-stdlib with python-builtins).
+  --format FORMAT    text (default), json, or sarif (SARIF 2.1.0, for code-scanning dashboards)
+  -q, --quiet        text format: only files that are not safe
+  -h, --help         show this help
+
+Exit status: 0 when every file is safe, 1 when any is unsafe or malformed, 2 on usage or I/O
+errors (unreadable paths, invalid packs).
+Not yet: containers (PyTorch zip checkpoints, .npz, gzip) are reported as malformed, not opened.
+`;
+
+class UsageError extends Error {}
+
+interface Args {
+  paths: string[];
+  packs: string[];
+  format: 'text' | 'json' | 'sarif';
+  quiet: boolean;
+  help: boolean;
+}
+
+function parse(argv: readonly string[]): Args {
+  const out: Args = { paths: [], packs: [], format: 'text', quiet: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const eq = a.indexOf('=');
+      if (a.startsWith('--') && eq > 0) return a.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    const flag = a.startsWith('--') && a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (flag === '-h' || flag === '--help') out.help = true;
+    else if (flag === '-q' || flag === '--quiet') out.quiet = true;
+    else if (flag === '--policy') out.packs.push(value());
+    else if (flag === '--format') {
+      const f = value();
+      if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not ${JSON.stringify(f)}`);
+      out.format = f;
+    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`audit: unknown option ${a}`);
+    else out.paths.push(a);
+  }
+  return out;
+}
+
+/** Files under the given paths, directories walked recursively in name order. */
+function expand(paths: readonly string[], errors: string[]): string[] {
+  const files: string[] = [];
+  const walk = (p: string, depth: number): void => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      errors.push(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      return;
+    }
+    if (st.isDirectory()) {
+      if (depth > 64) return void errors.push(`${p}: directories nested too deeply`);
+      for (const name of readdirSync(p).sort()) walk(join(p, name), depth + 1);
+    } else if (st.isFile()) files.push(p);
+  };
+  for (const p of paths) walk(p, 0);
+  return files;
+}
+
+function loadPolicy(io: AuditIO, packs: readonly string[]): Policy {
+  if (packs.length === 0) return DEFAULT_POLICY;
+  const loaded = packs.map((path) => {
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(io.readFile(path));
+    } catch (e) {
+      throw new UsageError(`cannot read the pack ${path}: ${(e as Error).message}`);
+    }
+    return parsePack(text, path);
+  });
+  return createPolicy({ packs: loaded });
+}
+
+const ZIP = [0x50, 0x4b, 0x03, 0x04];
+const GZIP = [0x1f, 0x8b];
+const NPY = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+const startsWith = (b: Uint8Array, magic: readonly number[]) => magic.every((x, i) => b[i] === x);
+
+/** Containers are not opened yet: say so, and fail closed. */
+function containerReport(data: Uint8Array, policy: Policy): AuditReport | null {
+  const kind = startsWith(data, ZIP) ? 'a zip archive (PyTorch checkpoint, .npz, …)' : startsWith(data, GZIP) ? 'a gzip stream' : startsWith(data, NPY) ? 'a numpy .npy file' : null;
+  if (kind === null) return null;
+  return {
+    verdict: 'malformed',
+    policy: policy.name,
+    bytes: data.length,
+    pickles: [],
+    globals: [],
+    calls: [],
+    findings: [{ severity: 'medium', rule: 'PG007', message: `${kind}: containers are not opened yet, so nothing inside was scanned`, offset: 0 }],
+  };
+}
+
+function textReport(path: string, r: AuditReport): string {
+  const head = `${r.verdict.toUpperCase().padEnd(9)} ${path}  (${r.pickles.length} pickle${r.pickles.length === 1 ? '' : 's'}, ${r.globals.length} global${r.globals.length === 1 ? '' : 's'}, ${r.calls.length} call site${r.calls.length === 1 ? '' : 's'})`;
+  const sorted = [...r.findings].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.offset - b.offset);
+  const lines = sorted.map((f) => `    ${f.severity.padEnd(8)} ${f.rule} at byte ${f.offset}${f.opcode ? ` (${f.opcode})` : ''}: ${f.message}`);
+  return [head, ...lines].join('\n') + '\n';
+}
+
+export function runAudit(argv: readonly string[], io: AuditIO, version: string): number {
+  let args: Args;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`pickleguard: ${e.message}; see pickleguard audit --help\n`);
+    return 2;
+  }
+  if (args.help) {
+    io.stdout(AUDIT_USAGE);
+    return 0;
+  }
+  if (args.paths.length === 0) {
+    io.stderr('pickleguard: audit needs at least one PATH; see pickleguard audit --help\n');
+    return 2;
+  }
+  let policy: Policy;
+  try {
+    policy = loadPolicy(io, args.packs);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof PolicyError) {
+      io.stderr(`pickleguard: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const errors: string[] = [];
+  const files = expand(args.paths, errors);
+  const results: { uri: string; report: AuditReport }[] = [];
+  const progress = io.stderrIsTTY === true && files.length > 20;
+  let bytesDone = 0;
+  files.forEach((path, i) => {
+    if (progress) io.stderr(`\r\x1b[K[${i + 1}/${files.length}] ${(bytesDone / 1e6).toFixed(1)} MB  ${path.slice(-60)}`);
+    let data: Uint8Array;
+    try {
+      data = io.readFile(path);
+    } catch (e) {
+      errors.push(`cannot read ${path}: ${(e as Error).message}`);
+      return;
+    }
+    bytesDone += data.length;
+    const report = containerReport(data, policy) ?? audit(data, { policy });
+    results.push({ uri: path, report });
+    if (args.format === 'text' && !(args.quiet && report.verdict === 'safe')) io.stdout(textReport(path, report));
+  });
+  if (progress) io.stderr('\r\x1b[K');
+  if (args.format === 'json') io.stdout(`${JSON.stringify({ policy: policy.name, files: results.map((r) => ({ path: r.uri, ...r.report })), errors }, null, 2)}\n`);
+  if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(results, version), null, 2)}\n`);
+  const count = (v: string) => results.filter((r) => r.report.verdict === v).length;
+  if (args.format === 'text') {
+    io.stdout(`${results.length} file${results.length === 1 ? '' : 's'}: ${count('safe')} safe, ${count('unsafe')} unsafe, ${count('malformed')} malformed (policy ${policy.name})\n`);
+  }
+  for (const e of errors) io.stderr(`pickleguard: ${e}\n`);
+  if (errors.length) return 2;
+  return results.every((r) => r.report.verdict === 'safe') ? 0 : 1;
+}
