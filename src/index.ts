@@ -79,6 +79,8 @@ export {
 } from './audit/analyze.js';
 export { dangerOf, type Danger, type Severity } from './audit/catalogue.js';
 export { toSarif, type SarifInput } from './audit/sarif.js';
+export { auditFile, decompress, type ContainerOptions, type NamedReport } from './containers/open.js';
+export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
 
 // The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.
 export { dumps, dump, Pickler, type ByteSink } from './pickler/dumps.js';

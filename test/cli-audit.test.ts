@@ -15,7 +15,7 @@ const put = (name: string, data: Uint8Array | string) => {
 const SAFE = put('safe.pkl', bytes('\x80\x04]\x94(K\x01K\x02e.'));
 const EVIL = put('sub/evil.pkl', bytes("cos\nsystem\n(S'id'\ntR."));
 const GADGET = put('gadget.pkl', bytes('\x80\x02cacme.models\nGadget\n)\x81.'));
-const ZIP = put('model.pt', Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 0, 0));
+put('model.pt', Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 0, 0));
 
 async function cli(...args: string[]) {
   let stdout = '';
@@ -33,12 +33,12 @@ describe('pickleguard audit', () => {
   it('prints one line per file with its verdict, then its findings; exit 0 when all are safe', async () => {
     const ok = await cli(SAFE);
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/^SAFE\s+\S+safe\.pkl {2}\(1 pickle, 0 globals, 0 call sites\)\n1 file: 1 safe, 0 unsafe, 0 malformed \(policy default\)\n$/);
+    expect(ok.stdout).toMatch(/^SAFE\s+\S+safe\.pkl {2}\(1 pickle, 0 globals, 0 call sites\)\n1 file, 1 report: 1 safe, 0 unsafe, 0 malformed \(policy default\)\n$/);
     const bad = await cli(dir);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/UNSAFE\s+\S+evil\.pkl.*\n\s+critical PG001 at byte 0: os\.system: code execution/);
-    expect(bad.stdout).toMatch(/MALFORMED\s+\S+model\.pt.*\n.*containers are not opened yet/);
-    expect(bad.stdout).toContain('4 files: 1 safe, 2 unsafe, 1 malformed');
+    expect(bad.stdout).toMatch(/MALFORMED\s+\S+model\.pt.*\n.*no end-of-central-directory record/);
+    expect(bad.stdout).toContain("4 files, 4 reports: 1 safe, 2 unsafe, 1 malformed");
   });
 
   it('judges against the packs given with --policy', async () => {

@@ -4,7 +4,8 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { audit, type AuditReport } from '../audit/analyze.js';
+import type { AuditReport } from '../audit/analyze.js';
+import { auditFile } from '../containers/open.js';
 import { SEVERITY_ORDER } from '../audit/catalogue.js';
 import { toSarif } from '../audit/sarif.js';
 import { PolicyError } from '../errors.js';
@@ -25,8 +26,9 @@ export const AUDIT_USAGE = `Usage: pickleguard audit [options] PATH...
 
 Scan pickles without loading them: every global each one names and how, every call site, and a
 verdict against a policy — safe, unsafe or malformed (a scan that cannot finish is never safe).
-Directories are searched recursively; every file in them is scanned (each file as one or more
-pickles in a row).
+Directories are searched recursively; every file in them is scanned, as one or more pickles in a
+row, or as a container: PyTorch checkpoints (zip, ZIP64, and the legacy format), numpy .npy/.npz
+with object arrays, gzip or zlib streams. Inner pickles are named file!member.
 
 Options:
   --policy PACK      a policy pack (JSON) to judge against; repeat for several. Packs they extend
@@ -38,7 +40,6 @@ Options:
 
 Exit status: 0 when every file is safe, 1 when any is unsafe or malformed, 2 on usage or I/O
 errors (unreadable paths, invalid packs).
-Not yet: containers (PyTorch zip checkpoints, .npz, gzip) are reported as malformed, not opened.
 `;
 
 class UsageError extends Error {}
@@ -110,26 +111,6 @@ function loadPolicy(io: AuditIO, packs: readonly string[]): Policy {
   return createPolicy({ packs: loaded });
 }
 
-const ZIP = [0x50, 0x4b, 0x03, 0x04];
-const GZIP = [0x1f, 0x8b];
-const NPY = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-const startsWith = (b: Uint8Array, magic: readonly number[]) => magic.every((x, i) => b[i] === x);
-
-/** Containers are not opened yet: say so, and fail closed. */
-function containerReport(data: Uint8Array, policy: Policy): AuditReport | null {
-  const kind = startsWith(data, ZIP) ? 'a zip archive (PyTorch checkpoint, .npz, …)' : startsWith(data, GZIP) ? 'a gzip stream' : startsWith(data, NPY) ? 'a numpy .npy file' : null;
-  if (kind === null) return null;
-  return {
-    verdict: 'malformed',
-    policy: policy.name,
-    bytes: data.length,
-    pickles: [],
-    globals: [],
-    calls: [],
-    findings: [{ severity: 'medium', rule: 'PG007', message: `${kind}: containers are not opened yet, so nothing inside was scanned`, offset: 0 }],
-  };
-}
-
 function textReport(path: string, r: AuditReport): string {
   const head = `${r.verdict.toUpperCase().padEnd(9)} ${path}  (${r.pickles.length} pickle${r.pickles.length === 1 ? '' : 's'}, ${r.globals.length} global${r.globals.length === 1 ? '' : 's'}, ${r.calls.length} call site${r.calls.length === 1 ? '' : 's'})`;
   const sorted = [...r.findings].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.offset - b.offset);
@@ -137,7 +118,7 @@ function textReport(path: string, r: AuditReport): string {
   return [head, ...lines].join('\n') + '\n';
 }
 
-export function runAudit(argv: readonly string[], io: AuditIO, version: string): number {
+export async function runAudit(argv: readonly string[], io: AuditIO, version: string): Promise<number> {
   let args: Args;
   try {
     args = parse(argv);
@@ -169,26 +150,27 @@ export function runAudit(argv: readonly string[], io: AuditIO, version: string):
   const results: { uri: string; report: AuditReport }[] = [];
   const progress = io.stderrIsTTY === true && files.length > 20;
   let bytesDone = 0;
-  files.forEach((path, i) => {
+  for (const [i, path] of files.entries()) {
     if (progress) io.stderr(`\r\x1b[K[${i + 1}/${files.length}] ${(bytesDone / 1e6).toFixed(1)} MB  ${path.slice(-60)}`);
     let data: Uint8Array;
     try {
       data = io.readFile(path);
     } catch (e) {
       errors.push(`cannot read ${path}: ${(e as Error).message}`);
-      return;
+      continue;
     }
     bytesDone += data.length;
-    const report = containerReport(data, policy) ?? audit(data, { policy });
-    results.push({ uri: path, report });
-    if (args.format === 'text' && !(args.quiet && report.verdict === 'safe')) io.stdout(textReport(path, report));
-  });
+    for (const { uri, report } of await auditFile(data, path, { policy })) {
+      results.push({ uri, report });
+      if (args.format === 'text' && !(args.quiet && report.verdict === 'safe')) io.stdout(textReport(uri, report));
+    }
+  }
   if (progress) io.stderr('\r\x1b[K');
   if (args.format === 'json') io.stdout(`${JSON.stringify({ policy: policy.name, files: results.map((r) => ({ path: r.uri, ...r.report })), errors }, null, 2)}\n`);
   if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(results, version), null, 2)}\n`);
   const count = (v: string) => results.filter((r) => r.report.verdict === v).length;
   if (args.format === 'text') {
-    io.stdout(`${results.length} file${results.length === 1 ? '' : 's'}: ${count('safe')} safe, ${count('unsafe')} unsafe, ${count('malformed')} malformed (policy ${policy.name})\n`);
+    io.stdout(`${files.length} file${files.length === 1 ? '' : 's'}, ${results.length} report${results.length === 1 ? '' : 's'}: ${count('safe')} safe, ${count('unsafe')} unsafe, ${count('malformed')} malformed (policy ${policy.name})\n`);
   }
   for (const e of errors) io.stderr(`pickleguard: ${e}\n`);
   if (errors.length) return 2;
