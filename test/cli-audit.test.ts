@@ -77,3 +77,33 @@ describe('pickleguard audit', () => {
     expect((await cli('--help')).stdout).toContain('Usage: pickleguard audit');
   });
 });
+
+describe('pickleguard convert', () => {
+  const run2 = async (...args: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const status = await run(['convert', ...args], {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      readFile: (p) => new Uint8Array(readFileSync(p)),
+      readStdin: async () => new Uint8Array(0),
+    });
+    return { status, stdout, stderr };
+  };
+
+  it('prints the value as JSON, with tags for what JSON cannot hold', async () => {
+    const p = put('mixed.pkl', bytes('\x80\x04]\x94(\x8c\x01a\x94\x8c\x01b\x94\x86\x94C\x02\x01\x02\x94\x8a\x09', [0, 0, 0, 0, 0, 0, 0, 0, 1], 'G', [0x7f, 0xf8, 0, 0, 0, 0, 0, 0], 'e.'));
+    const r = await run2(p, '--to', 'json');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ $tuple: ['a', 'b'] }, { $bytes: 'AQI=' }, { $int: '18446744073709551616' }, { $float: 'nan' }]);
+  });
+
+  it('refuses what the policy lacks, and shows it as a record with --inspect', async () => {
+    const refused = await run2(EVIL, '--to', 'json');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/os\.system/);
+    const inspected = await run2(EVIL, '--to', 'json', '--inspect');
+    expect(JSON.parse(inspected.stdout)).toEqual({ $object: 'os.system', kind: 'call', args: ['id'] });
+    expect((await run2(EVIL)).status).toBe(2);
+  });
+});

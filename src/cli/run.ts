@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { PickleError } from '../errors.js';
 import { disassembleTo, type DisMemo } from '../audit/dis.js';
 import { runAudit } from './audit.js';
+import { runConvert } from './convert.js';
 import { runPolicyCommand } from './policy.js';
 
 export interface CliIO {
@@ -33,6 +34,7 @@ Inspect Python pickles without running them.
 
 Commands:
   audit PATH...           scan pickles for what they would do, without loading them (text, json, sarif)
+  convert FILE --to json  load a pickle under a policy (or --inspect) and print it as JSON
   dis FILE...             disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
   policy check PACK...    validate policy packs and print their digests
   policy infer FILE...    draft a pack from trusted sample pickles (JSON on stdout)
@@ -235,6 +237,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
         return runPolicyCommand(rest, io);
       case 'audit':
         return runAudit(rest, io, packageVersion());
+      case 'convert':
+        return runConvert(rest, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

@@ -1,0 +1,191 @@
+/**
+ * `pickleguard convert FILE --to json`: load a pickle under a policy (or in inspection mode, where
+ * nothing the policy lacks is called) and print it as JSON. Values JSON cannot hold are tagged
+ * objects: {"$tuple": […]}, {"$bytes": "<base64>"}, {"$int": "<digits>"}, {"$float": "nan"}, …
+ */
+import { EndOfInputError, PickleError, PolicyError } from '../errors.js';
+import { PyByteArray } from '../model/bytearray.js';
+import { PyComplex } from '../model/complex.js';
+import { PyFloat } from '../model/float.js';
+import { PyFrozenSet } from '../model/frozenset.js';
+import { PyGlobal } from '../model/global.js';
+import { PyObject } from '../model/object.js';
+import { isReducible, REDUCE, type Reduction } from '../model/reduce.js';
+import { PyStr } from '../model/str.js';
+import { PyTuple } from '../model/tuple.js';
+import { parsePack } from '../policy/pack.js';
+import { createPolicy } from '../policy/registry.js';
+import { SHIPPED_PACKS } from '../policy/shipped.js';
+import { Unpickler } from '../unpickler/unpickler.js';
+
+export interface ConvertIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readFile(path: string): Uint8Array;
+}
+
+export const CONVERT_USAGE = `Usage: pickleguard convert [options] FILE --to json
+
+Load the pickles in FILE under a policy and print them as JSON, one document per pickle (a JSON
+array when there are several). Values JSON cannot hold are tagged objects: {"$tuple": [...]},
+{"$set": [...]}, {"$frozenset": [...]}, {"$dict": [[key, value], ...]} for dicts with keys that are
+not strings, {"$bytes": base64}, {"$bytearray": base64}, {"$int": "digits"} beyond 2**53,
+{"$float": "nan" | "inf" | "-inf" | "-0.0"}, {"$complex": [re, im]}, {"$global": "module.name"},
+{"$object": "module.name", "args", "state", ...} for records and stdlib values, {"$ref": n} for a
+container met again (its first occurrence carries "$id": n).
+
+Options:
+  --to json          the output format (json is the only one)
+  --policy PACK      load under these packs (repeatable; default: the default policy)
+  --inspect          inspection mode: names the policy lacks become inert records, nothing is called
+  --encoding ENC     how Python 2 str is decoded (default ASCII; latin1 for binary data)
+  -h, --help         show this help
+
+Exit status: 0 converted, 1 the pickle was refused or is malformed, 2 usage or I/O errors.
+`;
+
+class UsageError extends Error {}
+
+/** Stands for a persistent id in the output: {"$object": "<persistent>.id", "args": [pid]}. */
+const PERSISTENT = new PyGlobal('<persistent>', 'id');
+
+const b64 = (b: Uint8Array): string => {
+  let s = '';
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+  return btoa(s);
+};
+
+/** The JSON form of a loaded value; iterative over containers would be nicer, but nesting is bounded by maxDepth. */
+export function toJson(root: unknown): unknown {
+  const ids = new Map<object, number>();
+  const seen = new Set<object>();
+  const conv = (v: unknown, depth: number): unknown => {
+    if (depth > 2000) return { $truncated: 'nested deeper than 2000' };
+    if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+    if (typeof v === 'number') {
+      if (Number.isNaN(v)) return { $float: 'nan' };
+      if (!Number.isFinite(v)) return { $float: v > 0 ? 'inf' : '-inf' };
+      if (Object.is(v, -0)) return { $float: '-0.0' };
+      return v;
+    }
+    if (typeof v === 'bigint') return { $int: v.toString() };
+    if (typeof v !== 'object') return { $unknown: typeof v };
+    if (v instanceof PyFloat) return conv(v.value, depth);
+    if (v instanceof PyStr) return v.text;
+    if (v instanceof PyComplex) return { $complex: [conv(v.real, depth), conv(v.imag, depth)] };
+    if (v instanceof PyByteArray) return { $bytearray: b64(v) };
+    if (v instanceof Uint8Array) return { $bytes: b64(v) };
+    if (v instanceof PyGlobal) return { $global: v.toString() };
+    if (seen.has(v)) {
+      let id = ids.get(v);
+      if (id === undefined) ids.set(v, (id = ids.size));
+      return { $ref: id };
+    }
+    seen.add(v);
+    const tag = (o: Record<string, unknown>) => {
+      const id = ids.get(v);
+      return id === undefined ? o : { $id: id, ...o };
+    };
+    let out: Record<string, unknown> | unknown[];
+    if (v instanceof PyObject) {
+      out = {
+        $object: v.callable instanceof PyGlobal ? v.callable.toString() : conv(v.callable, depth + 1),
+        kind: v.kind,
+        args: v.args.map((x) => conv(x, depth + 1)),
+        ...(v.kwargs ? { kwargs: conv(v.kwargs, depth + 1) } : {}),
+        ...(v.state !== undefined ? { state: conv(v.state, depth + 1) } : {}),
+        ...(v.listitems.length ? { listitems: v.listitems.map((x) => conv(x, depth + 1)) } : {}),
+        ...(v.dictitems.size ? { dictitems: conv(v.dictitems, depth + 1) } : {}),
+      };
+    } else if (v instanceof PyTuple) out = { $tuple: v.map((x) => conv(x, depth + 1)) };
+    else if (Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype) out = v.map((x) => conv(x, depth + 1));
+    else if (v instanceof Map && Object.getPrototypeOf(v) === Map.prototype) {
+      const keys = [...v.keys()];
+      out = keys.every((k) => typeof k === 'string' && !k.startsWith('$'))
+        ? Object.fromEntries([...v].map(([k, x]) => [k, conv(x, depth + 1)]))
+        : { $dict: [...v].map(([k, x]) => [conv(k, depth + 1), conv(x, depth + 1)]) };
+    } else if (v instanceof PyFrozenSet) out = { $frozenset: [...v].map((x) => conv(x, depth + 1)) };
+    else if (v instanceof Set && Object.getPrototypeOf(v) === Set.prototype) out = { $set: [...v].map((x) => conv(x, depth + 1)) };
+    else if (isReducible(v)) {
+      const r = (v as { [REDUCE](p: number): Reduction | PyGlobal })[REDUCE](4);
+      if (r instanceof PyGlobal) return { $global: r.toString() };
+      // cls.__new__(cls, …) is shown as the class.
+      const newobj = r.callable instanceof PyGlobal && r.callable.qualname === '__newobj__' && r.args[0] instanceof PyGlobal;
+      const args = newobj ? [...r.args].slice(1) : [...r.args];
+      out = {
+        $object: newobj ? String(r.args[0]) : r.callable instanceof PyGlobal ? r.callable.toString() : conv(r.callable, depth + 1),
+        ...(typeof (v as { toString?: unknown }).toString === 'function' && (v as object).toString !== Object.prototype.toString ? { text: String(v) } : {}),
+        args: args.map((x) => conv(x, depth + 1)),
+        ...(r.state != null ? { state: conv(r.state, depth + 1) } : {}),
+        ...(r.listitems ? { listitems: [...r.listitems].map((x) => conv(x, depth + 1)) } : {}),
+        ...(r.dictitems ? { dictitems: [...r.dictitems].map(([k, x]) => [conv(k, depth + 1), conv(x, depth + 1)]) } : {}),
+      };
+    } else if (Object.getPrototypeOf(v) === null) out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, conv(x, depth + 1)]));
+    else return { $unknown: (v as object).constructor?.name ?? 'object' };
+    return Array.isArray(out) ? (ids.has(v) ? { $id: ids.get(v), $list: out } : out) : tag(out);
+  };
+  // Two passes: the first finds the containers met twice (so their first occurrence can carry $id).
+  conv(root, 0);
+  seen.clear();
+  return conv(root, 0);
+}
+
+export function runConvert(argv: readonly string[], io: ConvertIO): number {
+  let file: string | undefined;
+  let to: string | undefined;
+  let inspect = false;
+  let encoding: string | undefined;
+  const packs: string[] = [];
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      const value = () => {
+        const v = argv[++i];
+        if (v === undefined) throw new UsageError(`${a} needs a value`);
+        return v;
+      };
+      if (a === '-h' || a === '--help') {
+        io.stdout(CONVERT_USAGE);
+        return 0;
+      } else if (a === '--to') to = value();
+      else if (a === '--policy') packs.push(value());
+      else if (a === '--inspect') inspect = true;
+      else if (a === '--encoding') encoding = value();
+      else if (a.startsWith('-')) throw new UsageError(`convert: unknown option ${a}`);
+      else if (file === undefined) file = a;
+      else throw new UsageError('convert takes one FILE');
+    }
+    if (file === undefined) throw new UsageError('convert needs a FILE');
+    if (to !== 'json') throw new UsageError('convert needs --to json (the only format)');
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`pickleguard: ${e.message}; see pickleguard convert --help\n`);
+    return 2;
+  }
+  let data: Uint8Array;
+  let policy;
+  try {
+    data = io.readFile(file);
+    const loaded = packs.map((p) => parsePack(new TextDecoder().decode(io.readFile(p)), p));
+    policy = createPolicy({ name: loaded.length ? undefined : 'default', packs: loaded.length ? loaded : [SHIPPED_PACKS.find((p) => p.pack.id === 'python-stdlib')!], inspect });
+  } catch (e) {
+    io.stderr(`pickleguard: ${e instanceof PolicyError ? e.message : `cannot read: ${(e as Error).message}`}\n`);
+    return 2;
+  }
+  const values: unknown[] = [];
+  const u = new Unpickler(data, { policy, ...(encoding ? { encoding } : {}), persistentLoad: (pid) => new PyObject(PERSISTENT, [pid]) });
+  for (;;) {
+    try {
+      values.push(toJson(u.load()));
+    } catch (e) {
+      if (e instanceof EndOfInputError && values.length > 0) break;
+      if (e instanceof PickleError) {
+        io.stderr(`pickleguard: ${file}: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  }
+  io.stdout(`${JSON.stringify(values.length === 1 ? values[0] : values, null, 2)}\n`);
+  return 0;
+}
