@@ -8,7 +8,7 @@
  */
 import { PickleError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
-import { HIGHEST_PROTOCOL, type OpcodeInfo } from '../opcodes.js';
+import { HIGHEST_PROTOCOL, OP, type OpcodeInfo } from '../opcodes.js';
 import { fixImport } from '../policy/compat.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
 import { denialOf } from '../policy/deny.js';
@@ -110,9 +110,13 @@ const OTHER: Sym = { k: 'other' };
 const MARK = Symbol('mark');
 type Slot = Sym | typeof MARK;
 
-const STRING_OPS = new Set(['SHORT_BINUNICODE', 'BINUNICODE', 'BINUNICODE8', 'UNICODE', 'STRING', 'BINSTRING', 'SHORT_BINSTRING']);
+/** Opcodes that push a str, by byte. */
+const STRING_OPS = new Uint8Array(256);
+for (const code of [OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8, OP.UNICODE, OP.STRING, OP.BINSTRING, OP.SHORT_BINSTRING]) STRING_OPS[code] = 1;
 /** Opcodes that change the container below them in place: the container stays on the stack. */
 const IN_PLACE = new Set(['APPEND', 'APPENDS', 'SETITEM', 'SETITEMS', 'ADDITEMS', 'BUILD']);
+/** Memo indices up to this far past the dense part are stored densely; farther ones in a Map. */
+const DENSE_GAP = 1 << 16;
 
 class Malformed extends Error {
   constructor(
@@ -178,7 +182,21 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     }
     const stack: Slot[] = [];
     const marks: number[] = [];
-    const memo = new Map<number, Sym>();
+    // The memo: dense for the indices pickles use (0, 1, 2, …), a Map for far ones.
+    const dense: (Sym | undefined)[] = [];
+    const far = new Map<number, Sym>();
+    let memoCount = 0;
+    const memoGet = (i: number): Sym | undefined => (i < dense.length ? dense[i] : far.get(i));
+    const memoSet = (i: number, v: Sym): void => {
+      if (memoGet(i) === undefined) {
+        if (memoCount >= DEFAULT_LIMITS.maxMemoEntries) throw new Malformed('limit', 'the memo grew past maxMemoEntries', pos);
+        memoCount++;
+      }
+      if (i < dense.length + DENSE_GAP) {
+        while (dense.length < i) dense.push(undefined);
+        dense[i] = v;
+      } else far.set(i, v);
+    };
     let proto = 0;
     let count = 0;
     let end = start;
@@ -256,8 +274,7 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
         end = g.end;
         count++;
         if (++ops > maxOps) throw new Malformed('limit', `more than ${maxOps} opcodes (maxOps)`, pos);
-        const name = g.op.name;
-        if (name === 'STOP') {
+        if (g.op.code === OP.STOP) {
           pop();
           break;
         }
@@ -289,49 +306,47 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
 
     function step(g: GenOp): void {
       const name = g.op.name;
+      const code = g.op.code;
       const arg = g.arg;
-      if (name === 'PROTO') {
+      if (STRING_OPS[code] === 1) {
+        push({ k: 'str', v: typeof arg === 'string' ? arg : arg instanceof Uint8Array ? latin1(arg) : '', at: g.pos });
+        return;
+      }
+      if (code === OP.PROTO) {
         proto = arg as number;
         if (proto > HIGHEST_PROTOCOL) throw new Malformed('unsupported_protocol', `unsupported pickle protocol: ${proto}`, g.pos);
         return;
       }
-      if (name === 'FRAME') return;
-      if (name === 'MARK') {
+      if (code === OP.FRAME) return;
+      if (code === OP.MARK) {
         marks.push(stack.length);
         push(MARK);
         return;
       }
-      if (STRING_OPS.has(name)) {
-        const text = typeof arg === 'string' ? arg : arg instanceof Uint8Array ? latin1(arg) : '';
-        push({ k: 'str', v: text, at: g.pos });
-        return;
-      }
-      switch (name) {
-        case 'PUT':
-        case 'BINPUT':
-        case 'LONG_BINPUT':
-        case 'MEMOIZE': {
+      switch (code) {
+        case OP.PUT:
+        case OP.BINPUT:
+        case OP.LONG_BINPUT:
+        case OP.MEMOIZE: {
           const top = stack[stack.length - 1];
           if (top === undefined || top === MARK) throw new Malformed('empty_stack', `${name} with nothing to store`, g.pos);
-          const index = name === 'MEMOIZE' ? memo.size : Number(arg);
-          if (memo.size >= DEFAULT_LIMITS.maxMemoEntries && !memo.has(index)) throw new Malformed('limit', 'the memo grew past maxMemoEntries', g.pos);
-          memo.set(index, top);
+          memoSet(code === OP.MEMOIZE ? memoCount : Number(arg), top);
           return;
         }
-        case 'GET':
-        case 'BINGET':
-        case 'LONG_BINGET': {
-          const s = memo.get(Number(arg));
+        case OP.GET:
+        case OP.BINGET:
+        case OP.LONG_BINGET: {
+          const s = memoGet(Number(arg));
           if (s === undefined) throw new Malformed('memo_missing', `memo key ${String(arg)} was never stored`, g.pos);
           push(s);
           return;
         }
-        case 'GLOBAL': {
+        case OP.GLOBAL: {
           const [module, qualname] = splitPair(arg as string);
           push(reach(module, qualname, g.pos, 'GLOBAL', proto));
           return;
         }
-        case 'STACK_GLOBAL': {
+        case OP.STACK_GLOBAL: {
           const qualname = pop();
           const module = pop();
           if (module.k === 'str' && qualname.k === 'str') {
@@ -342,22 +357,22 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           }
           return;
         }
-        case 'INST': {
+        case OP.INST: {
           const [module, qualname] = splitPair(arg as string);
           const args = popToMark();
           const cls = reach(module, qualname, g.pos, 'INST', proto);
           push(call('INST', cls, { k: 'tuple', items: args }));
           return;
         }
-        case 'OBJ': {
+        case OP.OBJ: {
           const items = popToMark();
           if (items.length === 0) throw new Malformed('stack_underflow', 'OBJ needs a class above the MARK', g.pos);
           push(call('OBJ', items[0], { k: 'tuple', items: items.slice(1) }));
           return;
         }
-        case 'EXT1':
-        case 'EXT2':
-        case 'EXT4': {
+        case OP.EXT1:
+        case OP.EXT2:
+        case OP.EXT4: {
           const code = arg as number;
           const named = options.extensions?.get(code);
           if (named === undefined) {
@@ -368,26 +383,26 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           }
           return;
         }
-        case 'REDUCE': {
+        case OP.REDUCE: {
           const args = pop();
           const callable = pop();
           push(call('REDUCE', callable, args));
           return;
         }
-        case 'NEWOBJ': {
+        case OP.NEWOBJ: {
           const args = pop();
           const cls = pop();
           push(call('NEWOBJ', cls, args));
           return;
         }
-        case 'NEWOBJ_EX': {
+        case OP.NEWOBJ_EX: {
           pop();
           const args = pop();
           const cls = pop();
           push(call('NEWOBJ_EX', cls, args));
           return;
         }
-        case 'BUILD': {
+        case OP.BUILD: {
           pop();
           const target = pop();
           calls.push({ offset: g.pos, opcode: 'BUILD', callable: target.k === 'result' ? target.of : target.k === 'global' ? target.name : null });
@@ -397,29 +412,29 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           push(target);
           return;
         }
-        case 'PERSID':
-        case 'BINPERSID': {
-          if (name === 'BINPERSID') pop();
+        case OP.PERSID:
+        case OP.BINPERSID: {
+          if (code === OP.BINPERSID) pop();
           finding({ severity: 'info', rule: 'PG009', message: 'a persistent id: the loader hands it to its persistentLoad (PyTorch uses these for tensor storages)', offset: g.pos, opcode: name });
           push(OTHER);
           return;
         }
-        case 'TUPLE1':
-        case 'TUPLE2':
-        case 'TUPLE3': {
-          const n = name === 'TUPLE1' ? 1 : name === 'TUPLE2' ? 2 : 3;
+        case OP.TUPLE1:
+        case OP.TUPLE2:
+        case OP.TUPLE3: {
+          const n = code === OP.TUPLE1 ? 1 : code === OP.TUPLE2 ? 2 : 3;
           const items: Sym[] = [];
           for (let i = 0; i < n; i++) items.unshift(pop());
           push({ k: 'tuple', items });
           return;
         }
-        case 'TUPLE':
+        case OP.TUPLE:
           push({ k: 'tuple', items: popToMark() });
           return;
-        case 'EMPTY_TUPLE':
+        case OP.EMPTY_TUPLE:
           push({ k: 'tuple', items: [] });
           return;
-        case 'POP': {
+        case OP.POP: {
           // As CPython: POP with nothing above the topmost MARK discards the MARK.
           if (stack[stack.length - 1] === MARK) {
             stack.pop();
@@ -427,7 +442,7 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           } else pop();
           return;
         }
-        case 'DUP': {
+        case OP.DUP: {
           const top = pop();
           push(top);
           push(top);

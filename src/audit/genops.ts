@@ -62,58 +62,64 @@ export function* genops(bytes: Uint8Array, start = 0, options: GenopsOptions = {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.length;
   let p = start;
+  // The opcode being read; the helpers below (made once, not per opcode) report errors against it.
+  let pos = start;
+  let code = 0;
+  let op: OpcodeInfo = OPCODE_BY_BYTE[0x2e]!;
+
+  const truncated = (what: string): never => {
+    throw new TruncatedPickleError(`not enough data to read the ${what} argument of ${op.name}`, { offset: pos, opcode: code });
+  };
+  const malformed = (errCode: string, message: string): never => {
+    throw new MalformedPickleError(errCode, `${op.name}: ${message}`, { offset: pos, opcode: code });
+  };
+  const need = (k: number, what: string): void => {
+    if (n - p < k) truncated(what);
+  };
+  /** Offset of the next newline at or after `p`; the argument is truncated without one. */
+  const lineEnd = (kind: string): number => {
+    const e = bytes.indexOf(NL, p);
+    if (e < 0) truncated(`${kind} (no newline found)`);
+    return e;
+  };
+  /** A counted payload of `len` bytes at `p`: checks it fits, returns its start. */
+  const payload = (len: number, kind: string): number => {
+    if (len > n - p) {
+      throw new TruncatedPickleError(`${op.name}: expected ${len} bytes in a ${kind}, but only ${n - p} remain`, { offset: pos, opcode: code });
+    }
+    const s = p;
+    p += len;
+    return s;
+  };
+  const len8 = (kind: string): number => {
+    need(8, kind);
+    const big = view.getBigUint64(p, true);
+    p += 8;
+    if (big > MAX_SAFE) malformed('length_too_large', `${kind} byte count ${big} is impossibly large`);
+    return Number(big);
+  };
+  const intLine = (s: number, e: number, parse: typeof parseIntLine, what: string): number | bigint => {
+    const v = parse(bytes, s, e, maxIntDigits);
+    if (v === 'too_many_digits') {
+      throw new LimitExceededError('maxIntDigits', maxIntDigits, `${op.name}: the ${what} line has too many decimal digits`, { offset: pos, opcode: code });
+    }
+    if (v === null) malformed('bad_int', `invalid literal for ${what}`);
+    return v as number | bigint;
+  };
+
 
   for (;;) {
-    const pos = p;
+    pos = p;
     if (pos >= n) {
       throw new TruncatedPickleError('pickle exhausted before seeing STOP', { offset: pos });
     }
-    const code = bytes[pos];
-    const op = OPCODE_BY_BYTE[code];
-    if (op === undefined) {
+    code = bytes[pos];
+    const found = OPCODE_BY_BYTE[code];
+    if (found === undefined) {
       throw new MalformedPickleError('unknown_opcode', `opcode b'\\x${hexByte(code)}' unknown`, { offset: pos, opcode: code });
     }
+    op = found;
     p = pos + 1;
-
-    const truncated = (what: string): never => {
-      throw new TruncatedPickleError(`not enough data to read the ${what} argument of ${op.name}`, { offset: pos, opcode: code });
-    };
-    const malformed = (errCode: string, message: string): never => {
-      throw new MalformedPickleError(errCode, `${op.name}: ${message}`, { offset: pos, opcode: code });
-    };
-    const need = (k: number, what: string): void => {
-      if (n - p < k) truncated(what);
-    };
-    /** Offset of the next newline at or after `p`; the argument is truncated without one. */
-    const lineEnd = (kind: string): number => {
-      const e = bytes.indexOf(NL, p);
-      if (e < 0) truncated(`${kind} (no newline found)`);
-      return e;
-    };
-    /** A counted payload of `len` bytes at `p`: checks it fits, returns its start. */
-    const payload = (len: number, kind: string): number => {
-      if (len > n - p) {
-        throw new TruncatedPickleError(`${op.name}: expected ${len} bytes in a ${kind}, but only ${n - p} remain`, { offset: pos, opcode: code });
-      }
-      const s = p;
-      p += len;
-      return s;
-    };
-    const len8 = (kind: string): number => {
-      need(8, kind);
-      const big = view.getBigUint64(p, true);
-      p += 8;
-      if (big > MAX_SAFE) malformed('length_too_large', `${kind} byte count ${big} is impossibly large`);
-      return Number(big);
-    };
-    const intLine = (s: number, e: number, parse: typeof parseIntLine, what: string): number | bigint => {
-      const v = parse(bytes, s, e, maxIntDigits);
-      if (v === 'too_many_digits') {
-        throw new LimitExceededError('maxIntDigits', maxIntDigits, `${op.name}: the ${what} line has too many decimal digits`, { offset: pos, opcode: code });
-      }
-      if (v === null) malformed('bad_int', `invalid literal for ${what}`);
-      return v as number | bigint;
-    };
 
     let arg: OpArg = null;
     const kind: ArgKindName | null = op.arg;
