@@ -82,6 +82,16 @@ describe('pickleguard CLI', () => {
     expect(d.stdout).toContain('--annotate');
   });
 
+  it('audit on worker threads prints the same as one thread, in the same order', () => {
+    const corpus = join(ROOT, 'corpus', 'malicious');
+    const one = cli(['audit', '--jobs', '1', corpus]);
+    const three = cli(['audit', '--jobs', '3', corpus]);
+    expect(one.status).toBe(1);
+    expect(three.status).toBe(1);
+    expect(three.stdout).toBe(one.stdout);
+    expect(three.stdout).toMatch(/UNSAFE\s+\S+nested_pickle\.pkl/);
+  });
+
   it('prints the version of package.json', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const r = cli(['--version']);

@@ -6,6 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditReport } from '../audit/analyze.js';
 import { auditFile } from '../containers/open.js';
+import type { WorkerResult } from './workers.js';
 import { SEVERITY_ORDER } from '../audit/catalogue.js';
 import { toSarif } from '../audit/sarif.js';
 import { PolicyError } from '../errors.js';
@@ -20,6 +21,10 @@ export interface AuditIO {
   readFile(path: string): Uint8Array;
   /** Whether stderr is a terminal (then a progress line is drawn for long runs). */
   readonly stderrIsTTY?: boolean;
+  /** Scans files on worker threads (the bundled CLI provides it); without it, files are scanned here, in turn. */
+  readonly auditInWorkers?: (paths: readonly string[], packs: readonly string[], jobs: number, done: (r: WorkerResult) => void) => Promise<void>;
+  /** How many workers to use; default the number of cores. */
+  readonly jobs?: number;
 }
 
 export const AUDIT_USAGE = `Usage: pickleguard audit [options] PATH...
@@ -36,6 +41,8 @@ Options:
                      (python-stdlib with python-builtins).
   --format FORMAT    text (default), json, or sarif (SARIF 2.1.0, for code-scanning dashboards)
   -q, --quiet        text format: only files that are not safe
+  -j, --jobs N       scan on N worker threads (default: one per core, used for 200 files or 64 MB
+                     and more)
   -h, --help         show this help
 
 Exit status: 0 when every file is safe, 1 when any is unsafe or malformed, 2 on usage or I/O
@@ -50,6 +57,7 @@ interface Args {
   format: 'text' | 'json' | 'sarif';
   quiet: boolean;
   help: boolean;
+  jobs?: number;
 }
 
 function parse(argv: readonly string[]): Args {
@@ -67,6 +75,11 @@ function parse(argv: readonly string[]): Args {
     if (flag === '-h' || flag === '--help') out.help = true;
     else if (flag === '-q' || flag === '--quiet') out.quiet = true;
     else if (flag === '--policy') out.packs.push(value());
+    else if (flag === '-j' || flag === '--jobs') {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--jobs needs a positive number, not ${JSON.stringify(v)}`);
+      out.jobs = Number(v);
+    }
     else if (flag === '--format') {
       const f = value();
       if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not ${JSON.stringify(f)}`);
@@ -77,9 +90,10 @@ function parse(argv: readonly string[]): Args {
   return out;
 }
 
-/** Files under the given paths, directories walked recursively in name order. */
-function expand(paths: readonly string[], errors: string[]): string[] {
+/** Files under the given paths, directories walked recursively in name order, and their total size. */
+function expand(paths: readonly string[], errors: string[]): { files: string[]; bytes: number } {
   const files: string[] = [];
+  let bytes = 0;
   const walk = (p: string, depth: number): void => {
     let st;
     try {
@@ -91,10 +105,13 @@ function expand(paths: readonly string[], errors: string[]): string[] {
     if (st.isDirectory()) {
       if (depth > 64) return void errors.push(`${p}: directories nested too deeply`);
       for (const name of readdirSync(p).sort()) walk(join(p, name), depth + 1);
-    } else if (st.isFile()) files.push(p);
+    } else if (st.isFile()) {
+      files.push(p);
+      bytes += st.size;
+    }
   };
   for (const p of paths) walk(p, 0);
-  return files;
+  return { files, bytes };
 }
 
 function loadPolicy(io: AuditIO, packs: readonly string[]): Policy {
@@ -146,26 +163,57 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
     throw e;
   }
   const errors: string[] = [];
-  const files = expand(args.paths, errors);
-  const results: { uri: string; report: AuditReport }[] = [];
+  const { files, bytes: totalBytes } = expand(args.paths, errors);
+  const perFile: ({ uri: string; report: AuditReport }[] | undefined)[] = new Array(files.length);
+  const jobs = args.jobs ?? io.jobs ?? 1;
+  // Workers pay for themselves on many files or many bytes; --jobs asks for them outright.
+  const useWorkers = io.auditInWorkers !== undefined && jobs > 1 && files.length > 1 && (args.jobs !== undefined || files.length >= 200 || totalBytes >= 64 << 20);
   const progress = io.stderrIsTTY === true && files.length > 20;
+  let finished = 0;
   let bytesDone = 0;
-  for (const [i, path] of files.entries()) {
-    if (progress) io.stderr(`\r\x1b[K[${i + 1}/${files.length}] ${(bytesDone / 1e6).toFixed(1)} MB  ${path.slice(-60)}`);
-    let data: Uint8Array;
-    try {
-      data = io.readFile(path);
-    } catch (e) {
-      errors.push(`cannot read ${path}: ${(e as Error).message}`);
-      continue;
+  /** One file done: clear the progress line, print what is now in order, draw the progress again. */
+  const tick = (path: string) => {
+    finished++;
+    if (progress) io.stderr('\r\x1b[K');
+    flush();
+    if (progress) io.stderr(`[${finished}/${files.length}] ${(bytesDone / 1e6).toFixed(1)} MB  ${path.slice(-60)}`);
+  };
+  // Text output streams in file order as results arrive (workers finish in any order).
+  let printed = 0;
+  const flush = () => {
+    while (printed < files.length && perFile[printed] !== undefined) {
+      for (const { uri, report } of perFile[printed]!) {
+        if (args.format === 'text' && !(args.quiet && report.verdict === 'safe')) io.stdout(textReport(uri, report));
+      }
+      printed++;
     }
-    bytesDone += data.length;
-    for (const { uri, report } of await auditFile(data, path, { policy })) {
-      results.push({ uri, report });
-      if (args.format === 'text' && !(args.quiet && report.verdict === 'safe')) io.stdout(textReport(uri, report));
+  };
+  if (useWorkers) {
+    await io.auditInWorkers!(files, args.packs, jobs, (r) => {
+      if ('error' in r) {
+        errors.push(r.error);
+        perFile[r.index] = [];
+      } else perFile[r.index] = r.reports;
+      if (!('error' in r)) bytesDone += r.reports[0]?.report.bytes ?? 0;
+      tick(files[r.index]!);
+    });
+  } else {
+    for (const [i, path] of files.entries()) {
+      let data: Uint8Array;
+      try {
+        data = io.readFile(path);
+      } catch (e) {
+        errors.push(`cannot read ${path}: ${(e as Error).message}`);
+        perFile[i] = [];
+        continue;
+      }
+      bytesDone += data.length;
+      perFile[i] = await auditFile(data, path, { policy });
+      tick(path);
     }
   }
   if (progress) io.stderr('\r\x1b[K');
+  const results = perFile.flatMap((r) => r ?? []);
   if (args.format === 'json') io.stdout(`${JSON.stringify({ policy: policy.name, files: results.map((r) => ({ path: r.uri, ...r.report })), errors }, null, 2)}\n`);
   if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(results, version), null, 2)}\n`);
   const count = (v: string) => results.filter((r) => r.report.verdict === v).length;

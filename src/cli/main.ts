@@ -1,6 +1,7 @@
 /** Entry point of the `pickleguard` command (bundled to dist/cli.js). */
 import { readFileSync } from 'node:fs';
 import { run, type CliIO } from './run.js';
+import { auditInWorkers, defaultJobs, serveIfWorker } from './workers.js';
 
 function toBytes(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -11,6 +12,8 @@ const io: CliIO = {
   stderr: (t) => void process.stderr.write(t),
   readFile: (path) => toBytes(readFileSync(path)),
   stderrIsTTY: process.stderr.isTTY === true,
+  auditInWorkers,
+  jobs: defaultJobs(),
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -18,6 +21,9 @@ const io: CliIO = {
   },
 };
 
+if (!serveIfWorker()) main();
+
+function main(): void {
 run(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;
@@ -33,3 +39,4 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw err;
 });
+}

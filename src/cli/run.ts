@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PickleError } from '../errors.js';
 import { disassembleTo, type DisMemo } from '../audit/dis.js';
-import { runAudit } from './audit.js';
+import { runAudit, type AuditIO } from './audit.js';
 import { runConvert } from './convert.js';
 import { runPolicyCommand } from './policy.js';
 
@@ -19,6 +19,9 @@ export interface CliIO {
   readFile(path: string): Uint8Array;
   /** Whether stderr is a terminal (progress lines are drawn only then). */
   readonly stderrIsTTY?: boolean;
+  /** Worker threads for `audit` over many files (only the bundled CLI has a script to start them from). */
+  readonly auditInWorkers?: AuditIO['auditInWorkers'];
+  readonly jobs?: number;
 }
 
 /** Exit codes. */
