@@ -119,6 +119,20 @@ describe('reduce hooks', () => {
     expect(dumps(loads(data, { policy: INSPECT, exact: true }), { protocol: 2 })).toEqual(data);
   });
 
+  it('records of objects made by NEWOBJ write copyreg._reconstructor below protocol 2, as CPython does', () => {
+    const rec = new PyObject(new PyGlobal('geometry', 'Point'), [], 'new');
+    rec.state = new Map([['x', 1]]);
+    const policy = createPolicy({
+      packs: [shippedPack('python-stdlib'), { id: 'g', version: '1.0.0', description: 'g', entries: [{ module: 'geometry', qualname: 'Point', reconstructor: 'object', uses: ['new', 'state'] }] }],
+    });
+    for (let p = 0; p <= 5; p++) {
+      const data = dumps(rec, { protocol: p });
+      expect(Buffer.from(data).includes(Buffer.from('_reconstructor'))).toBe(p < 2);
+      const back = loads(data, { policy }) as PyObject;
+      expect([back.name, back.kind, back.state]).toEqual(['Point', 'new', new Map([['x', 1]])]);
+    }
+  });
+
   it('NEWOBJ_EX needs protocol 4; listitems, dictitems and a state setter are written', () => {
     const withKw = { [REDUCE]: () => ({ callable: new PyGlobal('copyreg', '__newobj_ex__'), args: [new PyGlobal('m', 'C'), [1], new Map([['k', 2]])] }) };
     expect(picklingError(() => dumps(withKw, { protocol: 3 })).code).toBe('bad_protocol');

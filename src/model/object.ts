@@ -38,13 +38,18 @@ export class PyObject {
     return this.callable instanceof PyGlobal ? this.callable.qualname : '';
   }
 
-  [REDUCE](): Reduction {
+  /** What CPython's `object.__reduce_ex__(protocol)` gives for such an object. */
+  [REDUCE](protocol = 4): Reduction {
     const rest = {
       state: this.state,
       listitems: this.listitems.length ? this.listitems : null,
       dictitems: this.dictitems.size ? this.dictitems : null,
     };
     if (this.kind === 'call') return { callable: this.callable, args: this.args, ...rest };
+    if (protocol < 2 && this.args.length === 0 && (this.kwargs === null || this.kwargs.size === 0)) {
+      // Below protocol 2 there is no NEWOBJ: copyreg._reconstructor(cls, object, None), then the state.
+      return { callable: new PyGlobal('copyreg', '_reconstructor'), args: [this.callable, new PyGlobal('builtins', 'object'), null], ...rest };
+    }
     if (this.kwargs !== null && this.kwargs.size > 0) {
       return { callable: new PyGlobal('copyreg', '__newobj_ex__'), args: [this.callable, this.args, this.kwargs], ...rest };
     }
