@@ -17,6 +17,7 @@ import { HIGHEST_PROTOCOL, OP } from '../opcodes.js';
 import { REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING } from './compat-reverse.js';
 import { freshQualname } from './fresh-names.js';
 import { encodeUtf8Into, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
+import { StringMemo } from './str-memo.js';
 import { FRAME_SIZE_TARGET, Writer } from './writer.js';
 
 /** Options of `dumps`, `dump` and `Pickler`. Names mirror Python's keywords in camelCase. */
@@ -64,7 +65,7 @@ export class PickleEncoder {
   /** Memo of objects by identity. */
   private memo = new Map<unknown, number>();
   /** Memo of strings by value: JS strings have no identity (see README: memoization). */
-  private strings = new Map<string, number>();
+  private strings = new StringMemo();
   /** Memo of globals by name: the same name is the same object in Python. */
   private globals = new Map<string, number>();
   /** Memo of bytes of length 0 and 1 by value: CPython's are singletons. */
@@ -88,7 +89,7 @@ export class PickleEncoder {
 
   clearMemo(): void {
     this.memo.clear();
-    this.strings.clear();
+    this.strings = new StringMemo();
     this.globals.clear();
     this.smallBytes.clear();
     this.memoSize = 0;
@@ -298,10 +299,12 @@ export class PickleEncoder {
 
   /** A str; `shared` false for a str CPython makes afresh (the latin-1 text of bytes below protocol 3), which is never shared. */
   private saveStr(v: string, shared = true): void {
-    const index = shared ? this.strings.get(v) : undefined;
-    if (index !== undefined) {
-      this.get(index);
-      return;
+    if (shared) {
+      const index = this.strings.get(v);
+      if (index >= 0) {
+        this.get(index);
+        return;
+      }
     }
     const w = this.out;
     if (this.protocol === 0) {
