@@ -17,10 +17,11 @@ const EVIL = put('sub/evil.pkl', bytes("cos\nsystem\n(S'id'\ntR."));
 const GADGET = put('gadget.pkl', bytes('\x80\x02cacme.models\nGadget\n)\x81.'));
 put('model.pt', Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 0, 0));
 
-async function cli(...args: string[]) {
+/** Runs `pickleguard COMMAND ARGS…` in this process, capturing its output. */
+async function command(name: string, ...args: string[]) {
   let stdout = '';
   let stderr = '';
-  const status = await run(['audit', ...args], {
+  const status = await run([name, ...args], {
     stdout: (t) => void (stdout += t),
     stderr: (t) => void (stderr += t),
     readFile: (p) => new Uint8Array(readFileSync(p)),
@@ -28,6 +29,7 @@ async function cli(...args: string[]) {
   });
   return { status, stdout, stderr };
 }
+const cli = (...args: string[]) => command('audit', ...args);
 
 describe('pickleguard audit', () => {
   it('prints one line per file with its verdict, then its findings; exit 0 when all are safe', async () => {
@@ -79,17 +81,7 @@ describe('pickleguard audit', () => {
 });
 
 describe('pickleguard convert', () => {
-  const run2 = async (...args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const status = await run(['convert', ...args], {
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
-      readFile: (p) => new Uint8Array(readFileSync(p)),
-      readStdin: async () => new Uint8Array(0),
-    });
-    return { status, stdout, stderr };
-  };
+  const run2 = (...args: string[]) => command('convert', ...args);
 
   it('prints the value as JSON, with tags for what JSON cannot hold', async () => {
     const p = put('mixed.pkl', bytes('\x80\x04]\x94(\x8c\x01a\x94\x8c\x01b\x94\x86\x94C\x02\x01\x02\x94\x8a\x09', [0, 0, 0, 0, 0, 0, 0, 0, 1], 'G', [0x7f, 0xf8, 0, 0, 0, 0, 0, 0], 'e.'));

@@ -713,51 +713,30 @@ export class PickleEncoder {
 
   /** CPython's batch_list over an iterator: one at a time at protocol 0; a lone last item as APPEND. */
   private batchListItems(items: Iterable<unknown>): void {
-    const w = this.out;
-    const it = items[Symbol.iterator]();
-    if (this.protocol === 0) {
-      for (let r = it.next(); !r.done; r = it.next()) {
-        this.save(r.value);
-        w.byte(OP.APPEND);
-      }
-      return;
-    }
-    let n: number;
-    do {
-      const first = it.next();
-      if (first.done) return;
-      let next = it.next();
-      if (next.done) {
-        this.save(first.value);
-        w.byte(OP.APPEND);
-        return;
-      }
-      w.byte(OP.MARK);
-      this.save(first.value);
-      n = 1;
-      while (!next.done) {
-        this.save(next.value);
-        n++;
-        if (n === BATCHSIZE) break;
-        next = it.next();
-      }
-      w.byte(OP.APPENDS);
-    } while (n === BATCHSIZE);
+    this.batchItems(items, (v) => this.save(v), OP.APPEND, OP.APPENDS);
   }
 
-  /** CPython's batch_dict over an iterator of pairs. */
+  /** CPython's batch_dict over an iterator of [key, value] pairs. */
   private batchDictItems(items: Iterable<readonly [unknown, unknown]>): void {
-    const w = this.out;
-    const it = items[Symbol.iterator]();
     const pair = (p: unknown): void => {
       if (!Array.isArray(p) || p.length !== 2) this.fail('bad_reduce', 'dictitems must yield [key, value] pairs');
       this.save(p[0]);
       this.save(p[1]);
     };
+    this.batchItems(items, pair, OP.SETITEM, OP.SETITEMS);
+  }
+
+  /**
+   * The batching both share: at protocol 0 each item with `single`; otherwise MARK … `many` in
+   * batches of 1000, except that a batch of one item is written with `single`.
+   */
+  private batchItems<T>(items: Iterable<T>, saveOne: (item: T) => void, single: number, many: number): void {
+    const w = this.out;
+    const it = items[Symbol.iterator]();
     if (this.protocol === 0) {
       for (let r = it.next(); !r.done; r = it.next()) {
-        pair(r.value);
-        w.byte(OP.SETITEM);
+        saveOne(r.value);
+        w.byte(single);
       }
       return;
     }
@@ -767,20 +746,20 @@ export class PickleEncoder {
       if (first.done) return;
       let next = it.next();
       if (next.done) {
-        pair(first.value);
-        w.byte(OP.SETITEM);
+        saveOne(first.value);
+        w.byte(single);
         return;
       }
       w.byte(OP.MARK);
-      pair(first.value);
+      saveOne(first.value);
       n = 1;
       while (!next.done) {
-        pair(next.value);
+        saveOne(next.value);
         n++;
         if (n === BATCHSIZE) break;
         next = it.next();
       }
-      w.byte(OP.SETITEMS);
+      w.byte(many);
     } while (n === BATCHSIZE);
   }
 }
