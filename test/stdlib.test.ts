@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createPolicy,
   DEFAULT_POLICY,
+  LimitExceededError,
   loads,
   MalformedPickleError,
   PyDatetime,
@@ -22,7 +23,7 @@ import {
   RefusedGlobalError,
   shippedPack,
 } from '../src/index.js';
-import { bytes } from './helpers/bytes.js';
+import { bytes, repeat } from './helpers/bytes.js';
 import { normalizeExpected, toTyped } from './helpers/typed.js';
 
 const dir = join(import.meta.dirname, '..', 'corpus', 'stdlib');
@@ -63,6 +64,36 @@ describe('stdlib values', () => {
     expect([...dd]).toEqual([['a', [1, 2]], ['b', []]]);
     const q = load('deque_maxlen', 2) as PyDeque;
     expect([[...q], q.maxlen]).toEqual([[7, 8, 9], 3]);
+  });
+
+  it('a bounded deque keeps its last maxlen items however many a pickle appends', () => {
+    // collections.deque((), 3), then APPENDs or APPENDS of 0, 1, 2, …: CPython keeps the last three.
+    const head = "\x80\x02ccollections\ndeque\nq\x00)K\x03\x86R";
+    const ints = (n: number) => Array.from({ length: n }, (_, i) => `J${String.fromCharCode(i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff, 0)}`).join('');
+    const single = loads(bytes(head, Array.from({ length: 20_000 }, (_, i) => `${ints(i + 1).slice(-5)}a`).join(''), '.')) as PyDeque;
+    expect([[...single], single.maxlen]).toEqual([[19_997, 19_998, 19_999], 3]);
+    const batch = loads(bytes(head, '(', ints(20_000), 'e.')) as PyDeque;
+    expect([...batch]).toEqual([19_997, 19_998, 19_999]);
+    // Seen by a call in the middle (here as set()'s argument), it is already trimmed.
+    const seen = loads(bytes('\x80\x02cbuiltins\nset\n', head, '(', ints(10), 'e\x85R.')) as Set<number>;
+    expect([...seen]).toEqual([7, 8, 9]);
+  });
+
+  it('trimming a full deque again and again is work counted against maxOps, so it cannot hang', () => {
+    // A deque of maxlen 50,000, filled; then APPEND one more and make a call that sees it, 200 times.
+    const fill = `(${repeat('K\x01', 50_000)}e`;
+    const round = 'K\x01ah\x01h\x02\x85R0';
+    const data = bytes("\x80\x02cbuiltins\nset\nq\x01ccollections\ndeque\n)J\x50\xc3\x00\x00\x86Rq\x02", fill, repeat(round, 200), '.');
+    const e = (() => {
+      try {
+        loads(data, { maxOps: 1_000_000 });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(LimitExceededError);
+    expect((e as Error).message).toMatch(/trimming bounded deques/);
+    expect((loads(data) as PyDeque).length).toBe(50_000); // within the default budget it loads
   });
 
   it('bad arguments fail as MalformedPickleError, never another error', () => {

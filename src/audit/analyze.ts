@@ -15,6 +15,8 @@ import { denialOf } from '../policy/deny.js';
 import type { Policy } from '../policy/types.js';
 import { dangerOf, type Severity } from './catalogue.js';
 import { genops, type GenOp } from './genops.js';
+import { joblibArray, JOBLIB_WRAPPERS } from './joblib.js';
+import { dictSet, NONE, OTHER, result, type DictSym, type ResultSym, type Sym } from './symbols.js';
 
 export type Verdict = 'safe' | 'unsafe' | 'malformed';
 
@@ -83,6 +85,12 @@ export interface AuditOptions {
   maxOps?: number;
   /** Most pickles scanned in one input (default 10,000). */
   maxPickles?: number;
+  /**
+   * Read the input as `joblib.load` does: after the BUILD of a joblib `NumpyArrayWrapper`, skip the
+   * raw array bytes joblib reads there (sized from the wrapper's shape and dtype), or scan the
+   * separate pickle of an object array. Default false: read as `pickle.load` does.
+   */
+  joblib?: boolean;
 }
 
 export const RULES = {
@@ -96,17 +104,10 @@ export const RULES = {
   PG008: 'several-pickles',
   PG009: 'persistent-id',
   PG010: 'limit-exceeded',
+  PG011: 'container-format',
 } as const;
 export type RuleId = keyof typeof RULES;
 
-type Sym =
-  | { readonly k: 'str'; readonly v: string; readonly at: number }
-  | { readonly k: 'global'; readonly name: string; readonly module: string; readonly qualname: string; readonly allowed: boolean }
-  | { readonly k: 'tuple'; readonly items: readonly Sym[] }
-  | { readonly k: 'result'; readonly of: string | null }
-  | { readonly k: 'other' };
-
-const OTHER: Sym = { k: 'other' };
 const MARK = Symbol('mark');
 type Slot = Sym | typeof MARK;
 
@@ -173,6 +174,10 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     finding({ severity: 'medium', rule: 'PG007', message: 'the input is empty: there is no pickle in it', offset: 0 });
     malformed = true;
   }
+  // Where the scan is: the opcode being emulated (kept across nested pickles for error reports).
+  let pos = 0;
+  let current: OpcodeInfo | undefined;
+  let topLevel = 0;
   let start = 0;
   while (start < bytes.length) {
     if (pickles.length >= maxPickles) {
@@ -180,6 +185,38 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
       malformed = true;
       break;
     }
+    try {
+      const end = scanPickle(start, options.joblib === true);
+      if (++topLevel > 1) {
+        finding({ severity: 'info', rule: 'PG008', message: `another pickle starts after the STOP at ${start - 1}; it was scanned too`, offset: start });
+      }
+      start = end;
+    } catch (e) {
+      malformed = true;
+      if (e instanceof Malformed) {
+        finding({
+          severity: e.code === 'limit' ? 'high' : 'medium',
+          rule: e.code === 'limit' ? 'PG010' : 'PG007',
+          message: e.message,
+          offset: e.offset,
+          opcode: current?.name,
+        });
+      } else if (e instanceof PickleError) {
+        finding({ severity: 'medium', rule: 'PG007', message: e.message.replace(/ \(at byte \d+[^)]*\)$/, ''), offset: e.offset ?? pos, opcode: e.opcode?.name });
+      } else {
+        throw e;
+      }
+      break;
+    }
+  }
+  if (pickles.length > 1) pickles.sort((a, b) => a.start - b.start);
+
+  /**
+   * Scan the one pickle that starts at `start` with its own stack, marks and memo; return the offset
+   * after its STOP. In joblib mode, array data after a wrapper's BUILD is skipped, and the pickle of
+   * an object array is scanned (as a plain pickle) in the middle of this one.
+   */
+  function scanPickle(start: number, joblib: boolean): number {
     const stack: Slot[] = [];
     const marks: number[] = [];
     // The memo: dense for the indices pickles use (0, 1, 2, …), a Map for far ones.
@@ -200,8 +237,10 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     let proto = 0;
     let count = 0;
     let end = start;
-    let pos = start;
-    let current: OpcodeInfo | undefined;
+    // joblib mode: where the current frame ends (joblib reads array data from the file, after it),
+    // and where the opcodes resume after array data.
+    let frameEnd = 0;
+    let resumeAt = -1;
     const pop = (): Sym => {
       const s = stack.pop();
       if (s === undefined || s === MARK) throw new Malformed('stack_underflow', `${current?.name} needs more items than the stack holds above its MARK`, pos);
@@ -229,7 +268,7 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           offset: pos,
           opcode,
         });
-        return { k: 'result', of: null };
+        return result(null, args);
       }
       // The getattr gate: getattr(Class, 'attr') names Class.attr, which the policy must allow.
       if (callable.name === 'builtins.getattr' && callable.allowed && opcode === 'REDUCE' && args?.k === 'tuple') {
@@ -238,7 +277,7 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           return reach(target.module, `${target.qualname}.${attribute.v}`, pos, 'getattr', proto);
         }
         finding({ severity: 'high', rule: 'PG004', message: 'getattr applied to arguments the scan cannot name', offset: pos, opcode });
-        return { k: 'result', of: name };
+        return result(name, args);
       }
       // copyreg._reconstructor(cls, object, None) is object.__new__(cls): cls must be allowed with "new".
       if (callable.name === 'copyreg._reconstructor' && callable.allowed && args?.k === 'tuple') {
@@ -247,7 +286,7 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           if (policy.resolve(cls.module, cls.qualname)?.newObject === undefined) {
             finding({ severity: 'high', rule: 'PG006', message: `copyreg._reconstructor instantiates ${cls.name}, which the policy does not allow with "new"`, offset: pos, opcode, name: cls.name });
           }
-          return { k: 'result', of: cls.name };
+          return result(cls.name, args);
         }
       }
       if (callable.allowed) {
@@ -264,45 +303,39 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           });
         }
       }
-      return { k: 'result', of: name };
+      return result(name, args);
     };
 
+    let at = start;
     try {
-      for (const g of genops(bytes, start)) {
-        pos = g.pos;
-        current = g.op;
-        end = g.end;
-        count++;
-        if (++ops > maxOps) throw new Malformed('limit', `more than ${maxOps} opcodes (maxOps)`, pos);
-        if (g.op.code === OP.STOP) {
-          pop();
-          break;
+      scanning: for (;;) {
+        for (const g of genops(bytes, at)) {
+          pos = g.pos;
+          current = g.op;
+          end = g.end;
+          count++;
+          if (++ops > maxOps) throw new Malformed('limit', `more than ${maxOps} opcodes (maxOps)`, pos);
+          if (g.op.code === OP.STOP) {
+            pop();
+            break scanning;
+          }
+          step(g);
+          if (resumeAt >= 0) {
+            // joblib array data: the opcodes go on after it.
+            at = end = resumeAt;
+            resumeAt = -1;
+            continue scanning;
+          }
         }
-        step(g);
+        // genops ends only after a STOP or by throwing.
+        throw new Malformed('truncated', 'pickle exhausted before seeing STOP', end);
       }
       pickles.push({ start, end, protocol: proto, opcodes: count });
+      return end;
     } catch (e) {
-      malformed = true;
       pickles.push({ start, end: Math.max(end, pos), protocol: proto, opcodes: count });
-      if (e instanceof Malformed) {
-        finding({
-          severity: e.code === 'limit' ? 'high' : 'medium',
-          rule: e.code === 'limit' ? 'PG010' : 'PG007',
-          message: e.message,
-          offset: e.offset,
-          opcode: current?.name,
-        });
-      } else if (e instanceof PickleError) {
-        finding({ severity: 'medium', rule: 'PG007', message: e.message.replace(/ \(at byte \d+[^)]*\)$/, ''), offset: e.offset ?? pos, opcode: e.opcode?.name });
-      } else {
-        throw e;
-      }
-      break;
+      throw e;
     }
-    if (pickles.length > 1) {
-      finding({ severity: 'info', rule: 'PG008', message: `another pickle starts after the STOP at ${start - 1}; it was scanned too`, offset: start });
-    }
-    start = end;
 
     function step(g: GenOp): void {
       const name = g.op.name;
@@ -317,7 +350,10 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
         if (proto > HIGHEST_PROTOCOL) throw new Malformed('unsupported_protocol', `unsupported pickle protocol: ${proto}`, g.pos);
         return;
       }
-      if (code === OP.FRAME) return;
+      if (code === OP.FRAME) {
+        if (joblib) frameEnd = g.end + Number(arg);
+        return;
+      }
       if (code === OP.MARK) {
         marks.push(stack.length);
         push(MARK);
@@ -403,13 +439,62 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           return;
         }
         case OP.BUILD: {
-          pop();
+          const state = pop();
           const target = pop();
           calls.push({ offset: g.pos, opcode: 'BUILD', callable: target.k === 'result' ? target.of : target.k === 'global' ? target.name : null });
           if (target.k === 'global') {
             finding({ severity: 'high', rule: 'PG006', message: `BUILD gives state to the global ${target.name} itself`, offset: g.pos, opcode: name, name: target.name });
           }
+          if (joblib && target.k === 'result') {
+            target.state = builtState(target.state, state);
+            if (target.of !== null && JOBLIB_WRAPPERS.has(target.of)) {
+              push(readJoblibArray(target, g));
+              return;
+            }
+          }
           push(target);
+          return;
+        }
+        case OP.NONE:
+          push(NONE);
+          return;
+        case OP.BININT:
+        case OP.BININT1:
+        case OP.BININT2:
+        case OP.LONG1:
+        case OP.LONG4:
+        case OP.INT:
+        case OP.LONG:
+          // Ints matter only for a joblib array's shape.
+          push(joblib && typeof arg === 'number' ? { k: 'int', v: arg } : OTHER);
+          return;
+        case OP.EMPTY_DICT:
+          push(joblib ? emptyDict() : OTHER);
+          return;
+        case OP.DICT: {
+          const items = popToMark();
+          if (!joblib) {
+            push(OTHER);
+            return;
+          }
+          const d = emptyDict();
+          for (let i = 0; i + 1 < items.length; i += 2) dictSet(d, items[i]!, items[i + 1]!);
+          push(d);
+          return;
+        }
+        case OP.SETITEM: {
+          const value = pop();
+          const key = pop();
+          const d = pop();
+          if (d.k === 'dict') dictSet(d, key, value);
+          push(d);
+          return;
+        }
+        case OP.SETITEMS: {
+          const items = popToMark();
+          const d = pop();
+          if (d.k === 'dict') for (let i = 0; i + 1 < items.length; i += 2) dictSet(d, items[i]!, items[i + 1]!);
+          push(d);
           return;
         }
         case OP.PERSID:
@@ -453,6 +538,21 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
       }
     }
 
+    /**
+     * The BUILD of a joblib array wrapper: joblib reads the array that follows and puts it in the
+     * wrapper's place. Sets where the opcodes resume; the array is what stays on the stack.
+     */
+    function readJoblibArray(wrapper: ResultSym, g: GenOp): Sym {
+      if (frameEnd > g.end) {
+        throw new Malformed('joblib', 'joblib array wrapper: its BUILD is not at the end of a frame, so joblib would read the array from elsewhere than the scan', g.pos);
+      }
+      const found = joblibArray(wrapper, bytes, g.end);
+      if (found.kind === 'error') throw new Malformed('joblib', found.message, g.pos);
+      // An object array is a separate pickle, read by a plain pickle.load.
+      resumeAt = found.kind === 'raw' ? found.end : scanPickle(found.start, false);
+      return result('numpy.ndarray');
+    }
+
     /** Any other opcode: pop what the table says it takes, push what it makes (the same container for in-place ones). */
     function generic(op: OpcodeInfo): void {
       const before = op.before;
@@ -474,6 +574,23 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
   if (malformed) verdict = 'malformed';
   else if (findings.some((f) => f.severity !== 'info' && f.severity !== 'low')) verdict = 'unsafe';
   return { verdict, policy: policy.name, bytes: bytes.length, pickles, globals, calls, findings };
+}
+
+function emptyDict(): DictSym {
+  return { k: 'dict', entries: new Map(), complete: true };
+}
+
+/**
+ * An object's tracked state after a BUILD: Python copies a dict state into the object's __dict__
+ * (on top of what an earlier BUILD put there), so later changes to the dict do not count.
+ */
+function builtState(before: Sym | undefined, state: Sym): Sym {
+  if (state.k !== 'dict') return state;
+  const d = emptyDict();
+  d.complete = state.complete && (before === undefined || (before.k === 'dict' && before.complete));
+  if (before?.k === 'dict') for (const [k, v] of before.entries) d.entries.set(k, v);
+  for (const [k, v] of state.entries) dictSet(d, { k: 'str', v: k, at: 0 }, v);
+  return d;
 }
 
 function splitPair(arg: string): [string, string] {

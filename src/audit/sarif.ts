@@ -13,6 +13,7 @@ const RULE_HELP: Readonly<Record<keyof typeof RULES, string>> = {
   PG008: 'More than one pickle in the input; each was scanned.',
   PG009: 'A persistent id: the loader hands it to its persistentLoad callback.',
   PG010: 'A resource limit was reached; the rest was not scanned.',
+  PG011: 'How a container was read: its format, and parts of it that hold no pickle.',
 };
 
 const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
@@ -56,7 +57,7 @@ export function toSarif(inputs: readonly SarifInput[], version: string): object 
               name: RULES[id],
               shortDescription: { text: RULES[id].replace(/-/g, ' ') },
               fullDescription: { text: RULE_HELP[id] },
-              defaultConfiguration: { level: id === 'PG008' || id === 'PG009' ? 'note' : id === 'PG002' || id === 'PG007' ? 'warning' : 'error' },
+              defaultConfiguration: { level: id === 'PG008' || id === 'PG009' || id === 'PG011' ? 'note' : id === 'PG002' || id === 'PG007' ? 'warning' : 'error' },
             })),
           },
         },

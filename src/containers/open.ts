@@ -6,6 +6,7 @@
  * browsers), stopped at `maxMemberBytes` so a bomb cannot exhaust memory.
  */
 import { audit, type AuditOptions, type AuditReport, type Finding } from '../audit/analyze.js';
+import { JOBLIB_WRAPPERS } from '../audit/joblib.js';
 import { isZip, listZip, ZipError } from './zip.js';
 
 export interface ContainerOptions extends AuditOptions {
@@ -127,14 +128,14 @@ export async function auditFile(data: Uint8Array, uri: string, options: Containe
       const inner = `${uri}!${m.name}`;
       if (looksLikePickle(m.name, body)) {
         scanned++;
-        out.push({ uri: inner, report: audit(body, options) });
+        out.push({ uri: inner, report: auditPickle(body, options) });
       } else if (startsWith(body, NPY) || isZip(body) || startsWith(body, GZIP)) {
         const nested = await auditFile(body, inner, options, depth + 1);
         scanned += nested.length;
         out.push(...nested.filter((r) => r.report.pickles.length > 0 || r.report.findings.length > 0));
       }
     }
-    if (scanned === 0) own.push({ severity: 'info', rule: 'PG008', message: 'no pickle in this archive', offset: 0 });
+    if (scanned === 0) own.push({ severity: 'info', rule: 'PG011', message: 'no pickle in this archive', offset: 0 });
     const verdict = own.some((f) => f.severity === 'high' || f.severity === 'critical') ? 'unsafe' : 'safe';
     return [{ uri, report: report(own, data.length, policy, verdict) }, ...out];
   }
@@ -151,7 +152,7 @@ export async function auditFile(data: Uint8Array, uri: string, options: Containe
 
   if (startsWith(data, NPY)) {
     const found = npyPickle(data);
-    if (found === null) return [{ uri, report: report([{ severity: 'info', rule: 'PG008', message: 'a numpy array without objects: no pickle in it', offset: 0 }], data.length, policy, 'safe') }];
+    if (found === null) return [{ uri, report: report([{ severity: 'info', rule: 'PG011', message: 'a numpy array without objects: no pickle in it', offset: 0 }], data.length, policy, 'safe') }];
     if ('error' in found) return fail(found.error);
     // The pickle runs to its STOP; an object array holds nothing after it.
     return [{ uri, report: shift(audit(data.subarray(found.start), options), found.start) }];
@@ -170,7 +171,33 @@ export async function auditFile(data: Uint8Array, uri: string, options: Containe
     return [{ uri, report: { ...r, findings, verdict } }];
   }
 
-  return [{ uri, report: audit(data, options) }];
+  return [{ uri, report: auditPickle(data, options) }];
+}
+
+/** Rules that name a global: what a second reading of a joblib file contributes. */
+const NAME_RULES = new Set(['PG001', 'PG002', 'PG003', 'PG005']);
+
+/**
+ * Audit a pickle, or a joblib file (which references a joblib array wrapper): that one is audited
+ * as `joblib.load` reads it, skipping raw array data. The names found by reading the same bytes as
+ * `pickle.load` would are kept too, so a payload hidden in "array data" is still reported.
+ */
+function auditPickle(data: Uint8Array, options: AuditOptions): AuditReport {
+  const plain = audit(data, options);
+  if (!plain.globals.some((g) => JOBLIB_WRAPPERS.has(`${g.module}.${g.qualname}`))) return plain;
+  const joblib = audit(data, { ...options, joblib: true });
+  const key = (f: Finding) => `${f.rule} ${f.name ?? ''}`;
+  const seen = new Set(joblib.findings.map(key));
+  const extra = plain.findings
+    .filter((f) => NAME_RULES.has(f.rule) && !seen.has(key(f)))
+    .map((f) => ({ ...f, message: `${f.message} (read as pickle.load reads it, not as joblib.load does)` }));
+  const findings: Finding[] = [
+    { severity: 'info', rule: 'PG011', message: 'a joblib file: audited as joblib.load reads it, skipping raw numpy array data', offset: 0 },
+    ...joblib.findings,
+    ...extra,
+  ];
+  const verdict = joblib.verdict === 'malformed' ? 'malformed' : findings.some((f) => f.severity !== 'info' && f.severity !== 'low') ? 'unsafe' : 'safe';
+  return { ...joblib, findings, verdict };
 }
 
 /** Offsets of a report on a slice, moved to offsets in the whole file. */

@@ -13,12 +13,33 @@ export class PyDefaultDict<K = unknown, V = unknown> extends Map<K, V> {
   }
 }
 
+/**
+ * The unpickler calls `list[SETTLE](exact)` on a list subclass it appended to: `exact` false while
+ * appends go on (trim if it is convenient), true before anything else can see the list. It returns
+ * how many items it moved, which the unpickler counts against its work budget.
+ */
+export const SETTLE: unique symbol = Symbol.for('pickleguard.settle') as never;
+
 /** `collections.deque`: an Array plus `maxlen` (null when unbounded). */
 export class PyDeque<T = unknown> extends Array<T> {
   maxlen: number | null = null;
 
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
+  }
+
+  /**
+   * Keep the last `maxlen` items, as deque.append does past maxlen. Trimming moves every kept item,
+   * so while appends go on it waits until the deque is over by more than maxlen (and 64): each
+   * trim then pays for itself with the items it drops.
+   */
+  [SETTLE](exact: boolean): number {
+    const max = this.maxlen;
+    if (max === null) return 0;
+    const over = this.length - max;
+    if (over <= 0 || (!exact && over <= Math.max(max, 64))) return 0;
+    this.splice(0, over);
+    return max;
   }
 
   [REDUCE](): Reduction {

@@ -216,7 +216,8 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   APPEND(m: Machine) {
     const v = m.pop();
     const list = listAt(m, m.topIndex());
-    if (m.growing === null) list.push(v);
+    // The fast path is for plain lists; a list subclass (a bounded deque) goes through append.
+    if (m.growing === null && Object.getPrototypeOf(list) === Array.prototype) list.push(v);
     else m.append(list, v);
   },
   APPENDS(m: Machine) {

@@ -11,10 +11,14 @@ import {
   TruncatedPickleError,
   UnpicklingError,
 } from '../errors.js';
+import { SETTLE } from '../model/collections.js';
 import { PyGlobal } from '../model/global.js';
 import { fixImport } from '../policy/compat.js';
 import { ReconstructorArgumentError, ReconstructorRefusal, type PolicyUse, type ReconstructContext, type Reconstructor } from '../policy/types.js';
 import type { ResolvedOptions } from './options.js';
+
+/** A list subclass that asks to be called when appends stop (see SETTLE). */
+type Settling = unknown[] & { [SETTLE](exact: boolean): number };
 
 /** Lists longer than this are filled through `extend`'s sized allocation (V8 keeps arrays of up to
  * 16,384 pointers in the young generation, where growing is cheap). */
@@ -42,6 +46,10 @@ export class Machine {
    * instead of grown by copying dozens of times.
    */
   growing: Map<unknown[], number> | null = null;
+  /** List subclasses (a bounded deque) appended to since the last `settle()`: see SETTLE. */
+  settling: Set<Settling> | null = null;
+  /** Items moved by list subclasses' SETTLE, bounded by maxOps so that no pickle can make it quadratic. */
+  settleWork = 0;
   fence = 0;
   /** Dense memo for the usual 0, 1, 2, … indices; far-off indices go to `sparseMemo`. */
   memo: unknown[] = [];
@@ -225,6 +233,12 @@ export class Machine {
     let len = growing === null ? undefined : growing.get(list);
     if (len === undefined) {
       len = list.length;
+      if (Object.getPrototypeOf(list) !== Array.prototype) {
+        // A list subclass (a bounded deque, say) keeps its own semantics: plain pushes, then SETTLE.
+        for (let i = k; i < n; i++) list.push(s[i]);
+        this.settled(list, false);
+        return;
+      }
       if (len + (n - k) <= LARGE_LIST) {
         for (let i = k; i < n; i++) list.push(s[i]);
         return;
@@ -245,12 +259,29 @@ export class Machine {
   /** `list.append(v)` on any list. */
   append(list: unknown[], v: unknown): void {
     const len = this.growing?.get(list);
-    if (len === undefined) list.push(v);
-    else this.extend(list, [v], 0, 1, this.opPos);
+    if (len !== undefined) this.extend(list, [v], 0, 1, this.opPos);
+    else {
+      list.push(v);
+      if (Object.getPrototypeOf(list) !== Array.prototype) this.settled(list, false);
+    }
   }
 
-  /** Give every growing list its true length (before anyone else can see it). */
+  /** After appends to a list subclass: let it trim now, and call it again exactly at `settle()`. */
+  private settled(list: unknown[], exact: boolean): void {
+    const settle = (list as Partial<Settling>)[SETTLE];
+    if (typeof settle !== 'function') return;
+    this.settleWork += settle.call(list, exact);
+    if (this.settleWork > this.o.maxOps) this.limit('maxOps', this.o.maxOps, 'too much work trimming bounded deques');
+    if (!exact) (this.settling ??= new Set()).add(list as Settling);
+  }
+
+  /** Give every growing list its true length, and let list subclasses settle (before anyone else can see them). */
   settle(): void {
+    if (this.settling !== null) {
+      const lists = this.settling;
+      this.settling = null;
+      for (const list of lists) this.settled(list, true);
+    }
     if (this.growing === null) return;
     for (const [list, len] of this.growing) list.length = len;
     this.growing = null;

@@ -42,6 +42,8 @@ export function run(m: Machine): unknown {
   m.marks = [];
   m.markOffsets = [];
   m.growing = null;
+  m.settling = null;
+  m.settleWork = 0;
   m.fence = 0;
   m.proto = 0;
   m.containers = 0;
@@ -74,6 +76,7 @@ export function run(m: Machine): unknown {
     m.marks = [];
     m.markOffsets = [];
     m.growing = null;
+    m.settling = null;
   }
 }
 

@@ -74,8 +74,6 @@ function memcpyBaseline(data, bytes, reps) {
 async function main() {
   const [mode, op, json] = process.argv.slice(2);
   const args = JSON.parse(json);
-  const workload = WORKLOADS.find((w) => w.name === args.workload);
-  if (!workload) throw new Error(`unknown workload ${args.workload}`);
   const lib = await import(moduleUrl);
   if (mode === 'audit') {
     // Throughput of the static auditor over a workload's pickle: reading the file, and scanning it in memory.
@@ -85,6 +83,8 @@ async function main() {
     const scan = timedRuns(() => lib.audit(data), args.reps, 1, 30);
     return { bytes: data.length, verdict: report.verdict, read_ms: read.median_ms, scan_ms: scan.median_ms };
   }
+  const workload = WORKLOADS.find((w) => w.name === args.workload);
+  if (!workload) throw new Error(`unknown workload ${args.workload}`);
   if (op !== 'loads' && op !== 'dumps') throw new Error(`unknown op ${op}`);
   if (typeof lib.loads !== 'function') throw new Error(`${moduleUrl} does not export loads()`);
   const { loads } = lib;

@@ -22,7 +22,7 @@
 // make the exit code non-zero. Exit code 1 means the harness failed, loads threw, or a result failed
 // its sanity check (workloads.mjs); 2 means bad arguments.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +139,35 @@ function plan(opts) {
     warmup: opts.quick ? Math.min(1, w.warmup) : w.warmup,
     budgetS: opts.quick ? 5 : 20,
   }));
+}
+
+/**
+ * A bytes-dominated checkpoint of `totalMB`: a protocol 4 OrderedDict of name -> 4 MiB BINBYTES8
+ * payloads (the shape of a state dict with tensor bytes inline), streamed to `path`.
+ */
+function writeCheckpoint(path, totalMB) {
+  const chunk = 4 * MB;
+  const name = (s) => {
+    const b = Buffer.from(s);
+    return Buffer.concat([Buffer.from([0x8c, b.length]), b]); // SHORT_BINUNICODE
+  };
+  const fd = openSync(path, 'w');
+  try {
+    // PROTO 4, collections OrderedDict STACK_GLOBAL MEMOIZE, EMPTY_TUPLE REDUCE MEMOIZE, MARK
+    writeSync(fd, Buffer.concat([Buffer.from([0x80, 0x04]), name('collections'), name('OrderedDict'), Buffer.from([0x93, 0x94, 0x29, 0x52, 0x94, 0x28])]));
+    const payload = Buffer.alloc(chunk);
+    for (let i = 0; i < chunk; i += 4) payload.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(chunk));
+    for (let i = 0; i < Math.max(1, Math.round(totalMB / 4)); i++) {
+      writeSync(fd, Buffer.concat([name(`layer${i}.weight`), Buffer.from([0x94, 0x8e]), size])); // MEMOIZE, BINBYTES8
+      writeSync(fd, payload);
+      writeSync(fd, Buffer.from([0x94])); // MEMOIZE
+    }
+    writeSync(fd, Buffer.from([0x75, 0x2e])); // SETITEMS, STOP
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function makePickles(workloads, dir) {
@@ -347,6 +376,16 @@ async function main() {
       log(`${w.name}: audit throughput…`);
       const a = node(['audit', 'audit', JSON.stringify({ workload: w.name, path: file.path, reps: opts.quick ? 3 : 7 })]);
       auditRows.push({ workload: w.name, ...a });
+    }
+    if (opts.only === null) {
+      // Issue 5's figure: a bytes-dominated checkpoint of 1 GB (64 MB with --quick), read and scanned.
+      const sizeMB = opts.quick ? 64 : 1024;
+      const path = join(dir, 'checkpoint.pkl');
+      log(`checkpoint (${sizeMB} MB): audit throughput…`);
+      writeCheckpoint(path, sizeMB);
+      const a = node(['audit', 'audit', JSON.stringify({ workload: `checkpoint`, path, reps: opts.quick ? 3 : 5 })]);
+      auditRows.push({ workload: 'checkpoint', ...a });
+      rmSync(path, { force: true });
     }
   } finally {
     if (opts.keep) log(`kept pickles in ${dir}`);
