@@ -61,6 +61,17 @@ i = data.index(b'archive/data.pkl')           # the first occurrence is in the l
 data[i:i + 16] = b'archive/data.pkX'
 w('renamed.pt', bytes(data))
 
+# A member only a streaming reader sees: a local header between the last member and the central directory.
+data = bytearray(open(os.path.join(d, 'model.pt'), 'rb').read())
+eocd = data.rindex(b'PK\x05\x06')
+cd = struct.unpack('<I', data[eocd + 16:eocd + 20])[0]
+evil = b"cos\nsystem\n(S'id'\ntR."
+name = b'archive/extra.pkl'
+local = struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 0, 0, 0, zlib.crc32(evil), len(evil), len(evil), len(name), 0) + name + evil
+data[cd:cd] = local
+data[eocd + len(local) + 16:eocd + len(local) + 20] = struct.pack('<I', cd + len(local))
+w('hidden.pt', bytes(data))
+
 # Legacy torch.save: magic, protocol version, sys info, the object, storage keys, raw storage data.
 legacy = b''.join(pickle.dumps(x, 2) for x in (0x1950a86a20f9469cfc6c, 1001, {'protocol_version': 1001, 'little_endian': True}))
 legacy += tensor_pickle() + pickle.dumps(['0'], 2) + struct.pack('<q', 4) + struct.pack('<4f', 1, 2, 3, 4)
@@ -198,6 +209,25 @@ describe.skipIf(missing !== null)('containers', () => {
     const renamed = await auditFile(file('renamed.pt'), 'renamed.pt');
     expect(renamed[0]!.report.findings.map((f) => f.message).join('\n')).toMatch(/is named "archive\/data.pkX" in its local header/);
     expect(renamed[0]!.report.verdict).toBe('unsafe');
+  });
+
+  it('reports and audits a member no central directory entry points at', async () => {
+    const hidden = await auditFile(file('hidden.pt'), 'hidden.pt', { policy: TORCH });
+    expect(hidden[0]!.report.verdict).toBe('unsafe');
+    expect(hidden[0]!.report.findings.map((f) => f.message).join('\n')).toMatch(/"archive\/extra.pkl"\) belongs to no central directory entry/);
+    expect(hidden.map((r) => `${r.uri} ${r.report.verdict}`)).toContain('hidden.pt!archive/extra.pkl (hidden) unsafe');
+  });
+
+  it('reads mutated archives without throwing', async () => {
+    const rng = new Rng(2026_11_24);
+    const seeds = ['model.pt', 'hidden.pt', 'zip64.pt', 'deflated.pt', 'duplicate.pt', 'bundle.npz'].map(file);
+    const count = 300 * Number(process.env.PICKLEGUARD_FUZZ ?? 1);
+    for (let i = 0; i < count; i++) {
+      const input = mutate(rng, rng.pick(seeds), rng.pick(seeds)).data;
+      for (const r of await auditFile(input, 'fuzz.pt', { policy: TORCH, maxMemberBytes: 1 << 20 })) {
+        expect(['safe', 'unsafe', 'malformed']).toContain(r.report.verdict);
+      }
+    }
   });
 
   it('reads the legacy torch format: five pickles, then raw storage bytes', async () => {

@@ -125,7 +125,7 @@ export async function auditFile(data: Uint8Array, uri: string, options: Containe
           continue;
         }
       }
-      const inner = `${uri}!${m.name}`;
+      const inner = `${uri}!${m.name}${m.hidden ? ' (hidden)' : ''}`;
       if (looksLikePickle(m.name, body)) {
         scanned++;
         out.push({ uri: inner, report: auditPickle(body, options) });

@@ -2,7 +2,8 @@
  * A ZIP reader for auditing: the central directory (ZIP64 included), each member's data checked
  * against its local header, and the inconsistencies that make readers disagree reported as
  * findings (a name in the local header that differs from the central one, duplicate names,
- * overlapping members, encrypted members, bytes before or after the archive). Nothing is extracted
+ * overlapping members, encrypted members, bytes before or after the archive, local headers that no
+ * central entry points at: streaming readers see those members, `zipfile` does not). Nothing is extracted
  * to disk; stored members are views, deflated ones are inflated with a size limit.
  */
 import type { Finding } from '../audit/analyze.js';
@@ -16,6 +17,8 @@ export interface ZipMember {
   /** Offset of the member's data (after its local header). */
   readonly dataOffset: number;
   readonly encrypted: boolean;
+  /** Found by its local header only: no central directory entry points at it. */
+  readonly hidden?: boolean;
 }
 
 export interface ZipListing {
@@ -34,6 +37,9 @@ export function isZip(bytes: Uint8Array): boolean {
 }
 
 class ZipError extends Error {}
+
+/** Most local headers outside every member that are reported and audited, one by one. */
+const MAX_HIDDEN = 64;
 
 /** Lists a ZIP archive; a structure it cannot read is thrown as a message for a `malformed` verdict. */
 export function listZip(bytes: Uint8Array): ZipListing {
@@ -145,7 +151,43 @@ export function listZip(bytes: Uint8Array): ZipListing {
     }
   }
   if (ranges.length && ranges[0]![0] > 0) findings.push({ severity: 'medium', rule: 'PG007', message: `${ranges[0]![0]} bytes before the first member`, offset: 0 });
+  // Local headers in the gaps: members a streaming reader would extract and zipfile would not.
+  let from = 0;
+  let hidden = 0;
+  gaps: for (const [start, stop] of [...ranges, [cdOffset, cdOffset] as const]) {
+    for (let q = bytes.indexOf(0x50, from); q >= 0 && q + 4 <= start; q = bytes.indexOf(0x50, q + 1)) {
+      if (view.getUint32(q, true) !== LOCAL) continue;
+      if (++hidden > MAX_HIDDEN) {
+        findings.push({ severity: 'high', rule: 'PG007', message: `more than ${MAX_HIDDEN} local file headers belong to no central directory entry; the rest were not listed`, offset: q });
+        break gaps;
+      }
+      const member = hiddenMember(q);
+      findings.push({
+        severity: 'high',
+        rule: 'PG007',
+        message: `a local file header at byte ${q}${member ? ` (${JSON.stringify(member.name)})` : ''} belongs to no central directory entry: streaming readers extract it, zipfile does not`,
+        offset: q,
+      });
+      if (member === null) continue;
+      members.push(member);
+      q = Math.max(q, member.dataOffset + member.compressedSize - 1);
+    }
+    from = Math.max(from, stop);
+  }
   return { members, findings };
+
+  /** The member whose local header is at `q`, when its name and data fit in the file. */
+  function hiddenMember(q: number): ZipMember | null {
+    if (q + 30 > n) return null;
+    const flags = view.getUint16(q + 6, true);
+    const nameLen = view.getUint16(q + 26, true);
+    const dataOffset = q + 30 + nameLen + view.getUint16(q + 28, true);
+    const compressedSize = view.getUint32(q + 18, true);
+    // Sizes after the data (bit 3) are not in the header: such a member cannot be measured here.
+    if ((flags & 8) !== 0 || dataOffset + compressedSize > n) return null;
+    const name = new TextDecoder('utf-8').decode(bytes.subarray(q + 30, q + 30 + nameLen));
+    return { name, method: view.getUint16(q + 8, true), compressedSize, size: view.getUint32(q + 22, true), dataOffset, encrypted: (flags & 1) !== 0, hidden: true };
+  }
 }
 
 export { ZipError };
