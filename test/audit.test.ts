@@ -77,6 +77,15 @@ describe('reports', () => {
     expect(audit(zone, { policy: BUILTINS_ONLY }).verdict).toBe('unsafe');
   });
 
+  it('reports a FRAME longer than the input (loaders disagree) and refuses a negative memo index', () => {
+    const long = audit(bytes('\x80\x04\x95', [16, 0, 0, 0, 0, 0, 0, 0], 'N.'));
+    expect(long.verdict).toBe('unsafe');
+    expect(long.findings[0]!.message).toMatch(/FRAME announces 16 bytes, but only 2 remain/);
+    const negative = audit(bytes(']p-1\n.'));
+    expect(negative.verdict).toBe('malformed');
+    expect(negative.findings[0]!.message).toMatch(/negative or huge memo index/);
+  });
+
   it('refuses an inspection-mode policy, which would call everything safe', () => {
     expect(() => audit(bytes('N.'), { policy: createPolicy({ inspect: true }) })).toThrow(/inspection/);
   });

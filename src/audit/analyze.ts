@@ -351,7 +351,12 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
         return;
       }
       if (code === OP.FRAME) {
-        if (joblib) frameEnd = g.end + Number(arg);
+        // CPython's C unpickler refuses a frame that runs past the input; the pure-Python one reads on.
+        const length = Number(arg);
+        if (length > bytes.length - g.end) {
+          finding({ severity: 'medium', rule: 'PG007', message: `FRAME announces ${length} bytes, but only ${bytes.length - g.end} remain (loaders disagree on such a pickle)`, offset: g.pos, opcode: name });
+        }
+        if (joblib) frameEnd = g.end + length;
         return;
       }
       if (code === OP.MARK) {
@@ -366,7 +371,9 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
         case OP.MEMOIZE: {
           const top = stack[stack.length - 1];
           if (top === undefined || top === MARK) throw new Malformed('empty_stack', `${name} with nothing to store`, g.pos);
-          memoSet(code === OP.MEMOIZE ? memoCount : Number(arg), top);
+          const index = code === OP.MEMOIZE ? memoCount : Number(arg);
+          if (!(index >= 0) || !Number.isSafeInteger(index)) throw new Malformed('bad_memo_index', `${name} with a negative or huge memo index`, g.pos);
+          memoSet(index, top);
           return;
         }
         case OP.GET:

@@ -27,7 +27,7 @@ const MODULES: ReadonlyMap<string, Danger> = new Map<string, Danger>([
   ['importlib', IMPORT], ['imp', IMPORT], ['zipimport', IMPORT], ['pkgutil', IMPORT], ['pydoc', IMPORT], ['site', IMPORT],
   ['ensurepip', IMPORT], ['venv', IMPORT], ['distutils', IMPORT], ['setuptools', IMPORT], ['pip', IMPORT],
   ['pickle', NESTED], ['_pickle', NESTED], ['cPickle', NESTED], ['marshal', NESTED], ['shelve', NESTED], ['dill', NESTED],
-  ['cloudpickle', NESTED], ['joblib.numpy_pickle', NESTED],
+  ['cloudpickle', NESTED],
   ['shutil', FILES], ['tempfile', FILES], ['glob', FILES], ['fileinput', FILES], ['io', FILES], ['_io', FILES], ['posixpath', FILES],
   ['ntpath', FILES], ['mmap', FILES], ['sqlite3', FILES], ['dbm', FILES], ['logging', FILES],
   ['socket', NET], ['_socket', NET], ['ssl', NET], ['urllib', NET], ['urllib2', NET], ['http', NET], ['httplib', NET], ['requests', NET],
@@ -52,6 +52,10 @@ const NAMES: ReadonlyMap<string, Danger> = new Map<string, Danger>([
   ['numpy.fromfile', FILES], ['numpy.save', FILES], ['numpy.memmap', FILES], ['numpy.testing._private.utils.runstring', CODE],
   ['torch.load', NESTED], ['torch.save', FILES], ['torch.hub.load', CODE], ['torch.jit.load', NESTED],
   ['torch.serialization.load', NESTED], ['joblib.load', NESTED], ['pandas.read_pickle', NESTED], ['pandas.eval', CODE],
+  // joblib's loaders, not its NumpyArrayWrapper, which every joblib file names.
+  ['joblib.numpy_pickle.load', NESTED], ['joblib.numpy_pickle._unpickle', NESTED], ['joblib.numpy_pickle.NumpyUnpickler', NESTED],
+  ['joblib.numpy_pickle.load_compatibility', NESTED], ['joblib.numpy_pickle_compat.load_compatibility', NESTED],
+  ['joblib.dump', FILES], ['joblib.numpy_pickle.dump', FILES],
 ]);
 
 /** The danger a name carries, or undefined when the catalogue does not know it. */
