@@ -14,7 +14,7 @@ import { DEFAULT_POLICY } from '../policy/default.js';
 import { denialOf } from '../policy/deny.js';
 import type { Policy } from '../policy/types.js';
 import { dangerOf, type Severity } from './catalogue.js';
-import { genops, type GenOp } from './genops.js';
+import { OpReader, type GenOp } from './genops.js';
 import { joblibArray, JOBLIB_WRAPPERS } from './joblib.js';
 import { dictSet, NONE, OTHER, result, type DictSym, type ResultSym, type Sym } from './symbols.js';
 
@@ -253,6 +253,12 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
       stack.length = m;
       return items;
     };
+    /** popToMark without keeping the items (most opcodes with a MARK). */
+    const dropToMark = (): void => {
+      const m = marks.pop();
+      if (m === undefined) throw new Malformed('no_mark', `${current?.name} needs a MARK`, pos);
+      stack.length = m;
+    };
     const push = (s: Slot): void => {
       if (stack.length >= DEFAULT_LIMITS.maxStackItems) throw new Malformed('limit', 'the stack grew past maxStackItems', pos);
       stack.push(s);
@@ -306,28 +312,30 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
       return result(name, args);
     };
 
-    let at = start;
+    // One reader, its fields overwritten by each opcode (no object per opcode on this hot path).
+    let reader = new OpReader(bytes, start);
     try {
       scanning: for (;;) {
-        for (const g of genops(bytes, at)) {
-          pos = g.pos;
-          current = g.op;
-          end = g.end;
+        while (reader.next()) {
+          pos = reader.pos;
+          current = reader.op;
+          end = reader.end;
           count++;
           if (++ops > maxOps) throw new Malformed('limit', `more than ${maxOps} opcodes (maxOps)`, pos);
-          if (g.op.code === OP.STOP) {
+          if (reader.op.code === OP.STOP) {
             pop();
             break scanning;
           }
-          step(g);
+          step(reader);
           if (resumeAt >= 0) {
             // joblib array data: the opcodes go on after it.
-            at = end = resumeAt;
+            end = resumeAt;
+            reader = new OpReader(bytes, resumeAt);
             resumeAt = -1;
             continue scanning;
           }
         }
-        // genops ends only after a STOP or by throwing.
+        // The reader ends only after a STOP or by throwing.
         throw new Malformed('truncated', 'pickle exhausted before seeing STOP', end);
       }
       pickles.push({ start, end, protocol: proto, opcodes: count });
@@ -479,11 +487,12 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           push(joblib ? emptyDict() : OTHER);
           return;
         case OP.DICT: {
-          const items = popToMark();
           if (!joblib) {
+            dropToMark();
             push(OTHER);
             return;
           }
+          const items = popToMark();
           const d = emptyDict();
           for (let i = 0; i + 1 < items.length; i += 2) dictSet(d, items[i]!, items[i + 1]!);
           push(d);
@@ -498,9 +507,11 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
           return;
         }
         case OP.SETITEMS: {
-          const items = popToMark();
+          // The items are kept only for a dict the scan tracks (joblib mode).
+          const below = marks.length > 0 ? stack[marks[marks.length - 1]! - 1] : undefined;
+          const items = below !== undefined && below !== MARK && below.k === 'dict' ? popToMark() : (dropToMark(), null);
           const d = pop();
-          if (d.k === 'dict') for (let i = 0; i + 1 < items.length; i += 2) dictSet(d, items[i]!, items[i + 1]!);
+          if (items !== null && d.k === 'dict') for (let i = 0; i + 1 < items.length; i += 2) dictSet(d, items[i]!, items[i + 1]!);
           push(d);
           return;
         }
@@ -567,7 +578,7 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
       for (let i = before.length - 1; i >= 0; i--) {
         const kind = before[i];
         if (kind === 'stackslice') {
-          popToMark();
+          dropToMark();
           i--; // the slice's MARK is gone with it
         } else bottom = pop();
       }

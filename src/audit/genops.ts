@@ -56,152 +56,131 @@ function hexByte(b: number): string {
   return b.toString(16).padStart(2, '0');
 }
 
-/** Generate the opcodes of the one pickle that starts at `start`, stopping after its STOP. */
-export function* genops(bytes: Uint8Array, start = 0, options: GenopsOptions = {}): Generator<GenOp, void, undefined> {
-  const maxIntDigits = options.maxIntDigits ?? DEFAULT_LIMITS.maxIntDigits;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = bytes.length;
-  let p = start;
-  // The opcode being read; the helpers below (made once, not per opcode) report errors against it.
-  let pos = start;
-  let code = 0;
-  let op: OpcodeInfo = OPCODE_BY_BYTE[0x2e]!;
+/**
+ * Reads the opcodes of the one pickle that starts at `start`, one `next()` at a time, into its own
+ * fields (`op`, `arg`, `pos`, `end`): no object per opcode, which the auditor's hot loop needs.
+ * `next()` returns false after the STOP has been read; it throws our errors for bad input.
+ */
+export class OpReader {
+  /** The opcode just read, its decoded argument, its offset and the offset after its argument. */
+  op: OpcodeInfo = OPCODE_BY_BYTE[0x2e]!;
+  arg: OpArg = null;
+  pos: number;
+  end: number;
+  private p: number;
+  private readonly n: number;
+  private readonly view: DataView;
+  private readonly maxIntDigits: number;
+  private done = false;
 
-  const truncated = (what: string): never => {
-    throw new TruncatedPickleError(`not enough data to read the ${what} argument of ${op.name}`, { offset: pos, opcode: code });
-  };
-  const malformed = (errCode: string, message: string): never => {
-    throw new MalformedPickleError(errCode, `${op.name}: ${message}`, { offset: pos, opcode: code });
-  };
-  const need = (k: number, what: string): void => {
-    if (n - p < k) truncated(what);
-  };
-  /** Offset of the next newline at or after `p`; the argument is truncated without one. */
-  const lineEnd = (kind: string): number => {
-    const e = bytes.indexOf(NL, p);
-    if (e < 0) truncated(`${kind} (no newline found)`);
-    return e;
-  };
-  /** A counted payload of `len` bytes at `p`: checks it fits, returns its start. */
-  const payload = (len: number, kind: string): number => {
-    if (len > n - p) {
-      throw new TruncatedPickleError(`${op.name}: expected ${len} bytes in a ${kind}, but only ${n - p} remain`, { offset: pos, opcode: code });
-    }
-    const s = p;
-    p += len;
-    return s;
-  };
-  const len8 = (kind: string): number => {
-    need(8, kind);
-    const big = view.getBigUint64(p, true);
-    p += 8;
-    if (big > MAX_SAFE) malformed('length_too_large', `${kind} byte count ${big} is impossibly large`);
-    return Number(big);
-  };
-  const intLine = (s: number, e: number, parse: typeof parseIntLine, what: string): number | bigint => {
-    const v = parse(bytes, s, e, maxIntDigits);
-    if (v === 'too_many_digits') {
-      throw new LimitExceededError('maxIntDigits', maxIntDigits, `${op.name}: the ${what} line has too many decimal digits`, { offset: pos, opcode: code });
-    }
-    if (v === null) malformed('bad_int', `invalid literal for ${what}`);
-    return v as number | bigint;
-  };
+  constructor(
+    private readonly bytes: Uint8Array,
+    start = 0,
+    options: GenopsOptions = {},
+  ) {
+    this.maxIntDigits = options.maxIntDigits ?? DEFAULT_LIMITS.maxIntDigits;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.n = bytes.length;
+    this.p = this.pos = this.end = start;
+  }
 
-
-  for (;;) {
-    pos = p;
-    if (pos >= n) {
+  /** Read the next opcode; false once the STOP was read. */
+  next(): boolean {
+    if (this.done) return false;
+    const bytes = this.bytes;
+    const view = this.view;
+    const pos = (this.pos = this.p);
+    if (pos >= this.n) {
       throw new TruncatedPickleError('pickle exhausted before seeing STOP', { offset: pos });
     }
-    code = bytes[pos];
-    const found = OPCODE_BY_BYTE[code];
-    if (found === undefined) {
+    const code = bytes[pos]!;
+    const op = OPCODE_BY_BYTE[code];
+    if (op === undefined) {
       throw new MalformedPickleError('unknown_opcode', `opcode b'\\x${hexByte(code)}' unknown`, { offset: pos, opcode: code });
     }
-    op = found;
-    p = pos + 1;
-
+    this.op = op;
+    this.p = pos + 1;
     let arg: OpArg = null;
     const kind: ArgKindName | null = op.arg;
     if (kind !== null) {
       switch (kind) {
         case 'uint1':
-          need(ARG_KINDS.uint1.size, kind);
-          arg = bytes[p];
-          p += ARG_KINDS.uint1.size;
+          this.need(ARG_KINDS.uint1.size, kind);
+          arg = bytes[this.p];
+          this.p += ARG_KINDS.uint1.size;
           break;
         case 'uint2':
-          need(ARG_KINDS.uint2.size, kind);
-          arg = view.getUint16(p, true);
-          p += ARG_KINDS.uint2.size;
+          this.need(ARG_KINDS.uint2.size, kind);
+          arg = view.getUint16(this.p, true);
+          this.p += ARG_KINDS.uint2.size;
           break;
         case 'int4':
-          need(ARG_KINDS.int4.size, kind);
-          arg = view.getInt32(p, true);
-          p += ARG_KINDS.int4.size;
+          this.need(ARG_KINDS.int4.size, kind);
+          arg = view.getInt32(this.p, true);
+          this.p += ARG_KINDS.int4.size;
           break;
         case 'uint4':
-          need(ARG_KINDS.uint4.size, kind);
-          arg = view.getUint32(p, true);
-          p += ARG_KINDS.uint4.size;
+          this.need(ARG_KINDS.uint4.size, kind);
+          arg = view.getUint32(this.p, true);
+          this.p += ARG_KINDS.uint4.size;
           break;
         case 'uint8': {
-          need(ARG_KINDS.uint8.size, kind);
-          const big = view.getBigUint64(p, true);
+          this.need(ARG_KINDS.uint8.size, kind);
+          const big = view.getBigUint64(this.p, true);
           arg = big > MAX_SAFE ? big : Number(big);
-          p += ARG_KINDS.uint8.size;
+          this.p += ARG_KINDS.uint8.size;
           break;
         }
         case 'float8':
-          need(ARG_KINDS.float8.size, kind);
-          arg = view.getFloat64(p, false);
-          p += ARG_KINDS.float8.size;
+          this.need(ARG_KINDS.float8.size, kind);
+          arg = view.getFloat64(this.p, false);
+          this.p += ARG_KINDS.float8.size;
           break;
         case 'long1': {
-          need(1, kind);
-          const len = bytes[p++];
-          const s = payload(len, kind);
+          this.need(1, kind);
+          const len = bytes[this.p++];
+          const s = this.payload(len, kind);
           arg = decodeLong(bytes, s, s + len);
           break;
         }
         case 'long4': {
-          need(4, kind);
-          const len = view.getInt32(p, true);
-          p += 4;
-          if (len < 0) malformed('negative_length', `long4 byte count < 0: ${len}`);
-          const s = payload(len, kind);
+          this.need(4, kind);
+          const len = view.getInt32(this.p, true);
+          this.p += 4;
+          if (len < 0) this.malformed('negative_length', `long4 byte count < 0: ${len}`);
+          const s = this.payload(len, kind);
           arg = decodeLong(bytes, s, s + len);
           break;
         }
         case 'string1':
         case 'bytes1': {
-          need(1, kind);
-          const len = bytes[p++];
-          const s = payload(len, kind);
+          this.need(1, kind);
+          const len = bytes[this.p++];
+          const s = this.payload(len, kind);
           arg = bytes.subarray(s, s + len);
           break;
         }
         case 'string4': {
-          need(4, kind);
-          const len = view.getInt32(p, true);
-          p += 4;
-          if (len < 0) malformed('negative_length', `string4 byte count < 0: ${len}`);
-          const s = payload(len, kind);
+          this.need(4, kind);
+          const len = view.getInt32(this.p, true);
+          this.p += 4;
+          if (len < 0) this.malformed('negative_length', `string4 byte count < 0: ${len}`);
+          const s = this.payload(len, kind);
           arg = bytes.subarray(s, s + len);
           break;
         }
         case 'bytes4': {
-          need(4, kind);
-          const len = view.getUint32(p, true);
-          p += 4;
-          const s = payload(len, kind);
+          this.need(4, kind);
+          const len = view.getUint32(this.p, true);
+          this.p += 4;
+          const s = this.payload(len, kind);
           arg = bytes.subarray(s, s + len);
           break;
         }
         case 'bytes8':
         case 'bytearray8': {
-          const len = len8(kind);
-          const s = payload(len, kind);
+          const len = this.len8(kind);
+          const s = this.payload(len, kind);
           arg = bytes.subarray(s, s + len);
           break;
         }
@@ -210,85 +189,85 @@ export function* genops(bytes: Uint8Array, start = 0, options: GenopsOptions = {
         case 'unicodestring8': {
           let len: number;
           if (kind === 'unicodestring1') {
-            need(1, kind);
-            len = bytes[p++];
+            this.need(1, kind);
+            len = bytes[this.p++];
           } else if (kind === 'unicodestring4') {
-            need(4, kind);
-            len = view.getUint32(p, true);
-            p += 4;
+            this.need(4, kind);
+            len = view.getUint32(this.p, true);
+            this.p += 4;
           } else {
-            len = len8(kind);
+            len = this.len8(kind);
           }
-          const s = payload(len, kind);
+          const s = this.payload(len, kind);
           const text = decodeUtf8(bytes, s, s + len);
-          if (text === null) malformed('bad_utf8', "'utf-8' codec can't decode the string's bytes");
+          if (text === null) this.malformed('bad_utf8', "'utf-8' codec can't decode the string's bytes");
           arg = text;
           break;
         }
         case 'decimalnl_short': {
-          const e = lineEnd(kind);
-          const s = p;
-          p = e + 1;
+          const e = this.lineEnd(kind);
+          const s = this.p;
+          this.p = e + 1;
           if (e - s === 2 && bytes[s] === 0x30 && (bytes[s + 1] === 0x30 || bytes[s + 1] === 0x31)) {
             arg = bytes[s + 1] === 0x31;
           } else {
-            arg = intLine(s, e, parseIntLine, `int() with base 10`);
+            arg = this.intLine(s, e, parseIntLine, `int() with base 10`);
           }
           break;
         }
         case 'decimalnl_long': {
-          const e = lineEnd(kind);
-          const s = p;
-          p = e + 1;
-          arg = intLine(s, e, parseLongLine, 'a LONG');
+          const e = this.lineEnd(kind);
+          const s = this.p;
+          this.p = e + 1;
+          arg = this.intLine(s, e, parseLongLine, 'a LONG');
           break;
         }
         case 'floatnl': {
-          const e = lineEnd(kind);
-          const s = p;
-          p = e + 1;
+          const e = this.lineEnd(kind);
+          const s = this.p;
+          this.p = e + 1;
           const v = parseFloatLine(bytes, s, e);
-          if (v === null) malformed('bad_float', 'could not convert string to float');
+          if (v === null) this.malformed('bad_float', 'could not convert string to float');
           arg = v;
           break;
         }
         case 'stringnl': {
-          const e = lineEnd(kind);
-          const s = p;
-          p = e + 1;
+          const e = this.lineEnd(kind);
+          const s = this.p;
+          this.p = e + 1;
           const v = decodeStringLiteral(bytes, s, e);
-          if (v === null) malformed('bad_string_literal', 'the STRING argument must be quoted, with valid escapes');
+          if (v === null) this.malformed('bad_string_literal', 'the STRING argument must be quoted, with valid escapes');
           arg = v;
           break;
         }
         case 'stringnl_noescape': {
-          const e = lineEnd(kind);
-          const s = p;
-          p = e + 1;
+          const e = this.lineEnd(kind);
+          const s = this.p;
+          this.p = e + 1;
           const v = decodeUtf8(bytes, s, e);
-          if (v === null) malformed('bad_utf8', 'the line is not valid UTF-8');
+          if (v === null) this.malformed('bad_utf8', 'the line is not valid UTF-8');
           arg = v;
           break;
         }
         case 'stringnl_noescape_pair': {
-          const e1 = lineEnd(kind);
-          const s1 = p;
-          p = e1 + 1;
-          const e2 = lineEnd(kind);
-          const s2 = p;
-          p = e2 + 1;
+          const e1 = this.lineEnd(kind);
+          const s1 = this.p;
+          this.p = e1 + 1;
+          const e2 = this.lineEnd(kind);
+          const s2 = this.p;
+          this.p = e2 + 1;
           const module = decodeUtf8(bytes, s1, e1);
           const name = decodeUtf8(bytes, s2, e2);
-          if (module === null || name === null) malformed('bad_utf8', 'the global name is not valid UTF-8');
+          if (module === null || name === null) this.malformed('bad_utf8', 'the global name is not valid UTF-8');
           arg = `${module} ${name}`;
           break;
         }
         case 'unicodestringnl': {
-          const e = lineEnd(kind);
-          const s = p;
-          p = e + 1;
+          const e = this.lineEnd(kind);
+          const s = this.p;
+          this.p = e + 1;
           const v = decodeRawUnicodeEscape(bytes, s, e);
-          if (v === null) malformed('bad_raw_unicode_escape', "'rawunicodeescape' codec can't decode the line");
+          if (v === null) this.malformed('bad_raw_unicode_escape', "'rawunicodeescape' codec can't decode the line");
           arg = v;
           break;
         }
@@ -298,8 +277,61 @@ export function* genops(bytes: Uint8Array, start = 0, options: GenopsOptions = {
         }
       }
     }
-
-    yield { op, arg, pos, end: p };
-    if (op.name === 'STOP') return;
+    this.arg = arg;
+    this.end = this.p;
+    if (code === 0x2e) this.done = true;
+    return true;
   }
+
+  private truncated(what: string): never {
+    throw new TruncatedPickleError(`not enough data to read the ${what} argument of ${this.op.name}`, { offset: this.pos, opcode: this.op.code });
+  }
+
+  private malformed(errCode: string, message: string): never {
+    throw new MalformedPickleError(errCode, `${this.op.name}: ${message}`, { offset: this.pos, opcode: this.op.code });
+  }
+
+  private need(k: number, what: string): void {
+    if (this.n - this.p < k) this.truncated(what);
+  }
+
+  /** Offset of the next newline at or after `p`; the argument is truncated without one. */
+  private lineEnd(kind: string): number {
+    const e = this.bytes.indexOf(NL, this.p);
+    if (e < 0) this.truncated(`${kind} (no newline found)`);
+    return e;
+  }
+
+  /** A counted payload of `len` bytes at `p`: checks it fits, returns its start. */
+  private payload(len: number, kind: string): number {
+    if (len > this.n - this.p) {
+      throw new TruncatedPickleError(`${this.op.name}: expected ${len} bytes in a ${kind}, but only ${this.n - this.p} remain`, { offset: this.pos, opcode: this.op.code });
+    }
+    const s = this.p;
+    this.p += len;
+    return s;
+  }
+
+  private len8(kind: string): number {
+    this.need(8, kind);
+    const big = this.view.getBigUint64(this.p, true);
+    this.p += 8;
+    if (big > MAX_SAFE) this.malformed('length_too_large', `${kind} byte count ${big} is impossibly large`);
+    return Number(big);
+  }
+
+  private intLine(s: number, e: number, parse: typeof parseIntLine, what: string): number | bigint {
+    const v = parse(this.bytes, s, e, this.maxIntDigits);
+    if (v === 'too_many_digits') {
+      throw new LimitExceededError('maxIntDigits', this.maxIntDigits, `${this.op.name}: the ${what} line has too many decimal digits`, { offset: this.pos, opcode: this.op.code });
+    }
+    if (v === null) this.malformed('bad_int', `invalid literal for ${what}`);
+    return v as number | bigint;
+  }
+}
+
+/** Generate the opcodes of the one pickle that starts at `start`, stopping after its STOP. */
+export function* genops(bytes: Uint8Array, start = 0, options: GenopsOptions = {}): Generator<GenOp, void, undefined> {
+  const r = new OpReader(bytes, start, options);
+  while (r.next()) yield { op: r.op, arg: r.arg, pos: r.pos, end: r.end };
 }
