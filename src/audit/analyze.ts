@@ -257,7 +257,9 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     const dropToMark = (): void => {
       const m = marks.pop();
       if (m === undefined) throw new Malformed('no_mark', `${current?.name} needs a MARK`, pos);
-      stack.length = m;
+      // Popping is inlined by V8; assigning `length` is a runtime call, worth it only for long runs.
+      if (stack.length - m > 64) stack.length = m;
+      else while (stack.length > m) stack.pop();
     };
     const push = (s: Slot): void => {
       if (stack.length >= DEFAULT_LIMITS.maxStackItems) throw new Malformed('limit', 'the stack grew past maxStackItems', pos);
