@@ -37,6 +37,18 @@ export { PyOrderedDict } from './policy/reconstructors/builtins.js';
 export { PyDate, PyTime, PyDatetime, PyTimedelta, PyTimezone, type TzInfo } from './model/datetime.js';
 export { PyDecimal, PyFraction, PyUUID, PyZoneInfo, PyRange, PySlice, PyPath, PyIPAddress } from './model/stdlib.js';
 export { PyDefaultDict, PyDeque, PyCounter } from './model/collections.js';
+// numpy values (the numpy pack's reconstructors return these).
+export {
+  NdArray,
+  NpDtype,
+  NpScalar,
+  typedView,
+  type NpByteOrder,
+  type NpKind,
+  type NpField,
+  type NpCoreModule,
+  type NpTypedArray,
+} from './model/ndarray.js';
 
 // Policies: packs (data) + reconstructors (code), the hard deny list.
 export type { Policy, PolicyUse, Reconstructor, ReconstructorDef, ReconstructorParts, ReconstructContext } from './policy/types.js';

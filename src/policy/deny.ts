@@ -16,6 +16,8 @@ export const DENIED_MODULES: readonly string[] = Object.freeze([
   'smtplib', 'poplib', 'imaplib', 'telnetlib', 'nntplib', 'xmlrpc', 'requests', 'httplib', 'urllib2', 'commands',
   'popen2', 'msvcrt', '_winapi', 'winreg', '_winreg', 'gc', 'atexit', 'readline', 'rlcompleter',
   'sqlite3', 'dbm', 'mmap', 'resource', 'syslog', 'fcntl', 'grp', 'pwd', 'spwd', 'crypt', 'logging',
+  // numpy's compilers, build system, shared-library loader and test helpers (runstring is exec).
+  'numpy.f2py', 'numpy.distutils', 'numpy.ctypeslib', 'numpy.testing',
 ]);
 
 /** Single names denied wherever they appear as module.qualname. */

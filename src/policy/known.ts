@@ -1,6 +1,7 @@
 /** Every reconstructor built into the library, by id: what packs can name without host code. */
 import { BUILTIN_RECONSTRUCTORS } from './reconstructors/builtins.js';
 import { DATETIME_DEFS } from './reconstructors/datetime.js';
+import { NUMPY_DEFS } from './reconstructors/numpy.js';
 import { STDLIB_DEFS } from './reconstructors/stdlib.js';
 import type { ReconstructorDef } from './types.js';
 
@@ -10,4 +11,5 @@ export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze([
   ),
   ...DATETIME_DEFS,
   ...STDLIB_DEFS,
+  ...NUMPY_DEFS,
 ]);
