@@ -49,6 +49,8 @@ export {
   type NpCoreModule,
   type NpTypedArray,
 } from './model/ndarray.js';
+// PyTorch values (the pytorch-state-dict pack and loadTorch return these).
+export { TorchStorage, TorchTensor, TORCH_STORAGE_TYPES, type TorchDtype, type TorchTypedArray } from './model/tensor.js';
 
 // Policies: packs (data) + reconstructors (code), the hard deny list.
 export type { Policy, PolicyUse, Reconstructor, ReconstructorDef, ReconstructorParts, ReconstructContext } from './policy/types.js';
@@ -93,6 +95,7 @@ export { dangerOf, type Danger, type Severity } from './audit/catalogue.js';
 export { toSarif, type SarifInput } from './audit/sarif.js';
 export { auditFile, decompress, type ContainerOptions, type NamedReport } from './containers/open.js';
 export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
+export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
 
 // The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.
 export { dumps, dump, Pickler, type ByteSink } from './pickler/dumps.js';
