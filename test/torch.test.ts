@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createPolicy,
+  denialOf,
   dumps,
   listZip,
   loads,
@@ -178,8 +179,14 @@ describe('the pytorch-state-dict pack', () => {
       "cbuiltins\neval\n(S'1'\ntR.",
       "ctorch\nFloatStorage\n(tR.",
       "ccollections\nCounter\n)R.",
+      "ctorch._C\nimport_ir_module\n(tR.",
+      "ctorch.ops.aten\nfull\n(tR.",
     ]) {
       expect(refused(p), p).toBeInstanceOf(RefusedGlobalError);
+    }
+    // PyTorch's loaders, compilers and native machinery are on the hard deny list: no pack can allow them.
+    for (const [m, q] of [['torch.hub', 'load'], ['torch.jit', 'load'], ['torch._C', 'x'], ['torch.utils.cpp_extension', 'load_inline'], ['torch.serialization', '_get_layout']]) {
+      expect(denialOf(m!, q!), `${m}.${q}`).toMatch(/hard deny list/);
     }
   });
 
