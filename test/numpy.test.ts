@@ -12,6 +12,7 @@ import {
   createPolicy,
   dumps,
   loads,
+  LimitExceededError,
   MalformedPickleError,
   NdArray,
   NpDtype,
@@ -284,6 +285,20 @@ describe('hostile numpy pickles fail with our errors', () => {
     expect(e).not.toHaveProperty('code', 'internal_error');
     expect(String((e as Error).message)).toMatch(message);
     expect((e as PickleError).offset).toBeTypeOf('number');
+  });
+
+  it('_reconstruct without a state is the empty int8 array numpy makes', () => {
+    const a = load(dumps(reducing({ callable: G('numpy._core.multiarray', '_reconstruct'), args: [G('numpy', 'ndarray'), T(0), bytes('b')] }))) as NdArray;
+    expect([a.dtype.str, a.shape, a.size, a.toTypedArray()]).toEqual(['|i1', [0], 0, new Int8Array(0)]);
+  });
+
+  it("maxDepth sees through an object array's items", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    const o = array([1, T(1), dtypeOf('O8', [3, '|', null, null, null, -1, -1, 63]), false, [deep]]);
+    const p = dumps(o, { protocol: 4 });
+    expect(load(p)).toBeInstanceOf(NdArray);
+    expect(() => load(p, { maxDepth: 30 })).toThrow(LimitExceededError);
   });
 
   it('a dtype state applied twice, or after the dtype was used, is refused', () => {

@@ -16,6 +16,8 @@ import {
   loadTorch,
   MalformedPickleError,
   PickleError,
+  LimitExceededError,
+  PyGlobal,
   PyOrderedDict,
   PyTuple,
   RefusedGlobalError,
@@ -109,8 +111,32 @@ describe('tensors', () => {
     const sd = loads(pickle, { policy, persistentLoad: storageLoader(storages) }) as Map<string, TorchTensor>;
     expect([...sd.get('fc.bias')!.toTypedArray()]).toEqual([0.25, 0.5, 0.75]);
     const load = storageLoader(new Map([['0', new Uint8Array(24)]]));
-    const pid = PyTuple.fromArray(['storage', { module: 'torch', qualname: 'FloatStorage' }, '0', 'cpu', 6]);
+    const pid = PyTuple.fromArray(['storage', new PyGlobal('torch', 'FloatStorage'), '0', 'cpu', 6]);
     expect(load(pid)).toBe(load(pid));
+    // Only a PyGlobal names a storage type (not any object with the right fields).
+    expect(() => load(PyTuple.fromArray(['storage', { module: 'torch', qualname: 'FloatStorage' }, '0', 'cpu', 6]))).toThrow(/unknown storage type/);
+  });
+
+  it('an empty tensor may sit anywhere; its typed array is empty', () => {
+    const storage = new TorchStorage('float32', '0', 'cpu', 2, new Uint8Array(8));
+    expect(new TorchTensor(storage, 2 ** 40, [0, 3], [3, 1]).toTypedArray()).toEqual(new Float32Array(0));
+  });
+
+  it('limits: maxMemberBytes, maxInflatedBytes and maxDepth (through OrderedDict attributes) raise LimitExceededError', async () => {
+    const err = async (name: string, options: object) => {
+      try {
+        await loadTorch(file(name), options);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    expect(await err('state_dict.pt', { maxMemberBytes: 100 })).toBeInstanceOf(LimitExceededError);
+    expect(await err('state_dict_deflated.pt', { maxInflatedBytes: 1000 })).toMatchObject({ limit: 'maxInflatedBytes' });
+    expect(await loadTorch(file('state_dict_deflated.pt'), { maxInflatedBytes: 100000 })).toBeInstanceOf(PyOrderedDict);
+    // _metadata nests 3 deep inside the state dict: a maxDepth of 3 refuses it, though the dict itself is shallow.
+    expect(await err('state_dict.pt', { maxDepth: 3 })).toMatchObject({ limit: 'maxDepth' });
+    expect(await loadTorch(file('state_dict.pt'), { maxDepth: 5 })).toBeInstanceOf(PyOrderedDict);
   });
 });
 

@@ -7,7 +7,8 @@
  * enough bytes) before use. The pickle loads under the `pytorch-state-dict` pack unless another
  * policy is given. Nothing in the checkpoint is ever run.
  */
-import { MalformedPickleError, PickleError } from '../errors.js';
+import { LimitExceededError, MalformedPickleError, PickleError } from '../errors.js';
+import { PyGlobal } from '../model/global.js';
 import { TORCH_STORAGE_TYPES, TorchStorage } from '../model/tensor.js';
 import { PyTuple } from '../model/tuple.js';
 import { shippedPack } from '../policy/default.js';
@@ -19,8 +20,10 @@ import { decompress } from './open.js';
 import { isZip, listZip, type ZipMember } from './zip.js';
 
 export interface TorchLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
-  /** Most bytes one member may inflate to. Default 1 GiB. */
+  /** Most bytes one member may have (stored) or inflate to (deflated). Default 1 GiB. */
   maxMemberBytes?: number;
+  /** Most bytes all deflated members together may inflate to. Default 2 GiB. */
+  maxInflatedBytes?: number;
 }
 
 let defaultPolicy: Policy | undefined;
@@ -34,24 +37,38 @@ const bad = (message: string): never => {
   throw new MalformedPickleError('bad_checkpoint', message);
 };
 
-async function memberBytes(bytes: Uint8Array, m: ZipMember, limit: number): Promise<Uint8Array> {
-  if (m.encrypted) bad(`member ${JSON.stringify(m.name)} is encrypted`);
-  const raw = bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
-  if (m.method === 0) {
-    if (m.size !== m.compressedSize) bad(`stored member ${JSON.stringify(m.name)} has inconsistent sizes`);
-    if (m.size > limit) bad(`member ${JSON.stringify(m.name)} has ${m.size} bytes, more than maxMemberBytes (${limit})`);
-    return raw;
+/** Reads members, inflating deflated ones within the per-member and total limits. */
+class MemberReader {
+  private inflated = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly maxMember: number,
+    private readonly maxInflated: number,
+  ) {}
+
+  async read(m: ZipMember, maxMember = this.maxMember): Promise<Uint8Array> {
+    const name = JSON.stringify(m.name);
+    if (m.encrypted) bad(`member ${name} is encrypted`);
+    if (m.size > maxMember) throw new LimitExceededError('maxMemberBytes', maxMember, `member ${name} has ${m.size} bytes`);
+    const raw = this.bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
+    if (m.method === 0) {
+      if (m.size !== m.compressedSize) bad(`stored member ${name} has inconsistent sizes`);
+      return raw;
+    }
+    if (m.method !== 8) bad(`member ${name} uses compression method ${m.method}, which is not read`);
+    const budget = this.maxInflated - this.inflated;
+    if (m.size > budget) throw new LimitExceededError('maxInflatedBytes', this.maxInflated, `the deflated members inflate to more than ${this.maxInflated} bytes`);
+    let out: Uint8Array;
+    try {
+      out = await decompress(raw, 'deflate-raw', Math.min(maxMember, budget, m.size));
+    } catch (e) {
+      return bad(`member ${name} cannot be inflated: ${(e as Error).message}`);
+    }
+    if (out.length !== m.size) bad(`member ${name} inflates to ${out.length} bytes, its header says ${m.size}`);
+    this.inflated += out.length;
+    return out;
   }
-  if (m.method !== 8) bad(`member ${JSON.stringify(m.name)} uses compression method ${m.method}, which is not read`);
-  if (m.size > limit) bad(`member ${JSON.stringify(m.name)} inflates to ${m.size} bytes, more than maxMemberBytes (${limit})`);
-  let out: Uint8Array;
-  try {
-    out = await decompress(raw, 'deflate-raw', limit);
-  } catch (e) {
-    return bad(`member ${JSON.stringify(m.name)} cannot be inflated: ${(e as Error).message}`);
-  }
-  if (out.length !== m.size) bad(`member ${JSON.stringify(m.name)} inflates to ${out.length} bytes, its header says ${m.size}`);
-  return out;
 }
 
 /**
@@ -68,8 +85,7 @@ export function storageLoader(members: ReadonlyMap<string, Uint8Array>, byteorde
       return fail("a persistent id must be ('storage', storage_type, key, location, numel)");
     }
     const [, type, key, location, numel] = pid;
-    const g = type as { module?: unknown; qualname?: unknown } | null;
-    const info = g !== null && typeof g === 'object' && g.module === 'torch' && typeof g.qualname === 'string' ? TORCH_STORAGE_TYPES.get(g.qualname) : undefined;
+    const info = type instanceof PyGlobal && type.module === 'torch' ? TORCH_STORAGE_TYPES.get(type.qualname) : undefined;
     if (info === undefined) return fail(`unknown storage type ${String(type)}`);
     if (typeof key !== 'string' || key.length > 256) return fail('a storage key must be a short str');
     if (typeof location !== 'string' || location.length > 64) return fail('a storage location must be a short str');
@@ -93,14 +109,15 @@ export function storageLoader(members: ReadonlyMap<string, Uint8Array>, byteorde
 }
 
 /**
- * Load a PyTorch zip checkpoint: the value of its `data.pkl` (for a state dict, a
- * `PyOrderedDict` of name → `TorchTensor`, its `_metadata` in `attributes`). Throws `PickleError`s: `MalformedPickleError` with
- * code `bad_checkpoint` for an archive that is not a sound checkpoint, and whatever the pickle
- * itself causes (refused globals, bad persistent ids, tensors reaching past their storage, …).
+ * Load a PyTorch zip checkpoint: the value of its `data.pkl` (for a state dict, a `PyOrderedDict`
+ * of name → `TorchTensor`, its `_metadata` in `attributes`). Throws `PickleError`s:
+ * `MalformedPickleError` with code `bad_checkpoint` for an archive that is not a sound checkpoint,
+ * `LimitExceededError` for members past `maxMemberBytes` / `maxInflatedBytes`, and whatever the
+ * pickle itself causes (refused globals, bad persistent ids, tensors reaching past their storage, …).
  */
 export async function loadTorch(bytes: Uint8Array, options: TorchLoadOptions = {}): Promise<unknown> {
   if (!isZip(bytes)) bad('not a PyTorch zip checkpoint (legacy, pre-1.6 checkpoints are not read)');
-  const limit = options.maxMemberBytes ?? 1 << 30;
+  const reader = new MemberReader(bytes, options.maxMemberBytes ?? 2 ** 30, options.maxInflatedBytes ?? 2 ** 31);
   let listing;
   try {
     listing = listZip(bytes);
@@ -119,10 +136,11 @@ export async function loadTorch(bytes: Uint8Array, options: TorchLoadOptions = {
   for (const m of listing.members) {
     if (!m.name.startsWith(`${prefix}/`)) bad(`member ${JSON.stringify(m.name)} is outside the checkpoint's ${prefix}/ directory`);
     const rest = m.name.slice(prefix.length + 1);
-    if (rest === 'data.pkl') pickle = await memberBytes(bytes, m, limit);
-    else if (rest.startsWith('data/')) storages.set(rest.slice(5), await memberBytes(bytes, m, limit));
+    if (rest === 'data.pkl') pickle = await reader.read(m);
+    else if (rest.startsWith('data/')) storages.set(rest.slice(5), await reader.read(m));
     else if (rest === 'byteorder') {
-      const text = new TextDecoder().decode(await memberBytes(bytes, m, 16)).trim();
+      if (m.size > 16) bad('the byteorder member is longer than "little"');
+      const text = new TextDecoder().decode(await reader.read(m)).trim();
       if (text !== 'little' && text !== 'big') bad(`byteorder must be "little" or "big", the checkpoint says ${JSON.stringify(text.slice(0, 16))}`);
       byteorder = text as 'little' | 'big';
     }

@@ -4,6 +4,7 @@
  * arrays) and reduce to what numpy's own `__reduce_ex__` returns, so `dumps` writes numpy's bytes.
  * The numpy pack's reconstructors (src/policy/reconstructors/numpy.ts) build and check them.
  */
+import { CHILDREN } from './children.js';
 import { PyComplex } from './complex.js';
 import { PyGlobal } from './global.js';
 import { PyPickleBuffer } from './picklebuffer.js';
@@ -127,6 +128,11 @@ export class NpDtype {
     return this.str;
   }
 
+  /** Field and subarray dtypes, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.subarray?.base, ...(this.fieldsDict?.values() ?? [])];
+  }
+
   [REDUCE](): Reduction {
     const state = PyTuple.fromArray([
       3,
@@ -222,6 +228,11 @@ export class NdArray {
     return this.shape.length;
   }
 
+  /** The dtype and an object array's items, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.dtype, this.objects];
+  }
+
   /** The number of items. */
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
@@ -305,6 +316,11 @@ export class NpScalar {
         return typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
       }
     }
+  }
+
+  /** The dtype and an object scalar's object, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.dtype, this.object];
   }
 
   [REDUCE](): Reduction {

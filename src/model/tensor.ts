@@ -4,6 +4,7 @@
  * describes it). The state dict itself is a `PyOrderedDict` whose `attributes` hold `_metadata`.
  * Data only: nothing here runs torch code.
  */
+import { CHILDREN } from './children.js';
 import { LITTLE_ENDIAN_PLATFORM } from './ndarray.js';
 
 /** The element types of PyTorch's typed storages. */
@@ -98,6 +99,11 @@ export class TorchTensor {
     return this.storage.dtype;
   }
 
+  /** The metadata dict, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.metadata];
+  }
+
   get ndim(): number {
     return this.shape.length;
   }
@@ -187,6 +193,7 @@ function decode(dtype: TorchDtype, data: Uint8Array, byteorder: 'little' | 'big'
     }
     return true;
   })();
+  if (n === 0) return new Out(0);
   const start = data.byteOffset + offset * itemsize;
   const width = Out.BYTES_PER_ELEMENT;
   const converted = dtype === 'float16' || dtype === 'bfloat16';

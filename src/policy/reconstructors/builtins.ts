@@ -4,6 +4,7 @@ import { PyComplex } from '../../model/complex.js';
 import { PyFloat } from '../../model/float.js';
 import { PyFrozenSet } from '../../model/frozenset.js';
 import { PyGlobal } from '../../model/global.js';
+import { CHILDREN } from '../../model/children.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { isHashable } from '../../model/hashable.js';
 import { ReconstructorArgumentError, type Reconstructor } from '../types.js';
@@ -153,6 +154,14 @@ export const codecsEncode = reconstructor('_codecs', 'encode', {
  */
 export class PyOrderedDict<K = unknown, V = unknown> extends Map<K, V> {
   attributes: Map<string, unknown> | null = null;
+
+  /** Keys, values and attribute values, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    const out: unknown[] = [];
+    for (const [k, v] of this) out.push(k, v);
+    if (this.attributes !== null) out.push(this.attributes);
+    return out;
+  }
 
   [REDUCE](): Reduction {
     return { callable: new PyGlobal('collections', 'OrderedDict'), args: [], state: this.attributes, listitems: null, dictitems: this };

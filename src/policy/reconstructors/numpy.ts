@@ -86,7 +86,8 @@ const reconstruct = Object.freeze<ReconstructorDef>({
         }
         checkShape('_reconstruct() shape', shape);
         if (rawBytes('_reconstruct() typecode', typecode).length !== 1) fail('_reconstruct() typecode must be one byte');
-        return new NdArray({ dtype: new NpDtype('u1', 'u', 1, '|'), shape: [0], core, filled: false });
+        // What numpy makes before BUILD: an empty int8 array (it stays one if no state follows).
+        return new NdArray({ dtype: new NpDtype('i1', 'i', 1, '|'), shape: [0], data: new Uint8Array(0), core, filled: false });
       },
       setState(target, state) {
         if (!(target instanceof NdArray) || target.filled) return fail('an ndarray state applies once, to an array _reconstruct made');
@@ -101,7 +102,7 @@ const reconstruct = Object.freeze<ReconstructorDef>({
         if (dtype.hasObject) {
           if (!Array.isArray(data) || data instanceof PyTuple) return fail(`an array of dtype ${dtype.str} pickles its items as a list, the pickle gave ${describe(data)}`);
           if (data.length !== count) fail(`ndarray of shape (${shape.join(', ')}) holds ${count} items, its list has ${data.length}`);
-          Object.assign(target, { dtype, shape: Object.freeze(shape), fortranOrder: fortran, objects: data, filled: true });
+          Object.assign(target, { dtype, shape: Object.freeze(shape), fortranOrder: fortran, data: null, objects: data, filled: true });
         } else {
           const bytes = rawBytes('ndarray data', data);
           checkSize('ndarray data', count, dtype, bytes.length);
