@@ -156,6 +156,23 @@ describe('numpy values', () => {
     expect(shared[0]!.dtype).toBe(shared[1]!.dtype);
   });
 
+  it("Python 2 pickles (numpy 1.x names, str as py2 strings) load with encoding 'latin1', as numpy advises", () => {
+    // As numpy 1.x under Python 2 wrote np.arange(3, dtype='<i2') and np.float64(1.5) (numpy 2.4 loads these bytes the same way).
+    const array = bytes(
+      '\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02K\x00\x85U\x01b\x87Rq\x03(K\x01K\x03\x85cnumpy\ndtype\nq\x04U\x02i2K\x00K\x01\x87Rq\x05',
+      '(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89U\x06\x00\x00\x01\x00\x02\x00tb.',
+    );
+    const a = load(array, { encoding: 'latin1' }) as NdArray;
+    expect([a.dtype.str, a.shape, [...a.toTypedArray()], a.core]).toEqual(['<i2', [3], [0, 1, 2], 'numpy.core']);
+    const scalar = bytes(
+      '\x80\x02cnumpy.core.multiarray\nscalar\nq\x01cnumpy\ndtype\nq\x02U\x02f8K\x00K\x01\x87Rq\x03',
+      '(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbU\x08\x00\x00\x00\x00\x00\x00\xf8?\x86R.',
+    );
+    expect((load(scalar, { encoding: 'latin1' }) as NpScalar).value).toBe(1.5);
+    // Without latin1 the default ASCII decoding refuses raw bytes past 0x7f (\xf8 here), as CPython does.
+    expect(() => load(scalar)).toThrow(PickleError);
+  });
+
   it.skipIf(numpyMissing !== null)('python3 loads what we dump, at every protocol, to equal arrays of the same dtype', () => {
     const cases: { file: string; ours: string[] }[] = files.map((f) => {
       const value = load(readFileSync(join(dir, f)));
@@ -204,6 +221,28 @@ for c in json.load(sys.stdin):
 json.dump(bad, sys.stdout)
 `;
     expect(runPythonJson<string[]>(script, cases)).toEqual([]);
+  });
+
+  it.skipIf(numpyMissing !== null)("arrays made in JavaScript pickle to numpy's own bytes", () => {
+    const want = runPythonJson<string[][]>(`
+import json, pickle, sys
+import numpy as np
+values = [np.array([1.5, -2.0, 3.25]), np.arange(6, dtype='>i2').reshape(2, 3), np.array(['ab', 'c'], dtype='<U2'), np.array([1, None], dtype=object), np.float32(0.5)]
+json.dump([[pickle.dumps(v, p).hex() for p in range(6)] for v in values], sys.stdout)
+`);
+    const f8 = new Float64Array([1.5, -2.0, 3.25]);
+    const i2 = new Uint8Array([0, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5]);
+    const u2 = new Uint8Array(new Uint32Array([0x61, 0x62, 0x63, 0]).buffer);
+    const ours = [
+      new NdArray({ dtype: NpDtype.fromStr('<f8')!, shape: [3], data: new Uint8Array(f8.buffer) }),
+      new NdArray({ dtype: NpDtype.fromStr('>i2')!, shape: [2, 3], data: i2 }),
+      new NdArray({ dtype: NpDtype.fromStr('<U2')!, shape: [2], data: u2 }),
+      new NdArray({ dtype: NpDtype.fromStr('|O')!, shape: [2], objects: [1, null] }),
+      new NpScalar(NpDtype.fromStr('<f4')!, new Uint8Array(new Float32Array([0.5]).buffer)),
+    ];
+    ours.forEach((v, i) => {
+      for (let p = 0; p < 6; p++) expect(hex(dumps(v, { protocol: p })), `value ${i} at protocol ${p}`).toBe(want[i]![p]);
+    });
   });
 
   it.skipIf(numpyMissing !== null)('protocol 5 out-of-band buffers load, and dump back out of band to the same bytes', () => {

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  auditFile,
   createPolicy,
   denialOf,
   dumps,
@@ -25,6 +26,7 @@ import {
   storageLoader,
   TorchStorage,
   TorchTensor,
+  torchPolicy,
 } from '../src/index.js';
 import { bytes } from './helpers/bytes.js';
 import { pythonMissing, runPython } from './helpers/py-run.js';
@@ -178,6 +180,17 @@ describe(`hostile checkpoints (${hostile.length}) fail with our errors`, () => {
       }
     }
     expect(failures).toBeGreaterThan(0);
+  });
+});
+
+describe('the auditor with the pytorch-state-dict pack', () => {
+  it('finds state dicts safe and code in checkpoints unsafe', async () => {
+    const policy = torchPolicy();
+    const verdicts = async (name: string) => (await auditFile(file(name), name, { policy })).map((r) => `${r.uri} ${r.report.verdict}`);
+    expect(await verdicts('state_dict.pt')).toEqual(['state_dict.pt safe', 'state_dict.pt!archive/data.pkl safe']);
+    expect(await verdicts('parameters.pt')).toEqual(['parameters.pt safe', 'parameters.pt!archive/data.pkl safe']);
+    expect(await verdicts('hostile_os_system.pt')).toContain('hostile_os_system.pt!archive/data.pkl unsafe');
+    expect(await verdicts('hostile_torch_load.pt')).toContain('hostile_torch_load.pt!archive/data.pkl unsafe');
   });
 });
 
