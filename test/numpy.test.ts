@@ -133,6 +133,12 @@ describe('numpy values', () => {
     expect(() => (corpus('arrays_U5') as NdArray[])[2]!.toTypedArray()).toThrow(/no typed-array view/);
   });
 
+  it('NpDtype.fromStr reads dtype.str forms, native order made explicit as numpy pickles it', () => {
+    expect(['f8', '=i4', '>u2', '|b1', 'U3', '|O', 'S5', 'V7', 'c16'].map((x) => NpDtype.fromStr(x)!.str)).toEqual(['<f8', '<i4', '>u2', '|b1', '<U3', '|O', '|S5', '|V7', '<c16']);
+    expect(NpDtype.fromStr('<U3')!.itemsize).toBe(12);
+    for (const x of ['i3', 'f16', 'M8', 'x', '<', 'U', 'i04']) expect(NpDtype.fromStr(x), x).toBeUndefined();
+  });
+
   it('protocol 5 arrays are views of the pickle buffer; read-only ones stay read-only', () => {
     const a = corpus('readonly', 5) as NdArray;
     expect(a.writeable).toBe(false);
@@ -380,8 +386,9 @@ describe('hostile numpy pickles fail with our errors', () => {
     // numpy.ndarray is reference-only: calling or instantiating it is refused.
     expect(() => load(bytes('cnumpy\nndarray\n(K\x02tR.'))).toThrow(RefusedGlobalError);
     expect(() => load(bytes('\x80\x02cnumpy\nndarray\nK\x02\x85\x81.'))).toThrow(RefusedGlobalError);
-    // Default policy (python-stdlib) does not read numpy at all.
+    // Default policy (python-stdlib) does not read numpy at all, and says which shipped pack does.
     expect(() => loads(readFileSync(join(dir, 'array_f8.p4.pkl')))).toThrow(RefusedGlobalError);
+    expect(() => loads(readFileSync(join(dir, 'array_f8.p4.pkl')))).toThrow(/the shipped pack 'numpy' allows it: add shippedPack\('numpy'\)/);
   });
 
   it('fuzzed corpus pickles fail only with our errors', () => {

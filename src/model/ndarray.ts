@@ -87,7 +87,9 @@ export class NpDtype {
     const parsed = parseTypestr(m[2] === 'O' ? 'O8' : `${m[2]}${m[3]}`);
     if (parsed === undefined) return undefined;
     const { kind, itemsize } = parsed;
-    const dt = new NpDtype(parsed.typestr, kind, itemsize, defaultOrder(kind, itemsize, (m[1] || '=') as NpByteOrder));
+    // numpy pickles native order explicitly ('<' here), so '=' and no prefix mean the platform's order.
+    const given = m[1] === '' || m[1] === '=' ? (LITTLE_ENDIAN_PLATFORM ? '<' : '>') : (m[1] as NpByteOrder);
+    const dt = new NpDtype(parsed.typestr, kind, itemsize, defaultOrder(kind, itemsize, given));
     if (kind === 'O') dt.flags = 63;
     if (kind === 'U') [dt.stateElsize, dt.alignment, dt.flags] = [itemsize, 4, 8];
     if (kind === 'S' || kind === 'V') [dt.stateElsize, dt.alignment] = [itemsize, 1];
