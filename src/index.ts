@@ -37,6 +37,20 @@ export { PyOrderedDict } from './policy/reconstructors/builtins.js';
 export { PyDate, PyTime, PyDatetime, PyTimedelta, PyTimezone, type TzInfo } from './model/datetime.js';
 export { PyDecimal, PyFraction, PyUUID, PyZoneInfo, PyRange, PySlice, PyPath, PyIPAddress } from './model/stdlib.js';
 export { PyDefaultDict, PyDeque, PyCounter } from './model/collections.js';
+// numpy values (the numpy pack's reconstructors return these).
+export {
+  NdArray,
+  NpDtype,
+  NpScalar,
+  typedView,
+  type NpByteOrder,
+  type NpKind,
+  type NpField,
+  type NpCoreModule,
+  type NpTypedArray,
+} from './model/ndarray.js';
+// PyTorch values (the pytorch-state-dict pack and loadTorch return these).
+export { TorchStorage, TorchTensor, TORCH_STORAGE_TYPES, type TorchDtype, type TorchTypedArray } from './model/tensor.js';
 
 // Policies: packs (data) + reconstructors (code), the hard deny list.
 export type { Policy, PolicyUse, Reconstructor, ReconstructorDef, ReconstructorParts, ReconstructContext } from './policy/types.js';
@@ -81,6 +95,7 @@ export { dangerOf, type Danger, type Severity } from './audit/catalogue.js';
 export { toSarif, type SarifInput } from './audit/sarif.js';
 export { auditFile, decompress, type ContainerOptions, type NamedReport } from './containers/open.js';
 export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
+export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
 
 // The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.
 export { dumps, dump, Pickler, type ByteSink } from './pickler/dumps.js';

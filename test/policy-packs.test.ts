@@ -21,6 +21,39 @@ describe('shipped packs', () => {
   });
 });
 
+describe('the shipped set', () => {
+  it('is python-builtins, python-stdlib, numpy and pytorch-state-dict, and they combine into one policy', () => {
+    expect(SHIPPED_PACKS.map((p) => `${p.pack.id}@${p.pack.version}`).sort()).toEqual([
+      'numpy@1.0.0',
+      'python-builtins@1.1.0',
+      'python-stdlib@1.1.0',
+      'pytorch-state-dict@1.0.0',
+    ]);
+    const all = createPolicy({ packs: SHIPPED_PACKS });
+    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'numpy', 'python-stdlib', 'pytorch-state-dict']);
+    expect(all.resolve('numpy', 'dtype')).toBeDefined();
+    expect(all.resolve('torch._utils', '_rebuild_tensor_v2')).toBeDefined();
+  });
+
+  it('pins the shipped version of every pack it extends, by digest', () => {
+    for (const { pack } of SHIPPED_PACKS) {
+      for (const ref of pack.extends ?? []) {
+        const base = SHIPPED_PACKS.find((p) => p.pack.id === ref.id && p.pack.version === ref.version);
+        expect(base, `${pack.id} extends ${ref.id}@${ref.version}`).toBeDefined();
+        expect(ref.digest).toBe(base!.digest);
+      }
+    }
+  });
+
+  it('numpy and pytorch-state-dict name only numpy and torch globals (builtins come from python-builtins)', () => {
+    const own = (id: string) => SHIPPED_PACKS.find((p) => p.pack.id === id)!.pack.entries.map((e) => e.module);
+    expect(own('numpy').every((m) => m === 'numpy' || m.startsWith('numpy.'))).toBe(true);
+    expect(own('pytorch-state-dict').every((m) => m === 'torch' || m.startsWith('torch.'))).toBe(true);
+    expect(SHIPPED_PACKS.find((p) => p.pack.id === 'numpy')!.pack.extends!.map((r) => r.id)).toEqual(['python-builtins']);
+    expect(SHIPPED_PACKS.find((p) => p.pack.id === 'pytorch-state-dict')!.pack.extends!.map((r) => r.id)).toEqual(['python-builtins']);
+  });
+});
+
 describe('the JSON Schema for editors', () => {
   it('policies/schema/pack.schema.json is generated from the zod schema (PICKLEGUARD_UPDATE=1 rewrites it)', async () => {
     const { z } = await import('zod');

@@ -16,6 +16,11 @@ export const DENIED_MODULES: readonly string[] = Object.freeze([
   'smtplib', 'poplib', 'imaplib', 'telnetlib', 'nntplib', 'xmlrpc', 'requests', 'httplib', 'urllib2', 'commands',
   'popen2', 'msvcrt', '_winapi', 'winreg', '_winreg', 'gc', 'atexit', 'readline', 'rlcompleter',
   'sqlite3', 'dbm', 'mmap', 'resource', 'syslog', 'fcntl', 'grp', 'pwd', 'spwd', 'crypt', 'logging',
+  // numpy's compilers, build system, shared-library loader and test helpers (runstring is exec).
+  'numpy.f2py', 'numpy.distutils', 'numpy.ctypeslib', 'numpy.testing',
+  // PyTorch's loaders, compilers, native-code and process machinery (a state dict needs none of them).
+  'torch.hub', 'torch.jit', 'torch.package', 'torch.serialization', 'torch.utils.cpp_extension', 'torch.multiprocessing',
+  'torch.distributed', 'torch._dynamo', 'torch._inductor', 'torch.compiler', 'torch._C', 'torch.ops', 'torch.library',
 ]);
 
 /** Single names denied wherever they appear as module.qualname. */

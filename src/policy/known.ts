@@ -1,7 +1,9 @@
 /** Every reconstructor built into the library, by id: what packs can name without host code. */
 import { BUILTIN_RECONSTRUCTORS } from './reconstructors/builtins.js';
 import { DATETIME_DEFS } from './reconstructors/datetime.js';
+import { NUMPY_DEFS } from './reconstructors/numpy.js';
 import { STDLIB_DEFS } from './reconstructors/stdlib.js';
+import { TORCH_DEFS } from './reconstructors/torch.js';
 import type { ReconstructorDef } from './types.js';
 
 export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze([
@@ -10,4 +12,6 @@ export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze([
   ),
   ...DATETIME_DEFS,
   ...STDLIB_DEFS,
+  ...NUMPY_DEFS,
+  ...TORCH_DEFS,
 ]);

@@ -289,9 +289,13 @@ export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
       const denied = denialOf(module, qualname);
       if (denied !== undefined) return { reason: denied };
       const current = entries.find((e) => e.module === module && e.qualname === qualname);
+      // A name a shipped pack (numpy, pytorch-state-dict, …) allows: say which, the usual fix.
+      const shipped = current
+        ? undefined
+        : SHIPPED_PACKS.find((p) => !packs.includes(p) && p.pack.entries.some((e) => e.module === module && e.qualname === qualname));
       const reason = current
         ? `the policy '${name}' allows ${module}.${qualname} but not for '${use}'`
-        : `${module}.${qualname} is not in the policy '${name}'`;
+        : `${module}.${qualname} is not in the policy '${name}'${shipped ? ` (the shipped pack '${shipped.pack.id}' allows it: add shippedPack('${shipped.pack.id}') to the policy's packs)` : ''}`;
       return { reason, allowWith: suggestion(module, qualname, use, defs, current) };
     },
   };

@@ -1,13 +1,15 @@
 /**
  * Walks over a loaded value, without recursion (a hostile pickle can nest a million deep).
  * Containers are arrays (lists, tuples), Maps (dicts, keys and values), Sets, inert `PyObject`
- * records, and plain or null-prototype objects; everything else is a leaf.
+ * records, values that list their children (`CHILDREN`: numpy arrays, OrderedDict attributes,
+ * tensors), and plain or null-prototype objects; everything else is a leaf.
  */
+import { CHILDREN, hasChildren } from '../model/children.js';
 import { PyObject } from '../model/object.js';
 
 export function isContainer(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value) || value instanceof Map || value instanceof Set || value instanceof PyObject) return true;
+  if (Array.isArray(value) || value instanceof Map || value instanceof Set || value instanceof PyObject || hasChildren(value)) return true;
   const proto = Object.getPrototypeOf(value);
   return proto === null || proto === Object.prototype;
 }
@@ -21,7 +23,9 @@ function containerChildren(node: object): readonly unknown[] {
   const add = (v: unknown): void => {
     if (typeof v === 'object' && v !== null) (out ??= []).push(v);
   };
-  if (node instanceof Map) {
+  if (hasChildren(node)) {
+    for (const v of node[CHILDREN]()) add(v);
+  } else if (node instanceof Map) {
     for (const [k, v] of node) {
       add(k);
       add(v);

@@ -471,6 +471,8 @@ export class Machine {
       return load(pid);
     } catch (e) {
       if (e instanceof PickleError) throw e;
+      // A persistentLoad that checks ids (loadTorch's) says why one is bad as a reconstructor would.
+      if (e instanceof ReconstructorArgumentError) this.malformed('bad_persistent_id', `persistent id refused: ${e.message}`);
       throw new UnpicklingError('persistent_load_failed', `persistentLoad failed: ${String(e)}`, this.details());
     }
   }

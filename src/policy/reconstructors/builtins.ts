@@ -4,6 +4,7 @@ import { PyComplex } from '../../model/complex.js';
 import { PyFloat } from '../../model/float.js';
 import { PyFrozenSet } from '../../model/frozenset.js';
 import { PyGlobal } from '../../model/global.js';
+import { CHILDREN } from '../../model/children.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { isHashable } from '../../model/hashable.js';
 import { ReconstructorArgumentError, type Reconstructor } from '../types.js';
@@ -146,10 +147,24 @@ export const codecsEncode = reconstructor('_codecs', 'encode', {
   },
 });
 
-/** `collections.OrderedDict`: a Map subclass, so the pickler can write it back as an OrderedDict. */
+/**
+ * `collections.OrderedDict`: a Map subclass, so the pickler can write it back as an OrderedDict.
+ * `attributes` is the instance `__dict__` a pickle gave it with BUILD (a PyTorch state dict's
+ * `_metadata`), or null; it is written back as the BUILD state, as `OrderedDict.__reduce__` does.
+ */
 export class PyOrderedDict<K = unknown, V = unknown> extends Map<K, V> {
+  attributes: Map<string, unknown> | null = null;
+
+  /** Keys, values and attribute values, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    const out: unknown[] = [];
+    for (const [k, v] of this) out.push(k, v);
+    if (this.attributes !== null) out.push(this.attributes);
+    return out;
+  }
+
   [REDUCE](): Reduction {
-    return { callable: new PyGlobal('collections', 'OrderedDict'), args: [], state: null, listitems: null, dictitems: this };
+    return { callable: new PyGlobal('collections', 'OrderedDict'), args: [], state: this.attributes, listitems: null, dictitems: this };
   }
 }
 
@@ -169,6 +184,19 @@ export const collectionsOrderedDict = reconstructor('collections', 'OrderedDict'
     return d;
   },
   newObject: () => new PyOrderedDict(),
+  /** BUILD: `od.__dict__.update(state)`, once, with str attribute names (a None state is a no-op). */
+  setState(target, state) {
+    if (!(target instanceof PyOrderedDict) || target.attributes !== null) return fail('OrderedDict attributes apply once, to a new OrderedDict');
+    if (state === null) return target;
+    if (!(state instanceof Map)) return fail(`OrderedDict state must be a dict of attributes, the pickle gave ${describe(state)}`);
+    const attributes = new Map<string, unknown>();
+    for (const [k, v] of state) {
+      if (typeof k !== 'string') return fail('OrderedDict attribute names must be str');
+      attributes.set(k, v);
+    }
+    target.attributes = attributes;
+    return target;
+  },
 });
 
 /** The builtin types `copyreg._reconstructor` may rebuild, by qualname. */

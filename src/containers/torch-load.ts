@@ -1,0 +1,149 @@
+/**
+ * `loadTorch`: a PyTorch zip checkpoint (what `torch.save` writes since PyTorch 1.6) loaded as data.
+ * The archive holds `<prefix>/data.pkl` (the pickle), `<prefix>/data/<key>` (one member per
+ * storage, raw bytes), `<prefix>/byteorder` and `<prefix>/version`. The pickle refers to storages
+ * by persistent ids `('storage', torch.FloatStorage, key, location, numel)`; they resolve here to
+ * `TorchStorage`s over the member bytes, each id checked (known storage type, existing member,
+ * enough bytes) before use. The pickle loads under the `pytorch-state-dict` pack unless another
+ * policy is given. Nothing in the checkpoint is ever run.
+ */
+import { LimitExceededError, MalformedPickleError, PickleError } from '../errors.js';
+import { PyGlobal } from '../model/global.js';
+import { TORCH_STORAGE_TYPES, TorchStorage } from '../model/tensor.js';
+import { PyTuple } from '../model/tuple.js';
+import { shippedPack } from '../policy/default.js';
+import { createPolicy } from '../policy/registry.js';
+import { ReconstructorArgumentError, type Policy } from '../policy/types.js';
+import type { LoadOptions } from '../unpickler/options.js';
+import { loads } from '../unpickler/unpickler.js';
+import { decompress } from './open.js';
+import { isZip, listZip, type ZipMember } from './zip.js';
+
+export interface TorchLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
+  /** Most bytes one member may have (stored) or inflate to (deflated). Default 1 GiB. */
+  maxMemberBytes?: number;
+  /** Most bytes all deflated members together may inflate to. Default 2 GiB. */
+  maxInflatedBytes?: number;
+}
+
+let defaultPolicy: Policy | undefined;
+
+/** The policy `loadTorch` uses by default: the shipped `pytorch-state-dict` pack alone. */
+export function torchPolicy(): Policy {
+  return (defaultPolicy ??= createPolicy({ name: 'pytorch-state-dict', packs: [shippedPack('pytorch-state-dict')] }));
+}
+
+const bad = (message: string): never => {
+  throw new MalformedPickleError('bad_checkpoint', message);
+};
+
+/** Reads members, inflating deflated ones within the per-member and total limits. */
+class MemberReader {
+  private inflated = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly maxMember: number,
+    private readonly maxInflated: number,
+  ) {}
+
+  async read(m: ZipMember, maxMember = this.maxMember): Promise<Uint8Array> {
+    const name = JSON.stringify(m.name);
+    if (m.encrypted) bad(`member ${name} is encrypted`);
+    if (m.size > maxMember) throw new LimitExceededError('maxMemberBytes', maxMember, `member ${name} has ${m.size} bytes`);
+    const raw = this.bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
+    if (m.method === 0) {
+      if (m.size !== m.compressedSize) bad(`stored member ${name} has inconsistent sizes`);
+      return raw;
+    }
+    if (m.method !== 8) bad(`member ${name} uses compression method ${m.method}, which is not read`);
+    const budget = this.maxInflated - this.inflated;
+    if (m.size > budget) throw new LimitExceededError('maxInflatedBytes', this.maxInflated, `the deflated members inflate to more than ${this.maxInflated} bytes`);
+    let out: Uint8Array;
+    try {
+      out = await decompress(raw, 'deflate-raw', Math.min(maxMember, budget, m.size));
+    } catch (e) {
+      return bad(`member ${name} cannot be inflated: ${(e as Error).message}`);
+    }
+    if (out.length !== m.size) bad(`member ${name} inflates to ${out.length} bytes, its header says ${m.size}`);
+    this.inflated += out.length;
+    return out;
+  }
+}
+
+/**
+ * The persistentLoad for a checkpoint's storages: `('storage', torch.<Type>Storage, key, location,
+ * numel)` → the `TorchStorage` of member `data/<key>`, the same object for the same id.
+ */
+export function storageLoader(members: ReadonlyMap<string, Uint8Array>, byteorder: 'little' | 'big' = 'little'): (pid: unknown) => TorchStorage {
+  const made = new Map<string, TorchStorage>();
+  return (pid: unknown) => {
+    const fail = (message: string): never => {
+      throw new ReconstructorArgumentError(message);
+    };
+    if (!(pid instanceof PyTuple) || pid.length !== 5 || pid[0] !== 'storage') {
+      return fail("a persistent id must be ('storage', storage_type, key, location, numel)");
+    }
+    const [, type, key, location, numel] = pid;
+    const info = type instanceof PyGlobal && type.module === 'torch' ? TORCH_STORAGE_TYPES.get(type.qualname) : undefined;
+    if (info === undefined) return fail(`unknown storage type ${String(type)}`);
+    if (typeof key !== 'string' || key.length > 256) return fail('a storage key must be a short str');
+    if (typeof location !== 'string' || location.length > 64) return fail('a storage location must be a short str');
+    if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return fail('a storage numel must be a non-negative integer');
+    const data = members.get(key);
+    if (data === undefined) return fail(`storage ${JSON.stringify(key)} has no member data/${key} in the checkpoint`);
+    const need = numel * info.itemsize;
+    if (!Number.isSafeInteger(need) || need > data.length) {
+      return fail(`storage ${JSON.stringify(key)} holds ${numel} × ${info.itemsize} bytes, its member has ${data.length}`);
+    }
+    const id = `${key}\n${info.dtype}`;
+    const known = made.get(id);
+    if (known !== undefined) {
+      if (known.numel !== numel) fail(`storage ${JSON.stringify(key)} is given two sizes (${known.numel} and ${numel})`);
+      return known;
+    }
+    const storage = new TorchStorage(info.dtype, key, location, numel, data.subarray(0, need), byteorder);
+    made.set(id, storage);
+    return storage;
+  };
+}
+
+/**
+ * Load a PyTorch zip checkpoint: the value of its `data.pkl` (for a state dict, a `PyOrderedDict`
+ * of name → `TorchTensor`, its `_metadata` in `attributes`). Throws `PickleError`s:
+ * `MalformedPickleError` with code `bad_checkpoint` for an archive that is not a sound checkpoint,
+ * `LimitExceededError` for members past `maxMemberBytes` / `maxInflatedBytes`, and whatever the
+ * pickle itself causes (refused globals, bad persistent ids, tensors reaching past their storage, …).
+ */
+export async function loadTorch(bytes: Uint8Array, options: TorchLoadOptions = {}): Promise<unknown> {
+  if (!isZip(bytes)) bad('not a PyTorch zip checkpoint (legacy, pre-1.6 checkpoints are not read)');
+  const reader = new MemberReader(bytes, options.maxMemberBytes ?? 2 ** 30, options.maxInflatedBytes ?? 2 ** 31);
+  let listing;
+  try {
+    listing = listZip(bytes);
+  } catch (e) {
+    if (e instanceof PickleError) throw e;
+    return bad(`the archive cannot be read: ${(e as Error).message}`);
+  }
+  const serious = listing.findings.find((f) => f.severity === 'high');
+  if (serious !== undefined) bad(`the archive is inconsistent: ${serious.message}`);
+  const pickles = listing.members.filter((m) => /^[^/]+\/data\.pkl$/.test(m.name));
+  if (pickles.length !== 1) bad(pickles.length === 0 ? 'no <prefix>/data.pkl member: not a PyTorch checkpoint' : 'several data.pkl members');
+  const prefix = pickles[0]!.name.slice(0, -'/data.pkl'.length);
+  const storages = new Map<string, Uint8Array>();
+  let byteorder: 'little' | 'big' = 'little';
+  let pickle: Uint8Array | undefined;
+  for (const m of listing.members) {
+    if (!m.name.startsWith(`${prefix}/`)) bad(`member ${JSON.stringify(m.name)} is outside the checkpoint's ${prefix}/ directory`);
+    const rest = m.name.slice(prefix.length + 1);
+    if (rest === 'data.pkl') pickle = await reader.read(m);
+    else if (rest.startsWith('data/')) storages.set(rest.slice(5), await reader.read(m));
+    else if (rest === 'byteorder') {
+      if (m.size > 16) bad('the byteorder member is longer than "little"');
+      const text = new TextDecoder().decode(await reader.read(m)).trim();
+      if (text !== 'little' && text !== 'big') bad(`byteorder must be "little" or "big", the checkpoint says ${JSON.stringify(text.slice(0, 16))}`);
+      byteorder = text as 'little' | 'big';
+    }
+  }
+  return loads(pickle!, { ...options, policy: options.policy ?? torchPolicy(), persistentLoad: storageLoader(storages, byteorder) });
+}

@@ -1,0 +1,385 @@
+/**
+ * numpy values as numpy pickles them: `NpDtype` (numpy.dtype), `NdArray` (numpy.ndarray) and
+ * `NpScalar` (numpy scalars such as float64). They hold data only (raw bytes, or a list for object
+ * arrays) and reduce to what numpy's own `__reduce_ex__` returns, so `dumps` writes numpy's bytes.
+ * The numpy pack's reconstructors (src/policy/reconstructors/numpy.ts) build and check them.
+ */
+import { CHILDREN } from './children.js';
+import { PyComplex } from './complex.js';
+import { PyGlobal } from './global.js';
+import { PyPickleBuffer } from './picklebuffer.js';
+import { REDUCE, type Reduction } from './reduce.js';
+import { PyStr } from './str.js';
+import { PyTuple } from './tuple.js';
+
+/** `<` little-endian, `>` big-endian, `|` not applicable (one byte, str, object, void), `=` native. */
+export type NpByteOrder = '<' | '>' | '|' | '=';
+
+/** The dtype kinds the numpy pack reads: bool, signed, unsigned, float, complex, str (UTF-32), bytes, object, void/structured. */
+export type NpKind = 'b' | 'i' | 'u' | 'f' | 'c' | 'U' | 'S' | 'O' | 'V';
+
+/** One field of a structured dtype, as `dtype.fields[name]` gives it. */
+export interface NpField {
+  readonly name: string;
+  readonly dtype: NpDtype;
+  readonly offset: number;
+  /** The field's title, or null. */
+  readonly title: unknown;
+}
+
+/** Is this JavaScript engine little-endian (every current one is, but typed arrays use the platform's order). */
+export const LITTLE_ENDIAN_PLATFORM = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The numeric dtypes whose itemsize a type string like `'i4'` fixes, by kind. */
+const NUMERIC_SIZES: Readonly<Record<string, readonly number[]>> = {
+  b: [1],
+  i: [1, 2, 4, 8],
+  u: [1, 2, 4, 8],
+  f: [2, 4, 8],
+  c: [8, 16],
+};
+
+const G_DTYPE = new PyGlobal('numpy', 'dtype');
+const G_NDARRAY = new PyGlobal('numpy', 'ndarray');
+
+/**
+ * `numpy.dtype`: what `numpy.dtype(typestr, align, copy)` and its pickled state say. Made by the
+ * call, completed once by its state (BUILD); numpy's state tuple is kept as read so the dtype
+ * pickles back the same.
+ */
+export class NpDtype {
+  /** The type string numpy's reduce gives: `'i4'`, `'f8'`, `'U3'`, `'S4'`, `'O8'`, `'V20'`. */
+  readonly typestr: string;
+  readonly kind: NpKind;
+  /** Bytes per item (`U3` is 12: UTF-32). */
+  readonly itemsize: number;
+  /** The second and third arguments of the dtype call (align, copy), as given. */
+  readonly callArgs: readonly unknown[];
+  byteorder: NpByteOrder;
+  /** Structured dtypes: field names in order, and the fields dict as pickled (title keys included). */
+  names: readonly string[] | null = null;
+  fieldsDict: ReadonlyMap<string, PyTuple> | null = null;
+  /** Subarray dtypes (`('>f8', (2,))`): the base dtype and shape. */
+  subarray: { readonly base: NpDtype; readonly shape: readonly number[] } | null = null;
+  /** State entries kept for the round trip: elsize (-1 for builtin sizes), alignment, flags. */
+  stateElsize = -1;
+  alignment = -1;
+  flags = 0;
+  /** Whether a state was applied, or the dtype was used (by an array, a scalar, a field): then it takes no state. */
+  sealed = false;
+
+  constructor(typestr: string, kind: NpKind, itemsize: number, byteorder: NpByteOrder, callArgs: readonly unknown[] = [false, true]) {
+    this.typestr = typestr;
+    this.kind = kind;
+    this.itemsize = itemsize;
+    this.byteorder = byteorder;
+    this.callArgs = callArgs;
+    this.hasObject = kind === 'O';
+  }
+
+  /**
+   * A dtype from numpy's short type string (`'<i4'`, `'>f8'`, `'|b1'`, `'<U3'`, `'|S4'`, `'|O'`,
+   * `'|V7'`), as `dtype.str` prints it, with the state numpy would pickle. Undefined for others.
+   */
+  static fromStr(str: string): NpDtype | undefined {
+    const m = /^([<>|=]?)([biufcUSOV])(\d*)$/.exec(str);
+    if (m === null) return undefined;
+    const parsed = parseTypestr(m[2] === 'O' ? 'O8' : `${m[2]}${m[3]}`);
+    if (parsed === undefined) return undefined;
+    const { kind, itemsize } = parsed;
+    // numpy pickles native order explicitly ('<' here), so '=' and no prefix mean the platform's order.
+    const given = m[1] === '' || m[1] === '=' ? (LITTLE_ENDIAN_PLATFORM ? '<' : '>') : (m[1] as NpByteOrder);
+    const dt = new NpDtype(parsed.typestr, kind, itemsize, defaultOrder(kind, itemsize, given));
+    if (kind === 'O') dt.flags = 63;
+    if (kind === 'U') [dt.stateElsize, dt.alignment, dt.flags] = [itemsize, 4, 8];
+    if (kind === 'S' || kind === 'V') [dt.stateElsize, dt.alignment] = [itemsize, 1];
+    dt.sealed = true;
+    return dt;
+  }
+
+  /** numpy's `dtype.str`: `'<i4'`, `'|b1'`, `'<U3'`, `'|O'`, `'|V20'`. */
+  get str(): string {
+    const order = this.byteorder === '=' ? (LITTLE_ENDIAN_PLATFORM ? '<' : '>') : this.byteorder;
+    if (this.kind === 'O') return '|O';
+    const n = this.kind === 'U' ? this.itemsize / 4 : this.itemsize;
+    return `${order}${this.kind}${n}`;
+  }
+
+  /** Whether values are little-endian (true for one-byte and order-less types). */
+  get littleEndian(): boolean {
+    return this.byteorder === '<' || this.byteorder === '|' || (this.byteorder === '=' && LITTLE_ENDIAN_PLATFORM);
+  }
+
+  /**
+   * Whether items hold Python objects (object dtype, or a field or subarray of one): arrays then
+   * pickle a list. Set when the dtype is made and when its state is applied (never recomputed by a
+   * walk, so deeply nested dtypes cost nothing).
+   */
+  hasObject: boolean;
+
+  /** The fields of a structured dtype, in order (title keys left out). */
+  get fields(): readonly NpField[] | null {
+    if (this.names === null || this.fieldsDict === null) return null;
+    return this.names.map((name) => {
+      const t = this.fieldsDict!.get(name)!;
+      return { name, dtype: t[0] as NpDtype, offset: t[1] as number, title: t.length > 2 ? t[2] : null };
+    });
+  }
+
+  toString(): string {
+    return this.str;
+  }
+
+  /** Field and subarray dtypes, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.subarray?.base, ...(this.fieldsDict?.values() ?? [])];
+  }
+
+  [REDUCE](): Reduction {
+    const state = PyTuple.fromArray([
+      3,
+      this.byteorder,
+      this.subarray === null ? null : PyTuple.fromArray([this.subarray.base, PyTuple.fromArray(this.subarray.shape)]),
+      this.names === null ? null : PyTuple.fromArray(this.names),
+      this.fieldsDict === null ? null : new Map(this.fieldsDict),
+      this.stateElsize,
+      this.alignment,
+      this.flags,
+    ]);
+    // numpy makes the type string afresh for every reduce (it is never memoized across dtypes).
+    return { callable: G_DTYPE, args: [new PyStr(this.typestr), ...this.callArgs], state };
+  }
+}
+
+/** The byte order a dtype of this kind and size takes: one-byte and order-less kinds have none. */
+export function defaultOrder(kind: NpKind, itemsize: number, given: NpByteOrder): NpByteOrder {
+  if (kind === 'O' || kind === 'S' || kind === 'V' || itemsize === 1) return '|';
+  if (given === '|') return '=';
+  return given;
+}
+
+/** The kind and itemsize of a type string the dtype call accepts (`'i4'`, `'U3'`, `'V20'`, `'O8'`), or undefined. */
+export function parseTypestr(typestr: string): { typestr: string; kind: NpKind; itemsize: number } | undefined {
+  const m = /^([biufcUSOV])(\d{1,10})$/.exec(typestr);
+  if (m === null) return undefined;
+  const kind = m[1] as NpKind;
+  const n = Number(m[2]);
+  if (!Number.isSafeInteger(n) || (m[2]!.length > 1 && m[2]![0] === '0')) return undefined;
+  const sizes = NUMERIC_SIZES[kind];
+  if (sizes !== undefined) return sizes.includes(n) ? { typestr, kind, itemsize: n } : undefined;
+  if (kind === 'O') return n === 8 || n === 4 ? { typestr, kind, itemsize: 8 } : undefined;
+  if (kind === 'U') return n * 4 <= 0x7fffffff ? { typestr, kind, itemsize: n * 4 } : undefined;
+  return n <= 0x7fffffff ? { typestr, kind, itemsize: n } : undefined;
+}
+
+/** Where numpy's reconstruction functions live: `numpy._core` (numpy 2) or `numpy.core` (numpy 1.x). */
+export type NpCoreModule = 'numpy._core' | 'numpy.core';
+
+/** The typed arrays `NdArray.toTypedArray` gives. */
+export type NpTypedArray =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+/**
+ * `numpy.ndarray`: dtype, shape, memory order and the items: `data` holds the raw bytes in memory
+ * order (C or Fortran, as `fortranOrder` says) for plain dtypes; `objects` holds the items of an
+ * object array in C (row-major) order, as numpy pickles them.
+ */
+export class NdArray {
+  dtype: NpDtype;
+  shape: readonly number[];
+  fortranOrder: boolean;
+  data: Uint8Array | null;
+  objects: unknown[] | null;
+  /** False when the array came as a read-only buffer (protocol 5); it then pickles back read-only. */
+  writeable: boolean;
+  /** The module the reconstruction functions are written from (numpy 1.x pickles say `numpy.core`). */
+  core: NpCoreModule;
+  /** Whether the array was filled (an array made by `_reconstruct` waits for its state). */
+  filled: boolean;
+
+  constructor(init: {
+    dtype: NpDtype;
+    shape: readonly number[];
+    fortranOrder?: boolean;
+    data?: Uint8Array | null;
+    objects?: unknown[] | null;
+    writeable?: boolean;
+    core?: NpCoreModule;
+    filled?: boolean;
+  }) {
+    this.dtype = init.dtype;
+    this.shape = Object.freeze([...init.shape]);
+    this.fortranOrder = init.fortranOrder ?? false;
+    this.data = init.data ?? null;
+    this.objects = init.objects ?? null;
+    this.writeable = init.writeable ?? true;
+    this.core = init.core ?? 'numpy._core';
+    this.filled = init.filled ?? true;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** The dtype and an object array's items, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.dtype, this.objects];
+  }
+
+  /** The number of items. */
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  /**
+   * The items of a numeric array as a typed array in the array's memory order (row-major unless
+   * `fortranOrder`): a view over `data` when its byte order and alignment allow, otherwise a copy.
+   * Bool gives a Uint8Array of 0/1, float16 a Float32Array (converted), complex64/128 a
+   * Float32Array/Float64Array of interleaved real and imaginary parts, 64-bit ints BigInt64Array /
+   * BigUint64Array. Throws for str, bytes, object and structured dtypes.
+   */
+  toTypedArray(): NpTypedArray {
+    if (this.data === null) throw new Error(`an array of dtype ${this.dtype.str} has no typed-array view`);
+    return typedView(this.dtype, this.data);
+  }
+
+  [REDUCE](protocol: number): Reduction {
+    const dt = this.dtype;
+    if (protocol >= 5 && this.data !== null && !dt.hasObject && dt.itemsize > 0) {
+      // numpy's protocol-5 path: _frombuffer(PickleBuffer(a), dtype, shape, order), data in memory order.
+      return {
+        callable: new PyGlobal(`${this.core}.numeric`, '_frombuffer'),
+        args: [new PyPickleBuffer(this.data, !this.writeable), dt, PyTuple.fromArray(this.shape), this.fortranOrder ? 'F' : 'C'],
+      };
+    }
+    const state = PyTuple.fromArray([1, PyTuple.fromArray(this.shape), dt, this.fortranOrder, this.data ?? this.objects ?? []]);
+    return {
+      callable: new PyGlobal(`${this.core}.multiarray`, '_reconstruct'),
+      args: [G_NDARRAY, PyTuple.fromArray([0]), new Uint8Array([0x62])],
+      state,
+    };
+  }
+}
+
+/**
+ * A numpy scalar (`numpy.float64(1.5)`, `numpy.int8(-3)`, `numpy.str_('ab')`): its dtype and its
+ * bytes (or, for object dtype, the object). `value` decodes it.
+ */
+export class NpScalar {
+  constructor(
+    readonly dtype: NpDtype,
+    readonly data: Uint8Array | null,
+    readonly object: unknown = null,
+    readonly core: NpCoreModule = 'numpy._core',
+  ) {
+    Object.freeze(this);
+  }
+
+  /**
+   * The scalar as JavaScript: boolean; number (bigint for 64-bit ints beyond 2**53); number for
+   * floats; `PyComplex`; string for str (trailing NULs dropped, as numpy does); bytes for bytes
+   * (trailing NULs dropped) and void; the object for object dtype.
+   */
+  get value(): unknown {
+    const d = this.data;
+    const dt = this.dtype;
+    if (d === null) return this.object;
+    switch (dt.kind) {
+      case 'U': {
+        const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
+        let s = '';
+        for (let i = 0; i + 4 <= d.length; i += 4) {
+          const c = view.getUint32(i, dt.littleEndian);
+          s += c <= 0x10ffff ? String.fromCodePoint(c) : '\ufffd';
+        }
+        return s.replace(/\0+$/, '');
+      }
+      case 'S': {
+        let end = d.length;
+        while (end > 0 && d[end - 1] === 0) end--;
+        return new Uint8Array(d.subarray(0, end));
+      }
+      case 'V':
+        return new Uint8Array(d);
+      default: {
+        const t = typedView(dt, d);
+        if (dt.kind === 'b') return t[0] !== 0;
+        if (dt.kind === 'c') return new PyComplex(t[0] as number, t[1] as number);
+        const v = t[0]!;
+        return typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+      }
+    }
+  }
+
+  /** The dtype and an object scalar's object, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.dtype, this.object];
+  }
+
+  [REDUCE](): Reduction {
+    return { callable: new PyGlobal(`${this.core}.multiarray`, 'scalar'), args: this.data === null ? [this.dtype, this.object] : [this.dtype, this.data] };
+  }
+
+  toString(): string {
+    return String(this.value);
+  }
+}
+
+type TypedCtor = {
+  new (length: number): NpTypedArray;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): NpTypedArray;
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+/** The typed array type for a numeric dtype (float16 aside), and how many per item (2 for complex). */
+function ctorOf(dt: NpDtype): [TypedCtor, number] | undefined {
+  const k = dt.kind;
+  const n = dt.itemsize;
+  if (k === 'b' || (k === 'u' && n === 1)) return [Uint8Array, 1];
+  if (k === 'i') return [{ 1: Int8Array, 2: Int16Array, 4: Int32Array, 8: BigInt64Array }[n as 1 | 2 | 4 | 8] as TypedCtor, 1];
+  if (k === 'u') return [{ 2: Uint16Array, 4: Uint32Array, 8: BigUint64Array }[n as 2 | 4 | 8] as TypedCtor, 1];
+  if (k === 'f' && n !== 2) return [(n === 4 ? Float32Array : Float64Array) as TypedCtor, 1];
+  if (k === 'c') return [(n === 8 ? Float32Array : Float64Array) as TypedCtor, 2];
+  return undefined;
+}
+
+/** IEEE 754 half precision to a number. */
+function half(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** A typed array over `data` for a numeric dtype: a view when order and alignment allow, else a byte-swapped or aligned copy. */
+export function typedView(dt: NpDtype, data: Uint8Array): NpTypedArray {
+  if (dt.kind === 'f' && dt.itemsize === 2) {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const out = new Float32Array(Math.floor(data.length / 2));
+    for (let i = 0; i < out.length; i++) out[i] = half(view.getUint16(2 * i, dt.littleEndian));
+    return out;
+  }
+  const found = ctorOf(dt);
+  if (found === undefined) throw new Error(`numpy dtype ${dt.str} has no typed-array view (only bool, int, uint, float and complex do)`);
+  const [Ctor, per] = found;
+  const width = Ctor.BYTES_PER_ELEMENT;
+  const count = Math.floor(data.length / dt.itemsize) * per;
+  const swap = width > 1 && dt.littleEndian !== LITTLE_ENDIAN_PLATFORM;
+  if (!swap && data.byteOffset % width === 0) return new Ctor(data.buffer, data.byteOffset, count);
+  const copy = new Uint8Array(data.subarray(0, count * width)); // a copy (a Node Buffer's slice would be a view)
+  if (swap) {
+    for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse();
+  }
+  return new Ctor(copy.buffer, 0, count);
+}

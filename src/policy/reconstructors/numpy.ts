@@ -1,0 +1,250 @@
+/**
+ * Reconstructors for the `numpy` pack: what numpy (1.x and 2.x) pickles for arrays, dtypes and
+ * scalars, rebuilt as inert data (`NdArray`, `NpDtype`, `NpScalar`). Nothing numpy would compute is
+ * computed: every shape, size, offset and type string from the pickle is checked, and the bytes the
+ * pickle carries are kept (as views) rather than copied or interpreted.
+ *
+ * - `_reconstruct(ndarray, (0,), b'b')` makes an empty array; BUILD fills it with
+ *   `(version, shape, dtype, is_fortran, data)`: raw bytes, or a list for object dtypes.
+ * - `numpy.dtype(typestr, align, copy)` then BUILD with `(3, byteorder, subarray, names, fields,
+ *   elsize, alignment, flags)`.
+ * - `scalar(dtype, bytes)` (or `scalar(dtype, obj)` for object dtype).
+ * - `_frombuffer(buffer, dtype, shape, order)`: protocol 5, the buffer in band or out of band.
+ */
+import { PyByteArray } from '../../model/bytearray.js';
+import { PyGlobal } from '../../model/global.js';
+import { NdArray, NpDtype, NpScalar, defaultOrder, parseTypestr, type NpByteOrder, type NpCoreModule } from '../../model/ndarray.js';
+import { PyTuple } from '../../model/tuple.js';
+import type { ReconstructorDef } from '../types.js';
+import { arity, describe, fail, latin1Bytes } from './check.js';
+
+/** numpy's NPY_MAXDIMS (64 in numpy 2, 32 in 1.x). */
+const MAX_DIMS = 64;
+
+const coreOf = (module: string): NpCoreModule => (module.startsWith('numpy._core') ? 'numpy._core' : 'numpy.core');
+
+/** A shape tuple: at most 64 non-negative safe integers whose product (zeros aside) is a safe integer. Returns the item count. */
+function checkShape(what: string, shape: unknown): [readonly number[], number] {
+  if (!(shape instanceof PyTuple) && !Array.isArray(shape)) return fail(`${what} must be a tuple, the pickle gave ${describe(shape)}`);
+  const dims = shape as readonly unknown[];
+  if (dims.length > MAX_DIMS) fail(`${what} has ${dims.length} dimensions, more than numpy's ${MAX_DIMS}`);
+  let nonzero = 1;
+  let zero = false;
+  const out: number[] = [];
+  for (const d of dims) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0 || Object.is(d, -0)) {
+      fail(`${what} must hold non-negative integers, the pickle gave ${typeof d === 'bigint' ? d.toString() : describe(d)}`);
+    }
+    if (d === 0) zero = true;
+    else {
+      nonzero *= d;
+      if (nonzero > Number.MAX_SAFE_INTEGER) fail(`${what} ${JSON.stringify(dims.map(String))} describes more items than numpy can index`);
+    }
+    out.push(d);
+  }
+  return [out, zero ? 0 : nonzero];
+}
+
+function dtypeArg(what: string, v: unknown): NpDtype {
+  if (!(v instanceof NpDtype)) return fail(`${what} must be a numpy.dtype, the pickle gave ${describe(v)}`);
+  v.sealed = true;
+  return v;
+}
+
+/** The raw bytes of an array or scalar: bytes, a bytearray, or (Python 2 pickles loaded as latin1) a str. */
+function rawBytes(what: string, v: unknown): Uint8Array {
+  const b = latin1Bytes(what, v);
+  if (b === undefined) return fail(`${what} must be bytes, the pickle gave ${describe(v)}`);
+  return b;
+}
+
+/** `count × itemsize === data.length`, computed without overflow before anything is made from the data. */
+function checkSize(what: string, count: number, dt: NpDtype, length: number): void {
+  const want = count * dt.itemsize;
+  if (!Number.isSafeInteger(want) || want !== length) {
+    fail(`${what}: ${count} items of ${dt.str} (${dt.itemsize} bytes each) need ${Number.isSafeInteger(want) ? want : 'more than 2**53'} bytes, the pickle gave ${length}`);
+  }
+}
+
+function asFlag(what: string, v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 0 || v === 1) return v === 1;
+  return fail(`${what} must be a bool, the pickle gave ${describe(v)}`);
+}
+
+const reconstruct = Object.freeze<ReconstructorDef>({
+  id: 'numpy.multiarray._reconstruct',
+  description: 'numpy _reconstruct(ndarray, (0,), typecode) → an empty NdArray that its BUILD state (version, shape, dtype, is_fortran, data) fills, checked',
+  bind(module) {
+    const core = coreOf(module);
+    return {
+      call(args) {
+        arity('_reconstruct', args, 3, 3);
+        const [cls, shape, typecode] = args;
+        if (!(cls instanceof PyGlobal) || cls.module !== 'numpy' || cls.qualname !== 'ndarray') {
+          fail(`_reconstruct() makes numpy.ndarray only, the pickle gave ${describe(cls)}`);
+        }
+        checkShape('_reconstruct() shape', shape);
+        if (rawBytes('_reconstruct() typecode', typecode).length !== 1) fail('_reconstruct() typecode must be one byte');
+        // What numpy makes before BUILD: an empty int8 array (it stays one if no state follows).
+        return new NdArray({ dtype: new NpDtype('i1', 'i', 1, '|'), shape: [0], data: new Uint8Array(0), core, filled: false });
+      },
+      setState(target, state) {
+        if (!(target instanceof NdArray) || target.filled) return fail('an ndarray state applies once, to an array _reconstruct made');
+        if (!(state instanceof PyTuple) || (state.length !== 5 && state.length !== 4)) {
+          return fail(`an ndarray state must be a tuple (version, shape, dtype, is_fortran, data), the pickle gave ${describe(state)}`);
+        }
+        const [version, shapeArg, dtArg, fortranArg, data] = state.length === 5 ? state : [1, ...state];
+        if (version !== 1 && version !== 0) fail(`ndarray state version ${String(version)} is not supported`);
+        const [shape, count] = checkShape('ndarray shape', shapeArg);
+        const dtype = dtypeArg('ndarray dtype', dtArg);
+        const fortran = asFlag('ndarray is_fortran', fortranArg);
+        if (dtype.hasObject) {
+          if (!Array.isArray(data) || data instanceof PyTuple) return fail(`an array of dtype ${dtype.str} pickles its items as a list, the pickle gave ${describe(data)}`);
+          if (data.length !== count) fail(`ndarray of shape (${shape.join(', ')}) holds ${count} items, its list has ${data.length}`);
+          Object.assign(target, { dtype, shape: Object.freeze(shape), fortranOrder: fortran, data: null, objects: data, filled: true });
+        } else {
+          const bytes = rawBytes('ndarray data', data);
+          checkSize('ndarray data', count, dtype, bytes.length);
+          Object.assign(target, { dtype, shape: Object.freeze(shape), fortranOrder: fortran, data: bytes, filled: true });
+        }
+        return target;
+      },
+    };
+  },
+});
+
+const frombuffer = Object.freeze<ReconstructorDef>({
+  id: 'numpy.numeric._frombuffer',
+  description: "numpy _frombuffer(buffer, dtype, shape, order) (protocol 5, in band or out of band) → NdArray over the buffer's bytes, checked",
+  bind(module) {
+    const core = coreOf(module);
+    return {
+      call(args) {
+        arity('_frombuffer', args, 4, 4);
+        const [buf, dtArg, shapeArg, order] = args;
+        if (!(buf instanceof Uint8Array)) return fail(`_frombuffer() needs a buffer, the pickle gave ${describe(buf)}`);
+        const dtype = dtypeArg('_frombuffer() dtype', dtArg);
+        if (dtype.hasObject) fail('_frombuffer() cannot make an array of objects from a buffer');
+        if (dtype.itemsize === 0) fail('_frombuffer() needs a dtype with a non-zero itemsize');
+        const [shape, count] = checkShape('_frombuffer() shape', shapeArg);
+        if (order !== 'C' && order !== 'F') fail(`_frombuffer() order must be 'C' or 'F', the pickle gave ${describe(order)}`);
+        checkSize('_frombuffer() buffer', count, dtype, buf.length);
+        // A bytearray (BYTEARRAY8) is writable; bytes (or READONLY_BUFFER) are not.
+        const writeable = buf instanceof PyByteArray;
+        const data = writeable ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
+        return new NdArray({ dtype, shape, fortranOrder: order === 'F', data, writeable, core });
+      },
+    };
+  },
+});
+
+const scalar = Object.freeze<ReconstructorDef>({
+  id: 'numpy.multiarray.scalar',
+  description: 'numpy scalar(dtype, bytes) (numpy.float64(1.5), numpy.int8(-3), …) → NpScalar, the byte count checked',
+  bind(module) {
+    const core = coreOf(module);
+    return {
+      call(args) {
+        arity('scalar', args, 1, 2);
+        const dtype = dtypeArg('scalar() dtype', args[0]);
+        if (dtype.hasObject) {
+          if (dtype.kind !== 'O') fail('scalar() of a structured dtype holding objects is not supported');
+          return new NpScalar(dtype, null, args.length > 1 ? args[1] : null, core);
+        }
+        if (args.length < 2) fail('scalar() needs its bytes');
+        const bytes = rawBytes('scalar() data', args[1]);
+        checkSize('scalar() data', 1, dtype, bytes.length);
+        return new NpScalar(dtype, bytes, null, core);
+      },
+    };
+  },
+});
+
+const ORDERS: readonly string[] = ['<', '>', '|', '='];
+
+/** A dtype's fields dict, checked against its names and itemsize: `{name: (dtype, offset[, title])}`. */
+function checkFields(target: NpDtype, namesArg: unknown, fieldsArg: unknown): void {
+  if (namesArg === null && fieldsArg === null) return;
+  if (target.kind !== 'V') fail(`only void dtypes have fields, not ${target.typestr}`);
+  if (!(namesArg instanceof PyTuple)) return fail(`dtype names must be a tuple, the pickle gave ${describe(namesArg)}`);
+  if (!(fieldsArg instanceof Map)) return fail(`dtype fields must be a dict, the pickle gave ${describe(fieldsArg)}`);
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const n of namesArg) {
+    if (typeof n !== 'string') return fail(`dtype field names must be str, the pickle gave ${describe(n)}`);
+    if (seen.has(n)) fail(`dtype field name ${JSON.stringify(n)} repeats`);
+    seen.add(n);
+    names.push(n);
+  }
+  const fields = new Map<string, PyTuple>();
+  for (const [k, t] of fieldsArg) {
+    if (typeof k !== 'string') return fail(`dtype fields keys must be str, the pickle gave ${describe(k)}`);
+    if (!(t instanceof PyTuple) || t.length < 2 || t.length > 3) return fail(`dtype field ${JSON.stringify(k)} must be (dtype, offset[, title])`);
+    if (t[0] === target) fail('a dtype cannot be its own field');
+    const dt = dtypeArg(`dtype field ${JSON.stringify(k)}`, t[0]);
+    const offset = t[1];
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset + dt.itemsize > target.itemsize) {
+      fail(`dtype field ${JSON.stringify(k)} at offset ${String(offset)} (${dt.itemsize} bytes) lies outside the ${target.itemsize}-byte item`);
+    }
+    // A titled field is listed under its name and its title; any other key must be a name.
+    if (!seen.has(k) && !(t.length === 3 && t[2] === k)) fail(`dtype fields has ${JSON.stringify(k)}, which names no field`);
+    fields.set(k, t);
+  }
+  for (const n of names) if (!fields.has(n)) fail(`dtype field ${JSON.stringify(n)} is named but not described`);
+  target.names = Object.freeze(names);
+  target.fieldsDict = fields;
+  for (const t of fields.values()) if ((t[0] as NpDtype).hasObject) target.hasObject = true;
+}
+
+const dtype = Object.freeze<ReconstructorDef>({
+  id: 'numpy.dtype',
+  description: 'numpy.dtype(typestr, align, copy) for bool, int, uint, float, complex, str, bytes, object and void/structured types → NpDtype, completed by its BUILD state',
+  bind: () => ({
+    call(args) {
+      arity('dtype', args, 1, 3);
+      const typestr = args[0];
+      if (typeof typestr !== 'string') return fail(`dtype() needs a type string, the pickle gave ${describe(typestr)}`);
+      const parsed = parseTypestr(typestr);
+      if (parsed === undefined) return fail(`dtype ${JSON.stringify(typestr.slice(0, 40))} is not one the numpy pack reads (bool, int, uint, float, complex, str, bytes, object, void)`);
+      for (const a of args.slice(1)) asFlag('dtype() align/copy', a);
+      const order: NpByteOrder = defaultOrder(parsed.kind, parsed.itemsize, '=');
+      const dt = new NpDtype(parsed.typestr, parsed.kind, parsed.itemsize, order, Object.freeze(args.slice(1)));
+      if (parsed.kind === 'O') dt.flags = 63;
+      return dt;
+    },
+    setState(target, state) {
+      if (!(target instanceof NpDtype) || target.sealed) return fail('a dtype state applies once, to a dtype not yet used');
+      if (!(state instanceof PyTuple) || state.length !== 8) {
+        return fail(`a dtype state must be numpy's 8-tuple (version 3), the pickle gave ${describe(state)}${state instanceof PyTuple ? ` of ${state.length}` : ''}`);
+      }
+      const [version, order, subarray, names, fields, elsize, alignment, flags] = state;
+      if (version !== 3) fail(`dtype state version ${String(version)} is not supported (datetime dtypes are not read)`);
+      if (typeof order !== 'string' || !ORDERS.includes(order)) return fail(`dtype byte order must be one of < > | =, the pickle gave ${describe(order)}`);
+      for (const [what, v] of [['elsize', elsize], ['alignment', alignment], ['flags', flags]] as const) {
+        if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < -1 || v > 0x7fffffff) fail(`dtype ${what} must be a small int, the pickle gave ${describe(v)}`);
+      }
+      if (elsize !== -1 && elsize !== target.itemsize) fail(`dtype ${target.typestr} has ${target.itemsize}-byte items, its state says ${String(elsize)}`);
+      const byteorder = defaultOrder(target.kind, target.itemsize, order as NpByteOrder);
+      if (byteorder !== order && !(order === '|' && byteorder === '=')) fail(`dtype ${target.typestr} cannot have byte order ${order}`);
+      if (subarray !== null) {
+        if (target.kind !== 'V' || !(subarray instanceof PyTuple) || subarray.length !== 2) return fail('a dtype subarray must be (dtype, shape) on a void dtype');
+        if (subarray[0] === target) fail('a dtype cannot be its own subarray base');
+        const base = dtypeArg('dtype subarray base', subarray[0]);
+        const [shape, count] = checkShape('dtype subarray shape', subarray[1]);
+        if (count * base.itemsize !== target.itemsize) fail(`a subarray of ${count} × ${base.itemsize} bytes does not fill the ${target.itemsize}-byte item`);
+        target.subarray = Object.freeze({ base, shape: Object.freeze(shape) });
+        if (base.hasObject) target.hasObject = true;
+      }
+      checkFields(target, names, fields);
+      target.byteorder = order as NpByteOrder;
+      target.stateElsize = elsize as number;
+      target.alignment = alignment as number;
+      target.flags = flags as number;
+      target.sealed = true;
+      return target;
+    },
+  }),
+});
+
+export const NUMPY_DEFS: readonly ReconstructorDef[] = [reconstruct, frombuffer, scalar, dtype];

@@ -1,0 +1,94 @@
+/**
+ * Reconstructors for the `pytorch-state-dict` pack: what `torch.save(model.state_dict())` pickles,
+ * rebuilt as data. Storages come from the checkpoint's `data/<key>` members through the
+ * persistentLoad that `loadTorch` passes (see src/containers/torch-load.ts); tensors are strided
+ * views of them, every element they address checked to lie inside the storage.
+ */
+import { TorchStorage, TorchTensor } from '../../model/tensor.js';
+import { PyTuple } from '../../model/tuple.js';
+import type { ReconstructorDef, ReconstructorParts } from '../types.js';
+import { arity, describe, fail } from './check.js';
+
+/** At most this many dimensions (PyTorch's own limit is 64 too, for CPU tensors in practice far fewer). */
+const MAX_DIMS = 64;
+
+const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
+  Object.freeze({ id, description, bind: () => parts });
+
+function ints(what: string, v: unknown, allowNegative = false): number[] {
+  if (!(v instanceof PyTuple) && !Array.isArray(v)) return fail(`${what} must be a tuple, the pickle gave ${describe(v)}`);
+  const items = v as readonly unknown[];
+  if (items.length > MAX_DIMS) fail(`${what} has ${items.length} dimensions, more than ${MAX_DIMS}`);
+  return items.map((x) => {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || (!allowNegative && x < 0)) {
+      return fail(`${what} must hold ${allowNegative ? '' : 'non-negative '}integers, the pickle gave ${typeof x === 'bigint' ? x.toString() : describe(x)}`);
+    }
+    return x;
+  });
+}
+
+function flag(what: string, v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 0 || v === 1) return v === 1;
+  return fail(`${what} must be a bool, the pickle gave ${describe(v)}`);
+}
+
+/** Backward hooks must be an empty OrderedDict: hooks are functions, which a state dict never holds. */
+function noHooks(v: unknown): void {
+  if (!(v instanceof Map) || v.size !== 0) fail(`backward_hooks must be an empty OrderedDict, the pickle gave ${describe(v)}${v instanceof Map ? ` of ${v.size}` : ''}`);
+}
+
+/**
+ * The checks `torch.Tensor.set_` makes, without overflow: the largest element index a strided view
+ * addresses, offset + Σ (size_i - 1) × stride_i, lies inside the storage (nothing is checked for
+ * an empty tensor, as in PyTorch).
+ */
+export function checkView(storage: TorchStorage, offset: number, shape: readonly number[], stride: readonly number[]): void {
+  if (shape.length !== stride.length) fail(`a tensor of ${shape.length} dimensions has ${stride.length} strides`);
+  if (shape.includes(0)) return;
+  let last = offset;
+  for (let i = 0; i < shape.length; i++) {
+    last += (shape[i]! - 1) * stride[i]!;
+    if (!Number.isSafeInteger(last)) fail('the tensor addresses elements beyond 2**53');
+  }
+  if (offset >= storage.numel || last >= storage.numel) {
+    fail(`a tensor of size (${shape.join(', ')}), stride (${stride.join(', ')}) at offset ${offset} reaches element ${Math.max(offset, last)} of a storage of ${storage.numel}`);
+  }
+}
+
+/** `torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`. */
+function rebuildTensor(args: readonly unknown[]): TorchTensor {
+  arity('_rebuild_tensor_v2', args, 6, 7);
+  const [storage, offsetArg, sizeArg, strideArg, requiresGrad, hooks, metadata] = args;
+  if (!(storage instanceof TorchStorage)) return fail(`_rebuild_tensor_v2() needs a storage (a persistent id), the pickle gave ${describe(storage)}`);
+  if (typeof offsetArg !== 'number' || !Number.isSafeInteger(offsetArg) || offsetArg < 0) return fail(`the storage offset must be a non-negative integer, the pickle gave ${describe(offsetArg)}`);
+  const shape = ints('the tensor size', sizeArg);
+  const stride = ints('the tensor stride', strideArg);
+  checkView(storage, offsetArg, shape, stride);
+  noHooks(hooks);
+  if (metadata !== undefined && metadata !== null && !(metadata instanceof Map)) fail(`tensor metadata must be a dict, the pickle gave ${describe(metadata)}`);
+  return new TorchTensor(storage, offsetArg, shape, stride, flag('requires_grad', requiresGrad), metadata ?? null);
+}
+
+const tensorV2 = fixed('torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor_v2 → TorchTensor over a checkpoint storage, bounds checked', {
+  call: (args) => rebuildTensor(args),
+});
+
+const parameter = fixed('torch._utils._rebuild_parameter', 'torch._utils._rebuild_parameter(data, requires_grad, backward_hooks) → TorchTensor marked as a parameter', {
+  call(args) {
+    arity('_rebuild_parameter', args, 3, 3);
+    const [data, requiresGrad, hooks] = args;
+    if (!(data instanceof TorchTensor)) return fail(`_rebuild_parameter() needs a tensor, the pickle gave ${describe(data)}`);
+    noHooks(hooks);
+    return new TorchTensor(data.storage, data.storageOffset, data.shape, data.stride, flag('requires_grad', requiresGrad), data.metadata, true);
+  },
+});
+
+const size = fixed('torch.Size', 'torch.Size((d0, d1, …)) → a tuple of non-negative ints', {
+  call(args) {
+    arity('Size', args, 0, 1);
+    return PyTuple.fromArray(args.length === 0 ? [] : ints('torch.Size', args[0]));
+  },
+});
+
+export const TORCH_DEFS: readonly ReconstructorDef[] = [tensorV2, parameter, size];

@@ -1,0 +1,257 @@
+/**
+ * The pytorch-state-dict pack and loadTorch against corpus/torch (checkpoints laid out as torch.save
+ * writes them; corpus/gen_torch.py): state dicts load to tensors with the right dtype, shape,
+ * stride, offset and values (little- and big-endian, stored and deflated, any archive prefix);
+ * hostile checkpoints fail with our errors; the pack refuses everything else.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  auditFile,
+  createPolicy,
+  denialOf,
+  dumps,
+  listZip,
+  loads,
+  loadTorch,
+  MalformedPickleError,
+  PickleError,
+  LimitExceededError,
+  PyGlobal,
+  PyOrderedDict,
+  PyTuple,
+  RefusedGlobalError,
+  shippedPack,
+  storageLoader,
+  TorchStorage,
+  TorchTensor,
+  torchPolicy,
+} from '../src/index.js';
+import { bytes } from './helpers/bytes.js';
+import { pythonMissing, runPython } from './helpers/py-run.js';
+
+const dir = join(import.meta.dirname, '..', 'corpus', 'torch');
+const file = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
+const expected = (name: string) => JSON.parse(readFileSync(join(dir, name.replace(/\.pt$/, '.json')), 'utf8'));
+const valid = readdirSync(dir).filter((f) => f.endsWith('.pt') && !f.startsWith('hostile_')).sort();
+const hostile = readdirSync(dir).filter((f) => f.endsWith('.pt') && f.startsWith('hostile_')).sort();
+
+interface Want {
+  dtype: string;
+  shape: number[];
+  stride: number[];
+  offset: number;
+  requires_grad: boolean;
+  parameter: boolean;
+  values: (number | string)[];
+}
+
+function described(t: TorchTensor): Want {
+  const values = [...t.toTypedArray()].map((v) => (typeof v === 'bigint' ? v.toString() : v));
+  return {
+    dtype: t.dtype,
+    shape: [...t.shape],
+    stride: [...t.stride],
+    offset: t.storageOffset,
+    requires_grad: t.requiresGrad,
+    parameter: t.isParameter,
+    values,
+  };
+}
+
+describe(`corpus/torch: ${valid.length} checkpoints load`, () => {
+  it.each(valid)('%s', async (f) => {
+    const want = expected(f);
+    const sd = (await loadTorch(file(f))) as PyOrderedDict;
+    expect(sd).toBeInstanceOf(PyOrderedDict);
+    const tensors = Object.fromEntries([...sd].filter(([, v]) => v instanceof TorchTensor).map(([k, v]) => [k, described(v as TorchTensor)]));
+    // float16 / bfloat16 are converted to float32: compare them as float32 values.
+    for (const w of Object.values(want.tensors as Record<string, Want>)) {
+      if (w.dtype === 'float16' || w.dtype === 'bfloat16') w.values = [...new Float32Array(w.values as number[])];
+    }
+    expect(tensors).toEqual(want.tensors);
+    if (want.metadata) expect([...(sd.attributes!.get('_metadata') as Map<string, unknown>).keys()]).toEqual(want.metadata);
+    if (want.size) expect(sd.get('size')).toEqual(PyTuple.fromArray(want.size));
+  });
+});
+
+describe('tensors', () => {
+  it('share storages, view them when contiguous, gather when strided', async () => {
+    const sd = (await loadTorch(file('state_dict.pt'))) as Map<string, TorchTensor>;
+    const a = sd.get('view.a')!;
+    const t = sd.get('view.t')!;
+    expect(a.storage).toBe(t.storage);
+    expect(a.storage).toBeInstanceOf(TorchStorage);
+    expect([a.storage.key, a.storage.location, a.storage.numel, a.storage.dtype]).toEqual(['2', 'cpu', 10, 'float32']);
+    expect(a.isContiguous).toBe(false);
+    expect(t.isContiguous).toBe(false);
+    const w = sd.get('fc.weight')!;
+    expect(w.isContiguous).toBe(true);
+    const view = w.toTypedArray();
+    expect(view.buffer).toBe(w.storage.data.buffer); // a view of the checkpoint bytes, not a copy
+    expect([...sd.get('steps')!.toTypedArray()]).toEqual([2n ** 62n + 1n]);
+    expect(sd.get('steps')!.ndim).toBe(0);
+    expect(sd.get('empty')!.numel).toBe(0);
+    // Big-endian checkpoints are swapped into a copy.
+    const be = (await loadTorch(file('state_dict_big_endian.pt'))) as Map<string, TorchTensor>;
+    expect(be.get('fc.weight')!.storage.byteorder).toBe('big');
+    expect([...be.get('fc.weight')!.toTypedArray()]).toEqual([...view]);
+  });
+
+  it('the persistent ids resolve only through loadTorch, or loads with its storageLoader', () => {
+    const zipped = file('state_dict.pt');
+    const members = listZip(zipped).members;
+    const bytesOf = (name: string) => {
+      const m = members.find((x) => x.name === name)!;
+      return zipped.subarray(m.dataOffset, m.dataOffset + m.size);
+    };
+    const pickle = bytesOf('archive/data.pkl');
+    const policy = createPolicy({ packs: [shippedPack('pytorch-state-dict')] });
+    expect(() => loads(pickle, { policy })).toThrow(expect.objectContaining({ code: 'no_persistent_load' }));
+    const storages = new Map(members.filter((m) => m.name.startsWith('archive/data/')).map((m) => [m.name.slice(13), bytesOf(m.name)]));
+    const sd = loads(pickle, { policy, persistentLoad: storageLoader(storages) }) as Map<string, TorchTensor>;
+    expect([...sd.get('fc.bias')!.toTypedArray()]).toEqual([0.25, 0.5, 0.75]);
+    const load = storageLoader(new Map([['0', new Uint8Array(24)]]));
+    const pid = PyTuple.fromArray(['storage', new PyGlobal('torch', 'FloatStorage'), '0', 'cpu', 6]);
+    expect(load(pid)).toBe(load(pid));
+    // Only a PyGlobal names a storage type (not any object with the right fields).
+    expect(() => load(PyTuple.fromArray(['storage', { module: 'torch', qualname: 'FloatStorage' }, '0', 'cpu', 6]))).toThrow(/unknown storage type/);
+  });
+
+  it('an empty tensor may sit anywhere; its typed array is empty', () => {
+    const storage = new TorchStorage('float32', '0', 'cpu', 2, new Uint8Array(8));
+    expect(new TorchTensor(storage, 2 ** 40, [0, 3], [3, 1]).toTypedArray()).toEqual(new Float32Array(0));
+  });
+
+  it('limits: maxMemberBytes, maxInflatedBytes and maxDepth (through OrderedDict attributes) raise LimitExceededError', async () => {
+    const err = async (name: string, options: object) => {
+      try {
+        await loadTorch(file(name), options);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    expect(await err('state_dict.pt', { maxMemberBytes: 100 })).toBeInstanceOf(LimitExceededError);
+    expect(await err('state_dict_deflated.pt', { maxInflatedBytes: 1000 })).toMatchObject({ limit: 'maxInflatedBytes' });
+    expect(await loadTorch(file('state_dict_deflated.pt'), { maxInflatedBytes: 100000 })).toBeInstanceOf(PyOrderedDict);
+    // _metadata nests 3 deep inside the state dict: a maxDepth of 3 refuses it, though the dict itself is shallow.
+    expect(await err('state_dict.pt', { maxDepth: 3 })).toMatchObject({ limit: 'maxDepth' });
+    expect(await loadTorch(file('state_dict.pt'), { maxDepth: 5 })).toBeInstanceOf(PyOrderedDict);
+  });
+});
+
+describe(`hostile checkpoints (${hostile.length}) fail with our errors`, () => {
+  const classes: Record<string, unknown> = { MalformedPickleError, RefusedGlobalError };
+  it.each(hostile)('%s', async (f) => {
+    const want = expected(f);
+    let error: unknown;
+    try {
+      await loadTorch(file(f));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(classes[want.error] as new () => Error);
+    expect((error as PickleError).code).toBe(want.code);
+    expect((error as Error).message).toMatch(new RegExp(want.match));
+    // Errors that come from the pickle say where.
+    if (want.code !== 'bad_checkpoint') {
+      expect((error as PickleError).offset).toBeTypeOf('number');
+      expect((error as PickleError).opcode).toBeDefined();
+    }
+  });
+
+  it('zip damage and fuzzed checkpoints fail only with PickleErrors', async () => {
+    const good = file('state_dict.pt');
+    let seed = 99;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    let failures = 0;
+    for (let k = 0; k < 300; k++) {
+      const m = new Uint8Array(good);
+      for (let j = 0; j < 4; j++) m[Math.floor(rand() * m.length)] = Math.floor(rand() * 256);
+      const cut = k % 10 === 0 ? m.subarray(0, Math.floor(rand() * m.length)) : m;
+      try {
+        await loadTorch(cut);
+      } catch (e) {
+        failures++;
+        expect(e).toBeInstanceOf(PickleError);
+        expect((e as PickleError).code, String(e)).not.toBe('internal_error');
+      }
+    }
+    expect(failures).toBeGreaterThan(0);
+  });
+});
+
+describe('the auditor with the pytorch-state-dict pack', () => {
+  it('finds state dicts safe and code in checkpoints unsafe', async () => {
+    const policy = torchPolicy();
+    const verdicts = async (name: string) => (await auditFile(file(name), name, { policy })).map((r) => `${r.uri} ${r.report.verdict}`);
+    expect(await verdicts('state_dict.pt')).toEqual(['state_dict.pt safe', 'state_dict.pt!archive/data.pkl safe']);
+    expect(await verdicts('parameters.pt')).toEqual(['parameters.pt safe', 'parameters.pt!archive/data.pkl safe']);
+    expect(await verdicts('hostile_os_system.pt')).toContain('hostile_os_system.pt!archive/data.pkl unsafe');
+    expect(await verdicts('hostile_torch_load.pt')).toContain('hostile_torch_load.pt!archive/data.pkl unsafe');
+  });
+});
+
+describe('the pytorch-state-dict pack', () => {
+  const policy = createPolicy({ packs: [shippedPack('pytorch-state-dict')] });
+  const refused = (p: string) => {
+    try {
+      loads(bytes(p), { policy, persistentLoad: () => null });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('refuses loaders, code and anything it does not name', () => {
+    for (const p of [
+      "ctorch\nload\n(S'x.pt'\ntR.",
+      "ctorch.serialization\nload\n(S'x.pt'\ntR.",
+      "ctorch.jit\nload\n(S'x.pt'\ntR.",
+      "ctorch.hub\nload\n(S'a'\nS'b'\ntR.",
+      "ctorch._utils\n_rebuild_device_tensor_from_numpy\n(tR.",
+      "ctorch._utils\n_rebuild_qtensor\n(tR.",
+      "ctorch\nTensor\n)\x81.",
+      "cos\nsystem\n(S'id'\ntR.",
+      "cbuiltins\neval\n(S'1'\ntR.",
+      "ctorch\nFloatStorage\n(tR.",
+      "ccollections\nCounter\n)R.",
+      "ctorch._C\nimport_ir_module\n(tR.",
+      "ctorch.ops.aten\nfull\n(tR.",
+    ]) {
+      expect(refused(p), p).toBeInstanceOf(RefusedGlobalError);
+    }
+    // PyTorch's loaders, compilers and native machinery are on the hard deny list: no pack can allow them.
+    for (const [m, q] of [['torch.hub', 'load'], ['torch.jit', 'load'], ['torch._C', 'x'], ['torch.utils.cpp_extension', 'load_inline'], ['torch.serialization', '_get_layout']]) {
+      expect(denialOf(m!, q!), `${m}.${q}`).toMatch(/hard deny list/);
+    }
+  });
+
+  it('holds what it allows to a state dict: str attribute names set once, sizes of non-negative ints', () => {
+    expect(refused('\x80\x02ccollections\nOrderedDict\n)R}K\x01K\x02sb.')).toBeInstanceOf(MalformedPickleError);
+    expect(refused('\x80\x02ccollections\nOrderedDict\n)R}X\x01\x00\x00\x00xK\x01sb}X\x01\x00\x00\x00yK\x01sb.')).toBeInstanceOf(MalformedPickleError);
+    expect(refused("\x80\x02ctorch\nSize\nK\x02J\xff\xff\xff\xff\x86\x85R.")).toBeInstanceOf(MalformedPickleError);
+    expect(loads(bytes('\x80\x02ctorch\nSize\nK\x02K\x03\x86\x85R.'), { policy })).toEqual(PyTuple.fromArray([2, 3]));
+  });
+});
+
+describe.skipIf(pythonMissing() !== null)('OrderedDict attributes (python-builtins 1.1.0)', () => {
+  it("an OrderedDict with attributes, as CPython pickles it at protocols 0-5, loads and dumps back to CPython's bytes", () => {
+    const pickles = JSON.parse(
+      runPython(`
+import collections, json, pickle
+od = collections.OrderedDict([('a', 1), ('b', [2])])
+od._metadata = collections.OrderedDict([('', {'version': 1})])
+print(json.dumps([pickle.dumps(od, p).hex() for p in range(6)]))
+`),
+    ) as string[];
+    pickles.forEach((h, p) => {
+      const od = loads(Buffer.from(h, 'hex')) as PyOrderedDict;
+      expect([...od.keys()]).toEqual(['a', 'b']);
+      expect([...(od.attributes!.get('_metadata') as Map<string, unknown>)]).toEqual([['', new Map([['version', 1]])]]);
+      expect(Buffer.from(dumps(od, { protocol: p })).toString('hex')).toBe(h);
+    });
+  });
+});
