@@ -53,6 +53,18 @@ describe('pickleguard audit', () => {
     expect(r.stderr).toMatch(/version/);
   });
 
+  it('takes a shipped pack by its id with --policy, and lists them when neither file nor id matches', async () => {
+    const joblib = join(import.meta.dirname, '..', 'corpus', 'containers', 'arrays.joblib');
+    expect((await cli(joblib)).status).toBe(1);
+    const shipped = await cli(joblib, '--policy', 'joblib');
+    expect(shipped.status).toBe(0);
+    expect(shipped.stdout).toMatch(/^SAFE\s+\S+arrays\.joblib/);
+    expect(shipped.stdout).toMatch(/\(policy python-builtins\+numpy\+joblib\)/);
+    const missing = await cli(SAFE, '--policy', 'no-such-pack');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read the pack no-such-pack: .*\(shipped packs: joblib, numpy, python-builtins, python-stdlib, pytorch-state-dict\)/);
+  });
+
   it('writes JSON and SARIF 2.1.0', async () => {
     const json = JSON.parse((await cli('--format', 'json', EVIL, SAFE)).stdout);
     expect(json.files.map((f: { verdict: string }) => f.verdict)).toEqual(['unsafe', 'safe']);

@@ -110,6 +110,12 @@ describe('containers (corpus/containers, written by corpus/gen_containers.py)', 
       expect(builds).toHaveLength(10); // one array each: the scan went on after each array's data
     }
     expect(await verdicts('arrays.joblib.z', { policy: JOBLIB })).toEqual(['arrays.joblib.z!zlib safe']);
+    // The shipped joblib pack (numpy's names plus the wrapper) calls them safe too, object arrays included.
+    const shipped = createPolicy({ packs: [shippedPack('joblib')] });
+    for (const name of ['arrays.joblib', 'unaligned.joblib', 'protocol2.joblib', 'objects.joblib']) {
+      expect(await verdicts(name, { policy: shipped })).toEqual([`${name} safe`]);
+    }
+    expect(await verdicts('raw_hides_call.joblib', { policy: shipped })).toEqual(['raw_hides_call.joblib unsafe']);
     // Under the default policy: unsafe (numpy and joblib names are not allowed), not malformed.
     expect(await verdicts('arrays.joblib')).toEqual(['arrays.joblib unsafe']);
     // The object array's own pickle is scanned: numpy's reconstructor is named in it.

@@ -11,7 +11,7 @@ import { SEVERITY_ORDER } from '../audit/catalogue.js';
 import { toSarif } from '../audit/sarif.js';
 import { PolicyError } from '../errors.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
-import { parsePack } from '../policy/pack.js';
+import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 
@@ -36,9 +36,10 @@ row, or as a container: PyTorch checkpoints (zip, ZIP64, and the legacy format),
 with object arrays, gzip or zlib streams. Inner pickles are named file!member.
 
 Options:
-  --policy PACK      a policy pack (JSON) to judge against; repeat for several. Packs they extend
-                     are found among these and the shipped ones. Default: the default policy
-                     (python-stdlib with python-builtins).
+  --policy PACK      a policy pack (a JSON file, or a shipped pack's id: python-stdlib, numpy,
+                     joblib, pytorch-state-dict, …) to judge against; repeat for several. Packs
+                     they extend are found among these and the shipped ones. Default: the default
+                     policy (python-stdlib with python-builtins).
   --format FORMAT    text (default), json, or sarif (SARIF 2.1.0, for code-scanning dashboards)
   -q, --quiet        text format: only files that are not safe
   -j, --jobs N       scan on N worker threads (default: one per core, used for 200 files or 64 MB
@@ -116,14 +117,13 @@ function expand(paths: readonly string[], errors: string[]): { files: string[]; 
 
 function loadPolicy(io: AuditIO, packs: readonly string[]): Policy {
   if (packs.length === 0) return DEFAULT_POLICY;
-  const loaded = packs.map((path) => {
-    let text: string;
+  const loaded = packs.map((arg) => {
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(io.readFile(path));
+      return readPack(arg, (path) => io.readFile(path));
     } catch (e) {
-      throw new UsageError(`cannot read the pack ${path}: ${(e as Error).message}`);
+      if (e instanceof PolicyError) throw e;
+      throw new UsageError((e as Error).message);
     }
-    return parsePack(text, path);
   });
   return createPolicy({ packs: loaded });
 }

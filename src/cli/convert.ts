@@ -13,7 +13,7 @@ import { PyObject } from '../model/object.js';
 import { isReducible, REDUCE, type Reduction } from '../model/reduce.js';
 import { PyStr } from '../model/str.js';
 import { PyTuple } from '../model/tuple.js';
-import { parsePack } from '../policy/pack.js';
+import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
 import { Unpickler } from '../unpickler/unpickler.js';
@@ -36,7 +36,8 @@ container met again (its first occurrence carries "$id": n).
 
 Options:
   --to json          the output format (json is the only one)
-  --policy PACK      load under these packs (repeatable; default: the default policy)
+  --policy PACK      load under these packs: JSON files or shipped pack ids (repeatable; default:
+                     the default policy)
   --inspect          inspection mode: names the policy lacks become inert records, nothing is called
   --encoding ENC     how Python 2 str is decoded (default ASCII; latin1 for binary data)
   -h, --help         show this help
@@ -166,7 +167,7 @@ export function runConvert(argv: readonly string[], io: ConvertIO): number {
   let policy;
   try {
     data = io.readFile(file);
-    const loaded = packs.map((p) => parsePack(new TextDecoder().decode(io.readFile(p)), p));
+    const loaded = packs.map((p) => readPack(p, (path) => io.readFile(path)));
     policy = createPolicy({ name: loaded.length ? undefined : 'default', packs: loaded.length ? loaded : [SHIPPED_PACKS.find((p) => p.pack.id === 'python-stdlib')!], inspect });
   } catch (e) {
     io.stderr(`pickleguard: ${e instanceof PolicyError ? e.message : `cannot read: ${(e as Error).message}`}\n`);

@@ -10,7 +10,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { AuditReport } from '../audit/analyze.js';
 import { auditFile } from '../containers/open.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
-import { parsePack } from '../policy/pack.js';
+import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 
 const ROLE = 'pickleguard-audit-worker';
@@ -21,7 +21,7 @@ export type WorkerResult = { index: number; reports: { uri: string; report: Audi
 export function serveIfWorker(): boolean {
   if (isMainThread || (workerData as { role?: string } | null)?.role !== ROLE) return false;
   const { packs } = workerData as { packs: string[] };
-  const policy = packs.length ? createPolicy({ packs: packs.map((p) => parsePack(readFileSync(p, 'utf8'), p)) }) : DEFAULT_POLICY;
+  const policy = packs.length ? createPolicy({ packs: packs.map((p) => readPack(p, (path) => readFileSync(path))) }) : DEFAULT_POLICY;
   parentPort!.on('message', (job: { index: number; path: string } | null) => {
     if (job === null) return void parentPort!.close();
     let data: Uint8Array;
