@@ -73,6 +73,18 @@ const CASES: Record<string, string> = {
   counter_int: '(collections.Counter, (5,))',
   reconstructor_no_new: '(copyreg._reconstructor, (dt.date, object, None))',
   reconstructor_not_class: "(copyreg._reconstructor, ('x', object, None))",
+  // Beyond the stdlib branch's cases: more that CPython rejects.
+  time_fold_positional: '(dt.time, (1, 2, 3, 4, None, 1))',
+  datetime_fold_positional: '(dt.datetime, (2020, 1, 2, 3, 4, 5, 6, None, 1))',
+  decimal_underflow: "(decimal.Decimal, ('1e-1999999999999999998',))",
+  decimal_zero_clamped: "(decimal.Decimal, ('0e1000000000000000000',))",
+  zoneinfo_trailing_slash: "(zoneinfo.ZoneInfo._unpickle, ('Europe/Paris/', 1))",
+  zoneinfo_dot_segment: "(zoneinfo.ZoneInfo._unpickle, ('Europe/./Paris', 1))",
+  ipv6_scope_twice: "(ipaddress.IPv6Address, ('fe80::1%a%b',))",
+  ipv6_network_host_bits: "(ipaddress.IPv6Network, ('2001:db8::1/32',))",
+  ipv4_interface_bad_mask: "(ipaddress.IPv4Interface, ('10.0.0.1/255.0.255.0',))",
+  ipv4_network_int_too_big: '(ipaddress.IPv4Network, (2**32,))',
+  fraction_int_digits: "(fractions.Fraction, ('1' * 4301,))",
 };
 
 // UUID state goes through NEWOBJ + BUILD, which __reduce__ cannot point at another class: assembled here.
@@ -83,6 +95,7 @@ const UUID_STATES: Record<string, string> = {
   uuid_missing_int: '{}',
   uuid_list_state: '[1]',
   uuid_bad_safe: "{'int': 1, 'is_safe': 5}",
+  uuid_safe_true: "{'int': 1, 'is_safe': True}",
 };
 
 const SCRIPT = `
