@@ -85,6 +85,10 @@ const CASES: Record<string, string> = {
   ipv4_interface_bad_mask: "(ipaddress.IPv4Interface, ('10.0.0.1/255.0.255.0',))",
   ipv4_network_int_too_big: '(ipaddress.IPv4Network, (2**32,))',
   fraction_int_digits: "(fractions.Fraction, ('1' * 4301,))",
+  decimal_none: '(decimal.Decimal, (None,))',
+  decimal_context_int: "(decimal.Decimal, ('1', 5))",
+  fraction_none: '(fractions.Fraction, (None,))',
+  deque_none: '(collections.deque, (None,))',
 };
 
 // UUID state goes through NEWOBJ + BUILD, which __reduce__ cannot point at another class: assembled here.

@@ -329,3 +329,52 @@ describe.skipIf(missing !== null)('stdlib values match CPython on random inputs'
     })).toEqual([]);
   });
 });
+
+/** Calls straight to the reconstructors (no pack constraint in front): [id, module, qualname, args, the same call in Python]. */
+const DIRECT: [string, string, string, unknown[], string][] = [
+  ['decimal.Decimal', 'decimal', 'Decimal', [null], 'decimal.Decimal(None)'],
+  ['decimal.Decimal', 'decimal', 'Decimal', ['1', 5], "decimal.Decimal('1', 5)"],
+  ['fractions.Fraction', 'fractions', 'Fraction', [null], 'fractions.Fraction(None)'],
+  ['fractions.Fraction', 'fractions', 'Fraction', ['1', 2], "fractions.Fraction('1', 2)"],
+  ['collections.deque', 'collections', 'deque', [null], 'collections.deque(None)'],
+  ['collections.deque', 'collections', 'deque', [[], -1], 'collections.deque([], -1)'],
+  ['collections.deque', 'collections', 'deque', [[], 2n ** 63n], 'collections.deque([], 2**63)'],
+  ['collections.Counter', 'collections', 'Counter', [5], 'collections.Counter(5)'],
+  ['builtins.range', 'builtins', 'range', [1, 2, 0], 'range(1, 2, 0)'],
+  ['builtins.range', 'builtins', 'range', [], 'range()'],
+  ['datetime.date', 'datetime', 'date', [2020, 2, 30], 'datetime.date(2020, 2, 30)'],
+  ['datetime.time', 'datetime', 'time', [1, 2, 3, 4, null, 1], 'datetime.time(1, 2, 3, 4, None, 1)'],
+  ['datetime.datetime', 'datetime', 'datetime', [2020, 1, 2, 3, 4, 5, 6, null, 1], 'datetime.datetime(2020, 1, 2, 3, 4, 5, 6, None, 1)'],
+  ['datetime.timedelta', 'datetime', 'timedelta', [10 ** 9], 'datetime.timedelta(10**9)'],
+  ['zoneinfo.ZoneInfo._unpickle', 'zoneinfo', 'ZoneInfo._unpickle', ['Europe//Paris', 1], "zoneinfo.ZoneInfo._unpickle('Europe//Paris', 1)"],
+  ['zoneinfo.ZoneInfo._unpickle', 'zoneinfo', 'ZoneInfo._unpickle', ['/etc/localtime', 1], "zoneinfo.ZoneInfo._unpickle('/etc/localtime', 1)"],
+  ['ipaddress', 'ipaddress', 'IPv4Network', ['10.0.0.1/8'], "ipaddress.IPv4Network('10.0.0.1/8')"],
+  ['ipaddress', 'ipaddress', 'IPv6Address', [2n ** 128n], 'ipaddress.IPv6Address(2**128)'],
+  ['ipaddress', 'ipaddress', 'IPv4Address', [-1], 'ipaddress.IPv4Address(-1)'],
+  ['pathlib.path', 'pathlib', 'PurePosixPath', [5], 'pathlib.PurePosixPath(5)'],
+];
+
+describe.skipIf(missing !== null)('stdlib reconstructors on their own refuse what CPython refuses', () => {
+  const raised =
+    missing === null
+      ? runPythonJson<boolean[]>(
+          `
+import collections, datetime, decimal, fractions, ipaddress, json, pathlib, sys, zoneinfo
+out = []
+for expr in json.load(sys.stdin):
+    try:
+        eval(expr)
+        out.append(False)
+    except Exception:
+        out.append(True)
+print(json.dumps(out))
+`,
+          DIRECT.map((d) => d[4]),
+        )
+      : [];
+
+  it('each call CPython rejects fails as ReconstructorArgumentError', () => {
+    expect(raised).toEqual(DIRECT.map(() => true));
+    expect(DIRECT.map(([id, module, qualname, args]) => attempt(() => call(id, module, qualname, args)))).toEqual(DIRECT.map(() => 'ERR'));
+  });
+});

@@ -21,7 +21,9 @@ const fixed = (id: string, description: string, parts: ReconstructorParts): Reco
 const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (the decimal string, as str() writes it)', {
   call(args) {
     arity('Decimal', args, 0, 2);
-    const v = args[0] ?? '0';
+    // Decimal(value, context): only None reaches a pickle here; another context is not data.
+    if (args.length === 2 && args[1] !== null) fail(`Decimal() context must be None here, the pickle gave ${describe(args[1])}`);
+    const v = args.length === 0 ? '0' : args[0]; // Decimal(None) raises TypeError, as below
     if (typeof v === 'string') {
       if (v.length > 100000) fail('Decimal(): the string is longer than 100000 characters');
       const text = decimalText(v);
@@ -51,7 +53,7 @@ const fraction = fixed('fractions.Fraction', 'fractions.Fraction → PyFraction 
       if (text.length > 10000) fail('Fraction(): the string is too long');
       [n, d] = fractionParts(text);
     } else {
-      n = BigInt(int('Fraction numerator', args[0] ?? 0));
+      n = BigInt(int('Fraction numerator', args.length === 0 ? 0 : args[0])); // Fraction(None) raises TypeError
       d = BigInt(int('Fraction denominator', args[1] ?? 1));
     }
     if (d === 0n) fail('Fraction(): denominator is zero');
@@ -176,7 +178,7 @@ const deque = fixed('collections.deque', 'collections.deque → PyDeque (Array w
   call(args) {
     arity('deque', args, 0, 2);
     const d = new PyDeque();
-    const items = args[0] ?? PyTuple.fromArray([]);
+    const items = args.length === 0 ? PyTuple.fromArray([]) : args[0]; // deque(None) raises TypeError
     if (!Array.isArray(items)) fail(`deque() items must be a list or tuple, the pickle gave ${describe(items)}`);
     const maxlen = args[1] ?? null;
     if (maxlen !== null) {
