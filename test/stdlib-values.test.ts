@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PyDecimal, PyFraction, PyIPAddress, PyPath, PyTimedelta, ReconstructorArgumentError, type ReconstructContext } from '../src/index.js';
+import { REDUCE } from '../src/model/reduce.js';
 import { DATETIME_DEFS } from '../src/policy/reconstructors/datetime.js';
 import { STDLIB_DEFS } from '../src/policy/reconstructors/stdlib.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
@@ -43,7 +44,7 @@ const V6 = [
   '2001:DB8:0:0:8:800:200C:417A', 'fe80::1%eth0', 'fe80::1%', 'fe80::1%a%b', '::ffff:1.2.3.4', '::1.2.3.4', '1::2::3',
   ':1::2', '1::2:', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '::1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '12345::', 'g::',
   '::ffff:1.2.3', '', ':', ':::', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', '::01.2.3.4', '00000::', '0000::', '::/64',
-  'fe80::1%eth0%', '%eth0', '1:0:0:1:0:0:0:0', '0:0:0:1:0:0:0:0', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8',
+  'fe80::1%eth0%', '%eth0', 'fe80::1%eth 0', 'fe80::1%é\u0000x', 'fe80::1%a/b', '1:0:0:1:0:0:0:0', '0:0:0:1:0:0:0:0', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8',
 ];
 const NETS: [string, string | number][] = [
   ['IPv4Network', '10.0.0.0/8'], ['IPv4Network', '10.0.0.1/8'], ['IPv4Network', '10.0.0.0/255.0.0.0'],
@@ -55,7 +56,7 @@ const NETS: [string, string | number][] = [
   ['IPv6Interface', '::1/200'], ['IPv6Interface', '::1/ffff::'], ['IPv4Network', '10.0.0.0/+8'], ['IPv4Network', '10.0.0.0/ 8'],
   ['IPv4Network', '10.0.0.0/255.255.255.255'], ['IPv4Network', '0.0.0.0/0.0.0.0'], ['IPv4Interface', '1.2.3.4/0.0.0.255'],
   ['IPv4Network', 16909060], ['IPv4Interface', 16909060], ['IPv6Network', 1], ['IPv6Address', 1], ['IPv4Address', 16909060],
-  ['IPv6Interface', '2001:db8::1/64'], ['IPv6Network', '2001:DB8:0::/48'], ['IPv4Network', '01.0.0.0/8'], ['IPv6Network', '::/1_0'],
+  ['IPv6Interface', '2001:db8::1/64'], ['IPv6Interface', 'fe80::1%eth 0/64'], ['IPv6Network', 'fe80::%a/b/64'], ['IPv6Network', 'fe80::%ü/64'], ['IPv6Network', '2001:DB8:0::/48'], ['IPv4Network', '01.0.0.0/8'], ['IPv6Network', '::/1_0'],
 ];
 const PATHS: [string, string[]][] = [
   ['PurePosixPath', []], ['PurePosixPath', ['']], ['PurePosixPath', ['.']], ['PurePosixPath', ['/']], ['PurePosixPath', ['//']],
@@ -376,5 +377,65 @@ print(json.dumps(out))
   it('each call CPython rejects fails as ReconstructorArgumentError', () => {
     expect(raised).toEqual(DIRECT.map(() => true));
     expect(DIRECT.map(([id, module, qualname, args]) => attempt(() => call(id, module, qualname, args)))).toEqual(DIRECT.map(() => 'ERR'));
+  });
+});
+
+/** Values made from arguments CPython would write differently: [id, module, qualname, args, the same value in Python]. */
+const REDUCED: [string, string, string, unknown[], string][] = [
+  ['decimal.Decimal', 'decimal', 'Decimal', [' 1_0e3 '], "decimal.Decimal(' 1_0e3 ')"],
+  ['decimal.Decimal', 'decimal', 'Decimal', ['-0.000E-3'], "decimal.Decimal('-0.000E-3')"],
+  ['fractions.Fraction', 'fractions', 'Fraction', ['1.5e-1'], "fractions.Fraction('1.5e-1')"],
+  ['fractions.Fraction', 'fractions', 'Fraction', [4, -6], 'fractions.Fraction(4, -6)'],
+  ['zoneinfo.ZoneInfo._unpickle', 'zoneinfo', 'ZoneInfo._unpickle', ['UTC', 5], "zoneinfo.ZoneInfo._unpickle('UTC', 5)"],
+  ['zoneinfo.ZoneInfo._unpickle', 'zoneinfo', 'ZoneInfo._unpickle', ['UTC', true], "zoneinfo.ZoneInfo._unpickle('UTC', True)"],
+  ['zoneinfo.ZoneInfo._unpickle', 'zoneinfo', 'ZoneInfo._unpickle', ['UTC', false], "zoneinfo.ZoneInfo._unpickle('UTC', False)"],
+  ['builtins.range', 'builtins', 'range', [true], 'range(True)'],
+  ['ipaddress', 'ipaddress', 'IPv6Address', [1], 'ipaddress.IPv6Address(1)'],
+  ['ipaddress', 'ipaddress', 'IPv6Address', ['0:0::FFFF:1.2.3.4'], "ipaddress.IPv6Address('0:0::FFFF:1.2.3.4')"],
+  ['ipaddress', 'ipaddress', 'IPv4Address', ['1.2.3.4'], "ipaddress.IPv4Address('1.2.3.4')"],
+  ['ipaddress', 'ipaddress', 'IPv4Network', ['10.0.0.0/255.0.0.0'], "ipaddress.IPv4Network('10.0.0.0/255.0.0.0')"],
+  ['ipaddress', 'ipaddress', 'IPv4Interface', [16909060], 'ipaddress.IPv4Interface(16909060)'],
+  ['ipaddress', 'ipaddress', 'IPv6Interface', ['FE80::1%x/0064'], "ipaddress.IPv6Interface('FE80::1%x/0064')"],
+  ['pathlib.path', 'pathlib', 'PureWindowsPath', ['c:/a', 'b/./c/'], "pathlib.PureWindowsPath('c:/a', 'b/./c/')"],
+  ['pathlib.path', 'pathlib', 'PurePosixPath', ['//a//b/', '.'], "pathlib.PurePosixPath('//a//b/', '.')"],
+  ['datetime.timedelta', 'datetime', 'timedelta', [0, 0, 0, 1500, -1, 2, 1], 'datetime.timedelta(0, 0, 0, 1500, -1, 2, 1)'],
+  ['datetime.date', 'datetime', 'date', [2020, 2, 29], 'datetime.date(2020, 2, 29)'],
+  ['datetime.datetime', 'datetime', 'datetime', [2020, 2, 29, 23, 59, 1, 5], 'datetime.datetime(2020, 2, 29, 23, 59, 1, 5)'],
+  ['collections.deque', 'collections', 'deque', [[1, 2, 3], true], 'collections.deque([1, 2, 3], True)'],
+];
+
+describe.skipIf(missing !== null)('stdlib values reduce to what CPython reduces the same value to', () => {
+  const reduced =
+    missing === null
+      ? runPythonJson<unknown[]>(
+          `
+import collections, datetime, decimal, fractions, ipaddress, json, pathlib, sys, zoneinfo
+def norm(v):
+    if isinstance(v, bool): return v
+    if isinstance(v, int): return 'int:%d' % v
+    if isinstance(v, bytes): return 'bytes:' + v.hex()
+    if isinstance(v, (tuple, list)): return [norm(x) for x in v]
+    if v is None or isinstance(v, str): return v
+    return 'other:' + type(v).__name__
+print(json.dumps([norm(eval(expr).__reduce_ex__(2)[1]) for expr in json.load(sys.stdin)]))
+`,
+          REDUCED.map((d) => d[4]),
+        )
+      : [];
+
+  function norm(v: unknown): unknown {
+    if (typeof v === 'boolean' || typeof v === 'string' || v === null) return v;
+    if (typeof v === 'number' || typeof v === 'bigint') return `int:${v}`;
+    if (v instanceof Uint8Array) return `bytes:${Buffer.from(v).toString('hex')}`;
+    if (Array.isArray(v)) return v.map(norm);
+    return `other:${(v as object).constructor.name}`;
+  }
+
+  it('the arguments each value pickles with are CPython’s', () => {
+    const ours = REDUCED.map(([id, module, qualname, args]) => {
+      const value = call(id, module, qualname, args) as { [REDUCE](protocol: number): { args: unknown } };
+      return norm(value[REDUCE](2).args);
+    });
+    expect(ours).toEqual(reduced);
   });
 });

@@ -148,10 +148,10 @@ export function parsePathParts(windows: boolean, args: readonly string[]): [driv
     let part = args[i]!;
     if (!part) continue;
     if (windows) part = part.replaceAll('/', sep);
-    [drive, root] = splitRoot(windows, part);
-    const rel = splitRoot(windows, part)[2];
-    const pieces = rel.split(sep).reverse();
-    for (const x of pieces) if (x && x !== '.') parsed.push(x);
+    let rel: string;
+    [drive, root, rel] = splitRoot(windows, part);
+    const pieces = rel.split(sep);
+    for (let j = pieces.length - 1; j >= 0; j--) if (pieces[j] && pieces[j] !== '.') parsed.push(pieces[j]!);
     if (drive || root) {
       if (!drive) {
         for (i--; i >= 0; i--) {
