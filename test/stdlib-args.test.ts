@@ -100,6 +100,8 @@ const UUID_STATES: Record<string, string> = {
   uuid_list_state: '[1]',
   uuid_bad_safe: "{'int': 1, 'is_safe': 5}",
   uuid_safe_true: "{'int': 1, 'is_safe': True}",
+  uuid_safe_half: "{'int': 1, 'is_safe': 0.5}",
+  uuid_safe_huge: "{'int': 1, 'is_safe': 10**400}",
 };
 
 const SCRIPT = `

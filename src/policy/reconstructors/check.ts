@@ -29,8 +29,9 @@ export function int(name: string, value: unknown): number | bigint {
 
 /** An int for a message: itself when short, else only its sign (a pickle's int may have thousands of digits). */
 export function intText(v: number | bigint): string {
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 1e24 ? (v < 0 ? 'a large negative int' : 'a large int') : String(v);
   const limit = 10n ** 24n;
-  const b = BigInt(v);
+  const b = v;
   if (b < limit && b > -limit) return String(v);
   return b < 0n ? 'a large negative int' : 'a large int';
 }

@@ -12,7 +12,7 @@ import { EMPTY_TUPLE, PyTuple } from '../../model/tuple.js';
 import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef, type ReconstructorParts } from '../types.js';
 import { RECONSTRUCTIBLE } from './builtins.js';
 import { shown } from '../../model/pytext.js';
-import { arity, describe, fail, int, normalInt, str } from './check.js';
+import { arity, describe, fail, int, intText, normalInt, str } from './check.js';
 import { decimalText, fractionParts, ipValue } from './stdlib-parse.js';
 
 const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
@@ -75,7 +75,7 @@ function safeUUID(value: unknown): 0 | -1 | undefined {
   const n = value instanceof PyFloat ? value.value : value === false ? 0 : value;
   if (n === 0 || n === 0n) return 0;
   if (n === -1 || n === -1n) return -1;
-  return fail(`UUID is_safe must be a SafeUUID value (0, -1 or None), the pickle gave ${typeof value === 'number' || typeof value === 'bigint' ? shown(String(value), 30) : describe(value)}`);
+  return fail(`UUID is_safe must be a SafeUUID value (0, -1 or None), the pickle gave ${typeof value === 'number' || typeof value === 'bigint' ? intText(value) : describe(value)}`);
 }
 
 /** UUID instances: made empty (NEWOBJ or copyreg._reconstructor), then given their state by BUILD. */
