@@ -4,6 +4,7 @@
  */
 import { PyGlobal } from './global.js';
 import { PyObject } from './object.js';
+import { ipv4Text, ipv6Text, parsePathParts, splitRoot } from './pytext.js';
 import { REDUCE, type Reduction } from './reduce.js';
 import { PyStr } from './str.js';
 
@@ -117,15 +118,26 @@ export class PySlice {
   }
 }
 
-/** A `pathlib` path: its class (`PurePosixPath`, `PureWindowsPath`, …) and its parts as Python pickles them. */
+/**
+ * A `pathlib` path: its class (`PurePosixPath`, `PureWindowsPath`, …) and its parts as Python keeps
+ * and pickles them (the first is drive + root when the path has either).
+ */
 export class PyPath {
   readonly parts: readonly string[];
   constructor(
     readonly flavour: string,
     parts: readonly string[],
+    /** Whether parts[0] is the drive and root; when left out, read from parts[0] as pathlib would. */
+    readonly anchored: boolean = parts.length > 0 && isAnchor(flavour.includes('Windows'), parts[0]!),
   ) {
     this.parts = Object.freeze([...parts]);
     Object.freeze(this);
+  }
+
+  /** What `pathlib.<flavour>(*args)` makes of its string arguments (Python 3.11's parse_parts). */
+  static parse(flavour: string, args: readonly string[]): PyPath {
+    const [drive, root, parts] = parsePathParts(flavour.includes('Windows'), args);
+    return new PyPath(flavour, parts, drive !== '' || root !== '');
   }
 
   get windows(): boolean {
@@ -136,16 +148,24 @@ export class PyPath {
     return { callable: new PyGlobal('pathlib', this.flavour), args: this.parts };
   }
 
+  /** `str(path)`: drive + root + the rest joined by the separator, or `.` when empty. */
   toString(): string {
     const sep = this.windows ? '\\' : '/';
     const [first, ...rest] = this.parts;
     if (first === undefined) return '.';
-    const rooted = first.endsWith(sep) || first === '/';
-    return rooted ? first + rest.join(sep) : this.parts.join(sep);
+    return this.anchored ? first + rest.join(sep) : this.parts.join(sep);
   }
 }
 
-/** An `ipaddress` value (`IPv4Address`, `IPv6Network`, …) and the argument Python pickles it with (an int or a str). */
+function isAnchor(windows: boolean, part: string): boolean {
+  const [drive, root, rest] = splitRoot(windows, part);
+  return rest === '' && (drive !== '' || root !== '');
+}
+
+/**
+ * An `ipaddress` value (`IPv4Address`, `IPv6Network`, …) and the argument Python pickles it with:
+ * an IPv4Address's int, anything else's str (as CPython's __reduce__ gives).
+ */
 export class PyIPAddress {
   constructor(
     readonly kind: string,
@@ -158,12 +178,11 @@ export class PyIPAddress {
     return { callable: new PyGlobal('ipaddress', this.kind), args: [this.value] };
   }
 
+  /** `str()` of the value: an int prints as the address does (IPv6 compressed, as `ipaddress` does it). */
   toString(): string {
     if (typeof this.value === 'string') return this.value;
-    const n = BigInt(this.value);
-    if (this.kind.startsWith('IPv4')) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join('.');
-    const groups: string[] = [];
-    for (let s = 112n; s >= 0n; s -= 16n) groups.push(((n >> s) & 0xffffn).toString(16));
-    return groups.join(':');
+    const v4 = this.kind.startsWith('IPv4');
+    const text = v4 ? ipv4Text(this.value) : ipv6Text(BigInt(this.value));
+    return this.kind.endsWith('Address') ? text : `${text}/${v4 ? 32 : 128}`;
   }
 }

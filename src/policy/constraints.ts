@@ -66,6 +66,16 @@ function numeric(value: unknown): number | bigint | undefined {
   return undefined;
 }
 
+/** A pickle's text in a message, at most 60 characters of it. */
+function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/** The names a constraint allows, for a message: the first few and how many (a pack may list dozens). */
+function nameList(names: readonly string[]): string {
+  return names.length <= 4 ? names.join(', ') : `${names.slice(0, 3).join(', ')} or ${names.length - 3} more the policy names`;
+}
+
 /**
  * Why `value` violates `spec`, or undefined when it satisfies it. `path` names the place for the
  * message (`args[1]`). Bounded by the spec's own size: items are only walked where the spec asks.
@@ -98,8 +108,8 @@ export function violation(spec: TypeSpec, value: unknown, path: string): string 
     if (spec.max !== undefined && x > spec.max) return `${path} is above ${spec.max}`;
   }
   if (spec.names !== undefined) {
-    if (!(value instanceof PyGlobal)) return `${path} must be one of ${spec.names.join(', ')}`;
-    if (!spec.names.includes(`${value.module}.${value.qualname}`)) return `${path} is ${value.toString()}, not one of ${spec.names.join(', ')}`;
+    if (!(value instanceof PyGlobal)) return `${path} must be one of ${nameList(spec.names)}`;
+    if (!spec.names.includes(`${value.module}.${value.qualname}`)) return `${path} is ${clip(value.toString())}, not one of ${nameList(spec.names)}`;
   }
   if (spec.items !== undefined) {
     const items = Array.isArray(value) ? value : value instanceof Set ? [...value] : undefined;
@@ -121,7 +131,7 @@ export function violation(spec: TypeSpec, value: unknown, path: string): string 
     if (!(value instanceof Map)) return `${path} is not a dict`;
     for (const [k, v] of value) {
       const why =
-        (spec.keys && violation(spec.keys, k, `${path} key`)) || (spec.values && violation(spec.values, v, `${path}[${String(k)}]`));
+        (spec.keys && violation(spec.keys, k, `${path} key`)) || (spec.values && violation(spec.values, v, `${path}[${typeof k === 'string' ? JSON.stringify(clip(k)) : kindOf(k)}]`));
       if (why) return why;
     }
   }

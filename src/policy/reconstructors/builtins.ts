@@ -5,6 +5,7 @@ import { PyFloat } from '../../model/float.js';
 import { PyFrozenSet } from '../../model/frozenset.js';
 import { PyGlobal } from '../../model/global.js';
 import { CHILDREN } from '../../model/children.js';
+import { shown } from '../../model/pytext.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { isHashable } from '../../model/hashable.js';
 import { ReconstructorArgumentError, type Reconstructor } from '../types.js';
@@ -52,14 +53,14 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 function encode(text: unknown, encoding: unknown, errors: unknown): Uint8Array {
   if (typeof text !== 'string') fail(`encode() needs a str, the pickle gave ${describe(text)}`);
   if (typeof encoding !== 'string') fail('encode() needs the encoding as a str');
-  if (errors !== undefined && errors !== 'strict') fail(`encode() with errors=${String(errors)} is not supported`);
+  if (errors !== undefined && errors !== 'strict') fail(`encode() with errors=${typeof errors === 'string' ? shown(errors) : describe(errors)} is not supported`);
   const enc = encoding.toLowerCase();
   if (LATIN1.has(enc) || ASCII.has(enc)) {
     const limit = LATIN1.has(enc) ? 0xff : 0x7f;
     const out = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c > limit) fail(`'${encoding}' codec can't encode character at position ${i}`);
+      if (c > limit) fail(`${shown(encoding)} codec can't encode character at position ${i}`);
       out[i] = c;
     }
     return out;
@@ -68,7 +69,7 @@ function encode(text: unknown, encoding: unknown, errors: unknown): Uint8Array {
     if (LONE_SURROGATE.test(text)) fail("'utf-8' codec can't encode surrogates");
     return new TextEncoder().encode(text);
   }
-  return fail(`encode() with encoding '${encoding}' is not supported`);
+  return fail(`encode() with encoding ${shown(encoding)} is not supported`);
 }
 
 function toBytes(name: string, args: readonly unknown[]): Uint8Array {

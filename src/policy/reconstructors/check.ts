@@ -27,10 +27,19 @@ export function int(name: string, value: unknown): number | bigint {
   return fail(`${name} must be an int, the pickle gave ${describe(value)}`);
 }
 
+/** An int for a message: itself when short, else only its sign (a pickle's int may have thousands of digits). */
+export function intText(v: number | bigint): string {
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 1e24 ? (v < 0 ? 'a large negative int' : 'a large int') : String(v);
+  const limit = 10n ** 24n;
+  const b = v;
+  if (b < limit && b > -limit) return String(v);
+  return b < 0n ? 'a large negative int' : 'a large int';
+}
+
 /** An int within [min, max], as a number. */
 export function smallInt(name: string, value: unknown, min: number, max: number): number {
   const v = int(name, value);
-  if (v < min || v > max) fail(`${name} must be in ${min}..${max}, the pickle gave ${String(v)}`);
+  if (v < min || v > max) fail(`${name} must be in ${min}..${max}, the pickle gave ${intText(v)}`);
   return Number(v);
 }
 

@@ -25,10 +25,6 @@ function tzinfo(name: string, value: unknown): TzInfo | null {
   return fail(`${name}: tzinfo argument must be None or a tzinfo, the pickle gave ${describe(value)}`);
 }
 
-function fold(name: string, value: unknown): 0 | 1 {
-  return smallInt(`${name} fold`, value ?? 0, 0, 1) as 0 | 1;
-}
-
 /** Keyword arguments are not part of any pickle CPython writes for these types; refuse them. */
 function noKwargs(name: string, kwargs: ReadonlyMap<unknown, unknown> | null): void {
   if (kwargs !== null && kwargs.size > 0) fail(`${name}() keyword arguments are not supported`);
@@ -59,9 +55,11 @@ function makeTime(args: readonly unknown[]): PyTime {
     checkTime('time', h, packed[1]!, packed[2]!, us);
     return new PyTime(h, packed[1]!, packed[2]!, us, tzinfo('time', args[1]), packed[0]! & 0x80 ? 1 : 0);
   }
+  // fold is keyword-only in CPython: time() takes at most 5 positional arguments.
+  arity('time', args, 0, 5);
   const [h = 0, m = 0, s = 0, us = 0] = args.slice(0, 4).map((a) => smallInt('time field', a, 0, 999999));
   checkTime('time', h, m, s, us);
-  return new PyTime(h, m, s, us, tzinfo('time', args[4]), fold('time', args[5]));
+  return new PyTime(h, m, s, us, tzinfo('time', args[4]));
 }
 
 function makeDatetime(args: readonly unknown[]): PyDatetime {
@@ -76,22 +74,30 @@ function makeDatetime(args: readonly unknown[]): PyDatetime {
     checkTime('datetime', packed[4]!, packed[5]!, packed[6]!, us);
     return new PyDatetime(year, month, packed[3]!, packed[4]!, packed[5]!, packed[6]!, us, tzinfo('datetime', args[1]), packed[2]! & 0x80 ? 1 : 0);
   }
-  arity('datetime', args, 3, 9);
+  // fold is keyword-only in CPython: datetime() takes at most 8 positional arguments.
+  arity('datetime', args, 3, 8);
   const [y, mo, d, h = 0, mi = 0, s = 0, us = 0] = args.slice(0, 7).map((a) => smallInt('datetime field', a, 0, 999999));
   checkDate('datetime', y!, mo!, d!);
   checkTime('datetime', h, mi, s, us);
-  return new PyDatetime(y!, mo!, d!, h, mi, s, us, tzinfo('datetime', args[7]), fold('datetime', args[8]));
+  return new PyDatetime(y!, mo!, d!, h, mi, s, us, tzinfo('datetime', args[7]));
 }
 
 const MAX_DAYS = 999999999n;
 
-/** `timedelta(days, seconds, microseconds)` with ints, normalised as Python normalises it. */
+/** Microseconds per unit of timedelta's positional arguments: days, seconds, microseconds, milliseconds, minutes, hours, weeks. */
+const TIMEDELTA_UNITS = [86400000000n, 1000000n, 1n, 1000n, 60000000n, 3600000000n, 604800000000n];
+const TIMEDELTA_NAMES = ['days', 'seconds', 'microseconds', 'milliseconds', 'minutes', 'hours', 'weeks'];
+
+/**
+ * `timedelta(days, seconds, microseconds, milliseconds, minutes, hours, weeks)` with ints,
+ * normalised as Python normalises it (CPython pickles the first three; all seven are accepted).
+ */
 export function makeTimedelta(args: readonly unknown[]): PyTimedelta {
-  arity('timedelta', args, 0, 3);
-  const [d = 0, s = 0, us = 0] = args.map((a, i) => int(`timedelta ${['days', 'seconds', 'microseconds'][i]}`, a));
+  arity('timedelta', args, 0, 7);
+  const values = args.map((a, i) => int(`timedelta ${TIMEDELTA_NAMES[i]}`, a));
   // Bound before multiplying: a hostile int may have thousands of digits.
-  for (const v of [d, s, us]) if (BigInt(v) > 10n ** 30n || BigInt(v) < -(10n ** 30n)) fail('timedelta: value out of range');
-  const total = (BigInt(d) * 86400n + BigInt(s)) * 1000000n + BigInt(us);
+  for (const v of values) if (BigInt(v) > 10n ** 30n || BigInt(v) < -(10n ** 30n)) fail('timedelta: value out of range');
+  const total = values.reduce<bigint>((sum, v, i) => sum + BigInt(v) * TIMEDELTA_UNITS[i]!, 0n);
   const perDay = 86400n * 1000000n;
   let days = total / perDay;
   let rest = total % perDay;

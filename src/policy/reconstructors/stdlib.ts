@@ -3,6 +3,7 @@
  * team applies to its own classes (`object`) and to names that are only data (`reference`).
  */
 import { PyDefaultDict, PyDeque, PyCounter } from '../../model/collections.js';
+import { PyFloat } from '../../model/float.js';
 import { PyGlobal } from '../../model/global.js';
 import { isHashable } from '../../model/hashable.js';
 import { PyObject } from '../../model/object.js';
@@ -10,21 +11,24 @@ import { PyDecimal, PyFraction, PyIPAddress, PyPath, PyRange, PySlice, PyUUID, P
 import { EMPTY_TUPLE, PyTuple } from '../../model/tuple.js';
 import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef, type ReconstructorParts } from '../types.js';
 import { RECONSTRUCTIBLE } from './builtins.js';
-import { arity, describe, fail, int, normalInt, str } from './check.js';
+import { shown } from '../../model/pytext.js';
+import { arity, describe, fail, int, intText, normalInt, str } from './check.js';
+import { decimalText, fractionParts, ipValue } from './stdlib-parse.js';
 
 const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
   Object.freeze({ id, description, bind: () => parts });
 
-/** Python's Decimal string syntax (the canonical form `str(Decimal)` writes, and what the constructor accepts). */
-const DECIMAL = /^\s*[+-]?(?:(?:\d(?:_?\d)*)?(?:\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?|inf(?:inity)?|s?nan\d*)\s*$/i;
-
-const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (the decimal string)', {
+const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (the decimal string, as str() writes it)', {
   call(args) {
     arity('Decimal', args, 0, 2);
-    const v = args[0] ?? '0';
+    // Decimal(value, context): only None reaches a pickle here; another context is not data.
+    if (args.length === 2 && args[1] !== null) fail(`Decimal() context must be None here, the pickle gave ${describe(args[1])}`);
+    const v = args.length === 0 ? '0' : args[0]; // Decimal(None) raises TypeError, as below
     if (typeof v === 'string') {
-      if (v.length > 100000 || !DECIMAL.test(v)) fail('Decimal(): invalid literal');
-      return new PyDecimal(v);
+      if (v.length > 100000) fail('Decimal(): the string is longer than 100000 characters');
+      const text = decimalText(v);
+      if (text === undefined) fail(`Decimal(): invalid literal ${shown(v)} (CPython raises InvalidOperation)`);
+      return new PyDecimal(text);
     }
     if (typeof v === 'number' && Number.isSafeInteger(v)) return new PyDecimal(String(v));
     if (typeof v === 'bigint') return new PyDecimal(v.toString());
@@ -39,8 +43,6 @@ function gcd(a: bigint, b: bigint): bigint {
   return a;
 }
 
-const INT_TEXT = /^\s*[+-]?\d(?:_?\d)*\s*$/;
-
 const fraction = fixed('fractions.Fraction', 'fractions.Fraction → PyFraction in lowest terms', {
   call(args) {
     arity('Fraction', args, 0, 2);
@@ -49,12 +51,9 @@ const fraction = fixed('fractions.Fraction', 'fractions.Fraction → PyFraction 
     if (args.length === 1 && typeof args[0] === 'string') {
       const text = args[0];
       if (text.length > 10000) fail('Fraction(): the string is too long');
-      const [a, b = '1', extra] = text.split('/');
-      if (extra !== undefined || !INT_TEXT.test(a!) || !INT_TEXT.test(b)) fail('Fraction(): only "n" and "n/d" strings are supported');
-      n = BigInt(a!.trim().replace(/_/g, ''));
-      d = BigInt(b.trim().replace(/_/g, ''));
+      [n, d] = fractionParts(text);
     } else {
-      n = BigInt(int('Fraction numerator', args[0] ?? 0));
+      n = BigInt(int('Fraction numerator', args.length === 0 ? 0 : args[0])); // Fraction(None) raises TypeError
       d = BigInt(int('Fraction denominator', args[1] ?? 1));
     }
     if (d === 0n) fail('Fraction(): denominator is zero');
@@ -66,6 +65,19 @@ const fraction = fixed('fractions.Fraction', 'fractions.Fraction → PyFraction 
 
 const MAX_UUID = (1n << 128n) - 1n;
 
+/**
+ * `SafeUUID(value)` as UUID.__setstate__ calls it, kept as the value `__getstate__` writes back:
+ * 0 (safe) or -1 (unsafe); None (unknown) is not written at all. False and 0.0 equal 0, so they are
+ * SafeUUID.safe too; anything else raises ValueError in CPython.
+ */
+function safeUUID(value: unknown): 0 | -1 | undefined {
+  if (value === undefined || value === null) return undefined;
+  const n = value instanceof PyFloat ? value.value : value === false ? 0 : value;
+  if (n === 0 || n === 0n) return 0;
+  if (n === -1 || n === -1n) return -1;
+  return fail(`UUID is_safe must be a SafeUUID value (0, -1 or None), the pickle gave ${typeof value === 'number' || typeof value === 'bigint' ? intText(value) : describe(value)}`);
+}
+
 /** UUID instances: made empty (NEWOBJ or copyreg._reconstructor), then given their state by BUILD. */
 const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its state dict)', {
   newObject(args, kwargs) {
@@ -75,10 +87,11 @@ const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its
   setState(target, state) {
     if (!(target instanceof PyUUID) || target.int !== -1n) return fail('UUID state applies once, to a new UUID');
     if (!(state instanceof Map)) return fail(`UUID state must be a dict, the pickle gave ${describe(state)}`);
-    for (const k of state.keys()) if (k !== 'int' && k !== 'is_safe') fail(`UUID state has an unexpected key ${String(k)}`);
+    for (const k of state.keys()) if (k !== 'int' && k !== 'is_safe') fail(`UUID state has an unexpected key ${typeof k === 'string' ? shown(k) : describe(k)}`);
+    if (!state.has('int')) fail("UUID state has no 'int' (CPython raises KeyError)");
     const value = BigInt(int('UUID int', state.get('int')));
     if (value < 0n || value > MAX_UUID) fail('UUID int is out of range (0 ≤ int < 2**128)');
-    return new PyUUID(value, state.has('is_safe') ? state.get('is_safe') : undefined);
+    return new PyUUID(value, safeUUID(state.get('is_safe')));
   },
 });
 
@@ -89,10 +102,15 @@ const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpick
   call(args) {
     arity('ZoneInfo._unpickle', args, 2, 2);
     const key = str('ZoneInfo key', args[0], 255);
-    if (!ZONE_KEY.test(key) || key.startsWith('/')) fail(`ZoneInfo key ${JSON.stringify(key)} is not a valid zone name`);
+    if (key.startsWith('/')) fail(`ZoneInfo keys may not be absolute paths, got: ${shown(key)}`);
+    // zoneinfo compares the key with os.path.normpath(key): empty, '.' and '..' segments or a
+    // trailing '/' change it, and such a key raises ValueError.
+    if (key.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) fail(`ZoneInfo keys must be normalized relative paths, got: ${shown(key)}`);
+    if (!ZONE_KEY.test(key)) fail(`ZoneInfo key ${shown(key)} is not a valid zone name`);
     const fromCache = args[1];
-    if (typeof fromCache !== 'number' && typeof fromCache !== 'boolean') fail('ZoneInfo from_cache must be an int');
-    return new PyZoneInfo(key, fromCache);
+    if (typeof fromCache !== 'number' && typeof fromCache !== 'boolean' && typeof fromCache !== 'bigint') fail('ZoneInfo from_cache must be an int');
+    // _unpickle only asks whether from_cache is true; the zone it makes pickles it back as 1 or 0.
+    return new PyZoneInfo(key, fromCache === 0 || fromCache === 0n || fromCache === false ? 0 : 1);
   },
 });
 
@@ -119,15 +137,12 @@ const path = Object.freeze<ReconstructorDef>({
   bind: (_module, qualname) => ({
     call(args) {
       if (args.length > 10000) fail('too many path parts');
-      return new PyPath(
-        qualname,
-        args.map((a) => str('path part', a, 4096)),
-      );
+      const parts = args.map((a) => str('path part', a, 4096));
+      return PyPath.parse(qualname, parts);
     },
   }),
 });
 
-const IP_TEXT = /^[0-9A-Za-z:.%/_-]{1,128}$/;
 
 const ipaddress = Object.freeze<ReconstructorDef>({
   id: 'ipaddress',
@@ -136,14 +151,13 @@ const ipaddress = Object.freeze<ReconstructorDef>({
     call(args) {
       arity(qualname, args, 1, 1);
       const v = args[0];
-      const bits = qualname.startsWith('IPv4') ? 32n : 128n;
       if (typeof v === 'string') {
-        if (!IP_TEXT.test(v)) fail(`${qualname}(): not an address`);
-        return new PyIPAddress(qualname, v);
+        // The parser accepts only what ipaddress accepts; an IPv6 scope id may hold any character but '%' and '/', as in CPython.
+        if (v.length > 1024) fail(`${qualname}(): the str is longer than 1024 characters`);
+        return new PyIPAddress(qualname, ipValue(qualname, v));
       }
-      const n = BigInt(int(`${qualname}()`, v));
-      if (n < 0n || n >= 1n << bits) fail(`${qualname}(): address out of range`);
-      return new PyIPAddress(qualname, typeof v === 'bigint' ? v : Number(v));
+      const n = int(`${qualname}()`, v);
+      return new PyIPAddress(qualname, ipValue(qualname, typeof n === 'number' ? n : normalInt(n)));
     },
   }),
 });
@@ -159,15 +173,24 @@ const defaultdict = fixed('collections.defaultdict', 'collections.defaultdict �
   },
 });
 
+const SSIZE_MAX = (1n << 63n) - 1n;
+
 const deque = fixed('collections.deque', 'collections.deque → PyDeque (Array with maxlen)', {
   call(args) {
     arity('deque', args, 0, 2);
     const d = new PyDeque();
-    const items = args[0] ?? PyTuple.fromArray([]);
+    const items = args.length === 0 ? PyTuple.fromArray([]) : args[0]; // deque(None) raises TypeError
     if (!Array.isArray(items)) fail(`deque() items must be a list or tuple, the pickle gave ${describe(items)}`);
     const maxlen = args[1] ?? null;
-    if (maxlen !== null) d.maxlen = Number(int('deque maxlen', maxlen));
-    if (d.maxlen !== null && d.maxlen < 0) fail('deque maxlen must be non-negative');
+    if (maxlen !== null) {
+      const n = int('deque maxlen', maxlen);
+      if (n < 0) fail('deque maxlen must be non-negative');
+      // CPython keeps maxlen in a C ssize_t: beyond it, OverflowError.
+      if (BigInt(n) > SSIZE_MAX) fail('deque maxlen does not fit a C ssize_t (CPython raises OverflowError)');
+      // Bigger than any deque can be, but kept as a JS number it would come back as another value.
+      if (!Number.isSafeInteger(Number(n))) fail(`deque maxlen ${String(n)} above 2**53 - 1 is not supported`);
+      d.maxlen = Number(n);
+    }
     const kept = d.maxlen === null ? items : items.slice(Math.max(0, items.length - d.maxlen));
     for (const item of kept) d.push(item);
     return d;
@@ -228,7 +251,7 @@ export function reconstructorCall(args: readonly unknown[], context: Reconstruct
     return made;
   }
   if (cls.module !== 'builtins' || base.module !== 'builtins' || cls.qualname !== base.qualname) {
-    return fail(`_reconstructor() of ${cls.toString()} from ${base.toString()} is not supported`);
+    return fail(`_reconstructor() of ${shown(cls.toString())} from ${shown(base.toString())} is not supported`);
   }
   const target = RECONSTRUCTIBLE.get(base.qualname);
   if (target?.call === undefined) return fail(`_reconstructor() of builtins.${base.qualname} is not supported`);
