@@ -73,6 +73,11 @@ export class PickleEncoder {
   private memoSize = 0;
   private depth = 0;
   private savingPid = false;
+  /**
+   * Whether containers may write numbers straight into the buffer (`writeNumberInline`): binary
+   * protocols, and no persistentId (CPython asks it about every value, ints included).
+   */
+  private readonly inlineNumbers: boolean;
 
   constructor(options: DumpOptions = {}) {
     let protocol = options.protocol ?? 4;
@@ -85,6 +90,7 @@ export class PickleEncoder {
     this.bufferCallback = options.bufferCallback ?? null;
     this.persistentId = options.persistentId ?? null;
     this.maxDepth = options.maxDepth ?? 1000;
+    this.inlineNumbers = protocol >= 1 && this.persistentId === null;
   }
 
   clearMemo(): void {
@@ -99,7 +105,7 @@ export class PickleEncoder {
   dump(value: unknown): Uint8Array {
     const w = this.out;
     if (this.protocol >= 2) w.byte2(OP.PROTO, this.protocol);
-    if (this.protocol >= 4) w.framing = true;
+    if (this.protocol >= 4) w.setFraming(true);
     this.depth = 0;
     try {
       this.save(value);
@@ -289,6 +295,48 @@ export class PickleEncoder {
   private saveFloat(v: number): void {
     if (this.protocol >= 1) this.out.binfloat(v);
     else this.out.ascii(`F${pyFloatRepr(v)}\n`);
+  }
+
+  /**
+   * `save(v)` for a number inside a container, without its dispatch: lists of a million ints spend
+   * most of their time there. Writes BININT1 / BININT2 / BININT / BINFLOAT straight into the buffer
+   * when the writer has room (and, when framing, no frame is due to be committed: see
+   * `Writer.fastEnd`). Ints beyond 32 bits, protocol 0 and a full buffer take the general path.
+   */
+  private saveNumber(v: number): void {
+    if (!this.inlineNumbers || !this.writeNumberInline(v)) this.save(v);
+  }
+
+  /** The fast half of `saveNumber`; false when the general path must write `v`. */
+  private writeNumberInline(v: number): boolean {
+    const w = this.out;
+    const p = w.pos;
+    if (p >= w.fastEnd) return false;
+    const buf = w.buf;
+    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      if (v >= 0 && v <= 0xff) {
+        buf[p] = OP.BININT1;
+        buf[p + 1] = v;
+        w.pos = p + 2;
+      } else if (v >= 0 && v <= 0xffff) {
+        buf[p] = OP.BININT2;
+        buf[p + 1] = v;
+        buf[p + 2] = v >>> 8;
+        w.pos = p + 3;
+      } else {
+        buf[p] = OP.BININT;
+        buf[p + 1] = v;
+        buf[p + 2] = v >> 8;
+        buf[p + 3] = v >> 16;
+        buf[p + 4] = v >> 24;
+        w.pos = p + 5;
+      }
+      return true;
+    }
+    // A safe integer here is beyond 32 bits (LONG1) or -0 (a float).
+    if (Number.isSafeInteger(v) && v !== 0) return false;
+    w.floatAt(p, v);
+    return true;
   }
 
   /** A `PyStr`: written afresh and memoized by identity. */
@@ -490,8 +538,22 @@ export class PickleEncoder {
     }
     for (let start = 0; start < n; start += BATCHSIZE) {
       w.byte(OP.MARK);
-      this.items(list, start, Math.min(n, start + BATCHSIZE));
+      this.listItems(list, start, Math.min(n, start + BATCHSIZE));
       w.byte(OP.APPENDS);
+    }
+  }
+
+  /** `items` for a list batch, with numbers written inline (`saveNumber`). */
+  private listItems(list: readonly unknown[], start: number, end: number): void {
+    let i = start;
+    try {
+      for (; i < end; i++) {
+        const item = list[i];
+        if (typeof item === 'number') this.saveNumber(item);
+        else this.save(item);
+      }
+    } catch (e) {
+      throw located(e, i);
     }
   }
 
@@ -542,8 +604,10 @@ export class PickleEncoder {
       w.byte(OP.MARK);
       for (const [k, v] of d) {
         key = k;
-        this.save(k);
-        this.save(v);
+        if (typeof k === 'number') this.saveNumber(k);
+        else this.save(k);
+        if (typeof v === 'number') this.saveNumber(v);
+        else this.save(v);
         if (++i === BATCHSIZE) {
           w.byte(OP.SETITEMS);
           w.byte(OP.MARK);
