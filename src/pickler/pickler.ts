@@ -606,9 +606,9 @@ export class PickleEncoder {
       }
       let i = 0;
       w.byte(OP.MARK);
-      // forEach rather than `for (const [k, v] of d)`: no iterator or entry pair per item
-      // (callgrind, 200,000-entry int dict: 90M instructions per dump with for-of, 70M with forEach).
-      d.forEach((v, k) => {
+      // for-of, not Map#forEach: forEach ran fewer instructions under callgrind but took twice the
+      // CPU time in plain node (200,000-entry int dict: 12.4 ms against 6.7 ms).
+      for (const [k, v] of d) {
         key = k;
         if (typeof k === 'number') this.saveNumber(k);
         else this.save(k);
@@ -619,7 +619,7 @@ export class PickleEncoder {
           w.byte(OP.MARK);
           i = 0;
         }
-      });
+      }
       w.byte(OP.SETITEMS);
     } catch (e) {
       throw located(e, pathKey(key));
