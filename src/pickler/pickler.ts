@@ -168,26 +168,18 @@ export class PickleEncoder {
     const w = this.out;
     w.boundary();
     if (this.persistentId !== null && !this.savingPid && this.savePersistent(value)) return;
-    switch (typeof value) {
-      case 'number':
+    // An if-chain on typeof, not a switch: TurboFan turns `typeof x === 'string'` into a type
+    // check, while the switch called the Typeof builtin (perf: about 1% of a records dump).
+    if (typeof value !== 'object') {
+      if (typeof value === 'string') this.saveStr(value);
+      else if (typeof value === 'number') {
         if (Number.isSafeInteger(value) && !Object.is(value, -0)) this.saveInt(value);
         else this.saveFloat(value);
-        return;
-      case 'string':
-        this.saveStr(value);
-        return;
-      case 'boolean':
-        this.saveBool(value);
-        return;
-      case 'bigint':
-        this.saveBigInt(value);
-        return;
-      case 'object':
-        break;
-      case 'undefined':
-        return this.fail('unpicklable', 'undefined has no Python meaning (use null for None)');
-      default:
-        return this.fail('unpicklable', `a ${typeof value} has no Python meaning`);
+      } else if (typeof value === 'boolean') this.saveBool(value);
+      else if (typeof value === 'bigint') this.saveBigInt(value);
+      else if (value === undefined) this.fail('unpicklable', 'undefined has no Python meaning (use null for None)');
+      else this.fail('unpicklable', `a ${typeof value} has no Python meaning`);
+      return;
     }
     if (value === null) {
       w.byte(OP.NONE);
