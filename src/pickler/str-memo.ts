@@ -35,11 +35,13 @@ function hashOf(text: string): number {
 }
 
 export class StringMemo {
-  private keys: (string | undefined)[] = new Array<string | undefined>(64).fill(undefined);
-  private values = new Int32Array(64);
+  // Starts at 8 slots: V8 keeps typed arrays of at most 64 bytes on the JS heap, with no ArrayBuffer
+  // to allocate and sweep, which a small dumps (one StringMemo each) notices.
+  private keys: (string | undefined)[] = new Array<string | undefined>(8).fill(undefined);
+  private values = new Int32Array(8);
   /** Per slot: [2 × slot] the exact table's hash (0: empty), [2 × slot + 1] the recent cache's hash (0: none). */
-  private meta = new Int32Array(128);
-  private mask = 63;
+  private meta = new Int32Array(16);
+  private mask = 7;
   private size = 0;
   /** Strings past the exact table's limit: one per slot (the slot of the hash), the latest wins. Allocated when first needed. */
   private recentKeys: (string | undefined)[] | null = null;

@@ -17,6 +17,18 @@ export const FAST_ROOM = 16;
 /** The most `expect` makes room for at once. */
 const EXPECT_LIMIT = 64 * 1024 * 1024;
 
+/**
+ * One spare buffer, lent to the next Writer: `dumps` makes a Writer per call, and allocating a fresh
+ * 4 KiB ArrayBuffer (calloc, then the ArrayBuffer sweeper) each time was a large part of a small
+ * dumps. A Writer takes it when constructed and `release` gives it back; a Writer made while
+ * another holds it (a nested dumps in a reduce hook) allocates its own.
+ */
+let spare: Uint8Array | null = null;
+/** Larger buffers are not kept as the spare, so one big dumps does not hold on to its memory. */
+const SPARE_MAX = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
+
 export class Writer {
   buf: Uint8Array;
   pos = 0;
@@ -38,7 +50,12 @@ export class Writer {
   fastEnd = 0;
 
   constructor(initial = 4096) {
-    this.buf = new Uint8Array(initial);
+    if (spare !== null && spare.length >= initial) {
+      this.buf = spare;
+      spare = null;
+    } else {
+      this.buf = new Uint8Array(initial);
+    }
     this.view = new DataView(this.buf.buffer);
     this.updateFastEnd();
   }
@@ -222,6 +239,18 @@ export class Writer {
       this.buf.copyWithin(start, start + FRAME_HEADER, this.pos);
       this.pos -= FRAME_HEADER;
     }
+  }
+
+  /**
+   * Gives the buffer back to be lent to the next Writer; call only after `take`, on a Writer that is
+   * not used again. (Every byte a Writer hands out was written by it, so stale contents are harmless.)
+   */
+  release(): void {
+    if (this.buf.length <= SPARE_MAX) spare = this.buf;
+    this.buf = EMPTY;
+    this.view = EMPTY_VIEW;
+    this.pos = 0;
+    this.updateFastEnd();
   }
 
   /** Everything written so far (a copy the caller owns), and reset for the next pickle. */
