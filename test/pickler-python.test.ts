@@ -118,6 +118,30 @@ json.dump([[pickle.dumps(v, p).hex() for p in range(6)] for v in vals], sys.stdo
     }
   });
 
+  it('numbers in long lists and dicts (written inline) equal pickle.dumps across frame boundaries', { timeout: 60_000 }, () => {
+    // Edge values of each int opcode, -0.0, NaN, infinities and ints past 32 bits, repeated until
+    // the lists span several frames, so the inline number writes meet every frame boundary.
+    const script = `
+import json, pickle, sys
+edges = [0, 1, 255, 256, 65535, 65536, -1, -255, -256, 2**31 - 1, 2**31, -2**31, -2**31 - 1, 2**53, -2**53,
+         0.0, -0.0, 0.5, -1.5, float('nan'), float('inf'), float('-inf'), 1e300, 5e-324, 2.0]
+vals = [
+  edges * 3000,
+  [i * 1.25 for i in range(30000)],
+  list(range(-40000, 40000, 3)),
+  {i: i * 0.5 for i in range(9000)},
+  {2**40 + i: -i for i in range(7000)},
+  [{'a': i, 'b': -i * 1.5, 'c': [i, 2**33, -0.0]} for i in range(3000)],
+]
+json.dump([[pickle.dumps(v, p).hex() for p in range(6)] for v in vals], sys.stdout)
+`;
+    const theirs = runPythonJson<string[][]>(script);
+    for (const [i, pickles] of theirs.entries()) {
+      const value = loads(hexToBytes(pickles[5]!), { exact: true });
+      for (const [p, h] of pickles.entries()) expect(toHex(dumps(value, { protocol: p })), `value ${i} protocol ${p}`).toBe(h);
+    }
+  });
+
   it('out-of-band buffers: NEXT_BUFFER / READONLY_BUFFER through bufferCallback, loadable by CPython', () => {
     const kept: PyPickleBuffer[] = [];
     const value = [new PyPickleBuffer(Uint8Array.of(1, 2, 3)), new PyPickleBuffer(Uint8Array.of(4, 5), false)];

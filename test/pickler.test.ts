@@ -145,6 +145,29 @@ describe('reduce hooks', () => {
     expect([b.listitems, [...b.dictitems], b.state]).toEqual([[1, 2, 3], [['a', 1]], 's']);
   });
 
+  it('successive and nested dumps calls (sharing the writer’s spare buffer) give the same bytes as fresh ones', () => {
+    const big = Array.from({ length: 300 }, (_, i) => `s${i}`); // ~2.5 KB: copied out, its buffer kept as the spare
+    const small = [1, 'a', 2.5];
+    const smallBytes = dumps(small);
+    const bigBytes = dumps(big);
+    expect(dumps(small)).toEqual(smallBytes);
+    expect(dumps(big)).toEqual(bigBytes);
+    expect(bigBytes.buffer).not.toBe(dumps(big).buffer);
+    // A reduce hook that calls dumps while the outer dumps holds the spare buffer.
+    let inner: Uint8Array | undefined;
+    const nesting = {
+      [REDUCE]: (): Reduction => {
+        inner = dumps(big);
+        return { callable: new PyGlobal('m', 'C'), args: [small] };
+      },
+    };
+    const outer = dumps([nesting, big]);
+    expect(inner).toEqual(bigBytes);
+    const rec = loads(outer, { policy: INSPECT }) as [PyObject, string[]];
+    expect([[...rec[0].args], rec[1]]).toEqual([[small], big]);
+    expect(dumps(small)).toEqual(smallBytes);
+  });
+
   it('a hook that returns a PyGlobal writes a global; a failing hook is a PicklingError', () => {
     const g = loads(dumps({ [REDUCE]: () => new PyGlobal('builtins', 'set') }));
     expect(g).toEqual(new PyGlobal('builtins', 'set'));

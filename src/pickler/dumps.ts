@@ -19,7 +19,12 @@ const RESIDENT = new PickleEncoder();
 /** The pickle of `value` (Python's `pickle.dumps`). Throws `PicklingError` naming the path to a value with no Python meaning. */
 export function dumps(value: unknown, options?: DumpOptions): Uint8Array {
   void RESIDENT; // referenced here so bundlers keep it
-  return new PickleEncoder(options).dump(value);
+  const encoder = new PickleEncoder(options);
+  try {
+    return encoder.dump(value);
+  } finally {
+    encoder.out.release();
+  }
 }
 
 async function write(sink: ByteSink, chunk: Uint8Array): Promise<void> {

@@ -38,6 +38,8 @@ export interface DumpOptions {
 }
 
 const BATCHSIZE = 1000;
+/** A list or dict this long makes room for the rest of its pickle after its first batch (`Writer.expect`). */
+const LONG_LIST = 5 * BATCHSIZE;
 const G_CODECS_ENCODE = new PyGlobal('_codecs', 'encode');
 const G_BYTES = new PyGlobal('builtins', 'bytes');
 const G_BYTEARRAY = new PyGlobal('builtins', 'bytearray');
@@ -62,8 +64,12 @@ export class PickleEncoder {
   private readonly persistentId: ((value: unknown) => unknown) | null;
   private readonly maxDepth: number;
   readonly out = new Writer();
-  /** Memo of objects by identity. */
-  private memo = new Map<unknown, number>();
+  /**
+   * Memo of objects by identity. A WeakMap rather than a Map: with hundreds of thousands of
+   * objects, nearly every lookup misses, and a Map's lookup (bucket, then a chain of entries) costs
+   * more cache misses than a WeakMap's open-addressed table (records bench: about 8% less CPU).
+   */
+  private memo = new WeakMap<object, number>();
   /** Memo of strings by value: JS strings have no identity (see README: memoization). */
   private strings = new StringMemo();
   /** Memo of globals by name: the same name is the same object in Python. */
@@ -73,6 +79,11 @@ export class PickleEncoder {
   private memoSize = 0;
   private depth = 0;
   private savingPid = false;
+  /**
+   * Whether containers may write numbers straight into the buffer (`writeNumberInline`): binary
+   * protocols, and no persistentId (CPython asks it about every value, ints included).
+   */
+  private readonly inlineNumbers: boolean;
 
   constructor(options: DumpOptions = {}) {
     let protocol = options.protocol ?? 4;
@@ -85,10 +96,11 @@ export class PickleEncoder {
     this.bufferCallback = options.bufferCallback ?? null;
     this.persistentId = options.persistentId ?? null;
     this.maxDepth = options.maxDepth ?? 1000;
+    this.inlineNumbers = protocol >= 1 && this.persistentId === null;
   }
 
   clearMemo(): void {
-    this.memo.clear();
+    this.memo = new WeakMap<object, number>();
     this.strings = new StringMemo();
     this.globals.clear();
     this.smallBytes.clear();
@@ -99,7 +111,7 @@ export class PickleEncoder {
   dump(value: unknown): Uint8Array {
     const w = this.out;
     if (this.protocol >= 2) w.byte2(OP.PROTO, this.protocol);
-    if (this.protocol >= 4) w.framing = true;
+    if (this.protocol >= 4) w.setFraming(true);
     this.depth = 0;
     try {
       this.save(value);
@@ -146,7 +158,7 @@ export class PickleEncoder {
     }
   }
 
-  private memoize(obj: unknown): void {
+  private memoize(obj: object): void {
     this.memo.set(obj, this.put());
   }
 
@@ -156,26 +168,18 @@ export class PickleEncoder {
     const w = this.out;
     w.boundary();
     if (this.persistentId !== null && !this.savingPid && this.savePersistent(value)) return;
-    switch (typeof value) {
-      case 'number':
+    // An if-chain on typeof, not a switch: TurboFan turns `typeof x === 'string'` into a type
+    // check, while the switch called the Typeof builtin (perf: about 1% of a records dump).
+    if (typeof value !== 'object') {
+      if (typeof value === 'string') this.saveStr(value);
+      else if (typeof value === 'number') {
         if (Number.isSafeInteger(value) && !Object.is(value, -0)) this.saveInt(value);
         else this.saveFloat(value);
-        return;
-      case 'string':
-        this.saveStr(value);
-        return;
-      case 'boolean':
-        this.saveBool(value);
-        return;
-      case 'bigint':
-        this.saveBigInt(value);
-        return;
-      case 'object':
-        break;
-      case 'undefined':
-        return this.fail('unpicklable', 'undefined has no Python meaning (use null for None)');
-      default:
-        return this.fail('unpicklable', `a ${typeof value} has no Python meaning`);
+      } else if (typeof value === 'boolean') this.saveBool(value);
+      else if (typeof value === 'bigint') this.saveBigInt(value);
+      else if (value === undefined) this.fail('unpicklable', 'undefined has no Python meaning (use null for None)');
+      else this.fail('unpicklable', `a ${typeof value} has no Python meaning`);
+      return;
     }
     if (value === null) {
       w.byte(OP.NONE);
@@ -289,6 +293,48 @@ export class PickleEncoder {
   private saveFloat(v: number): void {
     if (this.protocol >= 1) this.out.binfloat(v);
     else this.out.ascii(`F${pyFloatRepr(v)}\n`);
+  }
+
+  /**
+   * `save(v)` for a number inside a container, without its dispatch: lists of a million ints spend
+   * most of their time there. Writes BININT1 / BININT2 / BININT / BINFLOAT straight into the buffer
+   * when the writer has room (and, when framing, no frame is due to be committed: see
+   * `Writer.fastEnd`). Ints beyond 32 bits, protocol 0 and a full buffer take the general path.
+   */
+  private saveNumber(v: number): void {
+    if (!this.inlineNumbers || !this.writeNumberInline(v)) this.save(v);
+  }
+
+  /** The fast half of `saveNumber`; false when the general path must write `v`. */
+  private writeNumberInline(v: number): boolean {
+    const w = this.out;
+    const p = w.pos;
+    if (p >= w.fastEnd) return false;
+    const buf = w.buf;
+    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      if (v >= 0 && v <= 0xff) {
+        buf[p] = OP.BININT1;
+        buf[p + 1] = v;
+        w.pos = p + 2;
+      } else if (v >= 0 && v <= 0xffff) {
+        buf[p] = OP.BININT2;
+        buf[p + 1] = v;
+        buf[p + 2] = v >>> 8;
+        w.pos = p + 3;
+      } else {
+        buf[p] = OP.BININT;
+        buf[p + 1] = v;
+        buf[p + 2] = v >> 8;
+        buf[p + 3] = v >> 16;
+        buf[p + 4] = v >> 24;
+        w.pos = p + 5;
+      }
+      return true;
+    }
+    // A safe integer here is beyond 32 bits (LONG1) or -0 (a float).
+    if (Number.isSafeInteger(v) && v !== 0) return false;
+    w.floatAt(p, v);
+    return true;
   }
 
   /** A `PyStr`: written afresh and memoized by identity. */
@@ -489,9 +535,25 @@ export class PickleEncoder {
       return;
     }
     for (let start = 0; start < n; start += BATCHSIZE) {
+      const before = w.pos;
       w.byte(OP.MARK);
-      this.items(list, start, Math.min(n, start + BATCHSIZE));
+      this.listItems(list, start, Math.min(n, start + BATCHSIZE));
       w.byte(OP.APPENDS);
+      if (start === 0 && n >= LONG_LIST) w.expect(((w.pos - before) / BATCHSIZE) * (n - BATCHSIZE));
+    }
+  }
+
+  /** `items` for a list batch, with numbers written inline (`saveNumber`). */
+  private listItems(list: readonly unknown[], start: number, end: number): void {
+    let i = start;
+    try {
+      for (; i < end; i++) {
+        const item = list[i];
+        if (typeof item === 'number') this.saveNumber(item);
+        else this.save(item);
+      }
+    } catch (e) {
+      throw located(e, i);
     }
   }
 
@@ -539,13 +601,22 @@ export class PickleEncoder {
         return;
       }
       let i = 0;
+      let firstBatch = n >= LONG_LIST ? w.pos : -1;
       w.byte(OP.MARK);
+      // for-of, not Map#forEach: forEach ran fewer instructions under callgrind but took twice the
+      // CPU time in plain node (200,000-entry int dict: 12.4 ms against 6.7 ms).
       for (const [k, v] of d) {
         key = k;
-        this.save(k);
-        this.save(v);
+        if (typeof k === 'number') this.saveNumber(k);
+        else this.save(k);
+        if (typeof v === 'number') this.saveNumber(v);
+        else this.save(v);
         if (++i === BATCHSIZE) {
           w.byte(OP.SETITEMS);
+          if (firstBatch >= 0) {
+            w.expect(((w.pos - firstBatch) / BATCHSIZE) * (n - BATCHSIZE));
+            firstBatch = -1;
+          }
           w.byte(OP.MARK);
           i = 0;
         }

@@ -6,11 +6,19 @@
  * `EXACT_LIMIT` distinct strings are kept for good; later ones go to a direct-mapped cache that keeps
  * the most recent string per slot, so such a string last seen long ago may be written again instead
  * of referenced (still a valid pickle of an equal value, only a few bytes longer).
+ *
+ * Layout, for few cache misses: a lookup of a new string (the common case in a long list of
+ * distinct strs) reads only `meta`, which holds per slot the exact table's hash (0: empty) next to
+ * the recent cache's hash for the same slot, so both tables are searched in one cache line; the
+ * keys are read only when a hash matches. (perf: with separate key and hash arrays per table, the
+ * loads of keys[slot] and of the recent hashes were most of the lookup's time.)
  */
 const EXACT_LIMIT = 1 << 15;
-const RECENT_SLOTS = 1 << 16;
+/** The exact table's capacity once it holds EXACT_LIMIT strings (it stays at most half full), and so the recent cache's size. */
+const FULL_CAPACITY = EXACT_LIMIT * 2;
 const NOT_FOUND = -1;
 
+/** A 32-bit hash of `text`, never 0 (0 marks an empty slot). */
 function hashOf(text: string): number {
   let hash = 0x811c9dc5 ^ text.length;
   const n = text.length;
@@ -23,84 +31,83 @@ function hashOf(text: string): number {
     for (let i = 16; i < n - 16; i += stride) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
     for (let i = n - 16; i < n; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   }
-  return (hash ^ (hash >>> 16)) | 0;
+  return (hash ^ (hash >>> 16)) | 0 || 1;
 }
 
 export class StringMemo {
-  private keys: (string | undefined)[] = new Array<string | undefined>(64).fill(undefined);
-  private values = new Int32Array(64);
-  /** Each slot's hash, compared before the (slower) string comparison. */
-  private hashes = new Int32Array(64);
-  private mask = 63;
+  // Starts at 8 slots: V8 keeps typed arrays of at most 64 bytes on the JS heap, with no ArrayBuffer
+  // to allocate and sweep, which a small dumps (one StringMemo each) notices.
+  private keys: (string | undefined)[] = new Array<string | undefined>(8).fill(undefined);
+  private values = new Int32Array(8);
+  /** Per slot: [2 × slot] the exact table's hash (0: empty), [2 × slot + 1] the recent cache's hash (0: none). */
+  private meta = new Int32Array(16);
+  private mask = 7;
   private size = 0;
-  /** Strings past the exact table's limit: one per slot, the latest wins. Allocated when first needed. */
+  /** Strings past the exact table's limit: one per slot (the slot of the hash), the latest wins. Allocated when first needed. */
   private recentKeys: (string | undefined)[] | null = null;
   private recentValues = new Int32Array(0);
-  private recentHashes = new Int32Array(0);
-  private recentSlot = 0;
   /** Slot of the last failed `get` in the exact table, where `set` puts the string. */
   private pending = 0;
   private pendingHash = 0;
 
   /** The memo index of `text`, or -1. */
   get(text: string): number {
-    const keys = this.keys;
-    const hashes = this.hashes;
+    const meta = this.meta;
     const mask = this.mask;
     const hash = hashOf(text);
     let slot = hash & mask;
     for (;;) {
-      const key = keys[slot];
-      if (key === undefined) break;
-      if (hashes[slot] === hash && key === text) return this.values[slot] as number;
+      const h = meta[2 * slot];
+      if (h === 0) break;
+      if (h === hash && this.keys[slot] === text) return this.values[slot] as number;
       slot = (slot + 1) & mask;
     }
     this.pending = slot;
     this.pendingHash = hash;
     const recent = this.recentKeys;
     if (recent === null) return NOT_FOUND;
-    this.recentSlot = hash & (RECENT_SLOTS - 1);
-    const recentSlot = this.recentSlot;
-    return this.recentHashes[recentSlot] === hash && recent[recentSlot] === text ? (this.recentValues[recentSlot] as number) : NOT_FOUND;
+    const home = hash & mask;
+    return meta[2 * home + 1] === hash && recent[home] === text ? (this.recentValues[home] as number) : NOT_FOUND;
   }
 
   /** Records `text` (just missed by `get`) under memo index `index`. */
   set(text: string, index: number): void {
+    const hash = this.pendingHash;
     if (this.size < EXACT_LIMIT) {
-      this.keys[this.pending] = text;
-      this.values[this.pending] = index;
-      this.hashes[this.pending] = this.pendingHash;
+      const slot = this.pending;
+      this.keys[slot] = text;
+      this.values[slot] = index;
+      this.meta[2 * slot] = hash;
       if (++this.size * 2 > this.keys.length) this.grow();
       if (this.size === EXACT_LIMIT) {
-        this.recentKeys = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
-        this.recentValues = new Int32Array(RECENT_SLOTS);
-        this.recentHashes = new Int32Array(RECENT_SLOTS);
+        this.recentKeys = new Array<string | undefined>(FULL_CAPACITY).fill(undefined);
+        this.recentValues = new Int32Array(FULL_CAPACITY);
       }
       return;
     }
-    (this.recentKeys as (string | undefined)[])[this.recentSlot] = text;
-    this.recentValues[this.recentSlot] = index;
-    this.recentHashes[this.recentSlot] = this.pendingHash;
+    const home = hash & this.mask;
+    (this.recentKeys as (string | undefined)[])[home] = text;
+    this.recentValues[home] = index;
+    this.meta[2 * home + 1] = hash;
   }
 
   private grow(): void {
     const oldKeys = this.keys;
     const oldValues = this.values;
-    const oldHashes = this.hashes;
+    const oldMeta = this.meta;
     const length = oldKeys.length * 2;
     this.keys = new Array<string | undefined>(length).fill(undefined);
     this.values = new Int32Array(length);
-    this.hashes = new Int32Array(length);
+    this.meta = new Int32Array(2 * length);
     this.mask = length - 1;
     for (let i = 0; i < oldKeys.length; i++) {
-      const key = oldKeys[i];
-      if (key === undefined) continue;
-      const hash = oldHashes[i] as number;
+      const hash = oldMeta[2 * i] as number;
+      if (hash === 0) continue;
       let slot = hash & this.mask;
-      while (this.keys[slot] !== undefined) slot = (slot + 1) & this.mask;
-      this.keys[slot] = key;
+      while (this.meta[2 * slot] !== 0) slot = (slot + 1) & this.mask;
+      this.keys[slot] = oldKeys[i];
       this.values[slot] = oldValues[i] as number;
-      this.hashes[slot] = hash;
+      this.meta[2 * slot] = hash;
     }
   }
 }

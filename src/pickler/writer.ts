@@ -12,6 +12,22 @@ import { OP } from '../opcodes.js';
 export const FRAME_SIZE_TARGET = 64 * 1024;
 const FRAME_SIZE_MIN = 4;
 const FRAME_HEADER = 9;
+/** The most bytes one write below `fastEnd` may add (an opcode and a float64 is 9). */
+export const FAST_ROOM = 16;
+/** The most `expect` makes room for at once. */
+const EXPECT_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * One spare buffer, lent to the next Writer: `dumps` makes a Writer per call, and allocating a fresh
+ * 4 KiB ArrayBuffer (calloc, then the ArrayBuffer sweeper) each time was a large part of a small
+ * dumps. A Writer takes it when constructed and `release` gives it back; a Writer made while
+ * another holds it (a nested dumps in a reduce hook) allocates its own.
+ */
+let spare: Uint8Array | null = null;
+/** Larger buffers are not kept as the spare, so one big dumps does not hold on to its memory. */
+const SPARE_MAX = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 
 export class Writer {
   buf: Uint8Array;
@@ -21,13 +37,40 @@ export class Writer {
   private chunks: Uint8Array[] = [];
   private chunkBytes = 0;
   /** Whether frames are being written (protocol 4+ once the PROTO opcode is out). */
-  framing = false;
+  private framing = false;
   /** Where the open frame's header is reserved, or -1 when no frame is open. */
   private frameStart = -1;
+  /**
+   * While `pos < fastEnd`, up to FAST_ROOM bytes may be stored at `pos` directly, with no call: there
+   * is room in `buf`, and when framing, a frame is open and still under the size at which a value
+   * boundary commits it. So a write at a value boundary below `fastEnd` is what `boundary()` then
+   * `reserve()` would do. 0 when a frame must be opened first. Kept up to date by every method that
+   * changes `buf`, `framing` or `frameStart`.
+   */
+  fastEnd = 0;
 
   constructor(initial = 4096) {
-    this.buf = new Uint8Array(initial);
+    if (spare !== null && spare.length >= initial) {
+      this.buf = spare;
+      spare = null;
+    } else {
+      this.buf = new Uint8Array(initial);
+    }
     this.view = new DataView(this.buf.buffer);
+    this.updateFastEnd();
+  }
+
+  private updateFastEnd(): void {
+    const room = this.buf.length - FAST_ROOM;
+    if (!this.framing) this.fastEnd = room;
+    else if (this.frameStart < 0) this.fastEnd = 0;
+    else this.fastEnd = Math.min(room, this.frameStart + FRAME_HEADER + FRAME_SIZE_TARGET);
+  }
+
+  /** Start or stop framing (protocol 4+ frames everything after the PROTO opcode). */
+  setFraming(on: boolean): void {
+    this.framing = on;
+    this.updateFastEnd();
   }
 
   /** Make room for `n` more bytes (and open a frame when one is due). Returns the write position. */
@@ -36,6 +79,7 @@ export class Writer {
       this.frameStart = this.pos;
       this.ensure(FRAME_HEADER + n);
       this.pos += FRAME_HEADER;
+      this.updateFastEnd();
       return this.pos;
     }
     if (this.pos + n > this.buf.length) this.ensure(n);
@@ -51,11 +95,29 @@ export class Writer {
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
+    this.updateFastEnd();
+  }
+
+  /**
+   * About `n` more bytes are coming (a long list's first batch, extrapolated): grow the buffer once
+   * to fit them, instead of doubling and copying on the way, and allocating twice what is needed (the
+   * allocations and their page faults were a tenth of a dump of a million numbers). At most
+   * EXPECT_LIMIT bytes are made room for this way, in case the first batch was not typical; a negative
+   * `n` (a large payload moved the output to `chunks`) is ignored.
+   */
+  expect(n: number): void {
+    const need = this.pos + Math.min(Math.ceil(n * 1.125), EXPECT_LIMIT);
+    if (need <= this.buf.length) return;
+    const next = new Uint8Array(need);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+    this.updateFastEnd();
   }
 
   byte(b: number): void {
     const at = this.pos;
-    if (this.frameStart >= 0 && at < this.buf.length) {
+    if (at < this.fastEnd) {
       this.buf[at] = b;
       this.pos = at + 1;
       return;
@@ -68,7 +130,7 @@ export class Writer {
   /** An opcode and a one-byte argument. */
   byte2(a: number, b: number): void {
     const at = this.pos;
-    if (this.frameStart >= 0 && at + 1 < this.buf.length) {
+    if (at < this.fastEnd) {
       this.buf[at] = a;
       this.buf[at + 1] = b;
       this.pos = at + 2;
@@ -114,6 +176,13 @@ export class Writer {
     this.pos = p + 9;
   }
 
+  /** BINFLOAT at `p`, which the caller checked is below `fastEnd`. */
+  floatAt(p: number, v: number): void {
+    this.buf[p] = OP.BINFLOAT;
+    this.view.setFloat64(p + 1, v, false);
+    this.pos = p + 9;
+  }
+
   /** ASCII text (protocol 0 arguments, GLOBAL names already encoded by the caller). */
   ascii(text: string): void {
     const n = text.length;
@@ -141,13 +210,13 @@ export class Writer {
     }
     const framing = this.framing;
     this.commitFrame();
-    this.framing = false;
+    this.setFraming(false);
     writeHeader();
     // Keep the payload by reference: it is copied once, into the final output.
     this.chunks.push(this.buf.slice(0, this.pos), data);
     this.chunkBytes += this.pos + data.length;
     this.pos = 0;
-    this.framing = framing;
+    this.setFraming(framing);
   }
 
   /** At a value boundary: commit the open frame if it has reached the target size. */
@@ -160,6 +229,7 @@ export class Writer {
     const start = this.frameStart;
     if (start < 0) return;
     this.frameStart = -1;
+    this.updateFastEnd();
     const length = this.pos - start - FRAME_HEADER;
     if (length >= FRAME_SIZE_MIN) {
       this.buf[start] = OP.FRAME;
@@ -169,6 +239,18 @@ export class Writer {
       this.buf.copyWithin(start, start + FRAME_HEADER, this.pos);
       this.pos -= FRAME_HEADER;
     }
+  }
+
+  /**
+   * Gives the buffer back to be lent to the next Writer; call only after `take`, on a Writer that is
+   * not used again. (Every byte a Writer hands out was written by it, so stale contents are harmless.)
+   */
+  release(): void {
+    if (this.buf.length <= SPARE_MAX) spare = this.buf;
+    this.buf = EMPTY;
+    this.view = EMPTY_VIEW;
+    this.pos = 0;
+    this.updateFastEnd();
   }
 
   /** Everything written so far (a copy the caller owns), and reset for the next pickle. */
@@ -185,7 +267,7 @@ export class Writer {
       this.chunkBytes = 0;
       this.pos = 0;
       this.frameStart = -1;
-      this.framing = false;
+      this.setFraming(false);
       return out;
     }
     // A mostly full buffer is handed over as it is (no copy); a mostly empty one is copied out.
@@ -197,7 +279,7 @@ export class Writer {
     }
     this.pos = 0;
     this.frameStart = -1;
-    this.framing = false;
+    this.setFraming(false);
     return out;
   }
 }
