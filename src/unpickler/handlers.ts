@@ -107,7 +107,7 @@ function tupleOf(m: Machine, n: number): void {
   const start = s.length - n;
   if (start < m.fence) m.underflow();
   const t = PyTuple.fromRange(s, start, s.length);
-  s.length = start;
+  m.truncate(start);
   m.containers++;
   s.push(t);
 }
@@ -225,13 +225,13 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     const list = listAt(m, belowMark(m, k));
     const s = m.stack;
     m.extend(list, s, k, s.length, markAt);
-    s.length = k;
+    m.truncate(k);
   },
   LIST(m: Machine) {
     const k = m.popMark();
     const s = m.stack;
     const list = s.slice(k);
-    s.length = k;
+    m.truncate(k);
     m.containers++;
     s.push(list);
   },
@@ -240,7 +240,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     const k = m.popMark();
     const s = m.stack;
     const t = PyTuple.fromRange(s, k, s.length);
-    s.length = k;
+    m.truncate(k);
     m.containers++;
     s.push(t);
   },
@@ -260,7 +260,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
       checkHashable(m, s[i]);
       d.set(s[i], s[i + 1]);
     }
-    s.length = k;
+    m.truncate(k);
     m.containers++;
     s.push(d);
   },
@@ -280,7 +280,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
       if (typeof key === 'object' && key !== null) checkHashable(m, key);
       d.set(key, s[i + 1]);
     }
-    s.length = k;
+    m.truncate(k);
   },
   EMPTY_SET(m: Machine) {
     m.containers++;
@@ -295,14 +295,14 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
       checkHashable(m, s[i]);
       target.add(s[i]);
     }
-    s.length = k;
+    m.truncate(k);
   },
   FROZENSET(m: Machine) {
     const k = m.popMark();
     const s = m.stack;
     for (let i = k; i < s.length; i++) checkHashable(m, s[i]);
     const f = new PyFrozenSet(s.slice(k));
-    s.length = k;
+    m.truncate(k);
     m.containers++;
     s.push(f);
   },
@@ -314,7 +314,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   DUP: (m: Machine) => m.push(m.stack[m.topIndex()]),
   MARK: (m: Machine) => m.mark(),
   POP_MARK(m: Machine) {
-    m.stack.length = m.popMark();
+    m.truncate(m.popMark());
   },
   GET: (m: Machine) => m.push(m.memoGet(memoIndexLine(m, 'GET'))),
   BINGET: (m: Machine) => m.push(m.memoGet(m.u8())),
@@ -361,7 +361,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     const k = m.popMark();
     const s = m.stack;
     const args = PyTuple.fromRange(s, k, s.length);
-    s.length = k;
+    m.truncate(k);
     m.push(m.call(cls, args, 'INST'));
   },
   OBJ(m: Machine) {
@@ -370,7 +370,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     if (s.length === k) m.malformed('stack_underflow', 'OBJ needs a class after the MARK');
     const cls = s[k];
     const args = PyTuple.fromRange(s, k + 1, s.length);
-    s.length = k;
+    m.truncate(k);
     m.push(m.call(cls, args, 'OBJ'));
   },
   NEWOBJ(m: Machine) {
