@@ -5,6 +5,7 @@
 import { EndOfInputError, LimitExceededError, PickleError, UnpicklingError } from '../errors.js';
 import { OP, OPCODES } from '../opcodes.js';
 import { nestingDepth } from './graph.js';
+import { runSimple } from './fast.js';
 import { HANDLERS, type Handler } from './handlers.js';
 import { Machine } from './machine.js';
 import { convertDicts } from './objects.js';
@@ -48,6 +49,8 @@ export function run(m: Machine): unknown {
   m.ops = 0;
   try {
     for (;;) {
+      // Most opcodes of a data pickle go through the fast path; what it leaves, the handlers run.
+      runSimple(m);
       const p = m.pos;
       if (p >= m.end) {
         m.opPos = p;
