@@ -15,6 +15,9 @@
 import type { Machine } from './machine.js';
 import { decodeUtf8 } from './text.js';
 
+/** Most opcodes one call runs (then the loop calls again). */
+const RUN_MAX = 0x3fffffff;
+
 /**
  * Run the simple opcodes from `m.pos` on; returns how many ran (0 when the opcode at `m.pos` is not
  * one of them or must go through its handler). Leaves `m.pos` at the first opcode not run.
@@ -28,7 +31,8 @@ export function runSimple(m: Machine): number {
   // Below the length that `guarded` stands for, the input is too short to exceed maxOps or
   // maxStackItems (each opcode takes a byte, and pushes at most one item); above it, run no more
   // opcodes than both limits still allow, and let the handlers report the one that goes over.
-  const budget = m.guarded ? Math.min(o.maxOps - m.ops, o.maxStackItems - s.length) : Infinity;
+  // (Kept a small integer, so the JIT compares it as one: a longer run just ends early and resumes.)
+  const budget = m.guarded ? Math.min(o.maxOps - m.ops, o.maxStackItems - s.length, RUN_MAX) : RUN_MAX;
   let p = m.pos;
   let n = 0;
   // The case labels are the opcode bytes (literals, so the switch compiles to a jump table); a
@@ -36,14 +40,20 @@ export function runSimple(m: Machine): number {
   loop: while (n < budget && p < end) {
     switch (data[p]!) {
       case 0x68: {
-        // BINGET: a memo miss (or a far index, kept in the sparse memo) goes to the handler
-        if (p + 1 >= end) break loop;
-        const i = data[p + 1]!;
-        const v = i < memo.length ? memo[i] : undefined;
-        if (v === undefined) break loop;
-        s.push(v);
-        p += 2;
-        break;
+        // BINGET, in a loop of its own: shared references come in long runs (a list of them). A
+        // memo miss (or a far index, kept in the sparse memo) goes to the handler.
+        const first = n;
+        do {
+          if (p + 1 >= end) break;
+          const i = data[p + 1]!;
+          const v = i < memo.length ? memo[i] : undefined;
+          if (v === undefined) break;
+          s.push(v);
+          p += 2;
+          n++;
+        } while (n < budget && p < end && data[p] === 0x68);
+        if (n === first) break loop;
+        continue loop;
       }
       case 0x4b: // BININT1
         if (p + 1 >= end) break loop;

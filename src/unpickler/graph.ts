@@ -17,16 +17,19 @@ const EMPTY: readonly unknown[] = [];
 /** The containers among a container's children (dict keys included: tuples can nest). */
 function containerChildren(node: object): readonly unknown[] {
   if (Array.isArray(node)) return node;
+  if (node instanceof Map) {
+    // Keys and values in two plain loops (order does not matter for depth): no closure call and
+    // no [key, value] pair per entry, which made this the walk's main cost on dict-heavy values.
+    let found: unknown[] | null = null;
+    for (const k of node.keys()) if (typeof k === 'object' && k !== null) (found ??= []).push(k);
+    for (const v of node.values()) if (typeof v === 'object' && v !== null) (found ??= []).push(v);
+    return found ?? EMPTY;
+  }
   let out: unknown[] | null = null;
   const add = (v: unknown): void => {
     if (typeof v === 'object' && v !== null) (out ??= []).push(v);
   };
-  if (node instanceof Map) {
-    for (const [k, v] of node) {
-      add(k);
-      add(v);
-    }
-  } else if (node instanceof Set) {
+  if (node instanceof Set) {
     for (const v of node) add(v);
   } else if (node instanceof PyObject) {
     add(node.callable);

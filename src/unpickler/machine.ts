@@ -20,6 +20,16 @@ import type { ResolvedOptions } from './options.js';
  * 16,384 pointers in the young generation, where growing is cheap). */
 const LARGE_LIST = 8192;
 
+/**
+ * An empty stack already of V8's general elements kind: `[]` starts as an array of small integers
+ * and changes kind at its first object, so each push site would see two kinds and check both.
+ */
+export function emptyStack(): unknown[] {
+  const s: unknown[] = [null];
+  s.pop();
+  return s;
+}
+
 export class Machine {
   readonly data: Uint8Array;
   readonly view: DataView;
@@ -31,7 +41,7 @@ export class Machine {
   pos: number;
   /** Offset of the opcode being executed (for errors). */
   opPos = 0;
-  stack: unknown[] = [];
+  stack: unknown[] = emptyStack();
   /** Stack lengths at each open MARK; the top one is the fence that plain pops may not cross. */
   marks: number[] = [];
   /** Byte offset of each open MARK (sizes APPENDS growth). */

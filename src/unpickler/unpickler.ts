@@ -7,7 +7,7 @@ import { OP, OPCODES } from '../opcodes.js';
 import { nestingDepth } from './graph.js';
 import { runSimple } from './fast.js';
 import { HANDLERS, type Handler } from './handlers.js';
-import { Machine } from './machine.js';
+import { emptyStack, Machine } from './machine.js';
 import { convertDicts } from './objects.js';
 import { resolveOptions, type LoadOptions, type ResolvedOptions } from './options.js';
 
@@ -39,7 +39,7 @@ export function run(m: Machine): unknown {
   const dispatch = DISPATCH;
   const guarded = m.guarded;
   const maxOps = m.o.maxOps;
-  m.stack = [];
+  m.stack = emptyStack();
   m.marks = [];
   m.markOffsets = [];
   m.growing = null;
@@ -73,7 +73,7 @@ export function run(m: Machine): unknown {
     (err as { cause?: unknown }).cause = e;
     throw err;
   } finally {
-    m.stack = [];
+    m.stack = emptyStack();
     m.marks = [];
     m.markOffsets = [];
     m.growing = null;
