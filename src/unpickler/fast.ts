@@ -32,7 +32,8 @@ export function runSimple(m: Machine): number {
   // maxStackItems (each opcode takes a byte, and pushes at most one item); above it, run no more
   // opcodes than both limits still allow, and let the handlers report the one that goes over.
   // (Kept a small integer, so the JIT compares it as one: a longer run just ends early and resumes.)
-  const budget = m.guarded ? Math.min(o.maxOps - m.ops, o.maxStackItems - s.length, RUN_MAX) : RUN_MAX;
+  let sp = m.sp;
+  const budget = m.guarded ? Math.min(o.maxOps - m.ops, o.maxStackItems - sp, RUN_MAX) : RUN_MAX;
   let p = m.pos;
   let n = 0;
   // The case labels are the opcode bytes (literals, so the switch compiles to a jump table); a
@@ -48,7 +49,7 @@ export function runSimple(m: Machine): number {
           const i = data[p + 1]!;
           const v = i < memo.length ? memo[i] : undefined;
           if (v === undefined) break;
-          s.push(v);
+          s[sp++] = v;
           p += 2;
           n++;
         } while (n < budget && p < end && data[p] === 0x68);
@@ -57,22 +58,22 @@ export function runSimple(m: Machine): number {
       }
       case 0x4b: // BININT1
         if (p + 1 >= end) break loop;
-        s.push(data[p + 1]!);
+        s[sp++] = data[p + 1]!;
         p += 2;
         break;
       case 0x4d: // BININT2
         if (p + 2 >= end) break loop;
-        s.push(data[p + 1]! | (data[p + 2]! << 8));
+        s[sp++] = data[p + 1]! | (data[p + 2]! << 8);
         p += 3;
         break;
       case 0x4a: // BININT (signed)
         if (p + 4 >= end) break loop;
-        s.push(data[p + 1]! | (data[p + 2]! << 8) | (data[p + 3]! << 16) | (data[p + 4]! << 24));
+        s[sp++] = data[p + 1]! | (data[p + 2]! << 8) | (data[p + 3]! << 16) | (data[p + 4]! << 24);
         p += 5;
         break;
       case 0x47: // BINFLOAT (with `exact`, integral floats become PyFloat: the handler's job)
         if (o.exact || p + 8 >= end) break loop;
-        s.push(m.view.getFloat64(p + 1, false));
+        s[sp++] = m.view.getFloat64(p + 1, false);
         p += 9;
         break;
       case 0x8c: {
@@ -83,42 +84,44 @@ export function runSimple(m: Machine): number {
         if (len > end - a || len > o.maxObjectBytes) break loop;
         const str = decodeUtf8(data, a, a + len);
         if (str === null) break loop;
-        s.push(str);
+        s[sp++] = str;
         p = a + len;
         break;
       }
       case 0x88: // NEWTRUE
-        s.push(true);
+        s[sp++] = true;
         p++;
         break;
       case 0x89: // NEWFALSE
-        s.push(false);
+        s[sp++] = false;
         p++;
         break;
       case 0x4e: // NONE
-        s.push(null);
+        s[sp++] = null;
         p++;
         break;
       case 0x5d: // EMPTY_LIST
         m.containers++;
-        s.push([]);
+        s[sp++] = [];
         p++;
         break;
       case 0x7d: // EMPTY_DICT
         m.containers++;
-        s.push(new Map());
+        s[sp++] = new Map();
         p++;
         break;
       case 0x94: // MEMOIZE (memoPut counts entries against maxMemoEntries and sizes the memo from pos)
-        if (s.length <= m.fence) break loop;
+        if (sp <= m.fence) break loop;
         m.opPos = p;
         m.pos = p + 1;
-        m.memoPut(m.memoCount, s[s.length - 1]);
+        m.sp = sp;
+        m.memoPut(m.memoCount, s[sp - 1]);
         p++;
         break;
       case 0x28: // MARK (mark() checks the depth limit and records opPos)
         m.opPos = p;
         m.pos = p + 1;
+        m.sp = sp;
         m.mark();
         p++;
         break;
@@ -128,6 +131,7 @@ export function runSimple(m: Machine): number {
     n++;
   }
   m.pos = p;
+  m.sp = sp;
   m.ops += n;
   return n;
 }

@@ -40,6 +40,7 @@ export function run(m: Machine): unknown {
   const guarded = m.guarded;
   const maxOps = m.o.maxOps;
   m.stack = emptyStack();
+  m.sp = 0;
   m.marks = [];
   m.markOffsets = [];
   m.growing = null;
@@ -74,6 +75,7 @@ export function run(m: Machine): unknown {
     throw err;
   } finally {
     m.stack = emptyStack();
+    m.sp = 0;
     m.marks = [];
     m.markOffsets = [];
     m.growing = null;
