@@ -23,14 +23,20 @@ function containerChildren(node: object): readonly unknown[] {
   const add = (v: unknown): void => {
     if (typeof v === 'object' && v !== null) (out ??= []).push(v);
   };
+  // Values that list their own children come first: an OrderedDict with attributes is also a Map.
   if (hasChildren(node)) {
     for (const v of node[CHILDREN]()) add(v);
-  } else if (node instanceof Map) {
-    for (const [k, v] of node) {
-      add(k);
-      add(v);
-    }
-  } else if (node instanceof Set) {
+    return out ?? EMPTY;
+  }
+  if (node instanceof Map) {
+    // Keys and values in two plain loops (order does not matter for depth): no closure call and
+    // no [key, value] pair per entry, which made this the walk's main cost on dict-heavy values.
+    let found: unknown[] | null = null;
+    for (const k of node.keys()) if (typeof k === 'object' && k !== null) (found ??= []).push(k);
+    for (const v of node.values()) if (typeof v === 'object' && v !== null) (found ??= []).push(v);
+    return found ?? EMPTY;
+  }
+  if (node instanceof Set) {
     for (const v of node) add(v);
   } else if (node instanceof PyObject) {
     add(node.callable);

@@ -103,13 +103,13 @@ function belowMark(m: Machine, k: number): number {
 }
 
 function tupleOf(m: Machine, n: number): void {
-  const s = m.stack;
-  const start = s.length - n;
+  const end = m.sp;
+  const start = end - n;
   if (start < m.fence) m.underflow();
-  const t = PyTuple.fromRange(s, start, s.length);
-  s.length = start;
+  const t = PyTuple.fromRange(m.stack, start, end);
+  m.truncate(start);
   m.containers++;
-  s.push(t);
+  m.place(t);
 }
 
 function popTuple(m: Machine, what: string): PyTuple {
@@ -224,26 +224,23 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     const markAt = m.markOffsets[m.markOffsets.length - 1] ?? 0;
     const k = m.popMark();
     const list = listAt(m, belowMark(m, k));
-    const s = m.stack;
-    m.extend(list, s, k, s.length, markAt);
-    s.length = k;
+    m.extend(list, m.stack, k, m.sp, markAt);
+    m.truncate(k);
   },
   LIST(m: Machine) {
     const k = m.popMark();
-    const s = m.stack;
-    const list = s.slice(k);
-    s.length = k;
+    const list = m.stack.slice(k, m.sp);
+    m.truncate(k);
     m.containers++;
-    s.push(list);
+    m.place(list);
   },
   EMPTY_TUPLE: (m: Machine) => m.push(EMPTY_TUPLE),
   TUPLE(m: Machine) {
     const k = m.popMark();
-    const s = m.stack;
-    const t = PyTuple.fromRange(s, k, s.length);
-    s.length = k;
+    const t = PyTuple.fromRange(m.stack, k, m.sp);
+    m.truncate(k);
     m.containers++;
-    s.push(t);
+    m.place(t);
   },
   TUPLE1: (m: Machine) => tupleOf(m, 1),
   TUPLE2: (m: Machine) => tupleOf(m, 2),
@@ -255,15 +252,16 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   DICT(m: Machine) {
     const k = m.popMark();
     const s = m.stack;
-    if ((s.length - k) % 2 !== 0) m.malformed('odd_items', 'odd number of items for DICT');
+    const n = m.sp;
+    if ((n - k) % 2 !== 0) m.malformed('odd_items', 'odd number of items for DICT');
     const d = new Map();
-    for (let i = k; i < s.length; i += 2) {
+    for (let i = k; i < n; i += 2) {
       checkHashable(m, s[i]);
       d.set(s[i], s[i + 1]);
     }
-    s.length = k;
+    m.truncate(k);
     m.containers++;
-    s.push(d);
+    m.place(d);
   },
   SETITEM(m: Machine) {
     const v = m.pop();
@@ -275,13 +273,14 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     const k = m.popMark();
     const d = dictAt(m, belowMark(m, k));
     const s = m.stack;
-    if ((s.length - k) % 2 !== 0) m.malformed('odd_items', 'odd number of items for SETITEMS');
-    for (let i = k; i < s.length; i += 2) {
+    const n = m.sp;
+    if ((n - k) % 2 !== 0) m.malformed('odd_items', 'odd number of items for SETITEMS');
+    for (let i = k; i < n; i += 2) {
       const key = s[i];
       if (typeof key === 'object' && key !== null) checkHashable(m, key);
       d.set(key, s[i + 1]);
     }
-    s.length = k;
+    m.truncate(k);
   },
   EMPTY_SET(m: Machine) {
     m.containers++;
@@ -292,30 +291,32 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     const target = m.stack[belowMark(m, k)];
     if (!(target instanceof Set) || target instanceof PyFrozenSet) m.malformed('not_a_set', `cannot add items to ${describe(target)}`);
     const s = m.stack;
-    for (let i = k; i < s.length; i++) {
+    const n = m.sp;
+    for (let i = k; i < n; i++) {
       checkHashable(m, s[i]);
       target.add(s[i]);
     }
-    s.length = k;
+    m.truncate(k);
   },
   FROZENSET(m: Machine) {
     const k = m.popMark();
     const s = m.stack;
-    for (let i = k; i < s.length; i++) checkHashable(m, s[i]);
-    const f = new PyFrozenSet(s.slice(k));
-    s.length = k;
+    const n = m.sp;
+    for (let i = k; i < n; i++) checkHashable(m, s[i]);
+    const f = new PyFrozenSet(s.slice(k, n));
+    m.truncate(k);
     m.containers++;
-    s.push(f);
+    m.place(f);
   },
   POP(m: Machine) {
-    if (m.stack.length > m.fence) m.stack.pop();
+    if (m.sp > m.fence) m.sp--;
     else if (m.marks.length > 0) m.popMark();
     else m.underflow();
   },
   DUP: (m: Machine) => m.push(m.stack[m.topIndex()]),
   MARK: (m: Machine) => m.mark(),
   POP_MARK(m: Machine) {
-    m.stack.length = m.popMark();
+    m.truncate(m.popMark());
   },
   GET: (m: Machine) => m.push(m.memoGet(memoIndexLine(m, 'GET'))),
   BINGET: (m: Machine) => m.push(m.memoGet(m.u8())),
@@ -360,18 +361,17 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     const [module, name] = globalLines(m);
     const cls = m.global(module, name);
     const k = m.popMark();
-    const s = m.stack;
-    const args = PyTuple.fromRange(s, k, s.length);
-    s.length = k;
+    const args = PyTuple.fromRange(m.stack, k, m.sp);
+    m.truncate(k);
     m.push(m.call(cls, args, 'INST'));
   },
   OBJ(m: Machine) {
     const k = m.popMark();
     const s = m.stack;
-    if (s.length === k) m.malformed('stack_underflow', 'OBJ needs a class after the MARK');
+    if (m.sp === k) m.malformed('stack_underflow', 'OBJ needs a class after the MARK');
     const cls = s[k];
-    const args = PyTuple.fromRange(s, k + 1, s.length);
-    s.length = k;
+    const args = PyTuple.fromRange(s, k + 1, m.sp);
+    m.truncate(k);
     m.push(m.call(cls, args, 'OBJ'));
   },
   NEWOBJ(m: Machine) {

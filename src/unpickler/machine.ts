@@ -24,6 +24,16 @@ type Settling = unknown[] & { [SETTLE](exact: boolean): number };
  * 16,384 pointers in the young generation, where growing is cheap). */
 const LARGE_LIST = 8192;
 
+/**
+ * An empty stack already of V8's general elements kind: `[]` starts as an array of small integers
+ * and changes kind at its first object, so each push site would see two kinds and check both.
+ */
+export function emptyStack(): unknown[] {
+  const s: unknown[] = [null];
+  s.pop();
+  return s;
+}
+
 export class Machine {
   readonly data: Uint8Array;
   readonly view: DataView;
@@ -35,7 +45,14 @@ export class Machine {
   pos: number;
   /** Offset of the opcode being executed (for errors). */
   opPos = 0;
-  stack: unknown[] = [];
+  /**
+   * The stack's items are `stack[0 .. sp)`. Dropping items only lowers `sp` (entries above it are
+   * stale and get overwritten): APPENDS, SETITEMS and friends drop thousands of items at a time,
+   * and neither popping them one by one nor setting `length` (V8 then shrinks the array's store,
+   * and the next pushes grow it again by copying) is free.
+   */
+  stack: unknown[] = emptyStack();
+  sp = 0;
   /** Stack lengths at each open MARK; the top one is the fence that plain pops may not cross. */
   marks: number[] = [];
   /** Byte offset of each open MARK (sizes APPENDS growth). */
@@ -185,21 +202,30 @@ export class Machine {
   // ---- stack ----
 
   push(value: unknown): void {
-    if (this.guarded && this.stack.length >= this.o.maxStackItems) {
+    if (this.guarded && this.sp >= this.o.maxStackItems) {
       this.limit('maxStackItems', this.o.maxStackItems, 'too many items on the stack');
     }
-    this.stack.push(value);
+    this.stack[this.sp++] = value;
+  }
+
+  /** Push the result of an opcode that just dropped the items it consumed (no limit check, as before). */
+  place(value: unknown): void {
+    this.stack[this.sp++] = value;
   }
 
   pop(): unknown {
-    const s = this.stack;
-    if (s.length <= this.fence) this.underflow();
-    return s.pop();
+    if (this.sp <= this.fence) this.underflow();
+    return this.stack[--this.sp];
+  }
+
+  /** Drop the stack items from index `k` up (`k` is at most `sp`). */
+  truncate(k: number): void {
+    this.sp = k;
   }
 
   /** Index of the top item (above the fence). */
   topIndex(): number {
-    const i = this.stack.length - 1;
+    const i = this.sp - 1;
     if (i < this.fence) this.underflow();
     return i;
   }
@@ -210,7 +236,7 @@ export class Machine {
 
   mark(): void {
     if (this.marks.length >= this.o.maxDepth) this.limit('maxDepth', this.o.maxDepth, 'MARKs nested too deeply');
-    this.fence = this.stack.length;
+    this.fence = this.sp;
     this.marks.push(this.fence);
     this.markOffsets.push(this.opPos);
   }

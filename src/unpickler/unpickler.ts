@@ -5,8 +5,9 @@
 import { EndOfInputError, LimitExceededError, PickleError, UnpicklingError } from '../errors.js';
 import { OP, OPCODES } from '../opcodes.js';
 import { nestingDepth } from './graph.js';
+import { runSimple } from './fast.js';
 import { HANDLERS, type Handler } from './handlers.js';
-import { Machine } from './machine.js';
+import { emptyStack, Machine } from './machine.js';
 import { convertDicts } from './objects.js';
 import { resolveOptions, type LoadOptions, type ResolvedOptions } from './options.js';
 
@@ -38,7 +39,8 @@ export function run(m: Machine): unknown {
   const dispatch = DISPATCH;
   const guarded = m.guarded;
   const maxOps = m.o.maxOps;
-  m.stack = [];
+  m.stack = emptyStack();
+  m.sp = 0;
   m.marks = [];
   m.markOffsets = [];
   m.growing = null;
@@ -50,6 +52,8 @@ export function run(m: Machine): unknown {
   m.ops = 0;
   try {
     for (;;) {
+      // Most opcodes of a data pickle go through the fast path; what it leaves, the handlers run.
+      runSimple(m);
       const p = m.pos;
       if (p >= m.end) {
         m.opPos = p;
@@ -72,7 +76,8 @@ export function run(m: Machine): unknown {
     (err as { cause?: unknown }).cause = e;
     throw err;
   } finally {
-    m.stack = [];
+    m.stack = emptyStack();
+    m.sp = 0;
     m.marks = [];
     m.markOffsets = [];
     m.growing = null;

@@ -1,0 +1,137 @@
+/**
+ * The fast path of the opcode loop: a run of the commonest simple opcodes (small ints, floats,
+ * short strs, memo gets and puts, MARK, empty lists and dicts), read with the position, the stack
+ * and the memo in local variables and no call per opcode. Pickles of data are mostly such runs
+ * (a list of a million ints is a million BININT1/BININT2 between a few hundred MARK/APPENDS), and
+ * going through the handler table costs several times what these opcodes do themselves.
+ *
+ * It checks no less than the handlers do, by not checking for them: it stops before any opcode it
+ * does not take and before any that would fail (argument cut short, memo miss, bad UTF-8, a str
+ * over maxObjectBytes, a limit about to be reached). The loop then runs that opcode through its
+ * handler, which reports the error with the right offset and opcode. Opcodes that can fail in
+ * ways the handler owns (MEMOIZE's memo limit, MARK's depth limit) call the Machine with `opPos`
+ * and `pos` set as the loop would have set them.
+ */
+import type { Machine } from './machine.js';
+import { decodeUtf8 } from './text.js';
+
+/** Most opcodes one call runs (then the loop calls again). */
+const RUN_MAX = 0x3fffffff;
+
+/**
+ * Run the simple opcodes from `m.pos` on; returns how many ran (0 when the opcode at `m.pos` is not
+ * one of them or must go through its handler). Leaves `m.pos` at the first opcode not run.
+ */
+export function runSimple(m: Machine): number {
+  const data = m.data;
+  const end = m.end;
+  const s = m.stack;
+  const memo = m.memo;
+  const o = m.o;
+  // Below the length that `guarded` stands for, the input is too short to exceed maxOps or
+  // maxStackItems (each opcode takes a byte, and pushes at most one item); above it, run no more
+  // opcodes than both limits still allow, and let the handlers report the one that goes over.
+  // (Kept a small integer, so the JIT compares it as one: a longer run just ends early and resumes.)
+  let sp = m.sp;
+  const budget = m.guarded ? Math.min(o.maxOps - m.ops, o.maxStackItems - sp, RUN_MAX) : RUN_MAX;
+  let p = m.pos;
+  let n = 0;
+  // The case labels are the opcode bytes (literals, so the switch compiles to a jump table); a
+  // wrong one would run an opcode as another, which every test would see.
+  loop: while (n < budget && p < end) {
+    switch (data[p]!) {
+      case 0x68: {
+        // BINGET, in a loop of its own: shared references come in long runs (a list of them). A
+        // memo miss (or a far index, kept in the sparse memo) goes to the handler.
+        const first = n;
+        do {
+          if (p + 1 >= end) break;
+          const i = data[p + 1]!;
+          const v = i < memo.length ? memo[i] : undefined;
+          if (v === undefined) break;
+          s[sp++] = v;
+          p += 2;
+          n++;
+        } while (n < budget && p < end && data[p] === 0x68);
+        if (n === first) break loop;
+        continue loop;
+      }
+      case 0x4b: // BININT1
+        if (p + 1 >= end) break loop;
+        s[sp++] = data[p + 1]!;
+        p += 2;
+        break;
+      case 0x4d: // BININT2
+        if (p + 2 >= end) break loop;
+        s[sp++] = data[p + 1]! | (data[p + 2]! << 8);
+        p += 3;
+        break;
+      case 0x4a: // BININT (signed)
+        if (p + 4 >= end) break loop;
+        s[sp++] = data[p + 1]! | (data[p + 2]! << 8) | (data[p + 3]! << 16) | (data[p + 4]! << 24);
+        p += 5;
+        break;
+      case 0x47: // BINFLOAT (with `exact`, integral floats become PyFloat: the handler's job)
+        if (o.exact || p + 8 >= end) break loop;
+        s[sp++] = m.view.getFloat64(p + 1, false);
+        p += 9;
+        break;
+      case 0x8c: {
+        // SHORT_BINUNICODE
+        if (p + 1 >= end) break loop;
+        const a = p + 2;
+        const len = data[p + 1]!;
+        if (len > end - a || len > o.maxObjectBytes) break loop;
+        const str = decodeUtf8(data, a, a + len);
+        if (str === null) break loop;
+        s[sp++] = str;
+        p = a + len;
+        break;
+      }
+      case 0x88: // NEWTRUE
+        s[sp++] = true;
+        p++;
+        break;
+      case 0x89: // NEWFALSE
+        s[sp++] = false;
+        p++;
+        break;
+      case 0x4e: // NONE
+        s[sp++] = null;
+        p++;
+        break;
+      case 0x5d: // EMPTY_LIST
+        m.containers++;
+        s[sp++] = [];
+        p++;
+        break;
+      case 0x7d: // EMPTY_DICT
+        m.containers++;
+        s[sp++] = new Map();
+        p++;
+        break;
+      case 0x94: // MEMOIZE (memoPut counts entries against maxMemoEntries and sizes the memo from pos)
+        if (sp <= m.fence) break loop;
+        m.opPos = p;
+        m.pos = p + 1;
+        m.sp = sp;
+        m.memoPut(m.memoCount, s[sp - 1]);
+        p++;
+        break;
+      case 0x28: // MARK (mark() checks the depth limit and records opPos)
+        m.opPos = p;
+        m.pos = p + 1;
+        m.sp = sp;
+        m.mark();
+        p++;
+        break;
+      default:
+        break loop;
+    }
+    n++;
+  }
+  m.pos = p;
+  m.sp = sp;
+  m.ops += n;
+  return n;
+}

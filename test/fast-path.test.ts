@@ -1,0 +1,75 @@
+/**
+ * The loop's fast path (src/unpickler/fast.ts) runs the common simple opcodes without their
+ * handlers. Each case here puts the failing opcode inside a run of such opcodes, so the fast path
+ * is the one that meets it: it must leave it to the handler, which reports the same error class,
+ * code, offset and opcode as for that opcode alone.
+ */
+import { describe, expect, it } from 'vitest';
+import { LimitExceededError, loads, PickleError, PyFloat, TruncatedPickleError } from '../src/index.js';
+import { bytes } from './helpers/bytes.js';
+
+const P4 = '\x80\x04';
+
+function errorOf(f: () => unknown): PickleError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(PickleError);
+    return e as PickleError;
+  }
+  throw new Error('expected a PickleError');
+}
+
+describe('fast path of the opcode loop', () => {
+  it('loads runs of simple opcodes as the handlers do', () => {
+    // [1, 300, -2, 1.5, 'ab', True, False, None, [], {}, 'ab' (BINGET)]
+    const v = loads(
+      bytes(P4, ']', '\x94', '(', 'K\x01', 'M\x2c\x01', 'J\xfe\xff\xff\xff', 'G?\xf8\x00\x00\x00\x00\x00\x00', '\x8c\x02ab', '\x94', '\x88\x89N]}', 'h\x01', 'e.'),
+    );
+    expect(v).toEqual([1, 300, -2, 1.5, 'ab', true, false, null, [], new Map(), 'ab']);
+  });
+
+  it('leaves integral floats to the handler when exact is set', () => {
+    const v = loads(bytes(P4, ']', '(', 'K\x01', 'G@\x00\x00\x00\x00\x00\x00\x00', 'e.'), { exact: true }) as unknown[];
+    expect(v[1]).toBeInstanceOf(PyFloat);
+  });
+
+  it('reports a memo miss at the BINGET that misses', () => {
+    const e = errorOf(() => loads(bytes(P4, ']', '\x94', '(', 'h\x00', 'h\x00', 'h\x07', 'e.')));
+    expect([e.code, e.offset, e.opcode?.name]).toEqual(['memo_missing', 9, 'BINGET']);
+  });
+
+  it('reports arguments cut short at their opcode', () => {
+    for (const [tail, name] of [['K', 'BININT1'], ['M\x01', 'BININT2'], ['J\x01\x02\x03', 'BININT'], ['G\x00', 'BINFLOAT'], ['\x8c\x05ab', 'SHORT_BINUNICODE'], ['h', 'BINGET']]) {
+      const e = errorOf(() => loads(bytes(P4, '(', 'K\x01', 'K\x02', tail!)));
+      expect(e, name).toBeInstanceOf(TruncatedPickleError);
+      expect([e.offset, e.opcode?.name]).toEqual([7, name]);
+    }
+  });
+
+  it('refuses bad UTF-8 and strs over maxObjectBytes at their opcode', () => {
+    const bad = errorOf(() => loads(bytes(P4, '(', 'K\x01', '\x8c\x02\xc3\x28', 'l.')));
+    expect([bad.code, bad.offset, bad.opcode?.name]).toEqual(['bad_utf8', 5, 'SHORT_BINUNICODE']);
+    const big = errorOf(() => loads(bytes(P4, '(', 'K\x01', '\x8c\x05abcde', 'l.'), { maxObjectBytes: 4 }));
+    expect(big).toBeInstanceOf(LimitExceededError);
+    expect([(big as LimitExceededError).limit, big.offset]).toEqual(['maxObjectBytes', 5]);
+  });
+
+  it('keeps maxOps, maxStackItems, maxMemoEntries and maxDepth inside runs', () => {
+    const limitAt = (data: Uint8Array, options: object): [string, number | undefined] => {
+      const e = errorOf(() => loads(data, options));
+      expect(e).toBeInstanceOf(LimitExceededError);
+      return [(e as LimitExceededError).limit, e.offset];
+    };
+    const ints = bytes(P4, '(', 'K\x01'.repeat(20), 'l.');
+    expect(limitAt(ints, { maxOps: 10 })).toEqual(['maxOps', 19]);
+    expect(limitAt(ints, { maxStackItems: 10 })).toEqual(['maxStackItems', 23]);
+    expect(limitAt(bytes(P4, '(', 'K\x01\x94'.repeat(20), 'l.'), { maxMemoEntries: 3 })).toEqual(['maxMemoEntries', 14]);
+    expect(limitAt(bytes(P4, '('.repeat(20), 'K\x01', '.'), { maxDepth: 5 })).toEqual(['maxDepth', 7]);
+  });
+
+  it('refuses MEMOIZE with nothing above the mark', () => {
+    const e = errorOf(() => loads(bytes(P4, ']', '(', 'K\x01', '(', '\x94', '.')));
+    expect([e.code, e.offset, e.opcode?.name]).toEqual(['stack_underflow', 7, 'MEMOIZE']);
+  });
+});
