@@ -463,6 +463,24 @@ interface MemoCase {
   alone: string;
 }
 
+describe('maxMemoEntries over a stream of pickles', () => {
+  it('counts the memo carried over from earlier pickles, however small each pickle is', async () => {
+    // 30 pickles of one MEMOIZE each: the memo grows by one per pickle.
+    const one = bytes('\x80\x04N\x94.');
+    const su = new StreamUnpickler(Readable.from(Array.from({ length: 30 }, () => one)), { maxMemoEntries: 10 });
+    const loaded: unknown[] = [];
+    const error = await (async () => {
+      try {
+        for (;;) loaded.push(await su.load());
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(loaded).toHaveLength(10);
+    expect(error).toMatchObject({ code: 'limit_exceeded', limit: 'maxMemoEntries' });
+  });
+});
+
 describe('the memo carries over from one pickle to the next, as in CPython', () => {
   const missing = pythonMissing();
   if (missing !== null) {

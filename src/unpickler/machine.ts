@@ -78,6 +78,11 @@ export class Machine {
   ops = 0;
   /** True when the input is long enough that the item-count limits need checking per op. */
   readonly guarded: boolean;
+  /**
+   * True when the memo can outgrow maxMemoEntries: the input is long enough, or (streams) the memo
+   * carried over from earlier pickles leaves less room than the input's length.
+   */
+  private memoGuarded: boolean;
   private buffers: Iterator<Uint8Array> | null = null;
   private globals = new Map<string, PyGlobal>();
   private reconstructors = new Map<PyGlobal, Reconstructor>();
@@ -93,6 +98,7 @@ export class Machine {
     this.o = options;
     const n = data.length;
     this.guarded = n > options.maxStackItems || n > options.maxMemoEntries || n > options.maxOps;
+    this.memoGuarded = n > options.maxMemoEntries;
   }
 
   // ---- errors, with offset and opcode ----
@@ -343,7 +349,7 @@ export class Machine {
   }
 
   private countMemo(): void {
-    if (this.guarded && this.memoCount >= this.o.maxMemoEntries) {
+    if (this.memoGuarded && this.memoCount >= this.o.maxMemoEntries) {
       this.limit('maxMemoEntries', this.o.maxMemoEntries, 'too many memo entries');
     }
     this.memoCount++;
@@ -357,6 +363,7 @@ export class Machine {
     this.memo = other.memo;
     this.sparseMemo = other.sparseMemo;
     this.memoCount = other.memoCount;
+    this.memoGuarded ||= this.memoCount + this.end > this.o.maxMemoEntries;
     this.globals = other.globals;
     this.reconstructors = other.reconstructors;
     this.extensionCache = other.extensionCache;
