@@ -4,7 +4,10 @@
  * is the one that meets it: it must leave it to the handler, which reports the same error class,
  * code, offset and opcode as for that opcode alone.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OP } from '../src/opcodes.js';
 import { LimitExceededError, loads, PickleError, PyFloat, TruncatedPickleError } from '../src/index.js';
 import { bytes } from './helpers/bytes.js';
 
@@ -21,6 +24,13 @@ function errorOf(f: () => unknown): PickleError {
 }
 
 describe('fast path of the opcode loop', () => {
+  it('names each case by its byte in the opcode table', () => {
+    const source = readFileSync(join(import.meta.dirname, '..', 'src', 'unpickler', 'fast.ts'), 'utf8');
+    const cases = [...source.matchAll(/case (0x[0-9a-f]{2}):(?: \{)? \/\/ ([A-Z_0-9]+)/g)];
+    expect(cases.length).toBe((source.match(/case 0x/g) ?? []).length);
+    for (const [, byte, name] of cases) expect(OP[name as keyof typeof OP], name).toBe(Number(byte));
+  });
+
   it('loads runs of simple opcodes as the handlers do', () => {
     // [1, 300, -2, 1.5, 'ab', True, False, None, [], {}, 'ab' (BINGET)]
     const v = loads(

@@ -37,11 +37,11 @@ export function runSimple(m: Machine): number {
   let p = m.pos;
   let n = 0;
   // The case labels are the opcode bytes (literals, so the switch compiles to a jump table); a
-  // wrong one would run an opcode as another, which every test would see.
+  // wrong one would run an opcode as another: test/fast-path.test.ts checks each against the table.
   loop: while (n < budget && p < end) {
     switch (data[p]!) {
-      case 0x68: {
-        // BINGET, in a loop of its own: shared references come in long runs (a list of them). A
+      case 0x68: { // BINGET
+        // In a loop of its own: shared references come in long runs (a list of them). A
         // memo miss (or a far index, kept in the sparse memo) goes to the handler.
         const first = n;
         do {
@@ -76,8 +76,7 @@ export function runSimple(m: Machine): number {
         s[sp++] = m.view.getFloat64(p + 1, false);
         p += 9;
         break;
-      case 0x8c: {
-        // SHORT_BINUNICODE
+      case 0x8c: { // SHORT_BINUNICODE
         if (p + 1 >= end) break loop;
         const a = p + 2;
         const len = data[p + 1]!;
