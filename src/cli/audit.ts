@@ -33,7 +33,8 @@ Scan pickles without loading them: every global each one names and how, every ca
 verdict against a policy — safe, unsafe or malformed (a scan that cannot finish is never safe).
 Directories are searched recursively; every file in them is scanned, as one or more pickles in a
 row, or as a container: PyTorch checkpoints (zip, ZIP64, and the legacy format), numpy .npy/.npz
-with object arrays, gzip or zlib streams. Inner pickles are named file!member.
+with object arrays, joblib files (raw array data skipped as joblib.load skips it), gzip or zlib
+streams. Inner pickles are named file!member.
 
 Options:
   --policy PACK      a policy pack (a JSON file, or a shipped pack's id: python-stdlib, numpy,
