@@ -25,6 +25,8 @@ import sys
 
 import numpy as np
 
+from typed_json import NOT_SCALAR, scalar
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, 'numpy')
 
@@ -119,17 +121,10 @@ def describe_dtype(dt):
 
 
 def typed(v):
+    s = scalar(v)
+    if s is not NOT_SCALAR:
+        return s
     t = type(v)
-    if v is None or t is bool:
-        return v
-    if t is int:
-        return {'int': str(v)}
-    if t is float:
-        return {'float': repr(v)}
-    if t is str:
-        return {'str': v}
-    if t is bytes:
-        return {'bytes': v.hex()}
     if t is list or t is tuple:
         return {t.__name__: [typed(x) for x in v]}
     if t is dict:

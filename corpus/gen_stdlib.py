@@ -27,6 +27,8 @@ import sys
 import uuid
 import zoneinfo
 
+from typed_json import NOT_SCALAR, scalar
+
 if os.environ.get('PYTHONHASHSEED') != '0':
     os.environ['PYTHONHASHSEED'] = '0'
     os.execv(sys.executable, [sys.executable] + sys.argv)
@@ -91,19 +93,10 @@ def name_of(obj):
 def typed(root, protocol):
     """corpus/README.md's typed JSON, with the reduce form for non-builtin objects. No identity tracking below a reduce."""
     def emit(v):
+        s = scalar(v)
+        if s is not NOT_SCALAR:
+            return s
         t = type(v)
-        if v is None or t is bool:
-            return v
-        if t is int:
-            return {'int': str(v)}
-        if t is float:
-            return {'float': repr(v)}
-        if t is str:
-            return {'str': v}
-        if t is bytes:
-            return {'bytes': v.hex()}
-        if t is bytearray:
-            return {'bytearray': v.hex()}
         if t is list or t is tuple:
             return {t.__name__: [emit(x) for x in v]}
         if t is dict or t is collections.OrderedDict:

@@ -27,6 +27,8 @@ import struct
 import subprocess
 import warnings
 
+from typed_json import NOT_SCALAR, scalar
+
 sys.setrecursionlimit(100000)
 warnings.simplefilter('ignore', DeprecationWarning)
 
@@ -66,19 +68,10 @@ def typed(root):
 
     # 2. Emit in DFS pre-order; shared containers get "id" first, {"ref"} afterwards.
     def emit(v, track):
+        s = scalar(v)
+        if s is not NOT_SCALAR:
+            return s
         t = type(v)
-        if v is None or t is bool:
-            return v
-        if t is int:
-            return {'int': str(v)}
-        if t is float:
-            return {'float': repr(v)}
-        if t is str:
-            return {'str': v}
-        if t is bytes:
-            return {'bytes': v.hex()}
-        if t is bytearray:
-            return {'bytearray': v.hex()}
         if t is memoryview:
             return {'bytes' if v.readonly else 'bytearray': v.tobytes().hex()}
         if t is complex:

@@ -91,4 +91,11 @@ describe('policy diff', () => {
     expect(r.out).toMatch(/~ acme\.models\.User → builtins\.set \[new, state\]\n\s+⇒ → builtins\.set \[call, new, state\]/);
     expect(run('diff', a, a).status).toBe(0);
   });
+
+  it('takes shipped packs by id: joblib adds one entry to numpy', () => {
+    const r = run('diff', 'numpy', 'joblib');
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('+ joblib.numpy_pickle.NumpyArrayWrapper → object [new, state]');
+    expect(r.out).not.toMatch(/^- /m);
+  });
 });

@@ -10,18 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { OP } from '../src/opcodes.js';
 import { LimitExceededError, loads, PickleError, PyFloat, TruncatedPickleError } from '../src/index.js';
 import { bytes } from './helpers/bytes.js';
+import { thrown } from './helpers/thrown.js';
 
 const P4 = '\x80\x04';
 
-function errorOf(f: () => unknown): PickleError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PickleError);
-    return e as PickleError;
-  }
-  throw new Error('expected a PickleError');
-}
+const errorOf = (f: () => unknown): PickleError => thrown(f, PickleError);
 
 describe('fast path of the opcode loop', () => {
   it('names each case by its byte in the opcode table', () => {

@@ -3,18 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { LimitExceededError, loads, TruncatedPickleError, Unpickler } from '../src/index.js';
 import { nestingDepth } from '../src/unpickler/graph.js';
 import { bytes, concat, u32, u64 } from './helpers/bytes.js';
+import { thrown } from './helpers/thrown.js';
 
 const P2 = '\x80\x02';
 
-function limitOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LimitExceededError);
-    return (e as LimitExceededError).limit;
-  }
-  throw new Error('expected a LimitExceededError');
-}
+const limitOf = (f: () => unknown): string => thrown(f, LimitExceededError).limit;
 
 describe('nesting depth', () => {
   it('loads 10,000-deep nested lists built on the stack', () => {

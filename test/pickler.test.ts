@@ -24,18 +24,11 @@ import {
 import { pyFloatRepr } from '../src/pickler/text.js';
 import { twosComplement } from '../src/pickler/pickler.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
+import { thrown } from './helpers/thrown.js';
 
 const INSPECT = createPolicy({ packs: [shippedPack('python-stdlib')], inspect: true });
 
-function picklingError(f: () => unknown): PicklingError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PicklingError);
-    return e as PicklingError;
-  }
-  throw new Error('expected a PicklingError');
-}
+const picklingError = (f: () => unknown): PicklingError => thrown(f, PicklingError);
 
 describe('values without a Python meaning', () => {
   it('throw PicklingError naming the path to the value', () => {

@@ -20,6 +20,7 @@ import {
   type ReconstructorDef,
 } from '../src/index.js';
 import { bytes } from './helpers/bytes.js';
+import { thrown } from './helpers/thrown.js';
 
 const pack = (entries: unknown[], extra: Record<string, unknown> = {}) => ({
   id: 'acme',
@@ -46,25 +47,9 @@ const RECORD: ReconstructorDef = {
   },
 };
 
-function policyError(make: () => unknown): PolicyError {
-  try {
-    make();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PolicyError);
-    return e as PolicyError;
-  }
-  throw new Error('expected a PolicyError');
-}
+const policyError = (make: () => unknown): PolicyError => thrown(make, PolicyError);
 
-function refusal(data: Uint8Array, options: Parameters<typeof loads>[1]): RefusedGlobalError {
-  try {
-    loads(data, options);
-  } catch (e) {
-    expect(e).toBeInstanceOf(RefusedGlobalError);
-    return e as RefusedGlobalError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (data: Uint8Array, options: Parameters<typeof loads>[1]): RefusedGlobalError => thrown(() => loads(data, options), RefusedGlobalError);
 
 describe('pack validation', () => {
   it('a typo fails with its path', () => {

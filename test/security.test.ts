@@ -9,6 +9,7 @@ import {
   type Policy,
 } from '../src/index.js';
 import { bytes } from './helpers/bytes.js';
+import { thrown } from './helpers/thrown.js';
 
 /** A policy that records every name it is asked about and allows nothing new. */
 function spyPolicy(): Policy & { asked: string[] } {
@@ -23,15 +24,7 @@ function spyPolicy(): Policy & { asked: string[] } {
   };
 }
 
-function refusal(data: Uint8Array, policy: Policy = DEFAULT_POLICY): RefusedGlobalError {
-  try {
-    loads(data, { policy });
-  } catch (e) {
-    expect(e).toBeInstanceOf(RefusedGlobalError);
-    return e as RefusedGlobalError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (data: Uint8Array, policy: Policy = DEFAULT_POLICY): RefusedGlobalError => thrown(() => loads(data, { policy }), RefusedGlobalError);
 
 describe('globals outside the policy', () => {
   it('refuses GLOBAL at resolution, naming the global, the offset and how to allow it', () => {

@@ -100,17 +100,20 @@ function sparseV6(count: number): bigint[] {
   });
 }
 
-const SCRIPT = `
-import decimal, fractions, ipaddress, json, pathlib, sys, datetime
-inp = json.load(sys.stdin)
-def attempt(f):
+/** Python helpers both scripts use: an attempt that gives 'ERR' for any exception, and an ipaddress value with its pickled argument. */
+const PY_HELPERS = `def attempt(f):
     try: return f()
     except Exception: return 'ERR'
 def ip(c, s):
     v = getattr(ipaddress, c)(s)
     arg = v.__reduce__()[1][0]
     return [str(v), str(arg) if isinstance(arg, int) else arg]
-def fields(v):
+`;
+
+const SCRIPT = `
+import decimal, fractions, ipaddress, json, pathlib, sys, datetime
+inp = json.load(sys.stdin)
+${PY_HELPERS}def fields(v):
     return [getattr(v, f, None) for f in ('year', 'month', 'day', 'hour', 'minute', 'second', 'microsecond', 'fold')]
 out = {
   'decimal': [attempt(lambda: str(decimal.Decimal(s))) for s in inp['decimal']],
@@ -269,14 +272,7 @@ function randomInputs(seed: number) {
 const RANDOM_SCRIPT = `
 import decimal, fractions, ipaddress, json, pathlib, sys
 inp = json.load(sys.stdin)
-def attempt(f):
-    try: return f()
-    except Exception: return 'ERR'
-def ip(c, s):
-    v = getattr(ipaddress, c)(s)
-    arg = v.__reduce__()[1][0]
-    return [str(v), str(arg) if isinstance(arg, int) else arg]
-def fraction(s):
+${PY_HELPERS}def fraction(s):
     m = fractions._RATIONAL_FORMAT.match(s)
     if m and m.group('exp') and abs(int(m.group('exp'))) > 10000: return 'BIG'
     return '%x/%x' % fractions.Fraction(s).as_integer_ratio()

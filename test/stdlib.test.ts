@@ -25,6 +25,7 @@ import {
 } from '../src/index.js';
 import { bytes, repeat } from './helpers/bytes.js';
 import { normalizeExpected, toTyped } from './helpers/typed.js';
+import { thrown } from './helpers/thrown.js';
 
 const dir = join(import.meta.dirname, '..', 'corpus', 'stdlib');
 const files = readdirSync(dir).filter((f) => f.endsWith('.pkl')).sort();
@@ -84,15 +85,8 @@ describe('stdlib values', () => {
     const fill = `(${repeat('K\x01', 50_000)}e`;
     const round = 'K\x01ah\x01h\x02\x85R0';
     const data = bytes("\x80\x02cbuiltins\nset\nq\x01ccollections\ndeque\n)J\x50\xc3\x00\x00\x86Rq\x02", fill, repeat(round, 200), '.');
-    const e = (() => {
-      try {
-        loads(data, { maxOps: 1_000_000 });
-      } catch (err) {
-        return err;
-      }
-    })();
-    expect(e).toBeInstanceOf(LimitExceededError);
-    expect((e as Error).message).toMatch(/trimming bounded deques/);
+    const e = thrown(() => loads(data, { maxOps: 1_000_000 }), LimitExceededError);
+    expect(e.message).toMatch(/trimming bounded deques/);
     expect((loads(data) as PyDeque).length).toBe(50_000); // within the default budget it loads
   });
 

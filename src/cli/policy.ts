@@ -5,7 +5,8 @@
  */
 import { EndOfInputError, PickleError, PolicyError } from '../errors.js';
 import { KNOWN_DEFS } from '../policy/known.js';
-import { parsePack, type LoadedPack } from '../policy/pack.js';
+import type { LoadedPack } from '../policy/pack.js';
+import { readPack as readPackArg } from './packs.js';
 import { createPolicy, type BuiltPolicy } from '../policy/registry.js';
 import type { PackEntry, Use } from '../policy/schema.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
@@ -25,6 +26,8 @@ export const POLICY_USAGE = `Usage: pickleguard policy <check|infer|diff> ...
   policy check PACK...           validate packs (and the packs they extend), print each digest
   policy infer [options] FILE... draft a pack from trusted sample pickles, printed as JSON
   policy diff A B                what pack B allows that A does not, and the reverse
+
+A PACK is a JSON file, or the id of a shipped pack (python-stdlib, numpy, …) when no such file exists.
 
 Exit status: 0 success (diff: no difference), 1 invalid pack, denied names found or packs differ,
 2 usage or I/O error.
@@ -62,14 +65,14 @@ constraints. Exit status 0 when they allow the same, 1 when they differ.
 
 class UsageError extends Error {}
 
-function readPack(io: PolicyIO, path: string): LoadedPack {
-  let text: string;
+/** A pack file (or a shipped pack's id); what cannot be read is a usage error, an invalid pack a PolicyError. */
+function readPack(io: PolicyIO, arg: string): LoadedPack {
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(io.readFile(path));
+    return readPackArg(arg, (path) => io.readFile(path));
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+    if (e instanceof PolicyError) throw e;
+    throw new UsageError((e as Error).message);
   }
-  return parsePack(text, path);
 }
 
 function reportPolicyError(io: PolicyIO, e: PolicyError): void {

@@ -11,6 +11,7 @@ import { PyPickleBuffer } from './picklebuffer.js';
 import { REDUCE, type Reduction } from './reduce.js';
 import { PyStr } from './str.js';
 import { PyTuple } from './tuple.js';
+import { half } from './half.js';
 
 /** `<` little-endian, `>` big-endian, `|` not applicable (one byte, str, object, void), `=` native. */
 export type NpByteOrder = '<' | '>' | '|' | '=';
@@ -350,16 +351,6 @@ function ctorOf(dt: NpDtype): [TypedCtor, number] | undefined {
   if (k === 'f' && n !== 2) return [(n === 4 ? Float32Array : Float64Array) as TypedCtor, 1];
   if (k === 'c') return [(n === 8 ? Float32Array : Float64Array) as TypedCtor, 2];
   return undefined;
-}
-
-/** IEEE 754 half precision to a number. */
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /** A typed array over `data` for a numeric dtype: a view when order and alignment allow, else a byte-swapped or aligned copy. */

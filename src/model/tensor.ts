@@ -6,6 +6,7 @@
  */
 import { CHILDREN } from './children.js';
 import { LITTLE_ENDIAN_PLATFORM } from './ndarray.js';
+import { half } from './half.js';
 
 /** The element types of PyTorch's typed storages. */
 export type TorchDtype =
@@ -132,15 +133,6 @@ export class TorchTensor {
   toTypedArray(): TorchTypedArray {
     return decode(this.dtype, this.storage.data, this.storage.byteorder, this.storageOffset, this.shape, this.stride);
   }
-}
-
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 type Ctor = { new (length: number): TorchTypedArray; new (buffer: ArrayBufferLike, offset: number, length: number): TorchTypedArray; BYTES_PER_ELEMENT: number };

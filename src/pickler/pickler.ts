@@ -522,16 +522,12 @@ export class PickleEncoder {
     this.memoize(list);
     const n = list.length;
     if (n === 0) return;
-    if (this.protocol === 0) {
+    // One APPEND per item: protocol 0 has no APPENDS, and CPython writes a single item so.
+    if (this.protocol === 0 || n === 1) {
       for (let i = 0; i < n; i++) {
         this.items(list, i, i + 1);
         w.byte(OP.APPEND);
       }
-      return;
-    }
-    if (n === 1) {
-      this.items(list);
-      w.byte(OP.APPEND);
       return;
     }
     for (let start = 0; start < n; start += BATCHSIZE) {
@@ -582,22 +578,14 @@ export class PickleEncoder {
     if (n === 0) return;
     let key: unknown;
     try {
-      if (this.protocol === 0) {
+      // One SETITEM per item: protocol 0 has no SETITEMS, and CPython writes a single item so.
+      if (this.protocol === 0 || n === 1) {
         for (const [k, v] of d) {
           key = k;
           this.save(k);
           this.save(v);
           w.byte(OP.SETITEM);
         }
-        return;
-      }
-      if (n === 1) {
-        for (const [k, v] of d) {
-          key = k;
-          this.save(k);
-          this.save(v);
-        }
-        w.byte(OP.SETITEM);
         return;
       }
       let i = 0;

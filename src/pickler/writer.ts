@@ -91,6 +91,11 @@ export class Writer {
     if (need <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
+    this.resize(size);
+  }
+
+  /** Move the output so far into a new buffer of `size` bytes. */
+  private resize(size: number): void {
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
@@ -107,12 +112,7 @@ export class Writer {
    */
   expect(n: number): void {
     const need = this.pos + Math.min(Math.ceil(n * 1.125), EXPECT_LIMIT);
-    if (need <= this.buf.length) return;
-    const next = new Uint8Array(need);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-    this.updateFastEnd();
+    if (need > this.buf.length) this.resize(need);
   }
 
   byte(b: number): void {

@@ -11,10 +11,16 @@
  * keys or set items — get "id": n at their first emission (DFS pre-order) and {"ref": n} after.
  * Dict keys and set items are emitted without ids. Same rules as `typed` in corpus/generate.py.
  */
+import { join } from 'node:path';
+
+/** corpus/, for its typed_json.py (the scalar cases of the typed form, shared with the corpus generators). */
+const CORPUS_DIR = join(import.meta.dirname, '..', '..', 'corpus');
 
 export const PY_TYPED = String.raw`
 import collections, sys
 sys.setrecursionlimit(100000)
+sys.path.insert(0, ${JSON.stringify(CORPUS_DIR)})
+from typed_json import NOT_SCALAR, scalar
 
 # id(global) -> (global, 'module qualname'): globals a restricted find_class handed out, typed as {"global"}.
 PG_GLOBAL_NAMES = {}
@@ -46,19 +52,10 @@ def typed(root):
     ids = {}
 
     def emit(v, track):
+        s = scalar(v)
+        if s is not NOT_SCALAR:
+            return s
         t = type(v)
-        if v is None or t is bool:
-            return v
-        if t is int:
-            return {'int': str(v)}
-        if t is float:
-            return {'float': repr(v)}
-        if t is str:
-            return {'str': v}
-        if t is bytes:
-            return {'bytes': v.hex()}
-        if t is bytearray:
-            return {'bytearray': v.hex()}
         if t is memoryview:
             return {'bytes' if v.readonly else 'bytearray': v.tobytes().hex()}
         if t is complex:
