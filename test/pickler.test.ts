@@ -22,7 +22,9 @@ import {
   type Reduction,
 } from '../src/index.js';
 import { pyFloatRepr } from '../src/pickler/text.js';
+import { ObjectMemo } from '../src/pickler/object-memo.js';
 import { twosComplement } from '../src/pickler/pickler.js';
+import { StringMemo } from '../src/pickler/str-memo.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 import { thrown } from './helpers/thrown.js';
 
@@ -238,6 +240,96 @@ describe('dump, Pickler and sinks', () => {
     expect(a).toBe(b);
     expect(c).not.toBe(a);
     expect(c).toEqual(a);
+  });
+
+  it('a Pickler forgets what a failed dump memoized: its bytes never reach the reader', async () => {
+    for (const protocol of [1, 2, 4, 5]) {
+      const out: Uint8Array[] = [];
+      const p = new Pickler((c) => void out.push(c), { protocol });
+      const shared = new Map([['k', 'shared text']]);
+      const lost = ['lost', 'text of the failed pickle'];
+      await p.dump([shared, 'kept']);
+      await expect(p.dump([lost, new Map([['x', lost]]), shared, () => 0])).rejects.toBeInstanceOf(PicklingError);
+      // The failed pickle memoized `lost` and its strs; the next one must write them afresh.
+      await p.dump([lost, 'text of the failed pickle', shared, lost, 'kept']);
+      expect(out).toHaveLength(2);
+      const all = new Uint8Array([...out[0]!, ...out[1]!]);
+      const u = new Unpickler(all);
+      const first = u.load() as unknown[];
+      const second = u.load() as unknown[];
+      expect(second[0]).toEqual(lost);
+      expect(second[1]).toBe('text of the failed pickle');
+      expect(second[2], `protocol ${protocol}`).toBe(first[0]);
+      expect(second[3]).toBe(second[0]);
+      expect(second[4]).toBe('kept');
+    }
+  });
+});
+
+describe('the memo tables', () => {
+  // Seeded random runs of the operations the pickler makes, checked against a plain Map.
+  const random = (seed: number) => () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+
+  it('ObjectMemo answers as a Map does, before and after its first repeat, and forgets from a mark', () => {
+    for (let run = 0; run < 40; run++) {
+      const rnd = random(run + 1);
+      const memo = new ObjectMemo();
+      const want = new Map<object, number>();
+      const objects = Array.from({ length: 1 + Math.floor(rnd() * 300) }, () => ({}));
+      let next = 0;
+      for (let step = 0; step < 600; step++) {
+        const obj = objects[Math.floor(rnd() * objects.length)]!;
+        const r = rnd();
+        if (r < 0.5) {
+          const had = want.get(obj) ?? -1;
+          expect(memo.claim(obj, next)).toBe(had);
+          if (had < 0) want.set(obj, next);
+          next += 1 + Math.floor(rnd() * 3); // strs take indices in between
+        } else if (r < 0.8) {
+          expect(memo.get(obj)).toBe(want.get(obj) ?? -1);
+        } else if (r < 0.95) {
+          if (!want.has(obj)) {
+            memo.set(obj, next);
+            want.set(obj, next++);
+          }
+        } else {
+          const mark = Math.floor(rnd() * (next + 1));
+          memo.forgetFrom(mark);
+          for (const [o, i] of want) if (i >= mark) want.delete(o);
+          next = mark;
+        }
+      }
+      for (const obj of objects) expect(memo.get(obj)).toBe(want.get(obj) ?? -1);
+    }
+  });
+
+  it('StringMemo forgets from a mark, in its exact table and its recent cache', () => {
+    const memo = new StringMemo();
+    const n = 70_000; // past the exact table's 32,768 strings
+    for (let i = 0; i < n; i++) {
+      const text = `s${i}`;
+      expect(memo.get(text)).toBe(-1);
+      memo.set(text, i);
+    }
+    const mark = 50_000;
+    memo.forgetFrom(mark);
+    for (let i = 0; i < n; i++) {
+      const got = memo.get(`s${i}`);
+      // Below the mark: found (or, past the exact table, possibly evicted from the recent cache); never a forgotten index.
+      if (i < 32_768) expect(got).toBe(i);
+      else expect(got === -1 || (got === i && i < mark)).toBe(true);
+    }
+    expect(memo.get('s60000')).toBe(-1);
+    memo.set('s60000', 50_000);
+    expect(memo.get('s60000')).toBe(50_000);
+
+    const small = new StringMemo();
+    for (let i = 0; i < 1000; i++) {
+      small.get(`t${i}`);
+      small.set(`t${i}`, i);
+    }
+    small.forgetFrom(400);
+    for (let i = 0; i < 1000; i++) expect(small.get(`t${i}`)).toBe(i < 400 ? i : -1);
   });
 });
 

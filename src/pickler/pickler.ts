@@ -17,6 +17,7 @@ import { HIGHEST_PROTOCOL, OP } from '../opcodes.js';
 import { REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING } from './compat-reverse.js';
 import { freshQualname } from './fresh-names.js';
 import { encodeUtf8Into, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
+import { ObjectMemo } from './object-memo.js';
 import { StringMemo } from './str-memo.js';
 import { FRAME_SIZE_TARGET, Writer } from './writer.js';
 
@@ -64,12 +65,8 @@ export class PickleEncoder {
   private readonly persistentId: ((value: unknown) => unknown) | null;
   private readonly maxDepth: number;
   readonly out = new Writer();
-  /**
-   * Memo of objects by identity. A WeakMap rather than a Map: with hundreds of thousands of
-   * objects, nearly every lookup misses, and a Map's lookup (bucket, then a chain of entries) costs
-   * more cache misses than a WeakMap's open-addressed table (records bench: about 8% less CPU).
-   */
-  private memo = new WeakMap<object, number>();
+  /** Memo of objects by identity (see ObjectMemo). */
+  private memo = new ObjectMemo();
   /** Memo of strings by value: JS strings have no identity (see README: memoization). */
   private strings = new StringMemo();
   /** Memo of globals by name: the same name is the same object in Python. */
@@ -100,7 +97,7 @@ export class PickleEncoder {
   }
 
   clearMemo(): void {
-    this.memo = new WeakMap<object, number>();
+    this.memo = new ObjectMemo();
     this.strings = new StringMemo();
     this.globals.clear();
     this.smallBytes.clear();
@@ -113,10 +110,12 @@ export class PickleEncoder {
     if (this.protocol >= 2) w.byte2(OP.PROTO, this.protocol);
     if (this.protocol >= 4) w.setFraming(true);
     this.depth = 0;
+    const mark = this.memoSize;
     try {
       this.save(value);
     } catch (e) {
       w.take();
+      this.forgetFrom(mark);
       if (e instanceof Located) throw new PicklingError(e.code, `${e.message} (at ${where(e.steps)})`);
       throw e;
     }
@@ -132,6 +131,20 @@ export class PickleEncoder {
   }
 
   // ---- the memo ----
+
+  /**
+   * Forget the memo entries from `mark` on: those of a pickle that failed, whose bytes are thrown
+   * away. A `Pickler`'s next pickle must not refer to them, nor count them (MEMOIZE numbers
+   * entries by the reader's count).
+   */
+  private forgetFrom(mark: number): void {
+    this.memo.forgetFrom(mark);
+    this.strings.forgetFrom(mark);
+    for (const table of [this.globals, this.smallBytes] as Map<unknown, number>[]) {
+      for (const [key, index] of table) if (index >= mark) table.delete(key);
+    }
+    this.memoSize = mark;
+  }
 
   private put(): number {
     const index = this.memoSize++;
@@ -189,8 +202,25 @@ export class PickleEncoder {
       this.saveFloat(value.value);
       return;
     }
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Array.prototype || proto === Map.prototype) {
+      // Plain lists and dicts are memoized as they open, so one memo operation finds or records them.
+      const index = this.memo.claim(value, this.memoSize);
+      if (index >= 0) {
+        this.get(index);
+        return;
+      }
+      if (++this.depth > this.maxDepth) this.tooDeep();
+      try {
+        if (proto === Array.prototype) this.saveList(value as unknown[], true);
+        else this.saveDict(value as Map<unknown, unknown>, value, true);
+      } finally {
+        this.depth--;
+      }
+      return;
+    }
     const index = this.memo.get(value);
-    if (index !== undefined) {
+    if (index >= 0) {
       this.get(index);
       return;
     }
@@ -199,18 +229,20 @@ export class PickleEncoder {
       else this.saveBytes(value);
       return;
     }
-    if (++this.depth > this.maxDepth) {
-      this.fail('too_deep', `the value is nested more than ${this.maxDepth} deep (the maxDepth option)`);
-    }
+    if (++this.depth > this.maxDepth) this.tooDeep();
     try {
-      this.saveObject(value);
+      this.saveObject(value, proto);
     } finally {
       this.depth--;
     }
   }
 
+  private tooDeep(): never {
+    this.fail('too_deep', `the value is nested more than ${this.maxDepth} deep (the maxDepth option)`);
+  }
+
   private nested(run: () => void): void {
-    if (++this.depth > this.maxDepth) this.fail('too_deep', `the value is nested more than ${this.maxDepth} deep (the maxDepth option)`);
+    if (++this.depth > this.maxDepth) this.tooDeep();
     try {
       run();
     } finally {
@@ -218,11 +250,8 @@ export class PickleEncoder {
     }
   }
 
-  private saveObject(value: object): void {
-    // The common plain containers first, by exact prototype (no hook lookup on them).
-    const proto = Object.getPrototypeOf(value);
-    if (proto === Array.prototype) return this.saveList(value as unknown[]);
-    if (proto === Map.prototype) return this.saveDict(value as Map<unknown, unknown>);
+  /** Any object but a plain list or dict (`save` takes those) and bytes, by its prototype `proto`. */
+  private saveObject(value: object, proto: unknown): void {
     if (proto === Object.prototype || proto === null) {
       const own = (value as { [REDUCE]?: unknown })[REDUCE];
       if (typeof own === 'function') return this.saveReduceHook(value, own);
@@ -417,7 +446,7 @@ export class PickleEncoder {
       this.out.payload(() => this.lengthHeader(v.length, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8), v);
       this.memoize(v);
     }
-    if (v.length <= 1) this.smallBytes.set(v.length === 0 ? -1 : v[0]!, this.memo.get(v)!);
+    if (v.length <= 1) this.smallBytes.set(v.length === 0 ? -1 : v[0]!, this.memo.get(v));
   }
 
   private saveByteArray(v: PyByteArray): void {
@@ -483,7 +512,7 @@ export class PickleEncoder {
     if (n <= 3 && this.protocol >= 2) {
       this.items(t);
       const index = this.memo.get(t);
-      if (index !== undefined) {
+      if (index >= 0) {
         // Recursive: the tuple was memoized while its items were written. Drop them and fetch it.
         for (let i = 0; i < n; i++) w.byte(OP.POP);
         this.get(index);
@@ -494,7 +523,7 @@ export class PickleEncoder {
       w.byte(OP.MARK);
       this.items(t);
       const index = this.memo.get(t);
-      if (index !== undefined) {
+      if (index >= 0) {
         if (this.protocol >= 1) w.byte(OP.POP_MARK);
         else for (let i = 0; i <= n; i++) w.byte(OP.POP);
         this.get(index);
@@ -515,11 +544,13 @@ export class PickleEncoder {
     }
   }
 
-  private saveList(list: readonly unknown[]): void {
+  /** A list; `claimed` when `save` has already recorded it in the memo under the next index. */
+  private saveList(list: readonly unknown[], claimed = false): void {
     const w = this.out;
     if (this.protocol >= 1) w.byte(OP.EMPTY_LIST);
     else w.byte2(OP.MARK, OP.LIST);
-    this.memoize(list);
+    if (claimed) this.put();
+    else this.memoize(list);
     const n = list.length;
     if (n === 0) return;
     // One APPEND per item: protocol 0 has no APPENDS, and CPython writes a single item so.
@@ -553,11 +584,13 @@ export class PickleEncoder {
     }
   }
 
-  private saveDict(d: ReadonlyMap<unknown, unknown>, memoKey: object = d): void {
+  /** A dict, memoized as `memoKey`; `claimed` as for saveList. */
+  private saveDict(d: ReadonlyMap<unknown, unknown>, memoKey: object = d, claimed = false): void {
     const w = this.out;
     if (this.protocol >= 1) w.byte(OP.EMPTY_DICT);
     else w.byte2(OP.MARK, OP.DICT);
-    this.memoize(memoKey);
+    if (claimed) this.put();
+    else this.memoize(memoKey);
     this.dictItems(d);
   }
 
@@ -647,7 +680,7 @@ export class PickleEncoder {
     w.byte(OP.MARK);
     for (const item of s) this.save(item);
     const index = this.memo.get(s);
-    if (index !== undefined) {
+    if (index >= 0) {
       w.byte(OP.POP_MARK);
       this.get(index);
       return;
@@ -741,7 +774,7 @@ export class PickleEncoder {
     }
     if (obj !== null && obj !== undefined) {
       const index = this.memo.get(obj);
-      if (index !== undefined) {
+      if (index >= 0) {
         // Recursive: the object was memoized while its arguments were written.
         w.byte(OP.POP);
         this.get(index);

@@ -91,6 +91,32 @@ export class StringMemo {
     this.meta[2 * home + 1] = hash;
   }
 
+  /** Forget every string whose memo index is `mark` or more. */
+  forgetFrom(mark: number): void {
+    const keys = this.keys;
+    const values = this.values;
+    const meta = this.meta;
+    const kept: [string, number, number][] = [];
+    for (let slot = 0; slot < keys.length; slot++) {
+      if (meta[2 * slot] !== 0 && values[slot]! < mark) kept.push([keys[slot]!, values[slot]!, meta[2 * slot]!]);
+      keys[slot] = undefined;
+      meta[2 * slot] = 0;
+      // The recent cache stays in its slots (its slot is its home): only the forgotten ones go.
+      if (this.recentKeys !== null && meta[2 * slot + 1] !== 0 && this.recentValues[slot]! >= mark) {
+        this.recentKeys[slot] = undefined;
+        meta[2 * slot + 1] = 0;
+      }
+    }
+    this.size = kept.length;
+    for (const [text, index, hash] of kept) {
+      let slot = hash & this.mask;
+      while (meta[2 * slot] !== 0) slot = (slot + 1) & this.mask;
+      keys[slot] = text;
+      values[slot] = index;
+      meta[2 * slot] = hash;
+    }
+  }
+
   private grow(): void {
     const oldKeys = this.keys;
     const oldValues = this.values;
