@@ -71,6 +71,67 @@ describe('fast path of the opcode loop', () => {
     expect(limitAt(bytes(P4, '('.repeat(20), 'K\x01', '.'), { maxDepth: 5 })).toEqual(['maxDepth', 7]);
   });
 
+  describe('MARK, BINGETs, APPENDS straight onto a list', () => {
+    // [t, t, …] for a memoized tuple t: the shape of a list of shared references.
+    const shared = (count: number, head = ''): Uint8Array =>
+      bytes(P4, head, ']', '\x94', 'K\x01', '\x85', '\x94', 'a', '(', 'h\x01'.repeat(count), 'e.');
+
+    it('appends the same objects, for short lists and for ones that grow past their first sizing', () => {
+      for (const count of [1, 7, 8191, 8192, 8193, 70_000]) {
+        const v = loads(shared(count)) as unknown[];
+        expect(v).toHaveLength(count + 1);
+        expect(v[count]).toBe(v[0]);
+        expect(v[0]).toEqual([1]);
+      }
+      // Batches of 1000 into one long list, as CPython writes it.
+      const batch = '(' + 'h\x01'.repeat(1000) + 'e';
+      const v = loads(bytes(P4, ']', '\x94', 'K\x01', '\x85', '\x94', 'a', batch.repeat(30), '.')) as unknown[];
+      expect(v).toHaveLength(30_001);
+      expect(v.every((x) => x === v[0])).toBe(true);
+    });
+
+    it('leaves other shapes to the handlers, with their errors', () => {
+      // A dict, a tuple, or nothing below the MARK.
+      const notList = errorOf(() => loads(bytes(P4, '}', '\x94', '(', 'h\x00', 'e.')));
+      expect([notList.code, notList.offset, notList.opcode?.name]).toEqual(['not_a_list', 7, 'APPENDS']);
+      const tuple = errorOf(() => loads(bytes(P4, ')', '\x94', '(', 'h\x00', 'e.')));
+      expect([tuple.code, tuple.offset]).toEqual(['not_a_list', 7]);
+      const nothing = errorOf(() => loads(bytes(P4, '(', 'h\x00', 'e.')));
+      expect(nothing.code).toBe('memo_missing');
+      // A memo miss inside the run, and a run that ends in another opcode.
+      const miss = errorOf(() => loads(bytes(P4, ']', '\x94', '(', 'h\x00', 'h\x05', 'h\x00', 'e.')));
+      expect([miss.code, miss.offset, miss.opcode?.name]).toEqual(['memo_missing', 7, 'BINGET']);
+      expect(loads(bytes(P4, ']', '\x94', '(', 'h\x00', 'h\x00', 'l', 'a.'))).toEqual([[expect.anything(), expect.anything()]]);
+      const cut = errorOf(() => loads(bytes(P4, ']', '\x94', '(', 'h\x00', 'h')));
+      expect([cut.offset, cut.opcode?.name]).toEqual([7, 'BINGET']);
+    });
+
+    it('treats an empty APPENDS, SETITEMS or ADDITEMS as a no-op on any target, as the C unpickler of CPython does', () => {
+      // (2,) is on top when the empty batch closes: CPython returns it; a non-empty batch is an error.
+      for (const op of ['e', 'u', '\x90']) {
+        expect(loads(bytes(P4, ']', 'K\x02', '\x85', '(', op, '.'))).toEqual([2]);
+        expect(errorOf(() => loads(bytes(P4, 'K\x02', '\x85', '(', 'K\x01', 'K\x01', op, '.'))).code).toMatch(/^not_a_/);
+      }
+      // With nothing below the MARK, it is still an underflow.
+      expect(errorOf(() => loads(bytes(P4, '(', 'e', '.'))).code).toBe('stack_underflow');
+    });
+
+    it('keeps maxOps, maxStackItems and maxDepth where the handlers would', () => {
+      const limitAt = (data: Uint8Array, options: object): [string, number | undefined] => {
+        const e = errorOf(() => loads(data, options));
+        expect(e).toBeInstanceOf(LimitExceededError);
+        return [(e as LimitExceededError).limit, e.offset];
+      };
+      const run = bytes(P4, ']', '\x94', '(', 'h\x00'.repeat(20), 'e.');
+      // PROTO, EMPTY_LIST, MEMOIZE, MARK and 6 BINGETs are 10 opcodes: the 7th BINGET (at 5 + 12) is the 11th.
+      expect(limitAt(run, { maxOps: 10 })).toEqual(['maxOps', 17]);
+      // The list and 9 items fill 10 stack slots: the 10th BINGET (at 5 + 18) is one too many.
+      expect(limitAt(run, { maxStackItems: 10 })).toEqual(['maxStackItems', 23]);
+      expect(limitAt(bytes(P4, '(', ']', '\x94', '(', 'h\x00', 'e', 'l.'), { maxDepth: 1 })).toEqual(['maxDepth', 5]);
+      expect(loads(run, { maxOps: 26, maxStackItems: 21 })).toHaveLength(20); // 26 opcodes with STOP
+    });
+  });
+
   it('refuses MEMOIZE with nothing above the mark', () => {
     const e = errorOf(() => loads(bytes(P4, ']', '(', 'K\x01', '(', '\x94', '.')));
     expect([e.code, e.offset, e.opcode?.name]).toEqual(['stack_underflow', 7, 'MEMOIZE']);

@@ -41,19 +41,22 @@ export function runSimple(m: Machine): number {
   loop: while (n < budget && p < end) {
     switch (data[p]!) {
       case 0x68: { // BINGET
-        // In a loop of its own: shared references come in long runs (a list of them). A
-        // memo miss (or a far index, kept in the sparse memo) goes to the handler.
-        const first = n;
-        do {
-          if (p + 1 >= end) break;
+        // In a loop of its own: shared references come in long runs (a list of them). A memo
+        // miss (or a far index, kept in the sparse memo) goes to the handler, and so does a
+        // BINGET in the input's last byte (its argument cut short).
+        const p0 = p;
+        const memoLength = memo.length;
+        const room = budget - n;
+        const stop = room >= end - p ? end - 1 : Math.min(end - 1, p + 2 * room);
+        while (p < stop && data[p] === 0x68) {
           const i = data[p + 1]!;
-          const v = i < memo.length ? memo[i] : undefined;
+          const v = i < memoLength ? memo[i] : undefined;
           if (v === undefined) break;
           s[sp++] = v;
           p += 2;
-          n++;
-        } while (n < budget && p < end && data[p] === 0x68);
-        if (n === first) break loop;
+        }
+        if (p === p0) break loop;
+        n += (p - p0) >> 1;
         continue loop;
       }
       case 0x4b: // BININT1
@@ -117,13 +120,22 @@ export function runSimple(m: Machine): number {
         m.memoPut(m.memoCount, s[sp - 1]);
         p++;
         break;
-      case 0x28: // MARK (mark() checks the depth limit and records opPos)
+      case 0x28: { // MARK (mark() checks the depth limit and records opPos)
+        if (data[p + 1] === 0x68) {
+          const q = appendsOfGets(m, p, sp, budget - n);
+          if (q >= 0) {
+            n += (q - p) / 2 + 1; // MARK, the BINGETs, APPENDS
+            p = q;
+            continue loop;
+          }
+        }
         m.opPos = p;
         m.pos = p + 1;
         m.sp = sp;
         m.mark();
         p++;
         break;
+      }
       default:
         break loop;
     }
@@ -133,4 +145,35 @@ export function runSimple(m: Machine): number {
   m.sp = sp;
   m.ops += n;
   return n;
+}
+
+/**
+ * MARK, a run of BINGETs, APPENDS, onto a plain list below the MARK (a list of shared references,
+ * or of one memoized str again and again): append the memo's values straight to the list, without
+ * the stack in between. Returns the position after the APPENDS, or -1 to run the MARK as usual.
+ * It takes the run only when every opcode in it would succeed, within `room` opcodes, and only
+ * where the MARK would not go past maxDepth.
+ */
+function appendsOfGets(m: Machine, p: number, sp: number, room: number): number {
+  const list = m.stack[sp - 1];
+  if (sp <= m.fence || !Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype) return -1;
+  if (m.marks.length >= m.o.maxDepth) return -1;
+  const data = m.data;
+  const end = m.end;
+  const memo = m.memo;
+  const memoLength = memo.length;
+  const stop = Math.min(end - 1, p + 1 + 2 * room);
+  let q = p + 1;
+  while (q < stop && data[q] === 0x68) { // BINGET
+    const i = data[q + 1]!;
+    if (i >= memoLength || memo[i] === undefined) return -1;
+    q += 2;
+  }
+  if (q >= end || data[q] !== 0x65) return -1; // APPENDS
+  const count = (q - p - 1) / 2;
+  if (count + 2 > room) return -1;
+  m.opPos = q;
+  m.pos = q + 1;
+  m.extendFromMemo(list, p + 1, count, p);
+  return q + 1;
 }

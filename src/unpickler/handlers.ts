@@ -223,8 +223,9 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   APPENDS(m: Machine) {
     const markAt = m.markOffsets[m.markOffsets.length - 1] ?? 0;
     const k = m.popMark();
-    const list = listAt(m, belowMark(m, k));
-    m.extend(list, m.stack, k, m.sp, markAt);
+    const at = belowMark(m, k);
+    if (k === m.sp) return; // nothing to append: CPython's C unpickler does not look at the target
+    m.extend(listAt(m, at), m.stack, k, m.sp, markAt);
     m.truncate(k);
   },
   LIST(m: Machine) {
@@ -271,7 +272,9 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   },
   SETITEMS(m: Machine) {
     const k = m.popMark();
-    const d = dictAt(m, belowMark(m, k));
+    const at = belowMark(m, k);
+    if (k === m.sp) return; // nothing to set: as for APPENDS
+    const d = dictAt(m, at);
     const s = m.stack;
     const n = m.sp;
     if ((n - k) % 2 !== 0) m.malformed('odd_items', 'odd number of items for SETITEMS');
@@ -288,7 +291,9 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   },
   ADDITEMS(m: Machine) {
     const k = m.popMark();
-    const target = m.stack[belowMark(m, k)];
+    const at = belowMark(m, k);
+    if (k === m.sp) return; // nothing to add: as for APPENDS
+    const target = m.stack[at];
     if (!(target instanceof Set) || target instanceof PyFrozenSet) m.malformed('not_a_set', `cannot add items to ${describe(target)}`);
     const s = m.stack;
     const n = m.sp;

@@ -261,31 +261,54 @@ export class Machine {
 
   /** `list.extend(stack[k:n])`, where the items came after a MARK at byte `markAt`. */
   extend(list: unknown[], s: readonly unknown[], k: number, n: number, markAt: number): void {
-    const growing = this.growing;
-    let len = growing === null ? undefined : growing.get(list);
+    let at = this.roomFor(list, n - k, markAt);
+    if (at < 0) {
+      for (let i = k; i < n; i++) list.push(s[i]);
+      // A list subclass (a bounded deque, say) keeps its own semantics: plain pushes, then SETTLE.
+      if (Object.getPrototypeOf(list) !== Array.prototype) this.settled(list, false);
+      return;
+    }
+    for (let i = k; i < n; i++) list[at++] = s[i];
+    (this.growing ??= new Map()).set(list, at);
+  }
+
+  /**
+   * `list.extend` with the memo values that `count` BINGETs from byte `p` on fetch (checked by the
+   * caller), for a plain list: the fast path's MARK, BINGET…, APPENDS.
+   */
+  extendFromMemo(list: unknown[], p: number, count: number, markAt: number): void {
+    const data = this.data;
+    const memo = this.memo;
+    const end = p + 2 * count;
+    let at = this.roomFor(list, count, markAt);
+    if (at < 0) {
+      for (let q = p; q < end; q += 2) list.push(memo[data[q + 1]!]);
+      return;
+    }
+    for (let q = p; q < end; q += 2) list[at++] = memo[data[q + 1]!];
+    (this.growing ??= new Map()).set(list, at);
+  }
+
+  /**
+   * Make room in `list` for `count` more items (which came after a MARK at byte `markAt`) and
+   * return the index of the first; -1 when they are to be pushed (a list subclass, or a list that
+   * stays short). The caller writes them and records the list's new length in `growing`.
+   */
+  private roomFor(list: unknown[], count: number, markAt: number): number {
+    let len = this.growing === null ? undefined : this.growing.get(list);
     if (len === undefined) {
       len = list.length;
-      if (Object.getPrototypeOf(list) !== Array.prototype) {
-        // A list subclass (a bounded deque, say) keeps its own semantics: plain pushes, then SETTLE.
-        for (let i = k; i < n; i++) list.push(s[i]);
-        this.settled(list, false);
-        return;
-      }
-      if (len + (n - k) <= LARGE_LIST) {
-        for (let i = k; i < n; i++) list.push(s[i]);
-        return;
-      }
+      if (Object.getPrototypeOf(list) !== Array.prototype || len + count <= LARGE_LIST) return -1;
     }
-    const need = len + (n - k);
+    const need = len + count;
     if (need > list.length) {
       // Room for as many more items as the input left can hold at this batch's density, at least double.
       const left = this.end - this.pos;
-      const perItem = Math.max(1, (this.opPos - markAt) / (n - k));
+      const perItem = Math.max(1, (this.opPos - markAt) / count);
       const estimate = need + Math.min(left, Math.ceil(left / perItem));
       list.length = Math.max(estimate, Math.min(2 * need, need + left));
     }
-    for (let i = k; i < n; i++) list[len++] = s[i];
-    (this.growing ??= new Map()).set(list, len);
+    return len;
   }
 
   /** `list.append(v)` on any list. */

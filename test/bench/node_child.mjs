@@ -30,9 +30,13 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Median of up to `reps` timed calls (at least min(3, reps)), stopping early once past budgetS. */
-function timedRuns(fn, reps, warmup, budgetS) {
-  for (let i = 0; i < warmup; i++) fn();
+/**
+ * Median of up to `reps` timed calls (at least min(3, reps)), stopping early once past budgetS,
+ * after `warmup` untimed calls that go on until `warmupS` seconds have passed.
+ */
+function timedRuns(fn, reps, warmup, budgetS, warmupS = 0) {
+  const warmStart = nowMs();
+  for (let i = 0; i < warmup || nowMs() - warmStart < warmupS * 1000; i++) fn();
   const times = [];
   const start = nowMs();
   for (let i = 0; i < reps; i++) {
@@ -99,7 +103,7 @@ async function main() {
         const options = { protocol: args.protocol, ...variant.options };
         const first = lib.dumps(value, options);
         res.identical = Buffer.compare(Buffer.from(first.buffer, first.byteOffset, first.byteLength), Buffer.from(data)) === 0;
-        Object.assign(res, timedRuns(() => lib.dumps(value, options), args.reps, Math.max(0, args.warmup - 1), args.budgetS));
+        Object.assign(res, timedRuns(() => lib.dumps(value, options), args.reps, Math.max(0, args.warmup - 1), args.budgetS, args.warmupS));
       } catch (e) {
         res.error = errorInfo(e);
       }
@@ -118,7 +122,7 @@ async function main() {
         const first = loads(data, variant.options);
         res.check = runCheck(workload, first, data, variant);
         const warmup = Math.max(0, args.warmup - 1);
-        Object.assign(res, timedRuns(() => loads(data, variant.options), args.reps, warmup, args.budgetS));
+        Object.assign(res, timedRuns(() => loads(data, variant.options), args.reps, warmup, args.budgetS, args.warmupS));
       } catch (e) {
         res.error = errorInfo(e);
       }

@@ -68,15 +68,19 @@ def read_file(path):
         return f.read()
 
 
-def timed_runs(fn, reps, warmup, budget_s):
+def timed_runs(fn, reps, warmup, budget_s, warmup_s=0.0):
     """Median of up to `reps` timed calls (at least 3 unless reps < 3), stopping early past budget_s.
 
-    The cyclic GC stays enabled during a call (CPython's default); a full collection runs between
-    calls, after the previous result is dropped, like global.gc() on the Node side.
+    Before them, `warmup` untimed calls that go on until `warmup_s` seconds have passed (as on the
+    Node side). The cyclic GC stays enabled during a call (CPython's default); a full collection
+    runs between calls, after the previous result is dropped, like global.gc() on the Node side.
     """
-    for _ in range(warmup):
+    warm_start = time.perf_counter()
+    done = 0
+    while done < warmup or time.perf_counter() - warm_start < warmup_s:
         result = fn()
         del result
+        done += 1
     times = []
     start = time.perf_counter()
     for _ in range(reps):
@@ -96,13 +100,13 @@ def cmd_time(op, args):
     if op == "loads":
         data = read_file(args["path"])
         loads = pickle.loads
-        return timed_runs(lambda: loads(data), args["reps"], args["warmup"], args["budget_s"])
+        return timed_runs(lambda: loads(data), args["reps"], args["warmup"], args["budget_s"], args.get("warmup_s", 0.0))
     if op == "dumps":
         # The value pickle.loads gives for the workload's pickle (what our side dumps too).
         value = pickle.loads(read_file(args["path"]))
         protocol = args["protocol"]
         dumps = pickle.dumps
-        return timed_runs(lambda: dumps(value, protocol=protocol), args["reps"], args["warmup"], args["budget_s"])
+        return timed_runs(lambda: dumps(value, protocol=protocol), args["reps"], args["warmup"], args["budget_s"], args.get("warmup_s", 0.0))
     raise SystemExit(f"unknown op {op!r}")
 
 

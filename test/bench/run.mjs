@@ -4,7 +4,8 @@
 //   npm run bench [-- options]          (= node test/bench/run.mjs)
 //
 //   --only NAME[,NAME]  run a subset of workloads (see --help for names)
-//   --quick             fewer repetitions (smoke test)
+//   --quick             fewer repetitions, one round, no timed warm-up (smoke test)
+//   --rounds N          timing rounds per row (default 3): CPython and pickleguard children take turns
 //   --json              print machine-readable results instead of the table
 //   --no-mem            skip the peak-memory measurements
 //   --no-build          do not (re)build dist/ first
@@ -14,8 +15,12 @@
 // instead of dist/index.js (skips the build).
 //
 // Method: each workload's value is built in CPython and pickled (protocol 4, plus 5 where listed) to a
-// temp file once per run. Timing: one python3 child and one `node --expose-gc` child per workload and
-// protocol read the same file, warm up, then time N calls (full GC between calls), report the median.
+// temp file once per run. Timing: per workload and protocol, a python3 child and a `node --expose-gc`
+// child read the same file, warm up (at least `warmup` calls and WARMUP_S seconds, so V8's optimising
+// compiler has finished with the code: a 1 ms load is otherwise timed while it is still compiling),
+// then time N calls (full GC between calls). This runs for `--rounds` rounds, the two sides taking
+// turns (CPython first in odd rounds, ours first in even ones), so a slow spell of the machine hits
+// both; the table shows the median of all timed calls of a side.
 // Memory: for each row a fresh child per side reads the file, then records the growth of peak RSS
 // (getrusage maxrss / process.resourceUsage().maxRSS) caused by one load.
 // Speed ratio = CPython ms / ours ms (higher is better for us). Missed targets are marked; they never
@@ -34,19 +39,22 @@ const PY_BENCH = join(HERE, 'py_bench.py');
 const NODE_CHILD = join(HERE, 'node_child.mjs');
 const PYTHON = process.env.PYTHON || 'python3';
 const OPS = ['loads', 'dumps'];
+/** Each side's children warm up for at least this long (and `warmup` calls) before timing. */
+const WARMUP_S = 0.5;
+const DEFAULT_ROUNDS = 3;
 const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------- args
 
 function usage() {
   return [
-    'usage: node test/bench/run.mjs [--only NAME[,NAME]] [--quick] [--json] [--no-mem] [--no-build] [--keep]',
+    'usage: node test/bench/run.mjs [--only NAME[,NAME]] [--quick] [--rounds N] [--json] [--no-mem] [--no-build] [--keep]',
     `workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`,
   ].join('\n');
 }
 
 function parseArgs(argv) {
-  const opts = { only: null, quick: false, json: false, mem: true, build: true, keep: false };
+  const opts = { only: null, quick: false, rounds: null, json: false, mem: true, build: true, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
@@ -54,6 +62,11 @@ function parseArgs(argv) {
     else if (a === '--no-mem') opts.mem = false;
     else if (a === '--no-build') opts.build = false;
     else if (a === '--keep') opts.keep = true;
+    else if (a === '--rounds' || a.startsWith('--rounds=')) {
+      const v = a === '--rounds' ? argv[++i] : a.slice('--rounds='.length);
+      if (!/^[1-9]\d*$/.test(v ?? '')) fail(`--rounds needs a positive integer\n${usage()}`, 2);
+      opts.rounds = Number(v);
+    }
     else if (a === '--only' || a.startsWith('--only=')) {
       const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
       if (!v) fail(`--only needs a value\n${usage()}`, 2);
@@ -138,6 +151,7 @@ function plan(opts) {
     reps: opts.quick ? Math.min(3, w.reps) : w.reps,
     warmup: opts.quick ? Math.min(1, w.warmup) : w.warmup,
     budgetS: opts.quick ? 5 : 20,
+    warmupS: opts.quick ? 0 : WARMUP_S,
   }));
 }
 
@@ -184,8 +198,23 @@ function makePickles(workloads, dir) {
   return files;
 }
 
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One side's timings over all rounds: the first error, or the median of every timed call. */
+function pool(results) {
+  const failed = results.find((r) => r.error);
+  if (failed) return { error: failed.error };
+  const times = results.flatMap((r) => r.times_ms);
+  return { ...results[0], median_ms: median(times), min_ms: Math.min(...times), reps: times.length, times_ms: times };
+}
+
 function measure(workloads, files, opts) {
   const rows = [];
+  const rounds = opts.rounds ?? (opts.quick ? 1 : DEFAULT_ROUNDS);
   for (const w of workloads) {
     for (const op of OPS) {
       const wrows = rowsFor(w, op);
@@ -193,19 +222,34 @@ function measure(workloads, files, opts) {
         const file = files.get(`${w.name}/${protocol}`);
         const prows = wrows.filter((r) => r.protocol === protocol);
         const tag = `${w.name} p${protocol} ${op}`;
-        const timeArgs = { path: file.path, protocol, reps: w.reps, warmup: w.warmup, budget_s: w.budgetS };
-        log(`${tag}: CPython timing (${w.reps} reps)…`);
-        const pyT = py(['time', op, JSON.stringify(timeArgs)]);
-        log(`${tag}: pickleguard timing…`);
-        const nodeArgs = { workload: w.name, protocol, path: file.path, reps: w.reps, warmup: w.warmup, budgetS: w.budgetS };
-        const ourT = node(['time', op, JSON.stringify(nodeArgs)], { exposeGc: true });
+        const timeArgs = { path: file.path, protocol, reps: w.reps, warmup: w.warmup, warmup_s: w.warmupS, budget_s: w.budgetS };
+        const nodeArgs = { workload: w.name, protocol, path: file.path, reps: w.reps, warmup: w.warmup, warmupS: w.warmupS, budgetS: w.budgetS };
+        const pyRuns = [];
+        const nodeRuns = [];
+        for (let round = 1; round <= rounds; round++) {
+          const sides = [
+            () => {
+              log(`${tag}: CPython timing (${w.reps} reps, round ${round}/${rounds})…`);
+              pyRuns.push(py(['time', op, JSON.stringify(timeArgs)]));
+            },
+            () => {
+              log(`${tag}: pickleguard timing (round ${round}/${rounds})…`);
+              nodeRuns.push(node(['time', op, JSON.stringify(nodeArgs)], { exposeGc: true }));
+            },
+          ];
+          if (round % 2 === 0) sides.reverse();
+          for (const side of sides) side();
+        }
+        const pyT = pool(pyRuns);
+        const nodeFailed = nodeRuns.find((r) => r.error);
+        const ourT = nodeFailed ?? { variants: {}, baselines: nodeRuns[0].baselines };
         let pyM = null;
         if (opts.mem && op === 'loads') {
           log(`${tag}: peak memory…`);
           pyM = py(['mem', op, JSON.stringify({ path: file.path })]);
         }
         for (const r of prows) {
-          const ours = ourT.error ? { error: ourT.error } : ourT.variants[r.variant.label];
+          const ours = ourT.error ? { error: ourT.error } : pool(nodeRuns.map((n) => n.variants[r.variant.label]));
           const ourM = opts.mem && op === 'loads'
             ? node(['mem', op, JSON.stringify({ workload: w.name, protocol, path: file.path, variant: r.variant.label })])
             : null;
@@ -311,6 +355,9 @@ function report(result, workloads) {
   out.push('speed ratio = CPython median ms / pickleguard median ms (higher = we are faster). MB = 2^20 bytes.');
   out.push(`mem ratio = our peak-RSS growth / CPython's for one load in a fresh process; "~" = both under ${MEM_NOISE_FLOOR_MB} MB, not judged.`);
   out.push('CPython timing runs with its cyclic GC enabled (the default); both sides do a full GC between timed calls.');
+  out.push(result.quick
+    ? 'Timing (--quick): one round per side, no timed warm-up.'
+    : `Timing: ${result.rounds} rounds per row, the sides taking turns; each child warms up for ${WARMUP_S} s (and the workload's warm-up calls) first; medians over all timed calls.`);
   for (const r of result.rows) {
     if (r.memcpy && r.variant === 'default') {
       const gbs = (ms) => ((r.memcpy.bytes / 1e9) / (ms / 1000)).toFixed(2);
@@ -399,6 +446,7 @@ async function main() {
     platform: `${process.platform}-${process.arch}`,
     cpus: cpus().length,
     quick: opts.quick,
+    rounds: opts.rounds ?? (opts.quick ? 1 : DEFAULT_ROUNDS),
     module,
     elapsedS: (Date.now() - started) / 1000,
     rows,
