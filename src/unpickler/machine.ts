@@ -358,10 +358,12 @@ export class Machine {
     } else if (index <= 2 * this.memoCount + 1024) {
       // Dense growth stays linear in the number of entries, whatever indices the pickle picks. It
       // jumps to the size the input read so far projects (or at least doubles), within what the
-      // input left can still store, rather than growing one by one.
+      // input left can still store, rather than growing one by one. The projection from a handful
+      // of entries is a guess (one MEMOIZE at the start of a 2 MB dict projects 130,000 entries):
+      // it may be at most 64 times the entries so far, so a wrong guess stays cheap.
       if (this.sparseMemo?.has(index)) this.sparseMemo.delete(index);
       else this.countMemo();
-      const projected = Math.ceil((this.memoCount * this.end) / Math.max(1, this.pos));
+      const projected = Math.min(Math.ceil((this.memoCount * this.end) / Math.max(1, this.pos)), 64 * this.memoCount);
       memo.length = Math.min(Math.max(2 * memo.length, index + 1, 1024, projected), index + 1 + (this.end - this.pos));
       memo[index] = value;
     } else {
