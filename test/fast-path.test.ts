@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OP } from '../src/opcodes.js';
-import { LimitExceededError, loads, PickleError, PyFloat, TruncatedPickleError } from '../src/index.js';
+import { LimitExceededError, loads, PickleError, PyFloat, PyTuple, TruncatedPickleError } from '../src/index.js';
 import { bytes } from './helpers/bytes.js';
+import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 import { thrown } from './helpers/thrown.js';
 
 const P4 = '\x80\x04';
@@ -114,6 +115,56 @@ describe('fast path of the opcode loop', () => {
       }
       // With nothing below the MARK, it is still an underflow.
       expect(errorOf(() => loads(bytes(P4, '(', 'e', '.'))).code).toBe('stack_underflow');
+    });
+
+    it.skipIf(pythonMissing() !== null)('agrees with CPython on random runs of MARK, BINGETs and a closing opcode', () => {
+      // A list and a few memoized tuples, then batches of BINGETs (some missing from the memo)
+      // closed by APPENDS, LIST, TUPLE, POP_MARK, APPEND or nothing; some cut short.
+      let seed = 11;
+      const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+      const cases: number[][] = [];
+      for (let c = 0; c < 3000; c++) {
+        const b = [0x80, 4, 0x5d, 0x94]; // PROTO 4, EMPTY_LIST, MEMOIZE
+        let memo = 1;
+        for (let j = rnd(4); j > 0; j--, memo++) {
+          b.push(0x4b, j, 0x85, 0x94); // (j,) memoized
+          if (rnd(3) === 0) b.push(0x61); // APPEND it
+        }
+        for (let r = 1 + rnd(4); r > 0; r--) {
+          b.push(0x28);
+          for (let k = rnd(31); k > 0; k--) b.push(0x68, rnd(40) === 0 ? memo + rnd(2) : rnd(memo));
+          b.push(...[[0x65], [0x65], [0x65], [0x6c, 0x61], [0x74], [0x31], [0x61], []][rnd(8)]!);
+        }
+        b.push(0x2e);
+        cases.push(rnd(10) === 0 ? b.slice(0, 1 + rnd(b.length)) : b);
+      }
+      const want = runPythonJson<string[]>(
+        'import json, pickle, sys\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(repr(pickle.loads(bytes(b))))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)',
+        cases,
+      );
+      // Python's repr, enough for lists and tuples of ints that may contain themselves.
+      const path = new Set<unknown>();
+      const repr = (v: unknown): string => {
+        if (typeof v === 'number') return String(v);
+        if (!Array.isArray(v)) return '?';
+        const tuple = v instanceof PyTuple;
+        if (path.has(v)) return tuple ? '(...)' : '[...]';
+        path.add(v);
+        const items = v.map(repr);
+        path.delete(v);
+        return tuple ? (items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`) : `[${items.join(', ')}]`;
+      };
+      const got = cases.map((b) => {
+        try {
+          return repr(loads(new Uint8Array(b)));
+        } catch (e) {
+          if (!(e instanceof PickleError)) throw e;
+          return 'error';
+        }
+      });
+      expect(got.filter((g, i) => g !== want[i])).toEqual([]);
+      expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(500);
+      console.log(`random runs: ${cases.length}, ${want.filter((w) => w !== 'error').length} load in CPython, all agree`);
     });
 
     it('keeps maxOps, maxStackItems and maxDepth where the handlers would', () => {
