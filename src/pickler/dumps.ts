@@ -71,6 +71,13 @@ export class Pickler {
     await write(this.sink, this.encoder.dump(value));
   }
 
+  /**
+   * Forget the memo: later pickles refer to nothing written before, so each can be read on its own
+   * (`loads`). As in CPython, numbering starts again at 0; at protocol 4 and up MEMOIZE numbers
+   * entries by the reader's count, so a reader that carries its memo over from earlier pickles
+   * (`Unpickler`, `StreamUnpickler`, Python's `Unpickler.load()` in a loop) must not read across
+   * a `clearMemo()`.
+   */
   clearMemo(): void {
     this.encoder.clearMemo();
   }
