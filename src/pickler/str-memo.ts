@@ -108,13 +108,7 @@ export class StringMemo {
       }
     }
     this.size = kept.length;
-    for (const [text, index, hash] of kept) {
-      let slot = hash & this.mask;
-      while (meta[2 * slot] !== 0) slot = (slot + 1) & this.mask;
-      keys[slot] = text;
-      values[slot] = index;
-      meta[2 * slot] = hash;
-    }
+    for (const [text, index, hash] of kept) this.insert(text, index, hash);
   }
 
   private grow(): void {
@@ -128,12 +122,17 @@ export class StringMemo {
     this.mask = length - 1;
     for (let i = 0; i < oldKeys.length; i++) {
       const hash = oldMeta[2 * i] as number;
-      if (hash === 0) continue;
-      let slot = hash & this.mask;
-      while (this.meta[2 * slot] !== 0) slot = (slot + 1) & this.mask;
-      this.keys[slot] = oldKeys[i];
-      this.values[slot] = oldValues[i] as number;
-      this.meta[2 * slot] = hash;
+      if (hash !== 0) this.insert(oldKeys[i]!, oldValues[i] as number, hash);
     }
+  }
+
+  /** Put a string known to be absent into the exact table, at the first free slot from its hash's. */
+  private insert(text: string, index: number, hash: number): void {
+    const meta = this.meta;
+    let slot = hash & this.mask;
+    while (meta[2 * slot] !== 0) slot = (slot + 1) & this.mask;
+    this.keys[slot] = text;
+    this.values[slot] = index;
+    meta[2 * slot] = hash;
   }
 }

@@ -102,6 +102,15 @@ function belowMark(m: Machine, k: number): number {
   return k - 1;
 }
 
+/**
+ * The stack index of what APPENDS, SETITEMS or ADDITEMS adds to (below the MARK at `k`), or -1
+ * when the batch is empty: then, as in CPython's C unpickler, it is a no-op whatever lies there.
+ */
+function batchTarget(m: Machine, k: number): number {
+  const at = belowMark(m, k);
+  return k === m.sp ? -1 : at;
+}
+
 function tupleOf(m: Machine, n: number): void {
   const end = m.sp;
   const start = end - n;
@@ -223,8 +232,8 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   APPENDS(m: Machine) {
     const markAt = m.markOffsets[m.markOffsets.length - 1] ?? 0;
     const k = m.popMark();
-    const at = belowMark(m, k);
-    if (k === m.sp) return; // nothing to append: CPython's C unpickler does not look at the target
+    const at = batchTarget(m, k);
+    if (at < 0) return;
     m.extend(listAt(m, at), m.stack, k, m.sp, markAt);
     m.truncate(k);
   },
@@ -272,8 +281,8 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   },
   SETITEMS(m: Machine) {
     const k = m.popMark();
-    const at = belowMark(m, k);
-    if (k === m.sp) return; // nothing to set: as for APPENDS
+    const at = batchTarget(m, k);
+    if (at < 0) return;
     const d = dictAt(m, at);
     const s = m.stack;
     const n = m.sp;
@@ -291,8 +300,8 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   },
   ADDITEMS(m: Machine) {
     const k = m.popMark();
-    const at = belowMark(m, k);
-    if (k === m.sp) return; // nothing to add: as for APPENDS
+    const at = batchTarget(m, k);
+    if (at < 0) return;
     const target = m.stack[at];
     if (!(target instanceof Set) || target instanceof PyFrozenSet) m.malformed('not_a_set', `cannot add items to ${describe(target)}`);
     const s = m.stack;
