@@ -86,6 +86,16 @@ export interface AuditOptions {
   /** Most pickles scanned in one input (default 10,000). */
   maxPickles?: number;
   /**
+   * Read only the first pickle, as `pickle.loads` (and numpy's and torch's readers, one pickle per
+   * call) do: bytes after its STOP are not read and are no finding. `pickles[0].end` says where it
+   * ended. Default false: every pickle in the input, the memo carried over, as `Unpickler` reads them.
+   */
+  firstOnly?: boolean;
+  /** Resolves PERSID / BINPERSID ids, as the loader's option: the verdict is what loading with it would do. Default none. */
+  persistentLoad?: ((pid: unknown) => unknown) | null;
+  /** Out-of-band buffers for NEXT_BUFFER, as the loader's option. Default none. */
+  buffers?: Iterable<Uint8Array> | null;
+  /**
    * Read the input as `joblib.load` does: after the BUILD of a joblib `NumpyArrayWrapper`, skip the
    * raw array bytes joblib reads there (sized from the wrapper's shape and dtype), or scan the
    * separate pickle of an object array. Default false: read as `pickle.load` does.
