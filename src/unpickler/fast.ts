@@ -24,9 +24,10 @@ const RUN_MAX = 0x3fffffff;
  */
 export function runSimple(m: Machine): number {
   const data = m.data;
-  const end = m.end;
+  // Within the open frame (framing is strict): an opcode that would cross its end goes to its handler.
+  const end = m.bound;
   const s = m.stack;
-  const memo = m.memo;
+  const memo = m.memo.dense;
   const o = m.o;
   // Below the length that `guarded` stands for, the input is too short to exceed maxOps or
   // maxStackItems (each opcode takes a byte, and pushes at most one item); above it, run no more
@@ -159,8 +160,8 @@ function appendsOfGets(m: Machine, p: number, sp: number, room: number): number 
   if (sp <= m.fence || !Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype) return -1;
   if (m.marks.length >= m.o.maxDepth) return -1;
   const data = m.data;
-  const end = m.end;
-  const memo = m.memo;
+  const end = m.bound;
+  const memo = m.memo.dense;
   const memoLength = memo.length;
   const stop = Math.min(end - 1, p + 1 + 2 * room);
   let q = p + 1;

@@ -405,10 +405,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     if (v > 5) m.malformed('unsupported_protocol', `unsupported pickle protocol: ${v} (this library reads 0 to 5)`);
     m.proto = v;
   },
-  FRAME(m: Machine) {
-    const n = m.u64();
-    if (n > m.end - m.pos) m.truncated('a FRAME announces more bytes than the input holds');
-  },
+  FRAME: (m: Machine) => m.openFrame(m.u64()),
   PERSID(m: Machine) {
     const s = m.line();
     for (let i = s; i < m.lineEnd; i++) {

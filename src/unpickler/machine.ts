@@ -15,6 +15,7 @@ import { SETTLE } from '../model/collections.js';
 import { PyGlobal } from '../model/global.js';
 import { fixImport } from '../policy/compat.js';
 import { ReconstructorArgumentError, ReconstructorRefusal, type PolicyUse, type ReconstructContext, type Reconstructor } from '../policy/types.js';
+import { Memo } from './memo.js';
 import type { ResolvedOptions } from './options.js';
 
 /** A list subclass that asks to be called when appends stop (see SETTLE). */
@@ -68,10 +69,15 @@ export class Machine {
   /** Items moved by list subclasses' SETTLE, bounded by maxOps so that no pickle can make it quadratic. */
   settleWork = 0;
   fence = 0;
-  /** Dense memo for the usual 0, 1, 2, … indices; far-off indices go to `sparseMemo`. */
-  memo: unknown[] = [];
-  sparseMemo: Map<number, unknown> | null = null;
-  memoCount = 0;
+  /** The memo (one implementation, shared with every reader: see memo.ts). Carried over between the pickles of one input. */
+  memo = new Memo();
+  /**
+   * Reads may not go past this offset: the end of the current frame while one is open (framing is
+   * strict, as in `pickle._Unpickler`), else the end of the input.
+   */
+  bound: number;
+  /** Where the open frame ends, or -1 when no frame is open. */
+  frameEnd = -1;
   proto = 0;
   /** Containers made so far: nesting can only exceed maxDepth when this does. */
   containers = 0;
@@ -94,6 +100,7 @@ export class Machine {
     this.data = data;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.end = data.length;
+    this.bound = data.length;
     this.pos = 0;
     this.o = options;
     const n = data.length;
@@ -114,6 +121,39 @@ export class Machine {
 
   truncated(message = 'pickle data was truncated'): never {
     throw new TruncatedPickleError(message, this.details());
+  }
+
+  /**
+   * A read of `n` bytes at `p` that would cross `bound`. As in `pickle._Unpickler`, a read that starts
+   * exactly at the open frame's end closes the frame and reads on (returns normally when the input
+   * has the bytes); one that starts inside the frame and runs past its end is malformed; one past
+   * the input's end is truncated.
+   */
+  short(p: number, n: number): void {
+    if (this.frameEnd >= 0) {
+      if (p !== this.frameEnd) {
+        this.malformed('frame_overrun', `the opcode's argument runs past the end of its frame at byte ${this.base + this.frameEnd} (pickle exhausted before end of frame)`);
+      }
+      this.closeFrame();
+      if (n <= this.end - p) return;
+    }
+    this.truncated();
+  }
+
+  /** Open a frame of `n` bytes at the position (FRAME's argument was just read). */
+  openFrame(n: number): void {
+    if (this.frameEnd >= 0 && this.pos < this.frameEnd) {
+      this.malformed('frame_in_frame', 'a FRAME begins before the current frame has ended');
+    }
+    if (n > this.end - this.pos) this.truncated('a FRAME announces more bytes than the input holds');
+    this.frameEnd = this.pos + n;
+    this.bound = this.frameEnd;
+  }
+
+  /** Close the open frame, if any (its end was reached), so reads go on to the input's end. */
+  closeFrame(): void {
+    this.frameEnd = -1;
+    this.bound = this.end;
   }
 
   limit(name: string, value: number, message: string): never {
@@ -150,14 +190,14 @@ export class Machine {
   /** Reserve `n` bytes and return their start. */
   take(n: number): number {
     const p = this.pos;
-    if (n > this.end - p) this.truncated();
+    if (n > this.bound - p) this.short(p, n);
     this.pos = p + n;
     return p;
   }
 
   u8(): number {
     const p = this.pos;
-    if (p >= this.end) this.truncated();
+    if (p >= this.bound) this.short(p, 1);
     this.pos = p + 1;
     return this.data[p]!;
   }
@@ -187,7 +227,7 @@ export class Machine {
 
   /** Reserve a counted payload of `n` bytes (n from the pickle) and return its start. */
   payload(n: number): number {
-    if (n > this.end - this.pos) this.truncated();
+    if (n > this.bound - this.pos) this.short(this.pos, n);
     if (n > this.o.maxObjectBytes) this.limit('maxObjectBytes', this.o.maxObjectBytes, `an object of ${n} bytes`);
     const p = this.pos;
     this.pos = p + n;
@@ -199,7 +239,7 @@ export class Machine {
   line(): number {
     const p = this.pos;
     const nl = this.data.indexOf(10, p);
-    if (nl < 0) this.truncated();
+    if (nl < 0 || nl >= this.bound) this.short(p, nl < 0 ? Infinity : nl + 1 - p);
     this.lineEnd = nl;
     this.pos = nl + 1;
     return p;
@@ -278,7 +318,7 @@ export class Machine {
    */
   extendFromMemo(list: unknown[], p: number, count: number, markAt: number): void {
     const data = this.data;
-    const memo = this.memo;
+    const memo = this.memo.dense;
     const end = p + 2 * count;
     let at = this.roomFor(list, count, markAt);
     if (at < 0) {
@@ -345,40 +385,41 @@ export class Machine {
   // ---- memo ----
 
   memoGet(index: number): unknown {
-    const v = index < this.memo.length ? this.memo[index] : this.sparseMemo?.get(index);
+    const v = this.memo.get(index);
     if (v === undefined) this.malformed('memo_missing', `memo key ${index} not found: the pickle reads a memo entry it never stored`);
     return v;
   }
 
-  memoPut(index: number, value: unknown): void {
-    const memo = this.memo;
-    if (index < memo.length) {
-      if (memo[index] === undefined) this.countMemo();
-      memo[index] = value;
-    } else if (index <= 2 * this.memoCount + 1024) {
-      // Dense growth stays linear in the number of entries, whatever indices the pickle picks. It
-      // jumps to the size the input read so far projects (or at least doubles), within what the
-      // input left can still store, rather than growing one by one. The projection from a handful
-      // of entries is a guess (one MEMOIZE at the start of a 2 MB dict projects 130,000 entries):
-      // it may be at most 64 times the entries so far, so a wrong guess stays cheap.
-      if (this.sparseMemo?.has(index)) this.sparseMemo.delete(index);
-      else this.countMemo();
-      const projected = Math.min(Math.ceil((this.memoCount * this.end) / Math.max(1, this.pos)), 64 * this.memoCount);
-      memo.length = Math.min(Math.max(2 * memo.length, index + 1, 1024, projected), index + 1 + (this.end - this.pos));
-      memo[index] = value;
-    } else {
-      const sparse = (this.sparseMemo ??= new Map());
-      if (!sparse.has(index)) this.countMemo();
-      sparse.set(index, value);
-    }
+  /** MEMOIZE's index: the number of entries so far. */
+  get memoCount(): number {
+    return this.memo.count;
   }
 
-  private countMemo(): void {
-    if (this.memoGuarded && this.memoCount >= this.o.maxMemoEntries) {
+  memoPut(index: number, value: unknown): void {
+    this.memo.put(index, value, this.memoRoom, this.memoGrowth);
+  }
+
+  /** Throws when one more memo entry would pass maxMemoEntries. */
+  private readonly memoRoom = (): void => {
+    if (this.memoGuarded && this.memo.count >= this.o.maxMemoEntries) {
       this.limit('maxMemoEntries', this.o.maxMemoEntries, 'too many memo entries');
     }
-    this.memoCount++;
-  }
+  };
+
+  /**
+   * The dense length to grow to for a put at `index` (at or past the dense part), or -1 to store it
+   * sparsely. Dense growth stays linear in the number of entries, whatever indices the pickle picks:
+   * it jumps to the size the input read so far projects (or at least doubles), within what the
+   * input left can still store. The projection from a handful of entries is a guess (one MEMOIZE at
+   * the start of a 2 MB dict projects 130,000 entries): it may be at most 64 times the entries so
+   * far, so a wrong guess stays cheap.
+   */
+  private readonly memoGrowth = (index: number): number => {
+    const count = this.memo.count;
+    if (index > 2 * count + 1024) return -1;
+    const projected = Math.min(Math.ceil((count * this.end) / Math.max(1, this.pos)), 64 * count);
+    return Math.min(Math.max(2 * this.memo.dense.length, index + 1, 1024, projected), index + 1 + (this.end - this.pos));
+  };
 
   /**
    * Carry over what a previous machine over the same stream knew: its memo, the globals it resolved
@@ -386,9 +427,7 @@ export class Machine {
    */
   carryOver(other: Machine): void {
     this.memo = other.memo;
-    this.sparseMemo = other.sparseMemo;
-    this.memoCount = other.memoCount;
-    this.memoGuarded ||= this.memoCount + this.end > this.o.maxMemoEntries;
+    this.memoGuarded ||= this.memo.count + this.end > this.o.maxMemoEntries;
     this.globals = other.globals;
     this.reconstructors = other.reconstructors;
     this.extensionCache = other.extensionCache;

@@ -55,15 +55,23 @@ export function run(m: Machine): unknown {
       // Most opcodes of a data pickle go through the fast path; what it leaves, the handlers run.
       runSimple(m);
       const p = m.pos;
-      if (p >= m.end) {
+      if (p >= m.bound) {
         m.opPos = p;
+        if (p === m.frameEnd) {
+          // The frame was read to its end exactly: reads go on past it.
+          m.closeFrame();
+          continue;
+        }
         m.truncated('pickle data was truncated: the input ended before STOP');
       }
       const op = data[p]!;
       m.opPos = p;
       m.pos = p + 1;
       if (guarded && ++m.ops > maxOps) m.limit('maxOps', maxOps, 'too many opcodes');
-      if (op === STOP) return finish(m, m.pop());
+      if (op === STOP) {
+        if (m.frameEnd > m.pos) m.malformed('frame_unfinished', 'STOP inside a frame that has bytes left: readers disagree on where the next pickle starts');
+        return finish(m, m.pop());
+      }
       dispatch[op]!(m);
     }
   } catch (e) {
@@ -76,6 +84,7 @@ export function run(m: Machine): unknown {
     (err as { cause?: unknown }).cause = e;
     throw err;
   } finally {
+    m.closeFrame();
     m.stack = emptyStack();
     m.sp = 0;
     m.marks = [];
