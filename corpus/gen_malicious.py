@@ -3,7 +3,7 @@
 
 Nothing here is ever unpickled: each file is bytes put together opcode by opcode. NAME.json gives
 {"expect": "unsafe" | "malformed", "why": "..."} — the verdict `audit` must give under the default
-policy (never "safe"); the loader must refuse or reject every one of them too.
+policy (never "safe"): the class of what loading does (a refusal is unsafe, any other failure malformed).
 Deterministic; standard library only.
 """
 import json, os, shutil, struct
@@ -39,13 +39,13 @@ CASES = [
     ('obj', b"(csubprocess\nPopen\nS'id'\no.", 'unsafe', 'OBJ subprocess.Popen'),
     ('newobj', b'\x80\x02csubprocess\nPopen\n)\x81.', 'unsafe', 'NEWOBJ subprocess.Popen'),
     ('newobj_ex', P4 + su('subprocess') + su('Popen') + b'\x93)}\x92.', 'unsafe', 'NEWOBJ_EX subprocess.Popen'),
-    ('ext1', b"\x80\x02\x82\x01(S'id'\ntR.", 'unsafe', 'EXT1: a global from the copyreg extension registry'),
-    ('ext4', b'\x80\x02\x84\xff\xff\xff\x7f)R.', 'unsafe', 'EXT4 with a large code'),
+    ('ext1', b"\x80\x02\x82\x01(S'id'\ntR.", 'malformed', 'EXT1: a global from the copyreg extension registry, which the loader is not given: loading fails'),
+    ('ext4', b'\x80\x02\x84\xff\xff\xff\x7f)R.', 'malformed', 'EXT4 with a large code and no extension registry: loading fails'),
     ('after_stop', b'\x80\x04K\x01.' + SYSTEM, 'unsafe', 'a harmless pickle, then os.system after its STOP'),
     ('garbage_after_stop', b'\x80\x04K\x01.\xff\xfe', 'malformed', 'garbage after STOP'),
-    ('truncated_before_reduce', b"cos\nsystem\n(S'id'\nt", 'malformed', 'os.system, cut before REDUCE: the scan cannot finish, so never safe'),
+    ('truncated_before_reduce', b"cos\nsystem\n(S'id'\nt", 'unsafe', 'os.system, cut before REDUCE: loading refuses os.system at its GLOBAL, before the cut'),
     ('frame_hides_reduce', P4 + frame(su('os') + su('system') + b'\x93' + su('id') + b'\x85R') + b'.', 'unsafe', 'the call inside a FRAME'),
-    ('frame_too_long', P4 + b'\x95' + struct.pack('<Q', 1 << 40) + su('os') + su('system') + b'\x93.', 'unsafe', 'a FRAME that claims more bytes than there are'),
+    ('frame_too_long', P4 + b'\x95' + struct.pack('<Q', 1 << 40) + su('os') + su('system') + b'\x93.', 'malformed', 'a FRAME that claims more bytes than there are: truncated (os.system is still listed)'),
     ('nested_pickle', b'\x80\x04' + su('_pickle') + su('loads') + b'\x93' + b'C' + bytes([len(SYSTEM)]) + SYSTEM + b'\x85R.', 'unsafe', 'pickle.loads of a pickle carried as bytes'),
     ('builtins_eval_py2', b"c__builtin__\neval\n(S'1+1'\ntR.", 'unsafe', 'Python 2 name __builtin__.eval'),
     ('builtins_getattr_chain', b"\x80\x02c__builtin__\ngetattr\ncos\nsystem\nX\x02\x00\x00\x00id\x86R)R.", 'unsafe', 'getattr, then a call of its result'),
@@ -63,10 +63,10 @@ CASES = [
     ('unknown_class_newobj', b'\x80\x02cacme.evil\nGadget\n)\x81.', 'unsafe', 'a class no policy names'),
     ('dup_global', b'\x80\x02cos\nsystem\n2' + b"0(S'id'\ntR.", 'unsafe', 'DUP of a global'),
     ('torch_like', b'\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtR.', 'unsafe', 'a PyTorch tensor: torch names are not in the default policy'),
-    ('persid_then_call', b"\x80\x02(X\x01\x00\x00\x00xtQ(S'id'\ntR.", 'unsafe', 'a persistent id, then a call of its result'),
+    ('persid_then_call', b"\x80\x02(X\x01\x00\x00\x00xtQ(S'id'\ntR.", 'malformed', 'a persistent id, then a call of its result: loading without a persistentLoad fails at the id'),
     ('proto_6', b'\x80\x06K\x01.', 'malformed', 'protocol 6 does not exist'),
     ('empty', b'', 'malformed', 'no bytes at all'),
-    ('mark_underflow', b'\x80\x02cos\nsystem\n1R.', 'malformed', 'POP_MARK without a MARK'),
+    ('mark_underflow', b'\x80\x02cos\nsystem\n1R.', 'unsafe', 'POP_MARK without a MARK, after os.system: loading refuses os.system first'),
 ]
 
 

@@ -205,7 +205,7 @@ function shift(r: AuditReport, by: number): AuditReport {
   return {
     ...r,
     pickles: r.pickles.map((p) => ({ ...p, start: p.start + by, end: p.end + by })),
-    globals: r.globals.map((g) => ({ ...g, offset: g.offset + by, ...(g.builtFrom ? { builtFrom: g.builtFrom.map((x) => x + by) } : {}) })),
+    globals: r.globals.map((g) => ({ ...g, offset: g.offset + by })),
     calls: r.calls.map((c) => ({ ...c, offset: c.offset + by })),
     findings: r.findings.map((f) => ({ ...f, offset: f.offset + by })),
   };

@@ -155,7 +155,7 @@ function usesOf(parts: ReconstructorParts): Use[] {
 }
 
 /** Records whatever it is given and never calls anything: inspection mode's answer for names the policy lacks. */
-function inert(callable: unknown, module: string, qualname: string): Reconstructor {
+export function inert(callable: unknown, module: string, qualname: string): Reconstructor {
   return Object.freeze({
     module,
     qualname,

@@ -35,6 +35,25 @@ export interface Reconstructor {
   setState?(target: unknown, state: unknown, context: ReconstructContext): unknown;
   /** The value GLOBAL pushes when the global is used as data (e.g. an argument); inert by default. */
   readonly reference?: unknown;
+  /**
+   * After BUILD on an object this reconstructor made: read what the producer wrote into the stream
+   * right after that BUILD (joblib writes each array's bytes there) and return the value that takes
+   * the object's place. The Machine refuses such a BUILD inside an unfinished frame (the producer's
+   * reader would take the bytes from after the frame).
+   */
+  readAfterBuild?(target: unknown, stream: BuildStream, context: ReconstructContext): unknown;
+}
+
+/** The input as `readAfterBuild` sees it: bytes are taken from the position on, each length checked. */
+export interface BuildStream {
+  /** The whole input. */
+  readonly data: Uint8Array;
+  /** The offset of the next unread byte (just after the BUILD, until something is taken). */
+  readonly pos: number;
+  /** Take `n` bytes at the position and return their offset (a TruncatedPickleError when the input has fewer). */
+  take(n: number): number;
+  /** Read the pickle at the position with a fresh memo (a plain `pickle.load` on the same stream) and return its value. */
+  loadPickle(): unknown;
 }
 
 /** What a reconstructor may ask of the load in progress. Nothing here calls or imports anything. */

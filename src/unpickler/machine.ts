@@ -14,7 +14,14 @@ import {
 import { SETTLE } from '../model/collections.js';
 import { PyGlobal } from '../model/global.js';
 import { fixImport } from '../policy/compat.js';
-import { ReconstructorArgumentError, ReconstructorRefusal, type PolicyUse, type ReconstructContext, type Reconstructor } from '../policy/types.js';
+import {
+  ReconstructorArgumentError,
+  ReconstructorRefusal,
+  type BuildStream,
+  type PolicyUse,
+  type ReconstructContext,
+  type Reconstructor,
+} from '../policy/types.js';
 import { Memo } from './memo.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -78,6 +85,11 @@ export class Machine {
   bound: number;
   /** Where the open frame ends, or -1 when no frame is open. */
   frameEnd = -1;
+  /**
+   * Read FRAMEs as hints only, as CPython's C unpickler does (it never checks a frame's end). Only the
+   * auditor's listing pass sets it, to name what that reader would reach in a badly framed input.
+   */
+  ignoreFrames = false;
   proto = 0;
   /** Containers made so far: nesting can only exceed maxDepth when this does. */
   containers = 0;
@@ -89,8 +101,11 @@ export class Machine {
    * carried over from earlier pickles leaves less room than the input's length.
    */
   private memoGuarded: boolean;
+  /** Told of every global resolved and every call site, as they happen (the auditor's listing); null when nobody listens. */
+  observer: MachineObserver | null = null;
   private buffers: Iterator<Uint8Array> | null = null;
-  private globals = new Map<string, PyGlobal>();
+  /** Globals resolved so far, by module, then qualname (pairs, never a joined string). */
+  private globals = new Map<string, Map<string, PyGlobal>>();
   private reconstructors = new Map<PyGlobal, Reconstructor>();
   private extensionCache = new Map<number, PyGlobal>();
   private made: WeakMap<object, Reconstructor> | null = null;
@@ -142,6 +157,7 @@ export class Machine {
 
   /** Open a frame of `n` bytes at the position (FRAME's argument was just read). */
   openFrame(n: number): void {
+    if (this.ignoreFrames) return;
     if (this.frameEnd >= 0 && this.pos < this.frameEnd) {
       this.malformed('frame_in_frame', 'a FRAME begins before the current frame has ended');
     }
@@ -437,15 +453,17 @@ export class Machine {
   // ---- globals and calls, only through the policy ----
 
   /** Resolve `module.qualname` through the policy (after CPython's Python 2 renames), or refuse. */
-  global(module: string, qualname: string): PyGlobal {
+  global(module: string, qualname: string, extCode?: number): PyGlobal {
     if (this.proto < 3 && this.o.fixImports) [module, qualname] = fixImport(module, qualname);
-    const key = `${module}\n${qualname}`;
-    const cached = this.globals.get(key);
+    let inModule = this.globals.get(module);
+    const cached = inModule?.get(qualname);
+    if (this.observer !== null) this.observer.global(module, qualname, this.base + this.opPos, this.data[this.opPos]!, extCode);
     if (cached !== undefined) return cached;
     const rec = this.o.policy.resolve(module, qualname);
     if (rec === undefined) this.refuse(module, qualname, 'global');
     const g = new PyGlobal(module, qualname);
-    this.globals.set(key, g);
+    if (inModule === undefined) this.globals.set(module, (inModule = new Map()));
+    inModule.set(qualname, g);
     this.reconstructors.set(g, rec);
     return g;
   }
@@ -454,7 +472,10 @@ export class Machine {
   extension(code: number): PyGlobal {
     if (code <= 0) this.malformed('bad_extension_code', 'EXT specifies code <= 0');
     const cached = this.extensionCache.get(code);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.observer?.global(cached.module, cached.qualname, this.base + this.opPos, this.data[this.opPos]!, code);
+      return cached;
+    }
     const name = this.o.extensions?.get(code);
     if (name === undefined) {
       this.failure(
@@ -462,7 +483,7 @@ export class Machine {
         `unregistered extension code ${code}: pass it in the extensions option as ${code} → [module, qualname] (and allow that name in the policy)`,
       );
     }
-    const g = this.global(name[0], name[1]);
+    const g = this.global(name[0], name[1], code);
     this.extensionCache.set(code, g);
     return g;
   }
@@ -481,6 +502,7 @@ export class Machine {
   /** `callable(*args)`: REDUCE, INST, OBJ. */
   call(callable: unknown, args: readonly unknown[], verb: string): unknown {
     this.settle();
+    this.observer?.call(verb, this.base + this.opPos, callable);
     const [g, rec] = this.reconstructorOf(callable, verb);
     if (rec.call === undefined) this.refuse(g.module, g.qualname, 'calling');
     const result = this.invoke(g, () => rec.call!(args, this.context));
@@ -492,6 +514,7 @@ export class Machine {
   /** `cls.__new__(cls, *args, **kwargs)`: NEWOBJ, NEWOBJ_EX. */
   newObject(cls: unknown, args: readonly unknown[], kwargs: ReadonlyMap<unknown, unknown> | null, verb: string): unknown {
     this.settle();
+    this.observer?.call(verb, this.base + this.opPos, cls);
     const [g, rec] = this.reconstructorOf(cls, verb);
     if (rec.newObject === undefined) this.refuse(g.module, g.qualname, 'instantiating');
     return this.made_(rec, this.invoke(g, () => rec.newObject!(args, kwargs, this.context)));
@@ -501,6 +524,7 @@ export class Machine {
   build(target: unknown, state: unknown): unknown {
     this.settle();
     const rec = typeof target === 'object' && target !== null ? this.made?.get(target) : undefined;
+    this.observer?.call('BUILD', this.base + this.opPos, rec === undefined ? target : new PyGlobal(rec.module, rec.qualname));
     if (rec === undefined) {
       // CPython applies a None state to nothing.
       if (state === null) return target;
@@ -508,8 +532,44 @@ export class Machine {
       this.malformed('bad_build', `BUILD gives state to ${describe(target)}, which takes none`);
     }
     const g = new PyGlobal(rec.module, rec.qualname);
-    return this.invoke(g, () => rec.setState!(target, state, this.context));
+    const built = this.invoke(g, () => rec.setState!(target, state, this.context));
+    if (rec.readAfterBuild === undefined) return built;
+    if (this.frameEnd > this.pos) {
+      this.malformed('data_in_frame', `${g.module}.${g.qualname} reads data after its BUILD, which sits inside a frame: its reader would take the data from after the frame`);
+    }
+    return this.invoke(g, () => rec.readAfterBuild!(built, this.stream(), this.context));
   }
+
+  /** Pickles read inside this one by `readAfterBuild` (joblib's object arrays), nested. */
+  private nesting = 0;
+
+  /** The input from the position on, for `readAfterBuild`. */
+  private stream(): BuildStream {
+    const m = this;
+    return {
+      data: m.data,
+      get pos() {
+        return m.pos;
+      },
+      take: (n: number) => m.payload(n),
+      loadPickle(): unknown {
+        if (m.nesting >= 32) m.limit('maxDepth', 32, 'pickles nested in pickles (data read after BUILD)');
+        const inner = new Machine(m.data, m.o);
+        inner.pos = m.pos;
+        inner.base = m.base;
+        inner.observer = m.observer;
+        inner.nesting = m.nesting + 1;
+        const value = Machine.run(inner);
+        m.pos = inner.pos;
+        return value;
+      },
+    };
+  }
+
+  /** Runs one pickle on a Machine (set by unpickler.ts, which holds the opcode loop). */
+  static run: (m: Machine) => unknown = () => {
+    throw new Error('the opcode loop is not loaded');
+  };
 
   /** What reconstructors may ask of this load: the reconstructors of resolved globals, and adoption for BUILD. */
   private get context(): ReconstructContext {
@@ -557,6 +617,7 @@ export class Machine {
 
   persistent(pid: unknown): unknown {
     this.settle();
+    this.observer?.persistent(this.base + this.opPos);
     const load = this.o.persistentLoad;
     if (load === null) {
       this.failure(
@@ -573,6 +634,16 @@ export class Machine {
       throw new UnpicklingError('persistent_load_failed', `persistentLoad failed: ${String(e)}`, this.details());
     }
   }
+}
+
+/** What the auditor hears from a run: the names and call sites the load meets, in order, before each is judged. */
+export interface MachineObserver {
+  /** A global named (GLOBAL, STACK_GLOBAL, INST, EXT by `opcode`; a call that yields a global by REDUCE), after the Python 2 renames. */
+  global(module: string, qualname: string, offset: number, opcode: number, extCode: number | undefined): void;
+  /** A call site: REDUCE, INST, OBJ, NEWOBJ, NEWOBJ_EX or BUILD, with what it applies to (a `PyGlobal` when it is one). */
+  call(opcode: string, offset: number, callable: unknown): void;
+  /** A persistent id handed to persistentLoad. */
+  persistent(offset: number): void;
 }
 
 /** The policy use each refusal verb stands for. */

@@ -67,7 +67,7 @@ export function run(m: Machine): unknown {
       const op = data[p]!;
       m.opPos = p;
       m.pos = p + 1;
-      if (guarded && ++m.ops > maxOps) m.limit('maxOps', maxOps, 'too many opcodes');
+      if (++m.ops > maxOps && guarded) m.limit('maxOps', maxOps, 'too many opcodes');
       if (op === STOP) {
         if (m.frameEnd > m.pos) m.malformed('frame_unfinished', 'STOP inside a frame that has bytes left: readers disagree on where the next pickle starts');
         return finish(m, m.pop());
@@ -93,6 +93,8 @@ export function run(m: Machine): unknown {
     m.settling = null;
   }
 }
+
+Machine.run = run;
 
 function finish(m: Machine, value: unknown): unknown {
   m.settle();
