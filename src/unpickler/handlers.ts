@@ -11,29 +11,27 @@ import { EMPTY_TUPLE, PyTuple } from '../model/tuple.js';
 import type { OpcodeName } from '../opcodes.js';
 import { describe, type Machine } from './machine.js';
 import {
-  decodeLatin1,
-  decodeLong,
-  decodePy2Str,
-  decodeRawUnicodeEscape,
-  decodeStringLiteral,
-  decodeUtf8,
-  parseFloatLine,
-  intLineBool,
-  parseDecimalLine,
-  parseIntLine,
-  parseLongLine,
-  type ParsedInt,
-} from './text.js';
+  binStringArg,
+  floatLineArg,
+  globalArg,
+  intArg,
+  longArg,
+  longBytesArg,
+  memoIndexArg,
+  persidArg,
+  protoArg,
+  stringLiteralArg,
+  unicodeLineArg,
+  utf8Arg,
+} from './args.js';
+import { decodePy2Str } from './text.js';
 
 export type Handler = (m: Machine) => void;
 
 // ---- shared pieces ----
 
 function str(m: Machine, n: number): void {
-  const p = m.payload(n);
-  const s = decodeUtf8(m.data, p, p + n);
-  if (s === null) m.malformed('bad_utf8', "'utf-8' codec can't decode the string's bytes");
-  m.push(s);
+  m.push(utf8Arg(m, n));
 }
 
 function bytes(m: Machine, n: number): void {
@@ -51,23 +49,6 @@ function py2str(m: Machine, raw: Uint8Array): void {
 
 function float(m: Machine, v: number): void {
   m.push(m.o.exact && Number.isInteger(v) ? new PyFloat(v) : m.o.exact && Object.is(v, -0) ? new PyFloat(v) : v);
-}
-
-function intLine(m: Machine, what: string, parse: typeof parseIntLine): number | bigint {
-  const s = m.line();
-  return intParsed(m, what, parse(m.data, s, m.lineEnd, m.o.maxIntDigits));
-}
-
-function intParsed(m: Machine, what: string, v: ParsedInt): number | bigint {
-  if (v === 'too_many_digits') m.limit('maxIntDigits', m.o.maxIntDigits, `${what} has too many decimal digits`);
-  if (v === null) m.malformed('bad_int', `invalid literal for ${what}`);
-  return v;
-}
-
-function memoIndexLine(m: Machine, what: string): number {
-  const v = intLine(m, what, parseDecimalLine);
-  if (typeof v === 'bigint' || v < 0) m.malformed('bad_memo_index', `${what} has a negative or huge memo index`);
-  return v;
 }
 
 /** Python's hash() refuses these; a dict key or set item of this kind is malformed. */
@@ -127,59 +108,19 @@ function popTuple(m: Machine, what: string): PyTuple {
   return args;
 }
 
-function globalLines(m: Machine): [string, string] {
-  const a = m.line();
-  const module = decodeUtf8(m.data, a, m.lineEnd);
-  const b = m.line();
-  const name = decodeUtf8(m.data, b, m.lineEnd);
-  if (module === null || name === null) m.malformed('bad_utf8', 'the global name is not valid UTF-8');
-  return [module, name];
-}
-
 // ---- the handlers ----
 
 export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = {
-  INT(m: Machine) {
-    const s = m.line();
-    const flag = intLineBool(m.data, s, m.lineEnd);
-    if (flag !== null) {
-      m.push(flag);
-      return;
-    }
-    m.push(intParsed(m, 'INT', parseIntLine(m.data, s, m.lineEnd, m.o.maxIntDigits)));
-  },
+  INT: (m: Machine) => m.push(intArg(m)),
   BININT: (m: Machine) => m.push(m.i32()),
   BININT1: (m: Machine) => m.push(m.u8()),
   BININT2: (m: Machine) => m.push(m.u16()),
-  LONG: (m: Machine) => m.push(intLine(m, 'LONG', parseLongLine)),
-  LONG1(m: Machine) {
-    const n = m.u8();
-    const p = m.payload(n);
-    m.push(decodeLong(m.data, p, p + n));
-  },
-  LONG4(m: Machine) {
-    const n = m.i32();
-    if (n < 0) m.malformed('negative_length', 'LONG4 has a negative byte count');
-    const p = m.payload(n);
-    m.push(decodeLong(m.data, p, p + n));
-  },
-  STRING(m: Machine) {
-    const s = m.line();
-    const raw = decodeStringLiteral(m.data, s, m.lineEnd);
-    if (raw === null) m.malformed('bad_string_literal', 'the STRING opcode argument must be quoted, with valid escapes');
-    py2str(m, raw);
-  },
-  BINSTRING(m: Machine) {
-    const n = m.i32();
-    if (n < 0) m.malformed('negative_length', 'BINSTRING has a negative byte count');
-    const p = m.payload(n);
-    py2str(m, m.data.subarray(p, p + n));
-  },
-  SHORT_BINSTRING(m: Machine) {
-    const n = m.u8();
-    const p = m.payload(n);
-    py2str(m, m.data.subarray(p, p + n));
-  },
+  LONG: (m: Machine) => m.push(longArg(m)),
+  LONG1: (m: Machine) => m.push(longBytesArg(m, 1)),
+  LONG4: (m: Machine) => m.push(longBytesArg(m, 4)),
+  STRING: (m: Machine) => py2str(m, stringLiteralArg(m)),
+  BINSTRING: (m: Machine) => py2str(m, binStringArg(m, 4)),
+  SHORT_BINSTRING: (m: Machine) => py2str(m, binStringArg(m, 1)),
   BINBYTES: (m: Machine) => bytes(m, m.u32()),
   SHORT_BINBYTES: (m: Machine) => bytes(m, m.u8()),
   BINBYTES8: (m: Machine) => bytes(m, m.u64()),
@@ -199,21 +140,11 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   NONE: (m: Machine) => m.push(null),
   NEWTRUE: (m: Machine) => m.push(true),
   NEWFALSE: (m: Machine) => m.push(false),
-  UNICODE(m: Machine) {
-    const s = m.line();
-    const v = decodeRawUnicodeEscape(m.data, s, m.lineEnd);
-    if (v === null) m.malformed('bad_raw_unicode_escape', "'rawunicodeescape' codec can't decode the UNICODE argument");
-    m.push(v);
-  },
+  UNICODE: (m: Machine) => m.push(unicodeLineArg(m)),
   SHORT_BINUNICODE: (m: Machine) => str(m, m.u8()),
   BINUNICODE: (m: Machine) => str(m, m.u32()),
   BINUNICODE8: (m: Machine) => str(m, m.u64()),
-  FLOAT(m: Machine) {
-    const s = m.line();
-    const v = parseFloatLine(m.data, s, m.lineEnd);
-    if (v === null) m.malformed('bad_float', 'could not convert the FLOAT argument to a float');
-    float(m, v);
-  },
+  FLOAT: (m: Machine) => float(m, floatLineArg(m)),
   BINFLOAT(m: Machine) {
     const p = m.take(8);
     float(m, m.view.getFloat64(p, false));
@@ -332,11 +263,11 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   POP_MARK(m: Machine) {
     m.truncate(m.popMark());
   },
-  GET: (m: Machine) => m.push(m.memoGet(memoIndexLine(m, 'GET'))),
+  GET: (m: Machine) => m.push(m.memoGet(memoIndexArg(m, 'GET'))),
   BINGET: (m: Machine) => m.push(m.memoGet(m.u8())),
   LONG_BINGET: (m: Machine) => m.push(m.memoGet(m.u32())),
   PUT(m: Machine) {
-    const i = memoIndexLine(m, 'PUT');
+    const i = memoIndexArg(m, 'PUT');
     m.memoPut(i, m.stack[m.topIndex()]);
   },
   BINPUT(m: Machine) {
@@ -352,7 +283,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
   EXT2: (m: Machine) => m.push(m.extension(m.u16())),
   EXT4: (m: Machine) => m.push(m.extension(m.i32())),
   GLOBAL(m: Machine) {
-    const [module, name] = globalLines(m);
+    const [module, name] = globalArg(m);
     m.push(m.global(module, name));
   },
   STACK_GLOBAL(m: Machine) {
@@ -372,7 +303,7 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     m.stack[i] = m.build(m.stack[i], state);
   },
   INST(m: Machine) {
-    const [module, name] = globalLines(m);
+    const [module, name] = globalArg(m);
     const cls = m.global(module, name);
     const k = m.popMark();
     const args = PyTuple.fromRange(m.stack, k, m.sp);
@@ -401,18 +332,10 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     m.push(m.newObject(cls, args, kwargs, 'NEWOBJ_EX'));
   },
   PROTO(m: Machine) {
-    const v = m.u8();
-    if (v > 5) m.malformed('unsupported_protocol', `unsupported pickle protocol: ${v} (this library reads 0 to 5)`);
-    m.proto = v;
+    m.proto = protoArg(m);
   },
   FRAME: (m: Machine) => m.openFrame(m.u64()),
-  PERSID(m: Machine) {
-    const s = m.line();
-    for (let i = s; i < m.lineEnd; i++) {
-      if (m.data[i]! > 0x7f) m.malformed('bad_persistent_id', 'persistent IDs in protocol 0 must be ASCII strings');
-    }
-    m.push(m.persistent(decodeLatin1(m.data, s, m.lineEnd)));
-  },
+  PERSID: (m: Machine) => m.push(m.persistent(persidArg(m))),
   BINPERSID(m: Machine) {
     const i = m.topIndex();
     m.stack[i] = m.persistent(m.stack[i]);
