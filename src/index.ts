@@ -54,7 +54,7 @@ export { TorchStorage, TorchTensor, TORCH_STORAGE_TYPES, type TorchDtype, type T
 
 // Policies: packs (data) + reconstructors (code), the hard deny list.
 export type { Policy, PolicyUse, Reconstructor, ReconstructorDef, ReconstructorParts, ReconstructContext } from './policy/types.js';
-export { ReconstructorArgumentError, ReconstructorRefusal } from './policy/types.js';
+export { ReconstructorArgumentError, ReconstructorRefusal, ReconstructorUnsupported } from './policy/types.js';
 export { DEFAULT_POLICY, policyOf, shippedPack } from './policy/default.js';
 export { createPolicy, type PolicyOptions, type BuiltPolicy } from './policy/registry.js';
 export { parsePack, type LoadedPack } from './policy/pack.js';

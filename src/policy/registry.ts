@@ -16,6 +16,7 @@ import { SHIPPED_PACKS } from './shipped.js';
 import {
   ReconstructorArgumentError,
   ReconstructorRefusal,
+  ReconstructorUnsupported,
   type Policy,
   type PolicyUse,
   type Reconstructor,
@@ -112,7 +113,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 function checked(spec: TypeSpec | undefined, value: unknown, what: string, name: string): void {
   if (spec === undefined) return;
   const why = violation(spec, value, what);
-  if (why !== undefined) throw new ReconstructorArgumentError(`the policy's constraint on ${name}: ${why}`);
+  if (why !== undefined) throw new ReconstructorUnsupported(`the policy's constraint on ${name}: ${why}`);
 }
 
 /** The reconstructor a pack entry allows: only the capabilities its uses name, each behind its constraints. */

@@ -92,6 +92,19 @@ export class ReconstructorArgumentError extends Error {
 }
 
 /**
+ * What a reconstructor (or a pack's argument constraint) throws for arguments CPython would accept
+ * but the policy will not take: an allocation the pickle sizes (`bytearray(10**10)`), a codec it
+ * does not read, a value outside the pack's constraint. The VM turns it into a RefusedGlobalError
+ * (a refusal, like a name the policy lacks), never a malformed-input error.
+ */
+export class ReconstructorUnsupported extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReconstructorUnsupported';
+  }
+}
+
+/**
  * What a reconstructor throws when the policy does not allow something its arguments name (the
  * class given to `copyreg._reconstructor`, the attribute given to the getattr gate). The VM turns
  * it into a RefusedGlobalError at the right offset, with the entry that would allow it.

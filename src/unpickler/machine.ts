@@ -17,6 +17,7 @@ import { fixImport } from '../policy/compat.js';
 import {
   ReconstructorArgumentError,
   ReconstructorRefusal,
+  ReconstructorUnsupported,
   type BuildStream,
   type PolicyUse,
   type ReconstructContext,
@@ -597,6 +598,14 @@ export class Machine {
       if (e instanceof PickleError) throw e;
       if (e instanceof ReconstructorArgumentError) this.malformed('bad_arguments', `${g.module}.${g.qualname}: ${e.message}`);
       if (e instanceof ReconstructorRefusal) this.refuse(e.module, e.qualname, VERB_OF[e.use]);
+      if (e instanceof ReconstructorUnsupported) {
+        throw new RefusedGlobalError(
+          g.module,
+          g.qualname,
+          `${g.module}.${g.qualname} refused these arguments: ${e.message}; nothing was called. The policy's reconstructor does not take them.`,
+          this.details(),
+        );
+      }
       throw new UnpicklingError('reconstructor_failed', `the reconstructor for ${g.module}.${g.qualname} failed: ${String(e)}`, {
         ...this.details(),
       });

@@ -9,6 +9,7 @@ import { shown } from '../../model/pytext.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { isHashable } from '../../model/hashable.js';
 import { ReconstructorArgumentError, type Reconstructor } from '../types.js';
+import { unsupported } from './check.js';
 import { reconstructorCall } from './stdlib.js';
 
 function fail(message: string): never {
@@ -53,7 +54,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 function encode(text: unknown, encoding: unknown, errors: unknown): Uint8Array {
   if (typeof text !== 'string') fail(`encode() needs a str, the pickle gave ${describe(text)}`);
   if (typeof encoding !== 'string') fail('encode() needs the encoding as a str');
-  if (errors !== undefined && errors !== 'strict') fail(`encode() with errors=${typeof errors === 'string' ? shown(errors) : describe(errors)} is not supported`);
+  if (errors !== undefined && errors !== 'strict') unsupported(`encode() with errors=${typeof errors === 'string' ? shown(errors) : describe(errors)} is not supported`);
   const enc = encoding.toLowerCase();
   if (LATIN1.has(enc) || ASCII.has(enc)) {
     const limit = LATIN1.has(enc) ? 0xff : 0x7f;
@@ -69,7 +70,7 @@ function encode(text: unknown, encoding: unknown, errors: unknown): Uint8Array {
     if (LONE_SURROGATE.test(text)) fail("'utf-8' codec can't encode surrogates");
     return new TextEncoder().encode(text);
   }
-  return fail(`encode() with encoding ${shown(encoding)} is not supported`);
+  return unsupported(`encode() with encoding ${shown(encoding)} is not supported`);
 }
 
 function toBytes(name: string, args: readonly unknown[]): Uint8Array {
@@ -80,7 +81,7 @@ function toBytes(name: string, args: readonly unknown[]): Uint8Array {
   if (args.length > 1) fail(`${name}() takes an encoding only with a str`);
   if (source instanceof Uint8Array) return source.slice();
   if (typeof source === 'number' || typeof source === 'bigint') {
-    return fail(`${name}(int) is not supported: it allocates what the pickle says`);
+    return unsupported(`${name}(int) is not supported: it allocates what the pickle says`);
   }
   const items = iterate(name, source);
   const out = new Uint8Array(items.length);

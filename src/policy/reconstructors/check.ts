@@ -1,9 +1,14 @@
 /** Argument checks shared by reconstructors: each failure is a ReconstructorArgumentError, which the VM reports with the offset. */
 import { PyFloat } from '../../model/float.js';
-import { ReconstructorArgumentError } from '../types.js';
+import { ReconstructorArgumentError, ReconstructorUnsupported } from '../types.js';
 
 export function fail(message: string): never {
   throw new ReconstructorArgumentError(message);
+}
+
+/** Arguments CPython would take but the policy does not: a refusal, not bad input. */
+export function unsupported(message: string): never {
+  throw new ReconstructorUnsupported(message);
 }
 
 export function arity(name: string, args: readonly unknown[], min: number, max: number): void {

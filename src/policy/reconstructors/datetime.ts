@@ -3,7 +3,7 @@ import { PyDate, PyDatetime, PyTime, PyTimedelta, PyTimezone, type TzInfo } from
 import { PyObject } from '../../model/object.js';
 import { PyZoneInfo } from '../../model/stdlib.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail, int, latin1Bytes, smallInt, str } from './check.js';
+import { arity, describe, fail, unsupported, int, latin1Bytes, smallInt, str } from './check.js';
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
@@ -27,7 +27,7 @@ function tzinfo(name: string, value: unknown): TzInfo | null {
 
 /** Keyword arguments are not part of any pickle CPython writes for these types; refuse them. */
 function noKwargs(name: string, kwargs: ReadonlyMap<unknown, unknown> | null): void {
-  if (kwargs !== null && kwargs.size > 0) fail(`${name}() keyword arguments are not supported`);
+  if (kwargs !== null && kwargs.size > 0) unsupported(`${name}() keyword arguments are not supported`);
 }
 
 function makeDate(args: readonly unknown[]): PyDate {

@@ -16,7 +16,7 @@ import { PyGlobal } from '../../model/global.js';
 import { NdArray, NpDtype, NpScalar, defaultOrder, parseTypestr, type NpByteOrder, type NpCoreModule } from '../../model/ndarray.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail, latin1Bytes } from './check.js';
+import { arity, describe, fail, unsupported, latin1Bytes } from './check.js';
 
 /** numpy's NPY_MAXDIMS (64 in numpy 2, 32 in 1.x). */
 const MAX_DIMS = 64;
@@ -95,7 +95,7 @@ const reconstruct = Object.freeze<ReconstructorDef>({
           return fail(`an ndarray state must be a tuple (version, shape, dtype, is_fortran, data), the pickle gave ${describe(state)}`);
         }
         const [version, shapeArg, dtArg, fortranArg, data] = state.length === 5 ? state : [1, ...state];
-        if (version !== 1 && version !== 0) fail(`ndarray state version ${String(version)} is not supported`);
+        if (version !== 1 && version !== 0) unsupported(`ndarray state version ${String(version)} is not supported`);
         const [shape, count] = checkShape('ndarray shape', shapeArg);
         const dtype = dtypeArg('ndarray dtype', dtArg);
         const fortran = asFlag('ndarray is_fortran', fortranArg);
@@ -149,7 +149,7 @@ const scalar = Object.freeze<ReconstructorDef>({
         arity('scalar', args, 1, 2);
         const dtype = dtypeArg('scalar() dtype', args[0]);
         if (dtype.hasObject) {
-          if (dtype.kind !== 'O') fail('scalar() of a structured dtype holding objects is not supported');
+          if (dtype.kind !== 'O') unsupported('scalar() of a structured dtype holding objects is not supported');
           return new NpScalar(dtype, null, args.length > 1 ? args[1] : null, core);
         }
         if (args.length < 2) fail('scalar() needs its bytes');
@@ -219,7 +219,7 @@ const dtype = Object.freeze<ReconstructorDef>({
         return fail(`a dtype state must be numpy's 8-tuple (version 3), the pickle gave ${describe(state)}${state instanceof PyTuple ? ` of ${state.length}` : ''}`);
       }
       const [version, order, subarray, names, fields, elsize, alignment, flags] = state;
-      if (version !== 3) fail(`dtype state version ${String(version)} is not supported (datetime dtypes are not read)`);
+      if (version !== 3) unsupported(`dtype state version ${String(version)} is not supported (datetime dtypes are not read)`);
       if (typeof order !== 'string' || !ORDERS.includes(order)) return fail(`dtype byte order must be one of < > | =, the pickle gave ${describe(order)}`);
       for (const [what, v] of [['elsize', elsize], ['alignment', alignment], ['flags', flags]] as const) {
         if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < -1 || v > 0x7fffffff) fail(`dtype ${what} must be a small int, the pickle gave ${describe(v)}`);

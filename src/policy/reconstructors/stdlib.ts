@@ -12,7 +12,7 @@ import { EMPTY_TUPLE, PyTuple } from '../../model/tuple.js';
 import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef, type ReconstructorParts } from '../types.js';
 import { RECONSTRUCTIBLE } from './builtins.js';
 import { shown } from '../../model/pytext.js';
-import { arity, describe, fail, int, intText, normalInt, str } from './check.js';
+import { arity, describe, fail, unsupported, int, intText, normalInt, str } from './check.js';
 import { decimalText, fractionParts, ipValue } from './stdlib-parse.js';
 
 const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
@@ -32,7 +32,7 @@ const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (
     }
     if (typeof v === 'number' && Number.isSafeInteger(v)) return new PyDecimal(String(v));
     if (typeof v === 'bigint') return new PyDecimal(v.toString());
-    return fail(`Decimal() from ${describe(v)} is not supported`);
+    return unsupported(`Decimal() from ${describe(v)} is not supported`);
   },
 });
 
@@ -188,7 +188,7 @@ const deque = fixed('collections.deque', 'collections.deque → PyDeque (Array w
       // CPython keeps maxlen in a C ssize_t: beyond it, OverflowError.
       if (BigInt(n) > SSIZE_MAX) fail('deque maxlen does not fit a C ssize_t (CPython raises OverflowError)');
       // Bigger than any deque can be, but kept as a JS number it would come back as another value.
-      if (!Number.isSafeInteger(Number(n))) fail(`deque maxlen ${String(n)} above 2**53 - 1 is not supported`);
+      if (!Number.isSafeInteger(Number(n))) unsupported(`deque maxlen ${String(n)} above 2**53 - 1 is not supported`);
       d.maxlen = Number(n);
     }
     const kept = d.maxlen === null ? items : items.slice(Math.max(0, items.length - d.maxlen));
@@ -203,7 +203,7 @@ const counter = fixed('collections.Counter', 'collections.Counter → PyCounter 
     const c = new PyCounter();
     const source = args[0];
     if (source === undefined || source === null) return c;
-    if (!(source instanceof Map)) return fail(`Counter() from ${describe(source)} is not supported`);
+    if (!(source instanceof Map)) return unsupported(`Counter() from ${describe(source)} is not supported`);
     for (const [k, v] of source) {
       if (!isHashable(k)) fail('Counter keys must be hashable');
       c.set(k, v);
@@ -251,10 +251,10 @@ export function reconstructorCall(args: readonly unknown[], context: Reconstruct
     return made;
   }
   if (cls.module !== 'builtins' || base.module !== 'builtins' || cls.qualname !== base.qualname) {
-    return fail(`_reconstructor() of ${shown(cls.toString())} from ${shown(base.toString())} is not supported`);
+    return unsupported(`_reconstructor() of ${shown(cls.toString())} from ${shown(base.toString())} is not supported`);
   }
   const target = RECONSTRUCTIBLE.get(base.qualname);
-  if (target?.call === undefined) return fail(`_reconstructor() of builtins.${base.qualname} is not supported`);
+  if (target?.call === undefined) return unsupported(`_reconstructor() of builtins.${base.qualname} is not supported`);
   return target.call(state === null ? [] : [state], context);
 }
 
