@@ -82,8 +82,14 @@ class Tally {
 
   constructor(readonly label: string) {}
 
-  disagree(kind: Kind, where: string, bytes: Uint8Array, detail: string): void {
+  /** Disagreements by kind and by group of inputs (corpus directory, fuzz generator). */
+  readonly groups = new Map<string, number>();
+  readonly firstOfKind = new Map<Kind, string>();
+
+  disagree(kind: Kind, where: string, bytes: Uint8Array, detail: string, group = ''): void {
     this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+    if (group) this.groups.set(`${group}: ${kind}`, (this.groups.get(`${group}: ${kind}`) ?? 0) + 1);
+    if (!this.firstOfKind.has(kind)) this.firstOfKind.set(kind, `  ${where}: ${detail}\n    hex ${hexOf(bytes)}`);
     this.show(`${kind}: ${detail}`, where, bytes);
   }
 
@@ -109,8 +115,10 @@ class Tally {
         `inputs whose audit.globals misses a name the loader resolved: ${this.missedInputs} ` +
         `(${((performance.now() - this.started) / 1000).toFixed(1)} s)`,
       ...(kinds.length ? ['  disagreements by kind:', ...kinds] : []),
+      ...(this.groups.size ? ['  by input group:', ...[...this.groups].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => `    ${n}× ${k}`)] : []),
       ...(missed.length ? ['  names missing from audit.globals:', ...missed] : []),
       ...(this.shown.length ? ['  first disagreements:', ...this.shown] : []),
+      ...(this.firstOfKind.size ? ['  first of each kind:', ...this.firstOfKind.values()] : []),
     ].join('\n');
   }
 }
@@ -120,7 +128,7 @@ function hexOf(bytes: Uint8Array): string {
 }
 
 /** Check one input under one policy: verdict against loading outcome, and the loader's names against audit.globals. */
-function check(t: Tally, bytes: Uint8Array, p: { name: string; policy: Policy }, where: string): void {
+function check(t: Tally, bytes: Uint8Array, p: { name: string; policy: Policy }, where: string, group = ''): void {
   t.inputs++;
   const rec = recording(p.policy);
   let load: Verdict;
@@ -128,7 +136,7 @@ function check(t: Tally, bytes: Uint8Array, p: { name: string; policy: Policy },
     load = loadOutcome(bytes, { policy: rec.policy });
   } catch (e) {
     if (!(e instanceof LoaderBug)) throw e;
-    t.disagree('loader bug', `${where} [${p.name}]`, bytes, e.message);
+    t.disagree('loader bug', `${where} [${p.name}]`, bytes, e.message, group);
     return;
   }
   let verdict: Verdict;
@@ -138,7 +146,7 @@ function check(t: Tally, bytes: Uint8Array, p: { name: string; policy: Policy },
     verdict = report.verdict;
     listed = new Set(report.globals.map((g) => `${g.module}\n${g.qualname}`));
   } catch (e) {
-    t.disagree(`audit threw / load ${load}`, `${where} [${p.name}]`, bytes, `audit threw ${(e as Error)?.constructor?.name}: ${String((e as Error)?.message ?? e)}`);
+    t.disagree(`audit threw / load ${load}`, `${where} [${p.name}]`, bytes, `audit threw ${(e as Error)?.constructor?.name}: ${String((e as Error)?.message ?? e)}`, group);
     return;
   }
   const missing = rec.asked.filter(([m, q]) => !listed.has(`${m}\n${q}`));
@@ -148,7 +156,15 @@ function check(t: Tally, bytes: Uint8Array, p: { name: string; policy: Policy },
     t.show(`audit.globals misses ${missing.map(([m, q]) => `(${m}, ${q})`).join(', ')}`, `${where} [${p.name}]`, bytes);
   }
   if (verdict === load) t.agreements++;
-  else t.disagree(`audit ${verdict} / load ${load}`, `${where} [${p.name}]`, bytes, `audit says ${verdict}, loading says ${load}`);
+  else t.disagree(`audit ${verdict} / load ${load}`, `${where} [${p.name}]`, bytes, `audit says ${verdict}, loading says ${load}`, group);
+}
+
+function verdictOf(bytes: Uint8Array, policy: Policy): string {
+  try {
+    return audit(bytes, { policy }).verdict;
+  } catch (e) {
+    return `threw ${String(e)}`;
+  }
 }
 
 function finish(t: Tally): void {
@@ -164,7 +180,8 @@ describe('one reader: audit verdict = loading outcome', () => {
     const t = new Tally('corpus × policies');
     for (const f of files) {
       const bytes = read(f.path);
-      for (const p of POLICIES) check(t, bytes, p, relative(CORPUS, f.path));
+      const where = relative(CORPUS, f.path);
+      for (const p of POLICIES) check(t, bytes, p, where, where.split('/')[0]);
     }
     expect(files.filter((f) => f.kind === 'pickle').length).toBeGreaterThan(2000);
     finish(t);
@@ -186,7 +203,7 @@ describe('one reader: audit verdict = loading outcome', () => {
       } catch {
         got = 'loader bug';
       }
-      const byPolicy = POLICIES.map((p) => `${p.name}: audit ${audit(bytes, { policy: p.policy }).verdict}`).join(', ');
+      const byPolicy = POLICIES.map((p) => `${p.name}: audit ${verdictOf(bytes, p.policy)}`).join(', ');
       perFile.push(`  ${name} (${entry.class}): load ${got}; ${byPolicy}`);
       if (got !== want) wrongClass.push(`  ${name}: loading under the default policy gives ${got}, the manifest says ${want} (${entry.why})`);
       for (const [pack, cls] of Object.entries(entry.packs ?? {})) {
@@ -238,7 +255,7 @@ describe('one reader: audit verdict = loading outcome', () => {
       }
       // Half under the default policy, the rest spread over the shipped packs.
       const p = rng.chance(0.5) ? POLICIES[0]! : rng.pick(POLICIES);
-      check(t, input, p, `#${i} ${how}`);
+      check(t, input, p, `#${i} ${how}`, how === 'random' || how === 'concat' ? how : how.startsWith('ops:') ? 'opcode-mutated' : 'byte-mutated');
     }
     const seconds = (performance.now() - started) / 1000;
     console.log(`[one-reader] fuzz inputs: ${made.random} random, ${made.bytes} byte-mutated, ${made.opcodes} opcode-mutated, ${made.concat} concatenated; ${seconds.toFixed(1)} s`);

@@ -11,7 +11,7 @@ import { PickleError, RefusedGlobalError, Unpickler, type LoadOptions, type Verd
 export class LoaderBug extends Error {
   constructor(
     message: string,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super(message);
     this.name = 'LoaderBug';
