@@ -218,6 +218,40 @@ describe('one reader: audit verdict = loading outcome', () => {
     expect({ disagreements: t.disagreements, missedInputs: t.missedInputs, wrongClass }, t.report()).toEqual({ disagreements: 0, missedInputs: 0, wrongClass: [] });
   });
 
+  it('with the loader options audit mirrors (persistentLoad, buffers): hostile/ and malformed/, default policy', () => {
+    const t = new Tally('hostile + malformed × persistentLoad / buffers');
+    const variants = [
+      { name: 'persistentLoad', options: { persistentLoad: (pid: unknown) => (typeof pid === 'string' ? pid : [pid]) } },
+      { name: 'buffers', options: { buffers: [Uint8Array.of(1, 2, 3), new Uint8Array(0)] } },
+    ];
+    const paths = files.filter((f) => /^(hostile|malformed)\//.test(relative(CORPUS, f.path)));
+    expect(paths.length).toBeGreaterThan(200);
+    for (const f of paths) {
+      const bytes = read(f.path);
+      const where = relative(CORPUS, f.path);
+      for (const v of variants) {
+        t.inputs++;
+        let load: Verdict;
+        let verdict: Verdict;
+        try {
+          load = loadOutcome(bytes, v.options);
+        } catch (e) {
+          t.disagree('loader bug', `${where} [${v.name}]`, bytes, String(e), v.name);
+          continue;
+        }
+        try {
+          verdict = audit(bytes, v.options).verdict;
+        } catch (e) {
+          t.disagree(`audit threw / load ${load}`, `${where} [${v.name}]`, bytes, String(e), v.name);
+          continue;
+        }
+        if (verdict === load) t.agreements++;
+        else t.disagree(`audit ${verdict} / load ${load}`, `${where} [${v.name}]`, bytes, `audit says ${verdict}, loading says ${load}`, v.name);
+      }
+    }
+    finish(t);
+  });
+
   it(`${FUZZ_INPUTS} fuzzed and mutated inputs (seed ${SEED})`, () => {
     const seeds = files
       .filter((f) => f.kind === 'pickle' && statSync(f.path).size <= 4096)
