@@ -480,3 +480,148 @@ export function shrink(input: Uint8Array, fails: (d: Uint8Array) => boolean, max
   }
   return best;
 }
+
+// ---- opcode-aware mutations (reader ambiguities: memo indices, frames, names, several pickles) ----
+
+export interface OpSpan {
+  readonly at: number;
+  readonly end: number;
+  readonly code: number;
+}
+
+const OP_OF = new Map(OPCODES.map((o) => [o.code, o]));
+const ARG_SIZE: Readonly<Record<string, number | string>> = {
+  uint1: 1, uint2: 2, int4: 4, uint4: 4, uint8: 8, float8: 8,
+  long1: 'len1', string1: 'len1', bytes1: 'len1', unicodestring1: 'len1',
+  long4: 'len4', string4: 'len4', bytes4: 'len4', unicodestring4: 'len4',
+  bytes8: 'len8', bytearray8: 'len8', unicodestring8: 'len8',
+  stringnl_noescape_pair: 'line2',
+};
+
+/** The opcodes of `data` from the start, with their arguments, up to the first that cannot be read (FRAME headers included). */
+export function opcodeSpans(data: Uint8Array): OpSpan[] {
+  const spans: OpSpan[] = [];
+  let p = 0;
+  while (p < data.length) {
+    const op = OP_OF.get(data[p]!);
+    if (op === undefined) break;
+    let q = p + 1;
+    const size = op.arg === null ? 0 : (ARG_SIZE[op.arg] ?? 'line');
+    if (typeof size === 'number') q += size;
+    else if (size === 'len1') q += 1 + (data[q] ?? 0);
+    else if (size === 'len4' || size === 'len8') {
+      const n = q + 4 <= data.length ? (data[q]! | (data[q + 1]! << 8) | (data[q + 2]! << 16)) + data[q + 3]! * 0x1000000 : Infinity;
+      const high = size === 'len8' && q + 8 <= data.length && data.subarray(q + 4, q + 8).some((b) => b !== 0);
+      q += (size === 'len4' ? 4 : 8) + (high ? Infinity : n);
+    } else {
+      for (let lines = size === 'line2' ? 2 : 1; lines > 0 && q <= data.length; lines--) {
+        const nl = data.indexOf(0x0a, q);
+        q = nl < 0 ? Infinity : nl + 1;
+      }
+    }
+    if (!(q <= data.length)) break;
+    spans.push({ at: p, end: q, code: op.code });
+    if (op.name === 'STOP') break;
+    p = q;
+  }
+  return spans;
+}
+
+const FAR_INDICES = [0, 1, 2, 3, 255, 256, 1023, 1024, 1025, 5000, 65535, 65536, 65537, 70000, 0x7fffffff];
+const NAME_SPLITS: readonly [string, string][] = [
+  ['numpy.core.multiarray', '_reconstruct'],
+  ['numpy', 'core.multiarray._reconstruct'],
+  ['zoneinfo', 'ZoneInfo._unpickle'],
+  ['zoneinfo.ZoneInfo', '_unpickle'],
+  ['builtins set', 'x'],
+  ['builtins', 'set x'],
+  ['os', 'system'],
+  ['builtins', 'set'],
+  ['collections', 'OrderedDict'],
+  ['__builtin__', 'set'],
+  ['copy_reg', '_reconstructor'],
+];
+const su = (s: string): number[] => [0x8c, s.length, ...ascii(s)];
+
+/** A memo opcode at `index`: the text form (with leading zeros sometimes), BINPUT/BINGET or the LONG_ form. */
+function memoOp(rng: Rng, put: boolean, index: number): number[] {
+  const form = rng.int(3);
+  if (form === 0) return [put ? 0x70 : 0x67, ...ascii(`${rng.chance(0.4) ? '0'.repeat(rng.range(1, 3)) : ''}${index}`), 10];
+  if (form === 1 && index < 256) return [put ? 0x71 : 0x68, index];
+  return [put ? 0x72 : 0x6a, ...le(BigInt(index), 4)];
+}
+
+type OpMutator = (rng: Rng, d: Uint8Array, spans: OpSpan[], other: Uint8Array) => number[];
+
+const cut = (d: Uint8Array, at: number, end: number, insert: number[]): number[] => [...d.subarray(0, at), ...insert, ...d.subarray(end)];
+
+const OP_MUTATORS: readonly [string, OpMutator][] = [
+  ['drop-op', (rng, d, s) => {
+    const x = rng.pick(s);
+    return cut(d, x.at, x.end, []);
+  }],
+  ['dup-op', (rng, d, s) => {
+    const x = rng.pick(s);
+    return cut(d, x.end, x.end, Array.from(d.subarray(x.at, x.end)));
+  }],
+  ['swap-ops', (rng, d, s) => {
+    if (s.length < 2) return Array.from(d);
+    const i = rng.int(s.length - 1);
+    const a = s[i]!;
+    const b = s[i + 1]!;
+    return cut(d, a.at, b.end, [...d.subarray(b.at, b.end), ...d.subarray(a.at, a.end)]);
+  }],
+  ['memo-index', (rng, d, s) => {
+    const memo = s.filter((x) => [0x70, 0x71, 0x72, 0x67, 0x68, 0x6a].includes(x.code));
+    if (memo.length === 0) return cut(d, s[s.length - 1]!.at, s[s.length - 1]!.at, [...memoOp(rng, true, rng.pick(FAR_INDICES)), 0x30]);
+    const x = rng.pick(memo);
+    const put = x.code === 0x70 || x.code === 0x71 || x.code === 0x72;
+    return cut(d, x.at, x.end, memoOp(rng, put, rng.chance(0.5) ? rng.pick(FAR_INDICES) : rng.int(8)));
+  }],
+  ['memoize', (rng, d, s) => {
+    const x = rng.pick(s);
+    return cut(d, x.end, x.end, rng.chance(0.5) ? [0x94] : [0x94, 0x30]);
+  }],
+  ['frame', (rng, d, s) => {
+    const i = rng.int(s.length);
+    const at = s[i]!.at;
+    const to = s[Math.min(s.length - 1, i + rng.int(6))]!.end;
+    const n = rng.pick([to - at, to - at - 1, to - at + 1, to - at + rng.range(2, 9), Math.max(0, to - at - rng.range(2, 9)), 0, 1 << 20]);
+    return cut(d, at, at, [0x95, ...le(BigInt(Math.max(0, n)), 8)]);
+  }],
+  ['name', (rng, d, s) => {
+    const [m, q] = rng.pick(NAME_SPLITS);
+    const named = s.filter((x) => x.code === 0x63 || x.code === 0x93 || x.code === 0x69);
+    const bytes = rng.chance(0.5) ? [0x63, ...ascii(m), 10, ...ascii(q), 10] : [...su(m), ...su(q), 0x93];
+    if (named.length === 0 || rng.chance(0.3)) {
+      const x = rng.pick(s);
+      return cut(d, x.at, x.at, [...bytes, ...(rng.chance(0.5) ? [0x30] : [])]);
+    }
+    const x = rng.pick(named);
+    return x.code === 0x93 ? cut(d, x.at, x.end, [0x30, 0x30, ...bytes]) : cut(d, x.at, x.end, bytes);
+  }],
+  ['splice-ops', (rng, d, s, other) => {
+    const t = opcodeSpans(other);
+    if (t.length === 0) return Array.from(d);
+    const a = rng.int(t.length);
+    const b = Math.min(t.length - 1, a + rng.int(8));
+    const x = rng.pick(s);
+    return cut(d, x.at, x.at, Array.from(other.subarray(t[a]!.at, t[b]!.end)));
+  }],
+  ['concat', (rng, d, _s, other) => (rng.chance(0.5) ? [...d, ...other] : [...other, ...d])],
+];
+
+/** One to three opcode-aware mutations of `seed` (falls back to `mutate` where no opcode can be read). */
+export function mutateOps(rng: Rng, seed: Uint8Array, other: Uint8Array, maxLength = 8192): { data: Uint8Array; how: string[] } {
+  let d = seed;
+  const how: string[] = [];
+  for (let k = rng.chance(0.6) ? 1 : rng.range(2, 3); k > 0; k--) {
+    const spans = opcodeSpans(d);
+    if (spans.length === 0) return mutate(rng, d, other, maxLength);
+    const [name, f] = rng.pick(OP_MUTATORS);
+    how.push(name);
+    const out = f(rng, d, spans, other);
+    d = Uint8Array.from(out.length > maxLength ? out.slice(0, maxLength) : out);
+  }
+  return { data: d, how };
+}
