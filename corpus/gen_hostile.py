@@ -135,9 +135,9 @@ def cases():
     yield ('binpersid_no_loader', 'malformed', {}, 'BINPERSID with no persistent loader', P2 + b'K\x01Q.')
     yield ('nesting_past_max_depth', 'malformed', {}, 'lists nested 20,001 deep (maxDepth is 20,000)', P4 + b']' * 20001 + b'a' * 20000 + STOP)
     yield ('unclosed_mark_bomb', 'malformed', {}, '20,001 MARKs never closed (past maxDepth 20,000), then None: CPython returns None', b'(' * 20_001 + b'N.')
-    yield ('bytearray_huge', 'malformed', {}, 'bytearray(10**10): an allowed callable whose reconstructor refuses the argument',
+    yield ('bytearray_huge', 'unsafe', {}, 'bytearray(10**10): an allowed callable whose reconstructor refuses the argument',
            P4 + su('builtins') + su('bytearray') + b'\x93' + b'\x8a\x05\x00\xe4\x0bT\x02' + b'\x85R.')
-    yield ('codecs_encode_rot13', 'malformed', {}, "_codecs.encode('abc', 'rot13'): a codec other than latin1",
+    yield ('codecs_encode_rot13', 'unsafe', {}, "_codecs.encode('abc', 'rot13'): a codec other than latin1",
            P4 + su('_codecs') + su('encode') + b'\x93' + su('abc') + su('rot13') + b'\x86R.')
     yield ('frame_arg_past_end', 'malformed', {}, "a SHORT_BINUNICODE whose bytes run past its FRAME's end",
            P4 + frame(3) + b'\x8c\x05hello.')

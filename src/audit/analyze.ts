@@ -17,12 +17,15 @@ import { PyGlobal } from '../model/global.js';
 import { PyObject } from '../model/object.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
 import { denialOf } from '../policy/deny.js';
+import { fixImport } from '../policy/compat.js';
 import { inert } from '../policy/registry.js';
 import type { Policy, Reconstructor } from '../policy/types.js';
 import { Machine, type MachineObserver } from '../unpickler/machine.js';
 import { resolveOptions, type LoadOptions } from '../unpickler/options.js';
 import { run } from '../unpickler/unpickler.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { dangerOf, type Severity } from './catalogue.js';
+import { sweepNames } from './sweep.js';
 
 export type Verdict = 'safe' | 'unsafe' | 'malformed';
 
@@ -39,6 +42,11 @@ export interface AuditGlobal {
   readonly extCode?: number;
   /** Whether the policy resolves the name. */
   readonly allowed: boolean;
+  /**
+   * True for a name found past the point where the input turned out malformed, by reading on as a
+   * more lenient reader might (CPython's pure-Python unpickler takes some input the loader rejects).
+   */
+  readonly swept?: boolean;
 }
 
 export interface AuditCall {
@@ -192,8 +200,35 @@ function loadAll(bytes: Uint8Array, options: LoadOptions, listing: Listing, firs
 function listingPolicy(policy: Policy): Policy {
   return {
     name: policy.name,
-    resolve: (module: string, qualname: string): Reconstructor => policy.resolve(module, qualname) ?? inert(new PyGlobal(module, qualname), module, qualname),
+    resolve: (module: string, qualname: string): Reconstructor => {
+      const stand = inert(new PyGlobal(module, qualname), module, qualname);
+      const rec = policy.resolve(module, qualname);
+      return rec === undefined ? stand : orInert(rec, stand);
+    },
     resolveCallable: (callable: unknown): Reconstructor => policy.resolveCallable?.(callable) ?? inert(callable, '', '<call result>'),
+  };
+}
+
+/**
+ * An allowed reconstructor for the listing pass: where it refuses its arguments (or fails on them),
+ * an inert record takes the value's place, as CPython's reader would go on with whatever the real
+ * callable returned.
+ */
+function orInert(rec: Reconstructor, stand: Reconstructor): Reconstructor {
+  const attempt = <T>(run: () => T, instead: () => T): T => {
+    try {
+      return run();
+    } catch {
+      return instead();
+    }
+  };
+  return {
+    ...rec,
+    ...(rec.call && { call: (args, context) => attempt(() => rec.call!(args, context), () => stand.call!(args, context)) }),
+    ...(rec.newObject && {
+      newObject: (args, kwargs, context) => attempt(() => rec.newObject!(args, kwargs, context), () => stand.newObject!(args, kwargs, context)),
+    }),
+    ...(rec.setState && { setState: (target, state, context) => attempt(() => rec.setState!(target, state, context), () => target) }),
   };
 }
 
@@ -244,16 +279,35 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
   };
   const listed = first.error === null ? first : loadAll(bytes, listingLoad, new Listing(policy), firstOnly, maxPickles);
   const { globals, calls } = listed.listing;
+  let pickles = listed.pickles;
   if (listed.error !== null && isFraming(listed.error)) {
     // Badly framed input: readers disagree on it (CPython's C unpickler ignores frame ends), so
     // the names a frame-blind reader would reach are listed too.
-    const blind = loadAll(bytes, listingLoad, new Listing(policy), firstOnly, maxPickles, true).listing;
+    const blindRun = loadAll(bytes, listingLoad, new Listing(policy), firstOnly, maxPickles, true);
+    const blind = blindRun.listing;
+    if (blindRun.pickles.length > pickles.length) pickles = blindRun.pickles;
     const seen = new Set(globals.map((g) => `${g.offset} ${g.module}\n${g.qualname}`));
     for (const g of blind.globals) if (!seen.has(`${g.offset} ${g.module}\n${g.qualname}`)) globals.push(g);
     const calledAt = new Set(calls.map((c) => `${c.offset} ${c.opcode}`));
     for (const c of blind.calls) if (!calledAt.has(`${c.offset} ${c.opcode}`)) calls.push(c);
     globals.sort((a, b) => a.offset - b.offset);
     calls.sort((a, b) => a.offset - b.offset);
+  }
+  const stop = listed.error;
+  if (stop !== null && !(stop instanceof LimitExceededError) && (stop.offset ?? bytes.length) < bytes.length) {
+    // Where the loader finds the input malformed, a more lenient reader may read on: name what it would reach.
+    const from = stop.offset ?? 0;
+    const known = new Set(globals.map((g) => `${g.offset} ${g.module}\n${g.qualname}`));
+    const startOfPickle = pickles.length ? pickles[pickles.length - 1]!.start : 0;
+    const swept = sweepNames(bytes, startOfPickle, from, load.maxOps ?? DEFAULT_LIMITS.maxOps);
+    const lastEnd = pickles.length ? pickles[pickles.length - 1]!.end : 0;
+    pickles = [...pickles, ...swept.pickles.filter((p) => p.start >= lastEnd)];
+    for (const n of swept.names) {
+      const [module, qualname] = n.protocol < 3 && load.fixImports !== false ? fixImport(n.module, n.qualname) : [n.module, n.qualname];
+      if (known.has(`${n.offset} ${module}\n${qualname}`)) continue;
+      globals.push({ module, qualname, offset: n.offset, via: VIA[n.opcode]!, allowed: listed.listing.allowed(module, qualname), swept: true });
+    }
+    globals.sort((a, b) => a.offset - b.offset);
   }
 
   for (const g of globals) {
@@ -283,12 +337,12 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     const [rule, severity] = ruleOf(after);
     findings.push({ severity, rule, message: bare(after), offset: after.offset ?? 0, opcode: after.opcode?.name });
   }
-  listed.pickles.forEach((p, i) => {
+  pickles.forEach((p, i) => {
     if (i > 0) findings.push({ severity: 'info', rule: 'PG008', message: `another pickle starts after the STOP at ${p.start - 1}; it was read too, with the memo carried over`, offset: p.start });
   });
   for (const offset of listed.listing.persistentIds) {
     findings.push({ severity: 'info', rule: 'PG009', message: "a persistent id: the loader hands it to its persistentLoad (PyTorch uses these for tensor storages)", offset });
   }
   findings.sort((a, b) => a.offset - b.offset);
-  return { verdict, policy: policy.name, bytes: bytes.length, pickles: listed.pickles, globals, calls, findings };
+  return { verdict, policy: policy.name, bytes: bytes.length, pickles, globals, calls, findings };
 }

@@ -1,0 +1,138 @@
+/**
+ * The names past the point where loading stopped. CPython's two readers are more lenient than the
+ * loader in places (the pure-Python one takes ` 2.5 ` as a FLOAT and any iterable as REDUCE's
+ * arguments; the C one ignores frame ends), so a reader might go on where ours stops, and a
+ * scanner must still name what it would reach. This sweep walks the opcodes from the start of the
+ * pickle where the load stopped with the same OpReader, tracking only which stack items and memo
+ * entries are strs (for STACK_GLOBAL), and names every GLOBAL, INST and STACK_GLOBAL at or past
+ * the stop. Where an opcode cannot be read at all, it steps one byte and reads on. It never judges:
+ * it is used only for input that is already `malformed`.
+ */
+import { OP } from '../opcodes.js';
+import { OpReader } from '../unpickler/opreader.js';
+import { Memo } from '../unpickler/memo.js';
+
+export interface SweptName {
+  readonly module: string;
+  readonly qualname: string;
+  readonly offset: number;
+  readonly opcode: number;
+  /** The protocol the pickle had declared there (Python 2 renames apply below 3). */
+  readonly protocol: number;
+}
+
+/** Opcodes that push a str. */
+const STR_OPS = new Set<number>([OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8, OP.UNICODE, OP.STRING, OP.BINSTRING, OP.SHORT_BINSTRING]);
+const GETS = new Set<number>([OP.GET, OP.BINGET, OP.LONG_BINGET]);
+const PUTS = new Set<number>([OP.PUT, OP.BINPUT, OP.LONG_BINPUT]);
+const NOT_A_STR = null;
+
+/** A pickle the sweep read to its STOP. */
+export interface SweptPickle {
+  readonly start: number;
+  readonly end: number;
+  readonly protocol: number;
+  readonly opcodes: number;
+}
+
+/**
+ * Every name a lenient reader could reach from byte `from` on, reading from `start` (where that
+ * pickle began), and the pickles it read to their STOP that begin past `from`.
+ */
+export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOps: number): { names: SweptName[]; pickles: SweptPickle[] } {
+  const names: SweptName[] = [];
+  const pickles: SweptPickle[] = [];
+  let protocol = 0;
+  let count = 0;
+  /** Where the pickle being read began: after a STOP, not where reading resumed after an unreadable byte. */
+  let pickleStart = start;
+  let stack: (string | null)[] = [];
+  let marks: number[] = [];
+  let memo = new Memo();
+  let ops = 0;
+  let at = start;
+  const latin1 = (b: Uint8Array): string => String.fromCharCode(...b.subarray(0, 256));
+  const pop = (): string | null => (stack.length > (marks[marks.length - 1] ?? 0) ? stack.pop()! : NOT_A_STR);
+  while (at < bytes.length && ops < maxOps) {
+    const r = new OpReader(bytes, at, { maxIntDigits: Infinity });
+    try {
+      while (ops++ < maxOps && r.next()) {
+        const code = r.op.code;
+        count++;
+        if (code === OP.PROTO) protocol = Number(r.arg);
+        if (code === OP.STOP) {
+          if (pickleStart > from) pickles.push({ start: pickleStart, end: r.end, protocol, opcodes: count });
+          pickleStart = r.end;
+          protocol = count = 0;
+          stack = [];
+          marks = [];
+          continue;
+        }
+        if (code === OP.MARK) {
+          marks.push(stack.length);
+          continue;
+        }
+        if (r.pos >= from && (code === OP.GLOBAL || code === OP.INST)) names.push({ module: r.module, qualname: r.qualname, offset: r.pos, opcode: code, protocol });
+        if (code === OP.STACK_GLOBAL) {
+          const qualname = pop();
+          const module = pop();
+          if (r.pos >= from && module !== null && qualname !== null) names.push({ module, qualname, offset: r.pos, opcode: code, protocol });
+          stack.push(NOT_A_STR);
+        } else if (STR_OPS.has(code)) {
+          stack.push(typeof r.arg === 'string' ? r.arg : r.arg instanceof Uint8Array ? latin1(r.arg) : NOT_A_STR);
+        } else if (GETS.has(code)) {
+          const v = memo.get(Number(r.arg));
+          stack.push(typeof v === 'string' ? v : NOT_A_STR);
+        } else if (PUTS.has(code) || code === OP.MEMOIZE) {
+          const index = code === OP.MEMOIZE ? memo.count : Number(r.arg);
+          if (memo.count < 1 << 20) memo.put(index, stack[stack.length - 1] ?? NOT_A_STR, () => undefined, (i) => (i < 2 * memo.count + 1024 ? i + 1 : -1));
+        } else {
+          // Anything else: what the opcode table says it pops and pushes, its values unknown.
+          const before = r.op.before;
+          for (let i = before.length - 1; i >= 0; i--) {
+            if (before[i] === 'stackslice') stack.length = Math.min(stack.length, marks.pop() ?? 0);
+            else if (before[i] !== 'mark') pop();
+          }
+          for (let i = 0; i < r.op.after.length; i++) stack.push(NOT_A_STR);
+        }
+      }
+      at = r.end;
+      if (r.op.code === OP.STOP) continue;
+      break;
+    } catch {
+      const cut = r.pos >= from ? cutName(bytes, r.pos) : null;
+      if (cut !== null) names.push({ ...cut, protocol });
+      // Unreadable here: step one byte past the opcode and read on, as the same pickle.
+      at = Math.max(r.pos, at) + 1;
+      stack = [];
+      marks = [];
+      memo = new Memo();
+    }
+  }
+  if (pickleStart > from && pickleStart < bytes.length && count > 0) pickles.push({ start: pickleStart, end: bytes.length, protocol, opcodes: count });
+  return { names, pickles };
+}
+
+/**
+ * GLOBAL or INST at `p` whose name lines run to the end of the input: CPython's pure-Python reader
+ * drops a line's last byte as if it were the newline and resolves what is left (`os\nsystemX` names
+ * os.system, `copy_regX` names (copy_reg, '')), then fails for want of input.
+ */
+function cutName(bytes: Uint8Array, p: number): Omit<SweptName, 'protocol'> | null {
+  const code = bytes[p];
+  if (code !== OP.GLOBAL && code !== OP.INST) return null;
+  const text = (a: number, b: number): string | null => {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(a, b));
+    } catch {
+      return null;
+    }
+  };
+  // A line read at the end of the input loses its last byte (an empty one stays empty).
+  const line = (a: number, b: number): string | null => text(a, Math.max(a, b - 1));
+  const nl = bytes.indexOf(0x0a, p + 1);
+  if (nl >= 0 && bytes.indexOf(0x0a, nl + 1) >= 0) return null;
+  const module = nl < 0 ? line(p + 1, bytes.length) : text(p + 1, nl);
+  const qualname = nl < 0 ? '' : line(nl + 1, bytes.length);
+  return module === null || qualname === null ? null : { module, qualname, offset: p, opcode: code };
+}
