@@ -175,7 +175,7 @@ describe('building policies', () => {
           return err;
         }
       })();
-      expect(e).toBeInstanceOf(MalformedPickleError);
+      expect(e).toBeInstanceOf(RefusedGlobalError);
       expect((e as Error).message).toMatch(/policy's constraint on acme\.f/);
     }
     expect(calls).toBe(1);

@@ -230,9 +230,10 @@ describe('the pytorch-state-dict pack', () => {
   });
 
   it('holds what it allows to a state dict: str attribute names set once, sizes of non-negative ints', () => {
-    expect(refused('\x80\x02ccollections\nOrderedDict\n)R}K\x01K\x02sb.')).toBeInstanceOf(MalformedPickleError);
+    // Outside the pack's constraints (int attribute names, negative sizes): refused by the policy, as a name it lacks would be; an attribute set twice is malformed.
+    expect(refused('\x80\x02ccollections\nOrderedDict\n)R}K\x01K\x02sb.')).toBeInstanceOf(RefusedGlobalError);
     expect(refused('\x80\x02ccollections\nOrderedDict\n)R}X\x01\x00\x00\x00xK\x01sb}X\x01\x00\x00\x00yK\x01sb.')).toBeInstanceOf(MalformedPickleError);
-    expect(refused("\x80\x02ctorch\nSize\nK\x02J\xff\xff\xff\xff\x86\x85R.")).toBeInstanceOf(MalformedPickleError);
+    expect(refused("\x80\x02ctorch\nSize\nK\x02J\xff\xff\xff\xff\x86\x85R.")).toBeInstanceOf(RefusedGlobalError);
     expect(loads(bytes('\x80\x02ctorch\nSize\nK\x02K\x03\x86\x85R.'), { policy })).toEqual(PyTuple.fromArray([2, 3]));
   });
 });

@@ -1,13 +1,15 @@
+import { PairMap } from './pairs.js';
 import { createPolicy } from './registry.js';
 import { SHIPPED_PACKS } from './shipped.js';
 import type { Policy, Reconstructor } from './types.js';
 
 /** A policy that allows exactly the given reconstructors, with every capability they have, by `module.qualname`. */
 export function policyOf(name: string, reconstructors: readonly Reconstructor[]): Policy {
-  const byName = new Map(reconstructors.map((r) => [`${r.module}\n${r.qualname}`, r]));
+  const byName = new PairMap<Reconstructor>();
+  for (const r of reconstructors) byName.set(r.module, r.qualname, r);
   return Object.freeze({
     name,
-    resolve: (module: string, qualname: string) => byName.get(`${module}\n${qualname}`),
+    resolve: (module: string, qualname: string) => byName.get(module, qualname),
   });
 }
 

@@ -1,5 +1,6 @@
 /** Reading packs: validation with paths, the deny list, digests. */
 import { PolicyError, type PolicyIssue } from '../errors.js';
+import { PairMap } from './pairs.js';
 import { denialOf } from './deny.js';
 import { packDigest } from './digest.js';
 import { PackSchema, type Pack } from './schema.js';
@@ -45,15 +46,14 @@ export function parsePack(input: unknown, where = ''): LoadedPack {
   }
   const pack = result.data;
   const issues: PolicyIssue[] = [];
-  const seen = new Map<string, number>();
+  const seen = new PairMap<number>();
   pack.entries.forEach((entry, i) => {
     const name = `${entry.module}.${entry.qualname}`;
     const denied = denialOf(entry.module, entry.qualname);
     if (denied !== undefined) issues.push({ path: prefix(`entries[${i}]`), code: 'denied_name', message: `${name}: ${denied}; no pack can allow it` });
-    const key = `${entry.module}\n${entry.qualname}`;
-    const first = seen.get(key);
+    const first = seen.get(entry.module, entry.qualname);
     if (first !== undefined) issues.push({ path: prefix(`entries[${i}]`), code: 'duplicate_entry', message: `${name} is already named by entries[${first}]` });
-    else seen.set(key, i);
+    else seen.set(entry.module, entry.qualname, i);
     if (entry.via === 'getattr' && !entry.qualname.includes('.')) {
       issues.push({ path: prefix(`entries[${i}].via`), code: 'invalid_via', message: 'via "getattr" needs a qualname of the form Class.attribute' });
     }

@@ -10,6 +10,7 @@ import { PyObject } from '../model/object.js';
 import { violation } from './constraints.js';
 import { denialOf } from './deny.js';
 import { parsePack, type LoadedPack } from './pack.js';
+import { PairMap } from './pairs.js';
 import { KNOWN_DEFS } from './known.js';
 import type { PackEntry, TypeSpec, Use } from './schema.js';
 import { SHIPPED_PACKS } from './shipped.js';
@@ -52,8 +53,6 @@ export interface BuiltPolicy extends Policy {
   readonly entries: readonly Readonly<PackEntry>[];
   readonly inspect: boolean;
 }
-
-const key = (module: string, qualname: string) => `${module}\n${qualname}`;
 
 /** The reconstructor defs a policy knows: built-in ones plus the host's. */
 function defsById(extra: readonly ReconstructorDef[], issues: PolicyIssue[]): Map<string, ReconstructorDef> {
@@ -204,31 +203,30 @@ export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
   const defs = defsById(options.reconstructors ?? [], issues);
   const packs = orderPacks(loaded, issues);
 
-  const byName = new Map<string, Reconstructor>();
+  const byName = new PairMap<Reconstructor>();
   const entries: Readonly<PackEntry>[] = [];
-  const origin = new Map<string, string>();
-  const viaGetattr = new Set<string>();
+  const origin = new PairMap<string>();
+  const viaGetattr = new PairMap<true>();
   for (const { pack } of packs) {
     pack.entries.forEach((entry, i) => {
       const path = `${pack.id}.entries[${i}]`;
-      const k = key(entry.module, entry.qualname);
       const def = defs.get(entry.reconstructor);
       if (def === undefined) {
         issues.push({ path: `${path}.reconstructor`, code: 'unknown_reconstructor', message: `no reconstructor '${entry.reconstructor}' is built in or registered` });
         return;
       }
-      const earlier = origin.get(k);
+      const earlier = origin.get(entry.module, entry.qualname);
       if (earlier !== undefined) {
-        const before = entries.find((e) => key(e.module, e.qualname) === k)!;
+        const before = entries.find((e) => e.module === entry.module && e.qualname === entry.qualname)!;
         if (JSON.stringify(before) !== JSON.stringify(entry)) {
           issues.push({ path, code: 'conflicting_entry', message: `${entry.module}.${entry.qualname} is already allowed differently by ${earlier}` });
         }
         return;
       }
-      origin.set(k, path);
+      origin.set(entry.module, entry.qualname, path);
       entries.push(entry);
-      byName.set(k, bindEntry(entry, def.bind(entry.module, entry.qualname)));
-      if (entry.via === 'getattr') viaGetattr.add(k);
+      byName.set(entry.module, entry.qualname, bindEntry(entry, def.bind(entry.module, entry.qualname)));
+      if (entry.via === 'getattr') viaGetattr.set(entry.module, entry.qualname, true);
     });
   }
   for (const [name, parts] of Object.entries(options.register ?? {})) {
@@ -243,20 +241,19 @@ export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
       issues.push({ path, code: 'denied_name', message: `${module}.${qualname}: ${denied}; no registration can allow it` });
       continue;
     }
-    const k = key(module, qualname);
-    if (origin.has(k)) {
-      issues.push({ path, code: 'conflicting_entry', message: `${module}.${qualname} is already allowed by ${origin.get(k)}` });
+    if (origin.has(module, qualname)) {
+      issues.push({ path, code: 'conflicting_entry', message: `${module}.${qualname} is already allowed by ${origin.get(module, qualname)}` });
       continue;
     }
     const entry: PackEntry = { module, qualname, reconstructor: `register:${name}`, uses: usesOf(parts) };
-    origin.set(k, path);
+    origin.set(module, qualname, path);
     entries.push(entry);
-    byName.set(k, Object.freeze({ module, qualname, ...parts }));
+    byName.set(module, qualname, Object.freeze({ module, qualname, ...parts }));
   }
   if (issues.length) throw new PolicyError('invalid_policy', 'the policy cannot be built', issues);
 
   // builtins.getattr can never be allowed; pairs named `via: "getattr"` get a gate that yields only them.
-  const gate: Reconstructor | undefined = viaGetattr.size
+  const gate: Reconstructor | undefined = entries.some((e) => e.via === 'getattr')
     ? Object.freeze({
         module: 'builtins',
         qualname: 'getattr',
@@ -266,7 +263,7 @@ export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
             throw new ReconstructorArgumentError('getattr is allowed only as getattr(Class, "attribute") for pairs the policy names');
           }
           const qualname = `${target.qualname}.${attribute}`;
-          if (!viaGetattr.has(key(target.module, qualname))) throw new ReconstructorRefusal(target.module, qualname, 'reference');
+          if (!viaGetattr.has(target.module, qualname)) throw new ReconstructorRefusal(target.module, qualname, 'reference');
           return new PyGlobal(target.module, qualname);
         },
       })
@@ -281,7 +278,7 @@ export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
     entries: Object.freeze(entries),
     resolve(module: string, qualname: string): Reconstructor | undefined {
       if (gate !== undefined && module === 'builtins' && qualname === 'getattr') return gate;
-      const found = denialOf(module, qualname) === undefined ? byName.get(key(module, qualname)) : undefined;
+      const found = denialOf(module, qualname) === undefined ? byName.get(module, qualname) : undefined;
       if (found !== undefined || !inspect) return found;
       return inert(new PyGlobal(module, qualname), module, qualname);
     },
