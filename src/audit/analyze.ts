@@ -112,8 +112,6 @@ export interface AuditOptions extends Omit<LoadOptions, 'exact' | 'dicts' | 'zer
 export const RULES = {
   PG001: 'dangerous-global',
   PG002: 'not-allowed-by-policy',
-  PG003: 'computed-global',
-  PG004: 'computed-callable',
   PG005: 'extension-code',
   PG006: 'use-not-allowed',
   PG007: 'malformed',

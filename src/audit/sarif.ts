@@ -5,8 +5,6 @@ import type { Severity } from './catalogue.js';
 const RULE_HELP: Readonly<Record<keyof typeof RULES, string>> = {
   PG001: 'The pickle names a global that gives code execution, file or network access, import machinery or an attribute gadget.',
   PG002: 'The pickle names a global that the policy does not allow; a loader with this policy would refuse it.',
-  PG003: 'STACK_GLOBAL names a global from values that are not plain strings, so the scan cannot tell which.',
-  PG004: 'A call applies a callable the scan cannot name (the result of another call, or a computed value).',
   PG005: 'An extension code (EXT1/2/4) names a global through a registry the scan does not have.',
   PG006: 'A global is used in a way the policy does not allow (called, instantiated or given state).',
   PG007: 'The input is not a complete, well-formed pickle; the scan stopped there.',
