@@ -5,13 +5,16 @@
  * wrapped policy does. Files: corpus/containers (corpus/gen_containers.py), pickles written here
  * opcode by opcode, and (when python3 has numpy) joblib's layout written by python3 at test time.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { audit, type Verdict } from '../src/audit/analyze.js';
 import { joblibPolicy, isJoblibWrapper } from '../src/audit/joblib.js';
 import { createPolicy, NdArray, NpDtype, PickleError, PyObject, RefusedGlobalError, shippedPack, Unpickler, type Policy } from '../src/index.js';
+import { joblibFormat, loadJoblib } from '../src/containers/joblib-load.js';
 import { dumps } from '../src/pickler/dumps.js';
+import { LimitExceededError, MalformedPickleError } from '../src/errors.js';
 import { pythonMissing, runPython } from './helpers/py-run.js';
 import { mutate, Rng, toHex } from './helpers/fuzz-tools.js';
 
@@ -342,5 +345,104 @@ describe.skipIf(numpyMissing !== null)(`joblib's layout written by python3 (nump
     for (const [, seed] of files.slice(0, 2)) {
       for (let cut = 1; cut < seed.length; cut += 5) expect(auditJoblib(seed.subarray(0, cut)).verdict).toBe('malformed');
     }
+  });
+});
+
+// ---- loadJoblib: files real joblib wrote (Debian's /usr/bin/python3 with python3-joblib), plain and compressed ----
+
+const REAL_SCRIPT = String.raw`
+import base64, io, json
+import numpy as np, joblib
+arrays = {'ints': np.arange(10), 'floats': np.ones((3, 4), dtype='>f4'), 'text': np.array(['x', 'yz']),
+          'fortran': np.asfortranarray(np.arange(6.0).reshape(2, 3)), 'empty': np.zeros((0, 5)),
+          'record': np.zeros(3, dtype=[('a', '<i4'), ('b', 'f8')]), 'bools': np.array([True, False]),
+          'scalar': np.array(7.5), 'bytes': np.array([b'ab', b'c']), 'complex': np.array([1 + 2j], dtype='c8'),
+          'objects': np.array([1, 'x', None], dtype=object), 'after': 'the end'}
+files = {}
+for compress in [0, ('zlib', 3), ('gzip', 3), ('bz2', 3), ('xz', 3), ('lzma', 3)]:
+    for protocol in [2, 3, 4, 5]:
+        f = io.BytesIO()
+        joblib.dump(arrays, f, compress=compress, protocol=protocol)
+        files[f'{compress[0] if compress else "none"}-p{protocol}'] = base64.b64encode(f.getvalue()).decode()
+def desc(a):
+    if a.dtype.hasobject:
+        return {'objects': a.tolist(), 'shape': list(a.shape)}
+    return {'str': a.dtype.str, 'shape': list(a.shape), 'fortran': bool(a.flags.f_contiguous and not a.flags.c_contiguous and a.ndim > 1), 'hex': a.tobytes(order='A').hex()}
+# Files this script just wrote, so loading them runs nothing unexpected.
+loaded = {name: {k: desc(x) for k, x in joblib.load(io.BytesIO(base64.b64decode(b64))).items() if isinstance(x, np.ndarray)} for name, b64 in files.items()}
+print(json.dumps({'files': files, 'loaded': loaded}))
+`;
+
+const realJoblib = (() => {
+  const r = spawnSync('/usr/bin/python3', ['-c', REAL_SCRIPT], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error || r.status !== 0) return null;
+  return JSON.parse(r.stdout) as { files: Record<string, string>; loaded: Record<string, Record<string, unknown>> };
+})();
+
+/** An array as joblib.load gives it: big-endian numeric data swapped to the platform's (little-endian) order. */
+function asLoaded(a: NdArray): unknown {
+  const d = describeArray(a) as { str?: string; hex?: string };
+  if (d.str === undefined || !d.str.startsWith('>')) return d;
+  const size = a.dtype.itemsize;
+  const data = Uint8Array.from(a.data!);
+  for (let i = 0; i < data.length; i += size) data.subarray(i, i + size).reverse();
+  return { ...d, str: `<${d.str.slice(1)}`, hex: toHexBytes(data) };
+}
+
+describe('loadJoblib', () => {
+  it.skipIf(realJoblib === null)('loads what joblib 1.2 wrote, uncompressed, zlib and gzip, at protocols 2-5, to what joblib.load gives', async () => {
+    let read = 0;
+    for (const [name, b64] of Object.entries(realJoblib!.files)) {
+      const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
+      const format = name.split('-')[0]!;
+      expect(joblibFormat(bytes)).toBe(format === 'none' ? 'not-compressed' : format);
+      if (!['none', 'zlib', 'gzip'].includes(format)) {
+        await expect(loadJoblib(bytes)).rejects.toThrow(new RegExp(`compressed with ${format}: not read`));
+        await expect(loadJoblib(bytes)).rejects.toBeInstanceOf(MalformedPickleError);
+        continue;
+      }
+      const value = (await loadJoblib(bytes)) as Map<string, unknown>;
+      const got: Record<string, unknown> = {};
+      for (const [k, v] of value) if (v instanceof NdArray) got[k] = asLoaded(v);
+      expect(got, name).toEqual(realJoblib!.loaded[name]);
+      expect(value.get('after')).toBe('the end');
+      // The uncompressed files audit safe as joblib.load reads them.
+      if (format === 'none') expect(auditJoblib(bytes).verdict).toBe('safe');
+      read++;
+    }
+    expect(read).toBe(12);
+  });
+
+  it('refuses the pre-0.9.3 format and the compressors it does not read, by name', async () => {
+    await expect(loadJoblib(cat('ZF0x1a\n', new Uint8Array(20)))).rejects.toThrow(/before 0\.9\.3 \(it starts with ZF\)/);
+    await expect(loadJoblib(Uint8Array.of(0x04, 0x22, 0x4d, 0x18, 0, 0))).rejects.toThrow(/compressed with lz4/);
+    await expect(loadJoblib(cat('BZh91AY&SY'))).rejects.toThrow(/compressed with bz2/);
+    await expect(loadJoblib(Uint8Array.of(0x5d, 0, 0, 0x40, 0))).rejects.toThrow(/compressed with lzma/);
+  });
+
+  it('reads zlib and gzip to the end of their one stream, within maxMemberBytes', async () => {
+    const compress = async (data: Uint8Array, format: 'gzip' | 'deflate') => new Uint8Array(await new Response(new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream(format))).arrayBuffer());
+    const plain = joblibPickle({ shape: [4], dtype: dtype('u1'), alignment: 16 }, [0, 1, 2, 3, 4]);
+    for (const format of ['gzip', 'deflate'] as const) {
+      const z = await compress(plain, format);
+      expect([...((await loadJoblib(z)) as NdArray).data!]).toEqual([1, 2, 3, 4]);
+      await expect(loadJoblib(cat(z, 'x'))).rejects.toBeInstanceOf(MalformedPickleError);
+      if (format === 'deflate') await expect(loadJoblib(cat(z, 'xyzw'))).rejects.toThrow(/does not end with its zlib stream/);
+      await expect(loadJoblib(z.subarray(0, z.length - 1))).rejects.toBeInstanceOf(MalformedPickleError);
+      await expect(loadJoblib(z, { maxMemberBytes: 10 })).rejects.toBeInstanceOf(LimitExceededError);
+    }
+    // A second gzip member: joblib's reader stops after the first.
+    const g = await compress(plain, 'gzip');
+    await expect(loadJoblib(cat(g, g))).rejects.toThrow(/second gzip member/);
+    // The corpus's compressed joblib file has a datetime array, which the numpy pack does not read.
+    await expect(loadJoblib(file('arrays.joblib.z'))).rejects.toThrow(/dtype "M8" is not one the numpy pack reads/);
+  });
+
+  it('loads one pickle, under the joblib pack unless told otherwise, and refuses what the policy refuses', async () => {
+    const value = (await loadJoblib(cat(joblibPickle({ shape: [1], dtype: dtype('u1') }, [7]), 'garbage after STOP'))) as NdArray;
+    expect([...value.data!]).toEqual([7]);
+    await expect(loadJoblib(file('call_after_array.joblib'))).rejects.toBeInstanceOf(RefusedGlobalError);
+    await expect(loadJoblib(file('objects.joblib'), { policy: createPolicy() })).rejects.toBeInstanceOf(RefusedGlobalError);
+    await expect(loadJoblib(file('short.joblib'))).rejects.toBeInstanceOf(PickleError);
   });
 });
