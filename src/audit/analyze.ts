@@ -240,7 +240,8 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
   // (persistent ids and out-of-band buffers nobody provides become inert records there too).
   const listingLoad: LoadOptions = {
     ...load,
-    policy: listingPolicy(load.policy!),
+    // joblib: arrays are read after refused wrappers too, so that what follows them is listed.
+    policy: joblib ? joblibPolicy(listingPolicy(policy)) : listingPolicy(policy),
     persistentLoad: load.persistentLoad ?? ((pid: unknown) => new PyObject(new PyGlobal('', '<persistent id>'), [pid])),
     buffers: load.buffers ?? endlessBuffers(),
   };

@@ -16,7 +16,9 @@
 import { PyGlobal } from '../model/global.js';
 import { NdArray, NpDtype } from '../model/ndarray.js';
 import { PyObject } from '../model/object.js';
-import { ReconstructorArgumentError, type BuildStream, type Policy, type Reconstructor } from '../policy/types.js';
+import { PyTuple } from '../model/tuple.js';
+import { NUMPY_DEFS } from '../policy/reconstructors/numpy.js';
+import { ReconstructorArgumentError, type BuildStream, type Policy, type ReconstructContext, type Reconstructor } from '../policy/types.js';
 
 /** The classes `joblib.load` treats as array wrappers, as (module, qualname) pairs. */
 const WRAPPERS: ReadonlyMap<string, string> = new Map([
@@ -63,16 +65,55 @@ function shapeOf(shape: unknown): [readonly number[], number] {
   return [Object.freeze([...(shape as number[])]), zero ? 0 : nonzero];
 }
 
+/** numpy's own dtype reconstructor, for dtypes a policy kept as inert records (the auditor's listing pass). */
+const NUMPY_DTYPE = NUMPY_DEFS.find((d) => d.id === 'numpy.dtype')!.bind('numpy', 'dtype');
+const isNumpyGlobal = (g: unknown, module: RegExp, qualname: string): boolean => g instanceof PyGlobal && module.test(g.module) && g.qualname === qualname;
+
+/**
+ * The wrapper's dtype: the numpy pack's `NpDtype`, or a `numpy.dtype(…)` record (with its state,
+ * field and subarray dtypes records too) read as numpy reads it, each record once.
+ */
+function dtypeOf(value: unknown, context: ReconstructContext, seen = new Map<PyObject, NpDtype>(), depth = 0): NpDtype {
+  if (value instanceof NpDtype) return value;
+  if (!(value instanceof PyObject) || !isNumpyGlobal(value.callable, /^numpy$/, 'dtype')) return fail('its dtype is not a numpy.dtype');
+  const known = seen.get(value);
+  if (known !== undefined) return known;
+  if (depth > MAX_DIMS) fail('dtypes nested too deeply');
+  const made = NUMPY_DTYPE.call!(value.args, context) as NpDtype;
+  seen.set(value, made);
+  let state = value.state;
+  if (state === undefined) return made;
+  const inner = (v: unknown): unknown => (v instanceof PyObject ? dtypeOf(v, context, seen, depth + 1) : v);
+  if (state instanceof PyTuple && state.length === 8) {
+    // numpy's state: (version, byteorder, subarray (base, shape), names, fields {name: (dtype, offset[, title])}, …).
+    const items = [...state];
+    const [, , subarray, , fields] = state;
+    if (subarray instanceof PyTuple && subarray.length === 2) items[2] = PyTuple.of(inner(subarray[0]), subarray[1]);
+    if (fields instanceof Map) {
+      items[4] = new Map([...fields].map(([k, t]) => [k, t instanceof PyTuple && t.length > 0 ? PyTuple.of(inner(t[0]), ...t.slice(1)) : t]));
+    }
+    state = PyTuple.fromArray(items);
+  }
+  return NUMPY_DTYPE.setState!(made, state, context) as NpDtype;
+}
+
+/** Whether an object array's pickle gave an array: the numpy pack's, or a record of numpy's reconstruction of one. */
+function isArray(value: unknown): boolean {
+  if (value instanceof NdArray) return true;
+  if (!(value instanceof PyObject)) return false;
+  const g = value.callable;
+  return isNumpyGlobal(g, /^numpy\.(_?core)\.multiarray$/, '_reconstruct') || isNumpyGlobal(g, /^numpy\.(_?core)\.numeric$/, '_frombuffer');
+}
+
 /**
  * What `joblib.load` reads after a wrapper's BUILD, read from `stream` in joblib's order (so that
  * what it reads first decides the outcome first): the array (an `NdArray` over the input's bytes,
  * not a copy), or the array an object array's own pickle gives (`loadPickle`).
  */
-function readArray(wrapper: unknown, stream: BuildStream, loadPickle: () => unknown): unknown {
+function readArray(wrapper: unknown, stream: BuildStream, context: ReconstructContext, loadPickle: () => unknown): unknown {
   const state = stateOf(wrapper);
   const [shape, count] = shapeOf(state.get('shape'));
-  const dtype = state.get('dtype');
-  if (!(dtype instanceof NpDtype)) return fail('its dtype is not a numpy.dtype the numpy pack built');
+  const dtype = dtypeOf(state.get('dtype'), context);
   if (dtype.subarray !== null) fail(`a subarray dtype ${dtype.str} (numpy never gives an array one)`);
   dtype.sealed = true;
   let array: unknown;
@@ -82,7 +123,7 @@ function readArray(wrapper: unknown, stream: BuildStream, loadPickle: () => unkn
   if ((dtype.flags & 1) !== 0) {
     array = loadPickle();
     // joblib then looks at the value's dtype (its byte order): only an array has one.
-    if (!(array instanceof NdArray)) fail("an object array's pickle that does not give a numpy array");
+    if (!isArray(array)) fail("an object array's pickle that does not give a numpy array");
   } else {
     if (dtype.hasObject) fail(`dtype ${dtype.str} holds objects but its flags say it does not`);
     // joblib before 1.2 wrote no alignment; None means its stream could not tell its position.
@@ -128,7 +169,7 @@ export function joblibPolicy(policy: Policy): Policy {
     const own: Reconstructor = {
       module: rec.module,
       qualname: rec.qualname,
-      readAfterBuild: (target, stream) => (nested > 0 ? target : readArray(target, stream, loadPickle(stream))),
+      readAfterBuild: (target, stream, context) => (nested > 0 ? target : readArray(target, stream, context, loadPickle(stream))),
     };
     if (rec.call !== undefined) Object.assign(own, { call: rec.call.bind(rec) });
     if (rec.newObject !== undefined) Object.assign(own, { newObject: rec.newObject.bind(rec) });
