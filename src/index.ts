@@ -96,6 +96,8 @@ export { toSarif, type SarifInput } from './audit/sarif.js';
 export { auditFile, decompress, type ContainerOptions, type NamedReport } from './containers/open.js';
 export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
 export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
+export { loadJoblib, joblibFormat, joblibDefaultPolicy, type JoblibLoadOptions } from './containers/joblib-load.js';
+export { joblibPolicy, isJoblibWrapper } from './audit/joblib.js';
 
 // The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.
 export { dumps, dump, Pickler, type ByteSink } from './pickler/dumps.js';

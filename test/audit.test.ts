@@ -6,8 +6,6 @@ import { readFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { audit } from '../src/audit/analyze.js';
-import { joblibArray } from '../src/audit/joblib.js';
-import { NONE, OTHER, type ResultSym, type Sym } from '../src/audit/symbols.js';
 import { createPolicy, DEFAULT_POLICY, loads, PickleError, RefusedGlobalError, shippedPack, type Policy } from '../src/index.js';
 import { CORPUS, pickleFiles } from './helpers/corpus.js';
 import { mutate, randomPickle, Rng, toHex } from './helpers/fuzz-tools.js';
@@ -116,46 +114,5 @@ describe('robustness', () => {
       if (refused) expect(r.verdict, `refused by loads but audited safe: ${toHex(input)}`).not.toBe('safe');
       if (r.verdict === 'safe') expect(r.pickles.length).toBeGreaterThan(0);
     }
-  });
-});
-
-describe('joblib array sizing (as numpy sizes a dtype, checked against numpy 2.4)', () => {
-  const int = (v: number) => ({ k: 'int', v }) as const;
-  const str = (v: string) => ({ k: 'str', v, at: 0 }) as const;
-  const tuple = (...items: Sym[]) => ({ k: 'tuple', items }) as const;
-  const dtype = (spec: string, state?: Sym): Sym => ({ k: 'result', of: 'numpy.dtype', args: tuple(str(spec), OTHER, OTHER), state });
-  const v3 = (elsize: number, flags: number) => tuple(int(3), str('<'), NONE, NONE, NONE, int(elsize), int(-1), int(flags));
-  const wrapper = (d: Sym, shape: number[], aligned = false): ResultSym => {
-    const entries = new Map<string, Sym>([['shape', tuple(...shape.map(int))], ['dtype', d]]);
-    if (aligned) entries.set('numpy_array_alignment_bytes', int(16));
-    return { k: 'result', of: 'joblib.numpy_pickle.NumpyArrayWrapper', args: tuple(), state: { k: 'dict', entries, complete: true } };
-  };
-  const data = new Uint8Array(100);
-
-  it('takes a flexible dtype size from the state, a fixed one from its type string', () => {
-    expect(joblibArray(wrapper(dtype('S3', v3(7, 0)), [2]), data, 10)).toEqual({ kind: 'raw', end: 24 });
-    expect(joblibArray(wrapper(dtype('U5', v3(20, 8)), [2]), data, 0)).toEqual({ kind: 'raw', end: 40 });
-    expect(joblibArray(wrapper(dtype('f8', v3(16, 0)), [3, 2]), data, 0)).toEqual({ kind: 'raw', end: 48 });
-    expect(joblibArray(wrapper(dtype('i4'), []), data, 0)).toEqual({ kind: 'raw', end: 4 }); // 0-d: one item
-  });
-
-  it('reads the object flag from the state flags, as numpy keeps it', () => {
-    expect(joblibArray(wrapper(dtype('f8', v3(-1, 1)), [2]), data, 5)).toEqual({ kind: 'objects', start: 5 });
-    expect(joblibArray(wrapper(dtype('O8', v3(-1, 0)), [2]), data, 0)).toEqual({ kind: 'raw', end: 16 });
-    expect(joblibArray(wrapper(dtype('O8'), [2]), data, 0)).toEqual({ kind: 'objects', start: 0 });
-  });
-
-  it('skips the padding the alignment byte announces', () => {
-    data[10] = 5;
-    expect(joblibArray(wrapper(dtype('u1'), [4], true), data, 10)).toEqual({ kind: 'raw', end: 20 });
-  });
-
-  it('refuses what it cannot size exactly', () => {
-    const error = (w: ResultSym) => (joblibArray(w, data, 0) as { kind: string; message?: string }).message ?? 'no error';
-    expect(error(wrapper(dtype('f3'), [1]))).toMatch(/dtype "f3" the scan does not know/);
-    expect(error(wrapper(dtype('f8', tuple(int(3))), [1]))).toMatch(/dtype state the scan cannot read/);
-    expect(error(wrapper(dtype('f8'), [20]))).toMatch(/run past the end of the file/);
-    expect(error(wrapper(dtype('S0'), [1]))).toMatch(/size 0/);
-    expect(error(wrapper({ k: 'result', of: 'evil.dtype', args: tuple(str('f8')), state: undefined }, [1]))).toMatch(/not a numpy.dtype/);
   });
 });

@@ -7,7 +7,6 @@ import {
   DEFAULT_POLICY,
   denialOf,
   loads,
-  MalformedPickleError,
   packDigest,
   parsePack,
   PolicyError,

@@ -25,6 +25,7 @@ import { resolveOptions, type LoadOptions } from '../unpickler/options.js';
 import { run } from '../unpickler/unpickler.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { dangerOf, type Severity } from './catalogue.js';
+import { joblibPolicy } from './joblib.js';
 import { sweepNames } from './sweep.js';
 
 export type Verdict = 'safe' | 'unsafe' | 'malformed';
@@ -260,8 +261,9 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     throw new TypeError('audit needs a policy that refuses: an inspection-mode policy allows every name');
   }
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`audit expects the input as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
-  const { maxPickles = 10_000, firstOnly = false, joblib: _joblib, ...rest } = options;
-  const load: LoadOptions = { ...rest, policy, zeroCopy: true };
+  const { maxPickles = 10_000, firstOnly = false, joblib = false, ...rest } = options;
+  // joblib: the wrappers' reconstructors read each array's bytes after their BUILD, as joblib.load does.
+  const load: LoadOptions = { ...rest, policy: joblib ? joblibPolicy(policy) : policy, zeroCopy: true };
   const findings: Finding[] = [];
 
   // The verdict: load it.
@@ -271,7 +273,8 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
   // (persistent ids and out-of-band buffers nobody provides become inert records there too).
   const listingLoad: LoadOptions = {
     ...load,
-    policy: listingPolicy(policy),
+    // joblib: arrays are read after refused wrappers too, so that what follows them is listed.
+    policy: joblib ? joblibPolicy(listingPolicy(policy)) : listingPolicy(policy),
     persistentLoad: load.persistentLoad ?? ((pid: unknown) => new PyObject(new PyGlobal('', '<persistent id>'), [pid])),
     buffers: load.buffers ?? endlessBuffers(),
   };

@@ -5,10 +5,11 @@
  * scanner must still name what it would reach. This sweep walks the opcodes from the start of the
  * pickle where the load stopped with the same OpReader, tracking only which stack items and memo
  * entries are strs (for STACK_GLOBAL), and names every GLOBAL, INST and STACK_GLOBAL at or past
- * the stop. Where an opcode cannot be read at all, it steps one byte and reads on. It never judges:
+ * the stop. Where an opcode cannot be read at all, it steps one byte and reads on (up to 10,000
+ * times: past that the rest is garbage, not a pickle). It never judges:
  * it is used only for input that is already `malformed`.
  */
-import { OP } from '../opcodes.js';
+import { OP, OPCODE_BY_BYTE } from '../opcodes.js';
 import { OpReader } from '../unpickler/opreader.js';
 import { Memo } from '../unpickler/memo.js';
 
@@ -26,6 +27,8 @@ const STR_OPS = new Set<number>([OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICO
 const GETS = new Set<number>([OP.GET, OP.BINGET, OP.LONG_BINGET]);
 const PUTS = new Set<number>([OP.PUT, OP.BINPUT, OP.LONG_BINPUT]);
 const NOT_A_STR = null;
+/** Opcodes that fail to read before the sweep gives up (each costs an error object): garbage is not a pickle. */
+const MAX_UNREADABLE = 10_000;
 
 /** A pickle the sweep read to its STOP. */
 export interface SweptPickle {
@@ -46,15 +49,20 @@ export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOp
   let count = 0;
   /** Where the pickle being read began: after a STOP, not where reading resumed after an unreadable byte. */
   let pickleStart = start;
-  let stack: (string | null)[] = [];
-  let marks: number[] = [];
-  let memo = new Memo();
+  const stack: (string | null)[] = [];
+  const marks: number[] = [];
+  const memo = new Memo();
   let ops = 0;
   let at = start;
   const latin1 = (b: Uint8Array): string => String.fromCharCode(...b.subarray(0, 256));
   const pop = (): string | null => (stack.length > (marks[marks.length - 1] ?? 0) ? stack.pop()! : NOT_A_STR);
-  while (at < bytes.length && ops < maxOps) {
-    const r = new OpReader(bytes, at, { maxIntDigits: Infinity });
+  const r = new OpReader(bytes, at, { maxIntDigits: Infinity });
+  let unreadable = 0;
+  while (at < bytes.length && ops < maxOps && unreadable < MAX_UNREADABLE) {
+    // Bytes that are no opcode are stepped over here, without an error for each.
+    while (at < bytes.length && OPCODE_BY_BYTE[bytes[at]!] === undefined) at++;
+    if (at >= bytes.length) break;
+    r.seek(at);
     try {
       while (ops++ < maxOps && r.next()) {
         const code = r.op.code;
@@ -64,8 +72,8 @@ export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOp
           if (pickleStart > from) pickles.push({ start: pickleStart, end: r.end, protocol, opcodes: count });
           pickleStart = r.end;
           protocol = count = 0;
-          stack = [];
-          marks = [];
+          stack.length = 0;
+          marks.length = 0;
           continue;
         }
         if (code === OP.MARK) {
@@ -102,11 +110,12 @@ export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOp
     } catch {
       const cut = r.pos >= from ? cutName(bytes, r.pos) : null;
       if (cut !== null) names.push({ ...cut, protocol });
-      // Unreadable here: step one byte past the opcode and read on, as the same pickle.
+      // Unreadable here: step one byte past the opcode and read on, as the same pickle (its memo kept).
       at = Math.max(r.pos, at) + 1;
-      stack = [];
-      marks = [];
-      memo = new Memo();
+      ops++;
+      unreadable++;
+      stack.length = 0;
+      marks.length = 0;
     }
   }
   if (pickleStart > from && pickleStart < bytes.length && count > 0) pickles.push({ start: pickleStart, end: bytes.length, protocol, opcodes: count });

@@ -6,7 +6,7 @@
  * browsers), stopped at `maxMemberBytes` so a bomb cannot exhaust memory.
  */
 import { audit, type AuditOptions, type AuditReport, type Finding } from '../audit/analyze.js';
-import { JOBLIB_WRAPPERS } from '../audit/joblib.js';
+import { isJoblibWrapper } from '../audit/joblib.js';
 import { isZip, listZip, ZipError } from './zip.js';
 
 export interface ContainerOptions extends AuditOptions {
@@ -175,7 +175,7 @@ export async function auditFile(data: Uint8Array, uri: string, options: Containe
 }
 
 /** Rules that name a global: what a second reading of a joblib file contributes. */
-const NAME_RULES = new Set(['PG001', 'PG002', 'PG003', 'PG005']);
+const NAME_RULES = new Set(['PG001', 'PG002', 'PG005']);
 
 /**
  * Audit a pickle, or a joblib file (which references a joblib array wrapper): that one is audited
@@ -184,8 +184,9 @@ const NAME_RULES = new Set(['PG001', 'PG002', 'PG003', 'PG005']);
  */
 function auditPickle(data: Uint8Array, options: AuditOptions): AuditReport {
   const plain = audit(data, options);
-  if (!plain.globals.some((g) => JOBLIB_WRAPPERS.has(`${g.module}.${g.qualname}`))) return plain;
-  const joblib = audit(data, { ...options, joblib: true });
+  if (!plain.globals.some((g) => isJoblibWrapper(g.module, g.qualname))) return plain;
+  // joblib.load reads one pickle (its arrays inside it); a plain pickle.load reading lists the rest.
+  const joblib = audit(data, { ...options, joblib: true, firstOnly: true });
   const key = (f: Finding) => `${f.rule} ${f.name ?? ''}`;
   const seen = new Set(joblib.findings.map(key));
   const extra = plain.findings
@@ -196,7 +197,8 @@ function auditPickle(data: Uint8Array, options: AuditOptions): AuditReport {
     ...joblib.findings,
     ...extra,
   ];
-  const verdict = joblib.verdict === 'malformed' ? 'malformed' : findings.some((f) => f.severity !== 'info' && f.severity !== 'low') ? 'unsafe' : 'safe';
+  // The verdict is joblib.load's outcome, made unsafe when the other reading names what the policy refuses.
+  const verdict = joblib.verdict === 'safe' && extra.some((f) => f.severity !== 'info' && f.severity !== 'low') ? 'unsafe' : joblib.verdict;
   return { ...joblib, findings, verdict };
 }
 

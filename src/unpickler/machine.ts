@@ -538,6 +538,8 @@ export class Machine {
     if (this.frameEnd > this.pos) {
       this.malformed('data_in_frame', `${g.module}.${g.qualname} reads data after its BUILD, which sits inside a frame: its reader would take the data from after the frame`);
     }
+    // The frame is read to its end (checked above): what follows is read from the input itself.
+    this.closeFrame();
     return this.invoke(g, () => rec.readAfterBuild!(built, this.stream(), this.context));
   }
 

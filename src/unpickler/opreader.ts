@@ -70,6 +70,15 @@ export class OpReader {
     this.pos = this.end = start;
   }
 
+  /** Go on reading at `pos` (a new pickle, or the same one after unreadable bytes): no frame open. */
+  seek(pos: number): void {
+    const m = this.m;
+    m.closeFrame();
+    m.pos = m.opPos = pos;
+    this.pos = this.end = pos;
+    this.done = false;
+  }
+
   /** Read the next opcode; false once the STOP was read. */
   next(): boolean {
     if (this.done) return false;
