@@ -16,13 +16,17 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { disassemble, MAX_INDENT_DEPTH, partialOutputOf } from '../src/audit/dis.js';
 import { PickleError } from '../src/errors.js';
+import { capIndent } from './dis-indent.js';
 import { OPCODES } from '../src/opcodes.js';
+
+/** Mutated inputs per run: 4,000 in CI, more with PICKLEGUARD_FUZZ=<count>. */
+const MUTATIONS = Number(process.env.PICKLEGUARD_FUZZ) > 0 ? Number(process.env.PICKLEGUARD_FUZZ) : 4000;
 
 function python(script: string): { ok: true; stdout: string } | { ok: false; reason: string } {
   const r = spawnSync('python3', ['-c', script], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
-    env: { ...process.env, PYTHONIOENCODING: 'utf-8', PYTHONHASHSEED: '0' },
+    env: { ...process.env, PYTHONIOENCODING: 'utf-8', PYTHONHASHSEED: '0', DIS_MUTATIONS: String(MUTATIONS) },
   });
   if (r.error) return { ok: false, reason: `python3 could not be run (${r.error.message})` };
   if (r.status !== 0) return { ok: false, reason: `python3 failed: ${r.stderr}` };
@@ -39,7 +43,7 @@ const USE_OUR_DOCS = `import pickletools as _pt, json as _json\nfor _op in _pt.o
 
 /** Builds the inputs and runs pickletools.dis on each; prints one JSON list. */
 const GENERATOR = USE_OUR_DOCS + String.raw`
-import base64, collections, io, json, pickle, pickletools, random, sys, warnings
+import base64, collections, io, json, os, pickle, pickletools, random, sys, warnings
 warnings.simplefilter('ignore')
 
 class Plain:
@@ -154,7 +158,7 @@ def mutate(data):
 
 mutated = []
 small = [b for b in bases if len(b) < 400] + hand[:600]
-for _ in range(int(sys.argv[1]) if len(sys.argv) > 1 else 4000):
+for _ in range(int(os.environ['DIS_MUTATIONS'])):
     mutated.append(mutate(rnd.choice(small)))
 
 cases = []
@@ -169,22 +173,6 @@ for i, data in enumerate(bases + hand + mutated):
     cases.append([base64.b64encode(data).decode(), annotate, out.getvalue(), err])
 json.dump(cases, sys.stdout)
 `;
-
-/** pickletools' text with each line's MARK indentation stopped at MAX_INDENT_DEPTH levels, as ours is. */
-export function capIndent(text: string, indentlevel: number): { text: string; deepest: number } {
-  let deepest = 0;
-  const lines = text.split('\n').map((line) => {
-    // "%5d: " then the opcode's repr (no blanks in it) padded to 4, one blank, the indentation.
-    const m = /^( *\d+: )(\S+)( +)(.*)$/s.exec(line);
-    if (m === null || indentlevel === 0) return line;
-    const blanks = m[3].length - Math.max(0, 4 - m[2].length) - 1;
-    const depth = Math.floor(blanks / indentlevel);
-    deepest = Math.max(deepest, depth);
-    if (depth <= MAX_INDENT_DEPTH) return line;
-    return `${m[1]}${m[2]}${' '.repeat(m[3].length - blanks)}${' '.repeat(MAX_INDENT_DEPTH * indentlevel + (blanks % indentlevel))}${m[4]}`;
-  });
-  return { text: lines.join('\n'), deepest };
-}
 
 describe.skipIf(!HAVE_PYTHON)('disassemble() against pickletools.dis, differential', () => {
   it('writes what pickletools writes and throws where it raises, on every generated and mutated input', () => {
