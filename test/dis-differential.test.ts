@@ -118,6 +118,14 @@ for n in (10**4299, 10**4300 - 1, 10**4300, -(10**4300 - 1), -(10**4300)):
     hand.append(b'L' + str(n).encode() + b'L\n.')
     hand.append(b'I' + str(n).encode() + b'\n.')
 sys.set_int_max_str_digits(4300)
+# LONG4s whose high bytes only extend the sign, and magnitudes either side of 4300 digits
+def long4(payload): return b'\x8b' + len(payload).to_bytes(4, 'little') + payload + b'.'
+hand += [long4(b'\xff' * 5000), long4(b'\x80' + b'\x00' * 5000), long4(b'\x7f' + b'\xff' * 5000), long4(b'\x00' * 5000),
+         long4(b'\x00' * 1786 + b'\x80' + b'\xff' * 100), long4(b'\x01' + b'\x00' * 1786 + b'\x00' * 40), long4(b''),
+         b'\x8a\x00.', b'\x8a\x01\xff.', b'\x8a\xff' + b'\x00' * 255 + b'.', b'\x8a\x05\x00', b'\x8b\x01\x00\x00', b'\x8b\xff\xff\xff\xff.']
+for bits in range(14270, 14300, 3):
+    for v in (2**bits - 1, 2**bits, -(2**bits), -(2**bits) - 1):
+        hand.append(long4(v.to_bytes((v.bit_length() + 8) // 8, 'little', signed=True) + (b'\xff' if v < 0 else b'\x00') * 3))
 
 rnd = random.Random(20260611)
 interesting = b'(01tesulp g\n.\x00\xffNI_ +-L\'"\\x'

@@ -17,7 +17,7 @@
 import { LimitExceededError, MalformedPickleError, PickleError, TruncatedPickleError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { OPCODE_BY_BYTE, type ArgKindName, type OpcodeInfo, type StackKind } from '../opcodes.js';
-import { decodeRawUnicodeEscape, decodeStringLiteral } from '../unpickler/text.js';
+import { decodeLong, decodeRawUnicodeEscape, decodeStringLiteral } from '../unpickler/text.js';
 import { OpReader } from './genops.js';
 import { pyLen, reprBool, reprByteArray, reprBytes, reprFloat, reprInt, reprStr } from './pyrepr.js';
 
@@ -248,13 +248,31 @@ function rawUnicodeEscapeCodePoints(b: Uint8Array): number[] {
 
 /** `repr(n)` of an int, or null when Python refuses to convert it (more than `maxDigits` digits). */
 function reprIntLimited(n: number | bigint, maxDigits: number): string | null {
-  if (typeof n === 'number') return reprInt(n);
-  const magnitude = n < 0n ? -n : n;
-  // Decide the clear cases by bit length (linear) before a decimal conversion (not linear).
-  const bits = magnitude.toString(16).length * 4;
-  if (bits - 4 > maxDigits * 3.3219280948873626 + 8) return null;
-  const s = n.toString();
-  return s.length - (n < 0n ? 1 : 0) > maxDigits ? null : s;
+  const s = reprInt(n);
+  return s.length - (s[0] === '-' ? 1 : 0) > maxDigits ? null : s;
+}
+
+/**
+ * The argument of LONG1 / LONG4 at `pos` (a little-endian two's complement count of bytes), read
+ * here rather than by `OpReader` so that a huge one costs a scan: its magnitude is judged from
+ * its significant bytes, and only those are converted.
+ */
+function readLongArg(bytes: Uint8Array, pos: number, op: OpcodeInfo, maxDigits: number): [number, ArgShown] {
+  const four = op.arg === 'long4';
+  const s = pos + 1 + (four ? 4 : 1);
+  if (s > bytes.length) throw new TruncatedPickleError(`not enough data in stream to read ${op.arg}`, { offset: pos, opcode: op.code });
+  const len = four ? new DataView(bytes.buffer, bytes.byteOffset + pos + 1, 4).getInt32(0, true) : bytes[pos + 1];
+  if (len < 0) fail('negative_length', `long4 byte count < 0: ${len}`, pos, op);
+  if (len > bytes.length - s) throw new TruncatedPickleError(`${op.name}: expected ${len} bytes in a ${op.arg}, but only ${bytes.length - s} remain`, { offset: pos, opcode: op.code });
+  const end = s + len;
+  // Drop high bytes that only extend the sign: the value stays the same.
+  const ext = len > 0 && bytes[end - 1] >= 0x80 ? 0xff : 0x00;
+  let e = end;
+  while (e - s > 1 && bytes[e - 1] === ext && (bytes[e - 2] & 0x80) === (ext & 0x80)) e--;
+  // 8 bits per byte against log2(10) bits per decimal digit, with a byte to spare.
+  if ((e - s - 1) * 8 > maxDigits * 3.3219280948873626 + 8) return [end, { text: '', key: '', reprFails: true }];
+  const t = reprIntLimited(decodeLong(bytes, s, e), maxDigits);
+  return [end, t === null ? { text: '', key: '', reprFails: true } : { text: t, key: t }];
 }
 
 /** A decoded argument, ready to print: `repr(arg)`, its memo key when it is an int, or an error to raise after the position. */
@@ -346,9 +364,7 @@ function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number): ArgShown {
     case 'uint2':
     case 'int4':
     case 'uint4':
-    case 'uint8':
-    case 'long1':
-    case 'long4': {
+    case 'uint8': {
       const t = reprIntLimited(arg as number | bigint, maxDigits);
       return t === null ? { text: '', key: '', reprFails: true } : { text: t, key: t };
     }
@@ -412,6 +428,8 @@ export function disassembleTo(bytes: Uint8Array, write: (text: string) => void, 
     let shown: ArgShown | null = null;
     if (op !== undefined && isTextKind(op.arg)) {
       [p, shown] = readTextArg(bytes, pos, op, op.arg, maxDigits);
+    } else if (op !== undefined && (op.arg === 'long1' || op.arg === 'long4')) {
+      [p, shown] = readLongArg(bytes, pos, op, maxDigits);
     } else {
       if (reader === null || reader.end !== pos) reader = new OpReader(bytes, pos, { maxIntDigits: maxDigits });
       reader.next();
