@@ -17,7 +17,7 @@
 import { LimitExceededError, MalformedPickleError, PickleError, TruncatedPickleError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { OPCODE_BY_BYTE, type ArgKindName, type OpcodeInfo, type StackKind } from '../opcodes.js';
-import { decodeLong, decodeRawUnicodeEscape, decodeStringLiteral } from '../unpickler/text.js';
+import { decodeLatin1, decodeLong, decodeRawUnicodeEscape, decodeStringLiteral } from '../unpickler/text.js';
 import { OpReader } from './genops.js';
 import { pyLen, reprBool, reprByteArray, reprBytes, reprFloat, reprInt, reprStr } from './pyrepr.js';
 
@@ -373,7 +373,7 @@ function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number): ArgShown {
     case 'string1':
     case 'string4':
       // pickletools decodes a Python 2 str as latin-1.
-      return { text: reprStr(Array.from(arg as Uint8Array)), key: '' };
+      return { text: reprStr(decodeLatin1(arg as Uint8Array, 0, (arg as Uint8Array).length)), key: '' };
     case 'bytes1':
     case 'bytes4':
     case 'bytes8':
