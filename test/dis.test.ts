@@ -9,12 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { disassemble, disassembleTo, partialOutputOf, type DisMemo } from '../src/audit/dis.js';
+import { disassemble, disassembleTo, MAX_INDENT_DEPTH, partialOutputOf, type DisMemo } from '../src/audit/dis.js';
 import { genops } from '../src/audit/genops.js';
 import { reprBytes, reprFloat, reprInt, reprStr } from '../src/audit/pyrepr.js';
 import { isPrintable, UNICODE_VERSION } from '../src/audit/unicode-printable.js';
 import { MalformedPickleError, PickleError, TruncatedPickleError } from '../src/errors.js';
 import { OPCODES } from '../src/opcodes.js';
+import { capIndent } from './dis-indent.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -350,7 +351,8 @@ describe('corpus/valid: every NAME.pkl disassembles to its NAME.dis', () => {
   it.skipIf(pairs.length === 0)('matches every .dis file', () => {
     const failures: string[] = [];
     for (const base of pairs) {
-      const expected = readFileSync(base + '.dis', 'utf8');
+      // pickletools indents without bound; ours stops at MAX_INDENT_DEPTH levels (nested_tuple_100).
+      const expected = capIndent(readFileSync(base + '.dis', 'utf8'), 4).text;
       const r = ours(new Uint8Array(readFileSync(base + '.pkl')), 0, 4);
       if (r.out !== expected || r.error !== null) failures.push(`${base}: ${String(r.error ?? 'output differs')}`);
     }
@@ -435,5 +437,165 @@ describe('pyrepr', () => {
     expect([1e16, 1e-5, 1e15, 0.0001, NaN, -Infinity, -0, 5e-324, 1.5, 100].map(reprFloat)).toEqual([
       '1e+16', '1e-05', '1000000000000000.0', '0.0001', 'nan', '-inf', '-0.0', '5e-324', '1.5', '100.0',
     ]);
+  });
+});
+
+describe('disassemble() is linear', () => {
+  const marks = (n: number, tail = ''): Uint8Array => {
+    const b = new Uint8Array(n + tail.length).fill(0x28);
+    for (let i = 0; i < tail.length; i++) b[n + i] = tail.charCodeAt(i);
+    return b;
+  };
+  /** The error and the text written before it. */
+  const failure = (data: Uint8Array): { err: unknown; out: string } => {
+    try {
+      disassemble(data);
+    } catch (err) {
+      return { err, out: partialOutputOf(err) ?? '' };
+    }
+    throw new Error('expected disassemble() to throw');
+  };
+  /** Longest line a MARK can print: position, code column, capped indentation, name. */
+  const maxMarkLine = (n: number): number => String(n).length + 2 + 5 + 4 * MAX_INDENT_DEPTH + 'MARK'.length + 1;
+
+  it('20 KB of MARKs: a TruncatedPickleError with the lines before it, no RangeError', () => {
+    const { err, out } = failure(marks(20 * 1024));
+    expect(err).toBeInstanceOf(TruncatedPickleError);
+    expect(out.split('\n').length - 1).toBe(20 * 1024);
+    expect(out.length).toBeLessThanOrEqual(20 * 1024 * maxMarkLine(20 * 1024));
+  });
+
+  it('16,000 MARKs then a STOP: the stack-not-empty error, in linear text', () => {
+    const t0 = performance.now();
+    const { err, out } = failure(marks(16_000, '.'));
+    console.log(`disassemble(): 16,000 MARKs in ${(performance.now() - t0).toFixed(0)} ms, ${out.length} chars`);
+    expect(err).toBeInstanceOf(MalformedPickleError);
+    expect((err as PickleError).code).toBe('stack_not_empty');
+    expect((err as Error).message.length).toBeLessThan(500);
+    expect(out.endsWith('highest protocol among opcodes = 0\n')).toBe(true);
+  });
+
+  it('200,000 MARKs then a truncated end: a PickleError, text bounded per opcode, 4n MARKs cost 4 times n', () => {
+    const n = 50_000;
+    const small = failure(marks(n, 'I1'));
+    const big = failure(marks(4 * n, 'I1'));
+    for (const { err, out } of [small, big]) {
+      expect(err).toBeInstanceOf(TruncatedPickleError);
+      expect(err).toBeInstanceOf(PickleError);
+      const lines = out.split('\n');
+      expect(lines.length - 1).toBe(out === small.out ? n : 4 * n);
+      expect(Math.max(...lines.slice(-1000).map((l) => l.length))).toBeLessThanOrEqual(maxMarkLine(4 * n));
+    }
+    // The work is the text written: 4 times the MARKs, at most 4 times the text (plus longer positions).
+    expect(big.out.length / small.out.length).toBeLessThan(4.2);
+    expect(big.out.length).toBeLessThanOrEqual(4 * n * maxMarkLine(4 * n));
+  });
+
+  it('deep nesting closed again (lists in lists with memo entries) grows linearly too', () => {
+    const nest = (n: number): Uint8Array => {
+      const parts: string[] = [];
+      for (let i = 0; i < n; i++) parts.push(`(lp${i}\n`);
+      for (let i = 0; i < n - 1; i++) parts.push('a');
+      parts.push('.');
+      return new Uint8Array(Buffer.from(parts.join(''), 'latin1'));
+    };
+    const a = disassemble(nest(5_000));
+    const b = disassemble(nest(20_000));
+    expect(b.length / a.length).toBeLessThan(4.4);
+    expect(a.split('\n')[0]).toBe('    0: (    MARK');
+  });
+});
+
+describe('disassemble() on any bytes: text or a PickleError', () => {
+  /** Mutated inputs per run: 20,000 in CI, more with PICKLEGUARD_FUZZ=<count>. */
+  const COUNT = Number(process.env.PICKLEGUARD_FUZZ) > 0 ? Number(process.env.PICKLEGUARD_FUZZ) : 20_000;
+
+  /** Seeds: every small pickle of the corpus, and protocol-0 text lines. */
+  const seeds: Uint8Array[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.pkl')) {
+        const b = readFileSync(p);
+        if (b.length <= 2048) seeds.push(new Uint8Array(b));
+      }
+    }
+  };
+  if (existsSync(join(ROOT, 'corpus'))) walk(join(ROOT, 'corpus'));
+  for (const s of ['(lp0\nI010\naI-5\naF1_0.5\naL0x10L\naS\'a\\x41\'\np1\ng01\na.', 'cbuiltins\nlen\n(Vx\\u20ac\ntR.', '(dp0\nS"k"\nI00\ns.']) {
+    seeds.push(new Uint8Array(Buffer.from(s, 'latin1')));
+  }
+
+  it(`${COUNT} seeded mutations of ${seeds.length} seed pickles never throw anything but a PickleError`, () => {
+    let state = 0x9e3779b9;
+    const rand = (n: number): number => {
+      // xorshift32
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const INTERESTING = [0x28, 0x30, 0x31, 0x2e, 0x0a, 0x00, 0xff, 0x7f, 0x80, 0x5c, 0x27, 0x22, 0x5f, 0x2d, 0x2b, 0x4c, 0x20, 0x70, 0x67, 0x49];
+    let texts = 0;
+    let errors = 0;
+    const others: string[] = [];
+    for (let k = 0; k < COUNT; k++) {
+      let data = Array.from(seeds[rand(seeds.length)]);
+      for (let m = 1 + rand(4); m > 0; m--) {
+        const n = data.length;
+        switch (rand(7)) {
+          case 0: if (n) data[rand(n)] = rand(256); break;
+          case 1: if (n) data[rand(n)] = INTERESTING[rand(INTERESTING.length)]; break;
+          case 2: if (n) data.splice(rand(n), 1 + rand(4)); break;
+          case 3: data.splice(rand(n + 1), 0, INTERESTING[rand(INTERESTING.length)]); break;
+          case 4: if (n) data = data.slice(0, rand(n)); break;
+          case 5: { const i = rand(n + 1); data.splice(i, 0, ...data.slice(i, i + 1 + rand(16))); break; }
+          default: { // a length or count field made huge or negative
+            if (n > 4) { const i = rand(n - 4); for (let j = 0; j < 4; j++) data[i + j] = rand(2) ? 0xff : 0x7f; }
+          }
+        }
+      }
+      try {
+        const text = disassemble(new Uint8Array(data), { annotate: k % 3 === 0 ? 30 : 0 });
+        if (typeof text !== 'string') throw new Error('not text');
+        texts++;
+      } catch (err) {
+        if (err instanceof PickleError && typeof partialOutputOf(err) === 'string') errors++;
+        else if (others.length < 5) others.push(`${String(err)} on ${JSON.stringify(Buffer.from(data).toString('latin1').slice(0, 200))}`);
+      }
+    }
+    console.log(`dis fuzz: ${COUNT} inputs, ${texts} disassembled, ${errors} PickleErrors, ${others.length ? 'others!' : 'no other errors'}`);
+    expect(others).toEqual([]);
+    expect(texts + errors).toBe(COUNT);
+    expect(texts).toBeGreaterThan(COUNT / 50);
+  });
+});
+
+describe("protocol-0 arguments are shown as pickletools reads them, not as the loader does", () => {
+  const enc = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
+  const argOf = (s: string, line: number): string => disassemble(enc(s)).split('\n')[line].slice(23);
+  it.each([
+    ['Np010\ng10\n0.', 1, '10'], // PUT/GET are int(s) in base 10: '010' is 10, the same key as GET 10
+    ['Np010\ng10\n0.', 2, '10'],
+    ['Np00\ng0\n0.', 1, 'False'], // '00' is False, the same memo key as 0
+    ['I010\n.', 0, '10'], // the C loader's strtol(s, 0) reads 8; pickletools shows int('010')
+    ['I 0_10 \n.', 0, '10'],
+    ['L010L\n.', 0, '10'],
+    ['F 1_0.5\n.', 0, '10.5'], // float(s): whitespace and underscores, which the loader refuses
+    ['F1e999\n.', 0, 'inf'],
+    ["S'\n.", 0, "''"], // a lone quote opens and closes an empty string
+  ])('%j line %i shows %s', (input, line, shown) => {
+    expect(argOf(input, line)).toBe(shown);
+  });
+  it.each(['I0x10\n.', 'I1\x00\n.', 'L0x10L\n.', 'Fnan0\n.', 'g0b1\n.'])('%j: pickletools raises, so does disassemble(), before the line', (input) => {
+    let caught: unknown;
+    try {
+      disassemble(enc(input));
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(MalformedPickleError);
+    expect(partialOutputOf(caught)).toBe('');
   });
 });

@@ -4,15 +4,28 @@
  * underflow). Where pickletools raises, this throws a `PickleError` after writing exactly the
  * lines pickletools printed before raising; `disassemble()` attaches them to the error as
  * `partialOutput`.
+ *
+ * One deliberate difference: pickletools indents each line by its MARK depth, which makes its
+ * output quadratic in the input (20 KB of MARKs would be gigabytes of blanks). Here the indentation
+ * stops growing at {@link MAX_INDENT_DEPTH} levels, so the text is linear in the input; below that
+ * depth the output is identical.
+ *
+ * Protocol-0 text arguments are read here with pickletools' own rules (`int(s)`, `float(s)`,
+ * `codecs.escape_decode` + ASCII), which are not the loader's rules that `genops` follows: `I010`
+ * shows as 10 (the loader reads 8), `p010` is memo key 10, `F1_0` is 10.0, `I0x10` is an error.
  */
-import { MalformedPickleError, PickleError } from '../errors.js';
-import type { OpcodeInfo, StackKind } from '../opcodes.js';
-import { decodeStringLiteral } from '../unpickler/text.js';
-import { genops, type GenOp, type OpArg } from './genops.js';
+import { LimitExceededError, MalformedPickleError, PickleError, TruncatedPickleError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { OPCODE_BY_BYTE, type ArgKindName, type OpcodeInfo, type StackKind } from '../opcodes.js';
+import { decodeLatin1, decodeLong, decodeRawUnicodeEscape, decodeStringLiteral } from '../unpickler/text.js';
+import { OpReader } from './genops.js';
 import { pyLen, reprBool, reprByteArray, reprBytes, reprFloat, reprInt, reprStr } from './pyrepr.js';
 
 /** The disassembler's memo: what each memo key holds, by the key's decimal text. */
 export type DisMemo = Map<string, StackKind>;
+
+/** MARK depth beyond which lines are indented no further (pickletools has no such cap). */
+export const MAX_INDENT_DEPTH = 32;
 
 export interface DisOptions {
   /**
@@ -25,11 +38,11 @@ export interface DisOptions {
    * be disassembled in turn (pickletools' `memo` argument). `true`, `false` or absent: a new one.
    */
   memo?: boolean | DisMemo;
-  /** Blanks by which each MARK level indents. Default 4. */
+  /** Blanks by which each MARK level indents, up to {@link MAX_INDENT_DEPTH} levels. Default 4. */
   indentlevel?: number;
   /** Where the pickle starts in `bytes`. Default 0. Positions printed are offsets in `bytes`. */
   start?: number;
-  /** Most decimal digits in an INT / LONG line. Default 4300. */
+  /** Most decimal digits in an int read or shown (Python's `sys.get_int_max_str_digits()`). Default 4300. */
   maxIntDigits?: number;
 }
 
@@ -44,13 +57,99 @@ export interface DisResult {
 export type DisassemblyError = PickleError & { partialOutput: string };
 
 const MARK: StackKind = 'mark';
+const NL = 0x0a;
 
-function fail(code: string, message: string, g: GenOp): never {
-  throw new MalformedPickleError(code, message, { offset: g.pos, opcode: g.op.code });
+function fail(code: string, message: string, pos: number, op: OpcodeInfo): never {
+  throw new MalformedPickleError(code, `${op.name}: ${message}`, { offset: pos, opcode: op.code });
 }
 
-/** The text pickletools shows for a line read by `read_stringnl(decode=True, stripquotes=False)`. */
-function escapedLineText(bytes: Uint8Array, s: number, e: number, g: GenOp): string {
+function tooManyDigits(maxDigits: number, pos: number, op: OpcodeInfo): never {
+  throw new LimitExceededError('maxIntDigits', maxDigits, `${op.name}: the int has too many decimal digits to show`, { offset: pos, opcode: op.code });
+}
+
+/** Py_ISSPACE: space, \t \n \v \f \r. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * `int(b)` of a bytes object b[s..e) (base 10): surrounding whitespace, one sign, single
+ * underscores between digits, leading zeros allowed; anything else (a NUL, a prefix, an 'L') is
+ * null. More than `maxDigits` digits: 'too_many_digits', counted before any conversion.
+ */
+function pyInt(b: Uint8Array, s: number, e: number, maxDigits: number): number | bigint | null | 'too_many_digits' {
+  let i = s;
+  while (i < e && isSpace(b[i])) i++;
+  let negative = false;
+  if (i < e && (b[i] === 0x2b || b[i] === 0x2d)) negative = b[i++] === 0x2d;
+  const ds = i;
+  let count = 0;
+  let prevUnderscore = true; // no underscore before the first digit
+  for (; i < e; i++) {
+    const c = b[i];
+    if (c === 0x5f) {
+      if (prevUnderscore) return null;
+      prevUnderscore = true;
+    } else if (isDigit(c)) {
+      prevUnderscore = false;
+      count++;
+    } else {
+      break;
+    }
+  }
+  if (count > 0 && prevUnderscore) return null;
+  if (count > maxDigits) return 'too_many_digits';
+  if (count === 0) return null;
+  const de = i;
+  while (i < e && isSpace(b[i])) i++;
+  if (i !== e) return null;
+  let digits = '';
+  for (let k = ds; k < de; k++) if (b[k] !== 0x5f) digits += String.fromCharCode(b[k]);
+  if (count <= 15) {
+    const v = Number(digits);
+    return negative && v !== 0 ? -v : v;
+  }
+  const v = BigInt(digits);
+  return negative ? -v : v;
+}
+
+const FLOAT_BODY = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+
+/**
+ * `float(b)` of a bytes object b[s..e): surrounding whitespace, one sign, `inf`/`infinity`/`nan`
+ * in any case, or a decimal literal with underscores between digits; overflow is ±inf. Else null.
+ */
+function pyFloat(b: Uint8Array, s: number, e: number): number | null {
+  while (s < e && isSpace(b[s])) s++;
+  while (e > s && isSpace(b[e - 1])) e--;
+  let text = '';
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (c === 0x5f) {
+      if (!(i > s && isDigit(b[i - 1]) && i + 1 < e && isDigit(b[i + 1]))) return null;
+      continue;
+    }
+    if (c === 0 || c >= 0x80) return null;
+    text += String.fromCharCode(c);
+  }
+  let sign = 1;
+  if (text[0] === '+' || text[0] === '-') {
+    if (text[0] === '-') sign = -1;
+    text = text.slice(1);
+  }
+  const word = text.toLowerCase();
+  if (word === 'inf' || word === 'infinity') return sign * Infinity;
+  if (word === 'nan') return NaN;
+  if (!FLOAT_BODY.test(text)) return null;
+  return sign * Number(text);
+}
+
+/** The text pickletools shows for a line it decodes with `codecs.escape_decode` and then as ASCII. */
+function escapedLineText(bytes: Uint8Array, s: number, e: number, pos: number, op: OpcodeInfo): string {
   let raw: Uint8Array = bytes.subarray(s, e);
   if (raw.includes(0x5c)) {
     // codecs.escape_decode, through the STRING literal decoder: quote the line, decode it.
@@ -59,26 +158,25 @@ function escapedLineText(bytes: Uint8Array, s: number, e: number, g: GenOp): str
     quoted.set(raw, 1);
     quoted[raw.length + 1] = 0x27;
     const decoded = decodeStringLiteral(quoted, 0, quoted.length);
-    if (decoded === null) fail('bad_escape', `${g.op.name}: invalid escape in the argument line`, g);
+    if (decoded === null) fail('bad_escape', 'invalid escape in the argument line', pos, op);
     raw = decoded;
   }
-  return asciiText(raw, g);
+  return asciiText(raw, pos, op);
 }
 
 /** pickletools decodes these arguments as ASCII and raises UnicodeDecodeError otherwise. */
-function asciiText(raw: Uint8Array, g: GenOp): string {
-  let out = '';
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] >= 0x80) {
-      fail(
-        'non_ascii_text',
-        `${g.op.name}: pickletools cannot show the byte 0x${raw[i].toString(16)} of this argument ('ascii' codec can't decode it)`,
-        g,
-      );
+function asciiText(raw: Uint8Array, pos: number, op: OpcodeInfo): string {
+  const parts: string[] = [];
+  for (let i = 0; i < raw.length; i += 4096) {
+    const piece = raw.subarray(i, i + 4096);
+    for (let k = 0; k < piece.length; k++) {
+      if (piece[k] >= 0x80) {
+        fail('non_ascii_text', `pickletools cannot show the byte 0x${piece[k].toString(16)} of this argument ('ascii' codec can't decode it)`, pos, op);
+      }
     }
-    out += String.fromCharCode(raw[i]);
+    parts.push(String.fromCharCode.apply(null, piece as unknown as number[]));
   }
-  return out;
+  return parts.join('');
 }
 
 function hasSurrogatePair(s: string): boolean {
@@ -148,109 +246,204 @@ function rawUnicodeEscapeCodePoints(b: Uint8Array): number[] {
   return out;
 }
 
-/** `repr(arg)` as pickletools prints it for this opcode's argument. */
-function reprArg(bytes: Uint8Array, g: GenOp): string {
-  const { op, arg } = g;
+/** `repr(n)` of an int, or null when Python refuses to convert it (more than `maxDigits` digits). */
+function reprIntLimited(n: number | bigint, maxDigits: number): string | null {
+  const s = reprInt(n);
+  return s.length - (s[0] === '-' ? 1 : 0) > maxDigits ? null : s;
+}
+
+/**
+ * The argument of LONG1 / LONG4 at `pos` (a little-endian two's complement count of bytes), read
+ * here rather than by `OpReader` so that a huge one costs a scan: its magnitude is judged from
+ * its significant bytes, and only those are converted.
+ */
+function readLongArg(bytes: Uint8Array, pos: number, op: OpcodeInfo, maxDigits: number): [number, ArgShown] {
+  const four = op.arg === 'long4';
+  const s = pos + 1 + (four ? 4 : 1);
+  if (s > bytes.length) throw new TruncatedPickleError(`not enough data in stream to read ${op.arg}`, { offset: pos, opcode: op.code });
+  const len = four ? new DataView(bytes.buffer, bytes.byteOffset + pos + 1, 4).getInt32(0, true) : bytes[pos + 1];
+  if (len < 0) fail('negative_length', `long4 byte count < 0: ${len}`, pos, op);
+  if (len > bytes.length - s) throw new TruncatedPickleError(`${op.name}: expected ${len} bytes in a ${op.arg}, but only ${bytes.length - s} remain`, { offset: pos, opcode: op.code });
+  const end = s + len;
+  // Drop high bytes that only extend the sign: the value stays the same.
+  const ext = len > 0 && bytes[end - 1] >= 0x80 ? 0xff : 0x00;
+  let e = end;
+  while (e - s > 1 && bytes[e - 1] === ext && (bytes[e - 2] & 0x80) === (ext & 0x80)) e--;
+  // 8 bits per byte against log2(10) bits per decimal digit, with a byte to spare.
+  if ((e - s - 1) * 8 > maxDigits * 3.3219280948873626 + 8) return [end, { text: '', key: '', reprFails: true }];
+  const t = reprIntLimited(decodeLong(bytes, s, e), maxDigits);
+  return [end, t === null ? { text: '', key: '', reprFails: true } : { text: t, key: t }];
+}
+
+/** A decoded argument, ready to print: `repr(arg)`, its memo key when it is an int, or an error to raise after the position. */
+interface ArgShown {
+  text: string;
+  key: string;
+  /** `repr(arg)` raised: pickletools has printed the position already. */
+  reprFails?: boolean;
+}
+
+type TextKind = 'decimalnl_short' | 'decimalnl_long' | 'floatnl' | 'stringnl' | 'stringnl_noescape' | 'stringnl_noescape_pair' | 'unicodestringnl';
+
+const TEXT_KINDS: ReadonlySet<string> = new Set<TextKind>([
+  'decimalnl_short', 'decimalnl_long', 'floatnl', 'stringnl', 'stringnl_noescape', 'stringnl_noescape_pair', 'unicodestringnl',
+]);
+
+function isTextKind(kind: ArgKindName | null): kind is TextKind {
+  return kind !== null && TEXT_KINDS.has(kind);
+}
+
+/**
+ * Reads the newline-terminated argument(s) of a protocol-0 text opcode at `pos` as pickletools
+ * reads them. Returns the offset after the argument and what it shows.
+ */
+function readTextArg(bytes: Uint8Array, pos: number, op: OpcodeInfo, kind: TextKind, maxDigits: number): [number, ArgShown] {
+  const lineEnd = (from: number): number => {
+    const e = bytes.indexOf(NL, from);
+    if (e < 0) throw new TruncatedPickleError(`no newline found when trying to read ${kind}`, { offset: pos, opcode: op.code });
+    return e;
+  };
+  const s = pos + 1;
+  const e = lineEnd(s);
+  let text: string;
+  switch (kind) {
+    case 'decimalnl_short':
+    case 'decimalnl_long': {
+      if (kind === 'decimalnl_short' && e - s === 2 && bytes[s] === 0x30 && (bytes[s + 1] === 0x30 || bytes[s + 1] === 0x31)) {
+        const b = bytes[s + 1] === 0x31;
+        return [e + 1, { text: reprBool(b), key: b ? '1' : '0' }];
+      }
+      const v = pyInt(bytes, s, kind === 'decimalnl_long' && e > s && bytes[e - 1] === 0x4c ? e - 1 : e, maxDigits);
+      if (v === 'too_many_digits') tooManyDigits(maxDigits, pos, op);
+      if (v === null) fail('bad_int', 'invalid literal for int() with base 10', pos, op);
+      const t = reprInt(v);
+      return [e + 1, { text: t, key: t }];
+    }
+    case 'floatnl': {
+      const v = pyFloat(bytes, s, e);
+      if (v === null) fail('bad_float', 'could not convert string to float', pos, op);
+      text = reprFloat(v);
+      break;
+    }
+    case 'stringnl': {
+      // Quotes: the first byte, and the same byte last (a lone quote is the empty string).
+      const q = bytes[s];
+      if (e === s || (q !== 0x22 && q !== 0x27)) fail('bad_string_literal', 'no string quotes around the argument', pos, op);
+      if (bytes[e - 1] !== q) fail('bad_string_literal', 'string quote not found at both ends of the argument', pos, op);
+      text = reprStr(escapedLineText(bytes, s + 1, Math.max(s + 1, e - 1), pos, op));
+      break;
+    }
+    case 'stringnl_noescape':
+      text = reprStr(escapedLineText(bytes, s, e, pos, op));
+      break;
+    case 'stringnl_noescape_pair': {
+      const first = escapedLineText(bytes, s, e, pos, op);
+      const e2 = lineEnd(e + 1);
+      const second = escapedLineText(bytes, e + 1, e2, pos, op);
+      return [e2 + 1, { text: reprStr(`${first} ${second}`), key: '' }];
+    }
+    case 'unicodestringnl': {
+      const v = decodeRawUnicodeEscape(bytes, s, e);
+      if (v === null) fail('bad_raw_unicode_escape', "'rawunicodeescape' codec can't decode the line", pos, op);
+      text = hasSurrogatePair(v) ? reprStr(rawUnicodeEscapeCodePoints(bytes.subarray(s, e))) : reprStr(v);
+      break;
+    }
+    default: {
+      const unreachable: never = kind;
+      throw new Error(`disassemble: no reader for argument kind ${String(unreachable)}`);
+    }
+  }
+  return [e + 1, { text, key: '' }];
+}
+
+/** `repr(arg)` of an argument that `OpReader` decoded (every kind but the text lines). */
+function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number): ArgShown {
+  const { op, arg } = r;
   switch (op.arg) {
     case 'uint1':
     case 'uint2':
     case 'int4':
     case 'uint4':
-    case 'uint8':
-    case 'long1':
-    case 'long4':
-    case 'decimalnl_long':
-      return reprInt(arg as number | bigint);
-    case 'decimalnl_short':
-      return typeof arg === 'boolean' ? reprBool(arg) : reprInt(arg as number | bigint);
+    case 'uint8': {
+      const t = reprIntLimited(arg as number | bigint, maxDigits);
+      return t === null ? { text: '', key: '', reprFails: true } : { text: t, key: t };
+    }
     case 'float8':
-    case 'floatnl':
-      return reprFloat(arg as number);
+      return { text: reprFloat(arg as number), key: '' };
     case 'string1':
     case 'string4':
       // pickletools decodes a Python 2 str as latin-1.
-      return reprStr(Array.from(arg as Uint8Array));
-    case 'stringnl':
-      return reprStr(asciiText(arg as Uint8Array, g));
+      return { text: reprStr(decodeLatin1(arg as Uint8Array, 0, (arg as Uint8Array).length)), key: '' };
     case 'bytes1':
     case 'bytes4':
     case 'bytes8':
-      return reprBytes(arg as Uint8Array);
+      return { text: reprBytes(arg as Uint8Array), key: '' };
     case 'bytearray8':
-      return reprByteArray(arg as Uint8Array);
+      return { text: reprByteArray(arg as Uint8Array), key: '' };
     case 'unicodestring1':
     case 'unicodestring4':
     case 'unicodestring8': {
       const s = arg as string;
       if (hasSurrogatePair(s)) {
         const headerLen = op.arg === 'unicodestring1' ? 1 : op.arg === 'unicodestring4' ? 4 : 8;
-        const raw = bytes.subarray(g.pos + 1 + headerLen, g.end);
-        return reprStr(utf8CodePoints(raw));
+        return { text: reprStr(utf8CodePoints(bytes.subarray(r.pos + 1 + headerLen, r.end))), key: '' };
       }
-      return reprStr(s);
+      return { text: reprStr(s), key: '' };
     }
-    case 'unicodestringnl': {
-      const s = arg as string;
-      if (hasSurrogatePair(s)) return reprStr(rawUnicodeEscapeCodePoints(bytes.subarray(g.pos + 1, g.end - 1)));
-      return reprStr(s);
-    }
-    case 'stringnl_noescape':
-      return reprStr(escapedLineText(bytes, g.pos + 1, g.end - 1, g));
-    case 'stringnl_noescape_pair': {
-      const nl = bytes.indexOf(0x0a, g.pos + 1);
-      const first = escapedLineText(bytes, g.pos + 1, nl, g);
-      const second = escapedLineText(bytes, nl + 1, g.end - 1, g);
-      return reprStr(`${first} ${second}`);
-    }
-    case null:
-      return 'None';
-    default: {
-      const unreachable: never = op.arg;
-      throw new Error(`disassemble: no repr for argument kind ${String(unreachable)}`);
-    }
+    default:
+      throw new Error(`disassemble: argument kind ${String(op.arg)} is not read by OpReader here`);
   }
 }
 
-function memoKey(arg: OpArg): string {
-  if (typeof arg === 'boolean') return arg ? '1' : '0';
-  if (typeof arg === 'number' || typeof arg === 'bigint') return reprInt(arg);
-  return String(arg);
-}
-
-/** `repr(opcode.code)[1:-1]`: the opcode byte as pickletools shows it in the second column. */
-function codeText(op: OpcodeInfo): string {
-  return reprStr([op.code]).slice(1, -1);
-}
+/** `repr(opcode.code)[1:-1]` padded to 4: the opcode byte as pickletools shows it in the second column. */
+const CODE_COLUMN: readonly string[] = Array.from({ length: 256 }, (_, b) => reprStr([b]).slice(1, -1).padEnd(4));
 
 /**
  * Disassemble the pickle at `options.start` (default 0) through its first STOP, calling `write`
  * with the output in the pieces pickletools prints it (each line's position, then the rest of
  * the line). Throws the PickleError that pickletools' ValueError (or IndexError) corresponds to,
- * after writing exactly what pickletools writes before raising.
+ * after writing exactly what pickletools writes before raising. Linear in the input: indentation
+ * stops at {@link MAX_INDENT_DEPTH} MARK levels.
  */
 export function disassembleTo(bytes: Uint8Array, write: (text: string) => void, options: DisOptions = {}): DisResult {
   const memo: DisMemo = typeof options.memo === 'object' && options.memo !== null ? options.memo : new Map();
   const indentChunk = ' '.repeat(Math.max(0, Math.trunc(options.indentlevel ?? 4)));
+  const indents: string[] = [];
+  for (let d = 0; d <= MAX_INDENT_DEPTH; d++) indents.push(indentChunk.repeat(d));
   const annotate = Math.trunc(options.annotate ?? 0);
+  const maxDigits = options.maxIntDigits ?? DEFAULT_LIMITS.maxIntDigits;
   let annocol = annotate;
   const stack: StackKind[] = [];
   const markstack: number[] = [];
   let maxproto = -1;
-  let end = options.start ?? 0;
+  const start = options.start ?? 0;
+  let p = start;
+  let reader: OpReader | null = null;
 
-  const genOptions = options.maxIntDigits === undefined ? {} : { maxIntDigits: options.maxIntDigits };
-  for (const g of genops(bytes, options.start ?? 0, genOptions)) {
-    const { op, arg, pos } = g;
-    end = g.end;
-    const name = op.name;
+  for (;;) {
     // pickletools' reader decodes the argument (and may raise) before anything of the line is out.
-    const argText = op.arg !== null ? reprArg(bytes, g) : null;
+    if (p >= bytes.length) throw new TruncatedPickleError('pickle exhausted before seeing STOP', { offset: p });
+    const pos = p;
+    const op = OPCODE_BY_BYTE[bytes[p]];
+    let shown: ArgShown | null = null;
+    if (op !== undefined && isTextKind(op.arg)) {
+      [p, shown] = readTextArg(bytes, pos, op, op.arg, maxDigits);
+    } else if (op !== undefined && (op.arg === 'long1' || op.arg === 'long4')) {
+      [p, shown] = readLongArg(bytes, pos, op, maxDigits);
+    } else {
+      if (reader === null || reader.end !== pos) reader = new OpReader(bytes, pos, { maxIntDigits: maxDigits });
+      reader.next();
+      p = reader.end;
+      if (reader.op.arg !== null) shown = showArg(bytes, reader, maxDigits);
+    }
+    const { name } = op!;
     write(`${String(pos).padStart(5)}: `);
-    let line = `${codeText(op).padEnd(4)} ${indentChunk.repeat(markstack.length)}${name}`;
+    if (shown?.reprFails) tooManyDigits(maxDigits, pos, op!);
+    let line = `${CODE_COLUMN[op!.code]} ${indents[Math.min(markstack.length, MAX_INDENT_DEPTH)]}${name}`;
 
-    maxproto = Math.max(maxproto, op.proto);
-    const before = op.before;
-    let after: readonly StackKind[] = op.after;
+    maxproto = Math.max(maxproto, op!.proto);
+    const before = op!.before;
+    let after: readonly StackKind[] = op!.after;
     let numtopop = before.length;
     let errormsg: string | null = null;
     let errcode = '';
@@ -263,7 +456,7 @@ export function disassembleTo(bytes: Uint8Array, write: (text: string) => void, 
         markmsg = `(MARK at ${markpos})`;
         // Pop everything at and above the topmost mark.
         for (;;) {
-          if (stack.length === 0) fail('stack_underflow', `${name}: the MARK at ${markpos} is no longer on the stack`, g);
+          if (stack.length === 0) fail('stack_underflow', `the MARK at ${markpos} is no longer on the stack`, pos, op!);
           if (stack[stack.length - 1] === MARK) break;
           stack.pop();
         }
@@ -283,10 +476,10 @@ export function disassembleTo(bytes: Uint8Array, write: (text: string) => void, 
         key = String(memo.size);
         markmsg = `(as ${memo.size})`;
       } else {
-        key = memoKey(arg);
+        key = shown!.key;
       }
       if (memo.has(key)) {
-        errormsg = `memo key ${argText ?? 'None'} already defined`;
+        errormsg = `memo key ${shown?.text ?? 'None'} already defined`;
         errcode = 'memo_key_redefined';
       } else if (stack.length === 0) {
         errormsg = "stack is empty -- can't store into memo";
@@ -298,49 +491,51 @@ export function disassembleTo(bytes: Uint8Array, write: (text: string) => void, 
         memo.set(key, stack[stack.length - 1]);
       }
     } else if (name === 'GET' || name === 'BINGET' || name === 'LONG_BINGET') {
-      const v = memo.get(memoKey(arg));
+      const v = memo.get(shown!.key);
       if (v !== undefined) {
         after = [v];
       } else {
-        errormsg = `memo key ${argText ?? 'None'} has never been stored into`;
+        errormsg = `memo key ${shown!.text} has never been stored into`;
         errcode = 'memo_key_missing';
       }
     }
 
-    if (op.arg !== null || markmsg !== null) {
+    if (shown !== null || markmsg !== null) {
       line += ' '.repeat(Math.max(0, 10 - name.length));
-      if (argText !== null) line += ' ' + argText;
+      if (shown !== null) line += ' ' + shown.text;
       if (markmsg !== null) line += ' ' + markmsg;
     }
     if (annotate) {
       line += ' '.repeat(Math.max(0, annocol - pyLen(line)));
       annocol = pyLen(line);
       if (annocol > 50) annocol = annotate;
-      line += ' ' + op.doc;
+      line += ' ' + op!.doc;
     }
     write(`${line}\n`);
 
-    if (errormsg !== null) fail(errcode, `${name}: ${errormsg}`, g);
+    if (errormsg !== null) fail(errcode, errormsg, pos, op!);
 
     // The opcode's stack effect.
-    if (stack.length < numtopop) {
-      fail('stack_underflow', `${name}: tries to pop ${numtopop} items from stack with only ${stack.length} items`, g);
-    }
+    if (stack.length < numtopop) fail('stack_underflow', `tries to pop ${numtopop} items from stack with only ${stack.length} items`, pos, op!);
     if (numtopop) stack.length -= numtopop;
     if (after.includes(MARK)) markstack.push(pos);
-    stack.push(...after);
+    for (const a of after) stack.push(a);
 
     if (name === 'STOP') {
       write(`highest protocol among opcodes = ${maxproto}\n`);
-      if (stack.length > 0) fail('stack_not_empty', `stack not empty after STOP: [${stack.join(', ')}]`, g);
+      if (stack.length > 0) {
+        const shownStack = stack.length > 20 ? `${stack.slice(0, 10).join(', ')}, … ${stack.length - 20} more …, ${stack.slice(-10).join(', ')}` : stack.join(', ');
+        fail('stack_not_empty', `stack not empty after STOP: [${shownStack}]`, pos, op!);
+      }
+      return { end: p, highestProtocol: maxproto };
     }
   }
-  return { end, highestProtocol: maxproto };
 }
 
 /**
- * The text `pickletools.dis(bytes, out, memo, indentlevel, annotate)` writes. On a pickle that
- * pickletools rejects, throws the PickleError with the text written so far in `partialOutput`.
+ * The text `pickletools.dis(bytes, out, memo, indentlevel, annotate)` writes (indentation capped at
+ * {@link MAX_INDENT_DEPTH} MARK levels). On a pickle that pickletools rejects, throws the
+ * PickleError with the text written so far in `partialOutput`.
  */
 export function disassemble(bytes: Uint8Array, options: DisOptions = {}): string {
   const chunks: string[] = [];
