@@ -46,18 +46,19 @@ describe('containers (corpus/containers, written by corpus/gen_containers.py)', 
   });
 
   it('reports zip tricks: duplicate names, a local header that names another member', async () => {
+    // Reader ambiguities make the container malformed: readers would load different things.
     const dup = await auditFile(file('duplicate.pt'), 'duplicate.pt');
-    expect(dup[0]!.report.verdict).toBe('unsafe');
+    expect(dup[0]!.report.verdict).toBe('malformed');
     expect(dup[0]!.report.findings.map((f) => f.message).join('\n')).toMatch(/two members are named "archive\/data.pkl"/);
     expect(dup.slice(1).map((r) => r.report.verdict)).toEqual(['safe', 'unsafe']);
     const renamed = await auditFile(file('renamed.pt'), 'renamed.pt');
-    expect(renamed[0]!.report.findings.map((f) => f.message).join('\n')).toMatch(/is named "archive\/data.pkX" in its local header/);
-    expect(renamed[0]!.report.verdict).toBe('unsafe');
+    expect(renamed[0]!.report.findings.map((f) => f.message).join('\n')).toMatch(/is named "archive\/data.pkX".* in its local header/);
+    expect(renamed[0]!.report.verdict).toBe('malformed');
   });
 
   it('reports and audits a member no central directory entry points at', async () => {
     const hidden = await auditFile(file('hidden.pt'), 'hidden.pt', { policy: TORCH });
-    expect(hidden[0]!.report.verdict).toBe('unsafe');
+    expect(hidden[0]!.report.verdict).toBe('malformed');
     expect(hidden[0]!.report.findings.map((f) => f.message).join('\n')).toMatch(/"archive\/extra.pkl"\) belongs to no central directory entry/);
     expect(hidden.map((r) => `${r.uri} ${r.report.verdict}`)).toContain('hidden.pt!archive/extra.pkl (hidden) unsafe');
   });
@@ -74,6 +75,7 @@ describe('containers (corpus/containers, written by corpus/gen_containers.py)', 
     }
   });
 
+  // Needs audit() to honour persistentLoad (the object's storage ids are what tell the walk each storage's size).
   it('reads the legacy torch format: five pickles, then raw storage bytes', async () => {
     expect(await verdicts('legacy.pt', { policy: TORCH })).toEqual(['legacy.pt safe']);
     const r = (await auditFile(file('legacy.pt'), 'legacy.pt'))[0]!.report;
@@ -120,7 +122,7 @@ describe('containers (corpus/containers, written by corpus/gen_containers.py)', 
     expect(await verdicts('arrays.joblib')).toEqual(['arrays.joblib unsafe']);
     // The object array's own pickle is scanned: numpy's reconstructor is named in it.
     const [objects] = await auditFile(file('objects.joblib'), 'objects.joblib', { policy: JOBLIB });
-    expect(objects!.report.pickles.length).toBe(2);
+    expect(objects!.report.pickles.length).toBe(4); // 2 as joblib.load reads them, 2 as pickle.load does
     expect(objects!.report.verdict).toBe('unsafe');
     const reconstruct = objects!.report.globals.find((g) => g.qualname === '_reconstruct')!;
     expect(objects!.report.findings.map((f) => f.name)).toContain(`${reconstruct.module}._reconstruct`);

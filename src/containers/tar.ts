@@ -1,0 +1,101 @@
+/**
+ * A tar reader, as Python's `tarfile.open(mode='r:')` reads an archive: 512-byte headers, each
+ * checked by its checksum (tarfile takes the unsigned or the signed sum), octal or base-256 sizes,
+ * ustar name prefixes; a bad header at offset 0 means "not a tar", a bad or zero header later ends
+ * the archive. pax and GNU long-name headers (which rename the next member) are not read here: such
+ * an archive is reported as one this reader cannot follow. Member data are views.
+ */
+export interface TarMember {
+  readonly name: string;
+  /** tarfile's type flag ('0' regular, '5' directory, …). */
+  readonly type: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+export interface TarListing {
+  readonly members: readonly TarMember[];
+  /** What a reader that is not tarfile might read differently, or what this one cannot follow. */
+  readonly problems: readonly string[];
+}
+
+export class TarError extends Error {}
+
+const BLOCK = 512;
+
+/** The number in a header field: octal text, or base-256 when its first byte is 0x80 or 0xff. */
+function number(b: Uint8Array): number {
+  if (b[0] === 0x80 || b[0] === 0xff) {
+    if (b[0] === 0xff) return -1;
+    let v = 0;
+    for (let i = 1; i < b.length; i++) v = v * 256 + b[i]!;
+    return v;
+  }
+  const text = String.fromCharCode(...b).split('\0')[0]!.trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) return NaN;
+  return parseInt(text, 8);
+}
+
+function text(b: Uint8Array): string {
+  const nul = b.indexOf(0);
+  return new TextDecoder('utf-8').decode(nul >= 0 ? b.subarray(0, nul) : b);
+}
+
+/** Whether the block at `p` is a header whose checksum tarfile accepts. */
+function validHeader(bytes: Uint8Array, p: number): boolean {
+  const block = bytes.subarray(p, p + BLOCK);
+  if (block.length < BLOCK || block.every((x) => x === 0)) return false;
+  const stored = number(block.subarray(148, 156));
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const x = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += x;
+    signed += x >= 128 ? x - 256 : x;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/** Whether tarfile would open `bytes` as a tar: its first block is a valid header. */
+export function isTar(bytes: Uint8Array): boolean {
+  return validHeader(bytes, 0);
+}
+
+/** Lists a tar archive as tarfile does; throws TarError where tarfile would refuse it. */
+export function listTar(bytes: Uint8Array): TarListing {
+  if (!isTar(bytes)) throw new TarError('not a tar archive: its first header is not valid');
+  const members: TarMember[] = [];
+  const problems: string[] = [];
+  let p = 0;
+  while (p + BLOCK <= bytes.length) {
+    if (!validHeader(bytes, p)) {
+      if (bytes.subarray(p).some((x) => x !== 0)) problems.push(`bytes after the end of the tar archive at byte ${p}`);
+      break;
+    }
+    const h = bytes.subarray(p, p + BLOCK);
+    const size = number(h.subarray(124, 136));
+    if (!Number.isSafeInteger(size) || size < 0) throw new TarError(`the tar header at byte ${p} has a bad size`);
+    const type = h[156] === 0 ? '0' : String.fromCharCode(h[156]!);
+    let name = text(h.subarray(0, 100));
+    const magic = String.fromCharCode(...h.subarray(257, 263));
+    if (magic === 'ustar\0') {
+      const prefix = text(h.subarray(345, 500));
+      if (prefix) name = `${prefix}/${name}`;
+    }
+    const offset = p + BLOCK;
+    const blocks = Math.ceil(size / BLOCK) * BLOCK;
+    const hasData = type === '0' || type === '7' || !'123456'.includes(type);
+    if ('xgLK'.includes(type)) problems.push(`a ${type === 'x' || type === 'g' ? 'pax' : 'GNU long-name'} header at byte ${p}: it renames members, which is not read here`);
+    if (hasData && offset + size > bytes.length) throw new TarError(`tar member ${JSON.stringify(name)} runs past the end of the file`);
+    members.push({ name, type, offset, size });
+    p = offset + (hasData ? blocks : 0);
+  }
+  return { members, problems };
+}
+
+/** The member tarfile's `getmember(name)` returns: the last of that name. */
+export function tarMember(listing: TarListing, name: string): TarMember | undefined {
+  for (let i = listing.members.length - 1; i >= 0; i--) if (listing.members[i]!.name === name) return listing.members[i];
+  return undefined;
+}
