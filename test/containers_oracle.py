@@ -7,7 +7,9 @@ numpy.lib.format (the pickle after an object dtype's header), gzip/zlib/bz2/lzma
 stream (five pickles) and a plain pickle.load would read. Nothing is unpickled: a pickle's end is
 found with pickletools.genops, and the few values the walk needs (counts, storage types) are read
 by an Unpickler whose find_class returns an inert stand-in and which refuses every call.
-A line {"file", "skip": reason} says a file could not be followed. Usage: containers_oracle.py FILE...
+A line {"file", "skip": reason} says a file could not be followed; "broken": true marks a pickle
+pickle.load would fail on part way (pickletools.dis refuses its marks, stack or memo, or its protocol
+is past pickle.HIGHEST_PROTOCOL). Usage: containers_oracle.py FILE...
 """
 import bz2, gzip, hashlib, io, json, lzma, pickle, pickletools, re, struct, sys, tarfile, zipfile, zlib
 
@@ -22,7 +24,19 @@ out = []
 
 
 def emit(file, part, data):
-    out.append({'file': file, 'part': part, 'sha256': hashlib.sha256(data).hexdigest()})
+    line = {'file': file, 'part': part, 'sha256': hashlib.sha256(data).hexdigest()}
+    try:  # pickletools.dis checks marks, the stack and the memo: a pickle it refuses, pickle.load refuses too
+        pickletools.dis(data, out=io.StringIO())
+        if any(op.name == 'PROTO' and arg > pickle.HIGHEST_PROTOCOL for op, arg, _ in pickletools.genops(data)):
+            raise ValueError('unsupported pickle protocol')
+    except Exception:
+        line['broken'] = True
+    out.append(line)
+    return 'broken' in line
+
+
+class Broken(Exception):
+    """pickle.load fails on this pickle: the reader stops, nothing after it is loaded."""
 
 
 def first_pickle(data):
@@ -61,7 +75,8 @@ def walk(file, part, f, what):
     rest = f.read()
     p = first_pickle(rest)
     f.seek(start + len(p))
-    emit(file, f'{part}#{what}', p)
+    if emit(file, f'{part}#{what}', p):
+        raise Broken()
     return p
 
 
@@ -76,7 +91,12 @@ def npy(file, part, data):
 
 def legacy_stream(file, part, data):
     f = io.BytesIO(data)
-    for what in ('magic number', 'protocol version', 'sys_info', 'object', 'storage keys'):
+    # torch stops unless the first two hold its magic number and protocol version.
+    if _pure(walk(file, part, f, 'magic number')) != 0x1950a86a20f9469cfc6c:
+        return
+    if _pure(walk(file, part, f, 'protocol version')) != 1001:
+        return
+    for what in ('sys_info', 'object', 'storage keys'):
         walk(file, part, f, what)
 
 
@@ -144,6 +164,8 @@ for path in sys.argv[1:]:
     name = path.rsplit('/', 1)[-1]
     try:
         anything(name, name, open(path, 'rb').read())
+    except Broken:
+        pass
     except Exception as e:  # a file Python's readers refuse: nothing of it reaches pickle.load
         out.append({'file': name, 'skip': f'{type(e).__name__}: {str(e)[:80]}'})
 for line in out:

@@ -128,7 +128,9 @@ async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions
     let body = data.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
     if (m.method === 8) {
       try {
-        body = await decompress(body, 'deflate-raw', Math.min(limit, m.size || limit));
+        // zipfile inflates to the stream's end whatever the directory claims: so does this (with its limit).
+        body = await decompress(body, 'deflate-raw', limit);
+        if (body.length !== m.size) findings.push({ severity: 'high', rule: 'PG007', message: `member ${JSON.stringify(m.name)} inflates to ${body.length} bytes, its directory entry says ${m.size}`, offset: m.dataOffset });
       } catch (e) {
         if (!(e instanceof DecompressError)) throw e;
         findings.push({ severity: 'high', rule: 'PG007', message: `member ${JSON.stringify(m.name)} cannot be inflated: ${e.message}`, offset: m.dataOffset });
@@ -136,7 +138,7 @@ async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions
       }
     }
     const inner = `${uri}!${m.name}${m.hidden ? ' (hidden)' : m.via ? ` (${m.via})` : ''}`;
-    if (!isContainer(body)) options.onPart?.(inner, body);
+    options.onPart?.(inner, body);
     const torch = TORCH_PICKLE.exec(m.name);
     if (torch !== null) {
       // torch.load: one Unpickler.load() of data.pkl, persistent ids resolved against data/<key>.

@@ -111,10 +111,10 @@ export function listZip(bytes: Uint8Array): ZipListing {
   const readEntry = (p: number, stop: number, concat: number): Entry => {
     if (p + 46 > stop) throw new ZipError(`central directory entry at byte ${p} is cut short`);
     const flags = u16(p + 8);
-    const nameLen = u16(p + 28);
-    const extraLen = u16(p + 30);
-    const length = 46 + nameLen + extraLen + u16(p + 32);
-    if (p + length > stop) throw new ZipError(`central directory entry at byte ${p} runs past its directory`);
+    // zipfile reads name, extra field and comment from the directory's bytes: what runs past them is cut off.
+    const nameLen = Math.min(u16(p + 28), stop - p - 46);
+    const extraLen = Math.min(u16(p + 30), stop - p - 46 - nameLen);
+    const length = 46 + u16(p + 28) + u16(p + 30) + u16(p + 32);
     const extractVersion = bytes[p + 6]!;
     if (extractVersion > MAX_EXTRACT_VERSION) throw new ZipError(`central directory entry at byte ${p} needs zip version ${extractVersion / 10}`);
     let size = u32(p + 24);
@@ -173,10 +173,13 @@ export function listZip(bytes: Uint8Array): ZipListing {
     const flags = u16(h + 6);
     const nameLen = u16(h + 26);
     const dataOffset = h + 30 + nameLen + u16(h + 28);
-    if (!has(dataOffset, entry.compressedSize)) {
-      ambiguity(`member ${label} runs past the end of the file`, h);
+    if (!has(h, 30 + nameLen) || dataOffset > n) {
+      ambiguity(`member ${label} has a local header cut short at byte ${h}`, h);
       return null;
     }
+    // zipfile reads a deflated member until its stream ends, which may come before its claimed size.
+    const compressedSize = Math.min(entry.compressedSize, n - dataOffset);
+    if (compressedSize < entry.compressedSize) ambiguity(`member ${label} runs past the end of the file`, h);
     let localName: string;
     try {
       localName = decodeName(h + 30, nameLen, flags);
@@ -205,15 +208,15 @@ export function listZip(bytes: Uint8Array): ZipListing {
     const encrypted = (entry.flags & 1) !== 0;
     if (encrypted) ambiguity(`member ${label} is encrypted: it cannot be scanned`, h);
     if (entry.method !== 0 && entry.method !== 8) ambiguity(`member ${label} uses compression method ${entry.method}, which is not read here: it cannot be scanned`, h);
-    const end = dataOffset + entry.compressedSize;
-    const key = `${dataOffset} ${entry.compressedSize} ${entry.method}`;
+    const end = dataOffset + compressedSize;
+    const key = `${dataOffset} ${compressedSize} ${entry.method}`;
     if (via === undefined) {
       accounted.push([h, end]);
       memberRanges.push([h, end, entry.origName]);
     }
     if (seen.has(key)) return null;
     seen.add(key);
-    return { name, method: entry.method, compressedSize: entry.compressedSize, size: entry.size, dataOffset, encrypted, ...(via === undefined ? {} : { via }) };
+    return { name, method: entry.method, compressedSize, size: entry.size, dataOffset, encrypted, ...(via === undefined ? {} : { via }) };
   };
 
   /** Uncompressed and compressed size from a local header's ZIP64 extra field. */
@@ -383,16 +386,18 @@ export function listZip(bytes: Uint8Array): ZipListing {
     const flags = u16(q + 6);
     const nameLen = u16(q + 26);
     const dataOffset = q + 30 + nameLen + u16(q + 28);
-    const compressedSize = u32(q + 18);
+    let [compressed, size] = [u32(q + 18), u32(q + 22)];
+    if (compressed === 0xffffffff || size === 0xffffffff) [size, compressed] = localZip64(q + 30 + nameLen, u16(q + 28)) ?? [size, compressed];
     // Sizes after the data (flag 8) are not in the header: such a member cannot be measured here.
-    if ((flags & 8) !== 0 || !has(dataOffset, compressedSize)) return null;
+    if ((flags & 8) !== 0 || dataOffset > n) return null;
+    const compressedSize = Math.min(compressed, n - dataOffset);
     let name: string;
     try {
       name = decodeName(q + 30, nameLen, flags);
     } catch {
       return null;
     }
-    return { name, method: u16(q + 8), compressedSize, size: u32(q + 22), dataOffset, encrypted: (flags & 1) !== 0, hidden: true };
+    return { name, method: u16(q + 8), compressedSize, size, dataOffset, encrypted: (flags & 1) !== 0, hidden: true };
   }
 }
 
