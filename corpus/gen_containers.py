@@ -212,6 +212,42 @@ data = two_directories([(b'arr.npy', obj_npy(BENIGN))], [(b'arr.npy', obj_npy(EV
 assert zipfile.ZipFile(io.BytesIO(data)).read('arr.npy').endswith(EVIL)
 w('two_directories.npz', data)
 
+# A second archive tail (directory and end record) in the bytes before the real directory; and a ZIP64
+# locator that points at another ZIP64 end record than the one right before it (zipfile reads that one).
+data = bytearray(open(os.path.join(d, 'model.pt'), 'rb').read())
+eocd = data.rindex(b'PK\x05\x06')
+cd = struct.unpack('<I', data[eocd + 16:eocd + 20])[0]
+name = b'archive/data.pkl'
+tail = local_header(name, EVIL) + EVIL
+cd2 = cd + len(tail)
+tail += central_entry(name, EVIL, cd)
+tail += struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 1, 1, len(tail) - (cd2 - cd), cd2, 0)
+data[cd:cd] = tail
+data[eocd + len(tail) + 16:eocd + len(tail) + 20] = struct.pack('<I', cd + len(tail))
+assert zipfile.ZipFile(io.BytesIO(bytes(data))).read('archive/data.pkl') == tensor_pickle()
+w('stray_directory.pt', bytes(data))
+def locator_elsewhere(members_a, members_b):
+    out, dirs = b'', {}
+    for which, members in (('a', members_a), ('b', members_b)):
+        entries = b''
+        for name, body in members:
+            entries += central_entry(name, body, len(out))
+            out += local_header(name, body) + body
+        dirs[which] = (entries, len(members))
+    records = {}
+    for which in ('a', 'b'):
+        entries, count = dirs[which]
+        start = len(out)
+        out += entries
+        records[which] = len(out)
+        out += struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, count, count, len(entries), start)
+    out += struct.pack('<IIQI', 0x07064b50, 0, records['a'], 1)
+    out += struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0)
+    return out
+data = locator_elsewhere([(b'archive/data.pkl', EVIL)], ckpt(BENIGN))
+assert zipfile.ZipFile(io.BytesIO(data)).read('archive/data.pkl') == BENIGN
+w('locator_elsewhere.pt', data)
+
 # .npy headers whose object dtype a text match misses; numpy itself says each holds objects.
 from numpy.lib import format as npformat
 for name, header in [('structured_object.npy', "{'descr': [('a', '<i4'), ('b', [('c', '|O')])], 'fortran_order': False, 'shape': (1,), }"),

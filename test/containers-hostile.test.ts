@@ -31,6 +31,18 @@ describe('hostile containers', () => {
     }
   });
 
+  it('zip: a second archive tail in unaccounted bytes, and a ZIP64 locator pointing elsewhere, are read too', async () => {
+    const stray = await run('stray_directory.pt');
+    expect(stray[0]!.report.verdict).toBe('malformed');
+    expect(messages(stray[0]!)).toMatch(/another end-of-central-directory record at byte \d+/);
+    expect(stray.filter((r) => r.uri.startsWith('stray_directory.pt!archive/data.pkl (the end record at byte')).flatMap(names)).toContain('os.system');
+    const locator = await run('locator_elsewhere.pt');
+    expect(locator[0]!.report.verdict).toBe('malformed');
+    expect(messages(locator[0]!)).toMatch(/the ZIP64 locator points at byte \d+, but its end record is at \d+/);
+    expect(locator.filter((r) => r.uri.includes('(the ZIP64 end record at byte')).flatMap(names)).toContain('os.system');
+    expect(names(locator.find((r) => r.uri === 'locator_elsewhere.pt!archive/data.pkl')!)).not.toContain('os.system'); // zipfile's reading
+  });
+
   it('npy: an object dtype in any form numpy reads means the pickle after the header is audited', async () => {
     for (const name of ['structured_object.npy', 'double_quoted.npy', 'descr_O.npy', 'subarray_object.npy']) {
       const [r] = await run(name);
