@@ -248,6 +248,15 @@ data = locator_elsewhere([(b'archive/data.pkl', EVIL)], ckpt(BENIGN))
 assert zipfile.ZipFile(io.BytesIO(data)).read('archive/data.pkl') == BENIGN
 w('locator_elsewhere.pt', data)
 
+# Storage bytes that happen to start like a zlib stream are raw data, not a container.
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, 'w') as z:
+    z.writestr('archive/data.pkl', tensor_pickle())
+    z.writestr('archive/byteorder', 'little')
+    z.writestr('archive/data/0', b'\x78\x9c' + bytes(14))
+    z.writestr('archive/version', '3\n')
+w('storage_like_zlib.pt', buf.getvalue())
+
 # .npy headers whose object dtype a text match misses; numpy itself says each holds objects.
 from numpy.lib import format as npformat
 for name, header in [('structured_object.npy', "{'descr': [('a', '<i4'), ('b', [('c', '|O')])], 'fortran_order': False, 'shape': (1,), }"),

@@ -43,6 +43,8 @@ describe('containers (corpus/containers, written by corpus/gen_containers.py)', 
     expect(evil[1]!.report.findings.map((f) => f.name)).toContain('os.system');
     expect(await verdicts('deflated.pt', { policy: TORCH })).toEqual(['deflated.pt safe', 'deflated.pt!archive/data.pkl unsafe']);
     expect(await verdicts('zip64.pt', { policy: TORCH })).toEqual(['zip64.pt safe', 'zip64.pt!archive/data.pkl safe']);
+    // Storages are raw bytes torch never unpickles: one that starts like a zlib stream is not opened as one.
+    expect(await verdicts('storage_like_zlib.pt', { policy: TORCH })).toEqual(['storage_like_zlib.pt safe', 'storage_like_zlib.pt!archive/data.pkl safe']);
   });
 
   it('reports zip tricks: duplicate names, a local header that names another member', async () => {
@@ -65,7 +67,7 @@ describe('containers (corpus/containers, written by corpus/gen_containers.py)', 
 
   it('reads mutated archives without throwing', async () => {
     const rng = new Rng(2026_11_24);
-    const seeds = ['model.pt', 'hidden.pt', 'zip64.pt', 'deflated.pt', 'duplicate.pt', 'bundle.npz'].map(file);
+    const seeds = ['model.pt', 'hidden.pt', 'zip64.pt', 'deflated.pt', 'duplicate.pt', 'bundle.npz', 'two_directories.pt', 'locator_elsewhere.pt', 'stray_directory.pt', 'tar_and_pickle.pt', 'legacy.pt', 'structured_object.npy'].map(file);
     const count = 300 * Number(process.env.PICKLEGUARD_FUZZ ?? 1);
     for (let i = 0; i < count; i++) {
       const input = mutate(rng, rng.pick(seeds), rng.pick(seeds)).data;

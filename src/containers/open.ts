@@ -15,7 +15,7 @@ import { auditFirst, containerReport, merge, shift, verdictOf } from './report.j
 import { isTar, listTar, TarError } from './tar.js';
 import { auditStorageLoader } from './torch-load.js';
 import { auditLegacyStream, auditLegacyTar, TORCH_LEGACY_MAGIC } from './torch-legacy.js';
-import { isZip, listZip, ZipError } from './zip.js';
+import { isZip, listZip, ZipError, type ZipMember } from './zip.js';
 
 export { decompress };
 
@@ -42,9 +42,14 @@ function looksLikePickle(name: string, data: Uint8Array): boolean {
   return data.length >= 3 && data[0] === 0x80 && data[1]! >= 2 && data[1]! <= 5 && data[data.length - 1] === 0x2e;
 }
 
-/** Whether what a member holds is a container auditFile opens. */
-function isContainer(b: Uint8Array): boolean {
-  return startsWith(b, NPY_MAGIC) || isZip(b) || compressionOf(b) !== null || startsWith(b, TORCH_LEGACY_MAGIC);
+/**
+ * Whether what a member named `name` holds is a container auditFile opens. zlib's two-byte header
+ * is taken only from a name that says so: raw tensor data starts with it often enough.
+ */
+function isContainer(name: string, b: Uint8Array): boolean {
+  const compression = compressionOf(b);
+  if (compression === 'zlib' && !/\.(z|zlib)$/i.test(name)) return false;
+  return startsWith(b, NPY_MAGIC) || isZip(b) || compression !== null || startsWith(b, TORCH_LEGACY_MAGIC);
 }
 
 /** The member torch.load unpickles: `<archive>/data.pkl`. */
@@ -113,9 +118,13 @@ async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions
   const out: NamedReport[] = [];
   const findings = [...listing.findings];
   // Storage sizes per reading (zipfile's, or another's): what each data.pkl's persistent ids are checked against.
+  const readingOf = (m: ZipMember) => m.via ?? (m.hidden ? 'hidden' : '');
   const storages = new Map<string, Map<string, number>>();
+  const checkpoints = new Set<string>();
   for (const m of listing.members) {
-    const where = m.via ?? (m.hidden ? 'hidden' : '');
+    const where = readingOf(m);
+    const torch = TORCH_PICKLE.exec(m.name);
+    if (torch !== null) checkpoints.add(`${where}\n${torch[1] ?? ''}`);
     const match = /^(?:([^/]+)\/)?data\/(.+)$/.exec(m.name);
     if (match === null) continue;
     const key = `${where}\n${match[1] ?? ''}`;
@@ -125,6 +134,9 @@ async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions
   let scanned = 0;
   for (const m of listing.members) {
     if (m.encrypted || (m.method !== 0 && m.method !== 8) || m.compressedSize === 0) continue;
+    // A checkpoint's storages are raw bytes torch never unpickles.
+    const storage = /^(?:([^/]+)\/)?data\/[^/]+$/.exec(m.name);
+    if (storage !== null && !m.name.endsWith('.pkl') && checkpoints.has(`${readingOf(m)}\n${storage[1] ?? ''}`)) continue;
     let body = data.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
     if (m.method === 8) {
       try {
@@ -142,10 +154,10 @@ async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions
     const torch = TORCH_PICKLE.exec(m.name);
     if (torch !== null) {
       // torch.load: one Unpickler.load() of data.pkl, persistent ids resolved against data/<key>.
-      const sizes = storages.get(`${m.via ?? (m.hidden ? 'hidden' : '')}\n${torch[1] ?? ''}`) ?? new Map<string, number>();
+      const sizes = storages.get(`${readingOf(m)}\n${torch[1] ?? ''}`) ?? new Map<string, number>();
       scanned++;
       out.push({ uri: inner, report: auditFirst(body, { ...options, persistentLoad: auditStorageLoader(sizes) }) });
-    } else if (isContainer(body)) {
+    } else if (isContainer(m.name, body)) {
       const nested = await auditFile(body, inner, options, depth + 1);
       scanned += nested.length;
       out.push(...nested.filter((r) => r.report.pickles.length > 0 || r.report.findings.some((f) => f.severity !== 'info')));
@@ -187,7 +199,7 @@ async function auditTar(data: Uint8Array, uri: string, options: ContainerOptions
     if (m.type !== '0' && m.type !== '7') continue;
     const body = data.subarray(m.offset, m.offset + m.size);
     const inner = `${uri}!${m.name}`;
-    if (isContainer(body)) out.push(...(await auditFile(body, inner, options, depth + 1)));
+    if (isContainer(m.name, body)) out.push(...(await auditFile(body, inner, options, depth + 1)));
     else if (looksLikePickle(m.name, body)) {
       options.onPart?.(inner, body);
       out.push({ uri: inner, report: auditPickle(body, options) });
