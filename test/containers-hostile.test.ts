@@ -66,6 +66,13 @@ describe('hostile containers', () => {
     expect(both.map((r) => r.uri)).toContain('tar_and_pickle.pt (read as a pickle)');
   });
 
+  it('legacy torch stream: recognised by the value of its magic number, in any protocol', async () => {
+    const p0 = Buffer.concat([Buffer.from('L119547037146038801333356L\n.', 'latin1'), file('legacy_evil.pt').subarray(15)]);
+    const [r] = await auditFile(new Uint8Array(p0), 'p0.pt');
+    expect(r!.report.pickles.slice(0, 2).map((p) => [p.start, p.end])).toEqual([[0, 28], [28, 34]]);
+    expect(names(r!)).toContain('os.system');
+  });
+
   it('legacy torch stream: a payload in the object pickle is found', async () => {
     const [r] = await run('legacy_evil.pt');
     expect(names(r!)).toContain('os.system');

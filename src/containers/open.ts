@@ -14,7 +14,7 @@ import { NPY_MAGIC, NpyError, readNpyHeader } from './npy-header.js';
 import { auditFirst, containerReport, merge, shift, verdictOf } from './report.js';
 import { isTar, listTar, TarError } from './tar.js';
 import { auditStorageLoader } from './torch-load.js';
-import { auditLegacyStream, auditLegacyTar, TORCH_LEGACY_MAGIC } from './torch-legacy.js';
+import { auditLegacyStream, auditLegacyTar, isLegacyStream, TORCH_LEGACY_MAGIC } from './torch-legacy.js';
 import { isZip, listZip, ZipError, type ZipMember } from './zip.js';
 
 export { decompress };
@@ -100,7 +100,7 @@ export async function auditFile(data: Uint8Array, uri: string, options: Containe
     return [{ uri, report: shift(auditFirst(data.subarray(header.dataOffset), options), header.dataOffset) }];
   }
   if (isTar(data)) return auditTar(data, uri, options, depth);
-  if (startsWith(data, TORCH_LEGACY_MAGIC)) return [{ uri, report: auditLegacyStream(data, options, policy) }];
+  if (isLegacyStream(data)) return [{ uri, report: auditLegacyStream(data, options, policy) }];
   return [{ uri, report: auditPickle(data, options) }];
 }
 

@@ -25,6 +25,18 @@ const MAGIC_NUMBER = 0x1950a86a20f9469cfc6cn;
 const PROTOCOL_VERSION = 1001;
 
 const NO_DATA = new Uint8Array(0);
+
+/**
+ * Whether `data` starts with a pickle of torch's magic number, in any protocol (torch compares the
+ * first pickle's value): its first STOP comes within the first 64 bytes, and that pickle loads to it.
+ */
+export function isLegacyStream(data: Uint8Array): boolean {
+  if (TORCH_LEGACY_MAGIC.every((b, i) => data[i] === b)) return true;
+  const stop = data.subarray(0, 64).indexOf(0x2e);
+  if (stop < 0) return false;
+  const r = safeLoads(data.subarray(0, stop + 1));
+  return r.ok && r.value === MAGIC_NUMBER;
+}
 const bad = (message: string): never => {
   throw new ReconstructorArgumentError(message);
 };

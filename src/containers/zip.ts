@@ -246,7 +246,7 @@ export function listZip(bytes: Uint8Array): ZipListing {
     const plain = { count: u16(eocd + 10), size: u32(eocd + 12), offset: u32(eocd + 16) };
     const commentEnd = eocd + 22 + u16(eocd + 20);
     if (commentEnd < n) findings.push({ severity: 'medium', rule: 'PG007', message: `${n - commentEnd} bytes after the end of the ZIP archive`, offset: commentEnd });
-    accounted.push([eocd, Math.max(commentEnd, n)]);
+    accounted.push([eocd, Math.min(commentEnd, n)]);
     let dir = plain;
     let zip64 = false;
     const locator = eocd - 20;
