@@ -285,6 +285,19 @@ data = tar_bytes([('(dp0\n.', b'')] + legacy_members)
 assert pickle.loads(data[:6]) == {} and tarfile.open(fileobj=io.BytesIO(data)).getnames()[0] == '(dp0\n.'
 w('tar_and_pickle.pt', data)
 
+# A pax header renames the member "decoy" to "pickle": tarfile (and so torch) reads the payload under that name.
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as t:
+    for name, body in legacy_members[:3] + [('decoy', EVIL)]:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(body), 0, 0o644
+        if name == 'decoy':
+            info.pax_headers = {'path': 'pickle'}
+        t.addfile(info, io.BytesIO(body))
+data = buf.getvalue()
+assert tarfile.open(fileobj=io.BytesIO(data)).extractfile('pickle').read() == EVIL
+w('pax_renamed.pt', data)
+
 # The legacy stream format with torch's own six-item persistent ids.
 legacy = b''.join(pickle.dumps(x, 2) for x in (0x1950a86a20f9469cfc6c, 1001, {'protocol_version': 1001, 'little_endian': True}))
 legacy += tensor_pickle().replace(b'((X\x07\x00\x00\x00storageq\x04', b'((X\x07\x00\x00\x00storageq\x04').replace(b'K\x04tq\x08Q', b'K\x04Ntq\x08Q')

@@ -64,6 +64,11 @@ describe('hostile containers', () => {
     expect(messages(both[0]!)).toMatch(/both a tar archive and a pickle/);
     expect(names(both[0]!)).toContain('os.system');
     expect(both.map((r) => r.uri)).toContain('tar_and_pickle.pt (read as a pickle)');
+    // A pax record renames a member to "pickle": read under tarfile's name, and reported.
+    const [pax] = await run('pax_renamed.pt');
+    expect(pax!.report.verdict).toBe('malformed');
+    expect(messages(pax!)).toMatch(/pax header at byte \d+ renames/);
+    expect(names(pax!)).toContain('os.system');
   });
 
   it('legacy torch stream: recognised by the value of its magic number, in any protocol', async () => {
@@ -101,7 +106,7 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 describe('mutated containers against Python\'s readers (test/containers_oracle.py)', () => {
   it('audits every pickle Python would load from mutated archives', async () => {
     const rng = new Rng(2026_12_06);
-    const seeds = ['two_directories.pt', 'two_directories.npz', 'model.pt', 'zip64.pt', 'bundle.npz', 'legacy_tar.pt', 'structured_object.npy', 'legacy.pt'].map(file);
+    const seeds = ['two_directories.pt', 'two_directories.npz', 'model.pt', 'zip64.pt', 'bundle.npz', 'legacy_tar.pt', 'pax_renamed.pt', 'structured_object.npy', 'legacy.pt', 'locator_elsewhere.pt', 'stray_directory.pt'].map(file);
     const count = 150 * Number(process.env.PICKLEGUARD_FUZZ ?? 1);
     const tmp = mkdtempSync(join(tmpdir(), 'pg-containers-'));
     let keep = false;

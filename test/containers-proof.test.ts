@@ -75,7 +75,7 @@ describe('containers: every pickle Python would load was audited (test/container
 
   it('never calls a hostile container safe', async () => {
     const hostile = [
-      'stray_directory.pt', 'locator_elsewhere.pt', 'two_directories.pt', 'two_directories.npz', 'structured_object.npy', 'double_quoted.npy', 'descr_O.npy', 'subarray_object.npy',
+      'stray_directory.pt', 'locator_elsewhere.pt', 'pax_renamed.pt', 'two_directories.pt', 'two_directories.npz', 'structured_object.npy', 'double_quoted.npy', 'descr_O.npy', 'subarray_object.npy',
       'bad_header.npy', 'legacy_tar.pt', 'tar_and_pickle.pt', 'legacy_evil.pt', 'evil.pkl.bz2', 'evil.pkl.xz', 'evil.pkl.lzma',
       'evil.pkl.7z', 'trailing.pkl.gz', 'members.pkl.gz', 'trailing.pkl.zlib',
     ];

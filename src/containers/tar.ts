@@ -2,8 +2,10 @@
  * A tar reader, as Python's `tarfile.open(mode='r:')` reads an archive: 512-byte headers, each
  * checked by its checksum (tarfile takes the unsigned or the signed sum), octal or base-256 sizes,
  * ustar name prefixes; a bad header at offset 0 means "not a tar", a bad or zero header later ends
- * the archive. pax and GNU long-name headers (which rename the next member) are not read here: such
- * an archive is reported as one this reader cannot follow. Member data are views.
+ * the archive. GNU long names and pax `path` and `size` records apply to the next member as
+ * tarfile applies them (global pax records only through a later local one); since readers that
+ * ignore them see other names and sizes, each is also reported. GNU sparse files are not read
+ * here: reported. Member data are views.
  */
 export interface TarMember {
   readonly name: string;
@@ -67,6 +69,8 @@ export function listTar(bytes: Uint8Array): TarListing {
   if (!isTar(bytes)) throw new TarError('not a tar archive: its first header is not valid');
   const members: TarMember[] = [];
   const problems: string[] = [];
+  const globalPax = new Map<string, string>();
+  let pending: { name?: string; size?: number } = {};
   let p = 0;
   while (p + BLOCK <= bytes.length) {
     if (!validHeader(bytes, p)) {
@@ -84,14 +88,56 @@ export function listTar(bytes: Uint8Array): TarListing {
       if (prefix) name = `${prefix}/${name}`;
     }
     const offset = p + BLOCK;
-    const blocks = Math.ceil(size / BLOCK) * BLOCK;
     const hasData = type === '0' || type === '7' || !'123456'.includes(type);
-    if ('xgLK'.includes(type)) problems.push(`a ${type === 'x' || type === 'g' ? 'pax' : 'GNU long-name'} header at byte ${p}: it renames members, which is not read here`);
     if (hasData && offset + size > bytes.length) throw new TarError(`tar member ${JSON.stringify(name)} runs past the end of the file`);
-    members.push({ name, type, offset, size });
-    p = offset + (hasData ? blocks : 0);
+    const data = bytes.subarray(offset, offset + size);
+    if (type === 'L' || type === 'x' || type === 'g') {
+      problems.push(`a ${type === 'L' ? 'GNU long-name' : 'pax'} header at byte ${p} renames or resizes what follows: readers that ignore it see other members`);
+      if (type === 'L') pending.name = text(data);
+      else {
+        const records = paxRecords(data, p);
+        if (type === 'g') for (const [k, v] of records) globalPax.set(k, v);
+        else {
+          const all = new Map([...globalPax, ...records]);
+          const path = all.get('path') ?? all.get('GNU.sparse.name');
+          if (path !== undefined) pending.name = path.replace(/\/+$/, '');
+          const sized = all.get('size');
+          if (sized !== undefined) pending.size = /^\d+$/.test(sized.trim()) ? Number(sized.trim()) : 0;
+          if ([...all.keys()].some((k) => k.startsWith('GNU.sparse'))) problems.push(`a GNU sparse member at byte ${p} is not read here`);
+        }
+      }
+      p = offset + Math.ceil(size / BLOCK) * BLOCK;
+      continue;
+    }
+    if (type === 'K') {
+      p = offset + Math.ceil(size / BLOCK) * BLOCK;
+      continue;
+    }
+    if (type === 'S') problems.push(`a GNU sparse member at byte ${p} is not read here`);
+    const finalName = pending.name ?? name;
+    const finalSize = pending.size ?? size;
+    pending = {};
+    if (!Number.isSafeInteger(finalSize) || (hasData && offset + finalSize > bytes.length)) throw new TarError(`tar member ${JSON.stringify(finalName)} runs past the end of the file`);
+    members.push({ name: finalName, type, offset, size: finalSize });
+    p = offset + (hasData ? Math.ceil(finalSize / BLOCK) * BLOCK : 0);
   }
   return { members, problems };
+}
+
+/** A pax header's records (`<length> <key>=<value>\n`), read as tarfile reads them. */
+function paxRecords(data: Uint8Array, at: number): Map<string, string> {
+  const records = new Map<string, string>();
+  const decoder = new TextDecoder('utf-8');
+  for (let pos = 0; pos < data.length; ) {
+    const head = /^(\d+) ([^=]+)=/.exec(String.fromCharCode(...data.subarray(pos, pos + 512)));
+    if (head === null) break;
+    const length = Number(head[1]);
+    if (length === 0 || !Number.isSafeInteger(length)) throw new TarError(`a pax header at byte ${at} has a record of length 0`);
+    const valueStart = pos + head[1]!.length + 1 + head[2]!.length + 1;
+    records.set(decoder.decode(data.subarray(pos + head[1]!.length + 1, valueStart - 1)), decoder.decode(data.subarray(valueStart, pos + length - 1)));
+    pos += length;
+  }
+  return records;
 }
 
 /** The member tarfile's `getmember(name)` returns: the last of that name. */
