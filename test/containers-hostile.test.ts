@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditFile, type NamedReport } from '../src/containers/open.js';
+import { isTar, listTar, TarError } from '../src/containers/tar.js';
 import { mutate, Rng } from './helpers/fuzz-tools.js';
 
 const dir = join(import.meta.dirname, '..', 'corpus', 'containers');
@@ -151,6 +152,65 @@ describe('mutated containers against Python\'s readers (test/containers_oracle.p
       expect(missed.slice(0, 5)).toEqual([]);
     } finally {
       if (!keep) rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+/** tarfile's listing of each file: [name, data offset, size] per member, or null when it refuses the file. */
+const TARFILE = `
+import json, sys, tarfile
+for path in sys.argv[1:]:
+    try:
+        t = tarfile.open(path, mode='r:')
+        print(json.dumps([[m.name, m.offset_data, m.size] for m in t.getmembers() if m.isreg()]))
+    except Exception:
+        print('null')
+`;
+
+describe('tar members against tarfile', () => {
+  it('lists the regular members of mutated tars as tarfile does (names, data offsets, sizes)', () => {
+    const rng = new Rng(2026_12_07);
+    const seeds = ['legacy_tar.pt', 'pax_renamed.pt', 'tar_and_pickle.pt'].map(file);
+    const count = 300 * Number(process.env.PICKLEGUARD_FUZZ ?? 1);
+    const tmp = mkdtempSync(join(tmpdir(), 'pg-tar-'));
+    try {
+      const inputs: Uint8Array[] = [];
+      for (let i = 0; i < count; i++) {
+        const input = mutate(rng, rng.pick(seeds), rng.pick(seeds), 1 << 15).data;
+        inputs.push(input);
+        writeFileSync(join(tmp, `t${i}`), input);
+      }
+      let out: string;
+      try {
+        out = execFileSync('python3', ['-c', TARFILE, ...inputs.map((_, i) => join(tmp, `t${i}`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      } catch (e) {
+        console.log(`skipped: python3 is not available (${(e as Error).message.split('\n')[0]})`);
+        return;
+      }
+      const theirs = out.trim().split('\n').map((l) => JSON.parse(l) as [string, number, number][] | null);
+      const tally = { tars: 0, agree: 0, refusedHere: 0 };
+      const wrong: string[] = [];
+      inputs.forEach((input, i) => {
+        const expected = theirs[i]!;
+        let ours: [string, number, number][] | null = null;
+        try {
+          if (isTar(input)) ours = listTar(input).members.filter((m) => m.type === '0' || m.type === '7').map((m) => [m.name, m.offset, m.size]);
+        } catch (e) {
+          if (!(e instanceof TarError)) throw e;
+        }
+        if (expected === null) {
+          if (ours !== null && ours.length > 0) wrong.push(`t${i}: tarfile refuses it, here ${JSON.stringify(ours)}`);
+          return;
+        }
+        tally.tars++;
+        if (ours === null) tally.refusedHere++;
+        else if (JSON.stringify(ours) === JSON.stringify(expected)) tally.agree++;
+        else wrong.push(`t${i}: ${JSON.stringify(ours)} here, tarfile ${JSON.stringify(expected)}`);
+      });
+      console.log(`mutated tars: ${count} files, ${JSON.stringify(tally)}, ${wrong.length} disagreements`);
+      expect(wrong.slice(0, 5)).toEqual([]);
+    } finally {
+      if (process.env.KEEP === undefined) rmSync(tmp, { recursive: true, force: true }); else console.log(tmp);
     }
   });
 });

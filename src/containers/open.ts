@@ -176,7 +176,7 @@ async function auditTar(data: Uint8Array, uri: string, options: ContainerOptions
   const findings: Finding[] = [];
   const out: NamedReport[] = [];
   // torch.load tries the tar reading only for real files at offset 0, else reads the same bytes as a pickle stream.
-  const asPickle = auditFirst(data, options);
+  const asPickle = isLegacyStream(data) ? auditLegacyStream(data, options, policy) : auditFirst(data, options);
   if (asPickle.verdict !== 'malformed') {
     findings.push({ severity: 'high', rule: 'PG007', message: 'the file is both a tar archive and a pickle: tarfile and pickle.load read different things from it', offset: 0 });
     options.onPart?.(`${uri} (read as a pickle)`, data);

@@ -33,10 +33,13 @@ function number(b: Uint8Array): number {
     for (let i = 1; i < b.length; i++) v = v * 256 + b[i]!;
     return v;
   }
+  // Python's int(text, 8): a sign, an optional 0o, underscores between digits.
   const text = String.fromCharCode(...b).split('\0')[0]!.trim();
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) return NaN;
-  return parseInt(text, 8);
+  const m = /^([+-]?)(?:0[oO]_?)?([0-7](?:_?[0-7])*)$/.exec(text);
+  if (m === null) return NaN;
+  const v = parseInt(m[2]!.replace(/_/g, ''), 8);
+  return m[1] === '-' ? -v : v;
 }
 
 function text(b: Uint8Array): string {
@@ -106,20 +109,22 @@ export function listTar(bytes: Uint8Array): TarListing {
           if ([...all.keys()].some((k) => k.startsWith('GNU.sparse'))) problems.push(`a GNU sparse member at byte ${p} is not read here`);
         }
       }
-      p = offset + Math.ceil(size / BLOCK) * BLOCK;
-      continue;
     }
-    if (type === 'K') {
+    if ('LxgK'.includes(type)) {
+      // tarfile reads the member these apply to right away: a bad or missing header there fails the archive.
       p = offset + Math.ceil(size / BLOCK) * BLOCK;
+      if (!validHeader(bytes, p)) throw new TarError(`no valid header after the extended header at byte ${offset - BLOCK}`);
       continue;
     }
     if (type === 'S') problems.push(`a GNU sparse member at byte ${p} is not read here`);
     const finalName = pending.name ?? name;
     const finalSize = pending.size ?? size;
     pending = {};
-    if (!Number.isSafeInteger(finalSize) || (hasData && offset + finalSize > bytes.length)) throw new TarError(`tar member ${JSON.stringify(finalName)} runs past the end of the file`);
+    // tarfile reads on from the end of the member's last block: it must be in the file.
+    const next = offset + (hasData ? Math.ceil(finalSize / BLOCK) * BLOCK : 0);
+    if (!Number.isSafeInteger(finalSize) || next > bytes.length) throw new TarError(`tar member ${JSON.stringify(finalName)} runs past the end of the file`);
     members.push({ name: finalName, type, offset, size: finalSize });
-    p = offset + (hasData ? Math.ceil(finalSize / BLOCK) * BLOCK : 0);
+    p = next;
   }
   return { members, problems };
 }
