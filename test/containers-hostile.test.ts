@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditFile, type NamedReport } from '../src/containers/open.js';
 import { isTar, listTar, TarError } from '../src/containers/tar.js';
+import { listZip } from '../src/containers/zip.js';
 import { mutate, Rng } from './helpers/fuzz-tools.js';
 
 const dir = join(import.meta.dirname, '..', 'corpus', 'containers');
@@ -211,6 +212,76 @@ describe('tar members against tarfile', () => {
       expect(wrong.slice(0, 5)).toEqual([]);
     } finally {
       if (process.env.KEEP === undefined) rmSync(tmp, { recursive: true, force: true }); else console.log(tmp);
+    }
+  });
+});
+
+/** zipfile's reading of each file: [name, compress_type] of every member it can read, or null when it refuses the archive. */
+const ZIPFILE = `
+import json, sys, zipfile
+for path in sys.argv[1:]:
+    try:
+        z = zipfile.ZipFile(path)
+    except Exception:
+        print('null')
+        continue
+    opened = []
+    for info in z.infolist():
+        try:
+            z.read(info)
+            opened.append([info.filename, info.compress_type])
+        except Exception:
+            pass
+    print(json.dumps(opened))
+`;
+
+describe('zip members against zipfile', () => {
+  it('finds, for mutated archives, every member zipfile reads, in zipfile\'s own reading; and says when zipfile refuses one', () => {
+    const rng = new Rng(2026_12_08);
+    const seeds = ['two_directories.pt', 'locator_elsewhere.pt', 'stray_directory.pt', 'zip64.pt', 'duplicate.pt', 'bundle.npz', 'deflated.pt'].map(file);
+    const count = 300 * Number(process.env.PICKLEGUARD_FUZZ ?? 1);
+    const tmp = mkdtempSync(join(tmpdir(), 'pg-zip-'));
+    try {
+      const inputs: Uint8Array[] = [];
+      for (let i = 0; i < count; i++) {
+        const input = mutate(rng, rng.pick(seeds), rng.pick(seeds), 1 << 15).data;
+        inputs.push(input);
+        writeFileSync(join(tmp, `z${i}`), input);
+      }
+      let out: string;
+      try {
+        out = execFileSync('python3', ['-c', ZIPFILE, ...inputs.map((_, i) => join(tmp, `z${i}`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      } catch (e) {
+        console.log(`skipped: python3 is not available (${(e as Error).message.split('\n')[0]})`);
+        return;
+      }
+      const theirs = out.trim().split('\n').map((l) => JSON.parse(l) as [string, number][] | null);
+      const tally = { archives: 0, refused: 0, members: 0 };
+      const wrong: string[] = [];
+      inputs.forEach((input, i) => {
+        const listing = listZip(input);
+        const refused = listing.findings.some((f) => f.message.startsWith('zipfile cannot read this archive'));
+        const expected = theirs[i]!;
+        if (expected === null) {
+          tally.refused++;
+          // zipfile refuses it (or this is not a zip at all): no member may be presented as zipfile's.
+          if (!refused && listing.members.some((m) => m.via === undefined && m.hidden !== true)) wrong.push(`z${i}: zipfile refuses it, here it is read`);
+          return;
+        }
+        tally.archives++;
+        if (refused) wrong.push(`z${i}: zipfile reads it, here: ${listing.findings[0]!.message}`);
+        const ours = listing.members.filter((m) => m.via === undefined && m.hidden !== true).map((m) => `${m.name} ${m.method}`);
+        for (const [name, method] of expected) {
+          tally.members++;
+          const nul = name.indexOf('\0');
+          if (!ours.includes(`${nul >= 0 ? name.slice(0, nul) : name} ${method}`) && !listing.members.some((m) => m.name === name)) wrong.push(`z${i}: zipfile reads ${JSON.stringify(name)}, not listed here`);
+        }
+      });
+      console.log(`mutated zips: ${count} files, ${JSON.stringify(tally)}, ${wrong.length} disagreements`);
+      expect(wrong.slice(0, 5)).toEqual([]);
+    } finally {
+      if (process.env.KEEP === undefined) rmSync(tmp, { recursive: true, force: true });
+      else console.log(tmp);
     }
   });
 });

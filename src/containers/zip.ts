@@ -158,6 +158,9 @@ export function listZip(bytes: Uint8Array): ZipListing {
   const seen = new Set<string>();
   let strays = 0;
   const stray = (): boolean => ++strays <= MAX_STRAY * 3;
+  // Other readings of the end records are read after zipfile's, so its members keep their own names.
+  const deferred: Parameters<typeof alternative>[] = [];
+  const later = (...args: Parameters<typeof alternative>) => deferred.push(args);
   /** Byte ranges zipfile's reading accounts for (and, later, those other readings explain). */
   const accounted: [number, number][] = [];
   const memberRanges: [number, number, string][] = [];
@@ -263,12 +266,12 @@ export function listZip(bytes: Uint8Array): ZipListing {
         const pointed = u64(locator + 8);
         if (pointed !== record) {
           ambiguity(`the ZIP64 locator points at byte ${pointed}, but its end record is at ${record}: readers disagree on which to use`, locator);
-          if (has(pointed, 56) && u32(pointed) === EOCD64) alternative(u64(pointed + 48), u64(pointed + 40), 0, `the ZIP64 end record at byte ${pointed}`, pointed);
+          if (has(pointed, 56) && u32(pointed) === EOCD64) later(u64(pointed + 48), u64(pointed + 40), 0, `the ZIP64 end record at byte ${pointed}`, pointed);
         }
         const clash = (['count', 'size', 'offset'] as const).filter((k) => plain[k] !== (k === 'count' ? 0xffff : 0xffffffff) && plain[k] !== dir[k]);
         if (clash.length) {
           ambiguity(`the end record and the ZIP64 end record disagree (${clash.join(', ')}): readers that prefer the end record read another directory`, eocd);
-          alternative(plain.offset, plain.size, 0, `the end record at byte ${eocd}`, eocd);
+          later(plain.offset, plain.size, 0, `the end record at byte ${eocd}`, eocd);
         }
       }
     }
@@ -280,7 +283,7 @@ export function listZip(bytes: Uint8Array): ZipListing {
     accounted.push([startDir, startDir + dir.size]);
     if (concat !== 0) {
       ambiguity(`the end record puts the central directory at byte ${dir.offset}, but it ends at ${startDir}: zipfile shifts every offset by ${concat}, other readers do not`, eocd);
-      alternative(dir.offset, dir.size, 0, 'the directory offset as recorded', eocd);
+      later(dir.offset, dir.size, 0, 'the directory offset as recorded', eocd);
     }
     if (dir.count !== entries.length && !(dir === plain && plain.count === 0xffff)) {
       ambiguity(`the end record counts ${dir.count} members, the directory holds ${entries.length}: readers that go by the count read another list`, eocd);
@@ -308,6 +311,7 @@ export function listZip(bytes: Uint8Array): ZipListing {
     ambiguity(`zipfile cannot read this archive: ${e.message}`, 0);
   }
 
+  for (const args of deferred) alternative(...args);
   // Bytes zipfile's reading leaves unexplained: end records and directories first, then entries and local headers.
   for (const q of signatures(accounted, [EOCD, EOCD64])) {
     if (!stray()) break;
