@@ -167,4 +167,151 @@ w('state.pkl.gz', gzip.compress(pickle.dumps({'a': 1}, 4), mtime=0))
 w('evil.pkl.zlib', zlib.compress(b"cos\nsystem\n(S'id'\ntR."))
 w('bomb.gz', gzip.compress(b'\0' * (20 << 20), mtime=0))
 
-print(f'corpus/containers: {len(os.listdir(d))} files')
+
+# ---- Hostile containers (issue 11): readers that disagree, and wrappers that hide a pickle. ----
+# The payload is assembled opcode by opcode (nothing callable is ever pickled): os.system('id').
+import bz2, hashlib, lzma, tarfile
+EVIL = b'\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.'
+BENIGN = b'\x80\x02}q\x00X\x01\x00\x00\x00aK\x01s.'
+
+def local_header(name, data, method=0):
+    return struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, method, 0, 0x21, zlib.crc32(data), len(data), len(data), len(name), 0) + name
+def central_entry(name, data, offset, method=0):
+    return struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 20, 20, 0, method, 0, 0x21, zlib.crc32(data), len(data), len(data),
+                       len(name), 0, 0, 0, 0, 0, offset) + name
+def two_directories(members_a, members_b):
+    """Members of reading A (the plain end record's directory) and B (the ZIP64 end record's): zipfile reads B."""
+    out = b''
+    entries = {'a': b'', 'b': b''}
+    counts = {'a': 0, 'b': 0}
+    placed = {}
+    for which, members in (('a', members_a), ('b', members_b)):
+        for name, data in members:
+            if (name, data) not in placed:
+                placed[(name, data)] = len(out)
+                out += local_header(name, data) + data
+            entries[which] += central_entry(name, data, placed[(name, data)])
+            counts[which] += 1
+    cd_a = len(out); out += entries['a']
+    cd_b = len(out); out += entries['b']
+    record = len(out)
+    out += struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, counts['b'], counts['b'], len(entries['b']), cd_b)
+    out += struct.pack('<IIQI', 0x07064b50, 0, record, 1)
+    out += struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, counts['a'], counts['a'], len(entries['a']), cd_a, 0)
+    return out
+ckpt = lambda pkl: [(b'archive/data.pkl', pkl), (b'archive/byteorder', b'little'), (b'archive/version', b'3\n')]
+data = two_directories(ckpt(BENIGN), ckpt(EVIL))
+assert zipfile.ZipFile(io.BytesIO(data)).read('archive/data.pkl') == EVIL  # zipfile follows the ZIP64 end record
+w('two_directories.pt', data)
+def npy_bytes(header, body):
+    header = header.encode('latin1')
+    header += b' ' * ((-(len(header) + 11)) % 64) + b'\n'
+    return b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header + body
+obj_npy = lambda pkl: npy_bytes("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", pkl)
+data = two_directories([(b'arr.npy', obj_npy(BENIGN))], [(b'arr.npy', obj_npy(EVIL))])
+assert zipfile.ZipFile(io.BytesIO(data)).read('arr.npy').endswith(EVIL)
+w('two_directories.npz', data)
+
+# A second archive tail (directory and end record) in the bytes before the real directory; and a ZIP64
+# locator that points at another ZIP64 end record than the one right before it (zipfile reads that one).
+data = bytearray(open(os.path.join(d, 'model.pt'), 'rb').read())
+eocd = data.rindex(b'PK\x05\x06')
+cd = struct.unpack('<I', data[eocd + 16:eocd + 20])[0]
+name = b'archive/data.pkl'
+tail = local_header(name, EVIL) + EVIL
+cd2 = cd + len(tail)
+tail += central_entry(name, EVIL, cd)
+tail += struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 1, 1, len(tail) - (cd2 - cd), cd2, 0)
+data[cd:cd] = tail
+data[eocd + len(tail) + 16:eocd + len(tail) + 20] = struct.pack('<I', cd + len(tail))
+assert zipfile.ZipFile(io.BytesIO(bytes(data))).read('archive/data.pkl') == tensor_pickle()
+w('stray_directory.pt', bytes(data))
+def locator_elsewhere(members_a, members_b):
+    out, dirs = b'', {}
+    for which, members in (('a', members_a), ('b', members_b)):
+        entries = b''
+        for name, body in members:
+            entries += central_entry(name, body, len(out))
+            out += local_header(name, body) + body
+        dirs[which] = (entries, len(members))
+    records = {}
+    for which in ('a', 'b'):
+        entries, count = dirs[which]
+        start = len(out)
+        out += entries
+        records[which] = len(out)
+        out += struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, count, count, len(entries), start)
+    out += struct.pack('<IIQI', 0x07064b50, 0, records['a'], 1)
+    out += struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0)
+    return out
+data = locator_elsewhere([(b'archive/data.pkl', EVIL)], ckpt(BENIGN))
+assert zipfile.ZipFile(io.BytesIO(data)).read('archive/data.pkl') == BENIGN
+w('locator_elsewhere.pt', data)
+
+# Storage bytes that happen to start like a zlib stream are raw data, not a container.
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, 'w') as z:
+    z.writestr('archive/data.pkl', tensor_pickle())
+    z.writestr('archive/byteorder', 'little')
+    z.writestr('archive/data/0', b'\x78\x9c' + bytes(14))
+    z.writestr('archive/version', '3\n')
+w('storage_like_zlib.pt', buf.getvalue())
+
+# .npy headers whose object dtype a text match misses; numpy itself says each holds objects.
+from numpy.lib import format as npformat
+for name, header in [('structured_object.npy', "{'descr': [('a', '<i4'), ('b', [('c', '|O')])], 'fortran_order': False, 'shape': (1,), }"),
+                     ('double_quoted.npy', '{"descr": "|O", "fortran_order": False, "shape": (1,), }'),
+                     ('descr_O.npy', "{'descr': 'O', 'fortran_order': False, 'shape': (1,), }"),
+                     ('subarray_object.npy', "{'descr': ('O', (2,)), 'fortran_order': False, 'shape': (1,), }")]:
+    data = npy_bytes(header, EVIL)
+    f = io.BytesIO(data)
+    assert npformat.read_magic(f) == (1, 0) and npformat.read_array_header_1_0(f)[2].hasobject, name
+    w(name, data)
+w('bad_header.npy', npy_bytes("{'descr': '|O', 'fortran_order': False, 'shape': (1,), 'x': 1}", EVIL))
+
+# Legacy torch tar whose first bytes are also a harmless pickle: its first member is named "(dp0\n.".
+def tar_bytes(members):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.USTAR_FORMAT) as t:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+legacy_members = [('sys_info', pickle.dumps({'protocol_version': 1001, 'little_endian': True}, 2)),
+                  ('storages', pickle.dumps(0, 2) + pickle.dumps([], 2)), ('tensors', pickle.dumps(0, 2)), ('pickle', EVIL)]
+w('legacy_tar.pt', tar_bytes(legacy_members))
+data = tar_bytes([('(dp0\n.', b'')] + legacy_members)
+assert pickle.loads(data[:6]) == {} and tarfile.open(fileobj=io.BytesIO(data)).getnames()[0] == '(dp0\n.'
+w('tar_and_pickle.pt', data)
+
+# A pax header renames the member "decoy" to "pickle": tarfile (and so torch) reads the payload under that name.
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as t:
+    for name, body in legacy_members[:3] + [('decoy', EVIL)]:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(body), 0, 0o644
+        if name == 'decoy':
+            info.pax_headers = {'path': 'pickle'}
+        t.addfile(info, io.BytesIO(body))
+data = buf.getvalue()
+assert tarfile.open(fileobj=io.BytesIO(data)).extractfile('pickle').read() == EVIL
+w('pax_renamed.pt', data)
+
+# The legacy stream format with torch's own six-item persistent ids.
+legacy = b''.join(pickle.dumps(x, 2) for x in (0x1950a86a20f9469cfc6c, 1001, {'protocol_version': 1001, 'little_endian': True}))
+legacy += tensor_pickle().replace(b'((X\x07\x00\x00\x00storageq\x04', b'((X\x07\x00\x00\x00storageq\x04').replace(b'K\x04tq\x08Q', b'K\x04Ntq\x08Q')
+legacy += pickle.dumps(['0'], 2) + struct.pack('<q', 4) + struct.pack('<4f', 1, 2, 3, 4)
+w('legacy.pt', legacy)
+w('legacy_evil.pt', legacy[:legacy.index(b'ctorch._utils')] + b'cos\nsystem\nX\x02\x00\x00\x00id\x85R0' + legacy[legacy.index(b'ctorch._utils'):])
+
+# Wrappers: the payload compressed by what the platform cannot open, and streams with bytes after them.
+w('evil.pkl.bz2', bz2.compress(EVIL))
+w('evil.pkl.xz', lzma.compress(EVIL))
+w('evil.pkl.lzma', lzma.compress(EVIL, format=lzma.FORMAT_ALONE))
+w('evil.pkl.7z', b'7z\xbc\xaf\x27\x1c\x00\x04' + hashlib.sha256(EVIL).digest()[:24] + EVIL)  # a 7z signature header, then data
+w('trailing.pkl.gz', gzip.compress(BENIGN, mtime=0) + b'PK junk after the stream')
+w('members.pkl.gz', gzip.compress(BENIGN, mtime=0) + gzip.compress(EVIL, mtime=0))
+w('trailing.pkl.zlib', zlib.compress(BENIGN) + EVIL)
+
+print(f'corpus/containers: {len(os.listdir(d))} files (with the hostile set)')

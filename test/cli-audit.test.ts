@@ -54,11 +54,11 @@ describe('pickleguard audit', () => {
   });
 
   it('takes a shipped pack by its id with --policy, and lists them when neither file nor id matches', async () => {
-    const joblib = join(import.meta.dirname, '..', 'corpus', 'containers', 'arrays.joblib');
+    const joblib = join(import.meta.dirname, '..', 'corpus', 'containers', 'objects.joblib');
     expect((await cli(joblib)).status).toBe(1);
     const shipped = await cli(joblib, '--policy', 'joblib');
     expect(shipped.status).toBe(0);
-    expect(shipped.stdout).toMatch(/^SAFE\s+\S+arrays\.joblib/);
+    expect(shipped.stdout).toMatch(/^SAFE\s+\S+objects\.joblib/);
     expect(shipped.stdout).toMatch(/\(policy python-builtins\+numpy\+joblib\)/);
     const missing = await cli(SAFE, '--policy', 'no-such-pack');
     expect(missing.status).toBe(2);

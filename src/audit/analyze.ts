@@ -300,7 +300,7 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     const from = stop.offset ?? 0;
     const known = new Set(globals.map((g) => `${g.offset} ${g.module}\n${g.qualname}`));
     const startOfPickle = pickles.length ? pickles[pickles.length - 1]!.start : 0;
-    const swept = sweepNames(bytes, startOfPickle, from, load.maxOps ?? DEFAULT_LIMITS.maxOps);
+    const swept = sweepNames(bytes, startOfPickle, from, load.maxOps ?? DEFAULT_LIMITS.maxOps, firstOnly);
     const lastEnd = pickles.length ? pickles[pickles.length - 1]!.end : 0;
     pickles = [...pickles, ...swept.pickles.filter((p) => p.start >= lastEnd)];
     for (const n of swept.names) {

@@ -42,7 +42,7 @@ export interface SweptPickle {
  * Every name a lenient reader could reach from byte `from` on, reading from `start` (where that
  * pickle began), and the pickles it read to their STOP that begin past `from`.
  */
-export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOps: number): { names: SweptName[]; pickles: SweptPickle[] } {
+export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOps: number, firstOnly = false): { names: SweptName[]; pickles: SweptPickle[] } {
   const names: SweptName[] = [];
   const pickles: SweptPickle[] = [];
   let protocol = 0;
@@ -105,7 +105,7 @@ export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOp
         }
       }
       at = r.end;
-      if (r.op.code === OP.STOP) continue;
+      if (r.op.code === OP.STOP && !firstOnly) continue;
       break;
     } catch {
       const cut = r.pos >= from ? cutName(bytes, r.pos) : null;

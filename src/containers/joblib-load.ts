@@ -13,7 +13,7 @@ import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
-import { decompress } from './open.js';
+import { decompress, DecompressError } from './compression.js';
 
 export interface JoblibLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
   /** Most bytes a compressed file may decompress to. Default 1 GiB. */
@@ -86,7 +86,7 @@ async function inflate(bytes: Uint8Array, format: 'zlib' | 'gzip', limit: number
   try {
     out = await decompress(bytes, format === 'gzip' ? 'gzip' : 'deflate', limit);
   } catch (e) {
-    if (e instanceof RangeError) throw new LimitExceededError('maxMemberBytes', limit, `the ${format} stream decompresses to more bytes`, { offset: 0 });
+    if (e instanceof DecompressError && e.overLimit) throw new LimitExceededError('maxMemberBytes', limit, `the ${format} stream decompresses to more bytes`, { offset: 0 });
     return bad('bad_compression', `the ${format} stream cannot be decompressed: ${(e as Error).message}`);
   }
   const n = bytes.length;

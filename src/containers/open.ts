@@ -1,19 +1,31 @@
 /**
- * Auditing what holds pickles: PyTorch zip checkpoints (every pickle member), numpy `.npy` object
- * arrays and `.npz` archives, gzip- and zlib-wrapped pickles, and the legacy PyTorch format (a few
- * pickles, then raw storage bytes). Each inner pickle gets its own report, named by its path
- * (`model.pt!archive/data.pkl`). Decompression uses the platform's DecompressionStream (Node 18+,
- * browsers), stopped at `maxMemberBytes` so a bomb cannot exhaust memory.
+ * Auditing what holds pickles, each read as its consumer reads it: zip archives as Python's zipfile
+ * (and so torch and numpy) reads them, every other reading of the same bytes audited too and
+ * reported; `.npy` files by their header, as numpy parses it (a dtype holding objects means a
+ * pickle follows); PyTorch's legacy stream and tar formats, pickle by pickle; gzip and zlib
+ * streams opened, other compressions named and refused. Each inner pickle gets its own report,
+ * named by its path (`model.pt!archive/data.pkl`); a container's own findings are reported under
+ * its name, and a container readers could read differently is `malformed`.
  */
 import { audit, type AuditOptions, type AuditReport, type Finding } from '../audit/analyze.js';
 import { isJoblibWrapper } from '../audit/joblib.js';
-import { isZip, listZip, ZipError } from './zip.js';
+import { compressionOf, decompress, DecompressError, openCompressed } from './compression.js';
+import { NPY_MAGIC, NpyError, readNpyHeader } from './npy-header.js';
+import { auditFirst, containerReport, merge, shift, verdictOf } from './report.js';
+import { isTar, listTar, TarError } from './tar.js';
+import { auditStorageLoader } from './torch-load.js';
+import { auditLegacyStream, auditLegacyTar, isLegacyStream, TORCH_LEGACY_MAGIC } from './torch-legacy.js';
+import { isZip, listZip, ZipError, type ZipMember } from './zip.js';
+
+export { decompress };
 
 export interface ContainerOptions extends AuditOptions {
   /** Most bytes one decompressed member or stream may have. Default 1 GiB. */
   maxMemberBytes?: number;
   /** How deep containers may nest (a gzip inside a zip, …). Default 4. */
   maxNesting?: number;
+  /** Called with each part's bytes before it is audited: the offsets of the reports named `uri` are in these bytes. */
+  onPart?: (uri: string, bytes: Uint8Array) => void;
 }
 
 export interface NamedReport {
@@ -22,71 +34,26 @@ export interface NamedReport {
   readonly report: AuditReport;
 }
 
-const GZIP = [0x1f, 0x8b];
-const NPY = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-/** The pickle PyTorch's legacy format starts with: the magic number 0x1950a86a20f9469cfc6c as LONG1. */
-const TORCH_LEGACY = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
-
 const startsWith = (b: Uint8Array, magic: readonly number[]) => b.length >= magic.length && magic.every((x, i) => b[i] === x);
 
-/** A zlib stream with the usual 32 KiB window (0x78 is no pickle opcode, so no pickle starts so). */
-function isZlib(b: Uint8Array): boolean {
-  return b.length >= 2 && b[0] === 0x78 && ((b[0] << 8) | b[1]!) % 31 === 0;
-}
-
-function report(findings: Finding[], bytes: number, policy: string, verdict: AuditReport['verdict']): AuditReport {
-  return { verdict, policy, bytes, pickles: [], globals: [], calls: [], findings };
-}
-
-/** Inflate with the platform's DecompressionStream, refusing output beyond `limit` bytes. */
-export async function decompress(data: Uint8Array, format: 'gzip' | 'deflate' | 'deflate-raw', limit: number): Promise<Uint8Array> {
-  const ds = new DecompressionStream(format);
-  const writer = ds.writable.getWriter();
-  // Written without waiting: the reader below drains the output, so backpressure cannot deadlock.
-  writer.write(data as Uint8Array<ArrayBuffer>).then(
-    () => writer.close(),
-    () => undefined,
-  ).catch(() => undefined);
-  const reader = ds.readable.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      throw new RangeError(`decompresses to more than ${limit} bytes (maxMemberBytes)`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-/** Whether a zip member should be audited as a pickle: by name, or by looking like one (PROTO 2-5 … STOP). */
+/** Whether a zip or tar member should be audited as a pickle: by name, or by looking like one (PROTO 2-5 … STOP). */
 function looksLikePickle(name: string, data: Uint8Array): boolean {
   if (/\.(pkl|pickle|p)$/i.test(name)) return true;
   return data.length >= 3 && data[0] === 0x80 && data[1]! >= 2 && data[1]! <= 5 && data[data.length - 1] === 0x2e;
 }
 
-/** The pickle inside a `.npy` file holding objects, or null when its dtype is not `O`. */
-function npyPickle(data: Uint8Array): { start: number } | { error: string } | null {
-  if (data.length < 10) return { error: 'a .npy header cut short' };
-  const major = data[6]!;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const headerLen = major === 1 ? view.getUint16(8, true) : data.length >= 12 ? view.getUint32(8, true) : -1;
-  const headerStart = major === 1 ? 10 : 12;
-  if (headerLen < 0 || headerStart + headerLen > data.length) return { error: 'a .npy header runs past the end' };
-  const header = new TextDecoder('latin1').decode(data.subarray(headerStart, headerStart + headerLen));
-  if (!/'descr'\s*:\s*'\|O'/.test(header)) return null;
-  return { start: headerStart + headerLen };
+/**
+ * Whether what a member named `name` holds is a container auditFile opens. zlib's two-byte header
+ * is taken only from a name that says so: raw tensor data starts with it often enough.
+ */
+function isContainer(name: string, b: Uint8Array): boolean {
+  const compression = compressionOf(b);
+  if (compression === 'zlib' && !/\.(z|zlib)$/i.test(name)) return false;
+  return startsWith(b, NPY_MAGIC) || isZip(b) || compression !== null || startsWith(b, TORCH_LEGACY_MAGIC);
 }
+
+/** The member torch.load unpickles: `<archive>/data.pkl`. */
+const TORCH_PICKLE = /^(?:([^/]+)\/)?data\.pkl$/;
 
 /**
  * Audit `data` (named `uri`), opening containers. Returns one report per pickle-bearing part: the
@@ -96,82 +63,149 @@ function npyPickle(data: Uint8Array): { start: number } | { error: string } | nu
 export async function auditFile(data: Uint8Array, uri: string, options: ContainerOptions = {}, depth = 0): Promise<NamedReport[]> {
   const policy = options.policy?.name ?? 'default';
   const limit = options.maxMemberBytes ?? 1024 ** 3;
+  options.onPart?.(uri, data);
+  const own = (findings: Finding[], verdict = verdictOf(findings)): NamedReport => ({ uri, report: containerReport(findings, data.length, policy, verdict) });
+  const fail = (message: string, offset = 0): NamedReport[] => [own([{ severity: 'high', rule: 'PG007', message, offset }])];
   if (depth > (options.maxNesting ?? 4)) {
-    return [{ uri, report: report([{ severity: 'high', rule: 'PG010', message: 'containers nested too deeply (maxNesting)', offset: 0 }], data.length, policy, 'malformed') }];
+    return [own([{ severity: 'high', rule: 'PG010', message: 'containers nested too deeply (maxNesting)', offset: 0 }])];
   }
-  const fail = (message: string, offset = 0): NamedReport[] => [
-    { uri, report: report([{ severity: 'medium', rule: 'PG007', message, offset }], data.length, policy, 'malformed') },
-  ];
 
-  if (isZip(data)) {
-    let listing;
+  const compression = compressionOf(data);
+  if (compression === 'gzip' || compression === 'zlib') {
+    let opened;
     try {
-      listing = listZip(data);
+      opened = await openCompressed(data, compression, limit);
     } catch (e) {
-      if (e instanceof ZipError) return fail(e.message);
+      if (e instanceof DecompressError) return fail(`a ${compression} stream that cannot be opened: ${e.message}`);
       throw e;
     }
-    const out: NamedReport[] = [];
-    const own = [...listing.findings];
-    let scanned = 0;
-    for (const m of listing.members) {
-      if (m.encrypted || (m.method !== 0 && m.method !== 8) || m.name.endsWith('/')) continue;
-      let body = data.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
-      if (m.method === 8) {
-        try {
-          body = await decompress(body, 'deflate-raw', Math.min(limit, Math.max(m.size, 0) || limit));
-        } catch (e) {
-          own.push({ severity: 'high', rule: 'PG007', message: `member ${JSON.stringify(m.name)} cannot be inflated: ${(e as Error).message}`, offset: m.dataOffset });
-          continue;
-        }
-      }
-      const inner = `${uri}!${m.name}${m.hidden ? ' (hidden)' : ''}`;
-      if (looksLikePickle(m.name, body)) {
-        scanned++;
-        out.push({ uri: inner, report: auditPickle(body, options) });
-      } else if (startsWith(body, NPY) || isZip(body) || startsWith(body, GZIP)) {
-        const nested = await auditFile(body, inner, options, depth + 1);
-        scanned += nested.length;
-        out.push(...nested.filter((r) => r.report.pickles.length > 0 || r.report.findings.length > 0));
-      }
-    }
-    if (scanned === 0) own.push({ severity: 'info', rule: 'PG011', message: 'no pickle in this archive', offset: 0 });
-    const verdict = own.some((f) => f.severity === 'high' || f.severity === 'critical') ? 'unsafe' : 'safe';
-    return [{ uri, report: report(own, data.length, policy, verdict) }, ...out];
+    const inner = await auditFile(opened.body, `${uri}!${compression}`, options, depth + 1);
+    if (!opened.trailing) return inner;
+    return [own([{ severity: 'high', rule: 'PG007', message: `bytes follow the ${compression} stream: readers disagree on whether they belong to it`, offset: 0 }]), ...inner];
   }
-
-  if (startsWith(data, GZIP) || isZlib(data)) {
-    let body: Uint8Array;
+  if (compression !== null) {
+    return fail(`a ${compression} stream: it cannot be opened here, so what it holds (often a pickle) cannot be audited`);
+  }
+  if (isZip(data)) return auditZip(data, uri, options, depth);
+  if (startsWith(data, NPY_MAGIC)) {
+    let header;
     try {
-      body = await decompress(data, startsWith(data, GZIP) ? 'gzip' : 'deflate', limit);
+      header = readNpyHeader(data);
     } catch (e) {
-      return fail(`cannot decompress: ${(e as Error).message}`);
+      if (e instanceof NpyError) return fail(e.message);
+      throw e;
     }
-    return auditFile(body, `${uri}!${startsWith(data, GZIP) ? 'gzip' : 'zlib'}`, options, depth + 1);
+    if (!header.objects) return [own([{ severity: 'info', rule: 'PG011', message: 'a numpy array without objects: no pickle in it', offset: 0 }])];
+    // numpy.load(allow_pickle=True) makes one pickle.load call after the header.
+    return [{ uri, report: shift(auditFirst(data.subarray(header.dataOffset), options), header.dataOffset) }];
   }
-
-  if (startsWith(data, NPY)) {
-    const found = npyPickle(data);
-    if (found === null) return [{ uri, report: report([{ severity: 'info', rule: 'PG011', message: 'a numpy array without objects: no pickle in it', offset: 0 }], data.length, policy, 'safe') }];
-    if ('error' in found) return fail(found.error);
-    // The pickle runs to its STOP; an object array holds nothing after it.
-    return [{ uri, report: shift(audit(data.subarray(found.start), options), found.start) }];
-  }
-
-  if (startsWith(data, TORCH_LEGACY)) {
-    // Legacy torch.save: magic, protocol version, sys info, the object, storage keys; then raw storage bytes.
-    const r = audit(data, { ...options, maxPickles: 5 });
-    // The storage bytes after the fifth pickle are not pickles: drop the "more pickles" finding it caused.
-    const findings = r.findings.filter((f) => !(f.rule === 'PG010' && f.message.includes('pickles in one input')));
-    const verdict = findings.some((f) => f.rule === 'PG007' || f.rule === 'PG010')
-      ? 'malformed'
-      : findings.some((f) => f.severity !== 'info' && f.severity !== 'low')
-        ? 'unsafe'
-        : 'safe';
-    return [{ uri, report: { ...r, findings, verdict } }];
-  }
-
+  if (isTar(data)) return auditTar(data, uri, options, depth);
+  if (isLegacyStream(data)) return [{ uri, report: auditLegacyStream(data, options, policy) }];
   return [{ uri, report: auditPickle(data, options) }];
+}
+
+/** A zip archive: zipfile's members and every other reading's, each pickle audited as its reader reads it. */
+async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<NamedReport[]> {
+  const policy = options.policy?.name ?? 'default';
+  const limit = options.maxMemberBytes ?? 1024 ** 3;
+  let listing;
+  try {
+    listing = listZip(data);
+  } catch (e) {
+    if (e instanceof ZipError) return [{ uri, report: containerReport([{ severity: 'high', rule: 'PG007', message: e.message, offset: 0 }], data.length, policy) }];
+    throw e;
+  }
+  const out: NamedReport[] = [];
+  const findings = [...listing.findings];
+  // Storage sizes per reading (zipfile's, or another's): what each data.pkl's persistent ids are checked against.
+  const readingOf = (m: ZipMember) => m.via ?? (m.hidden ? 'hidden' : '');
+  const storages = new Map<string, Map<string, number>>();
+  const checkpoints = new Set<string>();
+  for (const m of listing.members) {
+    const where = readingOf(m);
+    const torch = TORCH_PICKLE.exec(m.name);
+    if (torch !== null) checkpoints.add(`${where}\n${torch[1] ?? ''}`);
+    const match = /^(?:([^/]+)\/)?data\/(.+)$/.exec(m.name);
+    if (match === null) continue;
+    const key = `${where}\n${match[1] ?? ''}`;
+    if (!storages.has(key)) storages.set(key, new Map());
+    storages.get(key)!.set(match[2]!, m.size);
+  }
+  let scanned = 0;
+  for (const m of listing.members) {
+    if (m.encrypted || (m.method !== 0 && m.method !== 8) || m.compressedSize === 0) continue;
+    // A checkpoint's storages are raw bytes torch never unpickles.
+    const storage = /^(?:([^/]+)\/)?data\/[^/]+$/.exec(m.name);
+    if (storage !== null && !m.name.endsWith('.pkl') && checkpoints.has(`${readingOf(m)}\n${storage[1] ?? ''}`)) continue;
+    let body = data.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
+    if (m.method === 8) {
+      try {
+        // zipfile inflates to the stream's end whatever the directory claims: so does this (with its limit).
+        body = await decompress(body, 'deflate-raw', limit);
+        if (body.length !== m.size) findings.push({ severity: 'high', rule: 'PG007', message: `member ${JSON.stringify(m.name)} inflates to ${body.length} bytes, its directory entry says ${m.size}`, offset: m.dataOffset });
+      } catch (e) {
+        if (!(e instanceof DecompressError)) throw e;
+        findings.push({ severity: 'high', rule: 'PG007', message: `member ${JSON.stringify(m.name)} cannot be inflated: ${e.message}`, offset: m.dataOffset });
+        continue;
+      }
+    }
+    const inner = `${uri}!${m.name}${m.hidden ? ' (hidden)' : m.via ? ` (${m.via})` : ''}`;
+    options.onPart?.(inner, body);
+    const torch = TORCH_PICKLE.exec(m.name);
+    if (torch !== null) {
+      // torch.load: one Unpickler.load() of data.pkl, persistent ids resolved against data/<key>.
+      const sizes = storages.get(`${readingOf(m)}\n${torch[1] ?? ''}`) ?? new Map<string, number>();
+      scanned++;
+      out.push({ uri: inner, report: auditFirst(body, { ...options, persistentLoad: auditStorageLoader(sizes) }) });
+    } else if (isContainer(m.name, body)) {
+      const nested = await auditFile(body, inner, options, depth + 1);
+      scanned += nested.length;
+      out.push(...nested.filter((r) => r.report.pickles.length > 0 || r.report.findings.some((f) => f.severity !== 'info')));
+    } else if (looksLikePickle(m.name, body)) {
+      scanned++;
+      out.push({ uri: inner, report: auditPickle(body, options) });
+    }
+  }
+  if (scanned === 0) findings.push({ severity: 'info', rule: 'PG011', message: 'no pickle in this archive', offset: 0 });
+  return [{ uri, report: containerReport(findings, data.length, policy) }, ...out];
+}
+
+/** A tar archive: a legacy torch checkpoint, or pickles in members. Bytes that are both a tar and a pickle are malformed. */
+async function auditTar(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<NamedReport[]> {
+  const policy = options.policy?.name ?? 'default';
+  const findings: Finding[] = [];
+  const out: NamedReport[] = [];
+  // torch.load tries the tar reading only for real files at offset 0, else reads the same bytes as a pickle stream.
+  const asPickle = isLegacyStream(data) ? auditLegacyStream(data, options, policy) : auditFirst(data, options);
+  if (asPickle.verdict !== 'malformed') {
+    findings.push({ severity: 'high', rule: 'PG007', message: 'the file is both a tar archive and a pickle: tarfile and pickle.load read different things from it', offset: 0 });
+    options.onPart?.(`${uri} (read as a pickle)`, data);
+    out.push({ uri: `${uri} (read as a pickle)`, report: asPickle });
+  }
+  let tar;
+  try {
+    tar = listTar(data);
+  } catch (e) {
+    if (!(e instanceof TarError)) throw e;
+    findings.push({ severity: 'high', rule: 'PG007', message: `tarfile cannot read this archive: ${e.message}`, offset: 0 });
+    return [{ uri, report: containerReport(findings, data.length, policy) }, ...out];
+  }
+  const names = new Set(tar.members.map((m) => m.name));
+  if (names.has('pickle') || names.has('storages') || names.has('tensors')) {
+    return [{ uri, report: merge([auditLegacyTar(data, tar, options, policy)], findings, data.length, policy) }, ...out];
+  }
+  for (const problem of tar.problems) findings.push({ severity: 'high', rule: 'PG007', message: problem, offset: 0 });
+  for (const m of tar.members) {
+    if (m.type !== '0' && m.type !== '7') continue;
+    const body = data.subarray(m.offset, m.offset + m.size);
+    const inner = `${uri}!${m.name}`;
+    if (isContainer(m.name, body)) out.push(...(await auditFile(body, inner, options, depth + 1)));
+    else if (looksLikePickle(m.name, body)) {
+      options.onPart?.(inner, body);
+      out.push({ uri: inner, report: auditPickle(body, options) });
+    }
+  }
+  return [{ uri, report: containerReport(findings, data.length, policy) }, ...out];
 }
 
 /** Rules that name a global: what a second reading of a joblib file contributes. */
@@ -199,16 +233,7 @@ function auditPickle(data: Uint8Array, options: AuditOptions): AuditReport {
   ];
   // The verdict is joblib.load's outcome, made unsafe when the other reading names what the policy refuses.
   const verdict = joblib.verdict === 'safe' && extra.some((f) => f.severity !== 'info' && f.severity !== 'low') ? 'unsafe' : joblib.verdict;
-  return { ...joblib, findings, verdict };
-}
-
-/** Offsets of a report on a slice, moved to offsets in the whole file. */
-function shift(r: AuditReport, by: number): AuditReport {
-  return {
-    ...r,
-    pickles: r.pickles.map((p) => ({ ...p, start: p.start + by, end: p.end + by })),
-    globals: r.globals.map((g) => ({ ...g, offset: g.offset + by })),
-    calls: r.calls.map((c) => ({ ...c, offset: c.offset + by })),
-    findings: r.findings.map((f) => ({ ...f, offset: f.offset + by })),
-  };
+  // Both readings were audited: the pickles pickle.load would read are listed too.
+  const pickles = [...joblib.pickles, ...plain.pickles.filter((p) => !joblib.pickles.some((q) => q.start === p.start && q.end === p.end))].sort((a, b) => a.start - b.start);
+  return { ...joblib, pickles, findings, verdict };
 }

@@ -16,7 +16,7 @@ import { createPolicy } from '../policy/registry.js';
 import { ReconstructorArgumentError, type Policy } from '../policy/types.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
-import { decompress } from './open.js';
+import { decompress } from './compression.js';
 import { isZip, listZip, type ZipMember } from './zip.js';
 
 export interface TorchLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
@@ -71,12 +71,23 @@ class MemberReader {
   }
 }
 
+/** A storage a persistent id names, checked against the checkpoint's members. */
+interface StorageRef {
+  readonly dtype: TorchStorage['dtype'];
+  readonly key: string;
+  readonly location: string;
+  readonly numel: number;
+  /** numel × itemsize. */
+  readonly need: number;
+}
+
 /**
- * The persistentLoad for a checkpoint's storages: `('storage', torch.<Type>Storage, key, location,
- * numel)` → the `TorchStorage` of member `data/<key>`, the same object for the same id.
+ * The checks a persistent id `('storage', torch.<Type>Storage, key, location, numel)` passes before
+ * a storage is made: its shape, a known storage type, member `data/<key>` of `sizes[key]` bytes
+ * holding numel items, and one size for one key. Throws what loading throws.
  */
-export function storageLoader(members: ReadonlyMap<string, Uint8Array>, byteorder: 'little' | 'big' = 'little'): (pid: unknown) => TorchStorage {
-  const made = new Map<string, TorchStorage>();
+export function storageChecker(sizes: ReadonlyMap<string, number>): (pid: unknown) => StorageRef {
+  const numels = new Map<string, number>();
   return (pid: unknown) => {
     const fail = (message: string): never => {
       throw new ReconstructorArgumentError(message);
@@ -90,20 +101,57 @@ export function storageLoader(members: ReadonlyMap<string, Uint8Array>, byteorde
     if (typeof key !== 'string' || key.length > 256) return fail('a storage key must be a short str');
     if (typeof location !== 'string' || location.length > 64) return fail('a storage location must be a short str');
     if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return fail('a storage numel must be a non-negative integer');
-    const data = members.get(key);
-    if (data === undefined) return fail(`storage ${JSON.stringify(key)} has no member data/${key} in the checkpoint`);
+    const size = sizes.get(key);
+    if (size === undefined) return fail(`storage ${JSON.stringify(key)} has no member data/${key} in the checkpoint`);
     const need = numel * info.itemsize;
-    if (!Number.isSafeInteger(need) || need > data.length) {
-      return fail(`storage ${JSON.stringify(key)} holds ${numel} × ${info.itemsize} bytes, its member has ${data.length}`);
+    if (!Number.isSafeInteger(need) || need > size) {
+      return fail(`storage ${JSON.stringify(key)} holds ${numel} × ${info.itemsize} bytes, its member has ${size}`);
     }
     const id = `${key}\n${info.dtype}`;
-    const known = made.get(id);
-    if (known !== undefined) {
-      if (known.numel !== numel) fail(`storage ${JSON.stringify(key)} is given two sizes (${known.numel} and ${numel})`);
-      return known;
+    const known = numels.get(id);
+    if (known !== undefined && known !== numel) fail(`storage ${JSON.stringify(key)} is given two sizes (${known} and ${numel})`);
+    numels.set(id, numel);
+    return { dtype: info.dtype, key, location, numel, need };
+  };
+}
+
+/**
+ * The persistentLoad for a checkpoint's storages: `('storage', torch.<Type>Storage, key, location,
+ * numel)` → the `TorchStorage` of member `data/<key>`, the same object for the same id.
+ */
+export function storageLoader(members: ReadonlyMap<string, Uint8Array>, byteorder: 'little' | 'big' = 'little'): (pid: unknown) => TorchStorage {
+  const check = storageChecker(new Map([...members].map(([k, v]) => [k, v.length])));
+  const made = new Map<string, TorchStorage>();
+  return (pid: unknown) => {
+    const ref = check(pid);
+    const id = `${ref.key}\n${ref.dtype}`;
+    let storage = made.get(id);
+    if (storage === undefined) {
+      storage = new TorchStorage(ref.dtype, ref.key, ref.location, ref.numel, members.get(ref.key)!.subarray(0, ref.need), byteorder);
+      made.set(id, storage);
     }
-    const storage = new TorchStorage(info.dtype, key, location, numel, data.subarray(0, need), byteorder);
-    made.set(id, storage);
+    return storage;
+  };
+}
+
+const NO_DATA = new Uint8Array(0);
+
+/**
+ * The persistentLoad the auditor uses for a checkpoint: the same checks as `storageLoader`, against
+ * the members' sizes as the directory gives them, returning storages that carry no data (the audit
+ * reads no tensor bytes; only the storages' sizes are checked by the tensors built on them).
+ */
+export function auditStorageLoader(sizes: ReadonlyMap<string, number>): (pid: unknown) => TorchStorage {
+  const check = storageChecker(sizes);
+  const made = new Map<string, TorchStorage>();
+  return (pid: unknown) => {
+    const ref = check(pid);
+    const id = `${ref.key}\n${ref.dtype}`;
+    let storage = made.get(id);
+    if (storage === undefined) {
+      storage = new TorchStorage(ref.dtype, ref.key, ref.location, ref.numel, NO_DATA);
+      made.set(id, storage);
+    }
     return storage;
   };
 }
