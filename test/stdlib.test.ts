@@ -103,7 +103,6 @@ describe('stdlib values', () => {
       "\x80\x02cuuid\nUUID\n)\x81}X\x03\x00\x00\x00intL-1L\nsb.",
       "\x80\x02cuuid\nUUID\n)\x81}X\x03\x00\x00\x00keyI1\nsb.",
       "\x80\x04cbuiltins\ngetattr\nczoneinfo\nZoneInfo\nX\x09\x00\x00\x00_unpickle\x86RX\x0a\x00\x00\x00../../etcK\x01\x86R.",
-      "ccollections\ndefaultdict\n(S'list'\ntR.",
     ];
     for (const p of bad) {
       let error: unknown;
@@ -114,6 +113,9 @@ describe('stdlib values', () => {
       }
       expect(error, JSON.stringify(p)).toBeInstanceOf(MalformedPickleError);
     }
+    // Outside the pack's argument constraint (a factory must be a global the pack names): a refusal.
+    expect(() => loads(bytes("ccollections\ndefaultdict\n(S'list'\ntR."))).toThrow(RefusedGlobalError);
+    expect(() => loads(bytes("ccollections\ndefaultdict\n(S'list'\ntR."))).toThrow(/the policy's constraint on collections\.defaultdict/);
   });
 
   it('defaultdict factories are limited to the builtin ones the pack names', () => {
