@@ -231,6 +231,19 @@ function orInert(rec: Reconstructor, stand: Reconstructor): Reconstructor {
   };
 }
 
+/** The listing pass's persistentLoad: the host's where it takes the id, an inert record where it does not (or there is none). */
+function listingLoader(load: ((pid: unknown) => unknown) | null): (pid: unknown) => unknown {
+  const stand = (pid: unknown): unknown => new PyObject(new PyGlobal('', '<persistent id>'), [pid]);
+  if (load === null) return stand;
+  return (pid: unknown) => {
+    try {
+      return load(pid);
+    } catch {
+      return stand(pid);
+    }
+  };
+}
+
 /** Empty buffers, as many as NEXT_BUFFER asks for. */
 function* endlessBuffers(): Generator<Uint8Array> {
   for (;;) yield new Uint8Array(0);
@@ -275,7 +288,7 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     ...load,
     // joblib: arrays are read after refused wrappers too, so that what follows them is listed.
     policy: joblib ? joblibPolicy(listingPolicy(policy)) : listingPolicy(policy),
-    persistentLoad: load.persistentLoad ?? ((pid: unknown) => new PyObject(new PyGlobal('', '<persistent id>'), [pid])),
+    persistentLoad: listingLoader(load.persistentLoad ?? null),
     buffers: load.buffers ?? endlessBuffers(),
   };
   const listed = first.error === null ? first : loadAll(bytes, listingLoad, new Listing(policy), firstOnly, maxPickles);
