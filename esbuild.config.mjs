@@ -1,19 +1,46 @@
-// Builds dist/: ESM and CJS bundles of the library, the CLI, and (as a check) a browser bundle.
+// Builds dist/, one copy of the library:
+// - dist/**/*.js: the library as ES modules, one per source file (zod left to the package manager),
+//   so an app's bundler keeps only the modules it uses (`loads` alone never loads zod);
+// - dist/index.cjs: the same library as one CommonJS file, for require();
+// - dist/cli.js: the CLI's own code only; it imports the library from the modules above.
+// A browser bundle is built in memory only, as a check: it fails if anything imports node:*.
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
-const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning' };
+const common = { sourcemap: true, target: 'es2022', logLevel: 'warning' };
+const library = readdirSync('src', { recursive: true })
+  .map((f) => join('src', f))
+  .filter((f) => f.endsWith('.ts') && !f.startsWith(join('src', 'cli')));
 
+/** Imports from src/cli/ of the library's modules stay imports, of the matching file in dist/. */
+const libraryExternal = {
+  name: 'library-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const target = resolve(args.resolveDir, args.path);
+      if (!relative('src', dirname(relative('.', target))).startsWith('..') && !target.includes(`${join('src', 'cli')}`)) {
+        return { path: `./${relative(resolve('src'), target)}`, external: true };
+      }
+      return undefined;
+    });
+  },
+};
+
+rmSync('dist/browser', { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral' }),
-  build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs', format: 'cjs', platform: 'neutral' }),
+  build({ ...common, entryPoints: library, outbase: 'src', outdir: 'dist', format: 'esm', platform: 'neutral' }),
+  build({ ...common, bundle: true, packages: 'external', entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs', format: 'cjs', platform: 'neutral' }),
   build({
     ...common,
+    bundle: true,
+    packages: 'external',
+    plugins: [libraryExternal],
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
     format: 'esm',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },
   }),
-  // The browser build proves src/ needs nothing from Node: it fails if anything imports node:*.
-  build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser/index.js', format: 'esm', platform: 'browser' }),
+  build({ ...common, bundle: true, write: false, entryPoints: ['src/index.ts'], outfile: 'browser.js', format: 'esm', platform: 'browser' }),
 ]);

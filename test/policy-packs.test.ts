@@ -1,4 +1,5 @@
 /** The shipped packs: policies/*.json are valid, embedded verbatim, and load their own corpus. */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,14 @@ describe('shipped packs', () => {
     const onDisk = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
     expect(SHIPPED_PACKS.map((p) => p.pack)).toEqual(onDisk);
     expect(SHIPPED_PACKS.map((p) => p.digest)).toEqual(onDisk.map((p) => packDigest(p)));
+  });
+
+  it('each embedded pack is what parsePack makes of its JSON, digest included, and shipped.ts is current (embed.mjs --check)', () => {
+    files.forEach((f, i) => expect(SHIPPED_PACKS[i]).toEqual(parsePack(readFileSync(join(dir, f), 'utf8'))));
+    expect(SHIPPED_PACKS.every((p) => Object.isFrozen(p) && Object.isFrozen(p.pack) && Object.isFrozen(p.pack.entries[0]!.uses))).toBe(true);
+    const check = spawnSync(process.execPath, [join(dir, 'embed.mjs'), '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
   });
 
   it.each(files)('%s is valid, builds a policy on its own, and names no denied name', (f) => {
@@ -57,12 +66,12 @@ describe('the shipped set', () => {
 });
 
 describe('the JSON Schema for editors', () => {
-  it('policies/schema/pack.schema.json is generated from the zod schema (PICKLEGUARD_UPDATE=1 rewrites it)', async () => {
-    const { z } = await import('zod');
-    const { PackSchema } = await import('../src/policy/schema.js');
+  it('policies/schema/pack.schema.json is generated from the zod schema of src/policy/pack-schema.ts (PICKLEGUARD_UPDATE=1 rewrites it)', async () => {
+    const z = await import('zod/mini');
+    const { packSchema } = await import('../src/policy/pack-schema.js');
     const { writeFileSync } = await import('node:fs');
     const path = join(dir, 'schema', 'pack.schema.json');
-    const generated = `${JSON.stringify({ title: 'pickleguard policy pack', ...z.toJSONSchema(PackSchema, { io: 'input' }) }, null, 2)}\n`;
+    const generated = `${JSON.stringify({ title: 'pickleguard policy pack', ...z.toJSONSchema(packSchema(), { io: 'input' }) }, null, 2)}\n`;
     if (process.env.PICKLEGUARD_UPDATE === '1') writeFileSync(path, generated);
     expect(readFileSync(path, 'utf8')).toBe(generated);
   });

@@ -1,6 +1,7 @@
 import { PairMap } from './pairs.js';
-import { createPolicy } from './registry.js';
+import { policyFromPacks } from './registry.js';
 import { SHIPPED_PACKS } from './shipped.js';
+import type { LoadedPack } from './pack.js';
 import type { Policy, Reconstructor } from './types.js';
 
 /** A policy that allows exactly the given reconstructors, with every capability they have, by `module.qualname`. */
@@ -25,4 +26,4 @@ export function shippedPack(id: string): unknown {
  * builtin types as CPython pickles them at every protocol, plus stdlib data types such as datetime,
  * Decimal, UUID and the collections). Nothing that touches the OS, imports or calls arbitrary code.
  */
-export const DEFAULT_POLICY: Policy = createPolicy({ name: 'default', packs: [shippedPack('python-stdlib')] });
+export const DEFAULT_POLICY: Policy = policyFromPacks([shippedPack('python-stdlib') as LoadedPack], { name: 'default' });

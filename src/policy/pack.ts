@@ -3,7 +3,8 @@ import { PolicyError, type PolicyIssue } from '../errors.js';
 import { PairMap } from './pairs.js';
 import { denialOf } from './deny.js';
 import { packDigest } from './digest.js';
-import { PackSchema, type Pack } from './schema.js';
+import { issueMessage, packSchema } from './pack-schema.js';
+import type { Pack } from './schema.js';
 
 /** A validated pack and its content digest. */
 export interface LoadedPack {
@@ -35,7 +36,7 @@ export function parsePack(input: unknown, where = ''): LoadedPack {
     }
   }
   const prefix = (p: string) => (where ? (p ? `${where}.${p}` : where) : p);
-  const result = PackSchema.safeParse(json);
+  const result = packSchema().safeParse(json, { error: issueMessage, jitless: true });
   if (!result.success) {
     const issues: PolicyIssue[] = result.error.issues.map((i) => ({
       path: prefix(formatPath(i.path)),
@@ -62,7 +63,8 @@ export function parsePack(input: unknown, where = ''): LoadedPack {
   return Object.freeze({ pack: deepFreeze(pack), digest: packDigest(pack) });
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a value and everything it holds. */
+export function deepFreeze<T>(value: T): T {
   const stack: unknown[] = [value];
   while (stack.length) {
     const v = stack.pop();

@@ -194,12 +194,26 @@ export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
   const loaded: LoadedPack[] = [];
   (options.packs ?? []).forEach((json, i) => {
     try {
-      loaded.push(json instanceof Object && 'pack' in json && 'digest' in json ? (json as LoadedPack) : parsePack(json, `packs[${i}]`));
+      loaded.push(isLoaded(json) ? json : parsePack(json, `packs[${i}]`));
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;
       issues.push(...(e.issues.length ? e.issues : [{ path: `packs[${i}]`, code: e.code, message: e.message }]));
     }
   });
+  return build(loaded, options, issues);
+}
+
+const isLoaded = (json: unknown): json is LoadedPack => json instanceof Object && 'pack' in json && 'digest' in json;
+
+/**
+ * `createPolicy` for packs already validated (the shipped ones): it parses nothing, so a program that
+ * builds its policies this way never loads the pack schema.
+ */
+export function policyFromPacks(packs: readonly LoadedPack[], options: Omit<PolicyOptions, 'packs'> = {}): BuiltPolicy {
+  return build(packs, options, []);
+}
+
+function build(loaded: readonly LoadedPack[], options: Omit<PolicyOptions, 'packs'>, issues: PolicyIssue[]): BuiltPolicy {
   const defs = defsById(options.reconstructors ?? [], issues);
   const packs = orderPacks(loaded, issues);
 
