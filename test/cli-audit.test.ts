@@ -108,6 +108,6 @@ describe('pickleguard convert', () => {
     expect(refused.stderr).toMatch(/os\.system/);
     const inspected = await run2(EVIL, '--to', 'json', '--inspect');
     expect(JSON.parse(inspected.stdout)).toEqual({ $object: 'os.system', kind: 'call', args: ['id'] });
-    expect((await run2(EVIL)).status).toBe(2);
+    expect((await run2(EVIL)).status).toBe(1);
   });
 });

@@ -11,6 +11,7 @@ import { SEVERITY_ORDER } from '../audit/catalogue.js';
 import { toSarif } from '../audit/sarif.js';
 import { PolicyError } from '../errors.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
+import { EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK, EXIT_STATUS_HELP, EXIT_USAGE, integerOption, parseCommand, readFailure, UsageError } from './args.js';
 import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
@@ -47,11 +48,7 @@ Options:
                      and more)
   -h, --help         show this help
 
-Exit status: 0 when every file is safe, 1 when any is unsafe or malformed, 2 on usage or I/O
-errors (unreadable paths, invalid packs).
-`;
-
-class UsageError extends Error {}
+${EXIT_STATUS_HELP}`;
 
 interface Args {
   paths: string[];
@@ -63,33 +60,17 @@ interface Args {
 }
 
 function parse(argv: readonly string[]): Args {
-  const out: Args = { paths: [], packs: [], format: 'text', quiet: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const eq = a.indexOf('=');
-      if (a.startsWith('--') && eq > 0) return a.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    const flag = a.startsWith('--') && a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-    if (flag === '-h' || flag === '--help') out.help = true;
-    else if (flag === '-q' || flag === '--quiet') out.quiet = true;
-    else if (flag === '--policy') out.packs.push(value());
-    else if (flag === '-j' || flag === '--jobs') {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--jobs needs a positive number, not ${JSON.stringify(v)}`);
-      out.jobs = Number(v);
-    }
-    else if (flag === '--format') {
-      const f = value();
-      if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not ${JSON.stringify(f)}`);
-      out.format = f;
-    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`audit: unknown option ${a}`);
-    else out.paths.push(a);
-  }
-  return out;
+  const { values: v, positionals } = parseCommand('audit', argv, ['policy', 'format', 'quiet', 'jobs']);
+  const format = v.format ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not ${JSON.stringify(format)}`);
+  return {
+    paths: positionals,
+    packs: v.policy ?? [],
+    format,
+    quiet: v.quiet === true,
+    help: v.help === true,
+    ...(v.jobs === undefined ? {} : { jobs: integerOption(v.jobs, '--jobs', 1) }),
+  };
 }
 
 /** Files under the given paths, directories walked recursively in name order, and their total size. */
@@ -101,7 +82,7 @@ function expand(paths: readonly string[], errors: string[]): { files: string[]; 
     try {
       st = statSync(p);
     } catch (e) {
-      errors.push(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      errors.push(readFailure(p, e));
       return;
     }
     if (st.isDirectory()) {
@@ -137,29 +118,19 @@ function textReport(path: string, r: AuditReport): string {
 }
 
 export async function runAudit(argv: readonly string[], io: AuditIO, version: string): Promise<number> {
-  let args: Args;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.stderr(`pickleguard: ${e.message}; see pickleguard audit --help\n`);
-    return 2;
-  }
+  const args = parse(argv);
   if (args.help) {
     io.stdout(AUDIT_USAGE);
-    return 0;
+    return EXIT_OK;
   }
-  if (args.paths.length === 0) {
-    io.stderr('pickleguard: audit needs at least one PATH; see pickleguard audit --help\n');
-    return 2;
-  }
+  if (args.paths.length === 0) throw new UsageError('audit needs at least one PATH (- for standard input)');
   let policy: Policy;
   try {
     policy = loadPolicy(io, args.packs);
   } catch (e) {
     if (e instanceof UsageError || e instanceof PolicyError) {
       io.stderr(`pickleguard: ${e.message}\n`);
-      return 2;
+      return EXIT_USAGE;
     }
     throw e;
   }
@@ -204,7 +175,7 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
       try {
         data = io.readFile(path);
       } catch (e) {
-        errors.push(`cannot read ${path}: ${(e as Error).message}`);
+        errors.push(readFailure(path, e));
         perFile[i] = [];
         continue;
       }
@@ -222,6 +193,10 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
     io.stdout(`${files.length} file${files.length === 1 ? '' : 's'}, ${results.length} report${results.length === 1 ? '' : 's'}: ${count('safe')} safe, ${count('unsafe')} unsafe, ${count('malformed')} malformed (policy ${policy.name})\n`);
   }
   for (const e of errors) io.stderr(`pickleguard: ${e}\n`);
-  if (errors.length) return 2;
-  return results.every((r) => r.report.verdict === 'safe') ? 0 : 1;
+  if (errors.length) return EXIT_USAGE;
+  if (files.length === 0) {
+    io.stderr('pickleguard: nothing was scanned\n');
+    return EXIT_NOTHING;
+  }
+  return results.every((r) => r.report.verdict === 'safe') ? EXIT_OK : EXIT_FINDINGS;
 }
