@@ -152,6 +152,27 @@ describe('pickleguard CLI', () => {
     expect(cli(['audit', 'bad.pkl', 'missing.pkl']).status).toBe(2);
   });
 
+  it('audit - and convert - read standard input', () => {
+    const p2 = new Uint8Array(readFileSync(join(work, 'p2.pkl')));
+    const a = cli(['audit', '-'], p2);
+    expect(a.status).toBe(0);
+    expect(a.stdout).toMatch(/^SAFE\s+<stdin>/);
+    const evil = new TextEncoder().encode("cos\nsystem\n(S'id'\ntR.");
+    const u = cli(['audit', 'p0.pkl', '-', 'p2.pkl'], evil);
+    expect(u.status).toBe(1);
+    expect(u.stdout).toMatch(/^SAFE\s+p0\.pkl.*\nUNSAFE\s+<stdin>.*\n.*os\.system[^]*\nSAFE\s+p2\.pkl/);
+    // with workers, standard input is scanned here and keeps its place
+    expect(cli(['audit', '--jobs', '2', 'p0.pkl', '-', 'p2.pkl'], evil).stdout).toBe(u.stdout);
+    expect(cli(['audit', '-'], new Uint8Array(0)).status).toBe(1);
+    expect(cli(['audit', '-', '-'], p2).status).toBe(2);
+    const c = cli(['convert', '-'], p2);
+    expect(c.status).toBe(0);
+    expect(c.stdout).toBe(cli(['convert', 'p2.pkl']).stdout);
+    const refused = cli(['convert', '-'], evil);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^pickleguard: <stdin>: .*os\.system/);
+  });
+
   it('convert defaults to JSON and accepts --to json', () => {
     const plain = cli(['convert', 'p2.pkl']);
     expect(plain.status).toBe(0);

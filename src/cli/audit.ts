@@ -20,6 +20,8 @@ export interface AuditIO {
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): Uint8Array;
+  /** All of standard input (for the path -). */
+  readStdin(): Promise<Uint8Array>;
   /** Whether stderr is a terminal (then a progress line is drawn for long runs). */
   readonly stderrIsTTY?: boolean;
   /** Scans files on worker threads (the bundled CLI provides it); without it, files are scanned here, in turn. */
@@ -35,7 +37,7 @@ verdict against a policy — safe, unsafe or malformed (a scan that cannot finis
 Directories are searched recursively; every file in them is scanned, as one or more pickles in a
 row, or as a container: PyTorch checkpoints (zip, ZIP64, and the legacy format), numpy .npy/.npz
 with object arrays, joblib files (raw array data skipped as joblib.load skips it), gzip or zlib
-streams. Inner pickles are named file!member.
+streams. Inner pickles are named file!member. A PATH of - reads standard input (named <stdin>).
 
 Options:
   --policy PACK      a policy pack (a JSON file, or a shipped pack's id: python-stdlib, numpy,
@@ -78,6 +80,7 @@ function expand(paths: readonly string[], errors: string[]): { files: string[]; 
   const files: string[] = [];
   let bytes = 0;
   const walk = (p: string, depth: number): void => {
+    if (p === '-' && depth === 0) return void files.push(p);
     let st;
     try {
       st = statSync(p);
@@ -88,7 +91,7 @@ function expand(paths: readonly string[], errors: string[]): { files: string[]; 
     if (st.isDirectory()) {
       if (depth > 64) return void errors.push(`${p}: directories nested too deeply`);
       for (const name of readdirSync(p).sort()) walk(join(p, name), depth + 1);
-    } else if (st.isFile()) {
+    } else if (st.isFile() || st.isFIFO() || st.isCharacterDevice()) {
       files.push(p);
       bytes += st.size;
     }
@@ -96,6 +99,9 @@ function expand(paths: readonly string[], errors: string[]): { files: string[]; 
   for (const p of paths) walk(p, 0);
   return { files, bytes };
 }
+
+/** How standard input is named in reports. */
+export const STDIN_NAME = '<stdin>';
 
 function loadPolicy(io: AuditIO, packs: readonly string[]): Policy {
   if (packs.length === 0) return DEFAULT_POLICY;
@@ -124,6 +130,7 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
     return EXIT_OK;
   }
   if (args.paths.length === 0) throw new UsageError('audit needs at least one PATH (- for standard input)');
+  if (args.paths.filter((p) => p === '-').length > 1) throw new UsageError('audit: standard input (-) can be read only once');
   let policy: Policy;
   try {
     policy = loadPolicy(io, args.packs);
@@ -160,29 +167,42 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
       printed++;
     }
   };
-  if (useWorkers) {
-    await io.auditInWorkers!(files, args.packs, jobs, (r) => {
-      if ('error' in r) {
-        errors.push(r.error);
-        perFile[r.index] = [];
-      } else perFile[r.index] = r.reports;
-      if (!('error' in r)) bytesDone += r.reports[0]?.report.bytes ?? 0;
-      tick(files[r.index]!);
-    });
-  } else {
-    for (const [i, path] of files.entries()) {
-      let data: Uint8Array;
-      try {
-        data = io.readFile(path);
-      } catch (e) {
-        errors.push(readFailure(path, e));
-        perFile[i] = [];
-        continue;
-      }
-      bytesDone += data.length;
-      perFile[i] = await auditFile(data, path, { policy });
-      tick(path);
+  /** Scans files[i] on this thread. */
+  const scanHere = async (i: number): Promise<void> => {
+    const path = files[i]!;
+    let data: Uint8Array;
+    try {
+      data = path === '-' ? await io.readStdin() : io.readFile(path);
+    } catch (e) {
+      errors.push(readFailure(path, e));
+      perFile[i] = [];
+      return tick(path);
     }
+    bytesDone += data.length;
+    perFile[i] = await auditFile(data, path === '-' ? STDIN_NAME : path, { policy });
+    tick(path);
+  };
+  // Standard input is read here, before the workers start.
+  const stdin = files.indexOf('-');
+  if (stdin >= 0) await scanHere(stdin);
+  if (useWorkers) {
+    const others = files.flatMap((f, i) => (f === '-' ? [] : [i]));
+    await io.auditInWorkers!(
+      others.map((i) => files[i]!),
+      args.packs,
+      jobs,
+      (r) => {
+        const index = others[r.index]!;
+        if ('error' in r) {
+          errors.push(r.error);
+          perFile[index] = [];
+        } else perFile[index] = r.reports;
+        if (!('error' in r)) bytesDone += r.reports[0]?.report.bytes ?? 0;
+        tick(files[index]!);
+      },
+    );
+  } else {
+    for (let i = 0; i < files.length; i++) if (i !== stdin) await scanHere(i);
   }
   if (progress) io.stderr('\r\x1b[K');
   const results = perFile.flatMap((r) => r ?? []);

@@ -23,11 +23,13 @@ export interface ConvertIO {
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): Uint8Array;
+  /** All of standard input (for the FILE -). */
+  readStdin(): Promise<Uint8Array>;
 }
 
 export const CONVERT_USAGE = `Usage: pickleguard convert [options] FILE
 
-Load the pickles in FILE under a policy and print them as JSON, one document per pickle (a JSON
+Load the pickles in FILE ('-' reads standard input) under a policy and print them as JSON, one document per pickle (a JSON
 array when there are several). Values JSON cannot hold are tagged objects: {"$tuple": [...]},
 {"$set": [...]}, {"$frozenset": [...]}, {"$dict": [[key, value], ...]} for dicts with keys that are
 not strings, {"$bytes": base64}, {"$bytearray": base64}, {"$int": "digits"} beyond 2**53,
@@ -131,7 +133,7 @@ export function toJson(root: unknown): unknown {
   return conv(root, 0);
 }
 
-export function runConvert(argv: readonly string[], io: ConvertIO): number {
+export async function runConvert(argv: readonly string[], io: ConvertIO): Promise<number> {
   const { values: v, positionals } = parseCommand('convert', argv, ['to', 'policy', 'inspect', 'encoding']);
   if (v.help) {
     io.stdout(CONVERT_USAGE);
@@ -146,7 +148,7 @@ export function runConvert(argv: readonly string[], io: ConvertIO): number {
   let data: Uint8Array;
   let policy;
   try {
-    data = io.readFile(file);
+    data = file === '-' ? await io.readStdin() : io.readFile(file);
   } catch (e) {
     io.stderr(`pickleguard: ${readFailure(file, e)}\n`);
     return EXIT_USAGE;
@@ -166,7 +168,7 @@ export function runConvert(argv: readonly string[], io: ConvertIO): number {
     } catch (e) {
       if (e instanceof EndOfInputError && values.length > 0) break;
       if (e instanceof PickleError) {
-        io.stderr(`pickleguard: ${file}: ${e.message}\n`);
+        io.stderr(`pickleguard: ${file === '-' ? '<stdin>' : file}: ${e.message}\n`);
         return EXIT_FINDINGS;
       }
       throw e;
