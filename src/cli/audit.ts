@@ -2,8 +2,6 @@
  * `pickleguard audit PATHS…`: the static auditor over files and directories, against a policy built
  * from packs, as text (one line per file, then its findings), JSON or SARIF 2.1.0.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AuditReport } from '../audit/analyze.js';
 import { auditFile } from '../containers/open.js';
 import type { WorkerResult } from './workers.js';
@@ -13,6 +11,7 @@ import { PolicyError } from '../errors.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
 import { EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK, EXIT_STATUS_HELP, EXIT_USAGE, integerOption, parseCommand, readFailure, UsageError } from './args.js';
 import { readPack } from './packs.js';
+import { walk } from './walk.js';
 import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 
@@ -34,10 +33,17 @@ export const AUDIT_USAGE = `Usage: pickleguard audit [options] PATH...
 
 Scan pickles without loading them: every global each one names and how, every call site, and a
 verdict against a policy — safe, unsafe or malformed (a scan that cannot finish is never safe).
-Directories are searched recursively; every file in them is scanned, as one or more pickles in a
-row, or as a container: PyTorch checkpoints (zip, ZIP64, and the legacy format), numpy .npy/.npz
-with object arrays, joblib files (raw array data skipped as joblib.load skips it), gzip or zlib
-streams. Inner pickles are named file!member. A PATH of - reads standard input (named <stdin>).
+Files are read as one or more pickles in a row, or as a container: PyTorch checkpoints (zip, ZIP64,
+and the legacy format), numpy .npy/.npz with object arrays, joblib files (raw array data skipped as
+joblib.load skips it), gzip or zlib streams. Inner pickles are named file!member. A PATH of - reads
+standard input (named <stdin>).
+
+A file named on the command line is always read. Directories are walked in name order for files
+that look like pickles or model files: by their first bytes (a pickle's opcodes; zip, gzip, zlib,
+bz2, xz, lzma, 7z, lz4, zstd, tar and .npy signatures) or by their names (.pkl .pickle .pk .p .pt
+.pth .bin .ckpt .joblib .npy .npz .sav .dill, and .pkl.gz and the like); the others are
+skipped and counted. Symbolic links in directories are not followed unless asked, and no file or
+directory is read twice.
 
 Options:
   --policy PACK      a policy pack (a JSON file, or a shipped pack's id: python-stdlib, numpy,
@@ -48,6 +54,12 @@ Options:
   -q, --quiet        text format: only files that are not safe
   -j, --jobs N       scan on N worker threads (default: one per core, used for 200 files or 64 MB
                      and more)
+  --include GLOB     in directories, read only files that match GLOB (repeatable)
+  --exclude GLOB     in directories, leave out files and directories that match GLOB (repeatable)
+                     GLOB: * and ? within a name, ** for any directories, [a-z] and [!a-z];
+                     without a /, it matches names; with one, paths from the directory walked
+  --all              read every file in directories, not only those that look like pickles
+  --follow-symlinks  follow symbolic links in directories (each file still read once)
   -h, --help         show this help
 
 ${EXIT_STATUS_HELP}`;
@@ -59,10 +71,14 @@ interface Args {
   quiet: boolean;
   help: boolean;
   jobs?: number;
+  include: string[];
+  exclude: string[];
+  all: boolean;
+  followSymlinks: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
-  const { values: v, positionals } = parseCommand('audit', argv, ['policy', 'format', 'quiet', 'jobs']);
+  const { values: v, positionals } = parseCommand('audit', argv, ['policy', 'format', 'quiet', 'jobs', 'include', 'exclude', 'all', 'follow-symlinks']);
   const format = v.format ?? 'text';
   if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not ${JSON.stringify(format)}`);
   return {
@@ -71,33 +87,22 @@ function parse(argv: readonly string[]): Args {
     format,
     quiet: v.quiet === true,
     help: v.help === true,
+    include: v.include ?? [],
+    exclude: v.exclude ?? [],
+    all: v.all === true,
+    followSymlinks: v['follow-symlinks'] === true,
     ...(v.jobs === undefined ? {} : { jobs: integerOption(v.jobs, '--jobs', 1) }),
   };
 }
 
-/** Files under the given paths, directories walked recursively in name order, and their total size. */
-function expand(paths: readonly string[], errors: string[]): { files: string[]; bytes: number } {
-  const files: string[] = [];
-  let bytes = 0;
-  const walk = (p: string, depth: number): void => {
-    if (p === '-' && depth === 0) return void files.push(p);
-    let st;
-    try {
-      st = statSync(p);
-    } catch (e) {
-      errors.push(readFailure(p, e));
-      return;
-    }
-    if (st.isDirectory()) {
-      if (depth > 64) return void errors.push(`${p}: directories nested too deeply`);
-      for (const name of readdirSync(p).sort()) walk(join(p, name), depth + 1);
-    } else if (st.isFile() || st.isFIFO() || st.isCharacterDevice()) {
-      files.push(p);
-      bytes += st.size;
-    }
-  };
-  for (const p of paths) walk(p, 0);
-  return { files, bytes };
+const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** What the walk left out, and the option that would read it. */
+function skipNotes(w: { skipped: number; links: number }): string[] {
+  const notes: string[] = [];
+  if (w.skipped) notes.push(`skipped ${count(w.skipped, 'file')} that ${w.skipped === 1 ? 'is not a pickle' : 'are not pickles'}; --all to read them`);
+  if (w.links) notes.push(`skipped ${count(w.links, 'symbolic link')}; --follow-symlinks to follow them`);
+  return notes;
 }
 
 /** How standard input is named in reports. */
@@ -141,8 +146,8 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
     }
     throw e;
   }
-  const errors: string[] = [];
-  const { files, bytes: totalBytes } = expand(args.paths, errors);
+  const walked = walk(args.paths, { all: args.all, followSymlinks: args.followSymlinks, include: args.include, exclude: args.exclude });
+  const { files, bytes: totalBytes, errors } = walked;
   const perFile: ({ uri: string; report: AuditReport }[] | undefined)[] = new Array(files.length);
   const jobs = args.jobs ?? io.jobs ?? 1;
   // Workers pay for themselves on many files or many bytes; --jobs asks for them outright.
@@ -206,12 +211,17 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
   }
   if (progress) io.stderr('\r\x1b[K');
   const results = perFile.flatMap((r) => r ?? []);
-  if (args.format === 'json') io.stdout(`${JSON.stringify({ policy: policy.name, files: results.map((r) => ({ path: r.uri, ...r.report })), errors }, null, 2)}\n`);
+  if (args.format === 'json') {
+    const skipped = { notPickles: walked.skipped, symlinks: walked.links };
+    io.stdout(`${JSON.stringify({ policy: policy.name, files: results.map((r) => ({ path: r.uri, ...r.report })), skipped, errors }, null, 2)}\n`);
+  }
   if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(results, version), null, 2)}\n`);
   const count = (v: string) => results.filter((r) => r.report.verdict === v).length;
   if (args.format === 'text') {
     io.stdout(`${files.length} file${files.length === 1 ? '' : 's'}, ${results.length} report${results.length === 1 ? '' : 's'}: ${count('safe')} safe, ${count('unsafe')} unsafe, ${count('malformed')} malformed (policy ${policy.name})\n`);
   }
+  for (const w of walked.warnings) io.stderr(`pickleguard: warning: ${w}\n`);
+  for (const note of skipNotes(walked)) io.stderr(`pickleguard: ${note}\n`);
   for (const e of errors) io.stderr(`pickleguard: ${e}\n`);
   if (errors.length) return EXIT_USAGE;
   if (files.length === 0) {
