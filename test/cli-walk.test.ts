@@ -34,8 +34,8 @@ const scanned = (stdout: string): string[] => [
   ...new Set(
     stdout
       .split('\n')
-      .filter((l) => /^(SAFE|UNSAFE|MALFORMED) /.test(l))
-      .map((l) => l.split(/\s+/)[1]!.replace(/!.*/, '')),
+      .filter((l) => /^ *(SAFE|UNSAFE|MALFORMED) /.test(l))
+      .map((l) => l.trim().split(/\s+/)[1]!.replace(/!.*/, '')),
   ),
 ].sort();
 
@@ -152,6 +152,56 @@ describe('symbolic links', () => {
 
   it('a link named on the command line is followed', () => {
     expect(scanned(cli(['audit', 'links/out.pkl']).stdout)).toEqual(['links/out.pkl']);
+  });
+});
+
+describe('output', () => {
+  // 200 persistent ids (200 PG009 findings, malformed without persistentLoad) in a list, then os.system
+  const many = Buffer.concat([bin('\x80\x02]('), ...Array.from({ length: 200 }, (_, i) => bin(`K${String.fromCharCode(i)}Q`)), bin('e0'), EVIL0]);
+  const torch = join(ROOT, 'corpus', 'torch', 'hostile_os_system.pt');
+
+  it('prints a line per file with its worst verdict, its parts under it, repeated findings once with a count', () => {
+    tree(join(work, 'out'), { 'many.pkl': many, 'safe.pkl': P2 });
+    const r = cli(['audit', torch, 'out/many.pkl', 'out/safe.pkl']);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^UNSAFE {4}\S+hostile_os_system\.pt {2}\(2 parts: 1 unsafe, 1 safe\)$/);
+    expect(lines[1]).toMatch(/^ {2}UNSAFE {4}\S+hostile_os_system\.pt!archive\/data\.pkl {2}\(1 pickle/);
+    expect(lines[2]).toMatch(/^ {6}critical PG001 at byte \d+: posix\.system/);
+    const pg009 = lines.filter((l) => l.includes('PG009'));
+    expect(pg009.filter((l) => l.startsWith('    info     PG009 at byte 6 and 199 more: '))).toHaveLength(1);
+    expect(pg009).toHaveLength(2); // one for the torch part, one for many.pkl
+    expect(lines.at(-2)).toMatch(/^SAFE {6}out\/safe\.pkl {2}\(1 pickle/);
+    expect(lines.at(-1)).toBe('3 files (4 parts): 1 safe, 1 unsafe, 1 malformed (policy default)');
+  });
+
+  it('-q prints only what is not safe, without info findings; --min-severity chooses', () => {
+    const quiet = cli(['audit', '-q', torch, 'out/many.pkl', 'out/safe.pkl']);
+    expect(quiet.status).toBe(1);
+    expect(quiet.stdout).not.toMatch(/SAFE +\S*safe\.pkl|^ +SAFE|info/m);
+    expect(quiet.stdout).toMatch(/critical PG001/);
+    const critical = cli(['audit', '--min-severity', 'critical', torch, 'out/many.pkl']);
+    const findings = critical.stdout.split('\n').filter((l) => /^ +(critical|high|medium|low|info) /.test(l));
+    expect(findings.length).toBe(2);
+    expect(findings.every((l) => l.trim().startsWith('critical'))).toBe(true);
+    expect(critical.status).toBe(1);
+    const info = cli(['audit', '-q', '--min-severity', 'info', 'out/many.pkl']);
+    expect(info.stdout).toContain('PG009');
+    expect(cli(['audit', '--min-severity', 'severe', 'out/many.pkl']).status).toBe(2);
+  });
+
+  it('--format jsonl prints one JSON object per part, the file first', () => {
+    const r = cli(['audit', '--format', 'jsonl', torch, 'out/safe.pkl']);
+    expect(r.status).toBe(1);
+    const rows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { file: string; part: string; verdict: string; findings: unknown[] });
+    expect(rows.map((x) => [x.file.replace(/.*\//, ''), x.part.replace(/.*\//, ''), x.verdict])).toEqual([
+      ['hostile_os_system.pt', 'hostile_os_system.pt', 'safe'],
+      ['hostile_os_system.pt', 'data.pkl', 'unsafe'],
+      ['safe.pkl', 'safe.pkl', 'safe'],
+    ]);
+    const quiet = cli(['audit', '--format=jsonl', '-q', torch, 'out/safe.pkl']).stdout.trimEnd().split('\n');
+    expect(quiet).toHaveLength(1);
+    expect(JSON.parse(quiet[0]!).findings.some((f: { severity: string }) => f.severity === 'info')).toBe(false);
   });
 });
 

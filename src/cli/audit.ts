@@ -5,12 +5,13 @@
 import type { AuditReport } from '../audit/analyze.js';
 import { auditFile } from '../containers/open.js';
 import type { WorkerResult } from './workers.js';
-import { SEVERITY_ORDER } from '../audit/catalogue.js';
+import { SEVERITY_ORDER, type Severity } from '../audit/catalogue.js';
 import { toSarif } from '../audit/sarif.js';
 import { PolicyError } from '../errors.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
 import { EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK, EXIT_STATUS_HELP, EXIT_USAGE, integerOption, parseCommand, readFailure, UsageError } from './args.js';
 import { readPack } from './packs.js';
+import { jsonlFile, textFile, withMinSeverity, worstVerdict, type ReportOptions } from './report.js';
 import { walk } from './walk.js';
 import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
@@ -50,8 +51,13 @@ Options:
                      joblib, pytorch-state-dict, …) to judge against; repeat for several. Packs
                      they extend are found among these and the shipped ones. Default: the default
                      policy (python-stdlib with python-builtins).
-  --format FORMAT    text (default), json, or sarif (SARIF 2.1.0, for code-scanning dashboards)
-  -q, --quiet        text format: only files that are not safe
+  --format FORMAT    text (default): a line per file with the worst verdict of its parts (a
+                     container and the pickles in it), its parts and findings indented under it;
+                     json: one document; jsonl: one JSON object per part, as each file is done;
+                     sarif: SARIF 2.1.0, for code-scanning dashboards
+  --min-severity S   leave out findings less severe than S: critical, high, medium, low or info
+                     (default info; low with --quiet). Verdicts and the exit status do not change
+  -q, --quiet        print only files (and parts) that are not safe
   -j, --jobs N       scan on N worker threads (default: one per core, used for 200 files or 64 MB
                      and more)
   --include GLOB     in directories, read only files that match GLOB (repeatable)
@@ -67,8 +73,9 @@ ${EXIT_STATUS_HELP}`;
 interface Args {
   paths: string[];
   packs: string[];
-  format: 'text' | 'json' | 'sarif';
+  format: 'text' | 'json' | 'jsonl' | 'sarif';
   quiet: boolean;
+  minSeverity: Severity;
   help: boolean;
   jobs?: number;
   include: string[];
@@ -78,14 +85,19 @@ interface Args {
 }
 
 function parse(argv: readonly string[]): Args {
-  const { values: v, positionals } = parseCommand('audit', argv, ['policy', 'format', 'quiet', 'jobs', 'include', 'exclude', 'all', 'follow-symlinks']);
+  const { values: v, positionals } = parseCommand('audit', argv, ['policy', 'format', 'quiet', 'jobs', 'include', 'exclude', 'all', 'follow-symlinks', 'min-severity']);
   const format = v.format ?? 'text';
-  if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not ${JSON.stringify(format)}`);
+  if (format !== 'text' && format !== 'json' && format !== 'jsonl' && format !== 'sarif') {
+    throw new UsageError(`--format must be text, json, jsonl or sarif, not ${JSON.stringify(format)}`);
+  }
+  const min = v['min-severity'] ?? (v.quiet ? 'low' : 'info');
+  if (!(SEVERITY_ORDER as readonly string[]).includes(min)) throw new UsageError(`--min-severity must be one of ${SEVERITY_ORDER.join(', ')}, not ${JSON.stringify(min)}`);
   return {
     paths: positionals,
     packs: v.policy ?? [],
     format,
     quiet: v.quiet === true,
+    minSeverity: min as Severity,
     help: v.help === true,
     include: v.include ?? [],
     exclude: v.exclude ?? [],
@@ -119,13 +131,6 @@ function loadPolicy(io: AuditIO, packs: readonly string[]): Policy {
     }
   });
   return createPolicy({ packs: loaded });
-}
-
-function textReport(path: string, r: AuditReport): string {
-  const head = `${r.verdict.toUpperCase().padEnd(9)} ${path}  (${r.pickles.length} pickle${r.pickles.length === 1 ? '' : 's'}, ${r.globals.length} global${r.globals.length === 1 ? '' : 's'}, ${r.calls.length} call site${r.calls.length === 1 ? '' : 's'})`;
-  const sorted = [...r.findings].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.offset - b.offset);
-  const lines = sorted.map((f) => `    ${f.severity.padEnd(8)} ${f.rule} at byte ${f.offset}${f.opcode ? ` (${f.opcode})` : ''}: ${f.message}`);
-  return [head, ...lines].join('\n') + '\n';
 }
 
 export async function runAudit(argv: readonly string[], io: AuditIO, version: string): Promise<number> {
@@ -162,13 +167,15 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
     flush();
     if (progress) io.stderr(`[${finished}/${files.length}] ${(bytesDone / 1e6).toFixed(1)} MB  ${path.slice(-60)}`);
   };
-  // Text output streams in file order as results arrive (workers finish in any order).
+  // Text and jsonl stream in file order as results arrive (workers finish in any order).
+  const shown: ReportOptions = { minSeverity: args.minSeverity, quiet: args.quiet };
+  const name = (i: number) => (files[i] === '-' ? STDIN_NAME : files[i]!);
   let printed = 0;
   const flush = () => {
     while (printed < files.length && perFile[printed] !== undefined) {
-      for (const { uri, report } of perFile[printed]!) {
-        if (args.format === 'text' && !(args.quiet && report.verdict === 'safe')) io.stdout(textReport(uri, report));
-      }
+      const parts = perFile[printed]!;
+      if (parts.length > 0 && args.format === 'text') io.stdout(textFile(name(printed), parts, shown));
+      if (parts.length > 0 && args.format === 'jsonl') io.stdout(jsonlFile(name(printed), parts, shown));
       printed++;
     }
   };
@@ -211,20 +218,24 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
   }
   if (progress) io.stderr('\r\x1b[K');
   const results = perFile.flatMap((r) => r ?? []);
+  const filtered = results.map((r) => ({ uri: r.uri, report: withMinSeverity(r.report, args.minSeverity) }));
   if (args.format === 'json') {
     const skipped = { notPickles: walked.skipped, symlinks: walked.links };
-    io.stdout(`${JSON.stringify({ policy: policy.name, files: results.map((r) => ({ path: r.uri, ...r.report })), skipped, errors }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ policy: policy.name, files: filtered.map((r) => ({ path: r.uri, ...r.report })), skipped, errors }, null, 2)}\n`);
   }
-  if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(results, version), null, 2)}\n`);
-  const count = (v: string) => results.filter((r) => r.report.verdict === v).length;
-  if (args.format === 'text') {
-    io.stdout(`${files.length} file${files.length === 1 ? '' : 's'}, ${results.length} report${results.length === 1 ? '' : 's'}: ${count('safe')} safe, ${count('unsafe')} unsafe, ${count('malformed')} malformed (policy ${policy.name})\n`);
+  if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(filtered, version), null, 2)}\n`);
+  const verdicts = perFile.filter((parts) => parts !== undefined && parts.length > 0).map((parts) => worstVerdict(parts!));
+  const tally = (v: string) => verdicts.filter((x) => x === v).length;
+  if (args.format === 'text' && verdicts.length > 0) {
+    const parts = results.length === verdicts.length ? '' : ` (${count(results.length, 'part')})`;
+    const n = (v: string) => tally(v).toLocaleString('en-US');
+    io.stdout(`${count(verdicts.length, 'file')}${parts}: ${n('safe')} safe, ${n('unsafe')} unsafe, ${n('malformed')} malformed (policy ${policy.name})\n`);
   }
   for (const w of walked.warnings) io.stderr(`pickleguard: warning: ${w}\n`);
   for (const note of skipNotes(walked)) io.stderr(`pickleguard: ${note}\n`);
   for (const e of errors) io.stderr(`pickleguard: ${e}\n`);
   if (errors.length) return EXIT_USAGE;
-  if (files.length === 0) {
+  if (verdicts.length === 0) {
     io.stderr('pickleguard: nothing was scanned\n');
     return EXIT_NOTHING;
   }
