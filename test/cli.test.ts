@@ -96,6 +96,12 @@ describe('pickleguard CLI', () => {
     expect(three.stdout).toMatch(/UNSAFE\s+\S+nested_pickle\.pkl/);
   });
 
+  it("README's Command line section shows what --help and audit --help print", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`$ pickleguard --help\n${cli(['--help']).stdout}\`\`\``);
+    expect(readme).toContain(`$ pickleguard audit --help\n${cli(['audit', '--help']).stdout}\`\`\``);
+  });
+
   it('prints the version of package.json', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const r = cli(['--version']);
