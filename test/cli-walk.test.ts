@@ -243,6 +243,12 @@ describe('sniffing, over the corpus', () => {
     expect(gz(Buffer.from('hello\n'))).toBe(false);
     expect(looksLikePickleOrModel(deflateSync(Buffer.from('blob 5\0hello')), Infinity)).toBe(false);
     expect(looksLikePickleOrModel(deflateSync(P2), Infinity)).toBe(true);
+    // only the head of a long stream is at hand: it is inflated as far as it goes
+    const head = (b: Buffer) => b.subarray(0, SNIFF_BYTES);
+    const long = Buffer.concat([bin(']('), Buffer.alloc(300000, 'K\x01'), bin('e.')]); // protocol 1: no PROTO
+    expect(looksLikePickleOrModel(head(gzipSync(long)), 1e9)).toBe(true);
+    expect(looksLikePickleOrModel(head(deflateSync(long)), 1e9)).toBe(true);
+    expect(looksLikePickleOrModel(head(gzipSync(Buffer.from('hello world '.repeat(100000)))), 1e9)).toBe(false);
     // a tar inside gzip, by its ustar signature
     const tar = Buffer.alloc(512);
     tar.write('ustar', 257, 'latin1');

@@ -45,16 +45,18 @@ export function looksLikePickleOrModel(head: Uint8Array, size: number, depth = 0
     if (depth > 0) return true;
     const inner = inflateHead(head, gzip);
     // Not inflatable (damaged, or a bomb): read it, and let the audit say what it is.
-    return inner === undefined || looksLikePickleOrModel(inner, inner.length < SNIFF_BYTES ? inner.length : Number.MAX_SAFE_INTEGER, depth + 1);
+    // (what was inflated may be a prefix: its size is not known)
+    return inner === undefined || looksLikePickleOrModel(inner, Number.MAX_SAFE_INTEGER, depth + 1);
   }
   return looksLikePickle(head, size);
 }
 
 /** The start of what a gzip or zlib stream holds, or undefined when it cannot be inflated. */
 function inflateHead(head: Uint8Array, gzip: boolean): Uint8Array | undefined {
-  const options = { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 1 << 20 };
+  // 1 KiB of deflate data inflates to at most about 1 MiB, and to some bytes at all but rarely.
+  const options = { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 2 << 20 };
   try {
-    if (!gzip) return inflateSync(head, options);
+    if (!gzip) return nonEmpty(inflateSync(head.subarray(0, 1024), options));
     // gzip: skip the header (RFC 1952) and inflate the raw deflate data after it.
     const flags = head[3]!;
     let at = 10;
@@ -62,11 +64,13 @@ function inflateHead(head: Uint8Array, gzip: boolean): Uint8Array | undefined {
     for (const bit of [8, 16]) if (flags & bit) while (at < head.length && head[at++] !== 0);
     if (flags & 2) at += 2;
     if (at >= head.length) return undefined;
-    return inflateRawSync(head.subarray(at), options);
+    return nonEmpty(inflateRawSync(head.subarray(at, at + 1024), options));
   } catch {
     return undefined;
   }
 }
+
+const nonEmpty = (b: Uint8Array): Uint8Array | undefined => (b.length > 0 ? b : undefined);
 
 const LINE_ARGS: Partial<Record<keyof typeof ARG_KINDS, RegExp>> = {
   decimalnl_short: /^[-+]?\d+$/,
