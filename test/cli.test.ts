@@ -69,13 +69,17 @@ afterAll(() => {
 });
 
 describe('pickleguard CLI', () => {
-  it('prints the usage for --help, -h and no arguments', () => {
-    for (const args of [['--help'], ['-h'], []]) {
+  it('prints the usage for --help and -h (status 0), and on stderr with status 2 for no arguments', () => {
+    for (const args of [['--help'], ['-h']]) {
       const r = cli(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^Usage: pickleguard <command>/);
       expect(r.stdout).toMatch(/\n {2}dis FILE/);
+      expect(r.stdout).toMatch(/Exit status:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 +nothing was scanned/);
     }
+    const none = cli([]);
+    expect([none.status, none.stdout]).toEqual([2, '']);
+    expect(none.stderr).toMatch(/^Usage: pickleguard <command>/);
     const d = cli(['dis', '--help']);
     expect(d.status).toBe(0);
     expect(d.stdout).toMatch(/^Usage: pickleguard dis \[options\] FILE/);
@@ -92,6 +96,12 @@ describe('pickleguard CLI', () => {
     expect(three.stdout).toMatch(/UNSAFE\s+\S+nested_pickle\.pkl/);
   });
 
+  it("README's Command line section shows what --help and audit --help print", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`$ pickleguard --help\n${cli(['--help']).stdout}\`\`\``);
+    expect(readme).toContain(`$ pickleguard audit --help\n${cli(['audit', '--help']).stdout}\`\`\``);
+  });
+
   it('prints the version of package.json', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const r = cli(['--version']);
@@ -100,7 +110,24 @@ describe('pickleguard CLI', () => {
   });
 
   it('rejects unknown commands and options with status 2 and one line on stderr', () => {
-    for (const args of [['frobnicate'], ['dis', '--frob', 'p2.pkl'], ['dis'], ['dis', '--indent', 'x', 'p2.pkl']]) {
+    for (const args of [
+      ['frobnicate'],
+      ['--frob'],
+      ['dis', '--frob', 'p2.pkl'],
+      ['dis'],
+      ['dis', '--indent', 'x', 'p2.pkl'],
+      ['dis', '--indent', '-1', 'p2.pkl'],
+      ['dis', '--memo=yes', 'p2.pkl'],
+      ['audit'],
+      ['audit', '--jobs', '0', 'p2.pkl'],
+      ['audit', '--format', 'xml', 'p2.pkl'],
+      ['audit', '--policy'],
+      ['convert'],
+      ['convert', 'p2.pkl', 'p0.pkl'],
+      ['convert', '--to', 'yaml', 'p2.pkl'],
+      ['convert', '--annotate', 'p2.pkl'],
+      ['policy', 'infer', '--version', '1.0.0', 'p2.pkl'],
+    ]) {
       const r = cli(args);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
@@ -112,7 +139,52 @@ describe('pickleguard CLI', () => {
     const r = cli(['dis', 'p2.pkl', 'missing.pkl']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('pickleguard: cannot read missing.pkl: no such file\n');
+    expect(r.stderr).toBe('pickleguard: cannot read missing.pkl: no such file or directory\n');
+    for (const command of [['audit'], ['convert'], ['policy', 'infer']]) {
+      const m = cli([...command, 'missing.pkl']);
+      expect(m.status).toBe(2);
+      expect(m.stderr).toContain('cannot read missing.pkl: no such file or directory');
+    }
+  });
+
+  it('audit exits 0 when all is safe, 1 on anything unsafe or malformed, 3 when nothing was scanned', () => {
+    mkdirSync(join(work, 'empty'), { recursive: true });
+    expect(cli(['audit', 'p2.pkl', 'p0.pkl']).status).toBe(0);
+    expect(cli(['audit', 'p2.pkl', 'bad.pkl']).status).toBe(1);
+    const nothing = cli(['audit', 'empty']);
+    expect(nothing.status).toBe(3);
+    expect(nothing.stderr).toContain('nothing was scanned');
+    // an I/O error wins over findings
+    expect(cli(['audit', 'bad.pkl', 'missing.pkl']).status).toBe(2);
+  });
+
+  it('audit - and convert - read standard input', () => {
+    const p2 = new Uint8Array(readFileSync(join(work, 'p2.pkl')));
+    const a = cli(['audit', '-'], p2);
+    expect(a.status).toBe(0);
+    expect(a.stdout).toMatch(/^SAFE\s+<stdin>/);
+    const evil = new TextEncoder().encode("cos\nsystem\n(S'id'\ntR.");
+    const u = cli(['audit', 'p0.pkl', '-', 'p2.pkl'], evil);
+    expect(u.status).toBe(1);
+    expect(u.stdout).toMatch(/^SAFE\s+p0\.pkl.*\nUNSAFE\s+<stdin>.*\n.*os\.system[^]*\nSAFE\s+p2\.pkl/);
+    // with workers, standard input is scanned here and keeps its place
+    expect(cli(['audit', '--jobs', '2', 'p0.pkl', '-', 'p2.pkl'], evil).stdout).toBe(u.stdout);
+    expect(cli(['audit', '-'], new Uint8Array(0)).status).toBe(1);
+    expect(cli(['audit', '-', '-'], p2).status).toBe(2);
+    const c = cli(['convert', '-'], p2);
+    expect(c.status).toBe(0);
+    expect(c.stdout).toBe(cli(['convert', 'p2.pkl']).stdout);
+    const refused = cli(['convert', '-'], evil);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^pickleguard: <stdin>: .*os\.system/);
+  });
+
+  it('convert defaults to JSON and accepts --to json', () => {
+    const plain = cli(['convert', 'p2.pkl']);
+    expect(plain.status).toBe(0);
+    expect(JSON.parse(plain.stdout)).toEqual([1, 'two', { three: { $tuple: [3, { $bytes: 'NA==' }] } }]);
+    expect(cli(['convert', '--to', 'json', 'p2.pkl']).stdout).toBe(plain.stdout);
+    expect(cli(['convert', '--to=json', 'p2.pkl']).stdout).toBe(plain.stdout);
   });
 
   it('prints the partial disassembly, then fails with status 1, for a truncated pickle', () => {

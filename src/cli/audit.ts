@@ -2,16 +2,17 @@
  * `pickleguard audit PATHS…`: the static auditor over files and directories, against a policy built
  * from packs, as text (one line per file, then its findings), JSON or SARIF 2.1.0.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AuditReport } from '../audit/analyze.js';
 import { auditFile } from '../containers/open.js';
 import type { WorkerResult } from './workers.js';
-import { SEVERITY_ORDER } from '../audit/catalogue.js';
+import { SEVERITY_ORDER, type Severity } from '../audit/catalogue.js';
 import { toSarif } from '../audit/sarif.js';
 import { PolicyError } from '../errors.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
+import { EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK, EXIT_STATUS_HELP, EXIT_USAGE, integerOption, parseCommand, readFailure, UsageError } from './args.js';
 import { readPack } from './packs.js';
+import { jsonlFile, textFile, withMinSeverity, worstVerdict, type ReportOptions } from './report.js';
+import { walk } from './walk.js';
 import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 
@@ -19,6 +20,8 @@ export interface AuditIO {
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): Uint8Array;
+  /** All of standard input (for the path -). */
+  readStdin(): Promise<Uint8Array>;
   /** Whether stderr is a terminal (then a progress line is drawn for long runs). */
   readonly stderrIsTTY?: boolean;
   /** Scans files on worker threads (the bundled CLI provides it); without it, files are scanned here, in turn. */
@@ -31,90 +34,91 @@ export const AUDIT_USAGE = `Usage: pickleguard audit [options] PATH...
 
 Scan pickles without loading them: every global each one names and how, every call site, and a
 verdict against a policy — safe, unsafe or malformed (a scan that cannot finish is never safe).
-Directories are searched recursively; every file in them is scanned, as one or more pickles in a
-row, or as a container: PyTorch checkpoints (zip, ZIP64, and the legacy format), numpy .npy/.npz
-with object arrays, joblib files (raw array data skipped as joblib.load skips it), gzip or zlib
-streams. Inner pickles are named file!member.
+Files are read as one or more pickles in a row, or as a container: PyTorch checkpoints (zip, ZIP64,
+and the legacy format), numpy .npy/.npz with object arrays, joblib files (raw array data skipped as
+joblib.load skips it), gzip or zlib streams. Inner pickles are named file!member. A PATH of - reads
+standard input (named <stdin>).
+
+A file named on the command line is always read. Directories are walked in name order for files
+that look like pickles or model files: by their first bytes (a pickle's opcodes; zip, gzip, zlib,
+bz2, xz, lzma, 7z, lz4, zstd, tar and .npy signatures) or by their names (.pkl .pickle .pk .p .pt
+.pth .bin .ckpt .joblib .npy .npz .sav .dill, and .pkl.gz and the like); the others are
+skipped and counted. Symbolic links in directories are not followed unless asked, and no file or
+directory is read twice.
 
 Options:
   --policy PACK      a policy pack (a JSON file, or a shipped pack's id: python-stdlib, numpy,
                      joblib, pytorch-state-dict, …) to judge against; repeat for several. Packs
                      they extend are found among these and the shipped ones. Default: the default
                      policy (python-stdlib with python-builtins).
-  --format FORMAT    text (default), json, or sarif (SARIF 2.1.0, for code-scanning dashboards)
-  -q, --quiet        text format: only files that are not safe
+  --format FORMAT    text (default): a line per file with the worst verdict of its parts (a
+                     container and the pickles in it), its parts and findings indented under it;
+                     json: one document; jsonl: one JSON object per part, as each file is done;
+                     sarif: SARIF 2.1.0, for code-scanning dashboards
+  --min-severity S   leave out findings less severe than S: critical, high, medium, low or info
+                     (default info; low with --quiet). Verdicts and the exit status do not change
+  -q, --quiet        print only files (and parts) that are not safe
   -j, --jobs N       scan on N worker threads (default: one per core, used for 200 files or 64 MB
                      and more)
+  --include GLOB     in directories, read only files that match GLOB (repeatable)
+  --exclude GLOB     in directories, leave out files and directories that match GLOB (repeatable)
+                     GLOB: * and ? within a name, ** for any directories, [a-z] and [!a-z];
+                     without a /, it matches names; with one, paths from the directory walked
+  --all              read every file in directories, not only those that look like pickles
+  --follow-symlinks  follow symbolic links in directories (each file still read once)
   -h, --help         show this help
 
-Exit status: 0 when every file is safe, 1 when any is unsafe or malformed, 2 on usage or I/O
-errors (unreadable paths, invalid packs).
-`;
-
-class UsageError extends Error {}
+${EXIT_STATUS_HELP}`;
 
 interface Args {
   paths: string[];
   packs: string[];
-  format: 'text' | 'json' | 'sarif';
+  format: 'text' | 'json' | 'jsonl' | 'sarif';
   quiet: boolean;
+  minSeverity: Severity;
   help: boolean;
   jobs?: number;
+  include: string[];
+  exclude: string[];
+  all: boolean;
+  followSymlinks: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
-  const out: Args = { paths: [], packs: [], format: 'text', quiet: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const eq = a.indexOf('=');
-      if (a.startsWith('--') && eq > 0) return a.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    const flag = a.startsWith('--') && a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-    if (flag === '-h' || flag === '--help') out.help = true;
-    else if (flag === '-q' || flag === '--quiet') out.quiet = true;
-    else if (flag === '--policy') out.packs.push(value());
-    else if (flag === '-j' || flag === '--jobs') {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--jobs needs a positive number, not ${JSON.stringify(v)}`);
-      out.jobs = Number(v);
-    }
-    else if (flag === '--format') {
-      const f = value();
-      if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not ${JSON.stringify(f)}`);
-      out.format = f;
-    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`audit: unknown option ${a}`);
-    else out.paths.push(a);
+  const { values: v, positionals } = parseCommand('audit', argv, ['policy', 'format', 'quiet', 'jobs', 'include', 'exclude', 'all', 'follow-symlinks', 'min-severity']);
+  const format = v.format ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'jsonl' && format !== 'sarif') {
+    throw new UsageError(`--format must be text, json, jsonl or sarif, not ${JSON.stringify(format)}`);
   }
-  return out;
+  const min = v['min-severity'] ?? (v.quiet ? 'low' : 'info');
+  if (!(SEVERITY_ORDER as readonly string[]).includes(min)) throw new UsageError(`--min-severity must be one of ${SEVERITY_ORDER.join(', ')}, not ${JSON.stringify(min)}`);
+  return {
+    paths: positionals,
+    packs: v.policy ?? [],
+    format,
+    quiet: v.quiet === true,
+    minSeverity: min as Severity,
+    help: v.help === true,
+    include: v.include ?? [],
+    exclude: v.exclude ?? [],
+    all: v.all === true,
+    followSymlinks: v['follow-symlinks'] === true,
+    ...(v.jobs === undefined ? {} : { jobs: integerOption(v.jobs, '--jobs', 1) }),
+  };
 }
 
-/** Files under the given paths, directories walked recursively in name order, and their total size. */
-function expand(paths: readonly string[], errors: string[]): { files: string[]; bytes: number } {
-  const files: string[] = [];
-  let bytes = 0;
-  const walk = (p: string, depth: number): void => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch (e) {
-      errors.push(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
-      return;
-    }
-    if (st.isDirectory()) {
-      if (depth > 64) return void errors.push(`${p}: directories nested too deeply`);
-      for (const name of readdirSync(p).sort()) walk(join(p, name), depth + 1);
-    } else if (st.isFile()) {
-      files.push(p);
-      bytes += st.size;
-    }
-  };
-  for (const p of paths) walk(p, 0);
-  return { files, bytes };
+const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** What the walk left out, and the option that would read it. */
+function skipNotes(w: { skipped: number; links: number }): string[] {
+  const notes: string[] = [];
+  if (w.skipped) notes.push(`skipped ${count(w.skipped, 'file')} that ${w.skipped === 1 ? 'is not a pickle' : 'are not pickles'}; --all to read them`);
+  if (w.links) notes.push(`skipped ${count(w.links, 'symbolic link')}; --follow-symlinks to follow them`);
+  return notes;
 }
+
+/** How standard input is named in reports. */
+export const STDIN_NAME = '<stdin>';
 
 function loadPolicy(io: AuditIO, packs: readonly string[]): Policy {
   if (packs.length === 0) return DEFAULT_POLICY;
@@ -129,42 +133,26 @@ function loadPolicy(io: AuditIO, packs: readonly string[]): Policy {
   return createPolicy({ packs: loaded });
 }
 
-function textReport(path: string, r: AuditReport): string {
-  const head = `${r.verdict.toUpperCase().padEnd(9)} ${path}  (${r.pickles.length} pickle${r.pickles.length === 1 ? '' : 's'}, ${r.globals.length} global${r.globals.length === 1 ? '' : 's'}, ${r.calls.length} call site${r.calls.length === 1 ? '' : 's'})`;
-  const sorted = [...r.findings].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.offset - b.offset);
-  const lines = sorted.map((f) => `    ${f.severity.padEnd(8)} ${f.rule} at byte ${f.offset}${f.opcode ? ` (${f.opcode})` : ''}: ${f.message}`);
-  return [head, ...lines].join('\n') + '\n';
-}
-
 export async function runAudit(argv: readonly string[], io: AuditIO, version: string): Promise<number> {
-  let args: Args;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.stderr(`pickleguard: ${e.message}; see pickleguard audit --help\n`);
-    return 2;
-  }
+  const args = parse(argv);
   if (args.help) {
     io.stdout(AUDIT_USAGE);
-    return 0;
+    return EXIT_OK;
   }
-  if (args.paths.length === 0) {
-    io.stderr('pickleguard: audit needs at least one PATH; see pickleguard audit --help\n');
-    return 2;
-  }
+  if (args.paths.length === 0) throw new UsageError('audit needs at least one PATH (- for standard input)');
+  if (args.paths.filter((p) => p === '-').length > 1) throw new UsageError('audit: standard input (-) can be read only once');
   let policy: Policy;
   try {
     policy = loadPolicy(io, args.packs);
   } catch (e) {
     if (e instanceof UsageError || e instanceof PolicyError) {
       io.stderr(`pickleguard: ${e.message}\n`);
-      return 2;
+      return EXIT_USAGE;
     }
     throw e;
   }
-  const errors: string[] = [];
-  const { files, bytes: totalBytes } = expand(args.paths, errors);
+  const walked = walk(args.paths, { all: args.all, followSymlinks: args.followSymlinks, include: args.include, exclude: args.exclude });
+  const { files, bytes: totalBytes, errors } = walked;
   const perFile: ({ uri: string; report: AuditReport }[] | undefined)[] = new Array(files.length);
   const jobs = args.jobs ?? io.jobs ?? 1;
   // Workers pay for themselves on many files or many bytes; --jobs asks for them outright.
@@ -179,49 +167,77 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
     flush();
     if (progress) io.stderr(`[${finished}/${files.length}] ${(bytesDone / 1e6).toFixed(1)} MB  ${path.slice(-60)}`);
   };
-  // Text output streams in file order as results arrive (workers finish in any order).
+  // Text and jsonl stream in file order as results arrive (workers finish in any order).
+  const shown: ReportOptions = { minSeverity: args.minSeverity, quiet: args.quiet };
+  const name = (i: number) => (files[i] === '-' ? STDIN_NAME : files[i]!);
   let printed = 0;
   const flush = () => {
     while (printed < files.length && perFile[printed] !== undefined) {
-      for (const { uri, report } of perFile[printed]!) {
-        if (args.format === 'text' && !(args.quiet && report.verdict === 'safe')) io.stdout(textReport(uri, report));
-      }
+      const parts = perFile[printed]!;
+      if (parts.length > 0 && args.format === 'text') io.stdout(textFile(name(printed), parts, shown));
+      if (parts.length > 0 && args.format === 'jsonl') io.stdout(jsonlFile(name(printed), parts, shown));
       printed++;
     }
   };
-  if (useWorkers) {
-    await io.auditInWorkers!(files, args.packs, jobs, (r) => {
-      if ('error' in r) {
-        errors.push(r.error);
-        perFile[r.index] = [];
-      } else perFile[r.index] = r.reports;
-      if (!('error' in r)) bytesDone += r.reports[0]?.report.bytes ?? 0;
-      tick(files[r.index]!);
-    });
-  } else {
-    for (const [i, path] of files.entries()) {
-      let data: Uint8Array;
-      try {
-        data = io.readFile(path);
-      } catch (e) {
-        errors.push(`cannot read ${path}: ${(e as Error).message}`);
-        perFile[i] = [];
-        continue;
-      }
-      bytesDone += data.length;
-      perFile[i] = await auditFile(data, path, { policy });
-      tick(path);
+  /** Scans files[i] on this thread. */
+  const scanHere = async (i: number): Promise<void> => {
+    const path = files[i]!;
+    let data: Uint8Array;
+    try {
+      data = path === '-' ? await io.readStdin() : io.readFile(path);
+    } catch (e) {
+      errors.push(readFailure(path, e));
+      perFile[i] = [];
+      return tick(path);
     }
+    bytesDone += data.length;
+    perFile[i] = await auditFile(data, path === '-' ? STDIN_NAME : path, { policy });
+    tick(path);
+  };
+  // Standard input is read here, before the workers start.
+  const stdin = files.indexOf('-');
+  if (stdin >= 0) await scanHere(stdin);
+  if (useWorkers) {
+    const others = files.flatMap((f, i) => (f === '-' ? [] : [i]));
+    await io.auditInWorkers!(
+      others.map((i) => files[i]!),
+      args.packs,
+      jobs,
+      (r) => {
+        const index = others[r.index]!;
+        if ('error' in r) {
+          errors.push(r.error);
+          perFile[index] = [];
+        } else perFile[index] = r.reports;
+        if (!('error' in r)) bytesDone += r.reports[0]?.report.bytes ?? 0;
+        tick(files[index]!);
+      },
+    );
+  } else {
+    for (let i = 0; i < files.length; i++) if (i !== stdin) await scanHere(i);
   }
   if (progress) io.stderr('\r\x1b[K');
   const results = perFile.flatMap((r) => r ?? []);
-  if (args.format === 'json') io.stdout(`${JSON.stringify({ policy: policy.name, files: results.map((r) => ({ path: r.uri, ...r.report })), errors }, null, 2)}\n`);
-  if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(results, version), null, 2)}\n`);
-  const count = (v: string) => results.filter((r) => r.report.verdict === v).length;
-  if (args.format === 'text') {
-    io.stdout(`${files.length} file${files.length === 1 ? '' : 's'}, ${results.length} report${results.length === 1 ? '' : 's'}: ${count('safe')} safe, ${count('unsafe')} unsafe, ${count('malformed')} malformed (policy ${policy.name})\n`);
+  const filtered = results.map((r) => ({ uri: r.uri, report: withMinSeverity(r.report, args.minSeverity) }));
+  if (args.format === 'json') {
+    const skipped = { notPickles: walked.skipped, symlinks: walked.links };
+    io.stdout(`${JSON.stringify({ policy: policy.name, files: filtered.map((r) => ({ path: r.uri, ...r.report })), skipped, errors }, null, 2)}\n`);
   }
+  if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(filtered, version), null, 2)}\n`);
+  const verdicts = perFile.filter((parts) => parts !== undefined && parts.length > 0).map((parts) => worstVerdict(parts!));
+  const tally = (v: string) => verdicts.filter((x) => x === v).length;
+  if (args.format === 'text' && verdicts.length > 0) {
+    const parts = results.length === verdicts.length ? '' : ` (${count(results.length, 'part')})`;
+    const n = (v: string) => tally(v).toLocaleString('en-US');
+    io.stdout(`${count(verdicts.length, 'file')}${parts}: ${n('safe')} safe, ${n('unsafe')} unsafe, ${n('malformed')} malformed (policy ${policy.name})\n`);
+  }
+  for (const w of walked.warnings) io.stderr(`pickleguard: warning: ${w}\n`);
+  for (const note of skipNotes(walked)) io.stderr(`pickleguard: ${note}\n`);
   for (const e of errors) io.stderr(`pickleguard: ${e}\n`);
-  if (errors.length) return 2;
-  return results.every((r) => r.report.verdict === 'safe') ? 0 : 1;
+  if (errors.length) return EXIT_USAGE;
+  if (verdicts.length === 0) {
+    io.stderr('pickleguard: nothing was scanned\n');
+    return EXIT_NOTHING;
+  }
+  return results.every((r) => r.report.verdict === 'safe') ? EXIT_OK : EXIT_FINDINGS;
 }

@@ -1,9 +1,9 @@
 /**
- * `pickleguard convert FILE --to json`: load a pickle under a policy (or in inspection mode, where
+ * `pickleguard convert FILE`: load a pickle under a policy (or in inspection mode, where
  * nothing the policy lacks is called) and print it as JSON. Values JSON cannot hold are tagged
  * objects: {"$tuple": […]}, {"$bytes": "<base64>"}, {"$int": "<digits>"}, {"$float": "nan"}, …
  */
-import { EndOfInputError, PickleError, PolicyError } from '../errors.js';
+import { EndOfInputError, PickleError } from '../errors.js';
 import { PyByteArray } from '../model/bytearray.js';
 import { PyComplex } from '../model/complex.js';
 import { PyFloat } from '../model/float.js';
@@ -13,6 +13,7 @@ import { PyObject } from '../model/object.js';
 import { isReducible, REDUCE, type Reduction } from '../model/reduce.js';
 import { PyStr } from '../model/str.js';
 import { PyTuple } from '../model/tuple.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, parseCommand, readFailure, UsageError } from './args.js';
 import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
@@ -22,11 +23,13 @@ export interface ConvertIO {
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): Uint8Array;
+  /** All of standard input (for the FILE -). */
+  readStdin(): Promise<Uint8Array>;
 }
 
-export const CONVERT_USAGE = `Usage: pickleguard convert [options] FILE --to json
+export const CONVERT_USAGE = `Usage: pickleguard convert [options] FILE
 
-Load the pickles in FILE under a policy and print them as JSON, one document per pickle (a JSON
+Load the pickles in FILE ('-' reads standard input) under a policy and print them as JSON, one document per pickle (a JSON
 array when there are several). Values JSON cannot hold are tagged objects: {"$tuple": [...]},
 {"$set": [...]}, {"$frozenset": [...]}, {"$dict": [[key, value], ...]} for dicts with keys that are
 not strings, {"$bytes": base64}, {"$bytearray": base64}, {"$int": "digits"} beyond 2**53,
@@ -35,17 +38,16 @@ not strings, {"$bytes": base64}, {"$bytearray": base64}, {"$int": "digits"} beyo
 container met again (its first occurrence carries "$id": n).
 
 Options:
-  --to json          the output format (json is the only one)
+  --to json          the output format (json, the default and only one)
   --policy PACK      load under these packs: JSON files or shipped pack ids (repeatable; default:
                      the default policy)
   --inspect          inspection mode: names the policy lacks become inert records, nothing is called
   --encoding ENC     how Python 2 str is decoded (default ASCII; latin1 for binary data)
   -h, --help         show this help
 
-Exit status: 0 converted, 1 the pickle was refused or is malformed, 2 usage or I/O errors.
+Exit status: 0 converted; 1 the pickle was refused or is malformed; 2 usage or I/O error.
 `;
 
-class UsageError extends Error {}
 
 /** Stands for a persistent id in the output: {"$object": "<persistent>.id", "args": [pid]}. */
 const PERSISTENT = new PyGlobal('<persistent>', 'id');
@@ -131,47 +133,32 @@ export function toJson(root: unknown): unknown {
   return conv(root, 0);
 }
 
-export function runConvert(argv: readonly string[], io: ConvertIO): number {
-  let file: string | undefined;
-  let to: string | undefined;
-  let inspect = false;
-  let encoding: string | undefined;
-  const packs: string[] = [];
-  try {
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      const value = () => {
-        const v = argv[++i];
-        if (v === undefined) throw new UsageError(`${a} needs a value`);
-        return v;
-      };
-      if (a === '-h' || a === '--help') {
-        io.stdout(CONVERT_USAGE);
-        return 0;
-      } else if (a === '--to') to = value();
-      else if (a === '--policy') packs.push(value());
-      else if (a === '--inspect') inspect = true;
-      else if (a === '--encoding') encoding = value();
-      else if (a.startsWith('-')) throw new UsageError(`convert: unknown option ${a}`);
-      else if (file === undefined) file = a;
-      else throw new UsageError('convert takes one FILE');
-    }
-    if (file === undefined) throw new UsageError('convert needs a FILE');
-    if (to !== 'json') throw new UsageError('convert needs --to json (the only format)');
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.stderr(`pickleguard: ${e.message}; see pickleguard convert --help\n`);
-    return 2;
+export async function runConvert(argv: readonly string[], io: ConvertIO): Promise<number> {
+  const { values: v, positionals } = parseCommand('convert', argv, ['to', 'policy', 'inspect', 'encoding']);
+  if (v.help) {
+    io.stdout(CONVERT_USAGE);
+    return EXIT_OK;
   }
+  if (v.to !== undefined && v.to !== 'json') throw new UsageError(`--to must be json (the only format), not ${JSON.stringify(v.to)}`);
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'convert needs a FILE' : 'convert takes one FILE');
+  const file = positionals[0]!;
+  const packs = v.policy ?? [];
+  const inspect = v.inspect === true;
+  const encoding = v.encoding;
   let data: Uint8Array;
   let policy;
   try {
-    data = io.readFile(file);
+    data = file === '-' ? await io.readStdin() : io.readFile(file);
+  } catch (e) {
+    io.stderr(`pickleguard: ${readFailure(file, e)}\n`);
+    return EXIT_USAGE;
+  }
+  try {
     const loaded = packs.map((p) => readPack(p, (path) => io.readFile(path)));
     policy = createPolicy({ name: loaded.length ? undefined : 'default', packs: loaded.length ? loaded : [SHIPPED_PACKS.find((p) => p.pack.id === 'python-stdlib')!], inspect });
   } catch (e) {
-    io.stderr(`pickleguard: ${e instanceof PolicyError ? e.message : `cannot read: ${(e as Error).message}`}\n`);
-    return 2;
+    io.stderr(`pickleguard: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
   }
   const values: unknown[] = [];
   const u = new Unpickler(data, { policy, ...(encoding ? { encoding } : {}), persistentLoad: (pid) => new PyObject(PERSISTENT, [pid]) });
@@ -181,12 +168,12 @@ export function runConvert(argv: readonly string[], io: ConvertIO): number {
     } catch (e) {
       if (e instanceof EndOfInputError && values.length > 0) break;
       if (e instanceof PickleError) {
-        io.stderr(`pickleguard: ${file}: ${e.message}\n`);
-        return 1;
+        io.stderr(`pickleguard: ${file === '-' ? '<stdin>' : file}: ${e.message}\n`);
+        return EXIT_FINDINGS;
       }
       throw e;
     }
   }
   io.stdout(`${JSON.stringify(values.length === 1 ? values[0] : values, null, 2)}\n`);
-  return 0;
+  return EXIT_OK;
 }

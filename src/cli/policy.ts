@@ -6,6 +6,7 @@
 import { EndOfInputError, PickleError, PolicyError } from '../errors.js';
 import { KNOWN_DEFS } from '../policy/known.js';
 import type { LoadedPack } from '../policy/pack.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, parseCommand, readFailure, UsageError } from './args.js';
 import { readPack as readPackArg } from './packs.js';
 import { createPolicy, type BuiltPolicy } from '../policy/registry.js';
 import type { PackEntry, Use } from '../policy/schema.js';
@@ -29,8 +30,8 @@ export const POLICY_USAGE = `Usage: pickleguard policy <check|infer|diff> ...
 
 A PACK is a JSON file, or the id of a shipped pack (python-stdlib, numpy, …) when no such file exists.
 
-Exit status: 0 success (diff: no difference), 1 invalid pack, denied names found or packs differ,
-2 usage or I/O error.
+Exit status: 0 success (diff: no difference); 1 an invalid pack, denied names found, or packs that
+differ; 2 usage or I/O error.
 `;
 
 const INFER_USAGE = `Usage: pickleguard policy infer [options] FILE... > pack.json
@@ -43,7 +44,7 @@ Review the draft before you trust it: it allows what the samples do, nothing les
 
 Options:
   --id ID          the pack id (default "inferred")
-  --version V      the pack version (default "0.1.0")
+  --pack-version V the pack version (default "0.1.0")
   --extends ID     a shipped pack to extend, pinned by digest; names it allows are left out
                    (default: python-stdlib, the default policy; "none" for no base)
   -h, --help       show this help
@@ -63,7 +64,6 @@ Compare what two packs allow, after resolving what they extend: "+" lines are al
 constraints. Exit status 0 when they allow the same, 1 when they differ.
 `;
 
-class UsageError extends Error {}
 
 /** A pack file (or a shipped pack's id); what cannot be read is a usage error, an invalid pack a PolicyError. */
 function readPack(io: PolicyIO, arg: string): LoadedPack {
@@ -79,10 +79,11 @@ function reportPolicyError(io: PolicyIO, e: PolicyError): void {
   io.stderr(`pickleguard: ${e.message}\n`);
 }
 
-function check(args: readonly string[], io: PolicyIO): number {
-  if (args.includes('-h') || args.includes('--help')) {
+function check(argv: readonly string[], io: PolicyIO): number {
+  const { values, positionals: args } = parseCommand('policy check', argv, []);
+  if (values.help) {
     io.stdout(CHECK_USAGE);
-    return 0;
+    return EXIT_OK;
   }
   if (args.length === 0) throw new UsageError('policy check needs at least one PACK file');
   const loaded: LoadedPack[] = [];
@@ -96,14 +97,14 @@ function check(args: readonly string[], io: PolicyIO): number {
       failed = true;
     }
   }
-  if (failed) return 1;
+  if (failed) return EXIT_FINDINGS;
   let policy: BuiltPolicy;
   try {
     policy = createPolicy({ packs: loaded });
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e;
     reportPolicyError(io, e);
-    return 1;
+    return EXIT_FINDINGS;
   }
   loaded.forEach((p, i) => {
     io.stdout(`ok  ${args[i]}  ${p.pack.id}@${p.pack.version}  ${p.digest}  ${p.pack.entries.length} entries\n`);
@@ -111,7 +112,7 @@ function check(args: readonly string[], io: PolicyIO): number {
   const bases = policy.packs.filter((p) => !loaded.some((l) => l.digest === p.digest));
   for (const b of bases) io.stdout(`    extends ${b.id}@${b.version}  ${b.digest}\n`);
   io.stdout(`policy allows ${policy.entries.length} names\n`);
-  return 0;
+  return EXIT_OK;
 }
 
 interface Observed {
@@ -147,29 +148,16 @@ function recording(base: Policy, seen: Map<string, Observed>, file: () => string
   };
 }
 
-function takeValue(args: string[], i: number, flag: string): string {
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('-')) throw new UsageError(`${flag} needs a value`);
-  return v;
-}
-
 function infer(argv: readonly string[], io: PolicyIO): number {
-  const args = [...argv];
-  let id = 'inferred';
-  let version = '0.1.0';
-  let base = 'python-stdlib';
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-h' || a === '--help') {
-      io.stdout(INFER_USAGE);
-      return 0;
-    } else if (a === '--id') id = takeValue(args, i++, a);
-    else if (a === '--version') version = takeValue(args, i++, a);
-    else if (a === '--extends') base = takeValue(args, i++, a);
-    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a} for policy infer`);
-    else files.push(a);
+  const { values: v, positionals: files } = parseCommand('policy infer', argv, ['id', 'pack-version', 'extends', 'version']);
+  if (v.help) {
+    io.stdout(INFER_USAGE);
+    return EXIT_OK;
   }
+  if (v.version) throw new UsageError('policy infer: the pack version is given with --pack-version V (--version prints pickleguard\'s)');
+  const id = v.id ?? 'inferred';
+  const version = v['pack-version'] ?? '0.1.0';
+  const base = v.extends ?? 'python-stdlib';
   if (files.length === 0) throw new UsageError('policy infer needs at least one sample pickle FILE');
   const basePack = base === 'none' ? undefined : SHIPPED_PACKS.filter((p) => p.pack.id === base).at(-1);
   if (base !== 'none' && basePack === undefined) {
@@ -186,7 +174,7 @@ function infer(argv: readonly string[], io: PolicyIO): number {
     try {
       data = io.readFile(file);
     } catch (e) {
-      throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+      throw new UsageError(readFailure(file, e));
     }
     const unpickler = new Unpickler(data, { policy, persistentLoad: (pid) => pid });
     let count = 0;
@@ -229,7 +217,7 @@ function infer(argv: readonly string[], io: PolicyIO): number {
     entries,
   };
   io.stdout(`${JSON.stringify(pack, null, 2)}\n`);
-  return denied > 0 || failures > 0 ? 1 : 0;
+  return denied > 0 || failures > 0 ? EXIT_FINDINGS : EXIT_OK;
 }
 
 function describeEntry(e: Readonly<PackEntry>): string {
@@ -239,10 +227,11 @@ function describeEntry(e: Readonly<PackEntry>): string {
   return `${e.module}.${e.qualname} → ${e.reconstructor} [${e.uses.join(', ')}]${extra ? ` ${extra}` : ''}`;
 }
 
-function diff(args: readonly string[], io: PolicyIO): number {
-  if (args.includes('-h') || args.includes('--help')) {
+function diff(argv: readonly string[], io: PolicyIO): number {
+  const { values, positionals: args } = parseCommand('policy diff', argv, []);
+  if (values.help) {
     io.stdout(DIFF_USAGE);
-    return 0;
+    return EXIT_OK;
   }
   if (args.length !== 2) throw new UsageError('policy diff needs exactly two PACK files');
   let a: BuiltPolicy;
@@ -258,7 +247,7 @@ function diff(args: readonly string[], io: PolicyIO): number {
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e;
     reportPolicyError(io, e);
-    return 2;
+    return EXIT_USAGE;
   }
   const byName = (p: BuiltPolicy) => new Map(p.entries.map((e) => [`${e.module}.${e.qualname}`, e]));
   const [ea, eb] = [byName(a), byName(b)];
@@ -275,7 +264,7 @@ function diff(args: readonly string[], io: PolicyIO): number {
     differences++;
   }
   io.stdout(differences ? `${differences} name${differences === 1 ? '' : 's'} differ\n` : 'the packs allow the same names in the same ways\n');
-  return differences ? 1 : 0;
+  return differences ? EXIT_FINDINGS : EXIT_OK;
 }
 
 /** Runs `pickleguard policy ARGS…`; returns the exit status. */
@@ -292,15 +281,15 @@ export function runPolicyCommand(args: readonly string[], io: PolicyIO): number 
       case undefined:
       case '-h':
       case '--help':
-        io.stdout(POLICY_USAGE);
-        return sub === undefined ? 2 : 0;
+        (sub === undefined ? io.stderr : io.stdout)(POLICY_USAGE);
+        return sub === undefined ? EXIT_USAGE : EXIT_OK;
       default:
         throw new UsageError(`unknown policy command '${sub}'`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`pickleguard: ${e.message}\n${sub === undefined ? '' : `Try 'pickleguard policy ${KNOWN_SUBS.has(sub) ? `${sub} ` : ''}--help'.\n`}`);
-      return 2;
+      io.stderr(`pickleguard: ${e.message}; see pickleguard policy ${sub !== undefined && KNOWN_SUBS.has(sub) ? `${sub} ` : ''}--help\n`);
+      return EXIT_USAGE;
     }
     throw e;
   }

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PickleError } from '../errors.js';
 import { disassembleTo, type DisMemo } from '../audit/dis.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_STATUS_HELP, EXIT_USAGE, integerOption, parseCommand, readFailure, UsageError } from './args.js';
 import { runAudit, type AuditIO } from './audit.js';
 import { runConvert } from './convert.js';
 import { runPolicyCommand } from './policy.js';
@@ -24,32 +25,27 @@ export interface CliIO {
   readonly jobs?: number;
 }
 
-/** Exit codes. */
-export const EXIT_OK = 0;
-export const EXIT_MALFORMED = 1;
-export const EXIT_USAGE = 2;
-
-class UsageError extends Error {}
+export { EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NOTHING } from './args.js';
 
 const USAGE = `Usage: pickleguard <command> [options]
 
 Inspect Python pickles without running them.
 
 Commands:
-  audit PATH...           scan pickles for what they would do, without loading them (text, json, sarif)
-  convert FILE --to json  load a pickle under a policy (or --inspect) and print it as JSON
-  dis FILE...             disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
-  policy check PACK...    validate policy packs and print their digests
-  policy infer FILE...    draft a pack from trusted sample pickles (JSON on stdout)
-  policy diff A B         compare what two packs allow
+  audit PATH...        scan pickles and model files for what they would do, without loading them
+  convert FILE         load a pickle under a policy (or --inspect) and print it as JSON
+  dis FILE...          disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
+  policy check PACK... validate policy packs and print their digests
+  policy infer FILE... draft a pack from trusted sample pickles (JSON on stdout)
+  policy diff A B      compare what two packs allow
+
+A FILE or PATH of - is standard input (audit, convert, dis).
 
 Options:
-  -h, --help       show this help (\`pickleguard COMMAND --help\` shows a command's options)
-  -V, --version    print the version
+  -h, --help           show this help (\`pickleguard COMMAND --help\` shows a command's options)
+  -V, --version        print the version
 
-Exit status: 0 success, 1 findings (audit: a file not safe; dis: malformed pickle; policy: invalid
-pack, denied names, packs differ), 2 usage or I/O error.
-`;
+${EXIT_STATUS_HELP}`;
 
 const DIS_USAGE = `Usage: pickleguard dis [options] FILE...
 
@@ -66,8 +62,8 @@ Options:
                          file's name (default "==> {name} <==")
   -h, --help             show this help
 
-On a malformed pickle, prints the disassembly up to the bad opcode, then the error on stderr,
-and exits with status 1.
+Exit status: 0 success; 1 a malformed pickle (the disassembly up to the bad opcode is printed,
+then the error on stderr); 2 usage or I/O error.
 `;
 
 /** The version in the package.json of this package, found by walking up from this file. */
@@ -96,62 +92,28 @@ interface DisArgs {
   help: boolean;
 }
 
-function parseInteger(text: string | undefined, option: string): number {
-  if (text === undefined || !/^[+-]?\d+$/.test(text)) {
-    throw new UsageError(`${option} expects an integer, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
-  }
-  return Number.parseInt(text, 10);
-}
-
 function parseDisArgs(argv: readonly string[]): DisArgs {
-  const out: DisArgs = { files: [], annotate: 0, memo: false, indent: 4, preamble: '==> {name} <==', help: false };
-  let onlyFiles = false;
+  // `-a` takes an optional column, which parseArgs cannot express: give it one explicitly.
+  const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (onlyFiles || a === '-' || !a.startsWith('-')) {
-      out.files.push(a);
-      continue;
+    const a = argv[i]!;
+    if (a === '--') {
+      args.push(...argv.slice(i));
+      break;
     }
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const name = eq >= 0 ? a.slice(0, eq) : a;
-    const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) throw new UsageError(`${name} expects a value`);
-      return argv[++i];
-    };
-    switch (name) {
-      case '--':
-        onlyFiles = true;
-        break;
-      case '-h':
-      case '--help':
-        out.help = true;
-        break;
-      case '-a':
-      case '--annotate':
-        if (inline !== undefined) out.annotate = parseInteger(inline, name);
-        else if (i + 1 < argv.length && /^\d+$/.test(argv[i + 1])) out.annotate = parseInteger(argv[++i], name);
-        else out.annotate = 30;
-        break;
-      case '-m':
-      case '--memo':
-        out.memo = true;
-        break;
-      case '-l':
-      case '--indent':
-      case '--indentlevel':
-        out.indent = parseInteger(value(), name);
-        break;
-      case '-p':
-      case '--preamble':
-        out.preamble = value();
-        break;
-      default:
-        throw new UsageError(`dis: unknown option ${a}`);
-    }
+    if (a === '-a' || a === '--annotate') args.push(`--annotate=${/^\d+$/.test(argv[i + 1] ?? '') ? argv[++i] : '30'}`);
+    else args.push(a);
   }
-  return out;
+  const { values: v, positionals } = parseCommand('dis', args, ['annotate', 'memo', 'indent', 'indentlevel', 'preamble']);
+  const indent = v.indent ?? v.indentlevel;
+  return {
+    files: positionals,
+    annotate: v.annotate === undefined ? 0 : integerOption(v.annotate, '--annotate'),
+    memo: v.memo === true,
+    indent: indent === undefined ? 4 : integerOption(indent, '--indent'),
+    preamble: v.preamble ?? '==> {name} <==',
+    help: v.help === true,
+  };
 }
 
 /** Buffers output into large writes. */
@@ -191,9 +153,7 @@ async function runDis(argv: readonly string[], io: CliIO): Promise<number> {
       try {
         data = io.readFile(f);
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        const reason = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
-        io.stderr(`pickleguard: cannot read ${f}: ${reason}\n`);
+        io.stderr(`pickleguard: ${readFailure(f, err)}\n`);
         return EXIT_USAGE;
       }
     }
@@ -210,7 +170,7 @@ async function runDis(argv: readonly string[], io: CliIO): Promise<number> {
       out.flush();
       if (err instanceof PickleError) {
         io.stderr(`pickleguard: ${name}: ${err.message}\n`);
-        return EXIT_MALFORMED;
+        return EXIT_FINDINGS;
       }
       throw err;
     }
@@ -221,10 +181,12 @@ async function runDis(argv: readonly string[], io: CliIO): Promise<number> {
 
 /** Runs the command line `argv` (without the node and script paths); resolves to the exit code. */
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
   try {
-    const [command, ...rest] = argv;
     switch (command) {
       case undefined:
+        io.stderr(USAGE);
+        return EXIT_USAGE;
       case '-h':
       case '--help':
       case 'help':
@@ -239,15 +201,16 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       case 'policy':
         return runPolicyCommand(rest, io);
       case 'audit':
-        return runAudit(rest, io, packageVersion());
+        return await runAudit(rest, io, packageVersion());
       case 'convert':
-        return runConvert(rest, io);
+        return await runConvert(rest, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+        throw new UsageError(command.startsWith('-') ? `unknown option ${command} (options follow the command)` : `unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`pickleguard: ${err.message}; see pickleguard --help\n`);
+      const known = ['dis', 'policy', 'audit', 'convert'].includes(command ?? '');
+      io.stderr(`pickleguard: ${err.message}; see pickleguard ${known ? `${command} ` : ''}--help\n`);
       return EXIT_USAGE;
     }
     throw err;
