@@ -3,7 +3,9 @@
  * first bytes look like one (a pickle, or a container or compressed stream a model ships in).
  */
 import { constants, inflateRawSync, inflateSync } from 'node:zlib';
-import { ARG_KINDS, OPCODE_BY_BYTE, type OpcodeInfo } from '../opcodes.js';
+import { TruncatedPickleError } from '../errors.js';
+import { OPCODE_BY_BYTE, type OpcodeInfo } from '../opcodes.js';
+import { OpReader } from '../unpickler/opreader.js';
 
 /** How many bytes of a file the sniffing reads. */
 export const SNIFF_BYTES = 4096;
@@ -72,19 +74,13 @@ function inflateHead(head: Uint8Array, gzip: boolean): Uint8Array | undefined {
 
 const nonEmpty = (b: Uint8Array): Uint8Array | undefined => (b.length > 0 ? b : undefined);
 
-const LINE_ARGS: Partial<Record<keyof typeof ARG_KINDS, RegExp>> = {
-  decimalnl_short: /^[-+]?\d+$/,
-  decimalnl_long: /^[-+]?\d+L?$/,
-  floatnl: /^[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan|inf)$/i,
-  stringnl: /^(['"]).*\1$/s,
-  stringnl_noescape: /^[\x20-\x7e]*$/,
-};
-const NAME = /^[A-Za-z_][\w.<>]*$/;
-
 /**
  * Whether `head` starts like a pickle: PROTO 2-5, or an opcode of protocol 0 or 1 that can start one,
- * then opcodes with well-formed arguments and a stack (and memo) they can work on, up to a STOP, for
- * 16 opcodes, or for 3 when the file or `head` ends. Text files fail within a few bytes: their
+ * then opcodes and a stack (and memo) they can work on, up to a STOP, for 16 opcodes, or for 3 when
+ * the file or `head` ends. The opcodes and their arguments are read by the loader's own reader
+ * (OpReader), so a file is skipped only when loading it would fail within its first opcodes before
+ * naming anything; a GLOBAL or INST that reads (CPython resolves, and imports, the name before
+ * anything after it can fail) makes it a pickle. Text files fail within a few bytes: their
  * characters are no opcodes, or need a stack, or are followed by lines that are no arguments.
  */
 export function looksLikePickle(head: Uint8Array, size: number): boolean {
@@ -94,52 +90,28 @@ export function looksLikePickle(head: Uint8Array, size: number): boolean {
   if (first === undefined || first.proto > 1) return false;
   const stack: boolean[] = []; // true for a mark
   let memo = 0;
-  let at = 0;
-  for (let count = 0; count < 16; count++) {
-    // (a pickle cut short acts up to where it ends, so three opcodes without a STOP are enough)
-    if (at >= head.length) return count >= 3;
-    const op = OPCODE_BY_BYTE[head[at]!];
-    if (op === undefined) return false;
-    const next = argumentEnd(op, head, at + 1, size);
-    if (next === 'bad') return false;
-    // The file goes on past `head`: enough opcodes, or a long argument (digits, text) so far well-formed.
-    if (next === 'more') return count >= 3 || head.length - at >= 1024;
-    if (op.name === 'PROTO') return false; // not first: CPython's pickler writes it first
-    if ((op.name === 'GET' || op.name === 'BINGET' || op.name === 'LONG_BINGET') && memo === 0) return false;
-    if (op.name === 'PUT' || op.name === 'BINPUT' || op.name === 'LONG_BINPUT' || op.name === 'MEMOIZE') {
-      if (stack.length === 0 || stack.at(-1)) return false;
-      memo++;
+  let count = 0;
+  const r = new OpReader(head, 0);
+  try {
+    for (; count < 16; count++) {
+      if (!r.next()) return true; // its STOP was read
+      const op = r.op;
+      if (op.name === 'GLOBAL' || op.name === 'INST') return true;
+      if (op.name === 'PROTO') return false; // not first: CPython's pickler writes it first
+      if ((op.name === 'GET' || op.name === 'BINGET' || op.name === 'LONG_BINGET') && memo === 0) return false;
+      if (op.name === 'PUT' || op.name === 'BINPUT' || op.name === 'LONG_BINPUT' || op.name === 'MEMOIZE') {
+        if (stack.length === 0 || stack.at(-1)) return false;
+        memo++;
+      }
+      if (!applyStackEffect(op, stack)) return false;
     }
-    if (!applyStackEffect(op, stack)) return false;
-    if (op.name === 'STOP') return true;
-    at = next;
+    return true;
+  } catch (e) {
+    if (!(e instanceof TruncatedPickleError)) return false;
+    // `head` ended inside an opcode: a pickle cut short acts up to where it ends, so three opcodes
+    // are enough; when the file goes on past `head`, so is a long argument well-formed so far.
+    return count >= 3 || (head.length < size && head.length - r.pos >= 1024);
   }
-  return true;
-}
-
-/** Where the argument of `op` at `at` ends; 'more' when it runs past `head` (but not the file), 'bad' when it is not one. */
-function argumentEnd(op: OpcodeInfo, head: Uint8Array, at: number, size: number): number | 'bad' | 'more' {
-  if (op.arg === null) return at;
-  const kind = ARG_KINDS[op.arg];
-  const ran = (end: number): number | 'bad' | 'more' => (end > size ? 'bad' : end > head.length ? 'more' : end);
-  if (typeof kind.size === 'number') return ran(at + kind.size);
-  if (kind.size === 'line' || kind.size === 'line2') {
-    let end = at;
-    for (let line = 0; line < (kind.size === 'line2' ? 2 : 1); line++) {
-      const nl = head.indexOf(0x0a, end);
-      const text = new TextDecoder('latin1').decode(head.subarray(end, nl < 0 ? head.length : nl)).replace(/\r$/, '');
-      if (nl < 0) return head.length < size && (LINE_ARGS[op.arg]?.test(text) ?? !text.includes('\0')) ? 'more' : 'bad';
-      if (kind.size === 'line2' ? !NAME.test(text) : !(LINE_ARGS[op.arg]?.test(text) ?? !text.includes('\0'))) return 'bad';
-      end = nl + 1;
-    }
-    return end;
-  }
-  const width = kind.size === 'len1' ? 1 : kind.size === 'len4' ? 4 : 8;
-  if (at + width > head.length) return ran(at + width);
-  let length = 0;
-  for (let i = width - 1; i >= 0; i--) length = length * 256 + head[at + i]!;
-  if (width === 4 && length >= 2 ** 31 && (op.arg === 'string4' || op.arg === 'long4')) return 'bad';
-  return ran(at + width + length);
 }
 
 /** Applies what `op` takes from and leaves on the stack; false when the stack does not have it. */
