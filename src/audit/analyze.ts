@@ -6,9 +6,12 @@
  * A listener on the Machine records every global and call site as the load meets them.
  *
  * When the load stops early (a refusal, or bad input), the input is read a second time with a
- * listing policy: names the policy refuses become inert records, so the listing goes on past them
- * and names everything the rest of the input reaches. That pass only lists; the verdict is the
- * first pass's outcome: `safe` when every pickle loads, `unsafe` when the policy refuses, and
+ * listing policy: names the policy refuses (and arguments it will not take, persistent ids and
+ * buffers nobody provides) become inert records, so the listing goes on past them and names
+ * everything the rest of the input reaches. Badly framed input is also read frame-blind, as
+ * CPython's C unpickler reads it, and past the point where the input is malformed a sweep
+ * (sweep.ts) names what a more lenient reader would reach. Those passes only list; the verdict is
+ * the first pass's outcome: `safe` when every pickle loads, `unsafe` when the policy refuses, and
  * `malformed` for anything else loading would throw (bad or truncated input, limits, a persistent
  * id or out-of-band buffer nobody provides).
  */
@@ -214,13 +217,6 @@ function listingPolicy(policy: Policy): Policy {
  * callable returned.
  */
 function orInert(rec: Reconstructor, stand: Reconstructor): Reconstructor {
-  const attempt = <T>(run: () => T, instead: () => T): T => {
-    try {
-      return run();
-    } catch {
-      return instead();
-    }
-  };
   return {
     ...rec,
     ...(rec.call && { call: (args, context) => attempt(() => rec.call!(args, context), () => stand.call!(args, context)) }),
@@ -235,13 +231,16 @@ function orInert(rec: Reconstructor, stand: Reconstructor): Reconstructor {
 function listingLoader(load: ((pid: unknown) => unknown) | null): (pid: unknown) => unknown {
   const stand = (pid: unknown): unknown => new PyObject(new PyGlobal('', '<persistent id>'), [pid]);
   if (load === null) return stand;
-  return (pid: unknown) => {
-    try {
-      return load(pid);
-    } catch {
-      return stand(pid);
-    }
-  };
+  return (pid: unknown) => attempt(() => load(pid), () => stand(pid));
+}
+
+/** `run()`, or `instead()` where it throws: the listing pass reads on where loading would stop. */
+function attempt<T>(run: () => T, instead: () => T): T {
+  try {
+    return run();
+  } catch {
+    return instead();
+  }
 }
 
 /** Empty buffers, as many as NEXT_BUFFER asks for. */

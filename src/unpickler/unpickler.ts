@@ -28,9 +28,17 @@ const STOP = OP.STOP;
  * One Machine kept for the life of the module. V8 holds the hidden classes of a Machine and of its
  * options object only weakly; when none survives a full garbage collection they are dropped, and
  * every optimised handler that relied on them is thrown away and recompiled on the next load
- * (measured: 3 ms loads became 11 ms after each collection). This instance keeps them alive.
+ * (measured: 3 ms loads became 11 ms after each collection). This instance keeps them alive; it
+ * loads a small pickle once, at import, so that what it holds (its memo above all) has the shapes a
+ * load's objects end up with (without it, a load of a million ints after a full GC took 21 ms
+ * instead of 13: V8 threw the optimised loop away for a dead map).
  */
-const RESIDENT = new Machine(new Uint8Array(0), resolveOptions());
+const RESIDENT = new Machine(
+  // pickle.dumps([1, 'a', 2.5, {}], protocol=4): run once below, so that the objects it keeps went
+  // through the same changes of shape as a load's (the memo grown, a frame opened and closed).
+  new Uint8Array([0x80, 4, 0x95, 22, 0, 0, 0, 0, 0, 0, 0, 0x5d, 0x94, 0x28, 0x4b, 1, 0x8c, 1, 0x61, 0x94, 0x47, 0x40, 4, 0, 0, 0, 0, 0, 0, 0x7d, 0x94, 0x65, 0x2e]),
+  resolveOptions(),
+);
 
 /** Run one pickle from `m.pos` to its STOP and return its value. */
 export function run(m: Machine): unknown {
@@ -95,6 +103,7 @@ export function run(m: Machine): unknown {
 }
 
 Machine.run = run;
+run(RESIDENT);
 
 function finish(m: Machine, value: unknown): unknown {
   m.settle();
