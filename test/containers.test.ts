@@ -184,4 +184,10 @@ describe('containers (corpus/containers, written by corpus/gen_containers.py)', 
     expect(bomb[0]!.report.findings[0]!.message).toMatch(/more than 1048576 bytes/);
     await expect(decompress(Uint8Array.of(1, 2, 3), 'gzip', 100)).rejects.toThrow();
   });
+
+  it('refuses a misuse of its arguments with a TypeError at the call, not a silent default', async () => {
+    const options = { policy: createPolicy({ packs: [shippedPack('joblib')] }) };
+    await expect(auditFile(file('objects.joblib'), options as unknown as string)).rejects.toThrow(TypeError);
+    await expect(auditFile('not bytes' as unknown as Uint8Array, 'x')).rejects.toThrow(TypeError);
+  });
 });

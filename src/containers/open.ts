@@ -61,6 +61,9 @@ const TORCH_PICKLE = /^(?:([^/]+)\/)?data\.pkl$/;
  * findings, such as zip inconsistencies, are reported under `uri`).
  */
 export async function auditFile(data: Uint8Array, uri: string, options: ContainerOptions = {}, depth = 0): Promise<NamedReport[]> {
+  // A misuse, not bad input: `auditFile(bytes, { policy })` would otherwise audit under the default policy.
+  if (!(data instanceof Uint8Array)) throw new TypeError(`auditFile expects the file's bytes as a Uint8Array, got ${data === null ? 'null' : typeof data}`);
+  if (typeof uri !== 'string') throw new TypeError("auditFile(bytes, uri, options): the second argument is the file's name (a string); the options come third");
   const policy = options.policy?.name ?? 'default';
   const limit = options.maxMemberBytes ?? 1024 ** 3;
   options.onPart?.(uri, data);
