@@ -93,7 +93,9 @@ export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOp
           stack.push(typeof v === 'string' ? v : NOT_A_STR);
         } else if (PUTS.has(code) || code === OP.MEMOIZE) {
           const index = code === OP.MEMOIZE ? memo.count : Number(r.arg);
-          if (memo.count < 1 << 20) memo.put(index, stack[stack.length - 1] ?? NOT_A_STR, () => undefined, (i) => (i < 2 * memo.count + 1024 ? i + 1 : -1));
+          // (dense growth doubles, as the Machine's does, so a run of puts stays linear)
+          const grow = (i: number): number => (i < 2 * memo.count + 1024 ? Math.max(i + 1, 2 * memo.dense.length, 1024) : -1);
+          if (memo.count < 1 << 20) memo.put(index, stack[stack.length - 1] ?? NOT_A_STR, () => undefined, grow);
         } else {
           // Anything else: what the opcode table says it pops and pushes, its values unknown.
           const before = r.op.before;
