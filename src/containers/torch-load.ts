@@ -120,18 +120,8 @@ export function storageChecker(sizes: ReadonlyMap<string, number>): (pid: unknow
  * numel)` → the `TorchStorage` of member `data/<key>`, the same object for the same id.
  */
 export function storageLoader(members: ReadonlyMap<string, Uint8Array>, byteorder: 'little' | 'big' = 'little'): (pid: unknown) => TorchStorage {
-  const check = storageChecker(new Map([...members].map(([k, v]) => [k, v.length])));
-  const made = new Map<string, TorchStorage>();
-  return (pid: unknown) => {
-    const ref = check(pid);
-    const id = `${ref.key}\n${ref.dtype}`;
-    let storage = made.get(id);
-    if (storage === undefined) {
-      storage = new TorchStorage(ref.dtype, ref.key, ref.location, ref.numel, members.get(ref.key)!.subarray(0, ref.need), byteorder);
-      made.set(id, storage);
-    }
-    return storage;
-  };
+  const sizes = new Map([...members].map(([k, v]) => [k, v.length]));
+  return sharedStorages(sizes, (key, need) => members.get(key)!.subarray(0, need), byteorder);
 }
 
 const NO_DATA = new Uint8Array(0);
@@ -142,6 +132,15 @@ const NO_DATA = new Uint8Array(0);
  * reads no tensor bytes; only the storages' sizes are checked by the tensors built on them).
  */
 export function auditStorageLoader(sizes: ReadonlyMap<string, number>): (pid: unknown) => TorchStorage {
+  return sharedStorages(sizes, () => NO_DATA, 'little');
+}
+
+/** Checked persistent ids → storages over `bytesOf(key, need)`, one object per (key, dtype). */
+function sharedStorages(
+  sizes: ReadonlyMap<string, number>,
+  bytesOf: (key: string, need: number) => Uint8Array,
+  byteorder: 'little' | 'big',
+): (pid: unknown) => TorchStorage {
   const check = storageChecker(sizes);
   const made = new Map<string, TorchStorage>();
   return (pid: unknown) => {
@@ -149,7 +148,7 @@ export function auditStorageLoader(sizes: ReadonlyMap<string, number>): (pid: un
     const id = `${ref.key}\n${ref.dtype}`;
     let storage = made.get(id);
     if (storage === undefined) {
-      storage = new TorchStorage(ref.dtype, ref.key, ref.location, ref.numel, NO_DATA);
+      storage = new TorchStorage(ref.dtype, ref.key, ref.location, ref.numel, bytesOf(ref.key, ref.need), byteorder);
       made.set(id, storage);
     }
     return storage;
