@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { join } from 'node:path';
 import { gzipSync, deflateSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from './helpers/cli-bundle.js';
 import { compileGlob } from '../src/cli/glob.js';
 import { audit } from '../src/audit/analyze.js';
 import { DEFAULT_POLICY } from '../src/policy/default.js';
@@ -49,17 +49,7 @@ function tree(dir: string, files: Record<string, string | Buffer>): void {
 }
 
 beforeAll(async () => {
-  mkdirSync(OUT_DIR, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'src/cli/main.ts')],
-    outfile: CLI,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'es2022',
-    banner: { js: '#!/usr/bin/env node' },
-    logLevel: 'warning',
-  });
+  await bundleCli(OUT_DIR);
   work = mkdtempSync(join(tmpdir(), 'pickleguard-walk-'));
   tree(join(work, 'mixed'), {
     'README.txt': 'Introduction\n\nThis (see below) is not a pickle.\n',

@@ -1,14 +1,13 @@
 /**
- * The `pickleguard` CLI, bundled from src/cli/main.ts with the options esbuild.config.mjs uses for
- * dist/cli.js (built here on its own so the test does not depend on the library entry), run as a
+ * The `pickleguard` CLI, bundled on its own from src/cli/main.ts (helpers/cli-bundle.ts), run as a
  * subprocess and compared with `python3 -m pickletools`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from './helpers/cli-bundle.js';
 import { OPCODES } from '../src/opcodes.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -48,17 +47,7 @@ const PICKLES: Record<string, string> = {
 };
 
 beforeAll(async () => {
-  mkdirSync(OUT_DIR, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'src/cli/main.ts')],
-    outfile: CLI,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'es2022',
-    banner: { js: '#!/usr/bin/env node' },
-    logLevel: 'warning',
-  });
+  await bundleCli(OUT_DIR);
   work = mkdtempSync(join(tmpdir(), 'pickleguard-cli-'));
   for (const [name, hex] of Object.entries(PICKLES)) writeFileSync(join(work, name), Buffer.from(hex, 'hex'));
 });

@@ -183,53 +183,50 @@ export function auditLegacyTar(data: Uint8Array, tar: TarListing, options: Audit
   const sysInfo = tarMember(tar, 'sys_info');
   if (sysInfo !== undefined) parts.push(shift(auditFirst(data.subarray(sysInfo.offset, sysInfo.offset + sysInfo.size), options), sysInfo.offset));
 
-  const storagesMember = member('storages');
-  if (storagesMember !== undefined) {
-    const w = new Walker(data.subarray(storagesMember.offset, storagesMember.offset + storagesMember.size), storagesMember.offset, options, 'legacy torch tar, member "storages"');
-    walk: {
-      const count = countOf(w, w.next('storage count'));
-      if (count === null) break walk;
-      for (let i = 0; i < count; i++) {
-        const args = w.next(`storage ${i}`);
-        const v = args === null ? null : valueOf(args);
-        const [key, , type] = v?.ok && v.value instanceof PyTuple && v.value.length === 3 ? v.value : [];
-        const info = type instanceof PyGlobal && type.module === 'torch' ? TORCH_STORAGE_TYPES.get(type.qualname) : undefined;
-        if ((typeof key !== 'string' && typeof key !== 'number') || info === undefined) {
-          w.fail('legacy torch tar: a storage header is not (key, location, storage type)', w.at);
-          break walk;
-        }
-        keys.add(String(key));
-        const n = w.int64();
-        if (n === null || !w.skip(n * info.itemsize, `the data of storage ${JSON.stringify(key)}`)) break walk;
-      }
-      const views = w.next('storage views');
-      const v = views === null ? null : valueOf(views);
-      if (v?.ok && Array.isArray(v.value)) for (const view of v.value) if (view instanceof PyTuple && view[0] !== undefined) keys.add(String(view[0]));
-    }
+  /** Walk member `name` (pickled headers between raw data) with `body`; its reports and findings are kept. */
+  const walkMember = (name: string, body: (w: Walker) => void): void => {
+    const m = member(name);
+    if (m === undefined) return;
+    const w = new Walker(data.subarray(m.offset, m.offset + m.size), m.offset, options, `legacy torch tar, member ${JSON.stringify(name)}`);
+    body(w);
     parts.push(...w.parts);
     findings.push(...w.findings);
-  }
-  const tensorsMember = member('tensors');
-  if (tensorsMember !== undefined) {
-    const w = new Walker(data.subarray(tensorsMember.offset, tensorsMember.offset + tensorsMember.size), tensorsMember.offset, options, 'legacy torch tar, member "tensors"');
-    walk: {
-      const count = countOf(w, w.next('tensor count'));
-      if (count === null) break walk;
-      for (let i = 0; i < count; i++) {
-        const args = w.next(`tensor ${i}`);
-        const v = args === null ? null : valueOf(args);
-        if (!(v?.ok && v.value instanceof PyTuple && (typeof v.value[0] === 'string' || typeof v.value[0] === 'number'))) {
-          w.fail('legacy torch tar: a tensor header is not (key, storage id, type)', w.at);
-          break walk;
-        }
-        keys.add(String(v.value[0]));
-        const ndim = w.int32();
-        if (ndim === null || ndim < 0 || !w.skip(4 + 16 * ndim + 8, 'a tensor header')) break walk;
+  };
+  walkMember('storages', (w) => {
+    const count = countOf(w, w.next('storage count'));
+    if (count === null) return;
+    for (let i = 0; i < count; i++) {
+      const args = w.next(`storage ${i}`);
+      const v = args === null ? null : valueOf(args);
+      const [key, , type] = v?.ok && v.value instanceof PyTuple && v.value.length === 3 ? v.value : [];
+      const info = type instanceof PyGlobal && type.module === 'torch' ? TORCH_STORAGE_TYPES.get(type.qualname) : undefined;
+      if ((typeof key !== 'string' && typeof key !== 'number') || info === undefined) {
+        w.fail('legacy torch tar: a storage header is not (key, location, storage type)', w.at);
+        return;
       }
+      keys.add(String(key));
+      const n = w.int64();
+      if (n === null || !w.skip(n * info.itemsize, `the data of storage ${JSON.stringify(key)}`)) return;
     }
-    parts.push(...w.parts);
-    findings.push(...w.findings);
-  }
+    const views = w.next('storage views');
+    const v = views === null ? null : valueOf(views);
+    if (v?.ok && Array.isArray(v.value)) for (const view of v.value) if (view instanceof PyTuple && view[0] !== undefined) keys.add(String(view[0]));
+  });
+  walkMember('tensors', (w) => {
+    const count = countOf(w, w.next('tensor count'));
+    if (count === null) return;
+    for (let i = 0; i < count; i++) {
+      const args = w.next(`tensor ${i}`);
+      const v = args === null ? null : valueOf(args);
+      if (!(v?.ok && v.value instanceof PyTuple && (typeof v.value[0] === 'string' || typeof v.value[0] === 'number'))) {
+        w.fail('legacy torch tar: a tensor header is not (key, storage id, type)', w.at);
+        return;
+      }
+      keys.add(String(v.value[0]));
+      const ndim = w.int32();
+      if (ndim === null || ndim < 0 || !w.skip(4 + 16 * ndim + 8, 'a tensor header')) return;
+    }
+  });
   const pickleMember = member('pickle');
   if (pickleMember !== undefined) {
     const persistentLoad = (pid: unknown): unknown => {
