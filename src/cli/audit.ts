@@ -10,6 +10,7 @@ import { toSarif } from '../audit/sarif.js';
 import { PolicyError } from '../errors.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
 import { EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK, EXIT_STATUS_HELP, EXIT_USAGE, integerOption, parseCommand, readFailure, UsageError } from './args.js';
+import { hinter } from './hints.js';
 import { readPack } from './packs.js';
 import { jsonlFile, textFile, withMinSeverity, worstVerdict, type ReportOptions } from './report.js';
 import { walk } from './walk.js';
@@ -154,6 +155,9 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
   const walked = walk(args.paths, { all: args.all, followSymlinks: args.followSymlinks, include: args.include, exclude: args.exclude });
   const { files, bytes: totalBytes, errors } = walked;
   const perFile: ({ uri: string; report: AuditReport }[] | undefined)[] = new Array(files.length);
+  /** Each file's hint: the --policy values under which it is safe (hints.ts). */
+  const safeWith: (string[] | undefined)[] = new Array(files.length);
+  const hint = hinter(args.packs, (path) => io.readFile(path));
   const jobs = args.jobs ?? io.jobs ?? 1;
   // Workers pay for themselves on many files or many bytes; --jobs asks for them outright.
   const useWorkers = io.auditInWorkers !== undefined && jobs > 1 && files.length > 1 && (args.jobs !== undefined || files.length >= 200 || totalBytes >= 64 << 20);
@@ -174,8 +178,8 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
   const flush = () => {
     while (printed < files.length && perFile[printed] !== undefined) {
       const parts = perFile[printed]!;
-      if (parts.length > 0 && args.format === 'text') io.stdout(textFile(name(printed), parts, shown));
-      if (parts.length > 0 && args.format === 'jsonl') io.stdout(jsonlFile(name(printed), parts, shown));
+      if (parts.length > 0 && args.format === 'text') io.stdout(textFile(name(printed), parts, shown, safeWith[printed]));
+      if (parts.length > 0 && args.format === 'jsonl') io.stdout(jsonlFile(name(printed), parts, shown, safeWith[printed]));
       printed++;
     }
   };
@@ -191,7 +195,9 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
       return tick(path);
     }
     bytesDone += data.length;
-    perFile[i] = await auditFile(data, path === '-' ? STDIN_NAME : path, { policy });
+    const parts = await auditFile(data, { name: name(i), policy });
+    safeWith[i] = await hint(data, name(i), parts);
+    perFile[i] = parts;
     tick(path);
   };
   // Standard input is read here, before the workers start.
@@ -208,7 +214,10 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
         if ('error' in r) {
           errors.push(r.error);
           perFile[index] = [];
-        } else perFile[index] = r.reports;
+        } else {
+          perFile[index] = r.reports;
+          safeWith[index] = r.safeWith;
+        }
         if (!('error' in r)) bytesDone += r.reports[0]?.report.bytes ?? 0;
         tick(files[index]!);
       },
@@ -218,10 +227,10 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
   }
   if (progress) io.stderr('\r\x1b[K');
   const results = perFile.flatMap((r) => r ?? []);
-  const filtered = results.map((r) => ({ uri: r.uri, report: withMinSeverity(r.report, args.minSeverity) }));
+  const filtered = perFile.flatMap((r, i) => (r ?? []).map((p) => ({ uri: p.uri, report: withMinSeverity(p.report, args.minSeverity), ...(safeWith[i] ? { safeWith: safeWith[i] } : {}) })));
   if (args.format === 'json') {
     const skipped = { notPickles: walked.skipped, symlinks: walked.links };
-    io.stdout(`${JSON.stringify({ policy: policy.name, files: filtered.map((r) => ({ path: r.uri, ...r.report })), skipped, errors }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ policy: policy.name, files: filtered.map((r) => ({ path: r.uri, ...r.report, ...(r.safeWith ? { safeWith: r.safeWith } : {}) })), skipped, errors }, null, 2)}\n`);
   }
   if (args.format === 'sarif') io.stdout(`${JSON.stringify(toSarif(filtered, version), null, 2)}\n`);
   const verdicts = perFile.filter((parts) => parts !== undefined && parts.length > 0).map((parts) => worstVerdict(parts!));
