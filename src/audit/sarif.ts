@@ -43,9 +43,12 @@ export function toSarif(inputs: readonly SarifInput[], version: string): object 
       ruleIndex: ruleIds.indexOf(f.rule),
       level: LEVEL[f.severity],
       message: { text: `${member ? `${member}: ` : ''}${f.message}${hint}` },
-      locations: [{ physicalLocation: { artifactLocation: { uri: file }, region: { byteOffset: f.offset, byteLength: 1 } } }],
+      // GitHub code scanning places results by line (startLine is required there): a pickle is one line.
+      // A member's offsets are in the member's bytes, not the file's: they are in the properties only.
+      locations: [{ physicalLocation: { artifactLocation: { uri: fileUri(file) }, region: member ? { startLine: 1 } : { startLine: 1, byteOffset: f.offset, byteLength: 1 } } }],
       properties: {
         severity: f.severity,
+        byteOffset: f.offset,
         ...(f.name ? { global: f.name } : {}),
         ...(f.category ? { category: f.category } : {}),
         ...(member ? { member } : {}),
@@ -71,12 +74,21 @@ export function toSarif(inputs: readonly SarifInput[], version: string): object 
             })),
           },
         },
-        artifacts: [...new Set(inputs.map((i) => splitMember(i.uri)[0]))].map((uri) => ({ location: { uri } })),
+        artifacts: [...new Set(inputs.map((i) => splitMember(i.uri)[0]))].map((uri) => ({ location: { uri: fileUri(uri) } })),
         results: inputs.flatMap((i) => i.report.findings.map((f) => result(i.uri, f, i.safeWith))),
         properties: { verdicts: Object.fromEntries(inputs.map((i) => [i.uri, i.report.verdict])) },
       },
     ],
   };
+}
+
+/**
+ * A path as a URI reference: relative paths stay relative (code scanning resolves them from the
+ * checkout), absolute ones become file: URIs; characters a URI cannot hold are percent-encoded.
+ */
+export function fileUri(path: string): string {
+  const encoded = path.split('/').map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/');
+  return path.startsWith('/') ? `file://${encoded}` : encoded;
 }
 
 function splitMember(uri: string): [string, string | undefined] {
