@@ -237,7 +237,7 @@ export async function runAudit(argv: readonly string[], io: AuditIO, version: st
           perFile[index] = r.reports;
           safeWith[index] = r.safeWith;
         }
-        tick('error' in r ? 0 : (r.reports[0]?.report.bytes ?? 0));
+        tick('error' in r ? 0 : r.bytes);
       },
     );
   } else {

@@ -16,7 +16,7 @@ import { createPolicy } from '../policy/registry.js';
 
 const ROLE = 'pickleguard-audit-worker';
 
-export type WorkerResult = { index: number; reports: { uri: string; report: AuditReport }[]; safeWith?: string[] } | { index: number; error: string };
+export type WorkerResult = { index: number; bytes: number; reports: { uri: string; report: AuditReport }[]; safeWith?: string[] } | { index: number; error: string };
 
 /** True (and serving) when this thread is an audit worker. */
 export function serveIfWorker(): boolean {
@@ -36,7 +36,7 @@ export function serveIfWorker(): boolean {
     auditFile(data, { name: job.path, policy })
       .then(async (reports) => ({ reports, safeWith: await hint(data, job.path, reports) }))
       .then(
-        ({ reports, safeWith }) => parentPort!.postMessage({ index: job.index, reports, ...(safeWith ? { safeWith } : {}) }),
+        ({ reports, safeWith }) => parentPort!.postMessage({ index: job.index, bytes: data.length, reports, ...(safeWith ? { safeWith } : {}) }),
         (e: unknown) => parentPort!.postMessage({ index: job.index, error: `${job.path}: ${String(e)}` }),
       );
   });
