@@ -54,17 +54,34 @@ export class EndOfInputError extends UnpicklingError {
 /** The bytes are not a valid pickle (unknown opcode, bad argument, stack misuse, …). `code` says which. */
 export class MalformedPickleError extends UnpicklingError {}
 
+/** Where a message is read: a program calling the library, or a shell user of the `pickleguard` command. */
+export type Vocabulary = 'api' | 'cli';
+
+/** How to add the shipped pack `id` to a policy, in the vocabulary of where it is read: the one phrase for both. */
+export function addShippedPack(id: string, vocabulary: Vocabulary = 'api'): string {
+  return vocabulary === 'cli' ? `add --policy ${id}` : `add shippedPack('${id}') to the policy's packs`;
+}
+
 /** A global, extension code or persistent id that the policy does not allow. Nothing was called. */
 export class RefusedGlobalError extends UnpicklingError {
   readonly module: string;
   readonly qualname: string;
   /** The pack entry (JSON) that would allow the refused use, or undefined when nothing can (the hard deny list). */
   readonly allowWith: string | undefined;
-  constructor(module: string, qualname: string, message: string, details: PickleErrorDetails = {}, allowWith?: string) {
+  /** The id of a shipped pack that allows the name, when the policy lacks it and one does. */
+  readonly shippedPack: string | undefined;
+  constructor(module: string, qualname: string, message: string, details: PickleErrorDetails = {}, allowWith?: string, shippedPack?: string) {
     super('refused_global', message, details);
     this.module = module;
     this.qualname = qualname;
     this.allowWith = allowWith;
+    this.shippedPack = shippedPack;
+  }
+
+  /** The message as read in `vocabulary`: `--policy numpy` on the command line, `shippedPack('numpy')` in the API (the message itself). */
+  messageIn(vocabulary: Vocabulary): string {
+    const id = this.shippedPack;
+    return id === undefined ? this.message : this.message.replace(addShippedPack(id), addShippedPack(id, vocabulary));
   }
 }
 

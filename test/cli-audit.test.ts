@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { run } from '../src/cli/run.js';
 import { bytes } from './helpers/bytes.js';
@@ -77,7 +78,7 @@ describe('pickleguard audit', () => {
     expect(runOut.results[0]).toMatchObject({
       ruleId: 'PG001',
       level: 'error',
-      locations: [{ physicalLocation: { artifactLocation: { uri: EVIL }, region: { byteOffset: 0, byteLength: 1 } } }],
+      locations: [{ physicalLocation: { artifactLocation: { uri: pathToFileURL(EVIL).href }, region: { startLine: 1, byteOffset: 0, byteLength: 1 } } }],
     });
     expect(runOut.results[0].ruleIndex).toBe(runOut.tool.driver.rules.findIndex((r: { id: string }) => r.id === 'PG001'));
   });

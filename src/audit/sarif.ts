@@ -26,19 +26,34 @@ const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
 export interface SarifInput {
   readonly uri: string;
   readonly report: AuditReport;
+  /** The `--policy` values under which the file is safe, when shipped packs would make it so. */
+  readonly safeWith?: readonly string[];
 }
+
+/** Findings a shipped pack can answer: a name or a use the policy does not allow. */
+const REFUSALS: ReadonlySet<string> = new Set(['PG002', 'PG006']);
 
 export function toSarif(inputs: readonly SarifInput[], version: string): object {
   const ruleIds = Object.keys(RULES) as (keyof typeof RULES)[];
-  const result = (uri: string, f: Finding) => {
+  const result = (uri: string, f: Finding, safeWith: readonly string[] | undefined) => {
     const [file, member] = splitMember(uri);
+    const hint = safeWith && REFUSALS.has(f.rule) ? ` (the file is safe with ${safeWith.map((p) => `--policy ${p}`).join(' ')})` : '';
     return {
       ruleId: f.rule,
       ruleIndex: ruleIds.indexOf(f.rule),
       level: LEVEL[f.severity],
-      message: { text: member ? `${member}: ${f.message}` : f.message },
-      locations: [{ physicalLocation: { artifactLocation: { uri: file }, region: { byteOffset: f.offset, byteLength: 1 } } }],
-      properties: { severity: f.severity, ...(f.name ? { global: f.name } : {}), ...(f.category ? { category: f.category } : {}), ...(member ? { member } : {}) },
+      message: { text: `${member ? `${member}: ` : ''}${f.message}${hint}` },
+      // GitHub code scanning places results by line (startLine is required there): a pickle is one line.
+      // A member's offsets are in the member's bytes, not the file's: they are in the properties only.
+      locations: [{ physicalLocation: { artifactLocation: { uri: fileUri(file) }, region: member ? { startLine: 1 } : { startLine: 1, byteOffset: f.offset, byteLength: 1 } } }],
+      properties: {
+        severity: f.severity,
+        byteOffset: f.offset,
+        ...(f.name ? { global: f.name } : {}),
+        ...(f.category ? { category: f.category } : {}),
+        ...(member ? { member } : {}),
+        ...(safeWith ? { safeWith } : {}),
+      },
     };
   };
   return {
@@ -59,12 +74,21 @@ export function toSarif(inputs: readonly SarifInput[], version: string): object 
             })),
           },
         },
-        artifacts: [...new Set(inputs.map((i) => splitMember(i.uri)[0]))].map((uri) => ({ location: { uri } })),
-        results: inputs.flatMap((i) => i.report.findings.map((f) => result(i.uri, f))),
+        artifacts: [...new Set(inputs.map((i) => splitMember(i.uri)[0]))].map((uri) => ({ location: { uri: fileUri(uri) } })),
+        results: inputs.flatMap((i) => i.report.findings.map((f) => result(i.uri, f, i.safeWith))),
         properties: { verdicts: Object.fromEntries(inputs.map((i) => [i.uri, i.report.verdict])) },
       },
     ],
   };
+}
+
+/**
+ * A path as a URI reference: relative paths stay relative (code scanning resolves them from the
+ * checkout), absolute ones become file: URIs; characters a URI cannot hold are percent-encoded.
+ */
+export function fileUri(path: string): string {
+  const encoded = path.split('/').map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/');
+  return path.startsWith('/') ? `file://${encoded}` : encoded;
 }
 
 function splitMember(uri: string): [string, string | undefined] {

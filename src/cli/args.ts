@@ -3,6 +3,7 @@
  * option means the same thing (and has the same short form) wherever it is accepted.
  */
 import { parseArgs } from 'node:util';
+import { RefusedGlobalError } from '../errors.js';
 
 /** Exit statuses, as scanners use them. */
 export const EXIT_OK = 0;
@@ -97,4 +98,9 @@ export function readFailure(path: string, err: unknown): string {
   const reason =
     e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'ELOOP' ? 'too many levels of symbolic links' : e.message;
   return `cannot read ${path === '-' ? 'standard input' : path}: ${reason}`;
+}
+
+/** An error's message as a shell user reads it: a refusal names `--policy numpy`, not the API's `shippedPack('numpy')`. */
+export function cliMessage(e: Error): string {
+  return e instanceof RefusedGlobalError ? e.messageIn('cli') : e.message;
 }

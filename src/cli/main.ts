@@ -12,6 +12,7 @@ const io: CliIO = {
   stderr: (t) => void process.stderr.write(t),
   readFile: (path) => toBytes(readFileSync(path)),
   stderrIsTTY: process.stderr.isTTY === true,
+  stderrColumns: process.stderr.columns,
   auditInWorkers,
   jobs: defaultJobs(),
   readStdin: async () => {

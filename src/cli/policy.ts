@@ -192,12 +192,13 @@ function infer(argv: readonly string[], io: PolicyIO): number {
     }
     io.stderr(`read ${file}: ${count} pickle${count === 1 ? '' : 's'}\n`);
   }
-  const allowedByBase = new Set(basePolicy.entries.map((e) => `${e.module}\n${e.qualname}`));
+  // What the base allows as loading resolves it: its entries, and the getattr gate of its `via: "getattr"` pairs.
+  const strictBase = createPolicy({ packs: basePack ? [basePack] : [] });
   const known = new Set(KNOWN_DEFS.map((d) => d.id));
   const entries: PackEntry[] = [];
   let denied = 0;
-  for (const [key, o] of [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (allowedByBase.has(key)) continue;
+  for (const [, o] of [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (strictBase.resolve(o.module, o.qualname) !== undefined) continue;
     const why = denialOf(o.module, o.qualname);
     if (why !== undefined) {
       io.stderr(`pickleguard: error: ${o.module}.${o.qualname} (in ${[...o.files].join(', ')}): ${why}; left out\n`);

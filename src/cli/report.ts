@@ -5,6 +5,7 @@
  */
 import type { AuditReport, Finding, Verdict } from '../audit/analyze.js';
 import { SEVERITY_ORDER, type Severity } from '../audit/catalogue.js';
+import { hintText } from './hints.js';
 
 export interface Part {
   readonly uri: string;
@@ -56,14 +57,15 @@ const verdictColumn = (v: Verdict): string => v.toUpperCase().padEnd(9);
 const counts = (r: AuditReport): string =>
   `(${plural(r.pickles.length, 'pickle')}, ${plural(r.globals.length, 'global')}, ${plural(r.calls.length, 'call site')})`;
 
-/** The text for one file and its parts (empty under --quiet when it is safe). */
-export function textFile(path: string, parts: readonly Part[], options: ReportOptions): string {
+/** The text for one file and its parts (empty under --quiet when it is safe); `safeWith`: its hint (hints.ts). */
+export function textFile(path: string, parts: readonly Part[], options: ReportOptions, safeWith?: readonly string[]): string {
   const verdict = worstVerdict(parts);
   if (options.quiet && verdict === 'safe') return '';
   const shown = parts.map((p) => ({ uri: p.uri, report: withMinSeverity(p.report, options.minSeverity) }));
+  const hint = (indent: string) => (safeWith ? [`${indent}hint: ${hintText(safeWith)}`] : []);
   if (shown.length === 1 && shown[0]!.uri === path) {
     const r = shown[0]!.report;
-    return [`${verdictColumn(verdict)} ${path}  ${counts(r)}`, ...findingLines(r.findings, '    ')].join('\n') + '\n';
+    return [`${verdictColumn(verdict)} ${path}  ${counts(r)}`, ...findingLines(r.findings, '    '), ...hint('    ')].join('\n') + '\n';
   }
   const tally = (['unsafe', 'malformed', 'safe'] as const).map((v) => [v, shown.filter((p) => p.report.verdict === v).length] as const).filter(([, n]) => n > 0);
   const lines = [`${verdictColumn(verdict)} ${path}  (${plural(shown.length, 'part')}: ${tally.map(([v, n]) => `${n} ${v}`).join(', ')})`];
@@ -73,14 +75,14 @@ export function textFile(path: string, parts: readonly Part[], options: ReportOp
     if (options.quiet && report.verdict === 'safe') continue;
     lines.push(`  ${verdictColumn(report.verdict)} ${uri}  ${counts(report)}`, ...findingLines(report.findings, '      '));
   }
-  return lines.join('\n') + '\n';
+  return [...lines, ...hint('  ')].join('\n') + '\n';
 }
 
-/** One JSON line per part: the file, the part, and its report. */
-export function jsonlFile(path: string, parts: readonly Part[], options: ReportOptions): string {
+/** One JSON line per part: the file, the part, its report, and the file's hint (`safeWith`: --policy values). */
+export function jsonlFile(path: string, parts: readonly Part[], options: ReportOptions, safeWith?: readonly string[]): string {
   if (options.quiet && worstVerdict(parts) === 'safe') return '';
   return parts
     .filter((p) => !(options.quiet && p.report.verdict === 'safe'))
-    .map((p) => `${JSON.stringify({ file: path, part: p.uri, ...withMinSeverity(p.report, options.minSeverity) })}\n`)
+    .map((p) => `${JSON.stringify({ file: path, part: p.uri, ...withMinSeverity(p.report, options.minSeverity), ...(safeWith ? { safeWith } : {}) })}\n`)
     .join('');
 }

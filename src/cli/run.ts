@@ -20,6 +20,8 @@ export interface CliIO {
   readFile(path: string): Uint8Array;
   /** Whether stderr is a terminal (progress lines are drawn only then). */
   readonly stderrIsTTY?: boolean;
+  /** Its width in columns, when it is one. */
+  readonly stderrColumns?: number;
   /** Worker threads for `audit` over many files (only the bundled CLI has a script to start them from). */
   readonly auditInWorkers?: AuditIO['auditInWorkers'];
   readonly jobs?: number;

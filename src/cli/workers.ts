@@ -10,18 +10,20 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { AuditReport } from '../audit/analyze.js';
 import { auditFile } from '../containers/open.js';
 import { DEFAULT_POLICY } from '../policy/default.js';
+import { hinter } from './hints.js';
 import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 
 const ROLE = 'pickleguard-audit-worker';
 
-export type WorkerResult = { index: number; reports: { uri: string; report: AuditReport }[] } | { index: number; error: string };
+export type WorkerResult = { index: number; bytes: number; reports: { uri: string; report: AuditReport }[]; safeWith?: string[] } | { index: number; error: string };
 
 /** True (and serving) when this thread is an audit worker. */
 export function serveIfWorker(): boolean {
   if (isMainThread || (workerData as { role?: string } | null)?.role !== ROLE) return false;
   const { packs } = workerData as { packs: string[] };
   const policy = packs.length ? createPolicy({ packs: packs.map((p) => readPack(p, (path) => readFileSync(path))) }) : DEFAULT_POLICY;
+  const hint = hinter(packs, (path) => readFileSync(path));
   parentPort!.on('message', (job: { index: number; path: string } | null) => {
     if (job === null) return void parentPort!.close();
     let data: Uint8Array;
@@ -31,10 +33,12 @@ export function serveIfWorker(): boolean {
     } catch (e) {
       return void parentPort!.postMessage({ index: job.index, error: `cannot read ${job.path}: ${(e as Error).message}` });
     }
-    auditFile(data, job.path, { policy }).then(
-      (reports) => parentPort!.postMessage({ index: job.index, reports }),
-      (e: unknown) => parentPort!.postMessage({ index: job.index, error: `${job.path}: ${String(e)}` }),
-    );
+    auditFile(data, { name: job.path, policy })
+      .then(async (reports) => ({ reports, safeWith: await hint(data, job.path, reports) }))
+      .then(
+        ({ reports, safeWith }) => parentPort!.postMessage({ index: job.index, bytes: data.length, reports, ...(safeWith ? { safeWith } : {}) }),
+        (e: unknown) => parentPort!.postMessage({ index: job.index, error: `${job.path}: ${String(e)}` }),
+      );
   });
   return true;
 }

@@ -56,14 +56,33 @@ function isContainer(name: string, b: Uint8Array): boolean {
 const TORCH_PICKLE = /^(?:([^/]+)\/)?data\.pkl$/;
 
 /**
- * Audit `data` (named `uri`), opening containers. Returns one report per pickle-bearing part: the
- * file itself for a plain pickle, and `uri!member` for what a container holds (a container's own
- * findings, such as zip inconsistencies, are reported under `uri`).
+ * Audit `data` (named `options.name`, default `<bytes>`), opening containers. Returns one report per
+ * pickle-bearing part: the file itself for a plain pickle, and `name!member` for what a container
+ * holds (a container's own findings, such as zip inconsistencies, are reported under the name).
+ * Arguments of the wrong type are a TypeError thrown at the call.
  */
-export async function auditFile(data: Uint8Array, uri: string, options: ContainerOptions = {}, depth = 0): Promise<NamedReport[]> {
-  // A misuse, not bad input: `auditFile(bytes, { policy })` would otherwise audit under the default policy.
-  if (!(data instanceof Uint8Array)) throw new TypeError(`auditFile expects the file's bytes as a Uint8Array, got ${data === null ? 'null' : typeof data}`);
-  if (typeof uri !== 'string') throw new TypeError("auditFile(bytes, uri, options): the second argument is the file's name (a string); the options come third");
+export function auditFile(data: Uint8Array, options?: ContainerOptions & { readonly name?: string }): Promise<NamedReport[]>;
+/** The older form, the name second: `auditFile(bytes, 'model.pt', { policy })`. */
+export function auditFile(data: Uint8Array, uri: string, options?: ContainerOptions, depth?: number): Promise<NamedReport[]>;
+export function auditFile(data: Uint8Array, second?: string | (ContainerOptions & { readonly name?: string }), third?: ContainerOptions, depth = 0): Promise<NamedReport[]> {
+  const kind = (x: unknown) => (x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x);
+  if (!(data instanceof Uint8Array)) throw new TypeError(`auditFile expects the file's bytes as a Uint8Array, got ${kind(data)}`);
+  const named = typeof second === 'string';
+  if (!named && second !== undefined && (typeof second !== 'object' || second === null || Array.isArray(second))) {
+    throw new TypeError(`auditFile(bytes, options): options must be an object ({ name, policy, … }), got ${kind(second)}`);
+  }
+  if (!named && third !== undefined) throw new TypeError('auditFile(bytes, options) takes the name inside the options ({ name, policy, … }), not a third argument');
+  const options = (named ? third : second) ?? {};
+  if (typeof options !== 'object' || options === null) throw new TypeError(`auditFile(bytes, name, options): options must be an object, got ${kind(options)}`);
+  const uri = named ? second : ((options as { name?: unknown }).name ?? '<bytes>');
+  if (typeof uri !== 'string') throw new TypeError(`auditFile: the name must be a string, got ${kind(uri)}`);
+  if (options.policy !== undefined && typeof (options.policy as { resolve?: unknown } | null)?.resolve !== 'function') {
+    throw new TypeError(`auditFile: options.policy must be a policy (createPolicy, DEFAULT_POLICY, …), got ${kind(options.policy)}`);
+  }
+  return auditParts(data, uri, options, depth);
+}
+
+async function auditParts(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<NamedReport[]> {
   const policy = options.policy?.name ?? 'default';
   const limit = options.maxMemberBytes ?? 1024 ** 3;
   options.onPart?.(uri, data);

@@ -4,7 +4,7 @@
  * when the policy is built (a pack or registration naming a denied name is an error) and again at
  * every resolution.
  */
-import { PolicyError, type PolicyIssue } from '../errors.js';
+import { addShippedPack, PolicyError, type PolicyIssue } from '../errors.js';
 import { PyGlobal } from '../model/global.js';
 import { PyObject } from '../model/object.js';
 import { violation } from './constraints.js';
@@ -169,20 +169,42 @@ export function inert(callable: unknown, module: string, qualname: string): Reco
   });
 }
 
-/** The pack entry that would allow `use` of a name, as one line of JSON. */
+/**
+ * The pack entry that would allow `use` of a name, as one line of JSON: the reconstructor the policy
+ * already binds it to, else a shipped pack's for it (numpy's keeps an array an array), else the
+ * built-in one of that name, else the generic `object` one.
+ */
 function suggestion(
   module: string,
   qualname: string,
   use: PolicyUse,
   known: ReadonlyMap<string, ReconstructorDef>,
   current: Readonly<PackEntry> | undefined,
+  shipped: Readonly<PackEntry> | undefined,
 ): string {
   const last = qualname.slice(qualname.lastIndexOf('.') + 1);
-  const id = current?.reconstructor ?? (known.has(`${module}.${qualname}`) ? `${module}.${qualname}` : 'object');
+  const id = current?.reconstructor ?? shipped?.reconstructor ?? (known.has(`${module}.${qualname}`) ? `${module}.${qualname}` : 'object');
+  if (current === undefined && shipped !== undefined && allows(shipped, use)) return JSON.stringify(shipped);
   const wanted: PolicyUse[] =
     use === 'reference' ? (/^[A-Z]/.test(last) ? ['new', 'state'] : ['call']) : use === 'state' ? ['new', 'state'] : [use];
   const uses = [...new Set([...(current?.uses ?? []), ...wanted])];
   return JSON.stringify({ module, qualname, reconstructor: id, uses });
+}
+
+/** Whether a pack entry allows `use` (naming a name is allowed with any use). */
+const allows = (entry: Readonly<PackEntry>, use: PolicyUse): boolean => use === 'reference' || entry.uses.includes(use);
+
+/** A shipped pack outside `packs` with an entry for the name: one that allows `use` if there is one. */
+function shippedEntry(module: string, qualname: string, use: PolicyUse, packs: readonly LoadedPack[]): { id: string; entry: Readonly<PackEntry> } | undefined {
+  let found: { id: string; entry: Readonly<PackEntry> } | undefined;
+  for (const p of SHIPPED_PACKS) {
+    if (packs.includes(p)) continue;
+    const entry = p.pack.entries.find((e) => e.module === module && e.qualname === qualname);
+    if (entry === undefined) continue;
+    if (allows(entry, use)) return { id: p.pack.id, entry };
+    found ??= { id: p.pack.id, entry };
+  }
+  return found;
 }
 
 /**
@@ -302,13 +324,11 @@ function build(loaded: readonly LoadedPack[], options: Omit<PolicyOptions, 'pack
       if (denied !== undefined) return { reason: denied };
       const current = entries.find((e) => e.module === module && e.qualname === qualname);
       // A name a shipped pack (numpy, pytorch-state-dict, …) allows: say which, the usual fix.
-      const shipped = current
-        ? undefined
-        : SHIPPED_PACKS.find((p) => !packs.includes(p) && p.pack.entries.some((e) => e.module === module && e.qualname === qualname));
+      const shipped = current === undefined ? shippedEntry(module, qualname, use, packs) : undefined;
       const reason = current
         ? `the policy '${name}' allows ${module}.${qualname} but not for '${use}'`
-        : `${module}.${qualname} is not in the policy '${name}'${shipped ? ` (the shipped pack '${shipped.pack.id}' allows it: add shippedPack('${shipped.pack.id}') to the policy's packs)` : ''}`;
-      return { reason, allowWith: suggestion(module, qualname, use, defs, current) };
+        : `${module}.${qualname} is not in the policy '${name}'${shipped ? ` (the shipped pack '${shipped.id}' allows it: ${addShippedPack(shipped.id)})` : ''}`;
+      return { reason, allowWith: suggestion(module, qualname, use, defs, current, shipped?.entry), ...(shipped ? { shippedPack: shipped.id } : {}) };
     },
   };
   return Object.freeze(policy);

@@ -13,8 +13,8 @@ export interface Policy {
    * use, or undefined to refuse. Only inspection mode answers, with an inert recorder.
    */
   resolveCallable?(callable: unknown): Reconstructor | undefined;
-  /** Why `module.qualname` is refused for `use`, and the pack entry that would allow it (if any can). */
-  explain?(module: string, qualname: string, use: PolicyUse): { readonly reason: string; readonly allowWith?: string };
+  /** Why `module.qualname` is refused for `use`, the pack entry that would allow it (if any can), and a shipped pack that does. */
+  explain?(module: string, qualname: string, use: PolicyUse): { readonly reason: string; readonly allowWith?: string; readonly shippedPack?: string };
 }
 
 /** How a pickle uses a global: calling it (REDUCE, INST, OBJ), instantiating it (NEWOBJ, NEWOBJ_EX), giving state (BUILD), or only naming it. */

@@ -199,6 +199,7 @@ export class Machine {
       `${what} '${name}' refused: ${reason}; nothing was imported or called. ${fix}`,
       this.details(),
       how?.allowWith,
+      how?.shippedPack,
     );
   }
 
