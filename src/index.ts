@@ -50,7 +50,7 @@ export {
   type NpTypedArray,
 } from './model/ndarray.js';
 // PyTorch values (the pytorch-state-dict pack and loadTorch return these).
-export { TorchStorage, TorchTensor, TORCH_STORAGE_TYPES, type TorchDtype, type TorchTypedArray } from './model/tensor.js';
+export { TorchDevice, TorchStorage, TorchTensor, TORCH_DTYPE_NAMES, TORCH_STORAGE_TYPES, type TorchDtype, type TorchTypedArray } from './model/tensor.js';
 
 // Policies: packs (data) + reconstructors (code), the hard deny list.
 export type { Policy, PolicyUse, Reconstructor, ReconstructorDef, ReconstructorParts, ReconstructContext } from './policy/types.js';
