@@ -96,6 +96,7 @@ export { toSarif, type SarifInput } from './audit/sarif.js';
 export { auditFile, decompress, type ContainerOptions, type NamedReport } from './containers/open.js';
 export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
 export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
+export { saveTorch, type TorchSaveOptions } from './containers/torch-save.js';
 export { loadJoblib, joblibFormat, joblibDefaultPolicy, type JoblibLoadOptions } from './containers/joblib-load.js';
 export { joblibPolicy, isJoblibWrapper } from './audit/joblib.js';
 
