@@ -166,10 +166,9 @@ const QUANTIZED = /^(torch\.Q(U?Int\d+(x\d+)?)Storage|torch\._utils\._rebuild_qt
 /** A refusal, said again with what torch's own safe load does with the same name. */
 function withTorchNote(e: RefusedGlobalError): RefusedGlobalError {
   const name = `${e.module}.${e.qualname}`;
-  const note = QUANTIZED.test(name)
-    ? '; quantized tensors are not read'
-    : '; torch.load(weights_only=True) refuses it too (a state dict holds only tensors and plain data)';
-  const message = e.message.replace(/ \(at byte \d+(, opcode \w+)?\)$/, '') + note;
+  const note = QUANTIZED.test(name) ? 'quantized tensors are not read' : 'torch.load(weights_only=True) refuses it too (a state dict holds only tensors and plain data)';
+  const said = e.message.replace(/ \(at byte \d+(, opcode \w+)?\)$/, '');
+  const message = said.endsWith('.') ? `${said} ${note.replace(/^q/, 'Q')}.` : `${said}; ${note}`;
   return new RefusedGlobalError(e.module, e.qualname, message, { offset: e.offset, opcode: e.opcode?.byte }, e.allowWith);
 }
 

@@ -1128,7 +1128,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
       "$schema": "./schema/pack.schema.json",
       "id": "pytorch-state-dict",
       "version": "1.1.0",
-      "description": "PyTorch state dicts as torch.save writes them (protocol 2 in a zip checkpoint; load with loadTorch): collections.OrderedDict (from python-builtins, which takes its _metadata attribute), tensors through torch._utils._rebuild_tensor_v2 over typed storages (Float, Double, Half, BFloat16, Long, Int, Short, Char, Byte, Bool, ComplexFloat, ComplexDouble) and _rebuild_tensor_v3 over torch 2.x untyped storages (with the dtypes added since: float8, uint16/32/64, complex32), given as persistent ids; nn.Parameter through _rebuild_parameter and _rebuild_parameter_with_state without hooks; torch.Size, torch.device and the dtypes (torch.float16, …) as values. Quantized storages and tensors are not read. Nothing that loads files, imports or runs code (torch.load, torch.jit, torch.hub stay refused).",
+      "description": "PyTorch state dicts as torch.save writes them (protocol 2 in a zip checkpoint; load with loadTorch): collections.OrderedDict (from python-builtins, which takes its _metadata attribute), tensors through torch._utils._rebuild_tensor_v2 over typed storages (Float, Double, Half, BFloat16, Long, Int, Short, Char, Byte, Bool, ComplexFloat, ComplexDouble) and _rebuild_tensor_v3 over torch 2.x untyped storages (with the dtypes added since: float8, uint16/32/64, complex32), given as persistent ids; nn.Parameter through _rebuild_parameter and _rebuild_parameter_with_state without hooks; torch.Size, torch.device and the dtypes (torch.float16, …) as values; the tensor types (torch.FloatTensor, …) the legacy tar format names. Quantized storages and tensors are not read. Nothing that loads files, imports or runs code (torch.load, torch.jit, torch.hub stay refused).",
       "extends": [
         {
           "id": "python-builtins",
@@ -1735,9 +1735,99 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
             "reference"
           ],
           "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "FloatTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "DoubleTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "HalfTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "BFloat16Tensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "LongTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "IntTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "ShortTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "CharTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "ByteTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "BoolTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
         }
       ]
     },
-    "digest": "sha256:42b82c6f8b97190dc6bc1812ef89de9870b627fdf493d159e29947b50c7e6be5"
+    "digest": "sha256:896ccb8449f802673287a90830dc33af0c7f12d1b02bbcac2e1167f026e4ee08"
   }
 ]);
