@@ -101,6 +101,21 @@ describe('tensors', () => {
     expect([...be.get('fc.weight')!.toTypedArray()]).toEqual([...view]);
   });
 
+  it('zeroCopy: storages of stored members are views into the input; by default copies (a Buffer input too)', async () => {
+    for (const input of [file('state_dict.pt'), readFileSync(join(dir, 'state_dict.pt'))]) {
+      const viewed = (await loadTorch(input, { zeroCopy: true })) as Map<string, TorchTensor>;
+      const copied = (await loadTorch(input)) as Map<string, TorchTensor>;
+      expect(viewed.get('fc.weight')!.storage.data.buffer).toBe(input.buffer);
+      expect(copied.get('fc.weight')!.storage.data.buffer).not.toBe(input.buffer);
+      expect([...copied.get('fc.weight')!.toTypedArray()]).toEqual([...viewed.get('fc.weight')!.toTypedArray()]);
+    }
+    // Legacy storages likewise.
+    const legacy = file('../containers/legacy.pt');
+    const viewed = (await loadTorch(legacy, { zeroCopy: true })) as Map<string, TorchTensor>;
+    expect(viewed.get('weight')!.storage.data.buffer).toBe(legacy.buffer);
+    expect(((await loadTorch(legacy)) as Map<string, TorchTensor>).get('weight')!.storage.data.buffer).not.toBe(legacy.buffer);
+  });
+
   it('the persistent ids resolve only through loadTorch, or loads with its storageLoader', () => {
     const zipped = file('state_dict.pt');
     const members = listZip(zipped).members;

@@ -48,7 +48,7 @@ class Stream {
     if (!Number.isSafeInteger(n) || n < 0 || n > this.bytes.length - this.at) bad(`${what} runs past the end of the file`);
     const out = this.bytes.subarray(this.at, this.at + n);
     this.at += n;
-    return this.options.zeroCopy ? out : out.slice();
+    return this.options.zeroCopy ? out : Uint8Array.prototype.slice.call(out); // not Buffer#slice, which is a view
   }
 
   int(width: 4 | 8, what: string): number {

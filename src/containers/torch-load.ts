@@ -59,7 +59,7 @@ class MemberReader {
     const raw = this.bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
     if (m.method === 0) {
       if (m.size !== m.compressedSize) bad(`stored member ${name} has inconsistent sizes`);
-      return this.zeroCopy ? raw : raw.slice();
+      return this.zeroCopy ? raw : Uint8Array.prototype.slice.call(raw); // not Buffer#slice, which is a view
     }
     if (m.method !== 8) bad(`member ${name} uses compression method ${m.method}, which is not read`);
     const budget = this.maxInflated - this.inflated;
