@@ -403,3 +403,42 @@ class PyObjectLike {
 function saveTorchLike(value: unknown): Uint8Array {
   return saveTorch(new PyOrderedDict([['x', value]]));
 }
+
+/** A call of `torch._utils.<name>(*args)` as a pickle writes it. */
+class Call {
+  constructor(
+    readonly name: string,
+    readonly args: unknown[],
+  ) {}
+  [REDUCE]() {
+    return { callable: new PyGlobal('torch._utils', this.name), args: this.args };
+  }
+}
+
+describe('_rebuild_tensor_v3 and _rebuild_parameter_with_state', () => {
+  const bytes4 = () => new TorchStorage('uint8', '0', 'cpu', 8, new Uint8Array(new Float32Array([1.5, -2]).buffer));
+  const hooks = new PyOrderedDict();
+  const v3 = (storage: TorchStorage, offset: number, size: number[], dtype = 'float32') =>
+    new Call('_rebuild_tensor_v3', [storage, offset, PyTuple.fromArray(size), PyTuple.fromArray([1]), false, hooks, new PyGlobal('torch', dtype)]);
+
+  it('see an untyped storage as the dtype; tensors of one storage and dtype share one TorchStorage', async () => {
+    const s = bytes4();
+    const sd = (await loadTorch(saveTorch(new Map([['a', v3(s, 0, [2])], ['b', v3(s, 1, [1])], ['c', v3(s, 0, [4], 'int16')]])))) as Map<string, TorchTensor>;
+    expect([...sd.get('a')!.toTypedArray()]).toEqual([1.5, -2]);
+    expect([...sd.get('b')!.toTypedArray()]).toEqual([-2]);
+    expect(sd.get('a')!.storage).toBe(sd.get('b')!.storage);
+    expect(sd.get('c')!.dtype).toBe('int16');
+    expect(sd.get('c')!.storage.data.buffer).toBe(sd.get('a')!.storage.data.buffer);
+  });
+
+  it.each([
+    ['an offset past the storage seen as the dtype', () => v3(bytes4(), 1, [2]), /reaches element 2 of a storage of 2/],
+    ['a dtype that is not one', () => new Call('_rebuild_tensor_v3', [bytes4(), 0, PyTuple.fromArray([1]), PyTuple.fromArray([1]), false, hooks, new PyGlobal('torch', 'Size')]), /constraint|torch dtype/],
+    ['a qint8 dtype', () => v3(bytes4(), 0, [1], 'qint8'), /torch\.qint8/],
+    ['a parameter state that is no dict', () => new Call('_rebuild_parameter_with_state', [v3(bytes4(), 0, [1]), true, hooks, 5]), /constraint|state/],
+  ] as const)('refuse %s', async (_, make, match) => {
+    const error = await loadTorch(saveTorch(new Map([['x', make()]]))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PickleError);
+    expect(String(error)).toMatch(match);
+  });
+});
