@@ -187,7 +187,9 @@ export async function loadTorch(bytes: Uint8Array, options: TorchLoadOptions = {
   try {
     return await loadAny(bytes, options);
   } catch (e) {
-    throw e instanceof RefusedGlobalError ? withTorchNote(e) : e;
+    // Only names the state-dict pack lacks get the note (not a use or arguments it refuses, nor names a narrower policy lacks).
+    const note = e instanceof RefusedGlobalError && !e.message.includes('weights_only') && torchPolicy().resolve(e.module, e.qualname) === undefined;
+    throw note ? withTorchNote(e) : e;
   }
 }
 
