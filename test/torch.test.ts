@@ -386,6 +386,8 @@ describe('legacy checkpoints through loadTorch', () => {
     await expect(loadTorch(module)).rejects.toThrow(/torch\.nn\.modules\.linear\.Linear.*weights_only=True\) refuses it too/);
     const q = saveTorchLike(new PyObjectLike('torch._utils', '_rebuild_qtensor'));
     await expect(loadTorch(q)).rejects.toThrow(/quantized tensors are not read/);
+    const sparse = saveTorchLike(new PyObjectLike('torch._utils', '_rebuild_sparse_tensor'));
+    await expect(loadTorch(sparse)).rejects.toThrow(/weights_only=True\) allows it, but it is not read here/);
   });
 });
 

@@ -160,13 +160,19 @@ function sharedStorages(
   };
 }
 
-/** Names `torch.load(weights_only=True)` (torch 2.x) allows that the pack does not: a refusal of these is ours alone. */
-const QUANTIZED = /^(torch\.Q(U?Int\d+(x\d+)?)Storage|torch\._utils\._rebuild_qtensor|torch\.(quint|qint)\w+)$/;
+/** Quantized storages, dtypes and their rebuild function: refused by name. */
+const QUANTIZED = /^(torch\.Q(U?Int\d+(x\d+)?)Storage|torch\._utils\._rebuild_qtensor|torch\.(quint|qint)\w+|torch\.per_\w+)$/;
+/** Other names `torch.load(weights_only=True)` (torch 2.x) allows that the pack does not (sparse, meta, nested, subclassed tensors): a refusal of these is ours alone. */
+const TORCH_ALLOWS = /^(torch\._utils\._rebuild_\w+|torch\._tensor\._rebuild_from_type_v2|torch\.serialization\._get_layout|torch\.Tensor|torch\.nn\.parameter\.Parameter|torch\.(sparse_\w+|strided|_mkldnn)|torch\.storage\.\w+Storage|collections\.Counter)$/;
 
 /** A refusal, said again with what torch's own safe load does with the same name. */
 function withTorchNote(e: RefusedGlobalError): RefusedGlobalError {
   const name = `${e.module}.${e.qualname}`;
-  const note = QUANTIZED.test(name) ? 'quantized tensors are not read' : 'torch.load(weights_only=True) refuses it too (a state dict holds only tensors and plain data)';
+  const note = QUANTIZED.test(name)
+    ? 'quantized tensors are not read'
+    : TORCH_ALLOWS.test(name)
+      ? 'torch.load(weights_only=True) allows it, but it is not read here (sparse, meta, nested and subclassed tensors are not)'
+      : 'torch.load(weights_only=True) refuses it too (a state dict holds only tensors and plain data)';
   const said = e.message.replace(/ \(at byte \d+(, opcode \w+)?\)$/, '');
   const message = said.endsWith('.') ? `${said} ${note.replace(/^q/, 'Q')}.` : `${said}; ${note}`;
   return new RefusedGlobalError(e.module, e.qualname, message, { offset: e.offset, opcode: e.opcode?.byte }, e.allowWith);
