@@ -50,7 +50,7 @@ export {
   type NpTypedArray,
 } from './model/ndarray.js';
 // PyTorch values (the pytorch-state-dict pack and loadTorch return these).
-export { TorchStorage, TorchTensor, TORCH_STORAGE_TYPES, type TorchDtype, type TorchTypedArray } from './model/tensor.js';
+export { TorchDevice, TorchStorage, TorchTensor, TORCH_DTYPE_NAMES, TORCH_STORAGE_TYPES, type TorchDtype, type TorchTypedArray } from './model/tensor.js';
 
 // Policies: packs (data) + reconstructors (code), the hard deny list.
 export type { Policy, PolicyUse, Reconstructor, ReconstructorDef, ReconstructorParts, ReconstructContext } from './policy/types.js';
@@ -96,6 +96,7 @@ export { toSarif, type SarifInput } from './audit/sarif.js';
 export { auditFile, decompress, type ContainerOptions, type NamedReport } from './containers/open.js';
 export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
 export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
+export { saveTorch, type TorchSaveOptions } from './containers/torch-save.js';
 export { loadJoblib, joblibFormat, joblibDefaultPolicy, type JoblibLoadOptions } from './containers/joblib-load.js';
 export { joblibPolicy, isJoblibWrapper } from './audit/joblib.js';
 

@@ -37,7 +37,7 @@ describe('the shipped set', () => {
       'numpy@1.0.0',
       'python-builtins@1.1.0',
       'python-stdlib@1.1.0',
-      'pytorch-state-dict@1.0.0',
+      'pytorch-state-dict@1.1.0',
     ]);
     const all = createPolicy({ packs: SHIPPED_PACKS });
     expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'numpy', 'joblib', 'python-stdlib', 'pytorch-state-dict']);

@@ -22,6 +22,8 @@ import {
   PyOrderedDict,
   PyTuple,
   RefusedGlobalError,
+  REDUCE,
+  saveTorch,
   shippedPack,
   storageLoader,
   TorchStorage,
@@ -97,6 +99,21 @@ describe('tensors', () => {
     const be = (await loadTorch(file('state_dict_big_endian.pt'))) as Map<string, TorchTensor>;
     expect(be.get('fc.weight')!.storage.byteorder).toBe('big');
     expect([...be.get('fc.weight')!.toTypedArray()]).toEqual([...view]);
+  });
+
+  it('zeroCopy: storages of stored members are views into the input; by default copies (a Buffer input too)', async () => {
+    for (const input of [file('state_dict.pt'), readFileSync(join(dir, 'state_dict.pt'))]) {
+      const viewed = (await loadTorch(input, { zeroCopy: true })) as Map<string, TorchTensor>;
+      const copied = (await loadTorch(input)) as Map<string, TorchTensor>;
+      expect(viewed.get('fc.weight')!.storage.data.buffer).toBe(input.buffer);
+      expect(copied.get('fc.weight')!.storage.data.buffer).not.toBe(input.buffer);
+      expect([...copied.get('fc.weight')!.toTypedArray()]).toEqual([...viewed.get('fc.weight')!.toTypedArray()]);
+    }
+    // Legacy storages likewise.
+    const legacy = file('../containers/legacy.pt');
+    const viewed = (await loadTorch(legacy, { zeroCopy: true })) as Map<string, TorchTensor>;
+    expect(viewed.get('weight')!.storage.data.buffer).toBe(legacy.buffer);
+    expect(((await loadTorch(legacy)) as Map<string, TorchTensor>).get('weight')!.storage.data.buffer).not.toBe(legacy.buffer);
   });
 
   it('the persistent ids resolve only through loadTorch, or loads with its storageLoader', () => {
@@ -254,5 +271,176 @@ print(json.dumps([pickle.dumps(od, p).hex() for p in range(6)]))
       expect([...(od.attributes!.get('_metadata') as Map<string, unknown>)]).toEqual([['', new Map([['version', 1]])]]);
       expect(Buffer.from(dumps(od, { protocol: p })).toString('hex')).toBe(h);
     });
+  });
+});
+
+/** A ustar archive of `members`, as tarfile writes one (no pax headers: none are needed). */
+function tar(members: [string, Uint8Array][]): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  for (const [name, data] of members) {
+    const h = new Uint8Array(512);
+    const put = (at: number, s: string) => h.set(new TextEncoder().encode(s), at);
+    put(0, name);
+    put(100, '0000644\0');
+    put(108, '0000000\0');
+    put(116, '0000000\0');
+    put(124, `${data.length.toString(8).padStart(11, '0')}\0`);
+    put(136, '00000000000\0');
+    put(148, '        ');
+    put(156, '0');
+    put(257, 'ustar\x0000');
+    const sum = h.reduce((a, b) => a + b, 0);
+    put(148, `${sum.toString(8).padStart(6, '0')}\0 `);
+    blocks.push(h, data, new Uint8Array((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(new Uint8Array(1024));
+  return bytes(...blocks);
+}
+
+const p2 = (v: unknown, persistentId?: (v: unknown) => unknown) => dumps(v, { protocol: 2, persistentId: persistentId ?? null });
+const i64 = (...ns: number[]) => new Uint8Array(new BigInt64Array(ns.map(BigInt)).buffer);
+const i32 = (...ns: number[]) => new Uint8Array(new Int32Array(ns).buffer);
+const f32 = (...ns: number[]) => new Uint8Array(new Float32Array(ns).buffer);
+
+/** The legacy tar format (torch < 0.4): a state dict of a tensor, and a view of a storage shared with it. */
+function legacyTar(edit: { numel?: number; offset?: number; pid?: string; tensorType?: PyGlobal } = {}): Uint8Array {
+  const FloatStorage = new PyGlobal('torch', 'FloatStorage');
+  const storages = bytes(p2(1), p2(PyTuple.fromArray([140, 'cpu', FloatStorage])), i64(edit.numel ?? 6), f32(1, 2, 3, 4, 5, 6), p2([PyTuple.fromArray([141, 140, 2, 3])]));
+  const FloatTensor = new PyGlobal('torch', 'FloatTensor');
+  const tensors = bytes(
+    p2(2),
+    p2(PyTuple.fromArray([7, 140, edit.tensorType ?? FloatTensor])),
+    i32(2, 0),
+    i64(2, 3, 3, 1, 0),
+    p2(PyTuple.fromArray([8, 141, FloatTensor])),
+    i32(1, 0),
+    i64(3, 1, edit.offset ?? 0),
+  );
+  const sd = new PyOrderedDict<string, unknown>([
+    ['w', 'T7'],
+    ['tail', 'T8'],
+  ]);
+  const pickle = p2(sd, (v) => (typeof v === 'string' && v.startsWith('T') ? (edit.pid ?? v.slice(1)) : null));
+  return tar([
+    ['sys_info', p2(new Map([['little_endian', true]]))],
+    ['pickle', pickle],
+    ['tensors', tensors],
+    ['storages', storages],
+  ]);
+}
+
+describe('legacy checkpoints through loadTorch', () => {
+  it('the tar format: storages, views of them and tensors, by key', async () => {
+    const sd = (await loadTorch(legacyTar())) as PyOrderedDict<string, TorchTensor>;
+    const [w, tail] = [sd.get('w')!, sd.get('tail')!];
+    expect([w.shape, w.stride, [...w.toTypedArray()]]).toEqual([[2, 3], [3, 1], [1, 2, 3, 4, 5, 6]]);
+    expect([tail.storage.numel, [...tail.toTypedArray()]]).toEqual([3, [3, 4, 5]]);
+    expect(tail.storage.data.buffer).toBe(w.storage.data.buffer); // the view shares its root's bytes
+  });
+
+  it.each([
+    ['a storage shorter than its count', { numel: 60 }, /runs past the end/],
+    ['a tensor past its storage', { offset: 1 }, /reaches element 3 of a storage of 3/],
+    ['a persistent id naming nothing', { pid: '99' }, /names no storage or tensor/],
+    ['a tensor type the pack lacks', { tensorType: new PyGlobal('torch', 'EvilTensor') }, /torch\.EvilTensor/],
+  ] as const)('the tar format refuses %s', async (_, edit, match) => {
+    await expect(loadTorch(legacyTar(edit))).rejects.toThrow(match);
+    await expect(loadTorch(legacyTar(edit))).rejects.toBeInstanceOf(PickleError);
+  });
+
+  it('the stream format: storage counts must match, the storage list must name what the object names', async () => {
+    const legacy = file('../containers/legacy.pt');
+    expect([...((await loadTorch(legacy)) as Map<string, TorchTensor>).get('weight')!.toTypedArray()]).toHaveLength(4);
+    // Cut inside the storages, then a wrong count.
+    await expect(loadTorch(legacy.subarray(0, legacy.length - 3))).rejects.toThrow(/runs past the end/);
+    const wrong = legacy.slice();
+    const at = legacy.length - 16 - 8;
+    wrong.set(i64(5), at);
+    await expect(loadTorch(wrong)).rejects.toThrow(/has 5 elements in the file, the object says 4/);
+  });
+
+  it('damaged and fuzzed legacy files (stream and tar) fail only with PickleErrors', async () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const realworld = join(import.meta.dirname, '..', 'corpus', 'realworld', 'torch', '1.13.0a0', 'checkpoint.legacy.pt');
+    for (const good of [legacyTar(), file('../containers/legacy.pt'), new Uint8Array(readFileSync(realworld))]) {
+      let failures = 0;
+      for (let k = 0; k < 150; k++) {
+        const m = new Uint8Array(good);
+        for (let j = 0; j < 3; j++) m[Math.floor(rand() * m.length)] = Math.floor(rand() * 256);
+        const cut = k % 10 === 0 ? m.subarray(0, Math.floor(rand() * m.length)) : m;
+        try {
+          await loadTorch(cut);
+        } catch (e) {
+          failures++;
+          expect(e).toBeInstanceOf(PickleError);
+          expect((e as PickleError).code, String(e)).not.toBe('internal_error');
+        }
+      }
+      expect(failures).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses modules and quantized tensors, saying what weights_only does', async () => {
+    const module = saveTorchLike(new PyObjectLike('torch.nn.modules.linear', 'Linear'));
+    await expect(loadTorch(module)).rejects.toThrow(/torch\.nn\.modules\.linear\.Linear.*weights_only=True\) refuses it too/);
+    const q = saveTorchLike(new PyObjectLike('torch._utils', '_rebuild_qtensor'));
+    await expect(loadTorch(q)).rejects.toThrow(/quantized tensors are not read/);
+    const sparse = saveTorchLike(new PyObjectLike('torch._utils', '_rebuild_sparse_tensor'));
+    await expect(loadTorch(sparse)).rejects.toThrow(/weights_only=True\) allows it, but it is not read here/);
+  });
+});
+
+/** A value that pickles as a call of `module.name()`. */
+class PyObjectLike {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+  [REDUCE]() {
+    return { callable: new PyGlobal(this.module, this.name), args: [] };
+  }
+}
+
+function saveTorchLike(value: unknown): Uint8Array {
+  return saveTorch(new PyOrderedDict([['x', value]]));
+}
+
+/** A call of `torch._utils.<name>(*args)` as a pickle writes it. */
+class Call {
+  constructor(
+    readonly name: string,
+    readonly args: unknown[],
+  ) {}
+  [REDUCE]() {
+    return { callable: new PyGlobal('torch._utils', this.name), args: this.args };
+  }
+}
+
+describe('_rebuild_tensor_v3 and _rebuild_parameter_with_state', () => {
+  const bytes4 = () => new TorchStorage('uint8', '0', 'cpu', 8, new Uint8Array(new Float32Array([1.5, -2]).buffer));
+  const hooks = new PyOrderedDict();
+  const v3 = (storage: TorchStorage, offset: number, size: number[], dtype = 'float32') =>
+    new Call('_rebuild_tensor_v3', [storage, offset, PyTuple.fromArray(size), PyTuple.fromArray([1]), false, hooks, new PyGlobal('torch', dtype)]);
+
+  it('see an untyped storage as the dtype; tensors of one storage and dtype share one TorchStorage', async () => {
+    const s = bytes4();
+    const sd = (await loadTorch(saveTorch(new Map([['a', v3(s, 0, [2])], ['b', v3(s, 1, [1])], ['c', v3(s, 0, [4], 'int16')]])))) as Map<string, TorchTensor>;
+    expect([...sd.get('a')!.toTypedArray()]).toEqual([1.5, -2]);
+    expect([...sd.get('b')!.toTypedArray()]).toEqual([-2]);
+    expect(sd.get('a')!.storage).toBe(sd.get('b')!.storage);
+    expect(sd.get('c')!.dtype).toBe('int16');
+    expect(sd.get('c')!.storage.data.buffer).toBe(sd.get('a')!.storage.data.buffer);
+  });
+
+  it.each([
+    ['an offset past the storage seen as the dtype', () => v3(bytes4(), 1, [2]), /reaches element 2 of a storage of 2/],
+    ['a dtype that is not one', () => new Call('_rebuild_tensor_v3', [bytes4(), 0, PyTuple.fromArray([1]), PyTuple.fromArray([1]), false, hooks, new PyGlobal('torch', 'Size')]), /constraint|torch dtype/],
+    ['a qint8 dtype', () => v3(bytes4(), 0, [1], 'qint8'), /torch\.qint8/],
+    ['a parameter state that is no dict', () => new Call('_rebuild_parameter_with_state', [v3(bytes4(), 0, [1]), true, hooks, 5]), /constraint|state/],
+  ] as const)('refuse %s', async (_, make, match) => {
+    const error = await loadTorch(saveTorch(new Map([['x', make()]]))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PickleError);
+    expect(String(error)).toMatch(match);
   });
 });

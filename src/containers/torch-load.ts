@@ -7,7 +7,7 @@
  * enough bytes) before use. The pickle loads under the `pytorch-state-dict` pack unless another
  * policy is given. Nothing in the checkpoint is ever run.
  */
-import { LimitExceededError, MalformedPickleError, PickleError } from '../errors.js';
+import { LimitExceededError, MalformedPickleError, PickleError, RefusedGlobalError } from '../errors.js';
 import { PyGlobal } from '../model/global.js';
 import { TORCH_STORAGE_TYPES, TorchStorage } from '../model/tensor.js';
 import { PyTuple } from '../model/tuple.js';
@@ -17,6 +17,9 @@ import { ReconstructorArgumentError, type Policy } from '../policy/types.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
 import { decompress } from './compression.js';
+import { isTar, listTar } from './tar.js';
+import { isLegacyStream } from './torch-legacy.js';
+import { loadLegacyStream, loadLegacyTar } from './torch-legacy-load.js';
 import { isZip, listZip, type ZipMember } from './zip.js';
 
 export interface TorchLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
@@ -45,6 +48,8 @@ class MemberReader {
     private readonly bytes: Uint8Array,
     private readonly maxMember: number,
     private readonly maxInflated: number,
+    /** Stored members as views into `bytes` (else copies). */
+    private readonly zeroCopy = false,
   ) {}
 
   async read(m: ZipMember, maxMember = this.maxMember): Promise<Uint8Array> {
@@ -54,7 +59,7 @@ class MemberReader {
     const raw = this.bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
     if (m.method === 0) {
       if (m.size !== m.compressedSize) bad(`stored member ${name} has inconsistent sizes`);
-      return raw;
+      return this.zeroCopy ? raw : Uint8Array.prototype.slice.call(raw); // not Buffer#slice, which is a view
     }
     if (m.method !== 8) bad(`member ${name} uses compression method ${m.method}, which is not read`);
     const budget = this.maxInflated - this.inflated;
@@ -155,16 +160,61 @@ function sharedStorages(
   };
 }
 
+/** Quantized storages, dtypes and their rebuild function: refused by name. */
+const QUANTIZED = /^(torch\.Q(U?Int\d+(x\d+)?)Storage|torch\._utils\._rebuild_qtensor|torch\.(quint|qint)\w+|torch\.per_\w+)$/;
+/** Other names `torch.load(weights_only=True)` (torch 2.x) allows that the pack does not (sparse, meta, nested, subclassed tensors): a refusal of these is ours alone. */
+const TORCH_ALLOWS = /^(torch\._utils\._rebuild_\w+|torch\._tensor\._rebuild_from_type_v2|torch\.serialization\._get_layout|torch\.Tensor|torch\.nn\.parameter\.Parameter|torch\.(sparse_\w+|strided|_mkldnn)|torch\.storage\.\w+Storage|collections\.Counter)$/;
+
+/** A refusal, said again with what torch's own safe load does with the same name. */
+function withTorchNote(e: RefusedGlobalError): RefusedGlobalError {
+  const name = `${e.module}.${e.qualname}`;
+  const note = QUANTIZED.test(name)
+    ? 'quantized tensors are not read'
+    : TORCH_ALLOWS.test(name)
+      ? 'torch.load(weights_only=True) allows it, but it is not read here (sparse, meta, nested and subclassed tensors are not)'
+      : 'torch.load(weights_only=True) refuses it too (a state dict holds only tensors and plain data)';
+  const said = e.message.replace(/ \(at byte \d+(, opcode \w+)?\)$/, '');
+  const message = said.endsWith('.') ? `${said} ${note.replace(/^q/, 'Q')}.` : `${said}; ${note}`;
+  return new RefusedGlobalError(e.module, e.qualname, message, { offset: e.offset, opcode: e.opcode?.byte }, e.allowWith);
+}
+
 /**
- * Load a PyTorch zip checkpoint: the value of its `data.pkl` (for a state dict, a `PyOrderedDict`
- * of name → `TorchTensor`, its `_metadata` in `attributes`). Throws `PickleError`s:
- * `MalformedPickleError` with code `bad_checkpoint` for an archive that is not a sound checkpoint,
- * `LimitExceededError` for members past `maxMemberBytes` / `maxInflatedBytes`, and whatever the
- * pickle itself causes (refused globals, bad persistent ids, tensors reaching past their storage, …).
+ * Load a PyTorch checkpoint: the value of its pickle (for a state dict, a `PyOrderedDict` of name →
+ * `TorchTensor`, its `_metadata` in `attributes`). Reads the zip form (torch ≥ 1.6), the legacy
+ * stream form (`_use_new_zipfile_serialization=False`, and torch < 1.6) and the tar form (torch < 0.4).
+ * With `zeroCopy`, storages of stored zip members (and legacy storages) are views into `bytes`,
+ * which must then outlive the value and not change; else each is copied.
+ * Throws `PickleError`s: `MalformedPickleError` with code `bad_checkpoint` for a file that is not a
+ * sound checkpoint, `LimitExceededError` for members past `maxMemberBytes` / `maxInflatedBytes`,
+ * `RefusedGlobalError` for TorchScript archives and names the policy lacks (modules, functions),
+ * and whatever the pickle itself causes (bad persistent ids, tensors reaching past their storage, …).
  */
 export async function loadTorch(bytes: Uint8Array, options: TorchLoadOptions = {}): Promise<unknown> {
-  if (!isZip(bytes)) bad('not a PyTorch zip checkpoint (legacy, pre-1.6 checkpoints are not read)');
-  const reader = new MemberReader(bytes, options.maxMemberBytes ?? 2 ** 30, options.maxInflatedBytes ?? 2 ** 31);
+  try {
+    return await loadAny(bytes, options);
+  } catch (e) {
+    // Only names the state-dict pack lacks get the note (not a use or arguments it refuses, nor names a narrower policy lacks).
+    const note = e instanceof RefusedGlobalError && !e.message.includes('weights_only') && torchPolicy().resolve(e.module, e.qualname) === undefined;
+    throw note ? withTorchNote(e) : e;
+  }
+}
+
+async function loadAny(bytes: Uint8Array, options: TorchLoadOptions): Promise<unknown> {
+  const policy = options.policy ?? torchPolicy();
+  if (!isZip(bytes)) {
+    if (isLegacyStream(bytes)) return loadLegacyStream(bytes, { ...options, policy });
+    if (isTar(bytes)) {
+      let tar;
+      try {
+        tar = listTar(bytes);
+      } catch (e) {
+        return bad(`the tar archive cannot be read: ${(e as Error).message}`);
+      }
+      return loadLegacyTar(bytes, tar, { ...options, policy });
+    }
+    bad('not a PyTorch zip checkpoint, legacy stream or tar');
+  }
+  const reader = new MemberReader(bytes, options.maxMemberBytes ?? 2 ** 30, options.maxInflatedBytes ?? 2 ** 31, options.zeroCopy === true);
   let listing;
   try {
     listing = listZip(bytes);
@@ -174,6 +224,13 @@ export async function loadTorch(bytes: Uint8Array, options: TorchLoadOptions = {
   }
   const serious = listing.findings.find((f) => f.severity === 'high');
   if (serious !== undefined) bad(`the archive is inconsistent: ${serious.message}`);
+  if (listing.members.some((m) => /^[^/]+\/(constants\.pkl|code\/)/.test(m.name))) {
+    throw new RefusedGlobalError(
+      'torch.jit',
+      'load',
+      'a TorchScript archive (code/, constants.pkl): its code is never run; torch.load(weights_only=True) refuses it too',
+    );
+  }
   const pickles = listing.members.filter((m) => /^[^/]+\/data\.pkl$/.test(m.name));
   if (pickles.length !== 1) bad(pickles.length === 0 ? 'no <prefix>/data.pkl member: not a PyTorch checkpoint' : 'several data.pkl members');
   const prefix = pickles[0]!.name.slice(0, -'/data.pkl'.length);
@@ -192,5 +249,5 @@ export async function loadTorch(bytes: Uint8Array, options: TorchLoadOptions = {
       byteorder = text as 'little' | 'big';
     }
   }
-  return loads(pickle!, { ...options, policy: options.policy ?? torchPolicy(), persistentLoad: storageLoader(storages, byteorder) });
+  return loads(pickle!, { ...options, policy, persistentLoad: storageLoader(storages, byteorder) });
 }

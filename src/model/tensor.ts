@@ -5,23 +5,43 @@
  * Data only: nothing here runs torch code.
  */
 import { CHILDREN } from './children.js';
+import { PyGlobal } from './global.js';
+import { PyTuple } from './tuple.js';
+import { REDUCE, type Reduction } from './reduce.js';
 import { LITTLE_ENDIAN_PLATFORM } from './ndarray.js';
 import { half } from './half.js';
 
-/** The element types of PyTorch's typed storages. */
+/** The element types of PyTorch's storages and tensors. */
 export type TorchDtype =
   | 'float32'
   | 'float64'
   | 'float16'
   | 'bfloat16'
+  | 'float8_e4m3fn'
+  | 'float8_e5m2'
+  | 'float8_e4m3fnuz'
+  | 'float8_e5m2fnuz'
   | 'int64'
   | 'int32'
   | 'int16'
   | 'int8'
+  | 'uint64'
+  | 'uint32'
+  | 'uint16'
   | 'uint8'
   | 'bool'
+  | 'complex32'
   | 'complex64'
   | 'complex128';
+
+/** Bytes per element of each dtype. */
+const ITEMSIZE: Readonly<Record<TorchDtype, number>> = {
+  float32: 4, float64: 8, float16: 2, bfloat16: 2, float8_e4m3fn: 1, float8_e5m2: 1, float8_e4m3fnuz: 1, float8_e5m2fnuz: 1,
+  int64: 8, int32: 4, int16: 2, int8: 1, uint64: 8, uint32: 4, uint16: 2, uint8: 1, bool: 1, complex32: 4, complex64: 8, complex128: 16,
+};
+
+/** `torch.<name>` as torch pickles a dtype (its `__reduce__` gives the canonical name) → our dtype. */
+export const TORCH_DTYPE_NAMES: ReadonlyMap<string, TorchDtype> = new Map(Object.keys(ITEMSIZE).map((k) => [k, k as TorchDtype]));
 
 /** `torch.<Name>Storage` → dtype and bytes per element. */
 export const TORCH_STORAGE_TYPES: ReadonlyMap<string, { readonly dtype: TorchDtype; readonly itemsize: number }> = new Map([
@@ -37,10 +57,28 @@ export const TORCH_STORAGE_TYPES: ReadonlyMap<string, { readonly dtype: TorchDty
   ['BoolStorage', { dtype: 'bool', itemsize: 1 }],
   ['ComplexFloatStorage', { dtype: 'complex64', itemsize: 8 }],
   ['ComplexDoubleStorage', { dtype: 'complex128', itemsize: 16 }],
+  // torch 2.x's untyped storage (with _rebuild_tensor_v3, which names the tensor's dtype): numel counts bytes.
+  ['UntypedStorage', { dtype: 'uint8', itemsize: 1 }],
 ] as const);
 
+/** The storage class torch 2.x names in a persistent id for a dtype: a typed one, or UntypedStorage for the dtypes added since. */
+export function storageTypeOf(dtype: TorchDtype): string {
+  for (const [name, t] of TORCH_STORAGE_TYPES) if (t.dtype === dtype && name !== 'UntypedStorage') return name;
+  return 'UntypedStorage';
+}
+
 /** The typed arrays tensors and storages give. */
-export type TorchTypedArray = Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
+export type TorchTypedArray =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
 
 /**
  * One storage of a checkpoint: `numel` elements of `dtype`, the bytes of member `data/<key>`
@@ -71,8 +109,44 @@ export class TorchStorage {
 }
 
 export function itemsizeOf(dtype: TorchDtype): number {
-  for (const t of TORCH_STORAGE_TYPES.values()) if (t.dtype === dtype) return t.itemsize;
-  return 1;
+  return ITEMSIZE[dtype];
+}
+
+const retyped = new WeakMap<TorchStorage, Map<TorchDtype, TorchStorage>>();
+
+/**
+ * The bytes of `storage` seen as `dtype` (what `_rebuild_tensor_v3` does with an untyped storage):
+ * the same object for the same storage and dtype, so tensors sharing bytes share it.
+ */
+export function retype(storage: TorchStorage, dtype: TorchDtype): TorchStorage {
+  if (storage.dtype === dtype) return storage;
+  let byDtype = retyped.get(storage);
+  if (byDtype === undefined) retyped.set(storage, (byDtype = new Map()));
+  let out = byDtype.get(dtype);
+  if (out === undefined) {
+    const numel = Math.floor(storage.data.length / ITEMSIZE[dtype]);
+    out = new TorchStorage(dtype, storage.key, storage.location, numel, storage.data.subarray(0, numel * ITEMSIZE[dtype]), storage.byteorder);
+    byDtype.set(dtype, out);
+  }
+  return out;
+}
+
+/** `torch.device(type[, index])`, as torch pickles it. */
+export class TorchDevice {
+  constructor(
+    readonly type: string,
+    readonly index: number | null = null,
+  ) {
+    Object.freeze(this);
+  }
+
+  toString(): string {
+    return this.index === null ? this.type : `${this.type}:${this.index}`;
+  }
+
+  [REDUCE](): Reduction {
+    return { callable: new PyGlobal('torch', 'device'), args: this.index === null ? [this.type] : [this.type, this.index] };
+  }
 }
 
 /**
@@ -90,6 +164,8 @@ export class TorchTensor {
     readonly metadata: unknown = null,
     /** True for an `nn.Parameter` (`_rebuild_parameter`). */
     readonly isParameter: boolean = false,
+    /** A parameter's pickled instance state (`_rebuild_parameter_with_state`), or null. */
+    readonly state: unknown = null,
   ) {
     Object.freeze(this.shape);
     Object.freeze(this.stride);
@@ -102,7 +178,22 @@ export class TorchTensor {
 
   /** The metadata dict, for the unpickler's walks. */
   [CHILDREN](): readonly unknown[] {
-    return [this.metadata];
+    return [this.metadata, this.state];
+  }
+
+  /** What `torch.save` writes: `_rebuild_tensor_v2` (v3 with the dtype for the dtypes added in 2.x), parameters around it. */
+  [REDUCE](): Reduction {
+    if (this.isParameter) {
+      const data = new TorchTensor(this.storage, this.storageOffset, this.shape, this.stride, false, this.metadata);
+      const withState = this.state !== null;
+      const args = [data, this.requiresGrad, new NoHooks()];
+      return { callable: new PyGlobal('torch._utils', withState ? '_rebuild_parameter_with_state' : '_rebuild_parameter'), args: withState ? [...args, this.state] : args };
+    }
+    const v3 = storageTypeOf(this.dtype) === 'UntypedStorage';
+    const args: unknown[] = [this.storage, this.storageOffset, PyTuple.fromArray(this.shape), PyTuple.fromArray(this.stride), this.requiresGrad, new NoHooks()];
+    if (v3) args.push(new PyGlobal('torch', this.dtype));
+    if (this.metadata !== null) args.push(this.metadata);
+    return { callable: new PyGlobal('torch._utils', v3 ? '_rebuild_tensor_v3' : '_rebuild_tensor_v2'), args };
   }
 
   get ndim(): number {
@@ -135,6 +226,13 @@ export class TorchTensor {
   }
 }
 
+/** The empty `OrderedDict()` torch writes for a tensor's backward hooks. */
+class NoHooks {
+  [REDUCE](): Reduction {
+    return { callable: new PyGlobal('collections', 'OrderedDict'), args: [] };
+  }
+}
+
 type Ctor = { new (length: number): TorchTypedArray; new (buffer: ArrayBufferLike, offset: number, length: number): TorchTypedArray; BYTES_PER_ELEMENT: number };
 
 const CTORS: Readonly<Record<TorchDtype, [Ctor, number]>> = {
@@ -142,15 +240,50 @@ const CTORS: Readonly<Record<TorchDtype, [Ctor, number]>> = {
   float64: [Float64Array as Ctor, 1],
   float16: [Float32Array as Ctor, 1],
   bfloat16: [Float32Array as Ctor, 1],
+  float8_e4m3fn: [Float32Array as Ctor, 1],
+  float8_e5m2: [Float32Array as Ctor, 1],
+  float8_e4m3fnuz: [Float32Array as Ctor, 1],
+  float8_e5m2fnuz: [Float32Array as Ctor, 1],
   int64: [BigInt64Array as Ctor, 1],
   int32: [Int32Array as Ctor, 1],
   int16: [Int16Array as Ctor, 1],
   int8: [Int8Array as Ctor, 1],
+  uint64: [BigUint64Array as Ctor, 1],
+  uint32: [Uint32Array as Ctor, 1],
+  uint16: [Uint16Array as Ctor, 1],
   uint8: [Uint8Array as Ctor, 1],
   bool: [Uint8Array as Ctor, 1],
+  complex32: [Float32Array as Ctor, 2],
   complex64: [Float32Array as Ctor, 2],
   complex128: [Float64Array as Ctor, 2],
 };
+
+/**
+ * The 256 values of an 8-bit float with `e` exponent bits, `bias`, and its NaN/infinity scheme:
+ * 'ieee' (all-ones exponent: inf or NaN), 'fn' (only all-ones is NaN, no inf), 'fnuz' (0x80 is the
+ * only NaN, no inf and no negative zero).
+ */
+function float8Table(e: number, bias: number, kind: 'ieee' | 'fn' | 'fnuz'): Float32Array {
+  const m = 7 - e;
+  const out = new Float32Array(256);
+  for (let b = 0; b < 256; b++) {
+    const sign = b & 0x80 ? -1 : 1;
+    const exp = (b >> m) & ((1 << e) - 1);
+    const man = b & ((1 << m) - 1);
+    let v = exp === 0 ? sign * man * 2 ** (1 - bias - m) : sign * (1 + man / 2 ** m) * 2 ** (exp - bias);
+    if (kind === 'ieee' && exp === (1 << e) - 1) v = man ? NaN : sign * Infinity;
+    if (kind === 'fn' && (b & 0x7f) === 0x7f) v = NaN;
+    if (kind === 'fnuz' && b === 0x80) v = NaN;
+    out[b] = v;
+  }
+  return out;
+}
+
+const float8: Partial<Record<TorchDtype, Float32Array>> = {};
+function float8Of(dtype: TorchDtype): Float32Array {
+  return (float8[dtype] ??=
+    dtype === 'float8_e4m3fn' ? float8Table(4, 7, 'fn') : dtype === 'float8_e5m2' ? float8Table(5, 15, 'ieee') : dtype === 'float8_e4m3fnuz' ? float8Table(4, 8, 'fnuz') : float8Table(5, 16, 'fnuz'));
+}
 
 /** Row-major element indices (into the storage) of a strided view. */
 function* indices(offset: number, shape: readonly number[], stride: readonly number[]): Generator<number> {
@@ -172,6 +305,59 @@ function* indices(offset: number, shape: readonly number[], stride: readonly num
 
 const scratch = new DataView(new ArrayBuffer(4));
 
+/** Reads element `p` (a byte position) into `out` at `j`; returns the next `j`. */
+type Reader = (view: DataView, p: number, little: boolean, out: TorchTypedArray, j: number) => number;
+
+const bf16 = (bits: number): number => {
+  scratch.setUint32(0, bits << 16);
+  return scratch.getFloat32(0);
+};
+
+function readerOf(dtype: TorchDtype): Reader {
+  switch (dtype) {
+    case 'float16':
+      return (v, p, le, o, j) => ((o[j] = half(v.getUint16(p, le))), j + 1);
+    case 'bfloat16':
+      return (v, p, le, o, j) => ((o[j] = bf16(v.getUint16(p, le))), j + 1);
+    case 'float8_e4m3fn':
+    case 'float8_e5m2':
+    case 'float8_e4m3fnuz':
+    case 'float8_e5m2fnuz': {
+      const table = float8Of(dtype);
+      return (v, p, _le, o, j) => ((o[j] = table[v.getUint8(p)]!), j + 1);
+    }
+    case 'float32':
+      return (v, p, le, o, j) => ((o[j] = v.getFloat32(p, le)), j + 1);
+    case 'float64':
+      return (v, p, le, o, j) => ((o[j] = v.getFloat64(p, le)), j + 1);
+    case 'complex32':
+      return (v, p, le, o, j) => ((o[j] = half(v.getUint16(p, le))), (o[j + 1] = half(v.getUint16(p + 2, le))), j + 2);
+    case 'complex64':
+      return (v, p, le, o, j) => ((o[j] = v.getFloat32(p, le)), (o[j + 1] = v.getFloat32(p + 4, le)), j + 2);
+    case 'complex128':
+      return (v, p, le, o, j) => ((o[j] = v.getFloat64(p, le)), (o[j + 1] = v.getFloat64(p + 8, le)), j + 2);
+    case 'int64':
+      return (v, p, le, o, j) => ((o[j] = v.getBigInt64(p, le)), j + 1);
+    case 'uint64':
+      return (v, p, le, o, j) => ((o[j] = v.getBigUint64(p, le)), j + 1);
+    case 'int32':
+      return (v, p, le, o, j) => ((o[j] = v.getInt32(p, le)), j + 1);
+    case 'uint32':
+      return (v, p, le, o, j) => ((o[j] = v.getUint32(p, le)), j + 1);
+    case 'int16':
+      return (v, p, le, o, j) => ((o[j] = v.getInt16(p, le)), j + 1);
+    case 'uint16':
+      return (v, p, le, o, j) => ((o[j] = v.getUint16(p, le)), j + 1);
+    case 'int8':
+      return (v, p, _le, o, j) => ((o[j] = v.getInt8(p)), j + 1);
+    default:
+      return (v, p, _le, o, j) => ((o[j] = v.getUint8(p)), j + 1);
+  }
+}
+
+/** Dtypes whose elements are converted (to float32), never viewed. */
+const CONVERTED: ReadonlySet<TorchDtype> = new Set(['float16', 'bfloat16', 'float8_e4m3fn', 'float8_e5m2', 'float8_e4m3fnuz', 'float8_e5m2fnuz', 'complex32']);
+
 function decode(dtype: TorchDtype, data: Uint8Array, byteorder: 'little' | 'big', offset: number, shape: readonly number[], stride: readonly number[]): TorchTypedArray {
   const [Out, per] = CTORS[dtype];
   const itemsize = itemsizeOf(dtype);
@@ -188,52 +374,13 @@ function decode(dtype: TorchDtype, data: Uint8Array, byteorder: 'little' | 'big'
   if (n === 0) return new Out(0);
   const start = data.byteOffset + offset * itemsize;
   const width = Out.BYTES_PER_ELEMENT;
-  const converted = dtype === 'float16' || dtype === 'bfloat16';
-  if (contiguous && !converted && (width === 1 || little === LITTLE_ENDIAN_PLATFORM) && start % width === 0) {
+  if (contiguous && !CONVERTED.has(dtype) && (width === 1 || little === LITTLE_ENDIAN_PLATFORM) && start % width === 0) {
     return new Out(data.buffer, start, n * per);
   }
   const out = new Out(n * per);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const read = readerOf(dtype);
   let j = 0;
-  for (const i of indices(offset, shape, stride)) {
-    const p = i * itemsize;
-    switch (dtype) {
-      case 'float16':
-        (out as Float32Array)[j++] = half(view.getUint16(p, little));
-        break;
-      case 'bfloat16':
-        scratch.setUint32(0, view.getUint16(p, little) << 16);
-        (out as Float32Array)[j++] = scratch.getFloat32(0);
-        break;
-      case 'float32':
-        (out as Float32Array)[j++] = view.getFloat32(p, little);
-        break;
-      case 'float64':
-        (out as Float64Array)[j++] = view.getFloat64(p, little);
-        break;
-      case 'complex64':
-        (out as Float32Array)[j++] = view.getFloat32(p, little);
-        (out as Float32Array)[j++] = view.getFloat32(p + 4, little);
-        break;
-      case 'complex128':
-        (out as Float64Array)[j++] = view.getFloat64(p, little);
-        (out as Float64Array)[j++] = view.getFloat64(p + 8, little);
-        break;
-      case 'int64':
-        (out as BigInt64Array)[j++] = view.getBigInt64(p, little);
-        break;
-      case 'int32':
-        (out as Int32Array)[j++] = view.getInt32(p, little);
-        break;
-      case 'int16':
-        (out as Int16Array)[j++] = view.getInt16(p, little);
-        break;
-      case 'int8':
-        (out as Int8Array)[j++] = view.getInt8(p);
-        break;
-      default:
-        (out as Uint8Array)[j++] = view.getUint8(p);
-    }
-  }
+  for (const i of indices(offset, shape, stride)) j = read(view, i * itemsize, little, out, j);
   return out;
 }

@@ -1127,8 +1127,8 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
     "pack": {
       "$schema": "./schema/pack.schema.json",
       "id": "pytorch-state-dict",
-      "version": "1.0.0",
-      "description": "PyTorch state dicts as torch.save writes them (protocol 2 in a zip checkpoint; load with loadTorch): collections.OrderedDict (from python-builtins, which takes its _metadata attribute), tensors through torch._utils._rebuild_tensor_v2 over typed storages (Float, Double, Half, BFloat16, Long, Int, Short, Char, Byte, Bool, ComplexFloat, ComplexDouble) given as persistent ids, nn.Parameter through _rebuild_parameter without hooks, and torch.Size. Nothing that loads files, imports or runs code (torch.load, torch.jit, torch.hub stay refused).",
+      "version": "1.1.0",
+      "description": "PyTorch state dicts as torch.save writes them (protocol 2 in a zip checkpoint; load with loadTorch): collections.OrderedDict (from python-builtins, which takes its _metadata attribute), tensors through torch._utils._rebuild_tensor_v2 over typed storages (Float, Double, Half, BFloat16, Long, Int, Short, Char, Byte, Bool, ComplexFloat, ComplexDouble) and _rebuild_tensor_v3 over torch 2.x untyped storages (with the dtypes added since: float8, uint16/32/64, complex32), given as persistent ids; nn.Parameter through _rebuild_parameter and _rebuild_parameter_with_state without hooks; torch.Size, torch.device and the dtypes (torch.float16, …) as values; the tensor types (torch.FloatTensor, …) the legacy tar format names. Quantized storages and tensors are not read. Nothing that loads files, imports or runs code (torch.load, torch.jit, torch.hub stay refused).",
       "extends": [
         {
           "id": "python-builtins",
@@ -1367,9 +1367,467 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
             "reference"
           ],
           "note": "a storage type in persistent ids"
+        },
+        {
+          "module": "torch._utils",
+          "qualname": "_rebuild_tensor_v3",
+          "reconstructor": "torch._utils._rebuild_tensor_v3",
+          "uses": [
+            "call"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 7,
+            "maxLength": 8,
+            "items": [
+              {
+                "type": "any"
+              },
+              {
+                "type": "int",
+                "min": 0
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0
+                }
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0
+                }
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "bool"
+                  },
+                  {
+                    "type": "int",
+                    "min": 0,
+                    "max": 1
+                  }
+                ]
+              },
+              {
+                "type": "dict",
+                "maxLength": 0
+              },
+              {
+                "type": "global",
+                "names": [
+                  "torch.float32",
+                  "torch.float64",
+                  "torch.float16",
+                  "torch.bfloat16",
+                  "torch.float8_e4m3fn",
+                  "torch.float8_e5m2",
+                  "torch.float8_e4m3fnuz",
+                  "torch.float8_e5m2fnuz",
+                  "torch.int64",
+                  "torch.int32",
+                  "torch.int16",
+                  "torch.int8",
+                  "torch.uint64",
+                  "torch.uint32",
+                  "torch.uint16",
+                  "torch.uint8",
+                  "torch.bool",
+                  "torch.complex32",
+                  "torch.complex64",
+                  "torch.complex128"
+                ]
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "none"
+                  },
+                  {
+                    "type": "dict",
+                    "maxLength": 64
+                  }
+                ]
+              }
+            ]
+          },
+          "note": "(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype[, metadata]): torch 2.x, for the dtypes without a typed storage class"
+        },
+        {
+          "module": "torch._utils",
+          "qualname": "_rebuild_parameter_with_state",
+          "reconstructor": "torch._utils._rebuild_parameter_with_state",
+          "uses": [
+            "call"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 4,
+            "maxLength": 4,
+            "items": [
+              {
+                "type": "any"
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "bool"
+                  },
+                  {
+                    "type": "int",
+                    "min": 0,
+                    "max": 1
+                  }
+                ]
+              },
+              {
+                "type": "dict",
+                "maxLength": 0
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "dict"
+                  },
+                  {
+                    "type": "tuple",
+                    "minLength": 2,
+                    "maxLength": 2,
+                    "items": {
+                      "oneOf": [
+                        {
+                          "type": "none"
+                        },
+                        {
+                          "type": "dict"
+                        }
+                      ]
+                    }
+                  }
+                ]
+              }
+            ]
+          },
+          "note": "nn.Parameter with instance state (kept as data), no backward hooks"
+        },
+        {
+          "module": "torch",
+          "qualname": "device",
+          "reconstructor": "torch.device",
+          "uses": [
+            "call"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 1,
+            "maxLength": 2,
+            "items": [
+              {
+                "type": "str",
+                "maxLength": 64
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "none"
+                  },
+                  {
+                    "type": "int",
+                    "min": -1
+                  }
+                ]
+              }
+            ]
+          },
+          "note": "torch.device(type[, index]): a label"
+        },
+        {
+          "module": "torch",
+          "qualname": "UntypedStorage",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "torch 2.x's storage type in persistent ids (numel counts bytes)"
+        },
+        {
+          "module": "torch",
+          "qualname": "float32",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "float64",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "float16",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "bfloat16",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "float8_e4m3fn",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "float8_e5m2",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "float8_e4m3fnuz",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "float8_e5m2fnuz",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "int64",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "int32",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "int16",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "int8",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "uint64",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "uint32",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "uint16",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "uint8",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "bool",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "complex32",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "complex64",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "complex128",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a dtype as a value"
+        },
+        {
+          "module": "torch",
+          "qualname": "FloatTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "DoubleTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "HalfTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "BFloat16Tensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "LongTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "IntTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "ShortTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "CharTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "ByteTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
+        },
+        {
+          "module": "torch",
+          "qualname": "BoolTensor",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "a tensor type in the legacy tar format's tensor headers"
         }
       ]
     },
-    "digest": "sha256:5addfcbe63a734e7f5d10630354627ddf9a7b192d2fe702565d343ec0e08da12"
+    "digest": "sha256:896ccb8449f802673287a90830dc33af0c7f12d1b02bbcac2e1167f026e4ee08"
   }
 ]);

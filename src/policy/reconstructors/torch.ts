@@ -4,7 +4,8 @@
  * persistentLoad that `loadTorch` passes (see src/containers/torch-load.ts); tensors are strided
  * views of them, every element they address checked to lie inside the storage.
  */
-import { TorchStorage, TorchTensor } from '../../model/tensor.js';
+import { PyGlobal } from '../../model/global.js';
+import { retype, TORCH_DTYPE_NAMES, TorchDevice, TorchStorage, TorchTensor } from '../../model/tensor.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef, ReconstructorParts } from '../types.js';
 import { arity, describe, fail } from './check.js';
@@ -56,11 +57,23 @@ export function checkView(storage: TorchStorage, offset: number, shape: readonly
   }
 }
 
-/** `torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`. */
-function rebuildTensor(args: readonly unknown[]): TorchTensor {
-  arity('_rebuild_tensor_v2', args, 6, 7);
-  const [storage, offsetArg, sizeArg, strideArg, requiresGrad, hooks, metadata] = args;
-  if (!(storage instanceof TorchStorage)) return fail(`_rebuild_tensor_v2() needs a storage (a persistent id), the pickle gave ${describe(storage)}`);
+/** A dtype as torch pickles it: the global `torch.<name>`. */
+function dtypeOf(v: unknown): TorchTensor['dtype'] {
+  const dtype = v instanceof PyGlobal && v.module === 'torch' ? TORCH_DTYPE_NAMES.get(v.qualname) : undefined;
+  return dtype ?? fail(`_rebuild_tensor_v3() needs a torch dtype, the pickle gave ${v instanceof PyGlobal ? `${v.module}.${v.qualname}` : describe(v)}`);
+}
+
+/**
+ * `torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`,
+ * and v3, which adds the dtype before the metadata: the storage (untyped in torch 2.x) is seen as that dtype.
+ */
+function rebuildTensor(args: readonly unknown[], v3 = false): TorchTensor {
+  const name = v3 ? '_rebuild_tensor_v3' : '_rebuild_tensor_v2';
+  arity(name, args, v3 ? 7 : 6, v3 ? 8 : 7);
+  const [given, offsetArg, sizeArg, strideArg, requiresGrad, hooks] = args;
+  const metadata = args[v3 ? 7 : 6];
+  if (!(given instanceof TorchStorage)) return fail(`${name}() needs a storage (a persistent id), the pickle gave ${describe(given)}`);
+  const storage = v3 ? retype(given, dtypeOf(args[6])) : given;
   if (typeof offsetArg !== 'number' || !Number.isSafeInteger(offsetArg) || offsetArg < 0) return fail(`the storage offset must be a non-negative integer, the pickle gave ${describe(offsetArg)}`);
   const shape = ints('the tensor size', sizeArg);
   const stride = ints('the tensor stride', strideArg);
@@ -72,6 +85,39 @@ function rebuildTensor(args: readonly unknown[]): TorchTensor {
 
 const tensorV2 = fixed('torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor_v2 → TorchTensor over a checkpoint storage, bounds checked', {
   call: (args) => rebuildTensor(args),
+});
+
+const tensorV3 = fixed('torch._utils._rebuild_tensor_v3', 'torch._utils._rebuild_tensor_v3 → TorchTensor of the given dtype over a checkpoint storage, bounds checked', {
+  call: (args) => rebuildTensor(args, true),
+});
+
+/** A parameter's `_get_obj_state`: its `__dict__`, or a (`__dict__`, slots) pair. */
+function parameterState(v: unknown): unknown {
+  const dictOrNone = (x: unknown) => x === null || x instanceof Map;
+  if (v instanceof Map || (v instanceof PyTuple && v.length === 2 && dictOrNone(v[0]) && dictOrNone(v[1]))) return v;
+  return fail(`a parameter's state must be a dict or a (dict, dict) pair, the pickle gave ${describe(v)}`);
+}
+
+const parameterWithState = fixed('torch._utils._rebuild_parameter_with_state', 'torch._utils._rebuild_parameter_with_state(data, requires_grad, backward_hooks, state) → TorchTensor marked as a parameter, its state kept as data', {
+  call(args) {
+    arity('_rebuild_parameter_with_state', args, 4, 4);
+    const [data, requiresGrad, hooks, state] = args;
+    if (!(data instanceof TorchTensor)) return fail(`_rebuild_parameter_with_state() needs a tensor, the pickle gave ${describe(data)}`);
+    noHooks(hooks);
+    return new TorchTensor(data.storage, data.storageOffset, data.shape, data.stride, flag('requires_grad', requiresGrad), data.metadata, true, parameterState(state));
+  },
+});
+
+const device = fixed('torch.device', "torch.device(type[, index]) → TorchDevice (a label: 'cpu', 'cuda:0')", {
+  call(args) {
+    arity('device', args, 1, 2);
+    const [type, index] = args;
+    if (typeof type !== 'string' || type.length > 64) return fail(`torch.device() needs a short str, the pickle gave ${describe(type)}`);
+    if (index !== undefined && index !== null && (typeof index !== 'number' || !Number.isSafeInteger(index) || index < -1)) {
+      return fail(`a device index must be an int, the pickle gave ${describe(index)}`);
+    }
+    return new TorchDevice(type, index ?? null);
+  },
 });
 
 const parameter = fixed('torch._utils._rebuild_parameter', 'torch._utils._rebuild_parameter(data, requires_grad, backward_hooks) → TorchTensor marked as a parameter', {
@@ -91,4 +137,4 @@ const size = fixed('torch.Size', 'torch.Size((d0, d1, …)) → a tuple of non-n
   },
 });
 
-export const TORCH_DEFS: readonly ReconstructorDef[] = [tensorV2, parameter, size];
+export const TORCH_DEFS: readonly ReconstructorDef[] = [tensorV2, tensorV3, parameter, parameterWithState, size, device];

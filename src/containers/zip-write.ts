@@ -1,0 +1,104 @@
+/**
+ * Writing a zip archive of stored (uncompressed) members, each member's data starting at a multiple
+ * of `align` bytes, as PyTorch's writer lays checkpoints out: the local header's extra field is a
+ * padding record (id 'FB', 0x4246) sized to reach the next boundary. No ZIP64: an archive of 4 GiB
+ * or more, or of 65,535 members or more, is refused.
+ */
+import { PicklingError } from '../errors.js';
+
+export interface ZipEntry {
+  readonly name: string;
+  readonly data: Uint8Array;
+}
+
+let table: Uint32Array | undefined;
+
+/** CRC-32 (IEEE 802.3, as zip uses). */
+export function crc32(data: Uint8Array): number {
+  if (table === undefined) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
+  }
+  const t = table;
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = t[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** DOS date of 1980-01-01 (the earliest a zip can say; time 00:00). */
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+const LIMIT = 0xffffffff;
+
+export function writeZip(entries: readonly ZipEntry[], align = 64): Uint8Array {
+  if (entries.length >= 0xffff) throw new PicklingError('too_large', `a zip of ${entries.length} members needs ZIP64, which is not written`);
+  const names = entries.map((e) => new TextEncoder().encode(e.name));
+  // Layout first: where each local header and its data go.
+  let at = 0;
+  const layout = entries.map((e, i) => {
+    const header = at;
+    const fixed = header + 30 + names[i]!.length;
+    const pad = align > 1 ? (align - ((fixed + 4) % align)) % align : 0;
+    const extra = align > 1 ? 4 + pad : 0;
+    const data = fixed + extra;
+    at = data + e.data.length;
+    return { header, extra, data };
+  });
+  const centralAt = at;
+  const centralSize = names.reduce((n, name) => n + 46 + name.length, 0);
+  const total = centralAt + centralSize + 22;
+  if (total > LIMIT) throw new PicklingError('too_large', `a zip of ${total} bytes needs ZIP64, which is not written`);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  const crcs = entries.map((e) => crc32(e.data));
+  entries.forEach((e, i) => {
+    const { header, extra, data } = layout[i]!;
+    const name = names[i]!;
+    view.setUint32(header, 0x04034b50, true);
+    view.setUint16(header + 4, 20, true); // version needed: 2.0
+    view.setUint16(header + 6, name.some((b) => b >= 0x80) ? 0x800 : 0, true); // UTF-8 names flagged
+    view.setUint16(header + 8, 0, true); // stored
+    view.setUint16(header + 10, 0, true);
+    view.setUint16(header + 12, DOS_DATE, true);
+    view.setUint32(header + 14, crcs[i]!, true);
+    view.setUint32(header + 18, e.data.length, true);
+    view.setUint32(header + 22, e.data.length, true);
+    view.setUint16(header + 26, name.length, true);
+    view.setUint16(header + 28, extra, true);
+    out.set(name, header + 30);
+    if (extra > 0) {
+      view.setUint16(header + 30 + name.length, 0x4246, true);
+      view.setUint16(header + 32 + name.length, extra - 4, true);
+      out.fill(0x5a, header + 34 + name.length, data); // 'Z', as torch pads
+    }
+    out.set(e.data, data);
+  });
+  let c = centralAt;
+  entries.forEach((e, i) => {
+    const name = names[i]!;
+    view.setUint32(c, 0x02014b50, true);
+    view.setUint16(c + 4, 20, true);
+    view.setUint16(c + 6, 20, true);
+    view.setUint16(c + 8, name.some((b) => b >= 0x80) ? 0x800 : 0, true);
+    view.setUint16(c + 10, 0, true);
+    view.setUint16(c + 12, 0, true);
+    view.setUint16(c + 14, DOS_DATE, true);
+    view.setUint32(c + 16, crcs[i]!, true);
+    view.setUint32(c + 20, e.data.length, true);
+    view.setUint32(c + 24, e.data.length, true);
+    view.setUint16(c + 28, name.length, true);
+    // extra, comment, disk, internal attributes: 0; external attributes: 0
+    view.setUint32(c + 42, layout[i]!.header, true);
+    out.set(name, c + 46);
+    c += 46 + name.length;
+  });
+  view.setUint32(c, 0x06054b50, true);
+  view.setUint16(c + 8, entries.length, true);
+  view.setUint16(c + 10, entries.length, true);
+  view.setUint32(c + 12, centralSize, true);
+  view.setUint32(c + 16, centralAt, true);
+  return out;
+}
