@@ -4,6 +4,7 @@
  * them gives numpy's bytes back; python3 loads what we write to equal values; hostile variants fail
  * with our errors; and the pack refuses everything else.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   loads,
   LimitExceededError,
   MalformedPickleError,
+  NAT,
   NdArray,
   NpDtype,
   NpScalar,
@@ -45,6 +47,16 @@ const numpyMissing = missing ?? (() => {
     return 'numpy is not installed';
   }
 })();
+
+/** The interpreters here with numpy: python3 on PATH (numpy 2) and Debian's /usr/bin/python3 (numpy 1.x). */
+const NUMPYS = ['python3', '/usr/bin/python3'].filter((exe) => spawnSync(exe, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0);
+
+/** Runs a script under one of NUMPYS; its stdout is one JSON document. */
+function runNumpyJson<T>(exe: string, script: string): T {
+  const r = spawnSync(exe, ['-c', script], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, PYTHONHASHSEED: '0' } });
+  if (r.status !== 0) throw new Error(`${exe} exited with ${r.status}:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
 
 /** The generator's description of a value (corpus/gen_numpy.py). */
 function describeDtype(dt: NpDtype): unknown {
@@ -136,7 +148,9 @@ describe('numpy values', () => {
   it('NpDtype.fromStr reads dtype.str forms, native order made explicit as numpy pickles it', () => {
     expect(['f8', '=i4', '>u2', '|b1', 'U3', '|O', 'S5', 'V7', 'c16'].map((x) => NpDtype.fromStr(x)!.str)).toEqual(['<f8', '<i4', '>u2', '|b1', '<U3', '|O', '|S5', '|V7', '<c16']);
     expect(NpDtype.fromStr('<U3')!.itemsize).toBe(12);
-    for (const x of ['i3', 'f16', 'M8', 'x', '<', 'U', 'i04']) expect(NpDtype.fromStr(x), x).toBeUndefined();
+    for (const x of ['i3', 'f16', 'M4', 'x', '<', 'U', 'i04', 'i8[s]', 'M8[B]', 'M8[0s]', 'M8[generic]', 'm8[05s]']) expect(NpDtype.fromStr(x), x).toBeUndefined();
+    expect(['M8', '>M8[ns]', 'm8[10ms]', '<m8[Y]', 'M', 'M8[1D]'].map((x) => NpDtype.fromStr(x)!.str)).toEqual(['<M8', '>M8[ns]', '<m8[10ms]', '<m8[Y]', '<M8', '<M8[D]']);
+    expect(NpDtype.fromStr('m8[10ms]')!.datetime).toEqual({ unit: 'ms', count: 10 });
   });
 
   it('protocol 5 arrays are views of the pickle buffer; read-only ones stay read-only', () => {
@@ -251,6 +265,42 @@ json.dump([[pickle.dumps(v, p).hex() for p in range(6)] for v in values], sys.st
     });
   });
 
+  it.each(NUMPYS)('datetime64 and timedelta64 of every unit (numpy under %s) load as int64 counts with their unit, NaT kept, and dump back to the same bytes', (exe) => {
+    const cases = runNumpyJson<{ str: string; unit: string; count: number; values: string[]; pickles: string[]; scalar: string[] }[]>(exe, `
+import json, pickle, sys
+import numpy as np
+out = []
+for kind in 'Mm':
+    for unit in ['Y', 'M', 'W', 'D', 'h', 'm', 's', 'ms', 'us', 'ns', 'ps', 'fs', 'as', '']:
+        for count in ([1, 10] if unit else [1]):
+            for order in '<>':
+                dt = np.dtype('%s%s8%s' % (order, kind, '[%d%s]' % (count, unit) if unit else ''))
+                a = np.array([0, -1, 2**62, -2**63, 1234567], dtype=order + 'i8').view(dt)
+                s = a[4]
+                out.append({'str': dt.str, 'unit': np.datetime_data(dt)[0], 'count': np.datetime_data(dt)[1],
+                            'values': [str(int(x)) for x in a.view(order + 'i8')],
+                            'pickles': [pickle.dumps(a, p).hex() for p in (2, 5)], 'scalar': [pickle.dumps(s, p).hex() for p in (2, 5)]})
+json.dump(out, sys.stdout)
+`);
+    expect(cases.length).toBe(2 * (13 * 2 + 1) * 2);
+    for (const c of cases) {
+      c.pickles.forEach((h, i) => {
+        const a = load(Buffer.from(h, 'hex')) as NdArray;
+        expect([a.dtype.str, a.dtype.datetime], c.str).toEqual([c.str, { unit: c.unit, count: c.count }]);
+        const t = a.toTypedArray();
+        expect(t).toBeInstanceOf(BigInt64Array);
+        expect([...t].map(String)).toEqual(c.values);
+        expect(t[3]).toBe(NAT);
+        expect(hex(dumps(a, { protocol: [2, 5][i]! }))).toBe(h);
+      });
+      c.scalar.forEach((h, i) => {
+        const s = load(Buffer.from(h, 'hex')) as NpScalar;
+        expect([s.dtype.str, s.value]).toEqual([`<${c.str.slice(1)}`, 1234567n]); // numpy's scalars are native
+        expect(hex(dumps(s, { protocol: [2, 5][i]! }))).toBe(h);
+      });
+    }
+  });
+
   it.skipIf(numpyMissing !== null)('protocol 5 out-of-band buffers load, and dump back out of band to the same bytes', () => {
     const out = runPythonJson<{ pickle: string; buffers: string[] }>(`
 import json, pickle, sys
@@ -281,6 +331,8 @@ const dtypeOf = (typestr: string, state: unknown[] = [3, '<', null, null, null, 
 const array = (state: unknown[], args: unknown[] = [G('numpy', 'ndarray'), PyTuple.fromArray([0]), bytes('b')]) =>
   reducing({ callable: G('numpy._core.multiarray', '_reconstruct'), args, state: PyTuple.fromArray(state) });
 const T = (...xs: unknown[]) => PyTuple.fromArray(xs);
+/** numpy 2's datetime dtype state for a unit and multiple. */
+const dtState = (unit: string, count = 1) => [4, '<', null, null, null, -1, -1, 0, T(null, T(new TextEncoder().encode(unit), count, 1, 1))];
 
 function errorOf(value: unknown, protocol = 4): unknown {
   try {
@@ -306,7 +358,20 @@ describe('hostile numpy pickles fail with our errors', () => {
     ['a negative dimension in _reconstruct', array([1, T(2), dtypeOf('i4'), false, new Uint8Array(8)], [G('numpy', 'ndarray'), T(-1), bytes('b')]), /constraint/],
     ['65 dimensions', array([1, PyTuple.fromArray(new Array(65).fill(1)), dtypeOf('i4'), false, new Uint8Array(4)]), /65 dimensions/],
     ['an unknown dtype', array([1, T(2), dtypeOf('i3'), false, new Uint8Array(6)]), /is not one the numpy pack reads/],
-    ['a datetime dtype', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0, T(null, T(bytes('s'), 1, 1, 1))]), /is not one the numpy pack reads/],
+    ['a datetime type string with its unit', dtypeOf('M8[ns]', [4, '<', null, null, null, -1, -1, 0, T(null, T(bytes('ns'), 1, 1, 1))]), /constraint|is not one the numpy pack reads/],
+    ['a datetime state without its unit', dtypeOf('M8'), /carries its unit/],
+    ['a datetime unit numpy does not have', dtypeOf('M8', dtState('B')), /not a numpy datetime unit/],
+    ['a datetime unit spelt as numpy never writes it', dtypeOf('m8', dtState('μs')), /not a numpy datetime unit/],
+    ['a zero datetime multiple', dtypeOf('M8', dtState('s', 0)), /constraint/],
+    ['a datetime multiple past int32', dtypeOf('M8', dtState('s', 2 ** 31)), /constraint/],
+    ['a generic datetime with a multiple', dtypeOf('M8', dtState('generic', 5)), /not a numpy datetime unit/],
+    ['a datetime unit with a denominator', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0, T(null, T(bytes('s'), 1, 2, 1))]), /constraint/],
+    ['a datetime unit as a 2-tuple', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0, T(null, T(bytes('s'), 1))]), /constraint/],
+    ['datetime metadata that is not a dict', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0, T(5, T(bytes('s'), 1, 1, 1))]), /constraint/],
+    ['a version-4 state without its ninth item', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0]), /must be version 3/],
+    ['a version-3 state with a ninth item', dtypeOf('M8', [3, '<', null, null, null, -1, -1, 0, T(null, T(bytes('s'), 1, 1, 1))]), /must be version 4/],
+    ['a datetime unit on an int dtype', dtypeOf('i8', dtState('s')), /constraint|metadata/],
+    ['version-4 metadata of None on an int dtype', dtypeOf('i8', [4, '<', null, null, null, -1, -1, 0, null]), /constraint|metadata dict/],
     ['a dtype string that is not a type', dtypeOf('evil'), /is not one the numpy pack reads/],
     ['a dtype state for another size', dtypeOf('U3', [3, '<', null, null, null, 8, 4, 8]), /12-byte items, its state says 8/],
     ['a byte order that is no byte order', dtypeOf('i4', [3, 'x', null, null, null, -1, -1, 0]), /byte order/],
