@@ -301,6 +301,50 @@ json.dump(out, sys.stdout)
     }
   });
 
+  it.each(NUMPYS)('strided, transposed and Fortran arrays (numpy under %s) load with their layout at every protocol and dump back to the same bytes', (exe) => {
+    const cases = runNumpyJson<{ shape: number[]; strides: number[]; c: string; pickles: [number, string, string[], string, string[]?][] }[]>(exe, `
+import json, pickle, sys
+import numpy as np
+a = np.arange(120, dtype='<i2').reshape(2, 3, 4, 5)
+values = [a.transpose(1, 0, 2, 3), a.transpose(3, 1, 0, 2), a.T, np.asfortranarray(a), a[:, ::2], a.reshape(2, 1, 3, 20).transpose(1, 2, 0, 3),
+          np.arange(12.0).reshape(3, 4)[:, None, :].transpose(2, 1, 0), np.zeros((2, 0, 3), dtype='u1').transpose(1, 0, 2)]
+out = []
+for v in values:
+    pickles = []
+    for p in (2, 4, 5):
+        d = pickle.dumps(v, p)
+        # numpy's own dump of what it loads (a strided array loads C ordered), which ours must equal.
+        pickles.append([p, d.hex(), [], pickle.dumps(pickle.loads(d), p).hex()])
+        if p == 5:
+            bufs = []
+            d = pickle.dumps(v, 5, buffer_callback=bufs.append)
+            raw = [bytearray(b.raw()) for b in bufs]
+            again = []
+            pickles.append([p, d.hex(), [b.hex() for b in raw], pickle.dumps(pickle.loads(d, buffers=raw), 5, buffer_callback=again.append).hex(), [bytes(b.raw()).hex() for b in again]])
+    w = pickle.loads(pickle.dumps(v, 5))
+    out.append({'shape': list(v.shape), 'strides': list(w.strides), 'c': v.tobytes('C').hex(), 'pickles': pickles})
+json.dump(out, sys.stdout)
+`);
+    let axisOrdered = 0;
+    for (const c of cases) {
+      for (const [p, h, bufs, want, wantBufs] of c.pickles) {
+        const buffers = bufs.map((b) => new PyByteArray(Buffer.from(b, 'hex')));
+        const a = load(Buffer.from(h, 'hex'), { buffers }) as NdArray;
+        expect(a.shape).toEqual(c.shape);
+        expect(hex(a.toCOrder()!)).toBe(c.c);
+        if (p === 5 && a.size > 0) expect(a.strides).toEqual(c.strides);
+        if (a.axisOrder !== null) axisOrdered++;
+        const sent: PyPickleBuffer[] = [];
+        expect(hex(dumps(a, { protocol: p, bufferCallback: wantBufs !== undefined ? (b) => void sent.push(b) : undefined }))).toBe(want);
+        expect(sent.map((b) => hex(b.data))).toEqual(wantBufs ?? []);
+        // Below protocol 5 numpy writes such an array in C order: so do we.
+        if (a.axisOrder !== null) expect(hex((load(dumps(a, { protocol: 4 })) as NdArray).data!)).toBe(c.c);
+      }
+    }
+    // numpy 2 writes an axis order; numpy 1.x copies such arrays into C order.
+    expect(axisOrdered > 0).toBe(exe === 'python3');
+  });
+
   it.skipIf(numpyMissing !== null)('protocol 5 out-of-band buffers load, and dump back out of band to the same bytes', () => {
     const out = runPythonJson<{ pickle: string; buffers: string[] }>(`
 import json, pickle, sys
@@ -387,7 +431,14 @@ describe('hostile numpy pickles fail with our errors', () => {
     ['a scalar with a non-dtype', reducing({ callable: G('numpy._core.multiarray', 'scalar'), args: ['f8', new Uint8Array(8)] }), /must be a numpy.dtype/],
     ['_frombuffer with a short buffer', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(4)), dtypeOf('i4'), T(2), 'C'] }), /need 8 bytes/],
     ['_frombuffer of objects', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('O8', [3, '|', null, null, null, -1, -1, 63]), T(1), 'C'] }), /objects/],
-    ['_frombuffer with an unknown order', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(2), 'K'] }), /order must be/],
+    ['_frombuffer with an unknown order', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(2), 'A'] }), /order must be/],
+    ['_frombuffer with order K and no axis order', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(2), 'K'] }), /axis order with order 'K'/],
+    ['_frombuffer with an axis order after order C', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'C', T(1, 0)] }), /axis order with order 'K'/],
+    ['_frombuffer with a repeated axis', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(1, 1)] }), /each axis/],
+    ['_frombuffer with an axis past the shape', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0, 2)] }), /each axis/],
+    ['_frombuffer with too few axes', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0)] }), /tuple of 2 axes/],
+    ['_frombuffer with a negative axis', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0, -1)] }), /constraint/],
+    ['_frombuffer with an axis order as a list', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', [1, 0]] }), /constraint/],
   ];
   it.each(bad)('%s', (_name, value, message) => {
     const e = errorOf(value, 5);

@@ -274,6 +274,12 @@ export class NdArray {
   core: NpCoreModule;
   /** Whether the array was filled (an array made by `_reconstruct` waits for its state). */
   filled: boolean;
+  /**
+   * numpy 2's protocol-5 layout for an array neither C- nor Fortran-contiguous (a transposed view):
+   * `data` holds the items in C order of a base shape, and the array is that base transposed by
+   * `axisOrder` (`shape[i]` is the base's `axisOrder[i]`th dimension). Null for C and Fortran order.
+   */
+  axisOrder: readonly number[] | null;
 
   constructor(init: {
     dtype: NpDtype;
@@ -284,6 +290,7 @@ export class NdArray {
     writeable?: boolean;
     core?: NpCoreModule;
     filled?: boolean;
+    axisOrder?: readonly number[] | null;
   }) {
     this.dtype = init.dtype;
     this.shape = Object.freeze([...init.shape]);
@@ -293,6 +300,52 @@ export class NdArray {
     this.writeable = init.writeable ?? true;
     this.core = init.core ?? 'numpy._core';
     this.filled = init.filled ?? true;
+    this.axisOrder = init.axisOrder == null ? null : Object.freeze([...init.axisOrder]);
+  }
+
+  /** The byte step along each axis in `data` (C order, Fortran order or `axisOrder`'s layout). */
+  get strides(): number[] {
+    const n = this.shape.length;
+    const base = this.axisOrder === null ? [...this.shape] : new Array<number>(n);
+    if (this.axisOrder !== null) this.axisOrder.forEach((a, i) => (base[a] = this.shape[i]!));
+    const out = new Array<number>(n);
+    let step = this.dtype.itemsize;
+    if (this.fortranOrder && this.axisOrder === null) {
+      for (let i = 0; i < n; i++) [out[i], step] = [step, step * base[i]!];
+      return out;
+    }
+    for (let i = n - 1; i >= 0; i--) [out[i], step] = [step, step * base[i]!];
+    return this.axisOrder === null ? out : this.axisOrder.map((a) => out[a]!);
+  }
+
+  /** Whether `data` is in C (row-major) order: C layout, or a shape where the layouts agree. */
+  get cContiguous(): boolean {
+    if (!this.fortranOrder && this.axisOrder === null) return true;
+    if (this.size <= 1) return true;
+    return this.shape.filter((d) => d !== 1).length <= 1;
+  }
+
+  /** The raw items in C (row-major) order: `data` itself when it is so ordered, else a copy. Null for object arrays. */
+  toCOrder(): Uint8Array | null {
+    const data = this.data;
+    if (data === null || this.cContiguous) return data;
+    const size = this.dtype.itemsize;
+    const out = new Uint8Array(this.size * size);
+    const strides = this.strides;
+    const n = this.shape.length;
+    const index = new Array<number>(n).fill(0);
+    let from = 0;
+    for (let to = 0; to < out.length; to += size) {
+      out.set(data.subarray(from, from + size), to);
+      // The next index in C order, and its offset in data.
+      for (let i = n - 1; i >= 0; i--) {
+        from += strides[i]!;
+        if (++index[i]! < this.shape[i]!) break;
+        from -= strides[i]! * index[i]!;
+        index[i] = 0;
+      }
+    }
+    return out;
   }
 
   get ndim(): number {
@@ -324,14 +377,20 @@ export class NdArray {
 
   [REDUCE](protocol: number): Reduction {
     const dt = this.dtype;
+    const axes = this.axisOrder;
     if (protocol >= 5 && this.data !== null && !dt.hasObject && dt.itemsize > 0 && dt.bufferable) {
-      // numpy's protocol-5 path: _frombuffer(PickleBuffer(a), dtype, shape, order), data in memory order.
-      return {
-        callable: new PyGlobal(`${this.core}.numeric`, '_frombuffer'),
-        args: [new PyPickleBuffer(this.data, !this.writeable), dt, PyTuple.fromArray(this.shape), this.fortranOrder ? 'F' : 'C'],
-      };
+      // numpy's protocol-5 path: _frombuffer(PickleBuffer(a), dtype, shape, order[, axis_order]), data in memory order.
+      const buffer = new PyPickleBuffer(this.data, !this.writeable);
+      const callable = new PyGlobal(`${this.core}.numeric`, '_frombuffer');
+      if (axes === null) return { callable, args: [buffer, dt, PyTuple.fromArray(this.shape), this.fortranOrder ? 'F' : 'C'] };
+      const base = new Array<number>(axes.length);
+      axes.forEach((a, i) => (base[a] = this.shape[i]!));
+      return { callable, args: [buffer, dt, PyTuple.fromArray(base), 'K', PyTuple.fromArray(axes)] };
     }
-    const state = PyTuple.fromArray([1, PyTuple.fromArray(this.shape), dt, this.fortranOrder, this.data ?? this.objects ?? []]);
+    // numpy writes an array that is neither C nor Fortran ordered in C order.
+    const fortran = this.fortranOrder && axes === null;
+    const data = axes === null ? this.data : this.toCOrder();
+    const state = PyTuple.fromArray([1, PyTuple.fromArray(this.shape), dt, fortran, data ?? this.objects ?? []]);
     return {
       callable: new PyGlobal(`${this.core}.multiarray`, '_reconstruct'),
       args: [G_NDARRAY, PyTuple.fromArray([0]), new Uint8Array([0x62])],

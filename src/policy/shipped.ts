@@ -13,7 +13,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "id": "numpy",
           "version": "1.1.0",
-          "digest": "sha256:b7cc197bf01ff4307ace66876acaf5557f4e74dcce99ac6e221013030acc6043"
+          "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
         }
       ],
       "entries": [
@@ -41,7 +41,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:794ee2c67ce70ea544a84be7b4340b9e9723f54a1ef3a4e20d0bc5704c249b7a"
+    "digest": "sha256:fb12321307f04acbe3f4363df5316a7569eb31da8afb3711a851ac010b3393cc"
   },
   {
     "pack": {
@@ -372,7 +372,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "args": {
             "type": "tuple",
             "minLength": 4,
-            "maxLength": 4,
+            "maxLength": 5,
             "items": [
               {
                 "oneOf": [
@@ -399,10 +399,19 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
                 "type": "str",
                 "minLength": 1,
                 "maxLength": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0,
+                  "max": 63
+                }
               }
             ]
           },
-          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER)"
+          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER); numpy 2 adds the axis order (a permutation) after order 'K' for an array neither C nor Fortran ordered"
         },
         {
           "module": "numpy.core.numeric",
@@ -414,7 +423,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "args": {
             "type": "tuple",
             "minLength": 4,
-            "maxLength": 4,
+            "maxLength": 5,
             "items": [
               {
                 "oneOf": [
@@ -441,14 +450,23 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
                 "type": "str",
                 "minLength": 1,
                 "maxLength": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0,
+                  "max": 63
+                }
               }
             ]
           },
-          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER)"
+          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER); numpy 2 adds the axis order (a permutation) after order 'K' for an array neither C nor Fortran ordered"
         }
       ]
     },
-    "digest": "sha256:b7cc197bf01ff4307ace66876acaf5557f4e74dcce99ac6e221013030acc6043"
+    "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
   },
   {
     "pack": {

@@ -9,7 +9,8 @@
  * - `numpy.dtype(typestr, align, copy)` then BUILD with `(3, byteorder, subarray, names, fields,
  *   elsize, alignment, flags)`.
  * - `scalar(dtype, bytes)` (or `scalar(dtype, obj)` for object dtype).
- * - `_frombuffer(buffer, dtype, shape, order)`: protocol 5, the buffer in band or out of band.
+ * - `_frombuffer(buffer, dtype, shape, order[, axis_order])`: protocol 5, the buffer in band or out of
+ *   band; numpy 2 writes order 'K' and an axis order for an array neither C nor Fortran ordered.
  */
 import { PyByteArray } from '../../model/bytearray.js';
 import { PyGlobal } from '../../model/global.js';
@@ -43,6 +44,17 @@ function checkShape(what: string, shape: unknown): [readonly number[], number] {
     out.push(d);
   }
   return [out, zero ? 0 : nonzero];
+}
+
+/** A tuple holding each of 0..n-1 once, as numpy's transpose takes (numpy writes no negative axes). */
+function permutation(what: string, v: unknown, n: number): number[] {
+  if (!(v instanceof PyTuple) || v.length !== n) return fail(`${what} must be a tuple of ${n} axes, the pickle gave ${describe(v)}${v instanceof PyTuple ? ` of ${v.length}` : ''}`);
+  const seen = new Set<number>();
+  for (const a of v) {
+    if (typeof a !== 'number' || !Number.isInteger(a) || a < 0 || a >= n || seen.has(a)) fail(`${what} must hold each axis 0..${n - 1} once`);
+    seen.add(a as number);
+  }
+  return [...(v as readonly number[])];
 }
 
 function dtypeArg(what: string, v: unknown): NpDtype {
@@ -116,24 +128,28 @@ const reconstruct = Object.freeze<ReconstructorDef>({
 
 const frombuffer = Object.freeze<ReconstructorDef>({
   id: 'numpy.numeric._frombuffer',
-  description: "numpy _frombuffer(buffer, dtype, shape, order) (protocol 5, in band or out of band) → NdArray over the buffer's bytes, checked",
+  description: "numpy _frombuffer(buffer, dtype, shape, order[, axis_order]) (protocol 5, in band or out of band; order C, F, or K with numpy 2's axis order) → NdArray over the buffer's bytes, checked",
   bind(module) {
     const core = coreOf(module);
     return {
       call(args) {
-        arity('_frombuffer', args, 4, 4);
-        const [buf, dtArg, shapeArg, order] = args;
+        arity('_frombuffer', args, 4, 5);
+        const [buf, dtArg, shapeArg, order, axesArg] = args;
         if (!(buf instanceof Uint8Array)) return fail(`_frombuffer() needs a buffer, the pickle gave ${describe(buf)}`);
         const dtype = dtypeArg('_frombuffer() dtype', dtArg);
         if (dtype.hasObject) fail('_frombuffer() cannot make an array of objects from a buffer');
         if (dtype.itemsize === 0) fail('_frombuffer() needs a dtype with a non-zero itemsize');
         const [shape, count] = checkShape('_frombuffer() shape', shapeArg);
-        if (order !== 'C' && order !== 'F') fail(`_frombuffer() order must be 'C' or 'F', the pickle gave ${describe(order)}`);
+        // numpy writes 'C' or 'F', or (numpy 2, an array neither) 'K' with the axis order that transposes the C-ordered buffer.
+        if (order !== 'C' && order !== 'F' && order !== 'K') fail(`_frombuffer() order must be 'C', 'F' or 'K', the pickle gave ${describe(order)}`);
+        if ((order === 'K') !== (args.length === 5)) fail(`_frombuffer() takes an axis order with order 'K' and only then, the pickle gave order ${order} with ${args.length} arguments`);
+        const axisOrder = order === 'K' ? permutation('_frombuffer() axis order', axesArg, shape.length) : null;
         checkSize('_frombuffer() buffer', count, dtype, buf.length);
         // A bytearray (BYTEARRAY8) is writable; bytes (or READONLY_BUFFER) are not.
         const writeable = buf instanceof PyByteArray;
         const data = writeable ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
-        return new NdArray({ dtype, shape, fortranOrder: order === 'F', data, writeable, core });
+        if (axisOrder === null) return new NdArray({ dtype, shape, fortranOrder: order === 'F', data, writeable, core });
+        return new NdArray({ dtype, shape: axisOrder.map((a) => shape[a]!), data, writeable, core, axisOrder });
       },
     };
   },
