@@ -49,8 +49,8 @@ const NUMERIC_SIZES: Readonly<Record<string, readonly number[]>> = {
   b: [1],
   i: [1, 2, 4, 8],
   u: [1, 2, 4, 8],
-  f: [2, 4, 8],
-  c: [8, 16],
+  f: [2, 4, 8, 16],
+  c: [8, 16, 32],
   M: [8],
   m: [8],
 };
@@ -399,6 +399,37 @@ export class NdArray {
   }
 }
 
+const G_MARECONSTRUCT = new PyGlobal('numpy.ma.core', '_mareconstruct');
+
+/**
+ * `numpy.ma.MaskedArray`: an array (the NdArray part), a mask and a fill value. `mask` holds one
+ * byte per item (0 or 1; for a structured dtype one per field, in field order) in the data's memory
+ * order; `fillValue` is a 0-d array or null (numpy's default for the dtype).
+ */
+export class NpMaskedArray extends NdArray {
+  mask: Uint8Array;
+  fillValue: NdArray | null;
+  /** The class as the pickle named it: `numpy.ma.core.MaskedArray` (numpy 1.x) or `numpy.ma.MaskedArray` (numpy 2). */
+  subtype: PyGlobal;
+
+  constructor(init: ConstructorParameters<typeof NdArray>[0] & { mask: Uint8Array; fillValue?: NdArray | null; subtype?: PyGlobal }) {
+    super(init);
+    this.mask = init.mask;
+    this.fillValue = init.fillValue ?? null;
+    this.subtype = init.subtype ?? new PyGlobal('numpy.ma', 'MaskedArray');
+  }
+
+  override [CHILDREN](): readonly unknown[] {
+    return [this.dtype, this.objects, this.fillValue];
+  }
+
+  /** numpy's MaskedArray.__reduce__, the same at every protocol: data and mask in the array's memory order (C or Fortran). */
+  override [REDUCE](): Reduction {
+    const state = [1, PyTuple.fromArray(this.shape), this.dtype, this.fortranOrder, this.data ?? this.objects ?? [], this.mask, this.fillValue];
+    return { callable: G_MARECONSTRUCT, args: [this.subtype, G_NDARRAY, PyTuple.fromArray([0]), 'b'], state: PyTuple.fromArray(state) };
+  }
+}
+
 /**
  * A numpy scalar (`numpy.float64(1.5)`, `numpy.int8(-3)`, `numpy.str_('ab')`): its dtype and its
  * bytes (or, for object dtype, the object). `value` decodes it.
@@ -416,7 +447,7 @@ export class NpScalar {
   /**
    * The scalar as JavaScript: boolean; number (bigint for 64-bit ints beyond 2**53); number for
    * floats; `PyComplex`; string for str (trailing NULs dropped, as numpy does); bytes for bytes
-   * (trailing NULs dropped) and void; the object for object dtype; a bigint count of
+   * (trailing NULs dropped), void and long double (f16, c32); the object for object dtype; a bigint count of
    * `dtype.datetime`'s unit for datetime64/timedelta64 (NaT is `NAT`).
    */
   get value(): unknown {
@@ -441,6 +472,8 @@ export class NpScalar {
       case 'V':
         return new Uint8Array(d);
       default: {
+        // long double (f16, c32): its format is the writer's platform's (x87 extended on x86-64), so its bytes.
+        if ((dt.kind === 'f' || dt.kind === 'c') && dt.itemsize === (dt.kind === 'c' ? 32 : 16)) return new Uint8Array(d);
         const t = typedView(dt, d);
         if (dt.kind === 'b') return t[0] !== 0;
         if (dt.kind === 'c') return new PyComplex(t[0] as number, t[1] as number);
@@ -479,8 +512,8 @@ function ctorOf(dt: NpDtype): [TypedCtor, number] | undefined {
   if (k === 'M' || k === 'm') return [BigInt64Array as TypedCtor, 1];
   if (k === 'i') return [{ 1: Int8Array, 2: Int16Array, 4: Int32Array, 8: BigInt64Array }[n as 1 | 2 | 4 | 8] as TypedCtor, 1];
   if (k === 'u') return [{ 2: Uint16Array, 4: Uint32Array, 8: BigUint64Array }[n as 2 | 4 | 8] as TypedCtor, 1];
-  if (k === 'f' && n !== 2) return [(n === 4 ? Float32Array : Float64Array) as TypedCtor, 1];
-  if (k === 'c') return [(n === 8 ? Float32Array : Float64Array) as TypedCtor, 2];
+  if (k === 'f' && (n === 4 || n === 8)) return [(n === 4 ? Float32Array : Float64Array) as TypedCtor, 1];
+  if (k === 'c' && (n === 8 || n === 16)) return [(n === 8 ? Float32Array : Float64Array) as TypedCtor, 2];
   return undefined;
 }
 
@@ -493,7 +526,7 @@ export function typedView(dt: NpDtype, data: Uint8Array): NpTypedArray {
     return out;
   }
   const found = ctorOf(dt);
-  if (found === undefined) throw new Error(`numpy dtype ${dt.str} has no typed-array view (only bool, int, uint, float and complex do)`);
+  if (found === undefined) throw new Error(`numpy dtype ${dt.str} has no typed-array view (only bool, int, uint, float, complex and datetime do; long double does not)`);
   const [Ctor, per] = found;
   const width = Ctor.BYTES_PER_ELEMENT;
   const count = Math.floor(data.length / dt.itemsize) * per;

@@ -13,7 +13,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "id": "numpy",
           "version": "1.1.0",
-          "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
+          "digest": "sha256:e94475c02d08b16ec05bbce1dd028659fba34d213499f2fdb55d7b3698c2c5a7"
         }
       ],
       "entries": [
@@ -41,14 +41,14 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:fb12321307f04acbe3f4363df5316a7569eb31da8afb3711a851ac010b3393cc"
+    "digest": "sha256:3f7ccef046543b8e60fada8eb2a380a8b377fd0150556d2d4c78dad61549ca09"
   },
   {
     "pack": {
       "$schema": "./schema/pack.schema.json",
       "id": "numpy",
       "version": "1.1.0",
-      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, object and void/structured types, and scalars. Values are inert data (NdArray, NpDtype, NpScalar); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
+      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, object and void/structured types, scalars, and masked arrays (numpy.ma). Values are inert data (NdArray, NpDtype, NpScalar, NpMaskedArray); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
       "extends": [
         {
           "id": "python-builtins",
@@ -363,6 +363,124 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "note": "scalar(dtype, bytes); the byte count must be the dtype's itemsize"
         },
         {
+          "module": "numpy.ma.core",
+          "qualname": "_mareconstruct",
+          "reconstructor": "numpy.ma._mareconstruct",
+          "uses": [
+            "call",
+            "state"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 4,
+            "maxLength": 4,
+            "items": [
+              {
+                "type": "global",
+                "names": [
+                  "numpy.ma.core.MaskedArray",
+                  "numpy.ma.MaskedArray"
+                ]
+              },
+              {
+                "type": "global",
+                "names": [
+                  "numpy.ndarray"
+                ]
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0
+                }
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "str",
+                    "minLength": 1,
+                    "maxLength": 1
+                  },
+                  {
+                    "type": "bytes",
+                    "minLength": 1,
+                    "maxLength": 1
+                  }
+                ]
+              }
+            ]
+          },
+          "state": {
+            "type": "tuple",
+            "minLength": 7,
+            "maxLength": 7,
+            "items": [
+              {
+                "type": "int",
+                "min": 0,
+                "max": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64
+              },
+              {
+                "type": "any"
+              },
+              {
+                "type": "any"
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "bytes"
+                  },
+                  {
+                    "type": "str"
+                  },
+                  {
+                    "type": "list"
+                  }
+                ]
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "bytes"
+                  },
+                  {
+                    "type": "str"
+                  }
+                ]
+              },
+              {
+                "type": "any"
+              }
+            ]
+          },
+          "note": "a masked array: an empty one, then BUILD with (version, shape, dtype, is_fortran, data, mask bytes, fill_value as a 0-d array or None)"
+        },
+        {
+          "module": "numpy.ma.core",
+          "qualname": "MaskedArray",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "only as _mareconstruct's first argument (numpy 1.x)"
+        },
+        {
+          "module": "numpy.ma",
+          "qualname": "MaskedArray",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "only as _mareconstruct's first argument (numpy 2)"
+        },
+        {
           "module": "numpy._core.numeric",
           "qualname": "_frombuffer",
           "reconstructor": "numpy.numeric._frombuffer",
@@ -466,7 +584,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
+    "digest": "sha256:e94475c02d08b16ec05bbce1dd028659fba34d213499f2fdb55d7b3698c2c5a7"
   },
   {
     "pack": {
