@@ -161,8 +161,9 @@ export class NpDtype {
 
   /**
    * Whether numpy can export items of this dtype as a buffer (PEP 3118), which its protocol-5 pickles
-   * need: not when a datetime64/timedelta64 is anywhere in it, nor when fields overlap or are out of
-   * order. Such arrays pickle through `_reconstruct` at every protocol.
+   * need: not when a datetime64/timedelta64 is anywhere in it, nor a long double (f16, c32) in
+   * non-native byte order, nor when fields overlap or are out of order. Such arrays pickle through
+   * `_reconstruct` at every protocol.
    */
   get bufferable(): boolean {
     const todo: NpDtype[] = [this];
@@ -171,6 +172,7 @@ export class NpDtype {
       if (seen.has(dt)) continue;
       seen.add(dt);
       if (dt.datetime !== null) return false;
+      if (dt.itemsize === (dt.kind === 'f' ? 16 : dt.kind === 'c' ? 32 : 0) && dt.littleEndian !== LITTLE_ENDIAN_PLATFORM) return false;
       if (dt.subarray !== null) todo.push(dt.subarray.base);
       let end = 0;
       for (const f of dt.fields ?? []) {

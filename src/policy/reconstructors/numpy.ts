@@ -331,8 +331,9 @@ const dtype = Object.freeze<ReconstructorDef>({
       if (state.length === 9) stateExtra(target, extra);
       else if (target.datetime !== null) fail(`a ${target.typestr} dtype state carries its unit (version 4), the pickle gave version 3`);
       if (typeof order !== 'string' || !ORDERS.includes(order)) return fail(`dtype byte order must be one of < > | =, the pickle gave ${describe(order)}`);
-      for (const [what, v] of [['elsize', elsize], ['alignment', alignment], ['flags', flags]] as const) {
-        if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < -1 || v > 0x7fffffff) fail(`dtype ${what} must be a small int, the pickle gave ${describe(v)}`);
+      // numpy 1.x writes flags as a signed char (an aligned struct's are -112), numpy 2 unsigned.
+      for (const [what, v, min] of [['elsize', elsize, -1], ['alignment', alignment, -1], ['flags', flags, -128]] as const) {
+        if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > 0x7fffffff) fail(`dtype ${what} must be an int in ${min}..2**31-1, the pickle gave ${typeof v === 'number' ? v : describe(v)}`);
       }
       if (elsize !== -1 && elsize !== target.itemsize) fail(`dtype ${target.typestr} has ${target.itemsize}-byte items, its state says ${String(elsize)}`);
       const byteorder = defaultOrder(target.kind, target.itemsize, order as NpByteOrder);
