@@ -484,6 +484,18 @@ describe('hostile numpy pickles fail with our errors', () => {
     expect((e as PickleError).offset).toBeTypeOf('number');
   });
 
+  it("an object array's items go through the policy: a refused name among them refuses the pickle", () => {
+    const objects = (items: unknown[]) => array([1, T(items.length), dtypeOf('O8', [3, '|', null, null, null, -1, -1, 63]), false, items]);
+    const evil = reducing({ callable: G('os', 'system'), args: ['id'] });
+    for (const p of [2, 4, 5]) {
+      expect(errorOf(objects([1, evil]), p)).toBeInstanceOf(RefusedGlobalError);
+      expect(errorOf(objects([G('builtins', 'eval')]), p)).toBeInstanceOf(RefusedGlobalError);
+      expect(errorOf(objects([[G('subprocess', 'Popen')]]), p)).toBeInstanceOf(RefusedGlobalError);
+    }
+    // What python-builtins allows loads as an item.
+    expect((load(dumps(objects([new Set([1]), PyTuple.fromArray([2])]), { protocol: 4 })) as NdArray).objects).toEqual([new Set([1]), PyTuple.fromArray([2])]);
+  });
+
   it('_reconstruct without a state is the empty int8 array numpy makes', () => {
     const a = load(dumps(reducing({ callable: G('numpy._core.multiarray', '_reconstruct'), args: [G('numpy', 'ndarray'), T(0), bytes('b')] }))) as NdArray;
     expect([a.dtype.str, a.shape, a.size, a.toTypedArray()]).toEqual(['|i1', [0], 0, new Int8Array(0)]);
