@@ -474,6 +474,10 @@ describe('hostile numpy pickles fail with our errors', () => {
     ['a masked array state of an ndarray', masked([1, T(1), dtypeOf('i4'), false, new Uint8Array(4)]), /constraint/],
     ['a masked array of another class', masked([1, T(1), dtypeOf('i4'), false, new Uint8Array(4), new Uint8Array(1), null], [G('numpy.ma.mrecords', 'MaskedRecords'), G('numpy', 'ndarray'), T(0), 'b']), /is not in the policy/],
     ['an ndarray state on a masked array', reducing({ callable: G('numpy.ma.core', '_mareconstruct'), args: [G('numpy.ma', 'MaskedArray'), G('numpy', 'ndarray'), T(0), 'b'], state: T(1, T(1), dtypeOf('i4'), false, new Uint8Array(4), new Uint8Array(1), null, null) }), /constraint/],
+    ['a StringDType with coerce 2', reducing({ callable: G('numpy._core._internal', '_convert_to_stringdtype_kwargs'), args: [2] }), /constraint/],
+    ['a StringDType with three arguments', reducing({ callable: G('numpy._core._internal', '_convert_to_stringdtype_kwargs'), args: [1, null, 3] }), /constraint/],
+    ['a StringDType na_object the policy refuses', reducing({ callable: G('numpy._core._internal', '_convert_to_stringdtype_kwargs'), args: [1, G('os', 'system')] }), /os\.system/],
+    ['a StringDType array from a buffer', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(16)), reducing({ callable: G('numpy._core._internal', '_convert_to_stringdtype_kwargs'), args: [1] }), T(1), 'C'] }), /objects/],
     ['_frombuffer with an axis order as a list', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', [1, 0]] }), /constraint/],
   ];
   it.each(bad)('%s', (_name, value, message) => {

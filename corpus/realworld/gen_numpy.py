@@ -158,6 +158,12 @@ def values():
         else:
             words = [bytes([i, 255 - i, 0, i * 3 % 256]) for i in range(6)]
         yield 'text_' + name, np.array(words, dtype=d), None
+    if hasattr(np, 'dtypes') and hasattr(np.dtypes, 'StringDType'):  # numpy 2's variable-width strings
+        words = ['', 'a', 'héllo', '\U0001f600' * 20]
+        yield 'text_T', np.array(words, dtype=np.dtypes.StringDType()), None
+        yield 'text_T_nocoerce', np.array(words, dtype=np.dtypes.StringDType(coerce=False)), None
+        yield 'text_T_na_none', np.array(words + [None], dtype=np.dtypes.StringDType(na_object=None)), None
+        yield 'text_T_na_nan', np.array(words + [float('nan')], dtype=np.dtypes.StringDType(na_object=float('nan'))).reshape(1, 5), None
     nested = np.dtype([('a', '<i4'), ('b', '>f8', (2,)), ('c', 'S3'), ('d', '?'), ('e', [('x', '<f4'), ('y', '<u2', (2, 2))])])
     yield 'struct_nested', np.array([(1, (2.5, -1), b'xy', True, (0.5, [[1, 2], [3, 4]])), (-7, (0, 1e300), b'', False, (-1, [[5, 6], [7, 8]]))], dtype=nested), None
     yield 'struct_aligned', records(np.dtype([('x', 'u1'), ('y', '<f8')], align=True), [(1, 2.0), (3, 4.0)]), None

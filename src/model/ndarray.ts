@@ -16,8 +16,8 @@ import { half } from './half.js';
 /** `<` little-endian, `>` big-endian, `|` not applicable (one byte, str, object, void), `=` native. */
 export type NpByteOrder = '<' | '>' | '|' | '=';
 
-/** The dtype kinds the numpy pack reads: bool, signed, unsigned, float, complex, str (UTF-32), bytes, object, void/structured, datetime64, timedelta64. */
-export type NpKind = 'b' | 'i' | 'u' | 'f' | 'c' | 'U' | 'S' | 'O' | 'V' | 'M' | 'm';
+/** The dtype kinds the numpy pack reads: bool, signed, unsigned, float, complex, str (UTF-32), bytes, object, void/structured, datetime64, timedelta64, and numpy 2's variable-width StringDType. */
+export type NpKind = 'b' | 'i' | 'u' | 'f' | 'c' | 'U' | 'S' | 'O' | 'V' | 'M' | 'm' | 'T';
 
 /** numpy's datetime64/timedelta64 units, coarsest first, as its pickles name them; `generic` is no unit yet. */
 export const NP_DATETIME_UNITS = ['Y', 'M', 'W', 'D', 'h', 'm', 's', 'ms', 'us', 'ns', 'ps', 'fs', 'as', 'generic'] as const;
@@ -56,6 +56,7 @@ const NUMERIC_SIZES: Readonly<Record<string, readonly number[]>> = {
 };
 
 const G_DTYPE = new PyGlobal('numpy', 'dtype');
+const G_STRINGDTYPE = new PyGlobal('numpy._core._internal', '_convert_to_stringdtype_kwargs');
 const ASCII = new TextEncoder();
 
 /** A datetime unit and multiple as a numpy pickle or type string gives them, or undefined when numpy has no such unit or the multiple is out of its range. */
@@ -105,7 +106,7 @@ export class NpDtype {
     this.itemsize = itemsize;
     this.byteorder = byteorder;
     this.callArgs = callArgs;
-    this.hasObject = kind === 'O';
+    this.hasObject = kind === 'O' || kind === 'T';
     if (kind === 'M' || kind === 'm') this.datetime = { unit: 'generic', count: 1 };
   }
 
@@ -137,10 +138,18 @@ export class NpDtype {
     return dt;
   }
 
-  /** numpy's `dtype.str`: `'<i4'`, `'|b1'`, `'<U3'`, `'|O'`, `'|V20'`, `'<M8[ns]'`, `'<m8[10ms]'`, `'<M8'` (generic). */
+  /**
+   * numpy's `dtype.str`: `'<i4'`, `'|b1'`, `'<U3'`, `'|O'`, `'|V20'`, `'<M8[ns]'`, `'<m8[10ms]'`, `'<M8'`
+   * (generic); numpy 2's StringDType prints itself: `'StringDType()'`, `'StringDType(na_object=None)'`.
+   */
   get str(): string {
     const order = this.byteorder === '=' ? (LITTLE_ENDIAN_PLATFORM ? '<' : '>') : this.byteorder;
     if (this.kind === 'O') return '|O';
+    if (this.kind === 'T') {
+      const [coerce, ...na] = this.callArgs;
+      const opts = [...(na.length > 0 ? [`na_object=${pyRepr(na[0])}`] : []), ...(coerce === 0 || coerce === false ? ['coerce=False'] : [])];
+      return `StringDType(${opts.join(', ')})`;
+    }
     const n = this.kind === 'U' ? this.itemsize / 4 : this.itemsize;
     const t = this.datetime;
     const unit = t === null || t.unit === 'generic' ? '' : `[${t.count === 1 ? '' : t.count}${t.unit}]`;
@@ -203,6 +212,8 @@ export class NpDtype {
   }
 
   [REDUCE](): Reduction {
+    // numpy 2's StringDType is made by a function from its options, with no state.
+    if (this.kind === 'T') return { callable: G_STRINGDTYPE, args: [...this.callArgs] };
     // numpy writes a version-4 state, with a ninth item, for datetimes and for dtypes with metadata.
     const t = this.datetime;
     const extra = t !== null ? [PyTuple.fromArray([this.metadata, PyTuple.fromArray([ASCII.encode(t.unit), t.count, 1, 1])])] : this.metadata !== null ? [this.metadata] : [];
@@ -222,9 +233,18 @@ export class NpDtype {
   }
 }
 
+/** A few Python values as `repr` writes them, for StringDType's na_object. */
+function pyRepr(v: unknown): string {
+  if (v === null) return 'None';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'nan' : String(v);
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return String(v);
+}
+
 /** The byte order a dtype of this kind and size takes: one-byte and order-less kinds have none. */
 export function defaultOrder(kind: NpKind, itemsize: number, given: NpByteOrder): NpByteOrder {
-  if (kind === 'O' || kind === 'S' || kind === 'V' || itemsize === 1) return '|';
+  if (kind === 'O' || kind === 'S' || kind === 'V' || kind === 'T' || itemsize === 1) return '|';
   if (given === '|') return '=';
   return given;
 }

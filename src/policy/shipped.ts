@@ -13,7 +13,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "id": "numpy",
           "version": "1.1.0",
-          "digest": "sha256:e94475c02d08b16ec05bbce1dd028659fba34d213499f2fdb55d7b3698c2c5a7"
+          "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
         }
       ],
       "entries": [
@@ -41,14 +41,14 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:3f7ccef046543b8e60fada8eb2a380a8b377fd0150556d2d4c78dad61549ca09"
+    "digest": "sha256:62cd459bdcd827355e3e67093923e34fa140fd3ddc50ccc071182f51c0f76e57"
   },
   {
     "pack": {
       "$schema": "./schema/pack.schema.json",
       "id": "numpy",
       "version": "1.1.0",
-      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, object and void/structured types, scalars, and masked arrays (numpy.ma). Values are inert data (NdArray, NpDtype, NpScalar, NpMaskedArray); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
+      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, numpy 2's StringDType, object and void/structured types, scalars, and masked arrays (numpy.ma). Values are inert data (NdArray, NpDtype, NpScalar, NpMaskedArray); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
       "extends": [
         {
           "id": "python-builtins",
@@ -363,6 +363,37 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "note": "scalar(dtype, bytes); the byte count must be the dtype's itemsize"
         },
         {
+          "module": "numpy._core._internal",
+          "qualname": "_convert_to_stringdtype_kwargs",
+          "reconstructor": "numpy.stringdtype",
+          "uses": [
+            "call"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 1,
+            "maxLength": 2,
+            "items": [
+              {
+                "oneOf": [
+                  {
+                    "type": "int",
+                    "min": 0,
+                    "max": 1
+                  },
+                  {
+                    "type": "bool"
+                  }
+                ]
+              },
+              {
+                "type": "any"
+              }
+            ]
+          },
+          "note": "numpy 2's variable-width StringDType(coerce, na_object): an inert dtype (na_object loads through the policy)"
+        },
+        {
           "module": "numpy.ma.core",
           "qualname": "_mareconstruct",
           "reconstructor": "numpy.ma._mareconstruct",
@@ -584,7 +615,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:e94475c02d08b16ec05bbce1dd028659fba34d213499f2fdb55d7b3698c2c5a7"
+    "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
   },
   {
     "pack": {

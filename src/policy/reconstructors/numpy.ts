@@ -9,6 +9,8 @@
  * - `numpy.dtype(typestr, align, copy)` then BUILD with `(3, byteorder, subarray, names, fields,
  *   elsize, alignment, flags)`.
  * - `scalar(dtype, bytes)` (or `scalar(dtype, obj)` for object dtype).
+ * - numpy 2's StringDType: `_convert_to_stringdtype_kwargs(coerce[, na_object])`; its arrays
+ *   pickle their items as a list, as object arrays do.
  * - `numpy.ma.core._mareconstruct(MaskedArray, ndarray, (0,), 'b')` then BUILD with the ndarray state
  *   plus the mask's bytes and the fill value: a masked array.
  * - `_frombuffer(buffer, dtype, shape, order[, axis_order])`: protocol 5, the buffer in band or out of
@@ -358,4 +360,18 @@ const dtype = Object.freeze<ReconstructorDef>({
   }),
 });
 
-export const NUMPY_DEFS: readonly ReconstructorDef[] = [reconstruct, frombuffer, scalar, dtype, mareconstruct];
+const stringdtype = Object.freeze<ReconstructorDef>({
+  id: 'numpy.stringdtype',
+  description: "numpy 2's _convert_to_stringdtype_kwargs(coerce[, na_object]) → the variable-width StringDType as an NpDtype (its arrays pickle their items as a list)",
+  bind: () => ({
+    call(args) {
+      arity('_convert_to_stringdtype_kwargs', args, 1, 2);
+      if (args[0] !== 0 && args[0] !== 1 && typeof args[0] !== 'boolean') fail(`StringDType's coerce must be a bool, the pickle gave ${describe(args[0])}`);
+      const dt = new NpDtype('T16', 'T', 16, '|', Object.freeze([...args]));
+      dt.sealed = true;
+      return dt;
+    },
+  }),
+});
+
+export const NUMPY_DEFS: readonly ReconstructorDef[] = [reconstruct, frombuffer, scalar, dtype, mareconstruct, stringdtype];
