@@ -12,8 +12,8 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
       "extends": [
         {
           "id": "numpy",
-          "version": "1.0.0",
-          "digest": "sha256:d6cc9a296bd23cc81bdc65d9306a0c0686c6802ebe1379f2575a2e7b49fac2ff"
+          "version": "1.1.0",
+          "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
         }
       ],
       "entries": [
@@ -41,14 +41,14 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:a9f2a46606e3761b25143521bf1ddff36772e8a0c5360424bb01eac1ed9d1814"
+    "digest": "sha256:62cd459bdcd827355e3e67093923e34fa140fd3ddc50ccc071182f51c0f76e57"
   },
   {
     "pack": {
       "$schema": "./schema/pack.schema.json",
       "id": "numpy",
-      "version": "1.0.0",
-      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, fixed-width str and bytes, object and void/structured types, and scalars. Values are inert data (NdArray, NpDtype, NpScalar); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
+      "version": "1.1.0",
+      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, numpy 2's StringDType, object and void/structured types, scalars, and masked arrays (numpy.ma). Values are inert data (NdArray, NpDtype, NpScalar, NpMaskedArray); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
       "extends": [
         {
           "id": "python-builtins",
@@ -113,12 +113,12 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "state": {
             "type": "tuple",
             "minLength": 8,
-            "maxLength": 8,
+            "maxLength": 9,
             "items": [
               {
                 "type": "int",
                 "min": 3,
-                "max": 3
+                "max": 4
               },
               {
                 "type": "str",
@@ -171,10 +171,72 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
               },
               {
                 "type": "int"
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "dict",
+                    "maxLength": 64
+                  },
+                  {
+                    "type": "tuple",
+                    "minLength": 2,
+                    "maxLength": 2,
+                    "items": [
+                      {
+                        "oneOf": [
+                          {
+                            "type": "none"
+                          },
+                          {
+                            "type": "dict",
+                            "maxLength": 64
+                          }
+                        ]
+                      },
+                      {
+                        "type": "tuple",
+                        "minLength": 4,
+                        "maxLength": 4,
+                        "items": [
+                          {
+                            "oneOf": [
+                              {
+                                "type": "bytes",
+                                "minLength": 1,
+                                "maxLength": 7
+                              },
+                              {
+                                "type": "str",
+                                "minLength": 1,
+                                "maxLength": 7
+                              }
+                            ]
+                          },
+                          {
+                            "type": "int",
+                            "min": 1,
+                            "max": 2147483647
+                          },
+                          {
+                            "type": "int",
+                            "min": 1,
+                            "max": 1
+                          },
+                          {
+                            "type": "int",
+                            "min": 1,
+                            "max": 1
+                          }
+                        ]
+                      }
+                    ]
+                  }
+                ]
               }
             ]
           },
-          "note": "state (3, byteorder, subarray, names, fields, elsize, alignment, flags); datetime dtypes (state version 4) are not read"
+          "note": "state (3, byteorder, subarray, names, fields, elsize, alignment, flags), or version 4 with a ninth item: (metadata, (unit, count, 1, 1)) for datetime64/timedelta64 (metadata {} from numpy 1.x, None from numpy 2), or a metadata dict"
         },
         {
           "module": "numpy._core.multiarray",
@@ -299,6 +361,155 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
             "maxLength": 2
           },
           "note": "scalar(dtype, bytes); the byte count must be the dtype's itemsize"
+        },
+        {
+          "module": "numpy._core._internal",
+          "qualname": "_convert_to_stringdtype_kwargs",
+          "reconstructor": "numpy.stringdtype",
+          "uses": [
+            "call"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 1,
+            "maxLength": 2,
+            "items": [
+              {
+                "oneOf": [
+                  {
+                    "type": "int",
+                    "min": 0,
+                    "max": 1
+                  },
+                  {
+                    "type": "bool"
+                  }
+                ]
+              },
+              {
+                "type": "any"
+              }
+            ]
+          },
+          "note": "numpy 2's variable-width StringDType(coerce, na_object): an inert dtype (na_object loads through the policy)"
+        },
+        {
+          "module": "numpy.ma.core",
+          "qualname": "_mareconstruct",
+          "reconstructor": "numpy.ma._mareconstruct",
+          "uses": [
+            "call",
+            "state"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 4,
+            "maxLength": 4,
+            "items": [
+              {
+                "type": "global",
+                "names": [
+                  "numpy.ma.core.MaskedArray",
+                  "numpy.ma.MaskedArray"
+                ]
+              },
+              {
+                "type": "global",
+                "names": [
+                  "numpy.ndarray"
+                ]
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0
+                }
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "str",
+                    "minLength": 1,
+                    "maxLength": 1
+                  },
+                  {
+                    "type": "bytes",
+                    "minLength": 1,
+                    "maxLength": 1
+                  }
+                ]
+              }
+            ]
+          },
+          "state": {
+            "type": "tuple",
+            "minLength": 7,
+            "maxLength": 7,
+            "items": [
+              {
+                "type": "int",
+                "min": 0,
+                "max": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64
+              },
+              {
+                "type": "any"
+              },
+              {
+                "type": "any"
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "bytes"
+                  },
+                  {
+                    "type": "str"
+                  },
+                  {
+                    "type": "list"
+                  }
+                ]
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "bytes"
+                  },
+                  {
+                    "type": "str"
+                  }
+                ]
+              },
+              {
+                "type": "any"
+              }
+            ]
+          },
+          "note": "a masked array: an empty one, then BUILD with (version, shape, dtype, is_fortran, data, mask bytes, fill_value as a 0-d array or None)"
+        },
+        {
+          "module": "numpy.ma.core",
+          "qualname": "MaskedArray",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "only as _mareconstruct's first argument (numpy 1.x)"
+        },
+        {
+          "module": "numpy.ma",
+          "qualname": "MaskedArray",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "only as _mareconstruct's first argument (numpy 2)"
         },
         {
           "module": "numpy._core.numeric",
@@ -310,7 +521,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "args": {
             "type": "tuple",
             "minLength": 4,
-            "maxLength": 4,
+            "maxLength": 5,
             "items": [
               {
                 "oneOf": [
@@ -337,10 +548,19 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
                 "type": "str",
                 "minLength": 1,
                 "maxLength": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0,
+                  "max": 63
+                }
               }
             ]
           },
-          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER)"
+          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER); numpy 2 adds the axis order (a permutation) after order 'K' for an array neither C nor Fortran ordered"
         },
         {
           "module": "numpy.core.numeric",
@@ -352,7 +572,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "args": {
             "type": "tuple",
             "minLength": 4,
-            "maxLength": 4,
+            "maxLength": 5,
             "items": [
               {
                 "oneOf": [
@@ -379,14 +599,23 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
                 "type": "str",
                 "minLength": 1,
                 "maxLength": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0,
+                  "max": 63
+                }
               }
             ]
           },
-          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER)"
+          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER); numpy 2 adds the axis order (a permutation) after order 'K' for an array neither C nor Fortran ordered"
         }
       ]
     },
-    "digest": "sha256:d6cc9a296bd23cc81bdc65d9306a0c0686c6802ebe1379f2575a2e7b49fac2ff"
+    "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
   },
   {
     "pack": {
