@@ -138,14 +138,34 @@ function start(selfScript: string | null): void {
     const policyName = j.policy;
     const banner = h('div', { class: `banner ${j.verdict}`, 'data-verdict': j.verdict, role: 'status' }, h('strong', {}, j.verdict.toUpperCase()), ` ${state.name} under ${policyName}`, h('span', { class: 'why' }, ` — ${explain(j.verdict)}`));
     const multi = state.parts.length > 1;
-    const findings: { f: Finding; part: number }[] = [];
-    state.parts.forEach((p, i) => p.report.findings.forEach((f) => findings.push({ f, part: i })));
-    findings.sort((a, b) => SEVERITY.indexOf(a.f.severity) - SEVERITY.indexOf(b.f.severity));
+    // A finding repeated in a part (one PG009 per tensor storage) is listed once, with its other offsets.
+    const groups = new Map<string, { f: Finding; part: number; offsets: number[] }>();
+    state.parts.forEach((p, i) =>
+      p.report.findings.forEach((f) => {
+        const key = `${i}\n${f.rule}\n${f.severity}\n${f.message}`;
+        const g = groups.get(key);
+        if (g) g.offsets.push(f.offset);
+        else groups.set(key, { f, part: i, offsets: [f.offset] });
+      }),
+    );
+    const findings = [...groups.values()].sort((a, b) => SEVERITY.indexOf(a.f.severity) - SEVERITY.indexOf(b.f.severity));
     const findingsEl = h(
       'ol',
       { class: 'findings' },
-      ...findings.map(({ f, part }) =>
-        h('li', { 'data-finding': f.rule, class: `sev-${f.severity}` }, h('span', { class: `chip ${f.severity}` }, f.severity), ' ', h('code', {}, f.rule), ' ', f.message, multi ? h('span', { class: 'where' }, ` (${state.parts[part]!.uri})`) : null, ' ', h('button', { class: 'link', onclick: () => showAt(part, f.offset) }, `byte ${f.offset}`)),
+      ...findings.map(({ f, part, offsets }) =>
+        h(
+          'li',
+          { 'data-finding': f.rule, 'data-part': part, 'data-offsets': offsets.join(' '), class: `sev-${f.severity}` },
+          h('span', { class: `chip ${f.severity}` }, f.severity),
+          ' ',
+          h('code', {}, f.rule),
+          ' ',
+          f.message,
+          multi ? h('span', { class: 'where' }, ` (${state.parts[part]!.uri})`) : null,
+          ' ',
+          h('button', { class: 'link', onclick: () => showAt(part, f.offset) }, `byte ${f.offset}`),
+          offsets.length > 1 ? ` and ${offsets.length - 1} more` : '',
+        ),
       ),
     );
     if (findings.length === 0) findingsEl.append(h('li', { class: 'none' }, 'no findings'));
@@ -156,7 +176,7 @@ function start(selfScript: string | null): void {
       result,
       banner,
       partsEl,
-      h('section', { id: 'findings' }, h('h2', {}, `Findings (${findings.length})`), findingsEl),
+      h('section', { id: 'findings' }, h('h2', {}, `Findings (${groups.size})`), findingsEl),
       h('section', { id: 'globals' }, h('h2', {}, 'Globals'), globalsTable()),
       h('section', { id: 'value' }),
       h('section', { id: 'bytes' }),
@@ -231,7 +251,9 @@ function start(selfScript: string | null): void {
     );
     view = bytesView(part.bytes, part.report.pickles, (offset) => {
       document.querySelectorAll('[data-finding].hit').forEach((e) => e.classList.remove('hit'));
-      part.report.findings.forEach((f, i) => void (f.offset === offset && document.querySelectorAll('[data-finding]')[i]?.classList.add('hit')));
+      for (const li of Array.from(document.querySelectorAll<HTMLElement>(`[data-finding][data-part="${state.current}"]`))) {
+        if (li.dataset.offsets!.split(' ').includes(String(offset))) li.classList.add('hit');
+      }
     });
     clear(bytesEl, h('h2', {}, `Bytes of ${part.uri} (${part.bytes.length.toLocaleString('en')})`), view.element);
   }

@@ -79,7 +79,7 @@ function text(v: unknown): string {
   if (v instanceof PyFloat) return reprFloat(v.value);
   if (v instanceof Uint8Array) return `${v.length.toLocaleString('en')} bytes  ${clip(reprBytes(v.subarray(0, 48)), 80)}`;
   if (v instanceof PyGlobal) return String(v);
-  if (v instanceof PyComplex) return `(${v.real}+${v.imag}j)`;
+  if (v instanceof PyComplex) return `(${reprFloat(v.real)}${v.imag < 0 || Object.is(v.imag, -0) ? '-' : '+'}${reprFloat(Math.abs(v.imag))}j)`;
   return '';
 }
 

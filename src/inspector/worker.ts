@@ -71,8 +71,9 @@ export class Judge {
         const url = URL.createObjectURL(new Blob([selfScript], { type: 'text/javascript' }));
         this.worker = new Worker(url);
         this.worker.onmessage = (e: MessageEvent<Reply>) => this.reply(e.data);
-        this.worker.onerror = () => {
-          this.worker = null;
+        this.worker.onerror = (e) => {
+          for (const w of this.waiting.values()) w.reject(new Error(`the worker failed: ${e.message}`));
+          this.waiting.clear();
         };
       } catch {
         this.worker = null;
