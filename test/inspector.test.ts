@@ -147,6 +147,16 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     expect(await page.textContent('[data-tree] [data-array]')).toContain('dtype <f8, shape (5,)');
     await page.uncheck('[data-pack="numpy"]');
     await page.waitForFunction(() => document.querySelector('[data-verdict]')?.getAttribute('data-verdict') === 'unsafe');
+    // A pack drafted from the file (policy infer's code) allows it.
+    await page.click('text=draft a pack from this file');
+    expect(JSON.parse((await page.textContent('pre.draft'))!).entries.map((e: { qualname: string }) => e.qualname)).toContain('_reconstruct');
+    await page.click('text=judge with this pack');
+    await page.waitForFunction(() => document.querySelector('[data-verdict]')?.getAttribute('data-verdict') === 'safe');
+    // Exports: the value as convert prints it, the audit as SARIF.
+    const [value] = await Promise.all([page.waitForEvent('download'), page.click('text=value as JSON (convert)')]);
+    expect(JSON.parse(readFileSync((await value.path())!, 'utf8'))).toMatchObject({ $object: 'numpy._core.multiarray._reconstruct' });
+    const [sarif] = await Promise.all([page.waitForEvent('download'), page.click('text=audit as SARIF')]);
+    expect(JSON.parse(readFileSync((await sarif.path())!, 'utf8'))).toMatchObject({ version: '2.1.0' });
     expect(problems).toEqual([]);
     expect(requests).toEqual([]);
     await page.close();
@@ -160,6 +170,9 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     expect(await findings(page)).toEqual(expect.arrayContaining(['PG001', 'PG008']));
     const labels = await page.$$eval('[data-tree] > details > summary .k', (els) => els.map((e) => e.textContent));
     expect(labels).toEqual(['pickle 1', 'pickle 2']);
+    // A pack loaded from a JSON file is judged with, as the shipped ones are.
+    await page.setInputFiles('#pack-file', join(ROOT, 'policies', 'python-stdlib.json'));
+    await page.waitForSelector('[data-pack="custom:0"]:checked');
     await page.fill('#paste', readFileSync(corpus('valid/record_config.p4.c.pkl')).toString('hex'));
     await page.click('#paste-go');
     await page.waitForFunction(() => document.querySelector('[data-verdict]')?.getAttribute('data-verdict') === 'safe');
