@@ -94,6 +94,9 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     await page.keyboard.press('Enter');
     expect(await page.locator('[data-tree] details details').first().evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'safe.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(20, 22, 26)');
+    await page.screenshot({ path: join(SHOTS, 'safe-dark.png'), fullPage: true });
     expect(problems).toEqual([]);
     expect(requests).toEqual([]);
     await page.close();

@@ -49,6 +49,9 @@ function pagePath(): string {
   throw new UsageError('the inspector page is missing: run npm run build (it writes dist/inspector/index.html)');
 }
 
+/** Most bytes of one preloaded file. */
+const PRELOAD_LIMIT = 256 * 2 ** 20;
+
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function openBrowser(url: string): void {
@@ -76,6 +79,11 @@ export async function runInspect(argv: readonly string[], io: InspectIO): Promis
     } catch (e) {
       io.stderr(`pickleguard: ${readFailure(file, e)}\n`);
       return EXIT_USAGE;
+    }
+    // The page holds each preloaded file as base64 text: past this, open the file in the page instead.
+    if (bytes.length > PRELOAD_LIMIT) {
+      io.stderr(`pickleguard: ${file}: ${bytes.length.toLocaleString('en')} bytes, too big to preload (over ${PRELOAD_LIMIT / 2 ** 20} MiB): open it from the page\n`);
+      continue;
     }
     const b64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     blocks.push(`<script type="application/x-pickleguard-file" data-name="${escapeHtml(basename(file))}">${b64}</script>`);

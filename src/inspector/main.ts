@@ -33,6 +33,8 @@ interface State {
   choice: PackChoice;
   custom: { label: string; json: unknown; on: boolean }[];
   busy: boolean;
+  /** The packs changed while busy: judge again when done. */
+  dirty: boolean;
   values: LoadedValues | null;
 }
 
@@ -41,7 +43,7 @@ else start(document.currentScript?.textContent ?? null);
 
 function start(selfScript: string | null): void {
   const judge = new Judge(selfScript);
-  const state: State = { name: '', bytes: null, judged: null, parts: [], current: 0, choice: DEFAULT_CHOICE, custom: [], busy: false, values: null };
+  const state: State = { name: '', bytes: null, judged: null, parts: [], current: 0, choice: DEFAULT_CHOICE, custom: [], busy: false, dirty: false, values: null };
   const $ = (sel: string) => document.querySelector(sel) as HTMLElement;
   const status = $('#status');
   const progress = $('#progress') as HTMLProgressElement;
@@ -96,6 +98,10 @@ function start(selfScript: string | null): void {
     } finally {
       setBusy(false);
     }
+    if (state.dirty) {
+      state.dirty = false;
+      await rejudge();
+    }
   };
 
   const accept = (bytes: Uint8Array, judged: Judged) => {
@@ -106,6 +112,7 @@ function start(selfScript: string | null): void {
 
   const rejudge = async () => {
     drawPacks();
+    if (state.busy) state.dirty = true;
     if (!state.bytes || state.busy) return;
     setBusy(true, `judging under ${choice().shipped.join('+') || 'no pack'}…`);
     const bytes = state.bytes;
@@ -121,6 +128,10 @@ function start(selfScript: string | null): void {
       say(`cannot judge: ${(e as Error).message}`);
     } finally {
       setBusy(false);
+    }
+    if (state.dirty) {
+      state.dirty = false;
+      await rejudge();
     }
   };
 

@@ -19,6 +19,14 @@ import { asArray, summary } from './arrays.js';
 import { h } from './dom.js';
 
 const PAGE = 100;
+
+/** A line of description in the tree that is no Python value (a tensor's storage). */
+class Note {
+  constructor(
+    readonly type: string,
+    readonly text: string,
+  ) {}
+}
 type Entry = readonly [label: string, value: unknown];
 
 export interface TreeContext {
@@ -37,6 +45,7 @@ function reductionOf(v: object): Reduction | PyGlobal | null {
 /** The Python type of a loaded value, as Python names it. */
 export function typeName(v: unknown): string {
   if (v === null) return 'NoneType';
+  if (v instanceof Note) return v.type;
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? 'int' : 'float';
   if (typeof v === 'bigint') return 'int';
@@ -68,9 +77,17 @@ export function typeName(v: unknown): string {
 
 const clip = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
+/** Python's repr of a complex: `-1j`, `(1.5+2j)`. */
+function reprComplex(c: PyComplex): string {
+  const part = (x: number) => reprFloat(x).replace(/\.0$/, '');
+  if (Object.is(c.real, 0)) return `${part(c.imag)}j`;
+  return `(${part(c.real)}${c.imag < 0 || Object.is(c.imag, -0) || Number.isNaN(c.imag) ? (Number.isNaN(c.imag) ? '+' : '-') : '+'}${part(Number.isNaN(c.imag) ? c.imag : Math.abs(c.imag))}j)`;
+}
+
 /** The one-line text of a leaf (or a container's preview). */
 function text(v: unknown): string {
   if (v === null) return 'None';
+  if (v instanceof Note) return v.text;
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? reprInt(v) : reprFloat(v);
   if (typeof v === 'bigint') return reprInt(v);
@@ -79,13 +96,13 @@ function text(v: unknown): string {
   if (v instanceof PyFloat) return reprFloat(v.value);
   if (v instanceof Uint8Array) return `${v.length.toLocaleString('en')} bytes  ${clip(reprBytes(v.subarray(0, 48)), 80)}`;
   if (v instanceof PyGlobal) return String(v);
-  if (v instanceof PyComplex) return `(${reprFloat(v.real)}${v.imag < 0 || Object.is(v.imag, -0) ? '-' : '+'}${reprFloat(Math.abs(v.imag))}j)`;
+  if (v instanceof PyComplex) return reprComplex(v);
   return '';
 }
 
 /** The children of a value, lazily; null for a leaf. */
 function childrenOf(v: unknown): { count: number; entries: () => Iterator<Entry> } | null {
-  if (v === null || typeof v !== 'object' || v instanceof Uint8Array || v instanceof PyGlobal || v instanceof PyFloat || v instanceof PyStr || v instanceof PyComplex) return null;
+  if (v === null || typeof v !== 'object' || v instanceof Note || v instanceof Uint8Array || v instanceof PyGlobal || v instanceof PyFloat || v instanceof PyStr || v instanceof PyComplex) return null;
   if (Array.isArray(v)) return { count: v.length, entries: () => v.map((x, i): Entry => [String(i), x])[Symbol.iterator]() };
   if (v instanceof Map) return { count: v.size, entries: () => map(v.entries(), ([k, x]): Entry => [text(k) || typeName(k), x]) };
   if (v instanceof Set) return { count: v.size, entries: () => map(v.values(), (x): Entry => ['·', x]) };
@@ -100,7 +117,7 @@ function childrenOf(v: unknown): { count: number; entries: () => Iterator<Entry>
   }
   if (v instanceof NdArray) return v.objects ? { count: v.objects.length, entries: () => v.objects!.map((x, i): Entry => [String(i), x])[Symbol.iterator]() } : { count: 0, entries: () => [][Symbol.iterator]() };
   if (v instanceof TorchTensor) {
-    const e: Entry[] = [['storage', `${v.storage.key} on ${v.storage.location}, ${v.storage.numel.toLocaleString('en')} elements`], ['offset', v.storageOffset], ['stride', PyTuple.fromArray(v.stride)], ['requires_grad', v.requiresGrad]];
+    const e: Entry[] = [['storage', new Note('storage', `key ${v.storage.key} on ${v.storage.location}, ${v.storage.numel.toLocaleString('en')} elements of ${v.storage.dtype}`)], ['offset', v.storageOffset], ['stride', PyTuple.fromArray(v.stride)], ['requires_grad', v.requiresGrad]];
     return { count: e.length, entries: () => e[Symbol.iterator]() };
   }
   if (Object.getPrototypeOf(v) === null) {
