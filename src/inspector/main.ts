@@ -258,7 +258,7 @@ function start(selfScript: string | null): void {
       h('h2', {}, `Value of ${part.uri}`),
       v.mode === 'inspect' ? h('p', { class: 'mode inspect', 'data-mode': 'inspect' }, 'Inspection mode: the policy refuses names in this pickle, so they are shown as inert records; nothing was called.') : h('p', { class: 'mode', 'data-mode': 'policy' }, 'Loaded under the policy.'),
       ...v.notes.map((n) => h('p', { class: 'note' }, n)),
-      v.values.length ? renderTree(v.values, labels, { showGlobal }) : h('p', { class: 'note', 'data-tree': '' }, part.report.pickles.length ? 'no value could be loaded' : 'no pickle in this part'),
+      v.values.length ? renderTree(v.values, labels, { showGlobal, builtAt: (o) => v.built.get(o), showOffset: (offset) => showAt(state.current, offset) }) : h('p', { class: 'note', 'data-tree': '' }, part.report.pickles.length ? 'no value could be loaded' : 'no pickle in this part'),
     );
     view = bytesView(part.bytes, part.report.pickles, (offset) => {
       document.querySelectorAll('[data-finding].hit').forEach((e) => e.classList.remove('hit'));

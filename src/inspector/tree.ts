@@ -32,6 +32,10 @@ type Entry = readonly [label: string, value: unknown];
 export interface TreeContext {
   /** Called when a node naming a global (a record or a global used as data) asks to show its opcode. */
   readonly showGlobal?: (name: string) => void;
+  /** Where an object was built (the offset of its opcode), when known. */
+  readonly builtAt?: (v: object) => number | undefined;
+  /** Shows the opcode at an offset. */
+  readonly showOffset?: (offset: number) => void;
 }
 
 function reductionOf(v: object): Reduction | PyGlobal | null {
@@ -177,6 +181,8 @@ export function renderTree(values: readonly unknown[], labels: readonly string[]
       return leaf;
     }
     const summaryEl = head('summary');
+    const at = v !== null && typeof v === 'object' ? ctx.builtAt?.(v) : undefined;
+    if (at !== undefined) summaryEl.append(' ', h('button', { class: 'link at', 'data-built-at': at, title: 'show the opcode that built it', onclick: (e: Event) => (e.preventDefault(), ctx.showOffset?.(at)) }, `@${at}`));
     summaryEl.querySelector('.p')!.textContent = array ? `${array.dtype} (${array.shape.join(', ')})` : preview(v, kids);
     const details = h('details', { class: 'node', role: 'treeitem', id: `node-${++ids}` }, summaryEl);
     details.dataset.path = label;
