@@ -57,20 +57,29 @@ export interface LoadedValues {
   readonly notes: string[];
 }
 
+const isJoblib = (part: OpenedPart) => part.report.globals.some((g) => isJoblibWrapper(g.module, g.qualname));
+
 const TORCH_PICKLE = /!(?:[^/!]+\/)?data\.pkl$/;
 
 async function loadWith(part: OpenedPart, file: Uint8Array, choice: PackChoice, inspect: boolean, built: Map<object, number>): Promise<unknown[]> {
   built.clear();
   const policy = tracing(policyFor(choice, inspect), part.report.calls, built);
   if (TORCH_PICKLE.test(part.uri) && isZip(file) && part.uri.indexOf('!') === part.uri.lastIndexOf('!')) return [await loadTorch(file, { policy })];
-  if (part.report.globals.some((g) => isJoblibWrapper(g.module, g.qualname))) return [await loadJoblib(part.bytes, { policy })];
+  if (isJoblib(part)) {
+    // Inspection mode reads joblib's raw array data with the joblib pack's wrapper (else it reads as opcodes).
+    const joblib = inspect ? tracing(policyFor({ ...choice, shipped: [...choice.shipped, 'joblib'] }, true), part.report.calls, built) : policy;
+    return [await loadJoblib(part.bytes, { policy: joblib })];
+  }
   const pickles = part.report.pickles;
   if (pickles.length === 0) return [];
-  const u = new Unpickler(part.bytes.subarray(pickles[0]!.start), { policy, persistentLoad: (pid) => new PyObject(PERSISTENT, [pid]) });
+  const options = { policy, persistentLoad: (pid: unknown) => new PyObject(PERSISTENT, [pid]) };
+  // Pickles in a row share a memo, as Unpickler reads them; pickles apart (a legacy checkpoint's members) are read each alone.
+  const inRow = pickles.every((p, i) => i === 0 || p.start === pickles[i - 1]!.end);
+  const shared = inRow ? new Unpickler(part.bytes.subarray(pickles[0]!.start), options) : null;
   const values: unknown[] = [];
   // A value per pickle the audit found; the partial list is kept when one fails.
   try {
-    for (let i = 0; i < pickles.length; i++) values.push(u.load());
+    for (const p of pickles) values.push((shared ?? new Unpickler(part.bytes.subarray(p.start), options)).load());
   } catch (e) {
     if (values.length === 0) throw e;
     (values as unknown[] & { failure?: unknown }).failure = e;
@@ -104,6 +113,7 @@ export async function loadValues(part: OpenedPart, file: Uint8Array, choice: Pac
   const first = await attempt(false);
   if (!(first instanceof RefusedGlobalError)) return { values: first, mode: 'policy', notes, built };
   notes.push(`the policy refuses ${first.module}.${first.qualname}: shown in inspection mode (refused names are inert records; nothing was called)`);
+  if (isJoblib(part)) notes.push("joblib's raw array data is read with the joblib pack's array wrapper");
   const second = await attempt(true);
   return { values: second instanceof RefusedGlobalError ? [] : second, mode: 'inspect', notes, built };
 }
