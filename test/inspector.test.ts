@@ -178,6 +178,19 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     expect(await findings(page)).toEqual(expect.arrayContaining(['PG001', 'PG008']));
     const labels = await page.$$eval('[data-tree] > details > summary .k', (els) => els.map((e) => e.textContent));
     expect(labels).toEqual(['pickle 1', 'pickle 2']);
+    // Pasted base64 opens, and so does a file dropped on the page.
+    await page.fill('#paste', readFileSync(corpus('valid/record_config.p4.c.pkl')).toString('base64'));
+    await page.click('#paste-go');
+    await page.waitForFunction(() => document.querySelector('[data-verdict]')?.textContent?.includes('pasted'));
+    expect(await verdict(page)).toBe('safe');
+    const hostile = readFileSync(corpus('malicious/nested_pickle.pkl'));
+    await page.evaluate((bytes) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(bytes)], 'dropped.pkl'));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, [...hostile]);
+    await page.waitForFunction(() => document.querySelector('[data-verdict]')?.textContent?.includes('dropped.pkl'));
+    expect(await findings(page)).toEqual(['PG001']);
     // A pack loaded from a JSON file is judged with, as the shipped ones are.
     await page.setInputFiles('#pack-file', join(ROOT, 'policies', 'python-stdlib.json'));
     await page.waitForSelector('[data-pack="custom:0"]:checked');

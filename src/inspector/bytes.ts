@@ -9,21 +9,27 @@ import { clear, h } from './dom.js';
 
 const WINDOW = 400;
 const HEX_ROWS = 48;
-/** Most disassembly lines kept for one part. */
-const MAX_LINES = 200_000;
 
 interface Line {
   readonly offset: number;
   readonly text: string;
 }
 
-export function disassemblyLines(bytes: Uint8Array, pickles: readonly AuditedPickle[]): Line[] {
+/** Thrown from the writer to stop the disassembler once it has written far enough. */
+const ENOUGH = Symbol('enough');
+
+/**
+ * The disassembly of the part's pickles up to the first line past `until` plus `extra` lines (the
+ * disassembler cannot start mid-pickle, so reaching far into a big pickle costs reading up to there).
+ * `complete` says whether it ran to the end.
+ */
+export function disassemblyLines(bytes: Uint8Array, pickles: readonly AuditedPickle[], until: number, extra: number): { lines: Line[]; complete: boolean } {
   const lines: Line[] = [];
   const memo: DisMemo = new Map();
   let pending = '';
   let last = 0;
+  let past = -1;
   const write = (t: string) => {
-    if (lines.length >= MAX_LINES) return;
     pending += t;
     let nl;
     while ((nl = pending.indexOf('\n')) >= 0) {
@@ -32,21 +38,20 @@ export function disassemblyLines(bytes: Uint8Array, pickles: readonly AuditedPic
       const m = /^\s*(\d+):/.exec(text);
       if (m) last = Number(m[1]);
       lines.push({ offset: last, text });
+      if (past < 0 && last > until) past = lines.length;
+      if (past >= 0 && lines.length >= past + extra) throw ENOUGH;
     }
   };
   for (const p of pickles) {
     try {
       disassembleTo(bytes, write, { start: p.start, memo });
     } catch (e) {
+      if (e === ENOUGH) return { lines, complete: false };
       if (!(e instanceof PickleError)) throw e;
       write(`${pending ? '\n' : ''}error: ${e.message}\n`);
     }
-    if (lines.length >= MAX_LINES) {
-      lines.push({ offset: last, text: `… disassembly cut at ${MAX_LINES.toLocaleString('en')} lines` });
-      break;
-    }
   }
-  return lines;
+  return { lines, complete: true };
 }
 
 export interface BytesView {
@@ -56,22 +61,29 @@ export interface BytesView {
 }
 
 export function bytesView(bytes: Uint8Array, pickles: readonly AuditedPickle[], onLine: (offset: number) => void): BytesView {
-  let lines: Line[] | null = null;
+  let got: { lines: Line[]; complete: boolean; until: number } | null = null;
+  /** The lines up to past `until` and a window more, disassembled again only when a farther point is asked for. */
+  const linesTo = (until: number): Line[] => {
+    if (got === null || (!got.complete && (until > got.until || got.lines.length < WINDOW))) got = { ...disassemblyLines(bytes, pickles, until, WINDOW), until };
+    return got.lines;
+  };
   const dis = h('pre', { class: 'dis', tabindex: 0, 'aria-label': 'disassembly' });
   const hex = h('pre', { class: 'hex', tabindex: 0, 'aria-label': 'hex view' });
   let disFrom = 0;
   let selected = -1;
-  const getLines = () => (lines ??= disassemblyLines(bytes, pickles));
 
   const drawDis = () => {
-    const all = getLines();
+    const all = linesTo(got?.until ?? -1);
     const rows: (Node | string)[] = [];
     if (disFrom > 0) rows.push(h('button', { class: 'more', onclick: () => ((disFrom = Math.max(0, disFrom - WINDOW)), drawDis()) }, `… ${disFrom.toLocaleString('en')} earlier lines`));
     for (let i = disFrom; i < Math.min(all.length, disFrom + WINDOW); i++) {
       const l = all[i]!;
       rows.push(h('span', { class: l.offset === selected && /^\s*\d+:/.test(l.text) ? 'line sel' : 'line', 'data-offset': l.offset, onclick: () => (view.show(l.offset), onLine(l.offset)) }, l.text, '\n'));
     }
-    if (disFrom + WINDOW < all.length) rows.push(h('button', { class: 'more', onclick: () => ((disFrom += WINDOW), drawDis()) }, `… ${(all.length - disFrom - WINDOW).toLocaleString('en')} later lines`));
+    if (disFrom + WINDOW < all.length || !got!.complete) {
+      const label = got!.complete ? `… ${(all.length - disFrom - WINDOW).toLocaleString('en')} later lines` : '… later lines';
+      rows.push(h('button', { class: 'more', onclick: () => ((disFrom += WINDOW), linesTo(all[Math.min(all.length - 1, disFrom + WINDOW)]!.offset), drawDis()) }, label));
+    }
     clear(dis, ...rows);
   };
 
@@ -100,7 +112,7 @@ export function bytesView(bytes: Uint8Array, pickles: readonly AuditedPickle[], 
     element: h('div', { class: 'bytes' }, h('section', { class: 'pane' }, h('h3', {}, 'Disassembly'), dis), h('section', { class: 'pane' }, h('h3', {}, 'Hex'), hex)),
     show(offset: number) {
       selected = offset;
-      const all = getLines();
+      const all = linesTo(offset);
       // The last line at or before the offset.
       let lo = 0;
       let hi = all.length - 1;
