@@ -202,6 +202,20 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     await page.close();
   });
 
+  it('shared references and cycles link to the first occurrence', async () => {
+    const { page, problems } = await open();
+    // x = [1, 2]; l = [x, x]; l.append(l); pickle.dumps(l, 2)
+    await page.fill('#paste', '80025d7100285d7101284b014b026568016800652e');
+    await page.click('#paste-go');
+    await page.waitForSelector('[data-tree] a.ref');
+    const refs = await page.$$eval('[data-tree] a.ref', (els) => els.map((e) => e.textContent));
+    expect(refs).toEqual(['↪ the same object as value[0]', '↪ the same object as value']);
+    await page.locator('[data-tree] a.ref').first().click();
+    expect(await page.evaluate(() => document.activeElement?.closest('details')?.dataset.path)).toBe('value[0]');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('fits a 360 px wide screen', async () => {
     const { page, problems } = await open();
     await page.setViewportSize({ width: 360, height: 740 });
