@@ -4,14 +4,16 @@
 // - dist/index.cjs: the same library as one CommonJS file, for require();
 // - dist/cli.js: the CLI's own code only; it imports the library from the modules above.
 // A browser bundle is built in memory only, as a check: it fails if anything imports node:*.
+// - dist/inspector/index.html: the inspector page, one self-contained file (src/inspector/build.mjs).
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { buildInspector } from './src/inspector/build.mjs';
 
 const common = { sourcemap: true, target: 'es2022', logLevel: 'warning' };
 const library = readdirSync('src', { recursive: true })
   .map((f) => join('src', f))
-  .filter((f) => f.endsWith('.ts') && !f.startsWith(join('src', 'cli')));
+  .filter((f) => f.endsWith('.ts') && !f.startsWith(join('src', 'cli')) && !f.startsWith(join('src', 'inspector')));
 
 /** Imports from src/cli/ of the library's modules stay imports, of the matching file in dist/. */
 const libraryExternal = {
@@ -43,4 +45,5 @@ await Promise.all([
     banner: { js: '#!/usr/bin/env node' },
   }),
   build({ ...common, bundle: true, write: false, entryPoints: ['src/index.ts'], outfile: 'browser.js', format: 'esm', platform: 'browser' }),
+  buildInspector(),
 ]);

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { toJson } from '../src/cli/convert.js';
-import { datetimeString } from '../src/cli/ndjson.js';
+import { datetimeString } from '../src/model/ndjson.js';
 import { createPolicy, loads, NAT, NdArray, NpDtype, shippedPack, TorchStorage, TorchTensor } from '../src/index.js';
 
 const NUMPY = createPolicy({ packs: [shippedPack('numpy')] });

@@ -50,6 +50,7 @@ const OPTIONS = {
   id: { type: 'string' },
   'pack-version': { type: 'string' },
   extends: { type: 'string' },
+  'no-open': { type: 'boolean' },
 } as const satisfies Record<string, Spec>;
 
 export type OptionName = keyof typeof OPTIONS;

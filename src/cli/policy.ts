@@ -3,17 +3,15 @@
  * prints their digests; infer drafts a pack from trusted sample pickles (loaded in inspection mode,
  * so nothing in them runs); diff compares what two packs allow.
  */
-import { EndOfInputError, PickleError, PolicyError } from '../errors.js';
+import { PolicyError } from '../errors.js';
 import { KNOWN_DEFS } from '../policy/known.js';
+import { inferPack } from '../policy/infer.js';
 import type { LoadedPack } from '../policy/pack.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, parseCommand, readFailure, UsageError } from './args.js';
 import { readPack as readPackArg } from './packs.js';
 import { createPolicy, type BuiltPolicy } from '../policy/registry.js';
-import type { PackEntry, Use } from '../policy/schema.js';
+import type { PackEntry } from '../policy/schema.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
-import type { Policy, Reconstructor } from '../policy/types.js';
-import { denialOf } from '../policy/deny.js';
-import { Unpickler } from '../unpickler/unpickler.js';
 
 /** What the policy commands need from the outside world. */
 export interface PolicyIO {
@@ -115,39 +113,6 @@ function check(argv: readonly string[], io: PolicyIO): number {
   return EXIT_OK;
 }
 
-interface Observed {
-  module: string;
-  qualname: string;
-  uses: Set<Use>;
-  files: Set<string>;
-}
-
-/** A policy that answers like `base` in inspection mode and notes every name and use. */
-function recording(base: Policy, seen: Map<string, Observed>, file: () => string): Policy {
-  const note = (module: string, qualname: string, use: Use | null): void => {
-    const key = `${module}\n${qualname}`;
-    let o = seen.get(key);
-    if (o === undefined) seen.set(key, (o = { module, qualname, uses: new Set(), files: new Set() }));
-    if (use !== null) o.uses.add(use);
-    o.files.add(file());
-  };
-  return {
-    name: base.name,
-    resolve(module, qualname) {
-      const rec = base.resolve(module, qualname);
-      if (rec === undefined) return undefined;
-      note(module, qualname, null);
-      const wrapped: { -readonly [K in keyof Reconstructor]: Reconstructor[K] } = { module: rec.module, qualname: rec.qualname };
-      const { call, newObject, setState } = rec;
-      if (call) wrapped.call = (args, ctx) => (note(module, qualname, 'call'), call(args, ctx));
-      if (newObject) wrapped.newObject = (args, kw, ctx) => (note(module, qualname, 'new'), newObject(args, kw, ctx));
-      if (setState) wrapped.setState = (t, s, ctx) => (note(module, qualname, 'state'), setState(t, s, ctx));
-      return wrapped;
-    },
-    resolveCallable: base.resolveCallable,
-  };
-}
-
 function infer(argv: readonly string[], io: PolicyIO): number {
   const { values: v, positionals: files } = parseCommand('policy infer', argv, ['id', 'pack-version', 'extends', 'version']);
   if (v.help) {
@@ -155,70 +120,27 @@ function infer(argv: readonly string[], io: PolicyIO): number {
     return EXIT_OK;
   }
   if (v.version) throw new UsageError('policy infer: the pack version is given with --pack-version V (--version prints pickleguard\'s)');
-  const id = v.id ?? 'inferred';
-  const version = v['pack-version'] ?? '0.1.0';
   const base = v.extends ?? 'python-stdlib';
   if (files.length === 0) throw new UsageError('policy infer needs at least one sample pickle FILE');
   const basePack = base === 'none' ? undefined : SHIPPED_PACKS.filter((p) => p.pack.id === base).at(-1);
   if (base !== 'none' && basePack === undefined) {
     throw new UsageError(`--extends ${base}: no shipped pack has that id (shipped: ${SHIPPED_PACKS.map((p) => p.pack.id).join(', ')})`);
   }
-  const basePolicy = createPolicy({ packs: basePack ? [basePack] : [], inspect: true });
-  const seen = new Map<string, Observed>();
-  let current = '';
-  const policy = recording(basePolicy, seen, () => current);
-  let failures = 0;
-  for (const file of files) {
-    current = file;
-    let data: Uint8Array;
+  const samples = files.map((file) => {
     try {
-      data = io.readFile(file);
+      return { name: file, bytes: io.readFile(file) };
     } catch (e) {
       throw new UsageError(readFailure(file, e));
     }
-    const unpickler = new Unpickler(data, { policy, persistentLoad: (pid) => pid });
-    let count = 0;
-    for (;;) {
-      try {
-        unpickler.load();
-        count++;
-      } catch (e) {
-        if (e instanceof EndOfInputError) break;
-        if (!(e instanceof PickleError)) throw e;
-        io.stderr(`pickleguard: ${file}: ${e.message}\n`);
-        failures++;
-        break;
-      }
-    }
-    io.stderr(`read ${file}: ${count} pickle${count === 1 ? '' : 's'}\n`);
+  });
+  const { pack, samples: read, denied } = inferPack(samples, { id: v.id, version: v['pack-version'], base: basePack });
+  for (const s of read) {
+    if (s.error) io.stderr(`pickleguard: ${s.name}: ${s.error.message}\n`);
+    io.stderr(`read ${s.name}: ${s.pickles} pickle${s.pickles === 1 ? '' : 's'}\n`);
   }
-  // What the base allows as loading resolves it: its entries, and the getattr gate of its `via: "getattr"` pairs.
-  const strictBase = createPolicy({ packs: basePack ? [basePack] : [] });
-  const known = new Set(KNOWN_DEFS.map((d) => d.id));
-  const entries: PackEntry[] = [];
-  let denied = 0;
-  for (const [, o] of [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (strictBase.resolve(o.module, o.qualname) !== undefined) continue;
-    const why = denialOf(o.module, o.qualname);
-    if (why !== undefined) {
-      io.stderr(`pickleguard: error: ${o.module}.${o.qualname} (in ${[...o.files].join(', ')}): ${why}; left out\n`);
-      denied++;
-      continue;
-    }
-    const name = `${o.module}.${o.qualname}`;
-    const order: Use[] = ['call', 'new', 'state'];
-    const uses = order.filter((u) => o.uses.has(u));
-    entries.push({ module: o.module, qualname: o.qualname, reconstructor: known.has(name) ? name : 'object', uses: uses.length ? uses : ['reference'] });
-  }
-  const pack = {
-    id,
-    version,
-    description: `Drafted by pickleguard policy infer from ${files.length} sample file${files.length === 1 ? '' : 's'}; review before use.`,
-    ...(basePack ? { extends: [{ id: basePack.pack.id, version: basePack.pack.version, digest: basePack.digest }] } : {}),
-    entries,
-  };
+  for (const d of denied) io.stderr(`pickleguard: error: ${d.name} (in ${d.files.join(', ')}): ${d.why}; left out\n`);
   io.stdout(`${JSON.stringify(pack, null, 2)}\n`);
-  return denied > 0 || failures > 0 ? EXIT_FINDINGS : EXIT_OK;
+  return denied.length > 0 || read.some((s) => s.error) ? EXIT_FINDINGS : EXIT_OK;
 }
 
 function describeEntry(e: Readonly<PackEntry>): string {

@@ -10,6 +10,7 @@ import { disassembleTo, type DisMemo } from '../audit/dis.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_STATUS_HELP, EXIT_USAGE, integerOption, parseCommand, readFailure, UsageError } from './args.js';
 import { runAudit, type AuditIO } from './audit.js';
 import { runConvert } from './convert.js';
+import { runInspect } from './inspect.js';
 import { runPolicyCommand } from './policy.js';
 
 export interface CliIO {
@@ -37,6 +38,7 @@ Commands:
   audit PATH...        scan pickles and model files for what they would do, without loading them
   convert FILE         load a pickle under a policy (or --inspect) and print it as JSON
   dis FILE...          disassemble pickles, printing what \`python3 -m pickletools FILE...\` prints
+  inspect [FILE...]    open the inspector page on 127.0.0.1 (in the browser) to look inside files
   policy check PACK... validate policy packs and print their digests
   policy infer FILE... draft a pack from trusted sample pickles (JSON on stdout)
   policy diff A B      compare what two packs allow
@@ -206,12 +208,14 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
         return await runAudit(rest, io, packageVersion());
       case 'convert':
         return await runConvert(rest, io);
+      case 'inspect':
+        return await runInspect(rest, io);
       default:
         throw new UsageError(command.startsWith('-') ? `unknown option ${command} (options follow the command)` : `unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      const known = ['dis', 'policy', 'audit', 'convert'].includes(command ?? '');
+      const known = ['dis', 'policy', 'audit', 'convert', 'inspect'].includes(command ?? '');
       io.stderr(`pickleguard: ${err.message}; see pickleguard ${known ? `${command} ` : ''}--help\n`);
       return EXIT_USAGE;
     }

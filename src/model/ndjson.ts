@@ -5,8 +5,8 @@
  * items are ISO strings in their unit (numpy's `datetime_as_string`), timedelta64 items counts of
  * their unit (the dtype names it), NaT "NaT".
  */
-import { NAT, NdArray, NpDtype, NpMaskedArray, NpScalar, type NpDatetimeMeta } from '../model/ndarray.js';
-import type { TorchTensor } from '../model/tensor.js';
+import { NAT, NdArray, NpDtype, NpMaskedArray, NpScalar, type NpDatetimeMeta } from './ndarray.js';
+import type { TorchTensor } from './tensor.js';
 
 /** Turns one item (a number, bigint, string, bytes, PyComplex, object…) into JSON, as toJson does everywhere else. */
 type Conv = (v: unknown) => unknown;
