@@ -110,16 +110,19 @@ describe('containers (corpus/containers, written by corpus/gen_containers.py)', 
     expect(await verdicts('objects.joblib', { policy: shipped })).toEqual(['objects.joblib safe']);
     const [objects] = await auditFile(file('objects.joblib'), 'objects.joblib', { policy: shipped });
     expect(objects!.report.findings[0]!.message).toMatch(/a joblib file/);
-    // These hold a datetime64 array among others: joblib.load's reading is all data; pickle.load
-    // would read array bytes as opcodes (a global named by raw bytes), which makes them unsafe.
+    // These hold a datetime64 array among others: joblib.load's reading is all data. pickle.load would
+    // read array bytes as opcodes and meet a "global" no module can have (" u."): noted at low
+    // severity, since pickle.load would fail to import it; the verdict is joblib.load's.
     for (const name of ['arrays.joblib', 'unaligned.joblib', 'protocol2.joblib']) {
       const [r] = await auditFile(file(name), name, { policy: shipped });
-      expect(r!.report.verdict).toBe('unsafe');
-      expect(r!.report.findings.slice(1).every((f) => /read as pickle\.load reads it/.test(f.message))).toBe(true);
+      expect(r!.report.verdict).toBe('safe');
+      const extra = r!.report.findings.slice(1);
+      expect(extra.length).toBeGreaterThan(0);
+      expect(extra.every((f) => f.severity === 'low' && /which would fail: no module or attribute can have that name/.test(f.message))).toBe(true);
       const builds = r!.report.calls.filter((c) => c.opcode === 'BUILD' && c.callable === 'joblib.numpy_pickle.NumpyArrayWrapper');
       expect(builds.length).toBeGreaterThanOrEqual(7);
     }
-    expect(await verdicts('arrays.joblib.z', { policy: shipped })).toEqual(['arrays.joblib.z!zlib unsafe']);
+    expect(await verdicts('arrays.joblib.z', { policy: shipped })).toEqual(['arrays.joblib.z!zlib safe']);
     expect(await verdicts('raw_hides_call.joblib', { policy: shipped })).toEqual(['raw_hides_call.joblib unsafe']);
     // Under the default policy: unsafe (numpy's and joblib's names are refused first), not malformed.
     expect(await verdicts('arrays.joblib')).toEqual(['arrays.joblib unsafe']);

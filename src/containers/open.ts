@@ -230,6 +230,10 @@ async function auditTar(data: Uint8Array, uri: string, options: ContainerOptions
   return [{ uri, report: containerReport(findings, data.length, policy) }, ...out];
 }
 
+/** Whether `module` and `qualname` are dotted Python identifiers, the only names pickle's find_class can import. */
+const IDENTIFIERS = /^[\p{ID_Start}_]\p{ID_Continue}*(?:\.[\p{ID_Start}_]\p{ID_Continue}*)*$/u;
+const importable = (module: string, qualname: string): boolean => IDENTIFIERS.test(module) && IDENTIFIERS.test(qualname);
+
 /** Rules that name a global: what a second reading of a joblib file contributes. */
 const NAME_RULES = new Set(['PG001', 'PG002', 'PG005']);
 
@@ -245,9 +249,16 @@ function auditPickle(data: Uint8Array, options: AuditOptions): AuditReport {
   const joblib = audit(data, { ...options, joblib: true, firstOnly: true });
   const key = (f: Finding) => `${f.rule} ${f.name ?? ''}`;
   const seen = new Set(joblib.findings.map(key));
+  // Raw array bytes read as opcodes often spell a "name" no module can have (" u."): pickle.load
+  // would fail to import it, so it is noted, not a reason to call the file unsafe.
+  const unimportable = new Set(plain.globals.filter((g) => !importable(g.module, g.qualname)).map((g) => g.offset));
   const extra = plain.findings
     .filter((f) => NAME_RULES.has(f.rule) && !seen.has(key(f)))
-    .map((f) => ({ ...f, message: `${f.message} (read as pickle.load reads it, not as joblib.load does)` }));
+    .map((f): Finding =>
+      unimportable.has(f.offset)
+        ? { ...f, severity: 'low', message: `${f.message} (read as pickle.load reads it, which would fail: no module or attribute can have that name)` }
+        : { ...f, message: `${f.message} (read as pickle.load reads it, not as joblib.load does)` },
+    );
   const findings: Finding[] = [
     { severity: 'info', rule: 'PG011', message: 'a joblib file: audited as joblib.load reads it, skipping raw numpy array data', offset: 0 },
     ...joblib.findings,
