@@ -29,7 +29,9 @@ export class PyException {
 
   /** `BaseException.__reduce__`: `(cls, args)`, or `(cls, args, __dict__)` when it has attributes. */
   [REDUCE](): Reduction {
-    const state = this.state !== null && this.state.size > 0 ? this.state : undefined;
+    // JSONDecodeError's own __reduce__ gives (msg, doc, pos) and never its attributes.
+    const own = this.module === 'json.decoder' && this.name === 'JSONDecodeError';
+    const state = !own && this.state !== null && this.state.size > 0 ? this.state : undefined;
     return { callable: new PyGlobal(this.module, this.name), args: this.args, state };
   }
 

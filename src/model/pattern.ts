@@ -118,7 +118,8 @@ function translate(p: string, ascii: boolean, multiline: boolean, dotall: boolea
           out += '^';
           i++;
         }
-        break;
+        i++;
+        continue;
       case '.':
         out += dotall ? '[\\s\\S]' : '[^\\n]';
         break;

@@ -4,6 +4,7 @@
  */
 import { PyGlobal } from './global.js';
 import { REDUCE, type Reduction } from './reduce.js';
+import { PyStr } from './str.js';
 
 const G_UTC = new PyGlobal('pytz', '_UTC');
 const G_P = new PyGlobal('pytz', '_p');
@@ -40,7 +41,9 @@ export class PyTzInfo {
   [REDUCE](): Reduction {
     if (this.kind === 'utc') return { callable: G_UTC, args: [] };
     if (this.kind === 'fixed') return { callable: G_FIXED, args: [this.utcoffsetSeconds! / 60] };
-    return { callable: G_P, args: this.utcoffsetSeconds === null ? [this.zone] : [this.zone, this.utcoffsetSeconds, this.dstSeconds, this.tzname] };
+    // Each localized tzinfo holds its own tzname str (read from the zone file), so CPython writes it afresh.
+    const tzname = this.tzname === null ? null : new PyStr(this.tzname);
+    return { callable: G_P, args: this.utcoffsetSeconds === null ? [this.zone] : [this.zone, this.utcoffsetSeconds, this.dstSeconds, tzname] };
   }
 
   toString(): string {

@@ -3748,9 +3748,16 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
                 ]
               },
               {
-                "type": "int",
-                "min": 0,
-                "max": 511
+                "oneOf": [
+                  {
+                    "type": "int",
+                    "min": 0,
+                    "max": 511
+                  },
+                  {
+                    "type": "bool"
+                  }
+                ]
               }
             ]
           },
@@ -3810,7 +3817,14 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
                 "maxLength": 1
               },
               {
-                "type": "int"
+                "oneOf": [
+                  {
+                    "type": "int"
+                  },
+                  {
+                    "type": "bool"
+                  }
+                ]
               },
               {
                 "type": "bytes"
@@ -3859,7 +3873,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:0c54a5171ff620a83587f5b6a3655d89713e79aea3ed51edaedbaec7caf409a5"
+    "digest": "sha256:98cb08181e10756c16c4499b97d9f87dbdc980d6814736cb86c67fe0cbc63e2c"
   },
   {
     "pack": {
@@ -4120,7 +4134,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "id": "python-stdlib",
           "version": "1.2.0",
-          "digest": "sha256:0c54a5171ff620a83587f5b6a3655d89713e79aea3ed51edaedbaec7caf409a5"
+          "digest": "sha256:98cb08181e10756c16c4499b97d9f87dbdc980d6814736cb86c67fe0cbc63e2c"
         }
       ],
       "entries": [
@@ -4225,6 +4239,6 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:e6c5fc671a55a76287c1427314699424516c6076dd5ec3d40568e66fe40e23cd"
+    "digest": "sha256:9959c87a8e1130b7f3a40fa850b37303c9c09209ac6daea19a2d7a58fc07a837"
   }
 ]);

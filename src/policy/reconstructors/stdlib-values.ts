@@ -83,12 +83,41 @@ function makeException(module: string, qualname: string, args: readonly unknown[
   } else if (module === 're' && qualname === 'error') {
     // re.error(msg, pattern=None, pos=None) counts lines in pattern up to pos when both are given.
     arity(qualname, args, 1, 3);
-    if (args[1] != null && args[2] != null) {
-      check(isStr(args[1]) || isBytesLike(args[1]), 're.error() pattern must be a str or bytes');
-      check(isSsize(args[2]), 're.error() pos must be an int');
-    }
+    return reError(args);
   }
   return new PyException(module, name, args);
+}
+
+/** re.error(msg, pattern=None, pos=None): its __init__ sets msg, pattern, pos, lineno and colno, and the message it passes on. */
+function reError(args: readonly unknown[]): PyException {
+  let [msg, pattern = null, pos = null] = args;
+  let lineno: unknown = null;
+  let colno: unknown = null;
+  if (pattern !== null && pos !== null) {
+    check(isStr(pattern) || isBytesLike(pattern), 're.error() pattern must be a str or bytes');
+    check(isInt(pos), 're.error() pos must be an int');
+    const text = typeof pattern === 'string' ? pattern : String.fromCharCode(...(pattern as Uint8Array).subarray(0, 1 << 16));
+    const p = Number(pos);
+    if (!(Number.isSafeInteger(p) && p >= 0 && text.length <= 65535)) unsupported('re.error() with a negative or huge pos, or a pattern over 65535 characters, is not supported');
+    msg = `${pyFormat(msg)} at position ${p}`;
+    const upto = text.slice(0, p < 0 ? Math.max(0, text.length + p) : p);
+    if (text.includes('\n')) {
+      lineno = upto.split('\n').length;
+      colno = upto.length - upto.lastIndexOf('\n');
+      msg = `${msg} (line ${lineno}, column ${colno})`;
+    } else lineno = colno = null;
+    if (!text.includes('\n')) [lineno, colno] = [1, p + 1];
+  }
+  const e = new PyException('re', 'error', [msg]);
+  e.state = new Map<string, unknown>([['msg', args[0]], ['pattern', pattern], ['pos', pos], ['lineno', lineno], ['colno', colno]]);
+  return e;
+}
+
+/** '%s' of a str or int argument; anything else is refused (its str() is Python's to compute). */
+function pyFormat(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (isInt(v)) return String(typeof v === 'boolean' ? (v ? 'True' : 'False') : v);
+  return unsupported(`re.error() with a ${describe(v)} message is not supported`);
 }
 
 /** Attributes CPython sets through descriptors with their own checks: not taken as data here. */
@@ -100,11 +129,11 @@ const exception = Object.freeze<ReconstructorDef>({
   bind: (module, qualname) => ({
     call: (args) => makeException(module, qualname, args),
     setState(target, state) {
-      if (!(target instanceof PyException) || target.state !== null) return fail('exception state applies once, to a new exception');
-      // BaseException.__setstate__: None, or a dict whose items become attributes.
+      if (!(target instanceof PyException)) return fail('exception state applies to an exception');
+      // BaseException.__setstate__: None, or a dict whose items become attributes (added to those __init__ set).
       if (state === null) return target;
       if (!(state instanceof Map)) return fail(`exception state must be a dict, the pickle gave ${describe(state)}`);
-      const attrs = new Map<string, unknown>();
+      const attrs = new Map<string, unknown>(target.state ?? []);
       for (const [k, v] of state) {
         if (typeof k !== 'string') fail(`attribute name must be string, the pickle gave ${describe(k)}`);
         if (SPECIAL_ATTRIBUTES.has(k as string)) unsupported(`exception attribute ${shown(k as string)} is not taken as data`);
@@ -138,7 +167,6 @@ const reCompile = Object.freeze<ReconstructorDef>({
         if (flags & RE_FLAGS.UNICODE) fail('cannot use UNICODE flag with a bytes pattern');
         if (flags & RE_FLAGS.LOCALE && flags & RE_FLAGS.ASCII) fail('ASCII and LOCALE flags are incompatible');
       }
-      if (flags & RE_FLAGS.TEMPLATE) unsupported('re.TEMPLATE patterns are not supported');
       const text = pattern instanceof Uint8Array ? pattern.slice() : pattern;
       return new PyPattern(text, typeof pattern === 'string' && !(flags & RE_FLAGS.ASCII) ? flags | RE_FLAGS.UNICODE : flags);
     },
@@ -238,7 +266,8 @@ const arrayReconstructor = Object.freeze<ReconstructorDef>({
       if (data.length % m.size !== 0) fail('string length not a multiple of item size');
       const n = data.length / m.size;
       if (m.kind === 'utf16' || m.kind === 'utf32') {
-        if (typecode !== 'u') fail('string length not a multiple of item size');
+        // CPython 3.11 measures the bytes against its 4-byte wchar_t here, UTF-16 included (observed).
+        if (typecode !== 'u' || data.length % 4 !== 0) fail('string length not a multiple of item size');
         const points: number[] = [];
         for (let i = 0; i < n; i++) {
           const u = m.kind === 'utf32' ? view.getUint32(i * 4, m.little) : view.getUint16(i * 2, m.little);
