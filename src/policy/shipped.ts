@@ -1126,26 +1126,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1154,26 +1135,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1182,26 +1144,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1210,26 +1153,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1238,26 +1162,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1266,26 +1171,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1294,26 +1180,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1322,26 +1189,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1350,26 +1198,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1378,26 +1207,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1406,26 +1216,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1434,26 +1225,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1462,26 +1234,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1490,26 +1243,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1518,26 +1252,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1546,26 +1261,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1574,26 +1270,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1602,26 +1279,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1630,26 +1288,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1658,26 +1297,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1686,26 +1306,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1714,26 +1315,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1742,26 +1324,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1770,26 +1333,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1798,26 +1342,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1826,26 +1351,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1854,26 +1360,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1882,26 +1369,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1910,26 +1378,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1938,26 +1387,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1966,26 +1396,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -1994,26 +1405,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2022,26 +1414,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2050,26 +1423,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2078,26 +1432,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2106,26 +1441,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2134,26 +1450,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2162,26 +1459,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2190,26 +1468,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2218,26 +1477,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2246,26 +1486,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2274,26 +1495,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2302,26 +1504,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2330,26 +1513,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2358,26 +1522,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2386,26 +1531,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2414,26 +1540,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2442,26 +1549,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2470,26 +1558,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2498,26 +1567,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2526,26 +1576,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2554,26 +1585,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2582,26 +1594,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2610,26 +1603,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2638,26 +1612,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2666,26 +1621,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2694,26 +1630,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2722,26 +1639,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2750,26 +1648,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2778,26 +1657,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2806,26 +1666,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2834,26 +1675,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2862,26 +1684,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2890,26 +1693,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2918,26 +1702,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2946,26 +1711,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "builtins",
@@ -2974,26 +1720,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "json.decoder",
@@ -3002,26 +1729,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "re",
@@ -3030,26 +1738,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "_queue",
@@ -3058,26 +1747,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "queue",
@@ -3086,26 +1756,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "struct",
@@ -3114,26 +1765,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "zlib",
@@ -3142,26 +1774,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "binascii",
@@ -3170,26 +1783,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "binascii",
@@ -3198,26 +1792,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "_csv",
@@ -3226,26 +1801,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "statistics",
@@ -3254,26 +1810,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "ipaddress",
@@ -3282,26 +1819,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "ipaddress",
@@ -3310,26 +1828,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3338,26 +1837,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3366,26 +1846,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3394,26 +1855,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3422,26 +1864,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3450,26 +1873,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3478,26 +1882,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3506,26 +1891,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3534,26 +1900,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3562,26 +1909,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3590,26 +1918,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3618,26 +1927,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3646,26 +1936,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3674,26 +1945,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "decimal",
@@ -3702,26 +1954,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "uses": [
             "call",
             "state"
-          ],
-          "args": {
-            "type": "tuple",
-            "maxLength": 64
-          },
-          "state": {
-            "oneOf": [
-              {
-                "type": "none"
-              },
-              {
-                "type": "dict",
-                "maxLength": 256,
-                "keys": {
-                  "type": "str",
-                  "maxLength": 256
-                }
-              }
-            ]
-          }
+          ]
         },
         {
           "module": "re",
@@ -3873,7 +2106,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:98cb08181e10756c16c4499b97d9f87dbdc980d6814736cb86c67fe0cbc63e2c"
+    "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
   },
   {
     "pack": {
@@ -4134,7 +2367,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "id": "python-stdlib",
           "version": "1.2.0",
-          "digest": "sha256:98cb08181e10756c16c4499b97d9f87dbdc980d6814736cb86c67fe0cbc63e2c"
+          "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
         }
       ],
       "entries": [
@@ -4239,6 +2472,6 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:9959c87a8e1130b7f3a40fa850b37303c9c09209ac6daea19a2d7a58fc07a837"
+    "digest": "sha256:4559267e15f1534b0ff8787e461293ac93d52cc4ff97130d4c53980b96361f53"
   }
 ]);
