@@ -3,6 +3,7 @@
  * arrays, namespaces and pytz zones. Each call a pickle can make is tried in python3 and here:
  * where CPython raises, loading fails; where it returns, the value dumps back to CPython's bytes.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -207,5 +208,45 @@ describe('records', () => {
     const p = load('pattern') as PyPattern;
     expect([p.pattern, p.flags]).toEqual(['(?P<word>[a-z]+)\\s*=\\s*(\\d+)$', 42]);
     expect(p.toRegExp().exec('X = 42')?.groups?.word).toBe('X');
+  });
+});
+
+const pytzMissing = (() => {
+  try {
+    if (spawnSync('/usr/bin/python3', ['-c', 'import pytz']).status !== 0) throw new Error('no pytz');
+    return null;
+  } catch {
+    return 'no pytz';
+  }
+})();
+
+describe.skipIf(missing !== null)('pytz calls against pytz (Debian python3-tz under /usr/bin/python3)', () => {
+  const CASES: [string, string][] = [
+    ['FixedOffset', '(90,)'], ['FixedOffset', '(1439,)'], ['FixedOffset', '(1440,)'], ['FixedOffset', '(-1440,)'], ['FixedOffset', '(0,)'], ['FixedOffset', "('x',)"],
+    ['_p', "('UTC',)"], ['_p', "('utc',)"], ['_p', "('EST',)"], ['_p', "('Europe/Paris', 7200, 3600, 'CEST')"], ['_p', "('Europe/Paris', 7200)"],
+    // Not here: _p('Europe/Paris') alone (pytz gives the zone's first, LMT, tzinfo, from its database), an unknown
+    // zone name (pytz raises UnknownTimeZoneError), a tzname pytz replaces with the database's: the README's gaps.
+    ['_p', "('../etc/passwd',)"], ['_p', '(5,)'], ['_UTC', '()'], ['_UTC', '(1,)'],
+  ];
+  it.skipIf(pytzMissing !== null)(`${CASES.length} calls: pytz raises ⇔ loading fails; otherwise the same bytes`, () => {
+    const script = `import json, pickle, sys, pytz
+class Call:
+    def __init__(self, f, a): self.f, self.a = f, a
+    def __reduce__(self): return (self.f, self.a)
+out = []
+for name, args in json.load(sys.stdin):
+    f, a = getattr(pytz, name), eval(args)
+    data = pickle.dumps(Call(f, a), 2)
+    try: out.append([data.hex(), pickle.dumps(f(*a), 2).hex()])
+    except Exception: out.append([data.hex(), None])
+print(json.dumps(out))`;
+    const r = spawnSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(CASES), encoding: 'utf8', env: { ...process.env, PYTHONHASHSEED: '0' } });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const results = JSON.parse(r.stdout) as [string, string | null][];
+    CASES.forEach(([n, a], i) => {
+      const [pkl, expected] = results[i]!;
+      if (expected === null) expect(() => loads(unhex(pkl), { policy: PYTZ_POLICY }), `${n}${a}`).toThrow(PickleError);
+      else expect(hex(dumps(loads(unhex(pkl), { policy: PYTZ_POLICY }), { protocol: 2 })), `${n}${a}`).toBe(expected);
+    });
   });
 });
