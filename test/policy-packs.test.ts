@@ -31,16 +31,18 @@ describe('shipped packs', () => {
 });
 
 describe('the shipped set', () => {
-  it('is python-builtins, python-stdlib, numpy, joblib and pytorch-state-dict, and they combine into one policy', () => {
+  it('is python-builtins, python-stdlib, numpy, joblib, pytorch-state-dict and pytz, and they combine into one policy', () => {
     expect(SHIPPED_PACKS.map((p) => `${p.pack.id}@${p.pack.version}`).sort()).toEqual([
       'joblib@1.0.0',
       'numpy@1.1.0',
       'python-builtins@1.1.0',
-      'python-stdlib@1.1.0',
+      'python-stdlib@1.2.0',
       'pytorch-state-dict@1.1.0',
+      'pytz@1.0.0',
     ]);
     const all = createPolicy({ packs: SHIPPED_PACKS });
-    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'numpy', 'joblib', 'python-stdlib', 'pytorch-state-dict']);
+    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'numpy', 'joblib', 'python-stdlib', 'pytorch-state-dict', 'pytz']);
+    expect(all.resolve('pytz', '_p')).toBeDefined();
     expect(all.resolve('joblib.numpy_pickle', 'NumpyArrayWrapper')).toBeDefined();
     expect(all.resolve('numpy', 'dtype')).toBeDefined();
     expect(all.resolve('torch._utils', '_rebuild_tensor_v2')).toBeDefined();

@@ -25,13 +25,18 @@ import {
   PySlice,
   PyPath,
   PyIPAddress,
+  PyPattern,
+  PyTzInfo,
+  PyArray,
+  PyException,
+  PyNamespace,
   Unpickler,
   type LoadOptions,
   type OpcodeInfo,
 } from '../../src/index.js';
 
 /** Frozen value classes the default (python-stdlib) policy returns. */
-const STDLIB_VALUES = [PyDate, PyTime, PyDatetime, PyTimedelta, PyTimezone, PyDecimal, PyFraction, PyUUID, PyZoneInfo, PyRange, PySlice, PyPath, PyIPAddress];
+const STDLIB_VALUES = [PyDate, PyTime, PyDatetime, PyTimedelta, PyTimezone, PyDecimal, PyFraction, PyUUID, PyZoneInfo, PyRange, PySlice, PyPath, PyIPAddress, PyPattern, PyTzInfo];
 
 // ---- PRNG ----
 
@@ -401,6 +406,20 @@ export function valueProblem(root: unknown, options: LoadOptions | undefined): s
         if (!('value' in d)) return `an accessor property on a ${(v as object).constructor.name}`;
         if (d.value !== undefined) stack.push([d.value, viaValues]); // PyUUID.isSafe may be absent
       }
+      continue;
+    }
+    if (v instanceof PyArray) {
+      // Frozen, with a typed array of numbers (or code points) as its items.
+      if (!Object.isFrozen(v) || !ArrayBuffer.isView(v.items)) return 'a PyArray that is not frozen typed data';
+      continue;
+    }
+    if (v instanceof PyException || v instanceof PyNamespace) {
+      // Records whose attributes are our own Map of str names (not a pickled dict), as PyObject's state is the pickle's.
+      const attrs = v instanceof PyException ? v.state ?? new Map() : v.attributes;
+      if ([...attrs.keys()].some((k) => typeof k !== 'string')) return 'an attribute name that is not a str';
+      // dicts: 'object' rewrites the containers it walks (lists, tuples, dicts), not records' attributes.
+      if (v instanceof PyException) stack.push([v.args, false]);
+      for (const x of attrs.values()) stack.push([x, false]);
       continue;
     }
     if (v instanceof PyObject) {
