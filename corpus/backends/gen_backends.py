@@ -23,12 +23,14 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST = []
+GROUP = [None]
+SKIPPED = set()
 
 
 def write(name, data, **info):
     with open(os.path.join(HERE, name), 'wb') as f:
         f.write(data)
-    MANIFEST.append({'file': name, **info})
+    MANIFEST.append({'file': name, 'group': GROUP[0], **info})
 
 
 def convert_json(v):
@@ -58,7 +60,8 @@ POSIX_SYSTEM = b"\x80\x02cposix\nsystem\nX\x02\x00\x00\x00idq\x00\x85R."
 
 
 def missing(producer, error):
-    print(f'gen_backends: skipping {producer}: {error}', file=sys.stderr)
+    SKIPPED.add(GROUP[0])
+    print(f'gen_backends: skipping {producer} (its committed files are kept): {error}', file=sys.stderr)
 
 
 # --- Django -------------------------------------------------------------------------------------
@@ -266,12 +269,19 @@ def gen_rq():
 
 
 def main():
-    for name in os.listdir(HERE):
-        if name != 'gen_backends.py' and not name.startswith('.'):
-            os.remove(os.path.join(HERE, name))
-    gen_django()
-    gen_celery()
-    gen_rq()
+    # The libraries are Debian's: a python3 without them hands over to /usr/bin/python3.
+    try:
+        import django  # noqa: F401
+    except ImportError:
+        if os.path.exists('/usr/bin/python3') and os.path.realpath(sys.executable) != os.path.realpath('/usr/bin/python3'):
+            os.execv('/usr/bin/python3', ['/usr/bin/python3', os.path.abspath(__file__)])
+    path = os.path.join(HERE, 'manifest.json')
+    old = json.load(open(path)) if os.path.exists(path) else []
+    for group, gen in (('django', gen_django), ('celery', gen_celery), ('rq', gen_rq)):
+        GROUP[0] = group
+        gen()
+    # A producer that is missing keeps its committed files and their manifest entries.
+    MANIFEST.extend(m for m in old if m.get('group') in SKIPPED)
     with open(os.path.join(HERE, 'manifest.json'), 'w') as f:
         json.dump(sorted(MANIFEST, key=lambda m: m['file']), f, indent=1, sort_keys=True)
         f.write('\n')

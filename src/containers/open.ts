@@ -41,6 +41,8 @@ export interface FilePart {
   /** The bytes its reader reads: the offsets of its audit report are in these. */
   readonly bytes: Uint8Array;
   readonly kind: PartKind;
+  /** Where its first pickle starts in `bytes` (after an `.npy` header; 0 for most parts). */
+  readonly offset: number;
   /** Its audit report, under the options the file was opened with (overridden by `options`). */
   audit(options?: AuditOptions): AuditReport;
   /** Its value as its consumer loads it (torch.load, joblib.load, pickle.load), under the open options overridden by `options`. */
@@ -105,11 +107,12 @@ export function auditFile(data: Uint8Array, second?: string | (ContainerOptions 
 }
 
 /** A part read by `reader` (the audit) and `loader` under the walk's options, each overridable per call. */
-function part(name: string, bytes: Uint8Array, kind: PartKind, options: ContainerOptions, reader: (o: AuditOptions) => AuditReport, loader: (o: LoadOptions & ContainerOptions) => Promise<unknown> | unknown): Entry {
+function part(name: string, bytes: Uint8Array, kind: PartKind, options: ContainerOptions, reader: (o: AuditOptions) => AuditReport, loader: (o: LoadOptions & ContainerOptions) => Promise<unknown> | unknown, offset = 0): Entry {
   const p: FilePart = {
     name,
     bytes,
     kind,
+    offset,
     audit: (o) => reader({ ...options, ...o }),
     load: async (o) => loader({ ...options, ...o }),
   };
@@ -172,7 +175,7 @@ export async function walkFile(data: Uint8Array, uri: string, options: Container
     if (!header.objects) return [own([{ severity: 'info', rule: 'PG011', message: 'a numpy array without objects: no pickle in it', offset: 0 }])];
     // numpy.load(allow_pickle=True) makes one pickle.load call after the header.
     const body = data.subarray(header.dataOffset);
-    return [part(uri, data, 'npy', options, (o) => shift(auditFirst(body, o), header.dataOffset), (o) => loads(body, o))];
+    return [part(uri, data, 'npy', options, (o) => shift(auditFirst(body, o), header.dataOffset), (o) => loads(body, o), header.dataOffset)];
   }
   if (isTar(data)) return auditTar(data, uri, options, depth);
   if (isLegacyStream(data)) return [part(uri, data, 'torch-legacy', options, (o) => auditLegacyStream(data, o, o.policy?.name ?? 'default'), (o) => loadTorch(data, o))];
