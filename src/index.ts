@@ -35,6 +35,11 @@ export {
 export { PyOrderedDict } from './policy/reconstructors/builtins.js';
 // Stdlib values (the python-stdlib pack's reconstructors return these).
 export { PyDate, PyTime, PyDatetime, PyTimedelta, PyTimezone, type TzInfo } from './model/datetime.js';
+export { PyTzInfo, type PyTzKind } from './model/pytz.js';
+export { PyException } from './model/exception.js';
+export { PyPattern, RE_FLAGS } from './model/pattern.js';
+export { PyArray, ARRAY_TYPES, type PyArrayTypecode, type PyArrayItems } from './model/array.js';
+export { PyNamespace } from './model/namespace.js';
 export { PyDecimal, PyFraction, PyUUID, PyZoneInfo, PyRange, PySlice, PyPath, PyIPAddress } from './model/stdlib.js';
 export { PyDefaultDict, PyDeque, PyCounter } from './model/collections.js';
 // numpy values (the numpy pack's reconstructors return these).

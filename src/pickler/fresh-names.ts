@@ -18,3 +18,13 @@ const C_NAMES = new Set(['collections.OrderedDict', 'collections.defaultdict', '
 export function freshQualname(module: string, qualname: string): boolean {
   return C_MODULES.has(module) || C_NAMES.has(`${module}.${qualname}`);
 }
+
+/**
+ * Heap types made in C from a spec or by PyErr_NewException keep a `__module__` str of their own (not
+ * interned), so CPython writes their module name afresh too: array.array and the C modules' exceptions.
+ */
+const C_HEAP_MODULES = new Set(['decimal', '_queue', 'struct', '_struct', 'zlib', 'binascii', '_csv']);
+
+export function freshModule(module: string, qualname: string): boolean {
+  return (module === 'array' && qualname === 'array') || (C_HEAP_MODULES.has(module) && /(?:Error|Exception|Empty|Incomplete|^[A-Z][A-Za-z]+)$/.test(qualname) && qualname !== 'Decimal' && qualname !== 'Context');
+}

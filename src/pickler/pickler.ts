@@ -15,7 +15,7 @@ import { REDUCE, type Reduction } from '../model/reduce.js';
 import { EMPTY_TUPLE, PyTuple } from '../model/tuple.js';
 import { HIGHEST_PROTOCOL, OP } from '../opcodes.js';
 import { REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING } from './compat-reverse.js';
-import { freshQualname } from './fresh-names.js';
+import { freshModule, freshQualname } from './fresh-names.js';
 import { encodeUtf8Into, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
 import { ObjectMemo } from './object-memo.js';
 import { StringMemo } from './str-memo.js';
@@ -702,7 +702,7 @@ export class PickleEncoder {
     let { module, qualname } = g;
     const dot = qualname.lastIndexOf('.');
     if (this.protocol >= 4) {
-      this.saveStr(module);
+      this.saveStr(module, !freshModule(module, qualname));
       this.saveStr(qualname, !freshQualname(module, qualname));
       w.byte(OP.STACK_GLOBAL);
     } else if (dot >= 0) {

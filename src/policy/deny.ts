@@ -34,7 +34,7 @@ export const DENIED_NAMES: readonly string[] = Object.freeze([
   'operator.attrgetter', 'operator.methodcaller', 'operator.itemgetter', 'operator.call', 'operator.getitem',
   'operator.setitem', 'operator.delitem', '_operator.attrgetter', '_operator.methodcaller', '_operator.itemgetter',
   '_operator.call', '_operator.getitem', '_operator.setitem', 'types.FunctionType', 'types.CodeType',
-  'types.LambdaType', 'types.MethodType', 'types.ModuleType', 'types.new_class', 'types.SimpleNamespace',
+  'types.LambdaType', 'types.MethodType', 'types.ModuleType', 'types.new_class',
   'copyreg.add_extension', 'copyreg.constructor', 'copyreg.pickle', 'copy_reg.add_extension', 'numpy.load',
   'numpy.loadtxt', 'numpy.fromfile', 'numpy.save', 'numpy.memmap', 'numpy.lib.npyio.load', 'torch.load',
   'torch.save', 'torch.hub.load', 'torch.jit.load', 'torch.serialization.load', 'joblib.load', 'pandas.read_pickle',

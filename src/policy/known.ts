@@ -2,7 +2,9 @@
 import { BUILTIN_RECONSTRUCTORS } from './reconstructors/builtins.js';
 import { DATETIME_DEFS } from './reconstructors/datetime.js';
 import { NUMPY_DEFS } from './reconstructors/numpy.js';
+import { PYTZ_DEFS } from './reconstructors/pytz.js';
 import { STDLIB_DEFS } from './reconstructors/stdlib.js';
+import { STDLIB_VALUE_DEFS } from './reconstructors/stdlib-values.js';
 import { TORCH_DEFS } from './reconstructors/torch.js';
 import type { ReconstructorDef } from './types.js';
 
@@ -12,6 +14,8 @@ export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze([
   ),
   ...DATETIME_DEFS,
   ...STDLIB_DEFS,
+  ...STDLIB_VALUE_DEFS,
+  ...PYTZ_DEFS,
   ...NUMPY_DEFS,
   ...TORCH_DEFS,
 ]);

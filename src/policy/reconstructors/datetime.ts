@@ -1,6 +1,8 @@
 /** Reconstructors for `datetime`: the packed-bytes form CPython pickles, and the plain constructor form. */
 import { PyDate, PyDatetime, PyTime, PyTimedelta, PyTimezone, type TzInfo } from '../../model/datetime.js';
+import { PyGlobal } from '../../model/global.js';
 import { PyObject } from '../../model/object.js';
+import { PyTzInfo } from '../../model/pytz.js';
 import { PyZoneInfo } from '../../model/stdlib.js';
 import type { ReconstructorDef } from '../types.js';
 import { arity, describe, fail, unsupported, int, latin1Bytes, smallInt, str } from './check.js';
@@ -21,7 +23,9 @@ function checkTime(name: string, h: number, m: number, s: number, us: number): v
 
 function tzinfo(name: string, value: unknown): TzInfo | null {
   if (value === null || value === undefined) return null;
-  if (value instanceof PyTimezone || value instanceof PyZoneInfo || value instanceof PyObject) return value;
+  // GLOBAL pytz.utc (the instance itself; the policy allowed the name): pytz.utc.
+  if (value instanceof PyGlobal && value.module === 'pytz' && (value.qualname === 'utc' || value.qualname === 'UTC')) return PyTzInfo.UTC;
+  if (value instanceof PyTimezone || value instanceof PyZoneInfo || value instanceof PyTzInfo || value instanceof PyObject) return value;
   return fail(`${name}: tzinfo argument must be None or a tzinfo, the pickle gave ${describe(value)}`);
 }
 

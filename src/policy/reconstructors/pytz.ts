@@ -1,0 +1,45 @@
+/** Reconstructors for the `pytz` pack: `pytz._UTC()`, `pytz._p(zone, …)` and `pytz.FixedOffset(minutes)` → PyTzInfo. */
+import { PyTzInfo } from '../../model/pytz.js';
+import { shown } from '../../model/pytext.js';
+import type { ReconstructorDef } from '../types.js';
+import { arity, describe, fail, int, str, unsupported } from './check.js';
+
+/** A tz-database name as pytz accepts one: a relative path of letters, digits and _+-./ (existence is pytz's database's to say). */
+const ZONE = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;
+
+const def = (id: string, description: string, call: (args: readonly unknown[]) => PyTzInfo): ReconstructorDef =>
+  Object.freeze({ id, description, bind: () => ({ call: (args: readonly unknown[]) => call(args) }) });
+
+/** Offsets pytz keeps as timedelta(seconds=n): ints within a day (datetime's own tzinfo bound). */
+function seconds(name: string, v: unknown): number {
+  if (typeof v === 'number' && !Number.isInteger(v)) return unsupported(`pytz ${name} that is not a whole number of seconds is not supported`);
+  const n = int(`pytz ${name}`, v);
+  if (n <= -86400 || n >= 86400) fail(`pytz ${name} must be strictly within a day, the pickle gave ${String(n).slice(0, 24)}`);
+  return Number(n);
+}
+
+export const PYTZ_DEFS: readonly ReconstructorDef[] = [
+  def('pytz._UTC', 'pytz._UTC() → PyTzInfo.UTC', (args) => {
+    arity('_UTC', args, 0, 0);
+    return PyTzInfo.UTC;
+  }),
+  def('pytz._p', 'pytz._p(zone[, utcoffset, dst, tzname]) → PyTzInfo of the zone (localized when the offsets are given)', (args) => {
+    arity('_p', args, 1, 4);
+    const zone = str('pytz zone', args[0], 255);
+    if (!ZONE.test(zone)) fail(`unknown pytz zone ${shown(zone)} (pytz raises UnknownTimeZoneError)`);
+    // pytz.timezone('UTC') (any case) is pytz.utc itself.
+    if (zone.toUpperCase() === 'UTC') return PyTzInfo.UTC;
+    const utcoffset = args[1] ?? null;
+    if (utcoffset === null) return PyTzInfo.zoneOf(zone);
+    if ((args[2] ?? null) === null) fail('pytz _p(): dst must be given with utcoffset (pytz raises TypeError)');
+    const tzname = args[3] ?? null;
+    if (tzname !== null && typeof tzname !== 'string') fail(`pytz tzname must be a str, the pickle gave ${describe(tzname)}`);
+    return PyTzInfo.zoneOf(zone, seconds('utcoffset', utcoffset), seconds('dst', args[2]), tzname as string | null);
+  }),
+  def('pytz.FixedOffset', 'pytz.FixedOffset(minutes) → PyTzInfo (0 is pytz.utc)', (args) => {
+    arity('FixedOffset', args, 1, 1);
+    const minutes = int('FixedOffset offset', args[0]);
+    if (minutes <= -1440 || minutes >= 1440) fail('absolute offset is too large (pytz raises ValueError)');
+    return PyTzInfo.fixed(Number(minutes));
+  }),
+];
