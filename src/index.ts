@@ -103,7 +103,10 @@ export {
 } from './audit/analyze.js';
 export { dangerOf, type Danger, type Severity } from './audit/catalogue.js';
 export { toSarif, type SarifInput } from './audit/sarif.js';
-export { auditFile, decompress, type ContainerOptions, type NamedReport } from './containers/open.js';
+export { auditFile, decompress, type ContainerOptions, type NamedReport, type FilePart, type PartKind } from './containers/open.js';
+// The front door: every format told from its bytes, its pickles as named parts, a file's value.
+export { openFile, loadFile, fileFormat, type OpenOptions, type OpenedFile, type FileFormat, type LoadFileOptions } from './containers/open-file.js';
+export { djangoPolicy, djangoModels, type DjangoModelName, type DjangoPolicyOptions } from './policy/django.js';
 export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
 export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
 export { saveTorch, type TorchSaveOptions } from './containers/torch-save.js';

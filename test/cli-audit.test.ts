@@ -63,7 +63,7 @@ describe('pickleguard audit', () => {
     expect(shipped.stdout).toMatch(/\(policy python-builtins\+numpy\+joblib\)/);
     const missing = await cli(SAFE, '--policy', 'no-such-pack');
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/cannot read the pack no-such-pack: .*\(shipped packs: joblib, numpy, python-builtins, python-stdlib, pytorch-state-dict\)/);
+    expect(missing.stderr).toMatch(/cannot read the pack no-such-pack: .*\(shipped packs: celery, django, joblib, numpy, python-builtins, python-stdlib, pytorch-state-dict, pytz\)/);
   });
 
   it('writes JSON and SARIF 2.1.0', async () => {

@@ -31,8 +31,10 @@ describe('shipped packs', () => {
 });
 
 describe('the shipped set', () => {
-  it('is python-builtins, python-stdlib, numpy, joblib, pytorch-state-dict and pytz, and they combine into one policy', () => {
+  it('is python-builtins, python-stdlib, numpy, joblib, pytorch-state-dict, pytz, django and celery, and they combine into one policy', () => {
     expect(SHIPPED_PACKS.map((p) => `${p.pack.id}@${p.pack.version}`).sort()).toEqual([
+      'celery@1.0.0',
+      'django@1.0.0',
       'joblib@1.0.0',
       'numpy@1.1.0',
       'python-builtins@1.1.0',
@@ -41,7 +43,7 @@ describe('the shipped set', () => {
       'pytz@1.0.0',
     ]);
     const all = createPolicy({ packs: SHIPPED_PACKS });
-    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'numpy', 'joblib', 'python-stdlib', 'pytorch-state-dict', 'pytz']);
+    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'python-stdlib', 'celery', 'django', 'numpy', 'joblib', 'pytorch-state-dict', 'pytz']);
     expect(all.resolve('pytz', '_p')).toBeDefined();
     expect(all.resolve('joblib.numpy_pickle', 'NumpyArrayWrapper')).toBeDefined();
     expect(all.resolve('numpy', 'dtype')).toBeDefined();

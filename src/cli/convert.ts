@@ -11,6 +11,7 @@ import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
 import { Unpickler } from '../unpickler/unpickler.js';
+import { loadFile, openFile } from '../containers/open-file.js';
 
 export { toJson };
 
@@ -25,7 +26,10 @@ export interface ConvertIO {
 export const CONVERT_USAGE = `Usage: pickleguard convert [options] FILE
 
 Load the pickles in FILE ('-' reads standard input) under a policy and print them as JSON, one document per pickle (a JSON
-array when there are several). Values JSON cannot hold are tagged objects: {"$tuple": [...]},
+array when there are several). Other files are read as their users load them, the format told from
+their bytes: a PyTorch checkpoint's object, a joblib file's, an .npy array, an .npz's arrays, a
+gzip/zlib stream's content, a Django cache entry's value, a Celery/kombu message's body
+((args, kwargs, embed) for tasks), RQ job data and base64 results. Values JSON cannot hold are tagged objects: {"$tuple": [...]},
 {"$set": [...]}, {"$frozenset": [...]}, {"$dict": [[key, value], ...]} for dicts with keys that are
 not strings, {"$bytes": base64}, {"$bytearray": base64}, {"$int": "digits"} beyond 2**53,
 {"$float": "nan" | "inf" | "-inf" | "-0.0"}, {"$complex": [re, im]}, {"$global": "module.name"},
@@ -70,6 +74,23 @@ export async function runConvert(argv: readonly string[], io: ConvertIO): Promis
   } catch (e) {
     io.stderr(`pickleguard: ${(e as Error).message}\n`);
     return EXIT_USAGE;
+  }
+  const shown = file === '-' ? '<stdin>' : file;
+  const opened = await openFile(data, { name: shown });
+  if (opened.format !== 'pickle' || opened.parts[0]?.kind !== 'pickle') {
+    // Policies given on the command line apply; otherwise each format's loader uses its own default (loadTorch's, loadJoblib's).
+    const given = packs.length > 0 || inspect;
+    try {
+      const value = await loadFile(data, { name: shown, ...(given ? { policy } : {}), ...(encoding ? { encoding } : {}) });
+      io.stdout(`${JSON.stringify(toJson(value), null, 2)}\n`);
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof PickleError) {
+        io.stderr(`pickleguard: ${shown}: ${e.message}\n`);
+        return EXIT_FINDINGS;
+      }
+      throw e;
+    }
   }
   const values: unknown[] = [];
   const u = new Unpickler(data, { policy, ...(encoding ? { encoding } : {}), persistentLoad: (pid) => new PyObject(PERSISTENT, [pid]) });

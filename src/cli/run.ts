@@ -12,6 +12,7 @@ import { runAudit, type AuditIO } from './audit.js';
 import { runConvert } from './convert.js';
 import { runInspect } from './inspect.js';
 import { runPolicyCommand } from './policy.js';
+import { openFile } from '../containers/open-file.js';
 
 export interface CliIO {
   stdout(text: string): void;
@@ -54,7 +55,9 @@ ${EXIT_STATUS_HELP}`;
 const DIS_USAGE = `Usage: pickleguard dis [options] FILE...
 
 Disassemble the first pickle in each FILE ('-' reads standard input) and check it the way
-CPython's pickletools does, printing exactly what \`python3 -m pickletools\` prints.
+CPython's pickletools does, printing exactly what \`python3 -m pickletools\` prints. Other files
+(PyTorch checkpoints, .npy/.npz, gzip/zlib, Django cache entries, Celery messages, …) are opened
+as audit opens them, and each pickle in them is disassembled under its name (file!member).
 
 Options:
   -a, --annotate [N]     annotate each line with a short opcode description, aligned near
@@ -167,16 +170,28 @@ async function runDis(argv: readonly string[], io: CliIO): Promise<number> {
   const out = bufferedWriter(io.stdout);
   const shared: DisMemo | undefined = args.memo ? new Map() : undefined;
   for (const { name, data } of inputs) {
-    if (inputs.length > 1) out.add(args.preamble.replaceAll('{name}', name) + '\n');
-    try {
-      disassembleTo(data, (t) => out.add(t), { annotate: args.annotate, indentlevel: args.indent, memo: shared ?? false });
-    } catch (err) {
+    // A plain pickle is disassembled whole, as pickletools does; a container's pickles each under their name.
+    const opened = await openFile(data, { name });
+    const plain = opened.format === 'pickle' && opened.parts.length === 1 && opened.parts[0]!.bytes === data;
+    const pieces = plain ? [{ name, bytes: data }] : opened.parts.map((p) => ({ name: p.name, bytes: p.bytes.subarray(p.offset) }));
+    if (pieces.length === 0) {
       out.flush();
-      if (err instanceof PickleError) {
-        io.stderr(`pickleguard: ${name}: ${err.message}\n`);
-        return EXIT_FINDINGS;
+      const why = opened.findings.find((f) => f.severity !== 'info') ?? opened.findings[0];
+      io.stderr(`pickleguard: ${name}: no pickle to disassemble${why ? `: ${why.message}` : ''}\n`);
+      return EXIT_FINDINGS;
+    }
+    for (const piece of pieces) {
+      if (inputs.length > 1 || !plain) out.add(args.preamble.replaceAll('{name}', piece.name) + '\n');
+      try {
+        disassembleTo(piece.bytes, (t) => out.add(t), { annotate: args.annotate, indentlevel: args.indent, memo: shared ?? false });
+      } catch (err) {
+        out.flush();
+        if (err instanceof PickleError) {
+          io.stderr(`pickleguard: ${piece.name}: ${err.message}\n`);
+          return EXIT_FINDINGS;
+        }
+        throw err;
       }
-      throw err;
     }
   }
   out.flush();

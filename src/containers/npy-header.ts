@@ -23,6 +23,8 @@ export interface NpyHeader {
   readonly itemsize: number;
   readonly shape: readonly bigint[];
   readonly fortranOrder: boolean;
+  /** The header's descr, as written (a type string such as '<f8', or a structured dtype's list). */
+  readonly descr: PyLiteral;
 }
 
 /** The largest item size read here (numpy's own bound: a C int). */
@@ -86,7 +88,7 @@ export function readNpyHeader(bytes: Uint8Array): NpyHeader {
   const order = d.entries.get('fortran_order')!;
   if (order.t !== 'bool') return fail('the .npy fortran_order is not a bool');
   const dtype = descrToDtype(d.entries.get('descr')!, 0);
-  return { major, minor, dataOffset: start + length, objects: dtype.objects, itemsize: dtype.itemsize, shape, fortranOrder: order.v };
+  return { major, minor, dataOffset: start + length, objects: dtype.objects, itemsize: dtype.itemsize, shape, fortranOrder: order.v, descr: d.entries.get('descr')! };
 }
 
 function latin1(b: Uint8Array): string {

@@ -13,7 +13,11 @@ import { compressionOf, decompress, DecompressError, openCompressed } from './co
 import { NPY_MAGIC, NpyError, readNpyHeader } from './npy-header.js';
 import { auditFirst, containerReport, merge, shift, verdictOf } from './report.js';
 import { isTar, listTar, TarError } from './tar.js';
-import { auditStorageLoader } from './torch-load.js';
+import { auditStorageLoader, loadTorch } from './torch-load.js';
+import { loadJoblib } from './joblib-load.js';
+import { base64Pickle, decimalText, djangoFileCacheSplit, PICKLE_CONTENT_TYPE, readKombuEnvelope } from './backends.js';
+import { loads } from '../unpickler/unpickler.js';
+import type { LoadOptions } from '../unpickler/options.js';
 import { auditLegacyStream, auditLegacyTar, isLegacyStream, TORCH_LEGACY_MAGIC } from './torch-legacy.js';
 import { isZip, listZip, ZipError, type ZipMember } from './zip.js';
 
@@ -27,6 +31,26 @@ export interface ContainerOptions extends AuditOptions {
   /** Called with each part's bytes before it is audited: the offsets of the reports named `uri` are in these bytes. */
   onPart?: (uri: string, bytes: Uint8Array) => void;
 }
+
+/** What a part is, so it is read as its consumer reads it. */
+export type PartKind = 'pickle' | 'joblib' | 'torch' | 'torch-legacy' | 'npy' | 'django-expiry' | 'django-value' | 'kombu-body';
+
+/** One pickle in a file (or one reading of it), named by its path: `model.pt!archive/data.pkl`, `entry.djcache#value`. */
+export interface FilePart {
+  readonly name: string;
+  /** The bytes its reader reads: the offsets of its audit report are in these. */
+  readonly bytes: Uint8Array;
+  readonly kind: PartKind;
+  /** Where its first pickle starts in `bytes` (after an `.npy` header; 0 for most parts). */
+  readonly offset: number;
+  /** Its audit report, under the options the file was opened with (overridden by `options`). */
+  audit(options?: AuditOptions): AuditReport;
+  /** Its value as its consumer loads it (torch.load, joblib.load, pickle.load), under the open options overridden by `options`. */
+  load(options?: LoadOptions): Promise<unknown>;
+}
+
+/** What reading a file yields, in order: a container's own report (its findings), or a part. */
+export type Entry = { readonly uri: string; readonly report: AuditReport; readonly part?: undefined } | { readonly uri: string; readonly part: FilePart; readonly report?: undefined };
 
 export interface NamedReport {
   /** `file`, or `file!member` for what a container holds. */
@@ -79,15 +103,46 @@ export function auditFile(data: Uint8Array, second?: string | (ContainerOptions 
   if (options.policy !== undefined && typeof (options.policy as { resolve?: unknown } | null)?.resolve !== 'function') {
     throw new TypeError(`auditFile: options.policy must be a policy (createPolicy, DEFAULT_POLICY, …), got ${kind(options.policy)}`);
   }
-  return auditParts(data, uri, options, depth);
+  return walkFile(data, uri, options, depth).then((entries) => entries.map((e) => (e.part ? { uri: e.uri, report: e.part.audit() } : e)));
 }
 
-async function auditParts(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<NamedReport[]> {
+/** A part read by `reader` (the audit) and `loader` under the walk's options, each overridable per call. */
+function part(name: string, bytes: Uint8Array, kind: PartKind, options: ContainerOptions, reader: (o: AuditOptions) => AuditReport, loader: (o: LoadOptions & ContainerOptions) => Promise<unknown> | unknown, offset = 0): Entry {
+  const p: FilePart = {
+    name,
+    bytes,
+    kind,
+    offset,
+    audit: (o) => reader({ ...options, ...o }),
+    load: async (o) => loader({ ...options, ...o }),
+  };
+  return { uri: name, part: p };
+}
+
+/** A plain pickle part: audited as pickle.load (or joblib.load, for a joblib file) reads it. */
+function picklePart(name: string, bytes: Uint8Array, options: ContainerOptions, kind: PartKind = 'pickle'): Entry {
+  const joblib = kind === 'pickle' && mentionsJoblib(bytes);
+  return part(name, bytes, joblib ? 'joblib' : kind, options, (o) => auditPickle(bytes, o), (o) => (joblib ? loadJoblib(bytes, o) : loads(bytes, o)));
+}
+
+const JOBLIB_WRAPPER = new TextEncoder().encode('NumpyArrayWrapper');
+
+/** Whether the bytes name joblib's array wrapper (what makes joblib.load read raw array bytes after its BUILD). */
+function mentionsJoblib(b: Uint8Array): boolean {
+  const first = JOBLIB_WRAPPER[0]!;
+  for (let i = b.indexOf(first); i >= 0 && i + JOBLIB_WRAPPER.length <= b.length; i = b.indexOf(first, i + 1)) {
+    if (JOBLIB_WRAPPER.every((x, k) => b[i + k] === x)) return true;
+  }
+  return false;
+}
+
+/** Every part of `data` and the containers' own reports, in the order auditFile reports them. */
+export async function walkFile(data: Uint8Array, uri: string, options: ContainerOptions, depth = 0): Promise<Entry[]> {
   const policy = options.policy?.name ?? 'default';
   const limit = options.maxMemberBytes ?? 1024 ** 3;
   options.onPart?.(uri, data);
-  const own = (findings: Finding[], verdict = verdictOf(findings)): NamedReport => ({ uri, report: containerReport(findings, data.length, policy, verdict) });
-  const fail = (message: string, offset = 0): NamedReport[] => [own([{ severity: 'high', rule: 'PG007', message, offset }])];
+  const own = (findings: Finding[], verdict = verdictOf(findings)): Entry => ({ uri, report: containerReport(findings, data.length, policy, verdict) });
+  const fail = (message: string, offset = 0): Entry[] => [own([{ severity: 'high', rule: 'PG007', message, offset }])];
   if (depth > (options.maxNesting ?? 4)) {
     return [own([{ severity: 'high', rule: 'PG010', message: 'containers nested too deeply (maxNesting)', offset: 0 }])];
   }
@@ -101,7 +156,7 @@ async function auditParts(data: Uint8Array, uri: string, options: ContainerOptio
       if (e instanceof DecompressError) return fail(`a ${compression} stream that cannot be opened: ${e.message}`);
       throw e;
     }
-    const inner = await auditFile(opened.body, `${uri}!${compression}`, options, depth + 1);
+    const inner = await walkFile(opened.body, `${uri}!${compression}`, options, depth + 1);
     if (!opened.trailing) return inner;
     return [own([{ severity: 'high', rule: 'PG007', message: `bytes follow the ${compression} stream: readers disagree on whether they belong to it`, offset: 0 }]), ...inner];
   }
@@ -119,15 +174,84 @@ async function auditParts(data: Uint8Array, uri: string, options: ContainerOptio
     }
     if (!header.objects) return [own([{ severity: 'info', rule: 'PG011', message: 'a numpy array without objects: no pickle in it', offset: 0 }])];
     // numpy.load(allow_pickle=True) makes one pickle.load call after the header.
-    return [{ uri, report: shift(auditFirst(data.subarray(header.dataOffset), options), header.dataOffset) }];
+    const body = data.subarray(header.dataOffset);
+    return [part(uri, data, 'npy', options, (o) => shift(auditFirst(body, o), header.dataOffset), (o) => loads(body, o), header.dataOffset)];
   }
   if (isTar(data)) return auditTar(data, uri, options, depth);
-  if (isLegacyStream(data)) return [{ uri, report: auditLegacyStream(data, options, policy) }];
-  return [{ uri, report: auditPickle(data, options) }];
+  if (isLegacyStream(data)) return [part(uri, data, 'torch-legacy', options, (o) => auditLegacyStream(data, o, o.policy?.name ?? 'default'), (o) => loadTorch(data, o))];
+  const backend = await walkBackend(data, uri, options, depth);
+  if (backend !== null) return backend;
+  return [picklePart(uri, data, options)];
+}
+
+/**
+ * The backends' formats: a Django file cache entry, a kombu envelope, base64 of a pickle, decimal
+ * text. Null when `data` is none of them (it is then read as a pickle).
+ */
+async function walkBackend(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<Entry[] | null> {
+  const policy = options.policy?.name ?? 'default';
+  const limit = options.maxMemberBytes ?? 1024 ** 3;
+  const own = (findings: Finding[]): Entry => ({ uri, report: containerReport(findings, data.length, policy) });
+  const info = (message: string): Finding => ({ severity: 'info', rule: 'PG011', message, offset: 0 });
+  const bad = (message: string, offset = 0): Finding => ({ severity: 'high', rule: 'PG007', message, offset });
+  const split = djangoFileCacheSplit(data);
+  if (split !== null) {
+    // Django's FileBasedCache: pickle.load(f) reads the expiry, then pickle.loads(zlib.decompress(f.read())) the value.
+    const expiry = data.subarray(0, split);
+    const findings = [info('a Django file-based cache entry: an expiry pickle, then the value pickle compressed with zlib')];
+    const out: Entry[] = [];
+    options.onPart?.(`${uri}#expiry`, expiry);
+    out.push(part(`${uri}#expiry`, expiry, 'django-expiry', options, (o) => auditFirst(expiry, o), (o) => loads(expiry, o)));
+    try {
+      const opened = await openCompressed(data.subarray(split), 'zlib', limit);
+      if (opened.trailing) findings.push(bad('bytes follow the value\'s zlib stream: readers disagree on whether they belong to it', split));
+      options.onPart?.(`${uri}#value`, opened.body);
+      out.push(picklePart(`${uri}#value`, opened.body, options, 'django-value'));
+    } catch (e) {
+      if (!(e instanceof DecompressError)) throw e;
+      findings.push(bad(`the value after the expiry pickle cannot be inflated: ${e.message}`, split));
+      // What is there is still read as the pickle stream it could be.
+      options.onPart?.(`${uri} (read as a pickle)`, data);
+      out.push(picklePart(`${uri} (read as a pickle)`, data, options));
+    }
+    return [own(findings), ...out];
+  }
+  const envelope = readKombuEnvelope(data);
+  if (envelope !== null) {
+    const findings = [info(`a kombu message envelope (${envelope.contentType}${envelope.compression ? `, ${envelope.compression}-compressed` : ''})`)];
+    for (const p of envelope.problems) findings.push(bad(p));
+    if (envelope.problems.length > 0) return [own(findings)];
+    let body = envelope.body;
+    if (envelope.compression !== null) {
+      if (envelope.compression !== 'zlib') return [own([...findings, bad(`the body is compressed with ${envelope.compression}, which cannot be opened here: what it holds cannot be audited`)])];
+      try {
+        const opened = await openCompressed(body, 'zlib', limit);
+        if (opened.trailing) findings.push(bad('bytes follow the body\'s zlib stream'));
+        body = opened.body;
+      } catch (e) {
+        if (!(e instanceof DecompressError)) throw e;
+        return [own([...findings, bad(`the body cannot be inflated: ${e.message}`)])];
+      }
+    }
+    if (envelope.contentType !== PICKLE_CONTENT_TYPE) {
+      // A consumer that accepts pickle would still unpickle a pickle sent under another name only if told so: say what the body is.
+      findings.push(info(`the body is ${envelope.contentType}, not a pickle`));
+      return [own(findings)];
+    }
+    options.onPart?.(`${uri}#body`, body);
+    return [own(findings), picklePart(`${uri}#body`, body, options, 'kombu-body')];
+  }
+  const decoded = base64Pickle(data);
+  if (decoded !== null) {
+    options.onPart?.(`${uri}!base64`, decoded);
+    return [own([info('base64 text of a pickle (as RQ stores results)')]), ...(await walkFile(decoded, `${uri}!base64`, options, depth + 1))];
+  }
+  if (decimalText(data) !== undefined) return [own([info('decimal text: an int as django-redis stores it, no pickle')])];
+  return null;
 }
 
 /** A zip archive: zipfile's members and every other reading's, each pickle audited as its reader reads it. */
-async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<NamedReport[]> {
+async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<Entry[]> {
   const policy = options.policy?.name ?? 'default';
   const limit = options.maxMemberBytes ?? 1024 ** 3;
   let listing;
@@ -137,7 +261,7 @@ async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions
     if (e instanceof ZipError) return [{ uri, report: containerReport([{ severity: 'high', rule: 'PG007', message: e.message, offset: 0 }], data.length, policy) }];
     throw e;
   }
-  const out: NamedReport[] = [];
+  const out: Entry[] = [];
   const findings = [...listing.findings];
   // Storage sizes per reading (zipfile's, or another's): what each data.pkl's persistent ids are checked against.
   const readingOf = (m: ZipMember) => m.via ?? (m.hidden ? 'hidden' : '');
@@ -178,14 +302,14 @@ async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions
       // torch.load: one Unpickler.load() of data.pkl, persistent ids resolved against data/<key>.
       const sizes = storages.get(`${readingOf(m)}\n${torch[1] ?? ''}`) ?? new Map<string, number>();
       scanned++;
-      out.push({ uri: inner, report: auditFirst(body, { ...options, persistentLoad: auditStorageLoader(sizes) }) });
+      out.push(part(inner, body, 'torch', options, (o) => auditFirst(body, { ...o, persistentLoad: auditStorageLoader(sizes) }), (o) => loadTorch(data, o)));
     } else if (isContainer(m.name, body)) {
-      const nested = await auditFile(body, inner, options, depth + 1);
+      const nested = await walkFile(body, inner, options, depth + 1);
       scanned += nested.length;
-      out.push(...nested.filter((r) => r.report.pickles.length > 0 || r.report.findings.some((f) => f.severity !== 'info')));
+      out.push(...nested.filter((r) => r.part !== undefined || r.report.pickles.length > 0 || r.report.findings.some((f) => f.severity !== 'info')));
     } else if (looksLikePickle(m.name, body)) {
       scanned++;
-      out.push({ uri: inner, report: auditPickle(body, options) });
+      out.push(picklePart(inner, body, options));
     }
   }
   if (scanned === 0) findings.push({ severity: 'info', rule: 'PG011', message: 'no pickle in this archive', offset: 0 });
@@ -193,16 +317,17 @@ async function auditZip(data: Uint8Array, uri: string, options: ContainerOptions
 }
 
 /** A tar archive: a legacy torch checkpoint, or pickles in members. Bytes that are both a tar and a pickle are malformed. */
-async function auditTar(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<NamedReport[]> {
+async function auditTar(data: Uint8Array, uri: string, options: ContainerOptions, depth: number): Promise<Entry[]> {
   const policy = options.policy?.name ?? 'default';
   const findings: Finding[] = [];
-  const out: NamedReport[] = [];
+  const out: Entry[] = [];
   // torch.load tries the tar reading only for real files at offset 0, else reads the same bytes as a pickle stream.
-  const asPickle = isLegacyStream(data) ? auditLegacyStream(data, options, policy) : auditFirst(data, options);
-  if (asPickle.verdict !== 'malformed') {
+  const legacy = isLegacyStream(data);
+  const readAsPickle = (o: AuditOptions) => (legacy ? auditLegacyStream(data, o, o.policy?.name ?? 'default') : auditFirst(data, o));
+  if (readAsPickle(options).verdict !== 'malformed') {
     findings.push({ severity: 'high', rule: 'PG007', message: 'the file is both a tar archive and a pickle: tarfile and pickle.load read different things from it', offset: 0 });
     options.onPart?.(`${uri} (read as a pickle)`, data);
-    out.push({ uri: `${uri} (read as a pickle)`, report: asPickle });
+    out.push(part(`${uri} (read as a pickle)`, data, legacy ? 'torch-legacy' : 'pickle', options, readAsPickle, (o) => (legacy ? loadTorch(data, o) : loads(data, o))));
   }
   let tar;
   try {
@@ -214,17 +339,19 @@ async function auditTar(data: Uint8Array, uri: string, options: ContainerOptions
   }
   const names = new Set(tar.members.map((m) => m.name));
   if (names.has('pickle') || names.has('storages') || names.has('tensors')) {
-    return [{ uri, report: merge([auditLegacyTar(data, tar, options, policy)], findings, data.length, policy) }, ...out];
+    // The tar checkpoint's pickles are one part, reported under the file's name with the tar's own findings.
+    const legacyTar = part(uri, data, 'torch-legacy', options, (o) => merge([auditLegacyTar(data, tar, o, o.policy?.name ?? 'default')], findings, data.length, o.policy?.name ?? 'default'), (o) => loadTorch(data, o));
+    return [legacyTar, ...out];
   }
   for (const problem of tar.problems) findings.push({ severity: 'high', rule: 'PG007', message: problem, offset: 0 });
   for (const m of tar.members) {
     if (m.type !== '0' && m.type !== '7') continue;
     const body = data.subarray(m.offset, m.offset + m.size);
     const inner = `${uri}!${m.name}`;
-    if (isContainer(m.name, body)) out.push(...(await auditFile(body, inner, options, depth + 1)));
+    if (isContainer(m.name, body)) out.push(...(await walkFile(body, inner, options, depth + 1)));
     else if (looksLikePickle(m.name, body)) {
       options.onPart?.(inner, body);
-      out.push({ uri: inner, report: auditPickle(body, options) });
+      out.push(picklePart(inner, body, options));
     }
   }
   return [{ uri, report: containerReport(findings, data.length, policy) }, ...out];
