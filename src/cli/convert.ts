@@ -6,7 +6,7 @@
 import { EndOfInputError, PickleError } from '../errors.js';
 import { PERSISTENT, toJson } from '../model/json.js';
 import { PyObject } from '../model/object.js';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, parseCommand, readFailure, UsageError } from './args.js';
+import { cliMessage, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, parseCommand, readFailure, UsageError } from './args.js';
 import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
@@ -86,7 +86,7 @@ export async function runConvert(argv: readonly string[], io: ConvertIO): Promis
       return EXIT_OK;
     } catch (e) {
       if (e instanceof PickleError) {
-        io.stderr(`pickleguard: ${shown}: ${e.message}\n`);
+        io.stderr(`pickleguard: ${shown}: ${cliMessage(e)}\n`);
         return EXIT_FINDINGS;
       }
       throw e;
@@ -100,7 +100,7 @@ export async function runConvert(argv: readonly string[], io: ConvertIO): Promis
     } catch (e) {
       if (e instanceof EndOfInputError && values.length > 0) break;
       if (e instanceof PickleError) {
-        io.stderr(`pickleguard: ${file === '-' ? '<stdin>' : file}: ${e.message}\n`);
+        io.stderr(`pickleguard: ${file === '-' ? '<stdin>' : file}: ${cliMessage(e)}\n`);
         return EXIT_FINDINGS;
       }
       throw e;

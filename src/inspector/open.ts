@@ -1,7 +1,8 @@
 /**
  * The inspector's one door to the library's readers: a file's bytes in, one part per pickle-bearing
  * part out (the file itself, or `file!member` for what a container holds), each with the bytes its
- * report's offsets refer to. Built on `auditFile` for now; the front door (`openFile`) replaces it.
+ * report's offsets refer to. `auditFile` is the front door's walk (`openFile`) with each part
+ * audited, so the page reads every format the library reads.
  */
 import type { AuditReport } from '../audit/analyze.js';
 import { auditFile, type ContainerOptions } from '../containers/open.js';
