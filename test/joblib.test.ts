@@ -209,14 +209,12 @@ describe('joblib files (corpus/containers, written by corpus/gen_containers.py)'
     expect(auditJoblib(file('objects.joblib'), DEFAULT_POLICY).verdict).toBe('unsafe');
   });
 
-  it('reads datetime arrays no further than the numpy pack does (it does not read datetime dtypes)', () => {
+  it('reads datetime arrays as the numpy pack does', () => {
     for (const name of ['arrays.joblib', 'unaligned.joblib', 'protocol2.joblib']) {
       const r = auditJoblib(file(name));
-      expect(r.verdict).toBe('malformed');
-      expect(r.messages).toMatch(/dtype "M8" is not one the numpy pack reads/);
-      // The arrays before the dates were read as data (the scan went on after each one), and the
-      // listing pass goes on past the dates' wrapper too (its BUILD is the seventh).
-      expect(r.calls.filter((c) => c.opcode === 'BUILD' && c.callable === 'joblib.numpy_pickle.NumpyArrayWrapper').length).toBe(7);
+      expect(r.verdict).toBe('safe');
+      const dates = (r.values[0] as Map<string, NdArray>).get('dates')!;
+      expect([dates.dtype.str, [...dates.toTypedArray()]]).toEqual(['<M8[D]', [18262n]]);
     }
   });
 
@@ -451,8 +449,8 @@ describe('loadJoblib', () => {
     // A second gzip member: joblib's reader stops after the first.
     const g = await compress(plain, 'gzip');
     await expect(loadJoblib(cat(g, g))).rejects.toThrow(/second gzip member/);
-    // The corpus's compressed joblib file has a datetime array, which the numpy pack does not read.
-    await expect(loadJoblib(file('arrays.joblib.z'))).rejects.toThrow(/dtype "M8" is not one the numpy pack reads/);
+    // The corpus's compressed joblib file, its datetime array included.
+    expect(((await loadJoblib(file('arrays.joblib.z'))) as Map<string, NdArray>).get('dates')!.dtype.str).toBe('<M8[D]');
   });
 
   it('loads one pickle, under the joblib pack unless told otherwise, and refuses what the policy refuses', async () => {

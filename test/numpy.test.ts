@@ -4,6 +4,7 @@
  * them gives numpy's bytes back; python3 loads what we write to equal values; hostile variants fail
  * with our errors; and the pack refuses everything else.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   loads,
   LimitExceededError,
   MalformedPickleError,
+  NAT,
   NdArray,
   NpDtype,
   NpScalar,
@@ -45,6 +47,16 @@ const numpyMissing = missing ?? (() => {
     return 'numpy is not installed';
   }
 })();
+
+/** The interpreters here with numpy: python3 on PATH (numpy 2) and Debian's /usr/bin/python3 (numpy 1.x). */
+const NUMPYS = ['python3', '/usr/bin/python3'].filter((exe) => spawnSync(exe, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0);
+
+/** Runs a script under one of NUMPYS; its stdout is one JSON document. */
+function runNumpyJson<T>(exe: string, script: string): T {
+  const r = spawnSync(exe, ['-c', script], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, PYTHONHASHSEED: '0' } });
+  if (r.status !== 0) throw new Error(`${exe} exited with ${r.status}:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
 
 /** The generator's description of a value (corpus/gen_numpy.py). */
 function describeDtype(dt: NpDtype): unknown {
@@ -136,7 +148,9 @@ describe('numpy values', () => {
   it('NpDtype.fromStr reads dtype.str forms, native order made explicit as numpy pickles it', () => {
     expect(['f8', '=i4', '>u2', '|b1', 'U3', '|O', 'S5', 'V7', 'c16'].map((x) => NpDtype.fromStr(x)!.str)).toEqual(['<f8', '<i4', '>u2', '|b1', '<U3', '|O', '|S5', '|V7', '<c16']);
     expect(NpDtype.fromStr('<U3')!.itemsize).toBe(12);
-    for (const x of ['i3', 'f16', 'M8', 'x', '<', 'U', 'i04']) expect(NpDtype.fromStr(x), x).toBeUndefined();
+    for (const x of ['i3', 'f16', 'M4', 'x', '<', 'U', 'i04', 'i8[s]', 'M8[B]', 'M8[0s]', 'M8[generic]', 'm8[05s]']) expect(NpDtype.fromStr(x), x).toBeUndefined();
+    expect(['M8', '>M8[ns]', 'm8[10ms]', '<m8[Y]', 'M', 'M8[1D]'].map((x) => NpDtype.fromStr(x)!.str)).toEqual(['<M8', '>M8[ns]', '<m8[10ms]', '<m8[Y]', '<M8', '<M8[D]']);
+    expect(NpDtype.fromStr('m8[10ms]')!.datetime).toEqual({ unit: 'ms', count: 10 });
   });
 
   it('protocol 5 arrays are views of the pickle buffer; read-only ones stay read-only', () => {
@@ -251,6 +265,86 @@ json.dump([[pickle.dumps(v, p).hex() for p in range(6)] for v in values], sys.st
     });
   });
 
+  it.each(NUMPYS)('datetime64 and timedelta64 of every unit (numpy under %s) load as int64 counts with their unit, NaT kept, and dump back to the same bytes', (exe) => {
+    const cases = runNumpyJson<{ str: string; unit: string; count: number; values: string[]; pickles: string[]; scalar: string[] }[]>(exe, `
+import json, pickle, sys
+import numpy as np
+out = []
+for kind in 'Mm':
+    for unit in ['Y', 'M', 'W', 'D', 'h', 'm', 's', 'ms', 'us', 'ns', 'ps', 'fs', 'as', '']:
+        for count in ([1, 10] if unit else [1]):
+            for order in '<>':
+                dt = np.dtype('%s%s8%s' % (order, kind, '[%d%s]' % (count, unit) if unit else ''))
+                a = np.array([0, -1, 2**62, -2**63, 1234567], dtype=order + 'i8').view(dt)
+                s = a[4]
+                out.append({'str': dt.str, 'unit': np.datetime_data(dt)[0], 'count': np.datetime_data(dt)[1],
+                            'values': [str(int(x)) for x in a.view(order + 'i8')],
+                            'pickles': [pickle.dumps(a, p).hex() for p in (2, 5)], 'scalar': [pickle.dumps(s, p).hex() for p in (2, 5)]})
+json.dump(out, sys.stdout)
+`);
+    expect(cases.length).toBe(2 * (13 * 2 + 1) * 2);
+    for (const c of cases) {
+      c.pickles.forEach((h, i) => {
+        const a = load(Buffer.from(h, 'hex')) as NdArray;
+        expect([a.dtype.str, a.dtype.datetime], c.str).toEqual([c.str, { unit: c.unit, count: c.count }]);
+        const t = a.toTypedArray();
+        expect(t).toBeInstanceOf(BigInt64Array);
+        expect([...t].map(String)).toEqual(c.values);
+        expect(t[3]).toBe(NAT);
+        expect(hex(dumps(a, { protocol: [2, 5][i]! }))).toBe(h);
+      });
+      c.scalar.forEach((h, i) => {
+        const s = load(Buffer.from(h, 'hex')) as NpScalar;
+        expect([s.dtype.str, s.value]).toEqual([`<${c.str.slice(1)}`, 1234567n]); // numpy's scalars are native
+        expect(hex(dumps(s, { protocol: [2, 5][i]! }))).toBe(h);
+      });
+    }
+  });
+
+  it.each(NUMPYS)('strided, transposed and Fortran arrays (numpy under %s) load with their layout at every protocol and dump back to the same bytes', (exe) => {
+    const cases = runNumpyJson<{ shape: number[]; strides: number[]; c: string; pickles: [number, string, string[], string, string[]?][] }[]>(exe, `
+import json, pickle, sys
+import numpy as np
+a = np.arange(120, dtype='<i2').reshape(2, 3, 4, 5)
+values = [a.transpose(1, 0, 2, 3), a.transpose(3, 1, 0, 2), a.T, np.asfortranarray(a), a[:, ::2], a.reshape(2, 1, 3, 20).transpose(1, 2, 0, 3),
+          np.arange(12.0).reshape(3, 4)[:, None, :].transpose(2, 1, 0), np.zeros((2, 0, 3), dtype='u1').transpose(1, 0, 2)]
+out = []
+for v in values:
+    pickles = []
+    for p in (2, 4, 5):
+        d = pickle.dumps(v, p)
+        # numpy's own dump of what it loads (a strided array loads C ordered), which ours must equal.
+        pickles.append([p, d.hex(), [], pickle.dumps(pickle.loads(d), p).hex()])
+        if p == 5:
+            bufs = []
+            d = pickle.dumps(v, 5, buffer_callback=bufs.append)
+            raw = [bytearray(b.raw()) for b in bufs]
+            again = []
+            pickles.append([p, d.hex(), [b.hex() for b in raw], pickle.dumps(pickle.loads(d, buffers=raw), 5, buffer_callback=again.append).hex(), [bytes(b.raw()).hex() for b in again]])
+    w = pickle.loads(pickle.dumps(v, 5))
+    out.append({'shape': list(v.shape), 'strides': list(w.strides), 'c': v.tobytes('C').hex(), 'pickles': pickles})
+json.dump(out, sys.stdout)
+`);
+    let axisOrdered = 0;
+    for (const c of cases) {
+      for (const [p, h, bufs, want, wantBufs] of c.pickles) {
+        const buffers = bufs.map((b) => new PyByteArray(Buffer.from(b, 'hex')));
+        const a = load(Buffer.from(h, 'hex'), { buffers }) as NdArray;
+        expect(a.shape).toEqual(c.shape);
+        expect(hex(a.toCOrder()!)).toBe(c.c);
+        if (p === 5 && a.size > 0) expect(a.strides).toEqual(c.strides);
+        if (a.axisOrder !== null) axisOrdered++;
+        const sent: PyPickleBuffer[] = [];
+        expect(hex(dumps(a, { protocol: p, bufferCallback: wantBufs !== undefined ? (b) => void sent.push(b) : undefined }))).toBe(want);
+        expect(sent.map((b) => hex(b.data))).toEqual(wantBufs ?? []);
+        // Below protocol 5 numpy writes such an array in C order: so do we.
+        if (a.axisOrder !== null) expect(hex((load(dumps(a, { protocol: 4 })) as NdArray).data!)).toBe(c.c);
+      }
+    }
+    // numpy 2 writes an axis order; numpy 1.x copies such arrays into C order.
+    expect(axisOrdered > 0).toBe(exe === 'python3');
+  });
+
   it.skipIf(numpyMissing !== null)('protocol 5 out-of-band buffers load, and dump back out of band to the same bytes', () => {
     const out = runPythonJson<{ pickle: string; buffers: string[] }>(`
 import json, pickle, sys
@@ -281,6 +375,8 @@ const dtypeOf = (typestr: string, state: unknown[] = [3, '<', null, null, null, 
 const array = (state: unknown[], args: unknown[] = [G('numpy', 'ndarray'), PyTuple.fromArray([0]), bytes('b')]) =>
   reducing({ callable: G('numpy._core.multiarray', '_reconstruct'), args, state: PyTuple.fromArray(state) });
 const T = (...xs: unknown[]) => PyTuple.fromArray(xs);
+/** numpy 2's datetime dtype state for a unit and multiple. */
+const dtState = (unit: string, count = 1) => [4, '<', null, null, null, -1, -1, 0, T(null, T(new TextEncoder().encode(unit), count, 1, 1))];
 
 function errorOf(value: unknown, protocol = 4): unknown {
   try {
@@ -306,7 +402,20 @@ describe('hostile numpy pickles fail with our errors', () => {
     ['a negative dimension in _reconstruct', array([1, T(2), dtypeOf('i4'), false, new Uint8Array(8)], [G('numpy', 'ndarray'), T(-1), bytes('b')]), /constraint/],
     ['65 dimensions', array([1, PyTuple.fromArray(new Array(65).fill(1)), dtypeOf('i4'), false, new Uint8Array(4)]), /65 dimensions/],
     ['an unknown dtype', array([1, T(2), dtypeOf('i3'), false, new Uint8Array(6)]), /is not one the numpy pack reads/],
-    ['a datetime dtype', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0, T(null, T(bytes('s'), 1, 1, 1))]), /is not one the numpy pack reads/],
+    ['a datetime type string with its unit', dtypeOf('M8[ns]', [4, '<', null, null, null, -1, -1, 0, T(null, T(bytes('ns'), 1, 1, 1))]), /constraint|is not one the numpy pack reads/],
+    ['a datetime state without its unit', dtypeOf('M8'), /carries its unit/],
+    ['a datetime unit numpy does not have', dtypeOf('M8', dtState('B')), /not a numpy datetime unit/],
+    ['a datetime unit spelt as numpy never writes it', dtypeOf('m8', dtState('μs')), /not a numpy datetime unit/],
+    ['a zero datetime multiple', dtypeOf('M8', dtState('s', 0)), /constraint/],
+    ['a datetime multiple past int32', dtypeOf('M8', dtState('s', 2 ** 31)), /constraint/],
+    ['a generic datetime with a multiple', dtypeOf('M8', dtState('generic', 5)), /not a numpy datetime unit/],
+    ['a datetime unit with a denominator', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0, T(null, T(bytes('s'), 1, 2, 1))]), /constraint/],
+    ['a datetime unit as a 2-tuple', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0, T(null, T(bytes('s'), 1))]), /constraint/],
+    ['datetime metadata that is not a dict', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0, T(5, T(bytes('s'), 1, 1, 1))]), /constraint/],
+    ['a version-4 state without its ninth item', dtypeOf('M8', [4, '<', null, null, null, -1, -1, 0]), /must be version 3/],
+    ['a version-3 state with a ninth item', dtypeOf('M8', [3, '<', null, null, null, -1, -1, 0, T(null, T(bytes('s'), 1, 1, 1))]), /must be version 4/],
+    ['a datetime unit on an int dtype', dtypeOf('i8', dtState('s')), /constraint|metadata/],
+    ['version-4 metadata of None on an int dtype', dtypeOf('i8', [4, '<', null, null, null, -1, -1, 0, null]), /constraint|metadata dict/],
     ['a dtype string that is not a type', dtypeOf('evil'), /is not one the numpy pack reads/],
     ['a dtype state for another size', dtypeOf('U3', [3, '<', null, null, null, 8, 4, 8]), /12-byte items, its state says 8/],
     ['a byte order that is no byte order', dtypeOf('i4', [3, 'x', null, null, null, -1, -1, 0]), /byte order/],
@@ -322,7 +431,14 @@ describe('hostile numpy pickles fail with our errors', () => {
     ['a scalar with a non-dtype', reducing({ callable: G('numpy._core.multiarray', 'scalar'), args: ['f8', new Uint8Array(8)] }), /must be a numpy.dtype/],
     ['_frombuffer with a short buffer', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(4)), dtypeOf('i4'), T(2), 'C'] }), /need 8 bytes/],
     ['_frombuffer of objects', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('O8', [3, '|', null, null, null, -1, -1, 63]), T(1), 'C'] }), /objects/],
-    ['_frombuffer with an unknown order', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(2), 'K'] }), /order must be/],
+    ['_frombuffer with an unknown order', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(2), 'A'] }), /order must be/],
+    ['_frombuffer with order K and no axis order', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(2), 'K'] }), /axis order with order 'K'/],
+    ['_frombuffer with an axis order after order C', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'C', T(1, 0)] }), /axis order with order 'K'/],
+    ['_frombuffer with a repeated axis', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(1, 1)] }), /each axis/],
+    ['_frombuffer with an axis past the shape', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0, 2)] }), /each axis/],
+    ['_frombuffer with too few axes', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0)] }), /tuple of 2 axes/],
+    ['_frombuffer with a negative axis', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0, -1)] }), /constraint/],
+    ['_frombuffer with an axis order as a list', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', [1, 0]] }), /constraint/],
   ];
   it.each(bad)('%s', (_name, value, message) => {
     const e = errorOf(value, 5);

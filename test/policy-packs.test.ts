@@ -34,7 +34,7 @@ describe('the shipped set', () => {
   it('is python-builtins, python-stdlib, numpy, joblib and pytorch-state-dict, and they combine into one policy', () => {
     expect(SHIPPED_PACKS.map((p) => `${p.pack.id}@${p.pack.version}`).sort()).toEqual([
       'joblib@1.0.0',
-      'numpy@1.0.0',
+      'numpy@1.1.0',
       'python-builtins@1.1.0',
       'python-stdlib@1.1.0',
       'pytorch-state-dict@1.0.0',

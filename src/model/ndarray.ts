@@ -16,8 +16,21 @@ import { half } from './half.js';
 /** `<` little-endian, `>` big-endian, `|` not applicable (one byte, str, object, void), `=` native. */
 export type NpByteOrder = '<' | '>' | '|' | '=';
 
-/** The dtype kinds the numpy pack reads: bool, signed, unsigned, float, complex, str (UTF-32), bytes, object, void/structured. */
-export type NpKind = 'b' | 'i' | 'u' | 'f' | 'c' | 'U' | 'S' | 'O' | 'V';
+/** The dtype kinds the numpy pack reads: bool, signed, unsigned, float, complex, str (UTF-32), bytes, object, void/structured, datetime64, timedelta64. */
+export type NpKind = 'b' | 'i' | 'u' | 'f' | 'c' | 'U' | 'S' | 'O' | 'V' | 'M' | 'm';
+
+/** numpy's datetime64/timedelta64 units, coarsest first, as its pickles name them; `generic` is no unit yet. */
+export const NP_DATETIME_UNITS = ['Y', 'M', 'W', 'D', 'h', 'm', 's', 'ms', 'us', 'ns', 'ps', 'fs', 'as', 'generic'] as const;
+export type NpDatetimeUnit = (typeof NP_DATETIME_UNITS)[number];
+
+/** A datetime64/timedelta64 dtype's unit and multiple: `M8[10ms]` is `{ unit: 'ms', count: 10 }`. */
+export interface NpDatetimeMeta {
+  readonly unit: NpDatetimeUnit;
+  readonly count: number;
+}
+
+/** NaT (not a time) in a datetime64/timedelta64 array: the smallest int64. */
+export const NAT = -(2n ** 63n);
 
 /** One field of a structured dtype, as `dtype.fields[name]` gives it. */
 export interface NpField {
@@ -38,9 +51,19 @@ const NUMERIC_SIZES: Readonly<Record<string, readonly number[]>> = {
   u: [1, 2, 4, 8],
   f: [2, 4, 8],
   c: [8, 16],
+  M: [8],
+  m: [8],
 };
 
 const G_DTYPE = new PyGlobal('numpy', 'dtype');
+const ASCII = new TextEncoder();
+
+/** A datetime unit and multiple as a numpy pickle or type string gives them, or undefined when numpy has no such unit or the multiple is out of its range. */
+export function datetimeMeta(unit: string, count: number): NpDatetimeMeta | undefined {
+  if (!(NP_DATETIME_UNITS as readonly string[]).includes(unit)) return undefined;
+  if (!Number.isSafeInteger(count) || count < 1 || count > 0x7fffffff || (unit === 'generic' && count !== 1)) return undefined;
+  return Object.freeze({ unit: unit as NpDatetimeUnit, count });
+}
 const G_NDARRAY = new PyGlobal('numpy', 'ndarray');
 
 /**
@@ -66,6 +89,13 @@ export class NpDtype {
   stateElsize = -1;
   alignment = -1;
   flags = 0;
+  /** datetime64 (`M`) and timedelta64 (`m`): the unit; null for other kinds. */
+  datetime: NpDatetimeMeta | null = null;
+  /**
+   * The metadata dict of a version-4 state, kept for the round trip: numpy 1.x writes `{}` for a
+   * datetime dtype, numpy 2 None (null here); other dtypes have one only when a user set it.
+   */
+  metadata: Map<unknown, unknown> | null = null;
   /** Whether a state was applied, or the dtype was used (by an array, a scalar, a field): then it takes no state. */
   sealed = false;
 
@@ -76,21 +106,30 @@ export class NpDtype {
     this.byteorder = byteorder;
     this.callArgs = callArgs;
     this.hasObject = kind === 'O';
+    if (kind === 'M' || kind === 'm') this.datetime = { unit: 'generic', count: 1 };
   }
 
   /**
    * A dtype from numpy's short type string (`'<i4'`, `'>f8'`, `'|b1'`, `'<U3'`, `'|S4'`, `'|O'`,
-   * `'|V7'`), as `dtype.str` prints it, with the state numpy would pickle. Undefined for others.
+   * `'|V7'`, `'<M8[ns]'`, `'<m8[10ms]'`, `'<M8'`), as `dtype.str` prints it, with the state numpy
+   * (2.x) would pickle. Undefined for others.
    */
   static fromStr(str: string): NpDtype | undefined {
-    const m = /^([<>|=]?)([biufcUSOV])(\d*)$/.exec(str);
+    const m = /^([<>|=]?)([biufcUSOVMm])(\d*)(?:\[(\d*)([a-zA-Z]+)\])?$/.exec(str);
     if (m === null) return undefined;
-    const parsed = parseTypestr(m[2] === 'O' ? 'O8' : `${m[2]}${m[3]}`);
+    const timeKind = m[2] === 'M' || m[2] === 'm';
+    if (m[5] !== undefined && !timeKind) return undefined;
+    const parsed = parseTypestr(m[2] === 'O' || (timeKind && m[3] === '') ? `${m[2]}8` : `${m[2]}${m[3]}`);
     if (parsed === undefined) return undefined;
     const { kind, itemsize } = parsed;
     // numpy pickles native order explicitly ('<' here), so '=' and no prefix mean the platform's order.
     const given = m[1] === '' || m[1] === '=' ? (LITTLE_ENDIAN_PLATFORM ? '<' : '>') : (m[1] as NpByteOrder);
     const dt = new NpDtype(parsed.typestr, kind, itemsize, defaultOrder(kind, itemsize, given));
+    if (m[5] !== undefined) {
+      const meta = datetimeMeta(m[5], m[4] === '' ? 1 : Number(m[4]));
+      if (meta === undefined || meta.unit === 'generic' || (m[4]!.length > 1 && m[4]![0] === '0')) return undefined;
+      dt.datetime = meta;
+    }
     if (kind === 'O') dt.flags = 63;
     if (kind === 'U') [dt.stateElsize, dt.alignment, dt.flags] = [itemsize, 4, 8];
     if (kind === 'S' || kind === 'V') [dt.stateElsize, dt.alignment] = [itemsize, 1];
@@ -98,12 +137,14 @@ export class NpDtype {
     return dt;
   }
 
-  /** numpy's `dtype.str`: `'<i4'`, `'|b1'`, `'<U3'`, `'|O'`, `'|V20'`. */
+  /** numpy's `dtype.str`: `'<i4'`, `'|b1'`, `'<U3'`, `'|O'`, `'|V20'`, `'<M8[ns]'`, `'<m8[10ms]'`, `'<M8'` (generic). */
   get str(): string {
     const order = this.byteorder === '=' ? (LITTLE_ENDIAN_PLATFORM ? '<' : '>') : this.byteorder;
     if (this.kind === 'O') return '|O';
     const n = this.kind === 'U' ? this.itemsize / 4 : this.itemsize;
-    return `${order}${this.kind}${n}`;
+    const t = this.datetime;
+    const unit = t === null || t.unit === 'generic' ? '' : `[${t.count === 1 ? '' : t.count}${t.unit}]`;
+    return `${order}${this.kind}${n}${unit}`;
   }
 
   /** Whether values are little-endian (true for one-byte and order-less types). */
@@ -117,6 +158,29 @@ export class NpDtype {
    * walk, so deeply nested dtypes cost nothing).
    */
   hasObject: boolean;
+
+  /**
+   * Whether numpy can export items of this dtype as a buffer (PEP 3118), which its protocol-5 pickles
+   * need: not when a datetime64/timedelta64 is anywhere in it, nor when fields overlap or are out of
+   * order. Such arrays pickle through `_reconstruct` at every protocol.
+   */
+  get bufferable(): boolean {
+    const todo: NpDtype[] = [this];
+    const seen = new Set<NpDtype>();
+    for (let dt = todo.pop(); dt !== undefined; dt = todo.pop()) {
+      if (seen.has(dt)) continue;
+      seen.add(dt);
+      if (dt.datetime !== null) return false;
+      if (dt.subarray !== null) todo.push(dt.subarray.base);
+      let end = 0;
+      for (const f of dt.fields ?? []) {
+        if (f.offset < end) return false;
+        end = f.offset + f.dtype.itemsize;
+        todo.push(f.dtype);
+      }
+    }
+    return true;
+  }
 
   /** The fields of a structured dtype, in order (title keys left out). */
   get fields(): readonly NpField[] | null {
@@ -133,12 +197,15 @@ export class NpDtype {
 
   /** Field and subarray dtypes, for the unpickler's walks. */
   [CHILDREN](): readonly unknown[] {
-    return [this.subarray?.base, ...(this.fieldsDict?.values() ?? [])];
+    return [this.subarray?.base, ...(this.fieldsDict?.values() ?? []), this.metadata];
   }
 
   [REDUCE](): Reduction {
+    // numpy writes a version-4 state, with a ninth item, for datetimes and for dtypes with metadata.
+    const t = this.datetime;
+    const extra = t !== null ? [PyTuple.fromArray([this.metadata, PyTuple.fromArray([ASCII.encode(t.unit), t.count, 1, 1])])] : this.metadata !== null ? [this.metadata] : [];
     const state = PyTuple.fromArray([
-      3,
+      extra.length === 0 ? 3 : 4,
       this.byteorder,
       this.subarray === null ? null : PyTuple.fromArray([this.subarray.base, PyTuple.fromArray(this.subarray.shape)]),
       this.names === null ? null : PyTuple.fromArray(this.names),
@@ -146,6 +213,7 @@ export class NpDtype {
       this.stateElsize,
       this.alignment,
       this.flags,
+      ...extra,
     ]);
     // numpy makes the type string afresh for every reduce (it is never memoized across dtypes).
     return { callable: G_DTYPE, args: [new PyStr(this.typestr), ...this.callArgs], state };
@@ -159,9 +227,9 @@ export function defaultOrder(kind: NpKind, itemsize: number, given: NpByteOrder)
   return given;
 }
 
-/** The kind and itemsize of a type string the dtype call accepts (`'i4'`, `'U3'`, `'V20'`, `'O8'`), or undefined. */
+/** The kind and itemsize of a type string the dtype call accepts (`'i4'`, `'U3'`, `'V20'`, `'O8'`, `'M8'`), or undefined. */
 export function parseTypestr(typestr: string): { typestr: string; kind: NpKind; itemsize: number } | undefined {
-  const m = /^([biufcUSOV])(\d{1,10})$/.exec(typestr);
+  const m = /^([biufcUSOVMm])(\d{1,10})$/.exec(typestr);
   if (m === null) return undefined;
   const kind = m[1] as NpKind;
   const n = Number(m[2]);
@@ -206,6 +274,12 @@ export class NdArray {
   core: NpCoreModule;
   /** Whether the array was filled (an array made by `_reconstruct` waits for its state). */
   filled: boolean;
+  /**
+   * numpy 2's protocol-5 layout for an array neither C- nor Fortran-contiguous (a transposed view):
+   * `data` holds the items in C order of a base shape, and the array is that base transposed by
+   * `axisOrder` (`shape[i]` is the base's `axisOrder[i]`th dimension). Null for C and Fortran order.
+   */
+  axisOrder: readonly number[] | null;
 
   constructor(init: {
     dtype: NpDtype;
@@ -216,6 +290,7 @@ export class NdArray {
     writeable?: boolean;
     core?: NpCoreModule;
     filled?: boolean;
+    axisOrder?: readonly number[] | null;
   }) {
     this.dtype = init.dtype;
     this.shape = Object.freeze([...init.shape]);
@@ -225,6 +300,52 @@ export class NdArray {
     this.writeable = init.writeable ?? true;
     this.core = init.core ?? 'numpy._core';
     this.filled = init.filled ?? true;
+    this.axisOrder = init.axisOrder == null ? null : Object.freeze([...init.axisOrder]);
+  }
+
+  /** The byte step along each axis in `data` (C order, Fortran order or `axisOrder`'s layout). */
+  get strides(): number[] {
+    const n = this.shape.length;
+    const base = this.axisOrder === null ? [...this.shape] : new Array<number>(n);
+    if (this.axisOrder !== null) this.axisOrder.forEach((a, i) => (base[a] = this.shape[i]!));
+    const out = new Array<number>(n);
+    let step = this.dtype.itemsize;
+    if (this.fortranOrder && this.axisOrder === null) {
+      for (let i = 0; i < n; i++) [out[i], step] = [step, step * base[i]!];
+      return out;
+    }
+    for (let i = n - 1; i >= 0; i--) [out[i], step] = [step, step * base[i]!];
+    return this.axisOrder === null ? out : this.axisOrder.map((a) => out[a]!);
+  }
+
+  /** Whether `data` is in C (row-major) order: C layout, or a shape where the layouts agree. */
+  get cContiguous(): boolean {
+    if (!this.fortranOrder && this.axisOrder === null) return true;
+    if (this.size <= 1) return true;
+    return this.shape.filter((d) => d !== 1).length <= 1;
+  }
+
+  /** The raw items in C (row-major) order: `data` itself when it is so ordered, else a copy. Null for object arrays. */
+  toCOrder(): Uint8Array | null {
+    const data = this.data;
+    if (data === null || this.cContiguous) return data;
+    const size = this.dtype.itemsize;
+    const out = new Uint8Array(this.size * size);
+    const strides = this.strides;
+    const n = this.shape.length;
+    const index = new Array<number>(n).fill(0);
+    let from = 0;
+    for (let to = 0; to < out.length; to += size) {
+      out.set(data.subarray(from, from + size), to);
+      // The next index in C order, and its offset in data.
+      for (let i = n - 1; i >= 0; i--) {
+        from += strides[i]!;
+        if (++index[i]! < this.shape[i]!) break;
+        from -= strides[i]! * index[i]!;
+        index[i] = 0;
+      }
+    }
+    return out;
   }
 
   get ndim(): number {
@@ -246,7 +367,8 @@ export class NdArray {
    * `fortranOrder`): a view over `data` when its byte order and alignment allow, otherwise a copy.
    * Bool gives a Uint8Array of 0/1, float16 a Float32Array (converted), complex64/128 a
    * Float32Array/Float64Array of interleaved real and imaginary parts, 64-bit ints BigInt64Array /
-   * BigUint64Array. Throws for str, bytes, object and structured dtypes.
+   * BigUint64Array, datetime64/timedelta64 a BigInt64Array of counts of `dtype.datetime`'s unit
+   * (NaT is `NAT`). Throws for str, bytes, object and structured dtypes.
    */
   toTypedArray(): NpTypedArray {
     if (this.data === null) throw new Error(`an array of dtype ${this.dtype.str} has no typed-array view`);
@@ -255,14 +377,20 @@ export class NdArray {
 
   [REDUCE](protocol: number): Reduction {
     const dt = this.dtype;
-    if (protocol >= 5 && this.data !== null && !dt.hasObject && dt.itemsize > 0) {
-      // numpy's protocol-5 path: _frombuffer(PickleBuffer(a), dtype, shape, order), data in memory order.
-      return {
-        callable: new PyGlobal(`${this.core}.numeric`, '_frombuffer'),
-        args: [new PyPickleBuffer(this.data, !this.writeable), dt, PyTuple.fromArray(this.shape), this.fortranOrder ? 'F' : 'C'],
-      };
+    const axes = this.axisOrder;
+    if (protocol >= 5 && this.data !== null && !dt.hasObject && dt.itemsize > 0 && dt.bufferable) {
+      // numpy's protocol-5 path: _frombuffer(PickleBuffer(a), dtype, shape, order[, axis_order]), data in memory order.
+      const buffer = new PyPickleBuffer(this.data, !this.writeable);
+      const callable = new PyGlobal(`${this.core}.numeric`, '_frombuffer');
+      if (axes === null) return { callable, args: [buffer, dt, PyTuple.fromArray(this.shape), this.fortranOrder ? 'F' : 'C'] };
+      const base = new Array<number>(axes.length);
+      axes.forEach((a, i) => (base[a] = this.shape[i]!));
+      return { callable, args: [buffer, dt, PyTuple.fromArray(base), 'K', PyTuple.fromArray(axes)] };
     }
-    const state = PyTuple.fromArray([1, PyTuple.fromArray(this.shape), dt, this.fortranOrder, this.data ?? this.objects ?? []]);
+    // numpy writes an array that is neither C nor Fortran ordered in C order.
+    const fortran = this.fortranOrder && axes === null;
+    const data = axes === null ? this.data : this.toCOrder();
+    const state = PyTuple.fromArray([1, PyTuple.fromArray(this.shape), dt, fortran, data ?? this.objects ?? []]);
     return {
       callable: new PyGlobal(`${this.core}.multiarray`, '_reconstruct'),
       args: [G_NDARRAY, PyTuple.fromArray([0]), new Uint8Array([0x62])],
@@ -288,7 +416,8 @@ export class NpScalar {
   /**
    * The scalar as JavaScript: boolean; number (bigint for 64-bit ints beyond 2**53); number for
    * floats; `PyComplex`; string for str (trailing NULs dropped, as numpy does); bytes for bytes
-   * (trailing NULs dropped) and void; the object for object dtype.
+   * (trailing NULs dropped) and void; the object for object dtype; a bigint count of
+   * `dtype.datetime`'s unit for datetime64/timedelta64 (NaT is `NAT`).
    */
   get value(): unknown {
     const d = this.data;
@@ -316,6 +445,7 @@ export class NpScalar {
         if (dt.kind === 'b') return t[0] !== 0;
         if (dt.kind === 'c') return new PyComplex(t[0] as number, t[1] as number);
         const v = t[0]!;
+        if (dt.kind === 'M' || dt.kind === 'm') return v;
         return typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
       }
     }
@@ -346,6 +476,7 @@ function ctorOf(dt: NpDtype): [TypedCtor, number] | undefined {
   const k = dt.kind;
   const n = dt.itemsize;
   if (k === 'b' || (k === 'u' && n === 1)) return [Uint8Array, 1];
+  if (k === 'M' || k === 'm') return [BigInt64Array as TypedCtor, 1];
   if (k === 'i') return [{ 1: Int8Array, 2: Int16Array, 4: Int32Array, 8: BigInt64Array }[n as 1 | 2 | 4 | 8] as TypedCtor, 1];
   if (k === 'u') return [{ 2: Uint16Array, 4: Uint32Array, 8: BigUint64Array }[n as 2 | 4 | 8] as TypedCtor, 1];
   if (k === 'f' && n !== 2) return [(n === 4 ? Float32Array : Float64Array) as TypedCtor, 1];

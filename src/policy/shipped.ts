@@ -12,8 +12,8 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
       "extends": [
         {
           "id": "numpy",
-          "version": "1.0.0",
-          "digest": "sha256:d6cc9a296bd23cc81bdc65d9306a0c0686c6802ebe1379f2575a2e7b49fac2ff"
+          "version": "1.1.0",
+          "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
         }
       ],
       "entries": [
@@ -41,14 +41,14 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:a9f2a46606e3761b25143521bf1ddff36772e8a0c5360424bb01eac1ed9d1814"
+    "digest": "sha256:fb12321307f04acbe3f4363df5316a7569eb31da8afb3711a851ac010b3393cc"
   },
   {
     "pack": {
       "$schema": "./schema/pack.schema.json",
       "id": "numpy",
-      "version": "1.0.0",
-      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, fixed-width str and bytes, object and void/structured types, and scalars. Values are inert data (NdArray, NpDtype, NpScalar); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
+      "version": "1.1.0",
+      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, object and void/structured types, and scalars. Values are inert data (NdArray, NpDtype, NpScalar); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
       "extends": [
         {
           "id": "python-builtins",
@@ -113,12 +113,12 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "state": {
             "type": "tuple",
             "minLength": 8,
-            "maxLength": 8,
+            "maxLength": 9,
             "items": [
               {
                 "type": "int",
                 "min": 3,
-                "max": 3
+                "max": 4
               },
               {
                 "type": "str",
@@ -171,10 +171,72 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
               },
               {
                 "type": "int"
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "dict",
+                    "maxLength": 64
+                  },
+                  {
+                    "type": "tuple",
+                    "minLength": 2,
+                    "maxLength": 2,
+                    "items": [
+                      {
+                        "oneOf": [
+                          {
+                            "type": "none"
+                          },
+                          {
+                            "type": "dict",
+                            "maxLength": 64
+                          }
+                        ]
+                      },
+                      {
+                        "type": "tuple",
+                        "minLength": 4,
+                        "maxLength": 4,
+                        "items": [
+                          {
+                            "oneOf": [
+                              {
+                                "type": "bytes",
+                                "minLength": 1,
+                                "maxLength": 7
+                              },
+                              {
+                                "type": "str",
+                                "minLength": 1,
+                                "maxLength": 7
+                              }
+                            ]
+                          },
+                          {
+                            "type": "int",
+                            "min": 1,
+                            "max": 2147483647
+                          },
+                          {
+                            "type": "int",
+                            "min": 1,
+                            "max": 1
+                          },
+                          {
+                            "type": "int",
+                            "min": 1,
+                            "max": 1
+                          }
+                        ]
+                      }
+                    ]
+                  }
+                ]
               }
             ]
           },
-          "note": "state (3, byteorder, subarray, names, fields, elsize, alignment, flags); datetime dtypes (state version 4) are not read"
+          "note": "state (3, byteorder, subarray, names, fields, elsize, alignment, flags), or version 4 with a ninth item: (metadata, (unit, count, 1, 1)) for datetime64/timedelta64 (metadata {} from numpy 1.x, None from numpy 2), or a metadata dict"
         },
         {
           "module": "numpy._core.multiarray",
@@ -310,7 +372,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "args": {
             "type": "tuple",
             "minLength": 4,
-            "maxLength": 4,
+            "maxLength": 5,
             "items": [
               {
                 "oneOf": [
@@ -337,10 +399,19 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
                 "type": "str",
                 "minLength": 1,
                 "maxLength": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0,
+                  "max": 63
+                }
               }
             ]
           },
-          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER)"
+          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER); numpy 2 adds the axis order (a permutation) after order 'K' for an array neither C nor Fortran ordered"
         },
         {
           "module": "numpy.core.numeric",
@@ -352,7 +423,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "args": {
             "type": "tuple",
             "minLength": 4,
-            "maxLength": 4,
+            "maxLength": 5,
             "items": [
               {
                 "oneOf": [
@@ -379,14 +450,23 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
                 "type": "str",
                 "minLength": 1,
                 "maxLength": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0,
+                  "max": 63
+                }
               }
             ]
           },
-          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER)"
+          "note": "protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER); numpy 2 adds the axis order (a permutation) after order 'K' for an array neither C nor Fortran ordered"
         }
       ]
     },
-    "digest": "sha256:d6cc9a296bd23cc81bdc65d9306a0c0686c6802ebe1379f2575a2e7b49fac2ff"
+    "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
   },
   {
     "pack": {

@@ -9,11 +9,12 @@
  * - `numpy.dtype(typestr, align, copy)` then BUILD with `(3, byteorder, subarray, names, fields,
  *   elsize, alignment, flags)`.
  * - `scalar(dtype, bytes)` (or `scalar(dtype, obj)` for object dtype).
- * - `_frombuffer(buffer, dtype, shape, order)`: protocol 5, the buffer in band or out of band.
+ * - `_frombuffer(buffer, dtype, shape, order[, axis_order])`: protocol 5, the buffer in band or out of
+ *   band; numpy 2 writes order 'K' and an axis order for an array neither C nor Fortran ordered.
  */
 import { PyByteArray } from '../../model/bytearray.js';
 import { PyGlobal } from '../../model/global.js';
-import { NdArray, NpDtype, NpScalar, defaultOrder, parseTypestr, type NpByteOrder, type NpCoreModule } from '../../model/ndarray.js';
+import { NdArray, NpDtype, NpScalar, datetimeMeta, defaultOrder, parseTypestr, type NpByteOrder, type NpCoreModule } from '../../model/ndarray.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
 import { arity, describe, fail, unsupported, latin1Bytes } from './check.js';
@@ -43,6 +44,17 @@ function checkShape(what: string, shape: unknown): [readonly number[], number] {
     out.push(d);
   }
   return [out, zero ? 0 : nonzero];
+}
+
+/** A tuple holding each of 0..n-1 once, as numpy's transpose takes (numpy writes no negative axes). */
+function permutation(what: string, v: unknown, n: number): number[] {
+  if (!(v instanceof PyTuple) || v.length !== n) return fail(`${what} must be a tuple of ${n} axes, the pickle gave ${describe(v)}${v instanceof PyTuple ? ` of ${v.length}` : ''}`);
+  const seen = new Set<number>();
+  for (const a of v) {
+    if (typeof a !== 'number' || !Number.isInteger(a) || a < 0 || a >= n || seen.has(a)) fail(`${what} must hold each axis 0..${n - 1} once`);
+    seen.add(a as number);
+  }
+  return [...(v as readonly number[])];
 }
 
 function dtypeArg(what: string, v: unknown): NpDtype {
@@ -116,24 +128,28 @@ const reconstruct = Object.freeze<ReconstructorDef>({
 
 const frombuffer = Object.freeze<ReconstructorDef>({
   id: 'numpy.numeric._frombuffer',
-  description: "numpy _frombuffer(buffer, dtype, shape, order) (protocol 5, in band or out of band) → NdArray over the buffer's bytes, checked",
+  description: "numpy _frombuffer(buffer, dtype, shape, order[, axis_order]) (protocol 5, in band or out of band; order C, F, or K with numpy 2's axis order) → NdArray over the buffer's bytes, checked",
   bind(module) {
     const core = coreOf(module);
     return {
       call(args) {
-        arity('_frombuffer', args, 4, 4);
-        const [buf, dtArg, shapeArg, order] = args;
+        arity('_frombuffer', args, 4, 5);
+        const [buf, dtArg, shapeArg, order, axesArg] = args;
         if (!(buf instanceof Uint8Array)) return fail(`_frombuffer() needs a buffer, the pickle gave ${describe(buf)}`);
         const dtype = dtypeArg('_frombuffer() dtype', dtArg);
         if (dtype.hasObject) fail('_frombuffer() cannot make an array of objects from a buffer');
         if (dtype.itemsize === 0) fail('_frombuffer() needs a dtype with a non-zero itemsize');
         const [shape, count] = checkShape('_frombuffer() shape', shapeArg);
-        if (order !== 'C' && order !== 'F') fail(`_frombuffer() order must be 'C' or 'F', the pickle gave ${describe(order)}`);
+        // numpy writes 'C' or 'F', or (numpy 2, an array neither) 'K' with the axis order that transposes the C-ordered buffer.
+        if (order !== 'C' && order !== 'F' && order !== 'K') fail(`_frombuffer() order must be 'C', 'F' or 'K', the pickle gave ${describe(order)}`);
+        if ((order === 'K') !== (args.length === 5)) fail(`_frombuffer() takes an axis order with order 'K' and only then, the pickle gave order ${order} with ${args.length} arguments`);
+        const axisOrder = order === 'K' ? permutation('_frombuffer() axis order', axesArg, shape.length) : null;
         checkSize('_frombuffer() buffer', count, dtype, buf.length);
         // A bytearray (BYTEARRAY8) is writable; bytes (or READONLY_BUFFER) are not.
         const writeable = buf instanceof PyByteArray;
         const data = writeable ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
-        return new NdArray({ dtype, shape, fortranOrder: order === 'F', data, writeable, core });
+        if (axisOrder === null) return new NdArray({ dtype, shape, fortranOrder: order === 'F', data, writeable, core });
+        return new NdArray({ dtype, shape: axisOrder.map((a) => shape[a]!), data, writeable, core, axisOrder });
       },
     };
   },
@@ -162,6 +178,39 @@ const scalar = Object.freeze<ReconstructorDef>({
 });
 
 const ORDERS: readonly string[] = ['<', '>', '|', '='];
+
+/** The metadata dict numpy writes for a dtype: None (numpy 2, datetimes) or a dict. */
+function metadataArg(what: string, v: unknown): Map<unknown, unknown> | null {
+  if (v === null || v instanceof Map) return v;
+  return fail(`${what} must be a dict or None, the pickle gave ${describe(v)}`);
+}
+
+/**
+ * A version-4 dtype state's ninth item: for datetime64/timedelta64 `(metadata, (unit, count, 1, 1))`,
+ * the 4-tuple numpy has written since 1.7 (unit as bytes, or str in Python 2 pickles); for other
+ * dtypes the metadata dict.
+ */
+function stateExtra(target: NpDtype, extra: unknown): void {
+  if (target.datetime === null) {
+    const meta = metadataArg('dtype metadata', extra);
+    if (meta === null) fail('a version-4 dtype state carries a metadata dict, the pickle gave None');
+    target.metadata = meta;
+    return;
+  }
+  if (!(extra instanceof PyTuple) || extra.length !== 2) return fail(`a ${target.typestr} dtype's unit must be (metadata, (unit, count, 1, 1)), the pickle gave ${describe(extra)}`);
+  target.metadata = metadataArg(`${target.typestr} dtype metadata`, extra[0]);
+  const t = extra[1];
+  if (!(t instanceof PyTuple) || t.length !== 4) return fail(`a ${target.typestr} dtype's unit must be (unit, count, 1, 1), the pickle gave ${describe(t)}${t instanceof PyTuple ? ` of ${t.length}` : ''}`);
+  const unitBytes = latin1Bytes('datetime unit', t[0]);
+  if (unitBytes === undefined || unitBytes.length > 7) return fail(`a datetime unit must be a short bytes, the pickle gave ${describe(t[0])}`);
+  const unit = String.fromCharCode(...unitBytes);
+  const count = t[1];
+  const meta = typeof count === 'number' ? datetimeMeta(unit, count) : undefined;
+  if (meta === undefined) fail(`${JSON.stringify(unit)} × ${typeof count === 'number' ? count : describe(count)} is not a numpy datetime unit`);
+  // numpy wrote a denominator and an event count of 1 since 1.7; it converts or warns about others, which it never writes.
+  if (t[2] !== 1 || t[3] !== 1) unsupported(`a datetime unit with denominator ${describe(t[2])} and events ${describe(t[3])} is not read (numpy writes 1 and 1)`);
+  target.datetime = meta;
+}
 
 /** A dtype's fields dict, checked against its names and itemsize: `{name: (dtype, offset[, title])}`. */
 function checkFields(target: NpDtype, namesArg: unknown, fieldsArg: unknown): void {
@@ -199,14 +248,14 @@ function checkFields(target: NpDtype, namesArg: unknown, fieldsArg: unknown): vo
 
 const dtype = Object.freeze<ReconstructorDef>({
   id: 'numpy.dtype',
-  description: 'numpy.dtype(typestr, align, copy) for bool, int, uint, float, complex, str, bytes, object and void/structured types → NpDtype, completed by its BUILD state',
+  description: 'numpy.dtype(typestr, align, copy) for bool, int, uint, float, complex, str, bytes, object, void/structured, datetime64 and timedelta64 types → NpDtype, completed by its BUILD state',
   bind: () => ({
     call(args) {
       arity('dtype', args, 1, 3);
       const typestr = args[0];
       if (typeof typestr !== 'string') return fail(`dtype() needs a type string, the pickle gave ${describe(typestr)}`);
       const parsed = parseTypestr(typestr);
-      if (parsed === undefined) return fail(`dtype ${JSON.stringify(typestr.slice(0, 40))} is not one the numpy pack reads (bool, int, uint, float, complex, str, bytes, object, void)`);
+      if (parsed === undefined) return fail(`dtype ${JSON.stringify(typestr.slice(0, 40))} is not one the numpy pack reads (bool, int, uint, float, complex, str, bytes, object, void, datetime64, timedelta64)`);
       for (const a of args.slice(1)) asFlag('dtype() align/copy', a);
       const order: NpByteOrder = defaultOrder(parsed.kind, parsed.itemsize, '=');
       const dt = new NpDtype(parsed.typestr, parsed.kind, parsed.itemsize, order, Object.freeze(args.slice(1)));
@@ -215,11 +264,14 @@ const dtype = Object.freeze<ReconstructorDef>({
     },
     setState(target, state) {
       if (!(target instanceof NpDtype) || target.sealed) return fail('a dtype state applies once, to a dtype not yet used');
-      if (!(state instanceof PyTuple) || state.length !== 8) {
-        return fail(`a dtype state must be numpy's 8-tuple (version 3), the pickle gave ${describe(state)}${state instanceof PyTuple ? ` of ${state.length}` : ''}`);
+      // numpy writes version 3 (8 items), or version 4 with a ninth: the datetime unit, or a dtype's metadata dict.
+      if (!(state instanceof PyTuple) || (state.length !== 8 && state.length !== 9)) {
+        return fail(`a dtype state must be numpy's 8-tuple (version 3) or 9-tuple (version 4), the pickle gave ${describe(state)}${state instanceof PyTuple ? ` of ${state.length}` : ''}`);
       }
-      const [version, order, subarray, names, fields, elsize, alignment, flags] = state;
-      if (version !== 3) unsupported(`dtype state version ${String(version)} is not supported (datetime dtypes are not read)`);
+      const [version, order, subarray, names, fields, elsize, alignment, flags, extra] = state;
+      if (version !== state.length - 5) unsupported(`a dtype state of ${state.length} items must be version ${state.length - 5}, the pickle gave ${typeof version === 'number' ? version : describe(version)}`);
+      if (state.length === 9) stateExtra(target, extra);
+      else if (target.datetime !== null) fail(`a ${target.typestr} dtype state carries its unit (version 4), the pickle gave version 3`);
       if (typeof order !== 'string' || !ORDERS.includes(order)) return fail(`dtype byte order must be one of < > | =, the pickle gave ${describe(order)}`);
       for (const [what, v] of [['elsize', elsize], ['alignment', alignment], ['flags', flags]] as const) {
         if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < -1 || v > 0x7fffffff) fail(`dtype ${what} must be a small int, the pickle gave ${describe(v)}`);
