@@ -7,13 +7,18 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
     "pack": {
       "$schema": "./schema/pack.schema.json",
       "id": "joblib",
-      "version": "1.0.0",
-      "description": "What joblib.dump writes besides numpy's own names: the NumpyArrayWrapper that stands in each array's place (an inert record of subclass, shape, order, dtype and alignment). For auditing joblib files (audit, auditFile, pickleguard audit --policy): loads cannot read joblib's raw array bytes, which sit between pickle opcodes, and fails on them. Nothing from joblib that loads, dumps or calls.",
+      "version": "1.1.0",
+      "description": "What joblib.dump writes besides numpy's own names: the NumpyArrayWrapper that stands in each array's place (an inert record of subclass, shape, order, dtype and alignment), on top of numpy and python-stdlib (protocol 0 and 1 files name builtins.object). loadJoblib reads each array's bytes after its wrapper; audit and pickleguard audit --policy joblib read joblib files the same way. Nothing from joblib that loads, dumps or calls.",
       "extends": [
         {
           "id": "numpy",
           "version": "1.1.0",
           "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
+        },
+        {
+          "id": "python-stdlib",
+          "version": "1.1.0",
+          "digest": "sha256:9ea22d298086fa1df6d1e3d72fa02a25e0b1a9cf1a4e4a5a458556215b10076f"
         }
       ],
       "entries": [
@@ -41,7 +46,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:fb12321307f04acbe3f4363df5316a7569eb31da8afb3711a851ac010b3393cc"
+    "digest": "sha256:4440898f620ed246ca27a798d60a63a07e170bf94056b9cedbb76e02b4f46d3f"
   },
   {
     "pack": {
