@@ -2,6 +2,7 @@
 import { BUILTIN_RECONSTRUCTORS } from './reconstructors/builtins.js';
 import { DATETIME_DEFS } from './reconstructors/datetime.js';
 import { NUMPY_DEFS } from './reconstructors/numpy.js';
+import { SKLEARN_DEFS } from './reconstructors/sklearn.js';
 import { STDLIB_DEFS } from './reconstructors/stdlib.js';
 import { TORCH_DEFS } from './reconstructors/torch.js';
 import type { ReconstructorDef } from './types.js';
@@ -14,4 +15,5 @@ export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze([
   ...STDLIB_DEFS,
   ...NUMPY_DEFS,
   ...TORCH_DEFS,
+  ...SKLEARN_DEFS,
 ]);
