@@ -101,6 +101,7 @@ export { auditFile, decompress, type ContainerOptions, type NamedReport } from '
 export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
 export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
 export { loadJoblib, joblibFormat, joblibDefaultPolicy, type JoblibLoadOptions } from './containers/joblib-load.js';
+export { PdArray, PdDataFrame, PdIndex, PdSeries, type PdArrayKind, type PdIndexKind } from './model/pandas.js';
 export { joblibPolicy, isJoblibWrapper } from './audit/joblib.js';
 
 // The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.

@@ -31,17 +31,18 @@ describe('shipped packs', () => {
 });
 
 describe('the shipped set', () => {
-  it('is python-builtins, python-stdlib, numpy, joblib, pytorch-state-dict and scikit-learn, and they combine into one policy', () => {
+  it('is python-builtins, python-stdlib, numpy, joblib, pandas, pytorch-state-dict and scikit-learn, and they combine into one policy', () => {
     expect(SHIPPED_PACKS.map((p) => `${p.pack.id}@${p.pack.version}`).sort()).toEqual([
       'joblib@1.1.0',
       'numpy@1.1.0',
+      'pandas@1.0.0',
       'python-builtins@1.1.0',
       'python-stdlib@1.1.0',
       'pytorch-state-dict@1.0.0',
       'scikit-learn@1.0.0',
     ]);
     const all = createPolicy({ packs: SHIPPED_PACKS });
-    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'numpy', 'python-stdlib', 'joblib', 'pytorch-state-dict', 'scikit-learn']);
+    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'numpy', 'python-stdlib', 'joblib', 'pandas', 'pytorch-state-dict', 'scikit-learn']);
     expect(all.resolve('joblib.numpy_pickle', 'NumpyArrayWrapper')).toBeDefined();
     expect(all.resolve('numpy', 'dtype')).toBeDefined();
     expect(all.resolve('torch._utils', '_rebuild_tensor_v2')).toBeDefined();

@@ -2,6 +2,7 @@
 import { BUILTIN_RECONSTRUCTORS } from './reconstructors/builtins.js';
 import { DATETIME_DEFS } from './reconstructors/datetime.js';
 import { NUMPY_DEFS } from './reconstructors/numpy.js';
+import { PANDAS_DEFS } from './reconstructors/pandas.js';
 import { SKLEARN_DEFS } from './reconstructors/sklearn.js';
 import { STDLIB_DEFS } from './reconstructors/stdlib.js';
 import { TORCH_DEFS } from './reconstructors/torch.js';
@@ -16,4 +17,5 @@ export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze([
   ...NUMPY_DEFS,
   ...TORCH_DEFS,
   ...SKLEARN_DEFS,
+  ...PANDAS_DEFS,
 ]);

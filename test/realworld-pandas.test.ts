@@ -1,0 +1,48 @@
+/**
+ * DataFrames, Series and indexes pickled by the real pandas (corpus/realworld/gen_pandas.py) load
+ * under the pandas pack as PdDataFrame / PdSeries: labels, dtypes and every cell as pandas has them.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createPolicy, loads, PdArray, PdDataFrame, PdIndex, PdSeries, shippedPack } from '../src/index.js';
+import { described, expectedForm, realworldFixtures } from './helpers/described.js';
+
+const files = realworldFixtures('pandas', (n) => n.endsWith('.pkl'));
+const PANDAS = createPolicy({ packs: [shippedPack('pandas')] });
+
+const isFloat = (a: PdArray): boolean => /^(float|Float)/.test(a.dtype) || (a.kind === 'categorical' && isFloat(a.categories!.values!));
+
+function cells(a: PdArray): unknown[] {
+  return a.toArray().map((v) => (v === null ? null : isFloat(a) ? { float: Number(v) } : described(v)));
+}
+
+function index(ix: PdIndex): unknown {
+  const name = ix.name === null ? null : described(ix.name);
+  if (ix.range !== null) return { index: { kind: 'range', name, ...ix.range } };
+  if (ix.multi !== null) {
+    return {
+      index: {
+        kind: 'multi',
+        names: ix.multi.names.map((n) => (n === null ? null : described(n))),
+        levels: ix.multi.levels.map(index),
+        codes: ix.multi.codes.map((c) => Array.from({ length: c.shape[0]! }, (_, i) => Number((c.toTypedArray() as ArrayLike<number | bigint>)[i]))),
+      },
+    };
+  }
+  return { index: { kind: ix.kind, name, dtype: ix.dtype, cells: cells(ix.values!) } };
+}
+
+function pandasForm(v: unknown): unknown {
+  if (v instanceof PdDataFrame) return { dataframe: { columns: index(v.columns), index: index(v.index), dtypes: v.data.map((c) => c.dtype), data: v.data.map(cells) } };
+  if (v instanceof PdSeries) return { series: { name: v.name === null ? null : described(v.name), index: index(v.index), dtype: v.dtype, data: cells(v.values!) } };
+  if (v instanceof PdIndex) return index(v);
+  throw new Error(`not a pandas value: ${String(v)}`);
+}
+
+describe(`corpus/realworld/pandas (${files.length} pickles)`, () => {
+  it('has fixtures', () => expect(files.length).toBeGreaterThan(15));
+  it.each(files)('%s', (_name, path, spec) => {
+    const value = loads(readFileSync(path), { policy: PANDAS, exact: true });
+    expect(pandasForm(value)).toEqual(expectedForm(spec.value));
+  });
+});
