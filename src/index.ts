@@ -101,6 +101,7 @@ export { auditFile, decompress, type ContainerOptions, type NamedReport } from '
 export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zip.js';
 export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
 export { loadJoblib, joblibFormat, joblibDefaultPolicy, type JoblibLoadOptions } from './containers/joblib-load.js';
+export { loadPandas, pandasDefaultPolicy, type PandasLoadOptions } from './containers/pandas-load.js';
 export { PdArray, PdDataFrame, PdIndex, PdSeries, type PdArrayKind, type PdIndexKind } from './model/pandas.js';
 export { joblibPolicy, isJoblibWrapper } from './audit/joblib.js';
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createPolicy, loads, PdArray, PdDataFrame, PdIndex, PdSeries, shippedPack } from '../src/index.js';
+import { createPolicy, loadPandas, loads, MalformedPickleError, PdArray, PdDataFrame, PdIndex, PdSeries, shippedPack } from '../src/index.js';
 import { described, expectedForm, realworldFixtures } from './helpers/described.js';
 
 const files = realworldFixtures('pandas', (n) => n.endsWith('.pkl'));
@@ -44,5 +44,21 @@ describe(`corpus/realworld/pandas (${files.length} pickles)`, () => {
   it.each(files)('%s', (_name, path, spec) => {
     const value = loads(readFileSync(path), { policy: PANDAS, exact: true });
     expect(pandasForm(value)).toEqual(expectedForm(spec.value));
+  });
+});
+
+const compressed = realworldFixtures('pandas', (n) => /\.pkl\.[a-z0-9]+$/.test(n));
+
+describe(`DataFrame.to_pickle files (${compressed.length}, compression from the name)`, () => {
+  it('has fixtures', () => expect(compressed.length).toBeGreaterThanOrEqual(4));
+  it.each(compressed)('%s', async (_name, path, spec) => {
+    const bytes = new Uint8Array(readFileSync(path));
+    if (spec.error !== undefined) {
+      const e = await loadPandas(bytes).then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(MalformedPickleError);
+      expect((e as Error).message).toContain(spec.names as string);
+      return;
+    }
+    expect(pandasForm(await loadPandas(bytes, { exact: true }))).toEqual(expectedForm(spec.value));
   });
 });
