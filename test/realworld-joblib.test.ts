@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createPolicy, loadJoblib, MalformedPickleError, shippedPack } from '../src/index.js';
-import { described, expectedForm, realworldFixtures } from './helpers/described.js';
+import { audit, createPolicy, loadJoblib, MalformedPickleError, PickleError, RefusedGlobalError, shippedPack } from '../src/index.js';
+import { described, expectedForm, hostileCases, realworldFixtures } from './helpers/described.js';
 
 const files = realworldFixtures('joblib', (n) => /\.joblib(\.[a-z0-9]+)?$/.test(n));
+const JOBLIB = createPolicy({ packs: [shippedPack('joblib')] });
 const SKLEARN = createPolicy({ packs: [shippedPack('joblib'), shippedPack('scikit-learn')] });
 
 describe(`corpus/realworld/joblib (${files.length} files)`, () => {
@@ -27,5 +28,19 @@ describe(`corpus/realworld/joblib (${files.length} files)`, () => {
     }
     const value = await loadJoblib(bytes, { exact: true, ...(policy ? { policy } : {}) });
     expect(described(value, spec.protocol as number)).toEqual(expectedForm(spec.value));
+  });
+});
+
+describe('corpus/realworld/hostile: joblib variants', () => {
+  const cases = hostileCases('joblib');
+  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(2));
+  it.each(cases)('%s', async (_name, bytes, c) => {
+    const outcome = await loadJoblib(bytes).then(
+      () => 'ok',
+      (e: unknown) => (e instanceof RefusedGlobalError ? 'refused' : e instanceof PickleError ? 'malformed' : `bug: ${String(e)}`),
+    );
+    expect(outcome, c.why).toBe(c.expect);
+    const verdict = audit(bytes, { policy: JOBLIB, joblib: true }).verdict;
+    expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
   });
 });

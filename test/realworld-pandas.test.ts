@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createPolicy, loadPandas, loads, MalformedPickleError, PdArray, PdDataFrame, PdIndex, PdSeries, shippedPack } from '../src/index.js';
-import { described, expectedForm, realworldFixtures } from './helpers/described.js';
+import { audit, createPolicy, loadPandas, loads, MalformedPickleError, PdArray, PdDataFrame, PdIndex, PdSeries, PickleError, RefusedGlobalError, shippedPack } from '../src/index.js';
+import { described, expectedForm, hostileCases, realworldFixtures } from './helpers/described.js';
 
 const files = realworldFixtures('pandas', (n) => n.endsWith('.pkl'));
 const PANDAS = createPolicy({ packs: [shippedPack('pandas')] });
@@ -60,5 +60,19 @@ describe(`DataFrame.to_pickle files (${compressed.length}, compression from the 
       return;
     }
     expect(pandasForm(await loadPandas(bytes, { exact: true }))).toEqual(expectedForm(spec.value));
+  });
+});
+
+describe('corpus/realworld/hostile: pandas variants', () => {
+  const cases = hostileCases('pandas');
+  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(2));
+  it.each(cases)('%s', async (_name, bytes, c) => {
+    const outcome = await Promise.resolve().then(() => loads(bytes, { policy: PANDAS })).then(
+      () => 'ok',
+      (e: unknown) => (e instanceof RefusedGlobalError ? 'refused' : e instanceof PickleError ? 'malformed' : `bug: ${String(e)}`),
+    );
+    expect(outcome, c.why).toBe(c.expect);
+    const verdict = audit(bytes, { policy: PANDAS }).verdict;
+    expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
   });
 });

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createPolicy, DEFAULT_POLICY, loads, MalformedPickleError, NdArray, PyObject, RefusedGlobalError, shippedPack } from '../src/index.js';
-import { described, expectedForm, realworldFixtures } from './helpers/described.js';
+import { audit, createPolicy, DEFAULT_POLICY, loads, MalformedPickleError, NdArray, PickleError, PyObject, RefusedGlobalError, shippedPack } from '../src/index.js';
+import { described, expectedForm, hostileCases, realworldFixtures } from './helpers/described.js';
 
 const files = realworldFixtures('sklearn', (n) => n.endsWith('.pkl'));
 const SKLEARN = createPolicy({ packs: [shippedPack('scikit-learn')] });
@@ -45,5 +45,19 @@ describe('sklearn.tree._tree.Tree state checks', () => {
     new DataView(bad.buffer).setBigInt64(nodes.data!.byteOffset - bytes.byteOffset, child, true);
     expect(() => loads(bad, { policy: SKLEARN })).toThrow(MalformedPickleError);
     expect(() => loads(bad, { policy: SKLEARN })).toThrow(/Tree node 0 has a child/);
+  });
+});
+
+describe('corpus/realworld/hostile: scikit-learn variants', () => {
+  const cases = hostileCases('scikit-learn');
+  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(2));
+  it.each(cases)('%s', async (_name, bytes, c) => {
+    const outcome = await Promise.resolve().then(() => loads(bytes, { policy: SKLEARN })).then(
+      () => 'ok',
+      (e: unknown) => (e instanceof RefusedGlobalError ? 'refused' : e instanceof PickleError ? 'malformed' : `bug: ${String(e)}`),
+    );
+    expect(outcome, c.why).toBe(c.expect);
+    const verdict = audit(bytes, { policy: SKLEARN }).verdict;
+    expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
   });
 });

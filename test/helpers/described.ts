@@ -92,3 +92,19 @@ function jsonStem(name: string): string {
   const m = /^(.*?)\.(joblib|pkl|pickle)(\.[a-z0-9]+)?$/.exec(name);
   return m === null ? name : m[1]!;
 }
+
+export interface HostileCase {
+  readonly loader: 'loads' | 'loadJoblib' | 'loadPandas';
+  readonly policy: string;
+  readonly expect: 'ok' | 'refused' | 'malformed';
+  readonly why: string;
+}
+
+/** corpus/realworld/hostile (gen_hostile.py) cases for one pack: [file name, bytes, case]. */
+export function hostileCases(policy: string): [string, Uint8Array, HostileCase][] {
+  const dir = join(CORPUS, 'realworld', 'hostile');
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, HostileCase>;
+  return Object.entries(manifest)
+    .filter(([, c]) => c.policy === policy)
+    .map(([name, c]) => [name, new Uint8Array(readFileSync(join(dir, name))), c]);
+}
