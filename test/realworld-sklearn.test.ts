@@ -61,3 +61,22 @@ describe('corpus/realworld/hostile: scikit-learn variants', () => {
     expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
   });
 });
+
+describe('KDTree / BallTree state checks', () => {
+  it.each(['kd_tree.p4.pkl', 'ball_tree.p4.pkl'])('%s: an idx_array or node span pointing outside the data is refused', (file) => {
+    const [, path] = files.find(([n]) => n.endsWith(`/${file}`))!;
+    const bytes = new Uint8Array(readFileSync(path));
+    const tree = loads(bytes, { policy: SKLEARN, zeroCopy: true }) as PyObject;
+    const [, idx, nodes] = tree.state as NdArray[];
+    const at = (a: NdArray) => a.data!.byteOffset - bytes.byteOffset;
+    const broken = (offset: number, v: bigint): Uint8Array => {
+      const bad = new Uint8Array(bytes);
+      new DataView(bad.buffer).setBigInt64(offset, v, true);
+      return bad;
+    };
+    expect(() => loads(broken(at(idx!) + 8, 40n), { policy: SKLEARN })).toThrow(/idx_array points at row 40/);
+    expect(() => loads(broken(at(idx!), -1n), { policy: SKLEARN })).toThrow(MalformedPickleError);
+    // node 0's idx_end (the second int64 of its row) past the 40 indices.
+    expect(() => loads(broken(at(nodes!) + 8, 41n), { policy: SKLEARN })).toThrow(/tree node 0 spans/);
+  });
+});

@@ -25,9 +25,9 @@ BASES = ['python-builtins', 'python-stdlib', 'numpy']
 
 # A person's review: notes for names whose role is not plain (a class fitted and pickled with its __dict__).
 REVIEW = {
-    'sklearn.tree._tree.Tree': 'Tree(n_features, n_classes array, n_outputs), then its state {max_depth, node_count, nodes: structured array, values: array}: checked by the sklearn.tree.Tree reconstructor',
-    'sklearn.neighbors._kd_tree.newObj': 'newObj(KDTree): an empty KDTree record, then its state tuple of arrays and ints',
-    'sklearn.neighbors._ball_tree.newObj': 'newObj(BallTree): an empty BallTree record, then its state tuple of arrays and ints',
+    'sklearn.tree._tree.Tree': 'Tree(n_features, n_classes array, n_outputs), then its state {max_depth, node_count, nodes: structured array, values: array}: node table and child indices checked by the sklearn.tree.Tree reconstructor',
+    'sklearn.neighbors._kd_tree.newObj': 'newObj(KDTree): an empty KDTree record, then its state tuple (data, idx_array, node_data, node_bounds, counts, metric): indices checked by the sklearn.neighbors.newObj reconstructor',
+    'sklearn.neighbors._ball_tree.newObj': 'newObj(BallTree): an empty BallTree record, then its state tuple (data, idx_array, node_data, node_bounds, counts, metric): indices checked by the sklearn.neighbors.newObj reconstructor',
     'sklearn.metrics._dist_metrics.newObj': 'newObj(EuclideanDistance, …): an empty distance-metric record, then its state',
     'numpy.random._pickle.__randomstate_ctor': "a RandomState record (an estimator's _rng): the bit generator's name, then its state dict",
     'numpy.random._pickle.__bit_generator_ctor': "a bit generator record named by RandomState's reduce",
@@ -170,6 +170,8 @@ def main():
         entry = {'module': module, 'qualname': qualname}
         if name == 'sklearn.tree._tree.Tree':
             entry['reconstructor'] = 'sklearn.tree.Tree'
+        elif name in ('sklearn.neighbors._kd_tree.newObj', 'sklearn.neighbors._ball_tree.newObj'):
+            entry['reconstructor'] = 'sklearn.neighbors.newObj'
         else:
             entry['reconstructor'] = 'reference' if uses == ['reference'] else 'object'
         entry['uses'] = uses

@@ -3315,7 +3315,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "module": "sklearn.neighbors._ball_tree",
           "qualname": "newObj",
-          "reconstructor": "object",
+          "reconstructor": "sklearn.neighbors.newObj",
           "uses": [
             "call",
             "state"
@@ -3379,7 +3379,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
               }
             ]
           },
-          "note": "newObj(BallTree): an empty BallTree record, then its state tuple of arrays and ints"
+          "note": "newObj(BallTree): an empty BallTree record, then its state tuple (data, idx_array, node_data, node_bounds, counts, metric): indices checked by the sklearn.neighbors.newObj reconstructor"
         },
         {
           "module": "sklearn.neighbors._classification",
@@ -3414,7 +3414,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "module": "sklearn.neighbors._kd_tree",
           "qualname": "newObj",
-          "reconstructor": "object",
+          "reconstructor": "sklearn.neighbors.newObj",
           "uses": [
             "call",
             "state"
@@ -3478,7 +3478,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
               }
             ]
           },
-          "note": "newObj(KDTree): an empty KDTree record, then its state tuple of arrays and ints"
+          "note": "newObj(KDTree): an empty KDTree record, then its state tuple (data, idx_array, node_data, node_bounds, counts, metric): indices checked by the sklearn.neighbors.newObj reconstructor"
         },
         {
           "module": "sklearn.neighbors._regression",
@@ -3842,10 +3842,10 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
               "maxLength": 128
             }
           },
-          "note": "Tree(n_features, n_classes array, n_outputs), then its state {max_depth, node_count, nodes: structured array, values: array}: checked by the sklearn.tree.Tree reconstructor"
+          "note": "Tree(n_features, n_classes array, n_outputs), then its state {max_depth, node_count, nodes: structured array, values: array}: node table and child indices checked by the sklearn.tree.Tree reconstructor"
         }
       ]
     },
-    "digest": "sha256:e42df68de7d76698986ed729796f85b1c2cec4f90daf2465268225ea7b9d6234"
+    "digest": "sha256:0fde731b63f0f576432734535e91c25ba4e69163e87b8a26edd052957b8115e7"
   }
 ]);

@@ -8,6 +8,7 @@
 import { PyGlobal } from '../../model/global.js';
 import { NdArray } from '../../model/ndarray.js';
 import { PyObject } from '../../model/object.js';
+import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
 import { arity, describe, fail } from './check.js';
 
@@ -79,4 +80,55 @@ const tree = Object.freeze<ReconstructorDef>({
   },
 });
 
-export const SKLEARN_DEFS: readonly ReconstructorDef[] = [tree];
+/** The int64 field `name` of row `i` of a structured array (fields checked by the caller). */
+const int64At = (a: NdArray, offset: number, i: number): bigint => new DataView(a.data!.buffer, a.data!.byteOffset, a.data!.byteLength).getBigInt64(i * a.dtype.itemsize + offset, true);
+
+/**
+ * A KDTree / BallTree state: (data, idx_array, node_data, node_bounds, leaf_size, n_levels, n_nodes, …).
+ * sklearn's queries index `data` through `idx_array` and `idx_array` through each node's
+ * [idx_start, idx_end) without bounds checks: every index must point inside.
+ */
+function checkBinaryTree(state: unknown): void {
+  if (!(state instanceof PyTuple) || state.length < 12) return fail('a KDTree / BallTree state must be its tuple of arrays and counts');
+  const [data, idx, nodes, bounds] = state;
+  if (!(data instanceof NdArray) || data.ndim !== 2 || data.data === null) return fail('the tree data must be a 2-d numeric array');
+  const n = data.shape[0]!;
+  if (!(idx instanceof NdArray) || idx.ndim !== 1 || idx.shape[0] !== n || idx.dtype.str !== '<i8') return fail(`the tree idx_array must hold ${n} int64 indices`);
+  for (let i = 0; i < n; i++) {
+    const v = int64At(idx, 0, i);
+    if (v < 0n || v >= BigInt(n)) fail(`the tree idx_array points at row ${v}, outside the ${n} rows of data`);
+  }
+  const nNodes = count('n_nodes', state[6]);
+  if (!(nodes instanceof NdArray) || nodes.ndim !== 1 || nodes.shape[0] !== nNodes || nodes.data === null) return fail(`the tree node_data must hold n_nodes (${nNodes}) rows`);
+  const fields = new Map((nodes.dtype.fields ?? []).map((f) => [f.name, f]));
+  const start = fields.get('idx_start');
+  const end = fields.get('idx_end');
+  if (start?.dtype.str !== '<i8' || end?.dtype.str !== '<i8') return fail('the tree node_data lacks idx_start / idx_end (<i8)');
+  for (let i = 0; i < nNodes; i++) {
+    const [a, b] = [int64At(nodes, start.offset, i), int64At(nodes, end.offset, i)];
+    if (a < 0n || a > b || b > BigInt(n)) fail(`tree node ${i} spans [${a}, ${b}), outside the ${n} indices`);
+  }
+  if (!(bounds instanceof NdArray) || bounds.ndim !== 3 || bounds.shape[1] !== nNodes || bounds.shape[2] !== data.shape[1]) fail('the tree node_bounds must be (…, n_nodes, n_features)');
+}
+
+const binaryTree = Object.freeze<ReconstructorDef>({
+  id: 'sklearn.neighbors.newObj',
+  description: "sklearn's newObj(KDTree | BallTree) and the tree's state → an inert PyObject record, every index into the data checked",
+  bind(module, qualname) {
+    const g = new PyGlobal(module, qualname);
+    return {
+      call(args) {
+        arity('newObj', args, 1, 1);
+        return new PyObject(g, args, 'call');
+      },
+      setState(target, state) {
+        if (!(target instanceof PyObject) || target.state !== undefined) return fail('a tree state applies once, to a new tree record');
+        checkBinaryTree(state);
+        target.state = state;
+        return target;
+      },
+    };
+  },
+});
+
+export const SKLEARN_DEFS: readonly ReconstructorDef[] = [tree, binaryTree];
