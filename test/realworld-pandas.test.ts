@@ -76,3 +76,13 @@ describe('corpus/realworld/hostile: pandas variants', () => {
     expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
   });
 });
+
+describe('loadPandas names what it does not open', () => {
+  it.each([
+    ['zstd', Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0)],
+    ['lzma', Uint8Array.of(0x5d, 0, 0, 0x80, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0)],
+  ])('%s', async (format, bytes) => {
+    await expect(loadPandas(bytes)).rejects.toThrow(new RegExp(`compressed with ${format}: not read`));
+    await expect(loadPandas(bytes)).rejects.toBeInstanceOf(MalformedPickleError);
+  });
+});

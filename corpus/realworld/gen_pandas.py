@@ -3,7 +3,7 @@
 """Writes corpus/realworld/pandas/<pandas version>/: DataFrames, Series and indexes pickled by pandas.
 
 NAME.pP.pkl is pickle.dumps(value, P); NAME.pkl.<ext> is DataFrame.to_pickle('NAME.pkl.<ext>') with the
-compression pandas infers from the extension (gzip, zip, bz2, xz; zstd when installed). NAME.json:
+compression pandas infers from the extension (gzip, zip, tar, bz2, xz; zstd is not installed here). NAME.json:
 {"pandas": version, "numpy": version, "protocol": P, "value": V} or, for compressions loadPandas names
 without reading, {"error": "MalformedPickleError", "names": "<format>"}, where V describes:
   DataFrame {"dataframe": {"columns": I, "index": I, "dtypes": [str(dtype)], "data": [[cell, ...] per column]}}
@@ -152,7 +152,7 @@ def main():
     orig_localtime = time.localtime
     time.localtime = lambda *a: orig_localtime(1700000000)
     try:
-        for ext, fmt in (('gz', None), ('zip', None), ('bz2', 'bz2'), ('xz', 'xz')):
+        for ext, fmt in (('gz', None), ('zip', None), ('tar', None), ('bz2', 'bz2'), ('xz', 'xz')):
             path = os.path.join(out, f'to_pickle.pkl.{ext}')
             mixed.to_pickle(path)
             write_json('to_pickle' if ext == 'gz' else f'to_pickle_{ext}', {'error': 'MalformedPickleError', 'names': fmt} if fmt else meta(pickle.HIGHEST_PROTOCOL, value(mixed)))
