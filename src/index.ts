@@ -42,6 +42,7 @@ export {
   NdArray,
   NpDtype,
   NpScalar,
+  NpMaskedArray,
   NAT,
   NP_DATETIME_UNITS,
   typedView,

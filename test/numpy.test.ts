@@ -19,6 +19,7 @@ import {
   NdArray,
   NpDtype,
   NpScalar,
+  NpMaskedArray,
   PickleError,
   PyByteArray,
   PyComplex,
@@ -148,7 +149,7 @@ describe('numpy values', () => {
   it('NpDtype.fromStr reads dtype.str forms, native order made explicit as numpy pickles it', () => {
     expect(['f8', '=i4', '>u2', '|b1', 'U3', '|O', 'S5', 'V7', 'c16'].map((x) => NpDtype.fromStr(x)!.str)).toEqual(['<f8', '<i4', '>u2', '|b1', '<U3', '|O', '|S5', '|V7', '<c16']);
     expect(NpDtype.fromStr('<U3')!.itemsize).toBe(12);
-    for (const x of ['i3', 'f16', 'M4', 'x', '<', 'U', 'i04', 'i8[s]', 'M8[B]', 'M8[0s]', 'M8[generic]', 'm8[05s]']) expect(NpDtype.fromStr(x), x).toBeUndefined();
+    for (const x of ['i3', 'f32', 'c64', 'M4', 'x', '<', 'U', 'i04', 'i8[s]', 'M8[B]', 'M8[0s]', 'M8[generic]', 'm8[05s]']) expect(NpDtype.fromStr(x), x).toBeUndefined();
     expect(['M8', '>M8[ns]', 'm8[10ms]', '<m8[Y]', 'M', 'M8[1D]'].map((x) => NpDtype.fromStr(x)!.str)).toEqual(['<M8', '>M8[ns]', '<m8[10ms]', '<m8[Y]', '<M8', '<M8[D]']);
     expect(NpDtype.fromStr('m8[10ms]')!.datetime).toEqual({ unit: 'ms', count: 10 });
   });
@@ -301,6 +302,32 @@ json.dump(out, sys.stdout)
     }
   });
 
+  it.each(NUMPYS)('masked arrays (numpy under %s) load with their mask and fill value and dump back to the same bytes', (exe) => {
+    const cases = runNumpyJson<{ mask: string; fill: boolean; pickles: string[] }[]>(exe, `
+import json, pickle, sys
+import numpy as np
+values = [np.ma.masked_array([1.5, 2, 3], mask=[0, 1, 0]), np.ma.masked_array(np.asfortranarray(np.arange(6, dtype='>i2').reshape(2, 3)), mask=[[0, 1, 0], [1, 0, 0]], fill_value=7),
+          np.ma.masked_array(np.array([(1, 2.0), (3, 4.0)], dtype=[('a', '<i4'), ('b', [('x', '<f4'), ('y', '<u1', (2,))])]), mask=[(0, (1, (0, 1))), (1, (0, (0, 0)))]),
+          np.ma.masked_array(['ab', 'c'], mask=[0, 1]), np.ma.masked_array(np.array([1, None, 'x'], dtype=object), mask=[0, 1, 0]),
+          np.ma.masked_array(np.array(['2020-01-01', 'NaT'], dtype='M8[s]'), mask=[1, 0]), np.ma.masked_array(np.zeros((2, 0))), np.ma.masked_array(5.0, mask=True)]
+values[3].fill_value  # a str fill value of its own width
+out = []
+for v in values:
+    out.append({'mask': np.ma.getmaskarray(v).tobytes('CF'[v.flags.fnc]).hex(), 'fill': v._fill_value is not None, 'pickles': [pickle.dumps(v, p).hex() for p in range(6)]})
+json.dump(out, sys.stdout)
+`);
+    expect(cases.length).toBe(8);
+    for (const c of cases) {
+      c.pickles.forEach((h, p) => {
+        const a = load(Buffer.from(h, 'hex')) as NpMaskedArray;
+        expect(a).toBeInstanceOf(NpMaskedArray);
+        expect(a.mask.length).toBe(c.mask.length / 2);
+        expect(a.fillValue !== null).toBe(c.fill);
+        expect(hex(dumps(a, { protocol: p }))).toBe(h);
+      });
+    }
+  });
+
   it.each(NUMPYS)('strided, transposed and Fortran arrays (numpy under %s) load with their layout at every protocol and dump back to the same bytes', (exe) => {
     const cases = runNumpyJson<{ shape: number[]; strides: number[]; c: string; pickles: [number, string, string[], string, string[]?][] }[]>(exe, `
 import json, pickle, sys
@@ -375,6 +402,8 @@ const dtypeOf = (typestr: string, state: unknown[] = [3, '<', null, null, null, 
 const array = (state: unknown[], args: unknown[] = [G('numpy', 'ndarray'), PyTuple.fromArray([0]), bytes('b')]) =>
   reducing({ callable: G('numpy._core.multiarray', '_reconstruct'), args, state: PyTuple.fromArray(state) });
 const T = (...xs: unknown[]) => PyTuple.fromArray(xs);
+const masked = (state: unknown[], args: unknown[] = [G('numpy.ma', 'MaskedArray'), G('numpy', 'ndarray'), T(0), 'b']) =>
+  reducing({ callable: G('numpy.ma.core', '_mareconstruct'), args, state: PyTuple.fromArray(state) });
 /** numpy 2's datetime dtype state for a unit and multiple. */
 const dtState = (unit: string, count = 1) => [4, '<', null, null, null, -1, -1, 0, T(null, T(new TextEncoder().encode(unit), count, 1, 1))];
 
@@ -438,6 +467,17 @@ describe('hostile numpy pickles fail with our errors', () => {
     ['_frombuffer with an axis past the shape', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0, 2)] }), /each axis/],
     ['_frombuffer with too few axes', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0)] }), /tuple of 2 axes/],
     ['_frombuffer with a negative axis', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', T(0, -1)] }), /constraint/],
+    ['a masked array whose mask is short', masked([1, T(2), dtypeOf('i4'), false, new Uint8Array(8), new Uint8Array(1), null]), /need 2 bytes, the pickle gave 1/],
+    ['a masked structured array with one flag per item', masked([1, T(1), dtypeOf('V8', [3, '|', null, T('a', 'b'), new Map([['a', T(dtypeOf('i4'), 0)], ['b', T(dtypeOf('i4'), 4)]]), 8, 1, 16]), false, new Uint8Array(8), new Uint8Array(1), null]), /need 2 bytes/],
+    ['a masked array whose fill value is a list', masked([1, T(1), dtypeOf('i4'), false, new Uint8Array(4), new Uint8Array(1), [7]]), /fill value must be a 0-d array/],
+    ['a masked array whose fill value is a 1-d array', masked([1, T(1), dtypeOf('i4'), false, new Uint8Array(4), new Uint8Array(1), array([1, T(1), dtypeOf('i4'), false, new Uint8Array(4)])]), /fill value must be a 0-d array/],
+    ['a masked array state of an ndarray', masked([1, T(1), dtypeOf('i4'), false, new Uint8Array(4)]), /constraint/],
+    ['a masked array of another class', masked([1, T(1), dtypeOf('i4'), false, new Uint8Array(4), new Uint8Array(1), null], [G('numpy.ma.mrecords', 'MaskedRecords'), G('numpy', 'ndarray'), T(0), 'b']), /is not in the policy/],
+    ['an ndarray state on a masked array', reducing({ callable: G('numpy.ma.core', '_mareconstruct'), args: [G('numpy.ma', 'MaskedArray'), G('numpy', 'ndarray'), T(0), 'b'], state: T(1, T(1), dtypeOf('i4'), false, new Uint8Array(4), new Uint8Array(1), null, null) }), /constraint/],
+    ['a StringDType with coerce 2', reducing({ callable: G('numpy._core._internal', '_convert_to_stringdtype_kwargs'), args: [2] }), /constraint/],
+    ['a StringDType with three arguments', reducing({ callable: G('numpy._core._internal', '_convert_to_stringdtype_kwargs'), args: [1, null, 3] }), /constraint/],
+    ['a StringDType na_object the policy refuses', reducing({ callable: G('numpy._core._internal', '_convert_to_stringdtype_kwargs'), args: [1, G('os', 'system')] }), /os\.system/],
+    ['a StringDType array from a buffer', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(16)), reducing({ callable: G('numpy._core._internal', '_convert_to_stringdtype_kwargs'), args: [1] }), T(1), 'C'] }), /objects/],
     ['_frombuffer with an axis order as a list', reducing({ callable: G('numpy._core.numeric', '_frombuffer'), args: [new PyPickleBuffer(new Uint8Array(8)), dtypeOf('i4'), T(1, 2), 'K', [1, 0]] }), /constraint/],
   ];
   it.each(bad)('%s', (_name, value, message) => {
@@ -446,6 +486,18 @@ describe('hostile numpy pickles fail with our errors', () => {
     expect(e).not.toHaveProperty('code', 'internal_error');
     expect(String((e as Error).message)).toMatch(message);
     expect((e as PickleError).offset).toBeTypeOf('number');
+  });
+
+  it("an object array's items go through the policy: a refused name among them refuses the pickle", () => {
+    const objects = (items: unknown[]) => array([1, T(items.length), dtypeOf('O8', [3, '|', null, null, null, -1, -1, 63]), false, items]);
+    const evil = reducing({ callable: G('os', 'system'), args: ['id'] });
+    for (const p of [2, 4, 5]) {
+      expect(errorOf(objects([1, evil]), p)).toBeInstanceOf(RefusedGlobalError);
+      expect(errorOf(objects([G('builtins', 'eval')]), p)).toBeInstanceOf(RefusedGlobalError);
+      expect(errorOf(objects([[G('subprocess', 'Popen')]]), p)).toBeInstanceOf(RefusedGlobalError);
+    }
+    // What python-builtins allows loads as an item.
+    expect((load(dumps(objects([new Set([1]), PyTuple.fromArray([2])]), { protocol: 4 })) as NdArray).objects).toEqual([new Set([1]), PyTuple.fromArray([2])]);
   });
 
   it('_reconstruct without a state is the empty int8 array numpy makes', () => {

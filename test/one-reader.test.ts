@@ -20,8 +20,8 @@ const FACTOR = Math.max(0, Number(process.env.PICKLEGUARD_FUZZ ?? '1') || 1);
 const SEED = Number.parseInt(process.env.PICKLEGUARD_SEED ?? '11', 10);
 const FUZZ_INPUTS = Math.round(100_000 * FACTOR);
 
-/** Text beside the pickles (expectations, disassemblies, generators, notes): not inputs. */
-const TEXT = new Set(['.json', '.dis', '.py', '.md']);
+/** Text and data beside the pickles (expectations, disassemblies, generators, notes, protocol-5 out-of-band buffers): not inputs. */
+const TEXT = new Set(['.json', '.dis', '.py', '.md', '.buf']);
 /** Pickles and pickle streams (joblib's have raw array bytes between opcodes). */
 const PICKLES = new Set(['.pkl', '.joblib']);
 /** Containers (zip, npy, compressed): not pickles, but the contract holds for any bytes, so they are inputs too. */

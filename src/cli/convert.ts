@@ -18,6 +18,9 @@ import { readPack } from './packs.js';
 import { createPolicy } from '../policy/registry.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
 import { Unpickler } from '../unpickler/unpickler.js';
+import { NdArray, NpScalar } from '../model/ndarray.js';
+import { TorchTensor } from '../model/tensor.js';
+import { ndarrayJson, scalarJson, tensorJson } from './ndjson.js';
 
 export interface ConvertIO {
   stdout(text: string): void;
@@ -58,8 +61,11 @@ const b64 = (b: Uint8Array): string => {
   return btoa(s);
 };
 
-/** The JSON form of a loaded value; iterative over containers would be nicer, but nesting is bounded by maxDepth. */
-export function toJson(root: unknown): unknown {
+/**
+ * The JSON form of a loaded value; iterative over containers would be nicer, but nesting is bounded by maxDepth.
+ * Arrays and tensors show at most `maxItems` items each (src/cli/ndjson.ts).
+ */
+export function toJson(root: unknown, maxItems = 1000): unknown {
   const ids = new Map<object, number>();
   const seen = new Set<object>();
   const conv = (v: unknown, depth: number): unknown => {
@@ -90,7 +96,12 @@ export function toJson(root: unknown): unknown {
       return id === undefined ? o : { $id: id, ...o };
     };
     let out: Record<string, unknown> | unknown[];
-    if (v instanceof PyObject) {
+    // Arrays as nested lists of their items (at most maxItems), not as the reduce arguments that make them.
+    const item = (x: unknown) => conv(x, depth + 1);
+    if (v instanceof NdArray) out = ndarrayJson(v, maxItems, item) as Record<string, unknown>;
+    else if (v instanceof NpScalar) out = scalarJson(v, item) as Record<string, unknown>;
+    else if (v instanceof TorchTensor) out = tensorJson(v, maxItems, item) as Record<string, unknown>;
+    else if (v instanceof PyObject) {
       out = {
         $object: v.callable instanceof PyGlobal ? v.callable.toString() : conv(v.callable, depth + 1),
         kind: v.kind,

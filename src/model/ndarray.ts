@@ -16,8 +16,8 @@ import { half } from './half.js';
 /** `<` little-endian, `>` big-endian, `|` not applicable (one byte, str, object, void), `=` native. */
 export type NpByteOrder = '<' | '>' | '|' | '=';
 
-/** The dtype kinds the numpy pack reads: bool, signed, unsigned, float, complex, str (UTF-32), bytes, object, void/structured, datetime64, timedelta64. */
-export type NpKind = 'b' | 'i' | 'u' | 'f' | 'c' | 'U' | 'S' | 'O' | 'V' | 'M' | 'm';
+/** The dtype kinds the numpy pack reads: bool, signed, unsigned, float, complex, str (UTF-32), bytes, object, void/structured, datetime64, timedelta64, and numpy 2's variable-width StringDType. */
+export type NpKind = 'b' | 'i' | 'u' | 'f' | 'c' | 'U' | 'S' | 'O' | 'V' | 'M' | 'm' | 'T';
 
 /** numpy's datetime64/timedelta64 units, coarsest first, as its pickles name them; `generic` is no unit yet. */
 export const NP_DATETIME_UNITS = ['Y', 'M', 'W', 'D', 'h', 'm', 's', 'ms', 'us', 'ns', 'ps', 'fs', 'as', 'generic'] as const;
@@ -49,13 +49,14 @@ const NUMERIC_SIZES: Readonly<Record<string, readonly number[]>> = {
   b: [1],
   i: [1, 2, 4, 8],
   u: [1, 2, 4, 8],
-  f: [2, 4, 8],
-  c: [8, 16],
+  f: [2, 4, 8, 16],
+  c: [8, 16, 32],
   M: [8],
   m: [8],
 };
 
 const G_DTYPE = new PyGlobal('numpy', 'dtype');
+const G_STRINGDTYPE = new PyGlobal('numpy._core._internal', '_convert_to_stringdtype_kwargs');
 const ASCII = new TextEncoder();
 
 /** A datetime unit and multiple as a numpy pickle or type string gives them, or undefined when numpy has no such unit or the multiple is out of its range. */
@@ -105,7 +106,7 @@ export class NpDtype {
     this.itemsize = itemsize;
     this.byteorder = byteorder;
     this.callArgs = callArgs;
-    this.hasObject = kind === 'O';
+    this.hasObject = kind === 'O' || kind === 'T';
     if (kind === 'M' || kind === 'm') this.datetime = { unit: 'generic', count: 1 };
   }
 
@@ -137,10 +138,18 @@ export class NpDtype {
     return dt;
   }
 
-  /** numpy's `dtype.str`: `'<i4'`, `'|b1'`, `'<U3'`, `'|O'`, `'|V20'`, `'<M8[ns]'`, `'<m8[10ms]'`, `'<M8'` (generic). */
+  /**
+   * numpy's `dtype.str`: `'<i4'`, `'|b1'`, `'<U3'`, `'|O'`, `'|V20'`, `'<M8[ns]'`, `'<m8[10ms]'`, `'<M8'`
+   * (generic); numpy 2's StringDType prints itself: `'StringDType()'`, `'StringDType(na_object=None)'`.
+   */
   get str(): string {
     const order = this.byteorder === '=' ? (LITTLE_ENDIAN_PLATFORM ? '<' : '>') : this.byteorder;
     if (this.kind === 'O') return '|O';
+    if (this.kind === 'T') {
+      const [coerce, ...na] = this.callArgs;
+      const opts = [...(na.length > 0 ? [`na_object=${pyRepr(na[0])}`] : []), ...(coerce === 0 || coerce === false ? ['coerce=False'] : [])];
+      return `StringDType(${opts.join(', ')})`;
+    }
     const n = this.kind === 'U' ? this.itemsize / 4 : this.itemsize;
     const t = this.datetime;
     const unit = t === null || t.unit === 'generic' ? '' : `[${t.count === 1 ? '' : t.count}${t.unit}]`;
@@ -161,8 +170,9 @@ export class NpDtype {
 
   /**
    * Whether numpy can export items of this dtype as a buffer (PEP 3118), which its protocol-5 pickles
-   * need: not when a datetime64/timedelta64 is anywhere in it, nor when fields overlap or are out of
-   * order. Such arrays pickle through `_reconstruct` at every protocol.
+   * need: not when a datetime64/timedelta64 is anywhere in it, nor a long double (f16, c32) in
+   * non-native byte order, nor when fields overlap or are out of order. Such arrays pickle through
+   * `_reconstruct` at every protocol.
    */
   get bufferable(): boolean {
     const todo: NpDtype[] = [this];
@@ -171,6 +181,7 @@ export class NpDtype {
       if (seen.has(dt)) continue;
       seen.add(dt);
       if (dt.datetime !== null) return false;
+      if (dt.itemsize === (dt.kind === 'f' ? 16 : dt.kind === 'c' ? 32 : 0) && dt.littleEndian !== LITTLE_ENDIAN_PLATFORM) return false;
       if (dt.subarray !== null) todo.push(dt.subarray.base);
       let end = 0;
       for (const f of dt.fields ?? []) {
@@ -201,6 +212,8 @@ export class NpDtype {
   }
 
   [REDUCE](): Reduction {
+    // numpy 2's StringDType is made by a function from its options, with no state.
+    if (this.kind === 'T') return { callable: G_STRINGDTYPE, args: [...this.callArgs] };
     // numpy writes a version-4 state, with a ninth item, for datetimes and for dtypes with metadata.
     const t = this.datetime;
     const extra = t !== null ? [PyTuple.fromArray([this.metadata, PyTuple.fromArray([ASCII.encode(t.unit), t.count, 1, 1])])] : this.metadata !== null ? [this.metadata] : [];
@@ -220,9 +233,18 @@ export class NpDtype {
   }
 }
 
+/** A few Python values as `repr` writes them, for StringDType's na_object. */
+function pyRepr(v: unknown): string {
+  if (v === null) return 'None';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'nan' : String(v);
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return String(v);
+}
+
 /** The byte order a dtype of this kind and size takes: one-byte and order-less kinds have none. */
 export function defaultOrder(kind: NpKind, itemsize: number, given: NpByteOrder): NpByteOrder {
-  if (kind === 'O' || kind === 'S' || kind === 'V' || itemsize === 1) return '|';
+  if (kind === 'O' || kind === 'S' || kind === 'V' || kind === 'T' || itemsize === 1) return '|';
   if (given === '|') return '=';
   return given;
 }
@@ -399,6 +421,37 @@ export class NdArray {
   }
 }
 
+const G_MARECONSTRUCT = new PyGlobal('numpy.ma.core', '_mareconstruct');
+
+/**
+ * `numpy.ma.MaskedArray`: an array (the NdArray part), a mask and a fill value. `mask` holds one
+ * byte per item (0 or 1; for a structured dtype one per field, in field order) in the data's memory
+ * order; `fillValue` is a 0-d array or null (numpy's default for the dtype).
+ */
+export class NpMaskedArray extends NdArray {
+  mask: Uint8Array;
+  fillValue: NdArray | null;
+  /** The class as the pickle named it: `numpy.ma.core.MaskedArray` (numpy 1.x) or `numpy.ma.MaskedArray` (numpy 2). */
+  subtype: PyGlobal;
+
+  constructor(init: ConstructorParameters<typeof NdArray>[0] & { mask: Uint8Array; fillValue?: NdArray | null; subtype?: PyGlobal }) {
+    super(init);
+    this.mask = init.mask;
+    this.fillValue = init.fillValue ?? null;
+    this.subtype = init.subtype ?? new PyGlobal('numpy.ma', 'MaskedArray');
+  }
+
+  override [CHILDREN](): readonly unknown[] {
+    return [this.dtype, this.objects, this.fillValue];
+  }
+
+  /** numpy's MaskedArray.__reduce__, the same at every protocol: data and mask in the array's memory order (C or Fortran). */
+  override [REDUCE](): Reduction {
+    const state = [1, PyTuple.fromArray(this.shape), this.dtype, this.fortranOrder, this.data ?? this.objects ?? [], this.mask, this.fillValue];
+    return { callable: G_MARECONSTRUCT, args: [this.subtype, G_NDARRAY, PyTuple.fromArray([0]), 'b'], state: PyTuple.fromArray(state) };
+  }
+}
+
 /**
  * A numpy scalar (`numpy.float64(1.5)`, `numpy.int8(-3)`, `numpy.str_('ab')`): its dtype and its
  * bytes (or, for object dtype, the object). `value` decodes it.
@@ -416,7 +469,7 @@ export class NpScalar {
   /**
    * The scalar as JavaScript: boolean; number (bigint for 64-bit ints beyond 2**53); number for
    * floats; `PyComplex`; string for str (trailing NULs dropped, as numpy does); bytes for bytes
-   * (trailing NULs dropped) and void; the object for object dtype; a bigint count of
+   * (trailing NULs dropped), void and long double (f16, c32); the object for object dtype; a bigint count of
    * `dtype.datetime`'s unit for datetime64/timedelta64 (NaT is `NAT`).
    */
   get value(): unknown {
@@ -441,6 +494,8 @@ export class NpScalar {
       case 'V':
         return new Uint8Array(d);
       default: {
+        // long double (f16, c32): its format is the writer's platform's (x87 extended on x86-64), so its bytes.
+        if ((dt.kind === 'f' || dt.kind === 'c') && dt.itemsize === (dt.kind === 'c' ? 32 : 16)) return new Uint8Array(d);
         const t = typedView(dt, d);
         if (dt.kind === 'b') return t[0] !== 0;
         if (dt.kind === 'c') return new PyComplex(t[0] as number, t[1] as number);
@@ -479,8 +534,8 @@ function ctorOf(dt: NpDtype): [TypedCtor, number] | undefined {
   if (k === 'M' || k === 'm') return [BigInt64Array as TypedCtor, 1];
   if (k === 'i') return [{ 1: Int8Array, 2: Int16Array, 4: Int32Array, 8: BigInt64Array }[n as 1 | 2 | 4 | 8] as TypedCtor, 1];
   if (k === 'u') return [{ 2: Uint16Array, 4: Uint32Array, 8: BigUint64Array }[n as 2 | 4 | 8] as TypedCtor, 1];
-  if (k === 'f' && n !== 2) return [(n === 4 ? Float32Array : Float64Array) as TypedCtor, 1];
-  if (k === 'c') return [(n === 8 ? Float32Array : Float64Array) as TypedCtor, 2];
+  if (k === 'f' && (n === 4 || n === 8)) return [(n === 4 ? Float32Array : Float64Array) as TypedCtor, 1];
+  if (k === 'c' && (n === 8 || n === 16)) return [(n === 8 ? Float32Array : Float64Array) as TypedCtor, 2];
   return undefined;
 }
 
@@ -493,7 +548,7 @@ export function typedView(dt: NpDtype, data: Uint8Array): NpTypedArray {
     return out;
   }
   const found = ctorOf(dt);
-  if (found === undefined) throw new Error(`numpy dtype ${dt.str} has no typed-array view (only bool, int, uint, float and complex do)`);
+  if (found === undefined) throw new Error(`numpy dtype ${dt.str} has no typed-array view (only bool, int, uint, float, complex and datetime do; long double does not)`);
   const [Ctor, per] = found;
   const width = Ctor.BYTES_PER_ELEMENT;
   const count = Math.floor(data.length / dt.itemsize) * per;

@@ -13,7 +13,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "id": "numpy",
           "version": "1.1.0",
-          "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
+          "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
         },
         {
           "id": "python-stdlib",
@@ -46,14 +46,14 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:4440898f620ed246ca27a798d60a63a07e170bf94056b9cedbb76e02b4f46d3f"
+    "digest": "sha256:aa3a8bb87035356a9625067170ef65bdcfe301f5187561f5b161adf8b7d551be"
   },
   {
     "pack": {
       "$schema": "./schema/pack.schema.json",
       "id": "numpy",
       "version": "1.1.0",
-      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, object and void/structured types, and scalars. Values are inert data (NdArray, NpDtype, NpScalar); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
+      "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, numpy 2's StringDType, object and void/structured types, scalars, and masked arrays (numpy.ma). Values are inert data (NdArray, NpDtype, NpScalar, NpMaskedArray); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
       "extends": [
         {
           "id": "python-builtins",
@@ -368,6 +368,155 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
           "note": "scalar(dtype, bytes); the byte count must be the dtype's itemsize"
         },
         {
+          "module": "numpy._core._internal",
+          "qualname": "_convert_to_stringdtype_kwargs",
+          "reconstructor": "numpy.stringdtype",
+          "uses": [
+            "call"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 1,
+            "maxLength": 2,
+            "items": [
+              {
+                "oneOf": [
+                  {
+                    "type": "int",
+                    "min": 0,
+                    "max": 1
+                  },
+                  {
+                    "type": "bool"
+                  }
+                ]
+              },
+              {
+                "type": "any"
+              }
+            ]
+          },
+          "note": "numpy 2's variable-width StringDType(coerce, na_object): an inert dtype (na_object loads through the policy)"
+        },
+        {
+          "module": "numpy.ma.core",
+          "qualname": "_mareconstruct",
+          "reconstructor": "numpy.ma._mareconstruct",
+          "uses": [
+            "call",
+            "state"
+          ],
+          "args": {
+            "type": "tuple",
+            "minLength": 4,
+            "maxLength": 4,
+            "items": [
+              {
+                "type": "global",
+                "names": [
+                  "numpy.ma.core.MaskedArray",
+                  "numpy.ma.MaskedArray"
+                ]
+              },
+              {
+                "type": "global",
+                "names": [
+                  "numpy.ndarray"
+                ]
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64,
+                "items": {
+                  "type": "int",
+                  "min": 0
+                }
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "str",
+                    "minLength": 1,
+                    "maxLength": 1
+                  },
+                  {
+                    "type": "bytes",
+                    "minLength": 1,
+                    "maxLength": 1
+                  }
+                ]
+              }
+            ]
+          },
+          "state": {
+            "type": "tuple",
+            "minLength": 7,
+            "maxLength": 7,
+            "items": [
+              {
+                "type": "int",
+                "min": 0,
+                "max": 1
+              },
+              {
+                "type": "tuple",
+                "maxLength": 64
+              },
+              {
+                "type": "any"
+              },
+              {
+                "type": "any"
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "bytes"
+                  },
+                  {
+                    "type": "str"
+                  },
+                  {
+                    "type": "list"
+                  }
+                ]
+              },
+              {
+                "oneOf": [
+                  {
+                    "type": "bytes"
+                  },
+                  {
+                    "type": "str"
+                  }
+                ]
+              },
+              {
+                "type": "any"
+              }
+            ]
+          },
+          "note": "a masked array: an empty one, then BUILD with (version, shape, dtype, is_fortran, data, mask bytes, fill_value as a 0-d array or None)"
+        },
+        {
+          "module": "numpy.ma.core",
+          "qualname": "MaskedArray",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "only as _mareconstruct's first argument (numpy 1.x)"
+        },
+        {
+          "module": "numpy.ma",
+          "qualname": "MaskedArray",
+          "reconstructor": "reference",
+          "uses": [
+            "reference"
+          ],
+          "note": "only as _mareconstruct's first argument (numpy 2)"
+        },
+        {
           "module": "numpy._core.numeric",
           "qualname": "_frombuffer",
           "reconstructor": "numpy.numeric._frombuffer",
@@ -471,7 +620,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
+    "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
   },
   {
     "pack": {
@@ -483,7 +632,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "id": "numpy",
           "version": "1.1.0",
-          "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
+          "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
         },
         {
           "id": "python-stdlib",
@@ -1487,7 +1636,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:ea65fea4c3384f3411f5ec4e7742595ab94b7e134db42017480b22ec82ad7373"
+    "digest": "sha256:235b7115eabd4b0b52cbcdd796080f1663addbea4402365c8e35e67e5c2a0b3f"
   },
   {
     "pack": {
@@ -2483,7 +2632,7 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         {
           "id": "numpy",
           "version": "1.1.0",
-          "digest": "sha256:ca462e04000c698cfd372e5d454400ac1d807ea31ecffa75794533bd30b9f646"
+          "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
         },
         {
           "id": "python-stdlib",
@@ -3846,6 +3995,6 @@ export const SHIPPED_PACKS: readonly LoadedPack[] = deepFreeze<LoadedPack[]>([
         }
       ]
     },
-    "digest": "sha256:0fde731b63f0f576432734535e91c25ba4e69163e87b8a26edd052957b8115e7"
+    "digest": "sha256:1d5be9c51ae11a5193a050e04c4722ca87263839f29f6287766cff9975c99d52"
   }
 ]);

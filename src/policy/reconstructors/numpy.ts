@@ -9,12 +9,16 @@
  * - `numpy.dtype(typestr, align, copy)` then BUILD with `(3, byteorder, subarray, names, fields,
  *   elsize, alignment, flags)`.
  * - `scalar(dtype, bytes)` (or `scalar(dtype, obj)` for object dtype).
+ * - numpy 2's StringDType: `_convert_to_stringdtype_kwargs(coerce[, na_object])`; its arrays
+ *   pickle their items as a list, as object arrays do.
+ * - `numpy.ma.core._mareconstruct(MaskedArray, ndarray, (0,), 'b')` then BUILD with the ndarray state
+ *   plus the mask's bytes and the fill value: a masked array.
  * - `_frombuffer(buffer, dtype, shape, order[, axis_order])`: protocol 5, the buffer in band or out of
  *   band; numpy 2 writes order 'K' and an axis order for an array neither C nor Fortran ordered.
  */
 import { PyByteArray } from '../../model/bytearray.js';
 import { PyGlobal } from '../../model/global.js';
-import { NdArray, NpDtype, NpScalar, datetimeMeta, defaultOrder, parseTypestr, type NpByteOrder, type NpCoreModule } from '../../model/ndarray.js';
+import { NdArray, NpDtype, NpMaskedArray, NpScalar, datetimeMeta, defaultOrder, parseTypestr, type NpByteOrder, type NpCoreModule } from '../../model/ndarray.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
 import { arity, describe, fail, unsupported, latin1Bytes } from './check.js';
@@ -102,29 +106,85 @@ const reconstruct = Object.freeze<ReconstructorDef>({
         return new NdArray({ dtype: new NpDtype('i1', 'i', 1, '|'), shape: [0], data: new Uint8Array(0), core, filled: false });
       },
       setState(target, state) {
-        if (!(target instanceof NdArray) || target.filled) return fail('an ndarray state applies once, to an array _reconstruct made');
+        if (!(target instanceof NdArray) || target instanceof NpMaskedArray || target.filled) return fail('an ndarray state applies once, to an array _reconstruct made');
         if (!(state instanceof PyTuple) || (state.length !== 5 && state.length !== 4)) {
           return fail(`an ndarray state must be a tuple (version, shape, dtype, is_fortran, data), the pickle gave ${describe(state)}`);
         }
-        const [version, shapeArg, dtArg, fortranArg, data] = state.length === 5 ? state : [1, ...state];
-        if (version !== 1 && version !== 0) unsupported(`ndarray state version ${String(version)} is not supported`);
-        const [shape, count] = checkShape('ndarray shape', shapeArg);
-        const dtype = dtypeArg('ndarray dtype', dtArg);
-        const fortran = asFlag('ndarray is_fortran', fortranArg);
-        if (dtype.hasObject) {
-          if (!Array.isArray(data) || data instanceof PyTuple) return fail(`an array of dtype ${dtype.str} pickles its items as a list, the pickle gave ${describe(data)}`);
-          if (data.length !== count) fail(`ndarray of shape (${shape.join(', ')}) holds ${count} items, its list has ${data.length}`);
-          Object.assign(target, { dtype, shape: Object.freeze(shape), fortranOrder: fortran, data: null, objects: data, filled: true });
-        } else {
-          const bytes = rawBytes('ndarray data', data);
-          checkSize('ndarray data', count, dtype, bytes.length);
-          Object.assign(target, { dtype, shape: Object.freeze(shape), fortranOrder: fortran, data: bytes, filled: true });
-        }
+        fill(target, state.length === 5 ? state : [1, ...state]);
         return target;
       },
     };
   },
 });
+
+/** Fills an array made empty from its state `(version, shape, dtype, is_fortran, data)`; returns the item count. */
+function fill(target: NdArray, [version, shapeArg, dtArg, fortranArg, data]: readonly unknown[]): number {
+  if (version !== 1 && version !== 0) unsupported(`ndarray state version ${String(version)} is not supported`);
+  const [shape, count] = checkShape('ndarray shape', shapeArg);
+  const dtype = dtypeArg('ndarray dtype', dtArg);
+  const fortran = asFlag('ndarray is_fortran', fortranArg);
+  if (dtype.hasObject) {
+    if (!Array.isArray(data) || data instanceof PyTuple) return fail(`an array of dtype ${dtype.str} pickles its items as a list, the pickle gave ${describe(data)}`);
+    if (data.length !== count) fail(`ndarray of shape (${shape.join(', ')}) holds ${count} items, its list has ${data.length}`);
+    Object.assign(target, { dtype, shape: Object.freeze(shape), fortranOrder: fortran, data: null, objects: data, filled: true });
+  } else {
+    const bytes = rawBytes('ndarray data', data);
+    checkSize('ndarray data', count, dtype, bytes.length);
+    Object.assign(target, { dtype, shape: Object.freeze(shape), fortranOrder: fortran, data: bytes, filled: true });
+  }
+  return count;
+}
+
+const MASKED_CLASSES = ['numpy.ma.core.MaskedArray', 'numpy.ma.MaskedArray'];
+
+const mareconstruct = Object.freeze<ReconstructorDef>({
+  id: 'numpy.ma._mareconstruct',
+  description: "numpy.ma's _mareconstruct(MaskedArray, ndarray, (0,), 'b') → an empty NpMaskedArray that its BUILD state (version, shape, dtype, is_fortran, data, mask, fill_value) fills, checked",
+  bind: () => ({
+    call(args) {
+      arity('_mareconstruct', args, 4, 4);
+      const [subtype, baseclass, baseshape, basetype] = args;
+      if (!(subtype instanceof PyGlobal) || !MASKED_CLASSES.includes(`${subtype.module}.${subtype.qualname}`)) {
+        return fail(`_mareconstruct() makes numpy.ma.MaskedArray only, the pickle gave ${describe(subtype)}`);
+      }
+      if (!(baseclass instanceof PyGlobal) || baseclass.module !== 'numpy' || baseclass.qualname !== 'ndarray') fail(`_mareconstruct() wraps a numpy.ndarray only, the pickle gave ${describe(baseclass)}`);
+      checkShape('_mareconstruct() shape', baseshape);
+      if (rawBytes('_mareconstruct() typecode', basetype).length !== 1) fail('_mareconstruct() typecode must be one character');
+      return new NpMaskedArray({ dtype: new NpDtype('i1', 'i', 1, '|'), shape: [0], data: new Uint8Array(0), filled: false, subtype, mask: new Uint8Array(0) });
+    },
+    setState(target, state) {
+      if (!(target instanceof NpMaskedArray) || target.filled) return fail('a masked array state applies once, to an array _mareconstruct made');
+      if (!(state instanceof PyTuple) || state.length !== 7) {
+        return fail(`a masked array state must be (version, shape, dtype, is_fortran, data, mask, fill_value), the pickle gave ${describe(state)}${state instanceof PyTuple ? ` of ${state.length}` : ''}`);
+      }
+      const count = fill(target, state.slice(0, 5));
+      const mask = rawBytes('masked array mask', state[5]);
+      const per = maskItemsize(target.dtype);
+      if (count * per !== mask.length) fail(`masked array mask: ${count} items of ${per} flags need ${count * per} bytes, the pickle gave ${mask.length}`);
+      const fillValue = state[6];
+      // numpy keeps the fill value as a 0-d array (or None until one is asked for).
+      if (fillValue !== null && !(fillValue instanceof NdArray && fillValue.filled && fillValue.shape.length === 0 && !(fillValue instanceof NpMaskedArray))) {
+        fail(`a masked array's fill value must be a 0-d array or None, the pickle gave ${describe(fillValue)}`);
+      }
+      Object.assign(target, { mask, fillValue });
+      return target;
+    },
+  }),
+});
+
+/** The flags a masked array keeps per item: one per field of a structured dtype (subarrays counted out), else one (numpy's make_mask_descr). */
+function maskItemsize(dtype: NpDtype): number {
+  let total = 0;
+  const todo: [NpDtype, number][] = [[dtype, 1]];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [dt, times] = next;
+    if (dt.fields !== null) for (const f of dt.fields) todo.push([f.dtype, times]);
+    else if (dt.subarray !== null) todo.push([dt.subarray.base, times * dt.subarray.shape.reduce((a, b) => a * b, 1)]);
+    else total += times;
+    if (!Number.isSafeInteger(total) || !Number.isSafeInteger(times)) fail('a masked array dtype has more fields than can be counted');
+  }
+  return total;
+}
 
 const frombuffer = Object.freeze<ReconstructorDef>({
   id: 'numpy.numeric._frombuffer',
@@ -273,8 +333,9 @@ const dtype = Object.freeze<ReconstructorDef>({
       if (state.length === 9) stateExtra(target, extra);
       else if (target.datetime !== null) fail(`a ${target.typestr} dtype state carries its unit (version 4), the pickle gave version 3`);
       if (typeof order !== 'string' || !ORDERS.includes(order)) return fail(`dtype byte order must be one of < > | =, the pickle gave ${describe(order)}`);
-      for (const [what, v] of [['elsize', elsize], ['alignment', alignment], ['flags', flags]] as const) {
-        if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < -1 || v > 0x7fffffff) fail(`dtype ${what} must be a small int, the pickle gave ${describe(v)}`);
+      // numpy 1.x writes flags as a signed char (an aligned struct's are -112), numpy 2 unsigned.
+      for (const [what, v, min] of [['elsize', elsize, -1], ['alignment', alignment, -1], ['flags', flags, -128]] as const) {
+        if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > 0x7fffffff) fail(`dtype ${what} must be an int in ${min}..2**31-1, the pickle gave ${typeof v === 'number' ? v : describe(v)}`);
       }
       if (elsize !== -1 && elsize !== target.itemsize) fail(`dtype ${target.typestr} has ${target.itemsize}-byte items, its state says ${String(elsize)}`);
       const byteorder = defaultOrder(target.kind, target.itemsize, order as NpByteOrder);
@@ -299,4 +360,18 @@ const dtype = Object.freeze<ReconstructorDef>({
   }),
 });
 
-export const NUMPY_DEFS: readonly ReconstructorDef[] = [reconstruct, frombuffer, scalar, dtype];
+const stringdtype = Object.freeze<ReconstructorDef>({
+  id: 'numpy.stringdtype',
+  description: "numpy 2's _convert_to_stringdtype_kwargs(coerce[, na_object]) → the variable-width StringDType as an NpDtype (its arrays pickle their items as a list)",
+  bind: () => ({
+    call(args) {
+      arity('_convert_to_stringdtype_kwargs', args, 1, 2);
+      if (args[0] !== 0 && args[0] !== 1 && typeof args[0] !== 'boolean') fail(`StringDType's coerce must be a bool, the pickle gave ${describe(args[0])}`);
+      const dt = new NpDtype('T16', 'T', 16, '|', Object.freeze([...args]));
+      dt.sealed = true;
+      return dt;
+    },
+  }),
+});
+
+export const NUMPY_DEFS: readonly ReconstructorDef[] = [reconstruct, frombuffer, scalar, dtype, mareconstruct, stringdtype];
