@@ -86,3 +86,29 @@ describe('loadPandas names what it does not open', () => {
     await expect(loadPandas(bytes)).rejects.toBeInstanceOf(MalformedPickleError);
   });
 });
+
+describe('PdDataFrame API', () => {
+  const [, path] = files.find(([n]) => n.endsWith('/mixed.p4.pkl'))!;
+  const frame = loads(readFileSync(path), { policy: PANDAS }) as PdDataFrame;
+
+  it('column(name) gives a typed column, toRows() the rows by label', () => {
+    expect(frame.shape).toEqual([6, 15]);
+    expect(frame.column('Int64')!.toArray()).toEqual([1, null, 3, -4, 5, null]);
+    expect(frame.column('Int64')!.dtype).toBe('Int64');
+    expect(frame.column('cat')!.toArray()).toEqual(['x', 'y', 'x', null, 'z', 'y']);
+    expect(frame.column('tz')!.dtype).toBe('datetime64[ns, UTC]');
+    expect(frame.column('dt')!.get(2)).toBe(null);
+    expect(frame.column('dt')!.get(0)).toBe(1704067200000000000n);
+    expect(frame.column('nope')).toBeUndefined();
+    const rows = frame.toRows();
+    expect(rows).toHaveLength(6);
+    expect(rows[1]!.obj).toBe('héllo');
+    expect(rows[1]!.string).toBe(null);
+    expect(rows[0]!.b).toBe(true);
+  });
+
+  it('loads with dicts: "object" too', () => {
+    const f = loads(readFileSync(path), { policy: PANDAS, dicts: 'object' }) as PdDataFrame;
+    expect(f.toRows()).toEqual(frame.toRows());
+  });
+});

@@ -4,6 +4,7 @@
  * array such as Int64, boolean, string, categorical, datetime with a time zone, or period). They
  * hold data only; the pack's reconstructors (src/policy/reconstructors/pandas.ts) build and check them.
  */
+import { CHILDREN } from './children.js';
 import { PyGlobal } from './global.js';
 import { NdArray, typedView } from './ndarray.js';
 import { PyFloat } from './float.js';
@@ -85,6 +86,11 @@ export class PdArray {
   toArray(): unknown[] {
     return Array.from({ length: this.length }, (_, i) => this.get(i));
   }
+
+  /** The arrays and categories, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.values, this.mask, this.categories];
+  }
 }
 
 export type PdIndexKind = 'range' | 'numeric' | 'object' | 'datetime' | 'timedelta' | 'period' | 'categorical' | 'multi';
@@ -130,6 +136,10 @@ export class PdIndex {
   toArray(): unknown[] {
     return Array.from({ length: this.length }, (_, i) => this.get(i));
   }
+
+  [CHILDREN](): readonly unknown[] {
+    return [this.name, this.values, ...(this.multi?.levels ?? []), ...(this.multi?.codes ?? []), ...(this.multi?.names ?? [])];
+  }
 }
 
 /** A label as a row object's key. */
@@ -144,6 +154,10 @@ export class PdDataFrame {
   /** What the frame's state held besides its data (`attrs`, `_flags`, …), as pickled. */
   state: ReadonlyMap<unknown, unknown> = new Map();
   filled = false;
+
+  [CHILDREN](): readonly unknown[] {
+    return [this.columns, this.index, ...this.data, this.state];
+  }
 
   /** The column labels. */
   get columnNames(): unknown[] {
@@ -178,6 +192,10 @@ export class PdSeries {
   values: PdArray | null = null;
   state: ReadonlyMap<unknown, unknown> = new Map();
   filled = false;
+
+  [CHILDREN](): readonly unknown[] {
+    return [this.name, this.index, this.values, this.state];
+  }
 
   get dtype(): string {
     return this.values?.dtype ?? 'object';
