@@ -109,6 +109,11 @@ def block(values, start, stop):
     return call(glob('pandas._libs.internals', '_unpickle_block'), values, call(glob('builtins', 'slice'), i(start), i(stop), i(1)), i(2))
 
 
+def block_at(values, columns):
+    placement = ndarray('i8', (len(columns),), struct.pack(f'<{len(columns)}q', *columns))
+    return call(glob('pandas._libs.internals', '_unpickle_block'), values, placement, i(2))
+
+
 def pandas_cases():
     two_rows = ndarray('f8', (1, 2), f8(1.0, 2.0))
     yield 'frame_ok', 'loads', 'pandas', 'ok', frame([block(two_rows, 0, 1)], ['a'], 2), 'the well-formed frame the variants below break (one float column, two rows)'
@@ -116,6 +121,8 @@ def pandas_cases():
     yield 'frame_placement_twice', 'loads', 'pandas', 'malformed', frame([block(two_rows, 0, 1), block(two_rows, 0, 1)], ['a', 'b'], 2), 'two blocks placed at column 0, none at column 1'
     yield 'frame_placement_short', 'loads', 'pandas', 'malformed', frame([block(ndarray('f8', (2, 2), f8(1, 2, 3, 4)), 0, 1)], ['a', 'b'], 2), 'a placement naming one column for a block of two'
     yield 'frame_rows_mismatch', 'loads', 'pandas', 'malformed', frame([block(two_rows, 0, 1)], ['a'], 1000), 'a column of 2 values under an index of 1000 labels'
+    yield 'frame_placement_array_outside', 'loads', 'pandas', 'malformed', frame([block_at(ndarray('f8', (2, 2), f8(1, 2, 3, 4)), [0, 9])], ['a', 'b'], 2), 'an int-array placement naming column 9 of a two-column frame'
+    yield 'frame_placement_array_negative', 'loads', 'pandas', 'malformed', frame([block_at(ndarray('f8', (2, 2), f8(1, 2, 3, 4)), [1, -1])], ['a', 'b'], 2), 'an int-array placement naming column -1'
     yield 'frame_os_system', 'loads', 'pandas', 'refused', frame([block(call(glob('os', 'system'), s('echo pwned')), 0, 1)], ['a'], 2), 'os.system in place of a block\'s values'
 
 
