@@ -111,6 +111,8 @@ export { listZip, isZip, type ZipListing, type ZipMember } from './containers/zi
 export { loadTorch, storageLoader, torchPolicy, type TorchLoadOptions } from './containers/torch-load.js';
 export { saveTorch, type TorchSaveOptions } from './containers/torch-save.js';
 export { loadJoblib, joblibFormat, joblibDefaultPolicy, type JoblibLoadOptions } from './containers/joblib-load.js';
+export { loadPandas, pandasDefaultPolicy, type PandasLoadOptions } from './containers/pandas-load.js';
+export { PdArray, PdDataFrame, PdIndex, PdSeries, type PdArrayKind, type PdIndexKind } from './model/pandas.js';
 export { joblibPolicy, isJoblibWrapper } from './audit/joblib.js';
 
 // The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.

@@ -60,10 +60,10 @@ describe('pickleguard audit', () => {
     const shipped = await cli(joblib, '--policy', 'joblib');
     expect(shipped.status).toBe(0);
     expect(shipped.stdout).toMatch(/^SAFE\s+\S+objects\.joblib/);
-    expect(shipped.stdout).toMatch(/\(policy python-builtins\+numpy\+joblib\)/);
+    expect(shipped.stdout).toMatch(/\(policy python-builtins\+numpy\+python-stdlib\+joblib\)/);
     const missing = await cli(SAFE, '--policy', 'no-such-pack');
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/cannot read the pack no-such-pack: .*\(shipped packs: celery, django, joblib, numpy, python-builtins, python-stdlib, pytorch-state-dict, pytz\)/);
+    expect(missing.stderr).toMatch(/cannot read the pack no-such-pack: .*\(shipped packs: celery, django, joblib, numpy, pandas, python-builtins, python-stdlib, pytorch-state-dict, pytz, scikit-learn\)/);
   });
 
   it('writes JSON and SARIF 2.1.0', async () => {

@@ -25,7 +25,7 @@ const TEXT = new Set(['.json', '.dis', '.py', '.md', '.buf']);
 /** Pickles and pickle streams (joblib's have raw array bytes between opcodes). */
 const PICKLES = new Set(['.pkl', '.joblib']);
 /** Containers (zip, npy, compressed; backend entries of corpus/backends): not pickles, but the contract holds for any bytes, so they are inputs too. */
-const CONTAINERS = new Set(['.pt', '.npy', '.npz', '.gz', '.z', '.zlib', '.7z', '.bz2', '.lzma', '.xz', '.djcache', '.bin', '.b64', '.txt']);
+const CONTAINERS = new Set(['.pt', '.npy', '.npz', '.gz', '.z', '.zlib', '.7z', '.bz2', '.lzma', '.xz', '.djcache', '.bin', '.b64', '.txt', '.zip', '.tar']);
 
 /** Every binary file under corpus/, sorted; an extension neither list knows fails the test (decide which it is). */
 function corpusFiles(): { path: string; kind: 'pickle' | 'container' }[] {

@@ -31,19 +31,21 @@ describe('shipped packs', () => {
 });
 
 describe('the shipped set', () => {
-  it('is python-builtins, python-stdlib, numpy, joblib, pytorch-state-dict, pytz, django and celery, and they combine into one policy', () => {
+  it('is python-builtins, python-stdlib, numpy, joblib, pytorch-state-dict, pytz, django, celery, pandas and scikit-learn, and they combine into one policy', () => {
     expect(SHIPPED_PACKS.map((p) => `${p.pack.id}@${p.pack.version}`).sort()).toEqual([
       'celery@1.0.0',
       'django@1.0.0',
-      'joblib@1.0.0',
+      'joblib@1.1.0',
       'numpy@1.1.0',
+      'pandas@1.0.0',
       'python-builtins@1.1.0',
       'python-stdlib@1.2.0',
       'pytorch-state-dict@1.1.0',
       'pytz@1.0.0',
+      'scikit-learn@1.0.0',
     ]);
     const all = createPolicy({ packs: SHIPPED_PACKS });
-    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'python-stdlib', 'celery', 'django', 'numpy', 'joblib', 'pytorch-state-dict', 'pytz']);
+    expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'python-stdlib', 'celery', 'django', 'numpy', 'joblib', 'pytz', 'pandas', 'pytorch-state-dict', 'scikit-learn']);
     expect(all.resolve('pytz', '_p')).toBeDefined();
     expect(all.resolve('joblib.numpy_pickle', 'NumpyArrayWrapper')).toBeDefined();
     expect(all.resolve('numpy', 'dtype')).toBeDefined();

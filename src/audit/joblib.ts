@@ -14,7 +14,7 @@
  * for doubt is malformed, never a guess.
  */
 import { PyGlobal } from '../model/global.js';
-import { NdArray, NpDtype } from '../model/ndarray.js';
+import { LITTLE_ENDIAN_PLATFORM, NdArray, NpDtype } from '../model/ndarray.js';
 import { PyObject } from '../model/object.js';
 import { PyTuple } from '../model/tuple.js';
 import { NUMPY_DEFS } from '../policy/reconstructors/numpy.js';
@@ -102,12 +102,31 @@ function isArray(value: unknown): boolean {
   return isNumpyGlobal(g, /^numpy\.(_?core)\.multiarray$/, '_reconstruct') || isNumpyGlobal(g, /^numpy\.(_?core)\.numeric$/, '_frombuffer');
 }
 
+/** How many bytes each swapped unit has, for the dtypes joblib swaps item by item: complex and str by their parts. */
+const unitOf = (dt: NpDtype): number => (dt.kind === 'c' ? dt.itemsize / 2 : dt.kind === 'U' ? 4 : dt.itemsize);
+
+/**
+ * joblib (1.2 on) swaps a big-endian array to the platform's order as it loads it: a swapped copy
+ * with the native dtype. Structured dtypes keep the file's order (joblib swaps them only when every
+ * field has the same foreign order; not done here).
+ */
+function nativeOrder(a: NdArray): NdArray {
+  const dt = a.dtype;
+  if (dt.byteorder === '|' || dt.byteorder === '=' || dt.littleEndian === LITTLE_ENDIAN_PLATFORM || a.data === null) return a;
+  const native = NpDtype.fromStr(`${LITTLE_ENDIAN_PLATFORM ? '<' : '>'}${dt.str.slice(1)}`);
+  if (native === undefined) return a;
+  const unit = unitOf(dt);
+  const data = new Uint8Array(a.data);
+  for (let i = 0; i + unit <= data.length; i += unit) data.subarray(i, i + unit).reverse();
+  return new NdArray({ dtype: native, shape: a.shape, fortranOrder: a.fortranOrder, data });
+}
+
 /**
  * What `joblib.load` reads after a wrapper's BUILD, read from `stream` in joblib's order (so that
  * what it reads first decides the outcome first): the array (an `NdArray` over the input's bytes,
  * not a copy), or the array an object array's own pickle gives (`loadPickle`).
  */
-function readArray(wrapper: unknown, stream: BuildStream, context: ReconstructContext, loadPickle: () => unknown): unknown {
+function readArray(wrapper: unknown, stream: BuildStream, context: ReconstructContext, loadPickle: () => unknown, native: boolean): unknown {
   const state = stateOf(wrapper);
   const [shape, count] = shapeOf(state.get('shape'));
   const dtype = dtypeOf(state.get('dtype'), context);
@@ -136,6 +155,7 @@ function readArray(wrapper: unknown, stream: BuildStream, context: ReconstructCo
     const order = state.get('order');
     if (order === undefined) fail('the wrapper has no order');
     array = new NdArray({ dtype, shape, fortranOrder: order === 'F', data: stream.data.subarray(at, at + size) });
+    if (native) array = nativeOrder(array as NdArray);
   }
   // joblib with numpy 1.x rebuilds any other subclass through numpy's _reconstruct: not read.
   const subclass = state.get('subclass');
@@ -150,7 +170,8 @@ function readArray(wrapper: unknown, stream: BuildStream, context: ReconstructCo
  * wrappers, plus reading each array after the wrapper's BUILD. The policy must allow the wrapper
  * (the shipped `joblib` pack does, on top of `numpy`); names it refuses stay refused.
  */
-export function joblibPolicy(policy: Policy): Policy {
+export function joblibPolicy(policy: Policy, options: { readonly nativeOrder?: boolean } = {}): Policy {
+  const native = options.nativeOrder === true;
   const wrapped = new Map<Reconstructor, Reconstructor>();
   // Pickles of object arrays are read by a plain `pickle.load`: a wrapper in one is only a record.
   let nested = 0;
@@ -166,7 +187,7 @@ export function joblibPolicy(policy: Policy): Policy {
     const own: Reconstructor = {
       module: rec.module,
       qualname: rec.qualname,
-      readAfterBuild: (target, stream, context) => (nested > 0 ? target : readArray(target, stream, context, loadPickle(stream))),
+      readAfterBuild: (target, stream, context) => (nested > 0 ? target : readArray(target, stream, context, loadPickle(stream), native)),
     };
     if (rec.call !== undefined) Object.assign(own, { call: rec.call.bind(rec) });
     if (rec.newObject !== undefined) Object.assign(own, { newObject: rec.newObject.bind(rec) });

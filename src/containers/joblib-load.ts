@@ -97,8 +97,8 @@ async function inflate(bytes: Uint8Array, format: 'zlib' | 'gzip', limit: number
 
 /**
  * Load a file `joblib.dump` wrote: the value `joblib.load` returns, numpy arrays as `NdArray`s
- * (their data views over the file's, or the decompressed, bytes; in the file's byte order, where
- * joblib would swap them to the platform's). Loads under the shipped `joblib` pack unless another
+ * (their data views over the file's, or the decompressed, bytes; a big-endian array is swapped
+ * to the platform's order, a copy, as joblib 1.2 and later do). Loads under the shipped `joblib` pack unless another
  * policy is given (it must allow `joblib.numpy_pickle.NumpyArrayWrapper` and numpy's dtypes).
  * Throws `PickleError`s: `MalformedPickleError` for a compression or format not read (named in
  * the message) and for arrays that cannot be read exactly, `LimitExceededError` past
@@ -112,5 +112,5 @@ export async function loadJoblib(bytes: Uint8Array, options: JoblibLoadOptions =
   else if (format === 'zlib' || format === 'gzip') content = await inflate(bytes, format, maxMemberBytes);
   else if (format !== 'not-compressed') bad('unsupported_compression', `a joblib file compressed with ${format}: not read (decompress it first, or save it with compress=('zlib', 3) or 'gzip')`);
   // joblib.load reads one pickle; bytes after its STOP are not read.
-  return loads(content, { ...load, policy: joblibPolicy(load.policy ?? joblibDefaultPolicy()) });
+  return loads(content, { ...load, policy: joblibPolicy(load.policy ?? joblibDefaultPolicy(), { nativeOrder: true }) });
 }

@@ -3,6 +3,8 @@ import { BUILTIN_RECONSTRUCTORS } from './reconstructors/builtins.js';
 import { DATETIME_DEFS } from './reconstructors/datetime.js';
 import { NUMPY_DEFS } from './reconstructors/numpy.js';
 import { PYTZ_DEFS } from './reconstructors/pytz.js';
+import { PANDAS_DEFS } from './reconstructors/pandas.js';
+import { SKLEARN_DEFS } from './reconstructors/sklearn.js';
 import { STDLIB_DEFS } from './reconstructors/stdlib.js';
 import { STDLIB_VALUE_DEFS } from './reconstructors/stdlib-values.js';
 import { TORCH_DEFS } from './reconstructors/torch.js';
@@ -18,4 +20,6 @@ export const KNOWN_DEFS: readonly ReconstructorDef[] = Object.freeze([
   ...PYTZ_DEFS,
   ...NUMPY_DEFS,
   ...TORCH_DEFS,
+  ...SKLEARN_DEFS,
+  ...PANDAS_DEFS,
 ]);

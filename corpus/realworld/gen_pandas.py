@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+# interpreters: /usr/bin/python3
+"""Writes corpus/realworld/pandas/<pandas version>/: DataFrames, Series and indexes pickled by pandas.
+
+NAME.pP.pkl is pickle.dumps(value, P); NAME.pkl.<ext> is DataFrame.to_pickle('NAME.pkl.<ext>') with the
+compression pandas infers from the extension (gzip, zip, tar, bz2, xz; zstd is not installed here). NAME.json:
+{"pandas": version, "numpy": version, "protocol": P, "value": V} or, for compressions loadPandas names
+without reading, {"error": "MalformedPickleError", "names": "<format>"}, where V describes:
+  DataFrame {"dataframe": {"columns": I, "index": I, "dtypes": [str(dtype)], "data": [[cell, ...] per column]}}
+  Series    {"series": {"name": T, "index": I, "dtype": str(dtype), "data": [cell, ...]}}
+  Index I   {"index": {"kind": range|multi|datetime|timedelta|period|categorical|numeric|object, "name": T,
+             "dtype": str(dtype), "cells": [...]}} (range: start, stop, step; multi: names, levels, codes)
+  a cell: typed JSON of the Python value; missing (None, NaN in object columns, NA, NaT) is null; datetimes,
+  timedeltas and periods are their int64 (ns, ns, ordinal); categoricals their category's value.
+Deterministic: gzip and zip timestamps are fixed.
+"""
+import gzip
+import json
+import os
+import pickle
+import shutil
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from described import describe  # noqa: E402
+
+try:
+    import numpy as np
+    import pandas as pd
+except ImportError as e:
+    print(f'gen_pandas.py: skipped: {e}')
+    sys.exit(0)
+
+
+def cell(v):
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v != v:
+        return {'float': 'nan'}
+    if isinstance(v, np.generic):
+        v = v.item()
+    return describe(v)
+
+
+def cells_of(arr):
+    """The cells of a column or index's values, as the module docstring says."""
+    dt = arr.dtype
+    if isinstance(dt, pd.CategoricalDtype):
+        cats = list(arr.categories) if hasattr(arr, 'categories') else list(arr.cat.categories)
+        codes = arr.codes if hasattr(arr, 'codes') else arr.cat.codes
+        return [None if c < 0 else cell(cats[c]) for c in np.asarray(codes)]
+    kind = getattr(dt, 'kind', None)
+    if kind in ('M', 'm') or isinstance(dt, (pd.DatetimeTZDtype, pd.PeriodDtype)):
+        i8 = np.asarray(pd.array(arr).asi8 if not hasattr(arr, 'asi8') else arr.asi8)
+        return [None if x == np.iinfo(np.int64).min else {'int': str(int(x))} for x in i8]
+    return [cell(v) for v in list(arr)]
+
+
+def index(ix):
+    if isinstance(ix, pd.RangeIndex):
+        return {'index': {'kind': 'range', 'name': cell(ix.name), 'start': ix.start, 'stop': ix.stop, 'step': ix.step}}
+    if isinstance(ix, pd.MultiIndex):
+        return {'index': {'kind': 'multi', 'names': [cell(n) for n in ix.names], 'levels': [index(l) for l in ix.levels],
+                          'codes': [[int(c) for c in cs] for cs in ix.codes]}}
+    kind = ('datetime' if isinstance(ix, pd.DatetimeIndex) else 'timedelta' if isinstance(ix, pd.TimedeltaIndex)
+            else 'period' if isinstance(ix, pd.PeriodIndex) else 'categorical' if isinstance(ix, pd.CategoricalIndex)
+            else 'object' if ix.dtype == object else 'numeric')
+    return {'index': {'kind': kind, 'name': cell(ix.name), 'dtype': str(ix.dtype), 'cells': cells_of(ix)}}
+
+
+def value(v):
+    if isinstance(v, pd.DataFrame):
+        return {'dataframe': {'columns': index(v.columns), 'index': index(v.index), 'dtypes': [str(t) for t in v.dtypes],
+                              'data': [cells_of(v.iloc[:, i]) for i in range(v.shape[1])]}}
+    if isinstance(v, pd.Series):
+        return {'series': {'name': cell(v.name), 'index': index(v.index), 'dtype': str(v.dtype), 'data': cells_of(v)}}
+    if isinstance(v, pd.Index):
+        return index(v)
+    raise TypeError(type(v))
+
+
+def frames():
+    n = 6
+    mixed = pd.DataFrame({
+        'i8': np.arange(n, dtype=np.int64) - 2,
+        'f8': [0.5, -1.25, np.nan, 3.0, 1e300, -0.0],
+        'obj': ['a', 'héllo', None, 'd', '', 'z'],
+        'b': [True, False, True, True, False, False],
+        'i4': np.arange(n, dtype=np.int32),
+        'f8b': np.linspace(0, 1, n),
+        'u1': np.arange(n, dtype=np.uint8),
+        'dt': pd.to_datetime(['2024-01-01', '2024-02-29 12:00', None, '1970-01-01', '2262-04-11', '1677-09-22']),
+        'td': pd.to_timedelta(['1 day', '-2h', None, '0s', '3us', '1000 days']),
+        'cat': pd.Categorical(['x', 'y', 'x', None, 'z', 'y']),
+        'Int64': pd.array([1, None, 3, -4, 5, None], dtype='Int64'),
+        'boolean': pd.array([True, None, False, True, None, False], dtype='boolean'),
+        'string': pd.array(['a', None, 'c', 'd', 'e', ''], dtype='string'),
+        'tz': pd.to_datetime(['2024-01-01'] * n).tz_localize('UTC'),
+        'period': pd.period_range('2024-01', periods=n, freq='M'),
+    })
+    return {
+        'mixed': mixed,
+        'numbers': pd.DataFrame(np.arange(12, dtype=np.float64).reshape(4, 3), columns=['x', 'y', 'z']),
+        'int_columns': pd.DataFrame({0: [1, 2], 1: [3, 4]}, index=pd.Index([10, 20])),
+        'float_index': pd.DataFrame({'v': [1, 2]}, index=pd.Index([0.5, 1.5], name='f')),
+        'datetime_index': pd.DataFrame({'v': [1.0, 2.0, 3.0]}, index=pd.date_range('2024-01-01', periods=3, freq='D', name='day')),
+        'timedelta_index': pd.DataFrame({'v': [1, 2]}, index=pd.to_timedelta(['1s', '2s'])),
+        'period_index': pd.DataFrame({'v': [1, 2, 3]}, index=pd.period_range('2024-01-01', periods=3, freq='D')),
+        'categorical_index': pd.DataFrame({'v': [1, 2, 3]}, index=pd.CategoricalIndex(['a', 'b', 'a'])),
+        'multi_index': pd.DataFrame({'v': [1, 2, 3, 4]}, index=pd.MultiIndex.from_product([['a', 'b'], [1, 2]], names=['k', 'n'])),
+        'string_index': pd.DataFrame({'v': [1, 2]}, index=pd.Index(['r1', 'r2'], name='row')),
+        'empty': pd.DataFrame(),
+        'series_int': pd.Series([1, 2, 3], name='n'),
+        'series_float_named_index': pd.Series([0.5, np.nan], index=pd.Index(['a', 'b'], name='k'), name='s'),
+        'series_categorical': pd.Series(pd.Categorical(['lo', 'hi', 'lo'], categories=['lo', 'hi'], ordered=True)),
+        'series_Int64': pd.Series(pd.array([1, None], dtype='Int64'), name=7),
+        'series_datetime': pd.Series(pd.to_datetime(['2024-01-01', None])),
+    }
+
+
+class FixedTime:
+    @staticmethod
+    def time():
+        return 1700000000.0
+
+
+def main():
+    out = os.path.join(HERE, 'pandas', pd.__version__)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    gzip.time = FixedTime
+    n = 0
+
+    def meta(p, v):
+        return {'pandas': pd.__version__, 'numpy': np.__version__, 'protocol': p, 'value': v}
+
+    def write_json(stem, m):
+        with open(os.path.join(out, stem + '.json'), 'w') as f:
+            json.dump(m, f, indent=1, sort_keys=True)
+            f.write('\n')
+
+    for name, v in frames().items():
+        for p in ((2, 4, 5) if name == 'mixed' else (4,)):
+            with open(os.path.join(out, f'{name}.p{p}.pkl'), 'wb') as f:
+                f.write(pickle.dumps(v, p))
+            write_json(f'{name}.p{p}', meta(p, value(v)))
+            n += 1
+    mixed = frames()['mixed']
+    # to_pickle infers the compression from the name; zip entries get a fixed timestamp.
+    orig_localtime = time.localtime
+    time.localtime = lambda *a: orig_localtime(1700000000)
+    try:
+        for ext, fmt in (('gz', None), ('zip', None), ('tar', None), ('bz2', 'bz2'), ('xz', 'xz')):
+            path = os.path.join(out, f'to_pickle.pkl.{ext}')
+            mixed.to_pickle(path)
+            write_json('to_pickle' if ext == 'gz' else f'to_pickle_{ext}', {'error': 'MalformedPickleError', 'names': fmt} if fmt else meta(pickle.HIGHEST_PROTOCOL, value(mixed)))
+            if ext != 'gz':
+                os.rename(path, os.path.join(out, f'to_pickle_{ext}.pkl.{ext}'))
+            n += 1
+    finally:
+        time.localtime = orig_localtime
+    print(f'gen_pandas.py: wrote {n} files under {os.path.relpath(out, HERE)}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,210 @@
+/**
+ * pandas values as the `pandas` pack loads them: `PdDataFrame` (named columns plus an index),
+ * `PdSeries`, `PdIndex` and `PdArray` (one column's values: a numpy array, or a pandas extension
+ * array such as Int64, boolean, string, categorical, datetime with a time zone, or period). They
+ * hold data only; the pack's reconstructors (src/policy/reconstructors/pandas.ts) build and check them.
+ */
+import { CHILDREN } from './children.js';
+import { PyGlobal } from './global.js';
+import { NdArray, typedView } from './ndarray.js';
+import { PyFloat } from './float.js';
+
+/** How a column's values are stored: numpy, or one of pandas' extension arrays. */
+export type PdArrayKind = 'numpy' | 'masked' | 'categorical' | 'string' | 'datetime' | 'timedelta' | 'period';
+
+/** numpy's NaT and pandas' NaT in int64 storage. */
+const NAT = -(2n ** 63n);
+
+const isMissing = (v: unknown): boolean => v instanceof PyGlobal && v.module === 'pandas._libs.missing' && v.qualname === 'NA';
+
+/** One item of a 1-d numpy array as JavaScript: bool, number (bigint past 2**53), the object, or bigint for datetime64/timedelta64 (NaT: null). */
+export function itemOf(a: NdArray, i: number): unknown {
+  if (a.objects !== null) return a.objects[i];
+  const dt = a.dtype;
+  const size = dt.itemsize;
+  const bytes = a.data!.subarray(i * size, (i + 1) * size);
+  if (dt.kind === 'M' || dt.kind === 'm') {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, dt.littleEndian);
+    return v === NAT ? null : v;
+  }
+  if (dt.kind === 'U' || dt.kind === 'S' || dt.kind === 'V') return bytes;
+  const t = typedView(dt, bytes);
+  if (dt.kind === 'b') return t[0] !== 0;
+  const v = t[0]!;
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v;
+}
+
+/** A column's values: `values` (numpy data, codes, ordinals, or int64 times) and what the kind adds. */
+export class PdArray {
+  constructor(
+    /** The dtype as pandas prints it: `int64`, `object`, `Int64`, `boolean`, `string`, `category`, `datetime64[ns, UTC]`, `period[M]`. */
+    readonly dtype: string,
+    readonly kind: PdArrayKind,
+    /** 1-d: the numpy array, the masked array's data, the categorical codes, the int64 times or period ordinals. */
+    readonly values: NdArray,
+    /** masked: true where the value is missing. */
+    readonly mask: NdArray | null = null,
+    /** categorical: the categories, and whether they are ordered. */
+    readonly categories: PdIndex | null = null,
+    readonly ordered = false,
+  ) {
+    Object.freeze(this);
+  }
+
+  get length(): number {
+    return this.values.shape[0] ?? 0;
+  }
+
+  /**
+   * The value at `i`: null where pandas has a missing value (NA, NaT, a masked or -1-coded item,
+   * None in an object column), numbers (bigint past 2**53; floats may be NaN), booleans, strings;
+   * datetimes, timedeltas and periods as bigint (ns since the epoch, ns, the period ordinal).
+   */
+  get(i: number): unknown {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`index ${i} is outside the ${this.length} values`);
+    switch (this.kind) {
+      case 'masked':
+        return itemOf(this.mask!, i) === true ? null : itemOf(this.values, i);
+      case 'categorical': {
+        const code = itemOf(this.values, i) as number;
+        return code < 0 ? null : this.categories!.get(code);
+      }
+      case 'datetime':
+      case 'timedelta':
+      case 'period': {
+        const v = itemOf(this.values, i);
+        return typeof v === 'number' ? (BigInt(v) === NAT ? null : BigInt(v)) : v;
+      }
+      default: {
+        const v = itemOf(this.values, i);
+        return v === undefined || isMissing(v) ? null : v;
+      }
+    }
+  }
+
+  toArray(): unknown[] {
+    return Array.from({ length: this.length }, (_, i) => this.get(i));
+  }
+
+  /** The arrays and categories, for the unpickler's walks. */
+  [CHILDREN](): readonly unknown[] {
+    return [this.values, this.mask, this.categories];
+  }
+}
+
+export type PdIndexKind = 'range' | 'numeric' | 'object' | 'datetime' | 'timedelta' | 'period' | 'categorical' | 'multi';
+
+/** A pandas index: a RangeIndex (start, stop, step), a MultiIndex (levels and codes), or labels in a `PdArray`. */
+export class PdIndex {
+  constructor(
+    readonly kind: PdIndexKind,
+    readonly name: unknown,
+    readonly values: PdArray | null,
+    readonly range: { readonly start: number; readonly stop: number; readonly step: number } | null = null,
+    readonly multi: { readonly levels: readonly PdIndex[]; readonly codes: readonly NdArray[]; readonly names: readonly unknown[] } | null = null,
+  ) {
+    Object.freeze(this);
+  }
+
+  get length(): number {
+    if (this.range !== null) {
+      const { start, stop, step } = this.range;
+      return Math.max(0, Math.ceil((stop - start) / step));
+    }
+    if (this.multi !== null) return this.multi.codes[0]?.shape[0] ?? 0;
+    return this.values!.length;
+  }
+
+  get dtype(): string {
+    return this.range !== null ? 'int64' : this.multi !== null ? 'object' : this.values!.dtype;
+  }
+
+  /** The label at `i`; a MultiIndex label is an array of its levels' labels. */
+  get(i: number): unknown {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`index ${i} is outside the ${this.length} labels`);
+    if (this.range !== null) return this.range.start + i * this.range.step;
+    if (this.multi !== null) {
+      return this.multi.levels.map((level, k) => {
+        const code = itemOf(this.multi!.codes[k]!, i) as number;
+        return code < 0 ? null : level.get(code);
+      });
+    }
+    return this.values!.get(i);
+  }
+
+  toArray(): unknown[] {
+    return Array.from({ length: this.length }, (_, i) => this.get(i));
+  }
+
+  [CHILDREN](): readonly unknown[] {
+    return [this.name, this.values, ...(this.multi?.levels ?? []), ...(this.multi?.codes ?? []), ...(this.multi?.names ?? [])];
+  }
+}
+
+/** A label as a row object's key. */
+const keyOf = (label: unknown): string => (label instanceof PyFloat ? String(label.value) : typeof label === 'string' ? label : String(label));
+
+/** `pandas.DataFrame`: column labels, a row index, and one `PdArray` per column, in order. */
+export class PdDataFrame {
+  /** Set once, by the frame's state (a DataFrame is made empty, then given its state). */
+  columns: PdIndex = EMPTY_INDEX;
+  index: PdIndex = EMPTY_INDEX;
+  data: readonly PdArray[] = [];
+  /** What the frame's state held besides its data (`attrs`, `_flags`, …), as pickled. */
+  state: ReadonlyMap<unknown, unknown> = new Map();
+  filled = false;
+
+  [CHILDREN](): readonly unknown[] {
+    return [this.columns, this.index, ...this.data, this.state];
+  }
+
+  /** The column labels. */
+  get columnNames(): unknown[] {
+    return this.columns.toArray();
+  }
+
+  get shape(): [number, number] {
+    return [this.index.length, this.data.length];
+  }
+
+  /** The first column with this label, or undefined. */
+  column(name: unknown): PdArray | undefined {
+    const at = this.columnNames.findIndex((c) => c === name || (c instanceof PyFloat && c.value === name));
+    return at < 0 ? undefined : this.data[at];
+  }
+
+  /** The rows as null-prototype objects keyed by column label (as text), values as `PdArray.get` gives them. */
+  toRows(): Record<string, unknown>[] {
+    const keys = this.columnNames.map(keyOf);
+    return Array.from({ length: this.index.length }, (_, r) => {
+      const row = Object.create(null) as Record<string, unknown>;
+      keys.forEach((k, c) => (row[k] = this.data[c]!.get(r)));
+      return row;
+    });
+  }
+}
+
+/** `pandas.Series`: a name, an index and one `PdArray`. */
+export class PdSeries {
+  name: unknown = null;
+  index: PdIndex = EMPTY_INDEX;
+  values: PdArray | null = null;
+  state: ReadonlyMap<unknown, unknown> = new Map();
+  filled = false;
+
+  [CHILDREN](): readonly unknown[] {
+    return [this.name, this.index, this.values, this.state];
+  }
+
+  get dtype(): string {
+    return this.values?.dtype ?? 'object';
+  }
+
+  /** `[label, value]` pairs in order. */
+  toRows(): [unknown, unknown][] {
+    return Array.from({ length: this.index.length }, (_, i) => [this.index.get(i), this.values!.get(i)]);
+  }
+}
+
+const EMPTY_INDEX = new PdIndex('range', null, null, { start: 0, stop: 0, step: 1 });

@@ -1,0 +1,114 @@
+/**
+ * DataFrames, Series and indexes pickled by the real pandas (corpus/realworld/gen_pandas.py) load
+ * under the pandas pack as PdDataFrame / PdSeries: labels, dtypes and every cell as pandas has them.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { audit, createPolicy, loadPandas, loads, MalformedPickleError, PdArray, PdDataFrame, PdIndex, PdSeries, PickleError, RefusedGlobalError, shippedPack } from '../src/index.js';
+import { described, expectedForm, hostileCases, realworldFixtures } from './helpers/described.js';
+
+const files = realworldFixtures('pandas', (n) => n.endsWith('.pkl'));
+const PANDAS = createPolicy({ packs: [shippedPack('pandas')] });
+
+const isFloat = (a: PdArray): boolean => /^(float|Float)/.test(a.dtype) || (a.kind === 'categorical' && isFloat(a.categories!.values!));
+
+function cells(a: PdArray): unknown[] {
+  return a.toArray().map((v) => (v === null ? null : isFloat(a) ? { float: Number(v) } : described(v)));
+}
+
+function index(ix: PdIndex): unknown {
+  const name = ix.name === null ? null : described(ix.name);
+  if (ix.range !== null) return { index: { kind: 'range', name, ...ix.range } };
+  if (ix.multi !== null) {
+    return {
+      index: {
+        kind: 'multi',
+        names: ix.multi.names.map((n) => (n === null ? null : described(n))),
+        levels: ix.multi.levels.map(index),
+        codes: ix.multi.codes.map((c) => Array.from({ length: c.shape[0]! }, (_, i) => Number((c.toTypedArray() as ArrayLike<number | bigint>)[i]))),
+      },
+    };
+  }
+  return { index: { kind: ix.kind, name, dtype: ix.dtype, cells: cells(ix.values!) } };
+}
+
+function pandasForm(v: unknown): unknown {
+  if (v instanceof PdDataFrame) return { dataframe: { columns: index(v.columns), index: index(v.index), dtypes: v.data.map((c) => c.dtype), data: v.data.map(cells) } };
+  if (v instanceof PdSeries) return { series: { name: v.name === null ? null : described(v.name), index: index(v.index), dtype: v.dtype, data: cells(v.values!) } };
+  if (v instanceof PdIndex) return index(v);
+  throw new Error(`not a pandas value: ${String(v)}`);
+}
+
+describe(`corpus/realworld/pandas (${files.length} pickles)`, () => {
+  it('has fixtures', () => expect(files.length).toBeGreaterThan(15));
+  it.each(files)('%s', (_name, path, spec) => {
+    const value = loads(readFileSync(path), { policy: PANDAS, exact: true });
+    expect(pandasForm(value)).toEqual(expectedForm(spec.value));
+  });
+});
+
+const compressed = realworldFixtures('pandas', (n) => /\.pkl\.[a-z0-9]+$/.test(n));
+
+describe(`DataFrame.to_pickle files (${compressed.length}, compression from the name)`, () => {
+  it('has fixtures', () => expect(compressed.length).toBeGreaterThanOrEqual(4));
+  it.each(compressed)('%s', async (_name, path, spec) => {
+    const bytes = new Uint8Array(readFileSync(path));
+    if (spec.error !== undefined) {
+      const e = await loadPandas(bytes).then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(MalformedPickleError);
+      expect((e as Error).message).toContain(spec.names as string);
+      return;
+    }
+    expect(pandasForm(await loadPandas(bytes, { exact: true }))).toEqual(expectedForm(spec.value));
+  });
+});
+
+describe('corpus/realworld/hostile: pandas variants', () => {
+  const cases = hostileCases('pandas');
+  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(2));
+  it.each(cases)('%s', async (_name, bytes, c) => {
+    const outcome = await Promise.resolve().then(() => loads(bytes, { policy: PANDAS })).then(
+      () => 'ok',
+      (e: unknown) => (e instanceof RefusedGlobalError ? 'refused' : e instanceof PickleError ? 'malformed' : `bug: ${String(e)}`),
+    );
+    expect(outcome, c.why).toBe(c.expect);
+    const verdict = audit(bytes, { policy: PANDAS }).verdict;
+    expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
+  });
+});
+
+describe('loadPandas names what it does not open', () => {
+  it.each([
+    ['zstd', Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0)],
+    ['lzma', Uint8Array.of(0x5d, 0, 0, 0x80, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0)],
+  ])('%s', async (format, bytes) => {
+    await expect(loadPandas(bytes)).rejects.toThrow(new RegExp(`compressed with ${format}: not read`));
+    await expect(loadPandas(bytes)).rejects.toBeInstanceOf(MalformedPickleError);
+  });
+});
+
+describe('PdDataFrame API', () => {
+  const [, path] = files.find(([n]) => n.endsWith('/mixed.p4.pkl'))!;
+  const frame = loads(readFileSync(path), { policy: PANDAS }) as PdDataFrame;
+
+  it('column(name) gives a typed column, toRows() the rows by label', () => {
+    expect(frame.shape).toEqual([6, 15]);
+    expect(frame.column('Int64')!.toArray()).toEqual([1, null, 3, -4, 5, null]);
+    expect(frame.column('Int64')!.dtype).toBe('Int64');
+    expect(frame.column('cat')!.toArray()).toEqual(['x', 'y', 'x', null, 'z', 'y']);
+    expect(frame.column('tz')!.dtype).toBe('datetime64[ns, UTC]');
+    expect(frame.column('dt')!.get(2)).toBe(null);
+    expect(frame.column('dt')!.get(0)).toBe(1704067200000000000n);
+    expect(frame.column('nope')).toBeUndefined();
+    const rows = frame.toRows();
+    expect(rows).toHaveLength(6);
+    expect(rows[1]!.obj).toBe('héllo');
+    expect(rows[1]!.string).toBe(null);
+    expect(rows[0]!.b).toBe(true);
+  });
+
+  it('loads with dicts: "object" too', () => {
+    const f = loads(readFileSync(path), { policy: PANDAS, dicts: 'object' }) as PdDataFrame;
+    expect(f.toRows()).toEqual(frame.toRows());
+  });
+});
