@@ -36,6 +36,12 @@ export interface DumpOptions {
   persistentId?: ((value: unknown) => unknown) | null;
   /** Nesting depth at which pickling stops with `PicklingError` (CPython stops near 1000, its recursion limit). Default 1000. */
   maxDepth?: number;
+  /**
+   * CPython's `Pickler.fast`: no memo, so nothing is written as a reference (a value met twice is
+   * written twice, a str too) and the pickle is shorter and quicker to write. For values without
+   * cycles; a cycle is a `PicklingError` naming its path. Default false.
+   */
+  fast?: boolean;
 }
 
 const BATCHSIZE = 1000;
@@ -75,6 +81,10 @@ export class PickleEncoder {
   private smallBytes = new Map<number, number>();
   private memoSize = 0;
   private depth = 0;
+  /** CPython's `Pickler.fast`: nothing is memoized (the memo of earlier pickles is still referred to, as CPython does). */
+  fast: boolean;
+  /** In fast mode, the containers being written, outermost first (`ancestors[depth - 1]` is the innermost): a cycle check. */
+  private ancestors: object[] = [];
   private savingPid = false;
   /**
    * Whether containers may write numbers straight into the buffer (`writeNumberInline`): binary
@@ -94,6 +104,7 @@ export class PickleEncoder {
     this.persistentId = options.persistentId ?? null;
     this.maxDepth = options.maxDepth ?? 1000;
     this.inlineNumbers = protocol >= 1 && this.persistentId === null;
+    this.fast = options.fast ?? false;
   }
 
   clearMemo(): void {
@@ -118,6 +129,8 @@ export class PickleEncoder {
       this.forgetFrom(mark);
       if (e instanceof Located) throw new PicklingError(e.code, `${e.message} (at ${where(e.steps)})`);
       throw e;
+    } finally {
+      this.ancestors.length = 0;
     }
     w.byte(OP.STOP);
     w.commitFrame();
@@ -146,7 +159,9 @@ export class PickleEncoder {
     this.memoSize = mark;
   }
 
+  /** MEMOIZE / PUT for the value just written; its memo index, or -1 in fast mode (nothing written). */
   private put(): number {
+    if (this.fast) return -1;
     const index = this.memoSize++;
     const w = this.out;
     if (this.protocol >= 4) w.byte(OP.MEMOIZE);
@@ -172,7 +187,19 @@ export class PickleEncoder {
   }
 
   private memoize(obj: object): void {
-    this.memo.set(obj, this.put());
+    if (!this.fast) this.memo.set(obj, this.put());
+  }
+
+  /** Fast mode, entering container `value` at `this.depth`: a cycle if it is one of its own ancestors. */
+  private enterFast(value: object): void {
+    const ancestors = this.ancestors;
+    const d = this.depth - 1;
+    for (let i = 0; i < d; i++) {
+      if (ancestors[i] === value) {
+        this.fail('cyclic', `fast mode: can't pickle cyclic objects: ${pyKind(value)} here contains itself (without the memo, a pickle cannot refer back to it)`);
+      }
+    }
+    ancestors[d] = value;
   }
 
   // ---- dispatch ----
@@ -205,12 +232,13 @@ export class PickleEncoder {
     const proto = Object.getPrototypeOf(value);
     if (proto === Array.prototype || proto === Map.prototype) {
       // Plain lists and dicts are memoized as they open, so one memo operation finds or records them.
-      const index = this.memo.claim(value, this.memoSize);
+      const index = !this.fast ? this.memo.claim(value, this.memoSize) : this.memoSize > 0 ? this.memo.get(value) : -1;
       if (index >= 0) {
         this.get(index);
         return;
       }
       if (++this.depth > this.maxDepth) this.tooDeep();
+      if (this.fast) this.enterFast(value);
       try {
         if (proto === Array.prototype) this.saveList(value as unknown[], true);
         else this.saveDict(value as Map<unknown, unknown>, value, true);
@@ -219,17 +247,18 @@ export class PickleEncoder {
       }
       return;
     }
-    const index = this.memo.get(value);
+    const index = this.memoSize > 0 ? this.memo.get(value) : -1;
     if (index >= 0) {
       this.get(index);
       return;
     }
     if (value instanceof Uint8Array) {
-      if (value instanceof PyByteArray) this.nested(() => this.saveByteArray(value));
+      if (value instanceof PyByteArray) this.nested(value, () => this.saveByteArray(value));
       else this.saveBytes(value);
       return;
     }
     if (++this.depth > this.maxDepth) this.tooDeep();
+    if (this.fast) this.enterFast(value);
     try {
       this.saveObject(value, proto);
     } finally {
@@ -241,8 +270,9 @@ export class PickleEncoder {
     this.fail('too_deep', `the value is nested more than ${this.maxDepth} deep (the maxDepth option)`);
   }
 
-  private nested(run: () => void): void {
+  private nested(value: object, run: () => void): void {
     if (++this.depth > this.maxDepth) this.tooDeep();
+    if (this.fast) this.enterFast(value);
     try {
       run();
     } finally {
@@ -369,12 +399,13 @@ export class PickleEncoder {
   /** A `PyStr`: written afresh and memoized by identity. */
   private saveFreshStr(s: PyStr): void {
     this.saveStr(s.text, false);
-    this.memo.set(s, this.memoSize - 1);
+    if (!this.fast) this.memo.set(s, this.memoSize - 1);
   }
 
   /** A str; `shared` false for a str CPython makes afresh (the latin-1 text of bytes below protocol 3), which is never shared. */
   private saveStr(v: string, shared = true): void {
-    if (shared) {
+    // (In fast mode the lookup finds only strings of earlier pickles; StringMemo.set needs the get before it.)
+    if (shared && (!this.fast || this.memoSize > 0)) {
       const index = this.strings.get(v);
       if (index >= 0) {
         this.get(index);
@@ -402,7 +433,7 @@ export class PickleEncoder {
         w.buf[p + 1] = n;
         w.pos = end - 3;
         const at = this.put();
-        if (shared) this.strings.set(v, at);
+        if (shared && at >= 0) this.strings.set(v, at);
         return;
       } else {
         w.buf[p] = OP.BINUNICODE;
@@ -418,7 +449,7 @@ export class PickleEncoder {
       w.payload(() => this.lengthHeader(data.length, OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8), data);
     }
     const at = this.put();
-    if (shared) this.strings.set(v, at);
+    if (shared && at >= 0) this.strings.set(v, at);
   }
 
   /** The opcode and length for a payload: short (1-byte length, protocol 4+ for str), 4-byte, or 8-byte. */
@@ -446,7 +477,7 @@ export class PickleEncoder {
       this.out.payload(() => this.lengthHeader(v.length, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8), v);
       this.memoize(v);
     }
-    if (v.length <= 1) this.smallBytes.set(v.length === 0 ? -1 : v[0]!, this.memo.get(v));
+    if (v.length <= 1 && !this.fast) this.smallBytes.set(v.length === 0 ? -1 : v[0]!, this.memo.get(v));
   }
 
   private saveByteArray(v: PyByteArray): void {
@@ -724,7 +755,8 @@ export class PickleEncoder {
         this.fail('bad_global', `can't pickle global identifier '${g.toString()}' using pickle protocol ${this.protocol}: it is not ASCII`);
       }
     }
-    this.globals.set(key, this.put());
+    const at = this.put();
+    if (at >= 0) this.globals.set(key, at);
   }
 
   private saveReduceHook(value: object, hook: unknown): void {
@@ -927,6 +959,16 @@ function reverseImport(module: string, name: string): [string, string] {
 
 function pathKey(k: unknown): PathStep {
   return typeof k === 'string' ? k : typeof k === 'number' ? k : String(k);
+}
+
+/** `a list`, `a dict`, `a tuple`, … for messages. */
+function pyKind(value: object): string {
+  if (value instanceof PyTuple) return 'a tuple';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Map || Object.getPrototypeOf(value) === Object.prototype) return 'a dict';
+  if (value instanceof PyFrozenSet) return 'a frozenset';
+  if (value instanceof Set) return 'a set';
+  return `a ${describeObject(value)}`;
 }
 
 function describeObject(value: object): string {
