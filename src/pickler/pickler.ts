@@ -19,7 +19,7 @@ import { freshQualname } from './fresh-names.js';
 import { encodeUtf8Into, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
 import { ObjectMemo } from './object-memo.js';
 import { StringMemo } from './str-memo.js';
-import { FRAME_SIZE_TARGET, Writer } from './writer.js';
+import { FAST_ROOM, FRAME_SIZE_TARGET, Writer } from './writer.js';
 
 /** Options of `dumps`, `dump` and `Pickler`. Names mirror Python's keywords in camelCase. */
 export interface DumpOptions {
@@ -91,6 +91,12 @@ export class PickleEncoder {
    * protocols, and no persistentId (CPython asks it about every value, ints included).
    */
   private readonly inlineNumbers: boolean;
+  /**
+   * Whether containers may write short ASCII strs straight into the buffer (`writeStrInline`): fast
+   * mode with nothing in the memo (so no str is written as a reference), protocol 4+, no
+   * persistentId. Set per pickle by `dump`.
+   */
+  private inlineStrs = false;
 
   constructor(options: DumpOptions = {}) {
     let protocol = options.protocol ?? 4;
@@ -121,6 +127,7 @@ export class PickleEncoder {
     if (this.protocol >= 2) w.byte2(OP.PROTO, this.protocol);
     if (this.protocol >= 4) w.setFraming(true);
     this.depth = 0;
+    this.inlineStrs = this.fast && this.memoSize === 0 && this.protocol >= 4 && this.persistentId === null;
     const mark = this.memoSize;
     try {
       this.save(value);
@@ -355,16 +362,11 @@ export class PickleEncoder {
   }
 
   /**
-   * `save(v)` for a number inside a container, without its dispatch: lists of a million ints spend
-   * most of their time there. Writes BININT1 / BININT2 / BININT / BINFLOAT straight into the buffer
-   * when the writer has room (and, when framing, no frame is due to be committed: see
-   * `Writer.fastEnd`). Ints beyond 32 bits, protocol 0 and a full buffer take the general path.
+   * BININT1 / BININT2 / BININT / BINFLOAT of a number in a list or dict, stored straight into the
+   * buffer when the writer has room (and, when framing, no frame is due to be committed: see
+   * `Writer.fastEnd`): lists of a million ints spend most of their time here. False when the
+   * general path must write `v` (ints beyond 32 bits, -0, a full buffer).
    */
-  private saveNumber(v: number): void {
-    if (!this.inlineNumbers || !this.writeNumberInline(v)) this.save(v);
-  }
-
-  /** The fast half of `saveNumber`; false when the general path must write `v`. */
   private writeNumberInline(v: number): boolean {
     const w = this.out;
     const p = w.pos;
@@ -393,6 +395,35 @@ export class PickleEncoder {
     // A safe integer here is beyond 32 bits (LONG1) or -0 (a float).
     if (Number.isSafeInteger(v) && v !== 0) return false;
     w.floatAt(p, v);
+    return true;
+  }
+
+  /** `save(v)` for an item of a list or dict: numbers and (in fast mode) short ASCII strs without the dispatch. */
+  private saveItem(v: unknown): void {
+    if (typeof v === 'number') {
+      if (!this.inlineNumbers || !this.writeNumberInline(v)) this.save(v);
+    } else if (typeof v !== 'string' || !this.inlineStrs || !this.writeStrInline(v)) this.save(v);
+  }
+
+  /**
+   * SHORT_BINUNICODE of a str of at most FAST_ROOM - 2 ASCII characters, stored straight into the
+   * buffer below `fastEnd` (as `writeNumberInline`); false, having written nothing, when the general
+   * path must write it (longer, not ASCII, or no room).
+   */
+  private writeStrInline(v: string): boolean {
+    const n = v.length;
+    const w = this.out;
+    const p = w.pos;
+    if (n > FAST_ROOM - 2 || p >= w.fastEnd) return false;
+    const buf = w.buf;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[p + 2 + i] = c;
+    }
+    buf[p] = OP.SHORT_BINUNICODE;
+    buf[p + 1] = n;
+    w.pos = p + 2 + n;
     return true;
   }
 
@@ -601,15 +632,11 @@ export class PickleEncoder {
     }
   }
 
-  /** `items` for a list batch, with numbers written inline (`saveNumber`). */
+  /** `items` for a list batch, with numbers and short strs written inline (`saveItem`). */
   private listItems(list: readonly unknown[], start: number, end: number): void {
     let i = start;
     try {
-      for (; i < end; i++) {
-        const item = list[i];
-        if (typeof item === 'number') this.saveNumber(item);
-        else this.save(item);
-      }
+      for (; i < end; i++) this.saveItem(list[i]);
     } catch (e) {
       throw located(e, i);
     }
@@ -659,10 +686,8 @@ export class PickleEncoder {
       // CPU time in plain node (200,000-entry int dict: 12.4 ms against 6.7 ms).
       for (const [k, v] of d) {
         key = k;
-        if (typeof k === 'number') this.saveNumber(k);
-        else this.save(k);
-        if (typeof v === 'number') this.saveNumber(v);
-        else this.save(v);
+        this.saveItem(k);
+        this.saveItem(v);
         if (++i === BATCHSIZE) {
           w.byte(OP.SETITEMS);
           if (firstBatch >= 0) {
