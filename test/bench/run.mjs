@@ -27,7 +27,7 @@
 // --forced-gc: the earlier method instead, labelled as such: `reps` calls timed one by one, each
 // after a full GC (node --expose-gc / gc.collect()).
 // Memory: for each row a fresh child per side reads the file, then records the growth of peak RSS
-// (getrusage maxrss / process.resourceUsage().maxRSS) caused by one call.
+// (getrusage maxrss / process.resourceUsage().maxRSS) caused by one load.
 // Speed ratio = CPython time / ours (higher is better for us). Missed targets are marked; they never
 // make the exit code non-zero. Exit code 1 means the harness failed, loads threw, or a result failed
 // its sanity check (workloads.mjs); 2 means bad arguments.
@@ -284,14 +284,15 @@ function measure(workloads, files, opts) {
         const pyFast = fast ? pyRuns.map((r) => (r.error ? r : r.fast)) : null;
         const nodeFailed = nodeRuns.find((r) => r.error);
         let pyM = null;
-        if (opts.mem) {
+        // Peak memory of loads only: a dumps child's peak before the call already holds the value's load.
+        if (opts.mem && op === 'loads') {
           log(`${tag}: peak memory…`);
           pyM = py(['mem', op, JSON.stringify({ path: file.path, protocol, setup: w.setup ?? '' })]);
         }
         for (const r of prows) {
           const ourRuns = nodeFailed ? [nodeFailed] : nodeRuns.map((n) => n.variants[r.variant.label]);
           const pooled = pool(pyDefault, ourRuns, r.variant.options?.fast === true ? pyFast : null);
-          const ourM = opts.mem
+          const ourM = opts.mem && op === 'loads'
             ? node(['mem', op, JSON.stringify({ workload: w.name, protocol, path: file.path, variant: r.variant.label })])
             : null;
           rows.push(summarize(r, file, pooled, nodeFailed ? {} : nodeRuns[0].baselines ?? {}, pyM, ourM));
