@@ -12,6 +12,7 @@
 //              a service calling loads/dumps again and again sees. Per call: wall and process CPU
 //              time, and minor page faults.
 //   forced-gc  warm up, then `reps` calls each timed alone after a full gc() (needs --expose-gc).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -183,6 +184,7 @@ async function main() {
         const fn = call(variant);
         const first = fn();
         if (op === 'loads') res.check = runCheck(workload, first, data, variant);
+        else if (variant.options?.fast) res.sha256 = createHash('sha256').update(first).digest('hex'); // vs CPython's Pickler.fast
         else res.identical = Buffer.compare(Buffer.from(first.buffer, first.byteOffset, first.byteLength), Buffer.from(data)) === 0;
         Object.assign(res, timedRuns(fn, { ...args, warmup: Math.max(0, args.warmup - 1) }));
       } catch (e) {

@@ -292,6 +292,8 @@ function measure(workloads, files, opts) {
         for (const r of prows) {
           const ourRuns = nodeFailed ? [nodeFailed] : nodeRuns.map((n) => n.variants[r.variant.label]);
           const pooled = pool(pyDefault, ourRuns, r.variant.options?.fast === true ? pyFast : null);
+          // A fast dumps is compared with the bytes of CPython's Pickler.fast, not with the pickle.
+          if (r.variant.options?.fast === true && !nodeFailed && !pyRuns[0]?.error) pooled.identicalFast = ourRuns[0]?.sha256 === pyRuns[0].fast_sha256;
           const ourM = opts.mem && op === 'loads'
             ? node(['mem', op, JSON.stringify({ workload: w.name, protocol, path: file.path, variant: r.variant.label })])
             : null;
@@ -317,6 +319,7 @@ function summarize(r, file, pooled, baselines, pyM, ourM) {
     cpythonFast: pooled.cpythonFast ?? null,
     check: pooled.check,
     identical: pooled.identical,
+    identicalFast: pooled.identicalFast ?? null,
     speedRatio: null,
     spread: pooled.wall,
     cpuRatio: pooled.cpu?.median ?? null,
@@ -373,6 +376,8 @@ function table(rows) {
     if (r.targetMet === false) notes.push('<< MISS speed');
     if (r.identical === true) notes.push('bytes = pickle.dumps');
     if (r.identical === false) notes.push('bytes differ from pickle.dumps');
+    if (r.identicalFast === true) notes.push('bytes = Pickler.fast');
+    if (r.identicalFast === false) notes.push('bytes differ from Pickler.fast');
     if (r.vsFast) notes.push(`vs CPython fast ${fmtSpread(r.vsFast)} (${fmtMs(r.cpythonFast?.medianMs)} ms)`);
     if (r.mem?.met === false) notes.push('<< MISS mem');
     if (r.oursPerMemcpy != null) notes.push(`(ours = ${r.oursPerMemcpy.toFixed(2)}x memcpy)`);
