@@ -14,7 +14,7 @@
 //   protocols  pickle protocols to measure (one row per protocol × variant)
 //   reps       --forced-gc only: timed calls per side per round; --quick lowers this
 //   warmup     untimed calls before timing (besides the 0.5 s warm-up)
-//   loads      { target, variants: [{ label, options, target? }] }
+//   loads      { target, variants: [{ label, options, target? }] }   (targets: issue 16's, steady state)
 //                target: { ratio: x }   → speed ratio (CPython ms / ours ms) must be ≥ x
 //                        { memcpy: f }  → our ms must be ≤ f × the memcpy baseline (Uint8Array#slice
 //                                         of the same number of bytes, same Node process)
@@ -87,7 +87,7 @@ export const WORKLOADS = [
     protocols: [4],
     reps: 15,
     warmup: 2,
-    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 200_000 && v[123] === 'user_123', 'expected 200,000 strings'),
   },
@@ -98,7 +98,7 @@ export const WORKLOADS = [
     protocols: [4],
     reps: 15,
     warmup: 2,
-    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 200_000 && v[123] === 'naïve-123-名前-🙂', 'expected 200,000 non-ASCII strings'),
   },
@@ -134,8 +134,8 @@ export const WORKLOADS = [
     protocols: [4],
     reps: 15,
     warmup: 2,
-    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
-    dumps: { target: { ratio: 0.5 }, variants: [{ label: '', options: undefined }] },
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 1e6 && Math.abs(num(v[3]) - 3.4) < 1e-9, 'expected 1e6 floats'),
   },
   {
