@@ -67,6 +67,15 @@ export class Pickler {
     return this.encoder.protocol;
   }
 
+  /** Python's `Pickler.fast`: while true, nothing is memoized (see the `fast` option). */
+  get fast(): boolean {
+    return this.encoder.fast;
+  }
+
+  set fast(on: boolean) {
+    this.encoder.fast = Boolean(on);
+  }
+
   async dump(value: unknown): Promise<void> {
     await write(this.sink, this.encoder.dump(value));
   }

@@ -19,7 +19,7 @@ import { freshModule, freshQualname } from './fresh-names.js';
 import { encodeUtf8Into, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
 import { ObjectMemo } from './object-memo.js';
 import { StringMemo } from './str-memo.js';
-import { FRAME_SIZE_TARGET, Writer } from './writer.js';
+import { FAST_ROOM, FRAME_SIZE_TARGET, Writer } from './writer.js';
 
 /** Options of `dumps`, `dump` and `Pickler`. Names mirror Python's keywords in camelCase. */
 export interface DumpOptions {
@@ -36,6 +36,12 @@ export interface DumpOptions {
   persistentId?: ((value: unknown) => unknown) | null;
   /** Nesting depth at which pickling stops with `PicklingError` (CPython stops near 1000, its recursion limit). Default 1000. */
   maxDepth?: number;
+  /**
+   * CPython's `Pickler.fast`: no memo, so nothing is written as a reference (a value met twice is
+   * written twice, a str too) and the pickle is shorter and quicker to write. For values without
+   * cycles; a cycle is a `PicklingError` naming its path. Default false.
+   */
+  fast?: boolean;
 }
 
 const BATCHSIZE = 1000;
@@ -75,12 +81,22 @@ export class PickleEncoder {
   private smallBytes = new Map<number, number>();
   private memoSize = 0;
   private depth = 0;
+  /** CPython's `Pickler.fast`: nothing is memoized (the memo of earlier pickles is still referred to, as CPython does). */
+  fast: boolean;
+  /** In fast mode, the containers being written, outermost first (`ancestors[depth - 1]` is the innermost): a cycle check. */
+  private ancestors: object[] = [];
   private savingPid = false;
   /**
    * Whether containers may write numbers straight into the buffer (`writeNumberInline`): binary
    * protocols, and no persistentId (CPython asks it about every value, ints included).
    */
   private readonly inlineNumbers: boolean;
+  /**
+   * Whether containers may write short ASCII strs straight into the buffer (`writeStrInline`): fast
+   * mode with nothing in the memo (so no str is written as a reference), protocol 4+, no
+   * persistentId. Set per pickle by `dump`.
+   */
+  private inlineStrs = false;
 
   constructor(options: DumpOptions = {}) {
     let protocol = options.protocol ?? 4;
@@ -94,6 +110,7 @@ export class PickleEncoder {
     this.persistentId = options.persistentId ?? null;
     this.maxDepth = options.maxDepth ?? 1000;
     this.inlineNumbers = protocol >= 1 && this.persistentId === null;
+    this.fast = options.fast ?? false;
   }
 
   clearMemo(): void {
@@ -110,6 +127,7 @@ export class PickleEncoder {
     if (this.protocol >= 2) w.byte2(OP.PROTO, this.protocol);
     if (this.protocol >= 4) w.setFraming(true);
     this.depth = 0;
+    this.inlineStrs = this.fast && this.memoSize === 0 && this.protocol >= 4 && this.persistentId === null;
     const mark = this.memoSize;
     try {
       this.save(value);
@@ -118,6 +136,8 @@ export class PickleEncoder {
       this.forgetFrom(mark);
       if (e instanceof Located) throw new PicklingError(e.code, `${e.message} (at ${where(e.steps)})`);
       throw e;
+    } finally {
+      this.ancestors.length = 0;
     }
     w.byte(OP.STOP);
     w.commitFrame();
@@ -146,7 +166,9 @@ export class PickleEncoder {
     this.memoSize = mark;
   }
 
+  /** MEMOIZE / PUT for the value just written; its memo index, or -1 in fast mode (nothing written). */
   private put(): number {
+    if (this.fast) return -1;
     const index = this.memoSize++;
     const w = this.out;
     if (this.protocol >= 4) w.byte(OP.MEMOIZE);
@@ -172,7 +194,19 @@ export class PickleEncoder {
   }
 
   private memoize(obj: object): void {
-    this.memo.set(obj, this.put());
+    if (!this.fast) this.memo.set(obj, this.put());
+  }
+
+  /** Fast mode, entering container `value` at `this.depth`: a cycle if it is one of its own ancestors. */
+  private enterFast(value: object): void {
+    const ancestors = this.ancestors;
+    const d = this.depth - 1;
+    for (let i = 0; i < d; i++) {
+      if (ancestors[i] === value) {
+        this.fail('cyclic', `fast mode: can't pickle cyclic objects: ${pyKind(value)} here contains itself (without the memo, a pickle cannot refer back to it)`);
+      }
+    }
+    ancestors[d] = value;
   }
 
   // ---- dispatch ----
@@ -205,12 +239,13 @@ export class PickleEncoder {
     const proto = Object.getPrototypeOf(value);
     if (proto === Array.prototype || proto === Map.prototype) {
       // Plain lists and dicts are memoized as they open, so one memo operation finds or records them.
-      const index = this.memo.claim(value, this.memoSize);
+      const index = !this.fast ? this.memo.claim(value, this.memoSize) : this.memoSize > 0 ? this.memo.get(value) : -1;
       if (index >= 0) {
         this.get(index);
         return;
       }
       if (++this.depth > this.maxDepth) this.tooDeep();
+      if (this.fast) this.enterFast(value);
       try {
         if (proto === Array.prototype) this.saveList(value as unknown[], true);
         else this.saveDict(value as Map<unknown, unknown>, value, true);
@@ -219,17 +254,18 @@ export class PickleEncoder {
       }
       return;
     }
-    const index = this.memo.get(value);
+    const index = this.memoSize > 0 ? this.memo.get(value) : -1;
     if (index >= 0) {
       this.get(index);
       return;
     }
     if (value instanceof Uint8Array) {
-      if (value instanceof PyByteArray) this.nested(() => this.saveByteArray(value));
+      if (value instanceof PyByteArray) this.nested(value, () => this.saveByteArray(value));
       else this.saveBytes(value);
       return;
     }
     if (++this.depth > this.maxDepth) this.tooDeep();
+    if (this.fast) this.enterFast(value);
     try {
       this.saveObject(value, proto);
     } finally {
@@ -241,8 +277,9 @@ export class PickleEncoder {
     this.fail('too_deep', `the value is nested more than ${this.maxDepth} deep (the maxDepth option)`);
   }
 
-  private nested(run: () => void): void {
+  private nested(value: object, run: () => void): void {
     if (++this.depth > this.maxDepth) this.tooDeep();
+    if (this.fast) this.enterFast(value);
     try {
       run();
     } finally {
@@ -325,16 +362,11 @@ export class PickleEncoder {
   }
 
   /**
-   * `save(v)` for a number inside a container, without its dispatch: lists of a million ints spend
-   * most of their time there. Writes BININT1 / BININT2 / BININT / BINFLOAT straight into the buffer
-   * when the writer has room (and, when framing, no frame is due to be committed: see
-   * `Writer.fastEnd`). Ints beyond 32 bits, protocol 0 and a full buffer take the general path.
+   * BININT1 / BININT2 / BININT / BINFLOAT of a number in a list or dict, stored straight into the
+   * buffer when the writer has room (and, when framing, no frame is due to be committed: see
+   * `Writer.fastEnd`): lists of a million ints spend most of their time here. False when the
+   * general path must write `v` (ints beyond 32 bits, -0, a full buffer).
    */
-  private saveNumber(v: number): void {
-    if (!this.inlineNumbers || !this.writeNumberInline(v)) this.save(v);
-  }
-
-  /** The fast half of `saveNumber`; false when the general path must write `v`. */
   private writeNumberInline(v: number): boolean {
     const w = this.out;
     const p = w.pos;
@@ -366,15 +398,45 @@ export class PickleEncoder {
     return true;
   }
 
+  /** `save(v)` for an item of a list or dict: numbers and (in fast mode) short ASCII strs without the dispatch. */
+  private saveItem(v: unknown): void {
+    if (typeof v === 'number') {
+      if (!this.inlineNumbers || !this.writeNumberInline(v)) this.save(v);
+    } else if (typeof v !== 'string' || !this.inlineStrs || !this.writeStrInline(v)) this.save(v);
+  }
+
+  /**
+   * SHORT_BINUNICODE of a str of at most FAST_ROOM - 2 ASCII characters, stored straight into the
+   * buffer below `fastEnd` (as `writeNumberInline`); false, having written nothing, when the general
+   * path must write it (longer, not ASCII, or no room).
+   */
+  private writeStrInline(v: string): boolean {
+    const n = v.length;
+    const w = this.out;
+    const p = w.pos;
+    if (n > FAST_ROOM - 2 || p >= w.fastEnd) return false;
+    const buf = w.buf;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[p + 2 + i] = c;
+    }
+    buf[p] = OP.SHORT_BINUNICODE;
+    buf[p + 1] = n;
+    w.pos = p + 2 + n;
+    return true;
+  }
+
   /** A `PyStr`: written afresh and memoized by identity. */
   private saveFreshStr(s: PyStr): void {
     this.saveStr(s.text, false);
-    this.memo.set(s, this.memoSize - 1);
+    if (!this.fast) this.memo.set(s, this.memoSize - 1);
   }
 
   /** A str; `shared` false for a str CPython makes afresh (the latin-1 text of bytes below protocol 3), which is never shared. */
   private saveStr(v: string, shared = true): void {
-    if (shared) {
+    // (In fast mode the lookup finds only strings of earlier pickles; StringMemo.set needs the get before it.)
+    if (shared && (!this.fast || this.memoSize > 0)) {
       const index = this.strings.get(v);
       if (index >= 0) {
         this.get(index);
@@ -402,7 +464,7 @@ export class PickleEncoder {
         w.buf[p + 1] = n;
         w.pos = end - 3;
         const at = this.put();
-        if (shared) this.strings.set(v, at);
+        if (shared && at >= 0) this.strings.set(v, at);
         return;
       } else {
         w.buf[p] = OP.BINUNICODE;
@@ -418,7 +480,7 @@ export class PickleEncoder {
       w.payload(() => this.lengthHeader(data.length, OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8), data);
     }
     const at = this.put();
-    if (shared) this.strings.set(v, at);
+    if (shared && at >= 0) this.strings.set(v, at);
   }
 
   /** The opcode and length for a payload: short (1-byte length, protocol 4+ for str), 4-byte, or 8-byte. */
@@ -446,7 +508,7 @@ export class PickleEncoder {
       this.out.payload(() => this.lengthHeader(v.length, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8), v);
       this.memoize(v);
     }
-    if (v.length <= 1) this.smallBytes.set(v.length === 0 ? -1 : v[0]!, this.memo.get(v));
+    if (v.length <= 1 && !this.fast) this.smallBytes.set(v.length === 0 ? -1 : v[0]!, this.memo.get(v));
   }
 
   private saveByteArray(v: PyByteArray): void {
@@ -570,15 +632,11 @@ export class PickleEncoder {
     }
   }
 
-  /** `items` for a list batch, with numbers written inline (`saveNumber`). */
+  /** `items` for a list batch, with numbers and short strs written inline (`saveItem`). */
   private listItems(list: readonly unknown[], start: number, end: number): void {
     let i = start;
     try {
-      for (; i < end; i++) {
-        const item = list[i];
-        if (typeof item === 'number') this.saveNumber(item);
-        else this.save(item);
-      }
+      for (; i < end; i++) this.saveItem(list[i]);
     } catch (e) {
       throw located(e, i);
     }
@@ -628,10 +686,8 @@ export class PickleEncoder {
       // CPU time in plain node (200,000-entry int dict: 12.4 ms against 6.7 ms).
       for (const [k, v] of d) {
         key = k;
-        if (typeof k === 'number') this.saveNumber(k);
-        else this.save(k);
-        if (typeof v === 'number') this.saveNumber(v);
-        else this.save(v);
+        this.saveItem(k);
+        this.saveItem(v);
         if (++i === BATCHSIZE) {
           w.byte(OP.SETITEMS);
           if (firstBatch >= 0) {
@@ -724,7 +780,8 @@ export class PickleEncoder {
         this.fail('bad_global', `can't pickle global identifier '${g.toString()}' using pickle protocol ${this.protocol}: it is not ASCII`);
       }
     }
-    this.globals.set(key, this.put());
+    const at = this.put();
+    if (at >= 0) this.globals.set(key, at);
   }
 
   private saveReduceHook(value: object, hook: unknown): void {
@@ -927,6 +984,16 @@ function reverseImport(module: string, name: string): [string, string] {
 
 function pathKey(k: unknown): PathStep {
   return typeof k === 'string' ? k : typeof k === 'number' ? k : String(k);
+}
+
+/** `a list`, `a dict`, `a tuple`, … for messages. */
+function pyKind(value: object): string {
+  if (value instanceof PyTuple) return 'a tuple';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Map || Object.getPrototypeOf(value) === Object.prototype) return 'a dict';
+  if (value instanceof PyFrozenSet) return 'a frozenset';
+  if (value instanceof Set) return 'a set';
+  return `a ${describeObject(value)}`;
 }
 
 function describeObject(value: object): string {

@@ -13,6 +13,8 @@ export class Memo {
   sparse: Map<number, unknown> | null = null;
   /** How many entries there are (MEMOIZE's next index). */
   count = 0;
+  /** One past the highest dense index written: how much of `dense` `clear` wipes. */
+  private high = 0;
 
   get(index: number): unknown {
     return index < this.dense.length ? this.dense[index] : this.sparse?.get(index);
@@ -31,6 +33,7 @@ export class Memo {
         this.count++;
       }
       dense[index] = value;
+      if (index >= this.high) this.high = index + 1;
       return;
     }
     const sparse = this.sparse;
@@ -51,9 +54,22 @@ export class Memo {
         if (i < length) {
           dense[i] = v;
           sparse.delete(i);
+          if (i >= this.high) this.high = i + 1;
         }
       }
     }
     dense[index] = value;
+    if (index >= this.high) this.high = index + 1;
+  }
+
+  /**
+   * Forget every entry but keep the dense part's storage, so that the next load can use it (see
+   * `loads`): a large dense array is a fresh allocation of its own, whose pages are new each time.
+   */
+  clear(): void {
+    this.dense.fill(undefined, 0, this.high);
+    this.high = 0;
+    this.sparse = null;
+    this.count = 0;
   }
 }

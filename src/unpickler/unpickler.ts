@@ -8,6 +8,7 @@ import { nestingDepth } from './graph.js';
 import { runSimple } from './fast.js';
 import { HANDLERS, type Handler } from './handlers.js';
 import { emptyStack, Machine } from './machine.js';
+import type { Memo } from './memo.js';
 import { convertDicts } from './objects.js';
 import { resolveOptions, type LoadOptions, type ResolvedOptions } from './options.js';
 
@@ -128,6 +129,15 @@ export function checkInput(data: unknown, o: ResolvedOptions): Uint8Array {
 }
 
 /**
+ * The memo of the last `loads`, emptied, lent to the next. A memo of a few hundred thousand entries
+ * is an array V8 places in its large-object space, whose pages are mapped afresh for each one and
+ * given back when it dies: a load of 200,000 short strs spent a quarter of its page faults on its
+ * memo. Kept only up to SPARE_MEMO_MAX entries (8 MB), emptied (no value stays reachable from it).
+ */
+let spareMemo: Memo | null = null;
+const SPARE_MEMO_MAX = 1 << 20;
+
+/**
  * Read one pickle from `data` and return its value (Python's `pickle.loads`). Bytes after the
  * STOP are ignored, as in Python; use `Unpickler` to read several pickles in a row.
  */
@@ -135,7 +145,19 @@ export function loads(data: Uint8Array, options?: LoadOptions): unknown {
   const o = resolveOptions(options);
   const m = new Machine(checkInput(data, o), o);
   if (m.end === 0) throw new EndOfInputError({ offset: 0 });
-  return run(m);
+  if (spareMemo !== null) {
+    m.memo = spareMemo;
+    spareMemo = null;
+  }
+  try {
+    return run(m);
+  } finally {
+    const memo = m.memo;
+    if (memo.dense.length <= SPARE_MEMO_MAX) {
+      memo.clear();
+      spareMemo = memo;
+    }
+  }
 }
 
 /** The outcome of `safeLoads`: the value, or the `PickleError` that `loads` would have thrown. */

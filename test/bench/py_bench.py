@@ -3,13 +3,15 @@
 Usage:
   py_bench.py info                    versions, and whether pickle uses the C accelerator
   py_bench.py make  < specs.json      build each workload value, write one pickle per protocol
-  py_bench.py time loads '<json>'     time pickle.loads of a file: {"path", "reps", "warmup", "budget_s"}
-  py_bench.py mem  loads '<json>'     peak-RSS growth of one pickle.loads of a file: {"path"}
-
-"dumps" (pickle.dumps of the evaluated workload expression) is meant to be added next to "loads".
+  py_bench.py time loads|dumps '<json>'  time pickle.loads of a file, or pickle.dumps of its value:
+                                        {"path", "protocol", "method": "steady"|"forced-gc", "warmup",
+                                        "warmupS", "samples", "sampleS", "reps", "budgetS", "fast"}
+  py_bench.py mem  loads|dumps '<json>'  peak-RSS growth of one such call: {"path", "protocol"}
 """
 
 import gc
+import hashlib
+import io
 import json
 import pickle
 import platform
@@ -68,46 +70,113 @@ def read_file(path):
         return f.read()
 
 
-def timed_runs(fn, reps, warmup, budget_s, warmup_s=0.0):
-    """Median of up to `reps` timed calls (at least 3 unless reps < 3), stopping early past budget_s.
-
-    Before them, `warmup` untimed calls that go on until `warmup_s` seconds have passed (as on the
-    Node side). The cyclic GC stays enabled during a call (CPython's default); a full collection
-    runs between calls, after the previous result is dropped, like global.gc() on the Node side.
-    """
-    warm_start = time.perf_counter()
+def warm_up(fn, warmup, warmup_s):
+    """Untimed calls: at least `warmup`, and until `warmup_s` seconds have passed (as on the Node side)."""
+    start = time.perf_counter()
     done = 0
-    while done < warmup or time.perf_counter() - warm_start < warmup_s:
-        result = fn()
-        del result
+    while done < warmup or time.perf_counter() - start < warmup_s:
+        fn()
         done += 1
-    times = []
+
+
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def summary(samples):
+    pick = lambda k: [s[k] for s in samples]
+    return {
+        "median_ms": statistics.median(pick("wall_ms")),
+        "min_ms": min(pick("wall_ms")),
+        "cpu_ms": statistics.median(pick("cpu_ms")),
+        "faults": statistics.median(pick("faults")),
+        "calls": sum(pick("calls")),
+        "samples": samples,
+    }
+
+
+def steady_runs(fn, args):
+    """Steady state: `samples` loops of calls, each lasting at least `sampleS` seconds, every result
+    dropped before the next call; no forced collection (the cyclic GC runs as it does by default).
+    Per call: wall time, process CPU time (time.process_time) and minor page faults."""
+    warm_up(fn, args.get("warmup", 1), args.get("warmupS", 0.5))
+    out = []
+    sample_s = args.get("sampleS", 0.25)
+    for _ in range(args.get("samples", 5)):
+        f0 = minor_faults()
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        calls = 0
+        while True:
+            fn()
+            calls += 1
+            t1 = time.perf_counter()
+            if t1 - t0 >= sample_s:
+                break
+        c1 = time.process_time()
+        f1 = minor_faults()
+        out.append({"wall_ms": (t1 - t0) * 1000.0 / calls, "cpu_ms": (c1 - c0) * 1000.0 / calls, "faults": (f1 - f0) / calls, "calls": calls})
+    return summary(out)
+
+
+def forced_gc_runs(fn, args):
+    """Today's method: `reps` calls, each timed alone after gc.collect() (the previous result dropped
+    first), stopping early past budgetS. The cyclic GC stays enabled during a call, as by default."""
+    warm_up(fn, args.get("warmup", 1), args.get("warmupS", 0.5))
+    reps = args["reps"]
+    out = []
     start = time.perf_counter()
     for _ in range(reps):
         gc.collect()
+        f0 = minor_faults()
+        c0 = time.process_time()
         t0 = time.perf_counter()
         result = fn()
         t1 = time.perf_counter()
+        c1 = time.process_time()
+        f1 = minor_faults()
         del result
-        times.append((t1 - t0) * 1000.0)
-        if len(times) >= min(3, reps) and time.perf_counter() - start > budget_s:
+        out.append({"wall_ms": (t1 - t0) * 1000.0, "cpu_ms": (c1 - c0) * 1000.0, "faults": f1 - f0, "calls": 1})
+        if len(out) >= min(3, reps) and time.perf_counter() - start > args.get("budgetS", 20):
             break
     gc.collect()
-    return {"median_ms": statistics.median(times), "min_ms": min(times), "reps": len(times), "times_ms": times}
+    return summary(out)
+
+
+def timed_runs(fn, args):
+    return forced_gc_runs(fn, args) if args.get("method") == "forced-gc" else steady_runs(fn, args)
+
+
+def call_of(op, args):
+    """The call to time: pickle.loads of the file, or pickle.dumps of the value pickle.loads gives
+    for it (what our side dumps too), at the pickle's protocol; `fast` uses a Pickler with fast set."""
+    data = read_file(args["path"])
+    if op == "loads":
+        loads = pickle.loads
+        return lambda: loads(data)
+    if op == "dumps":
+        value = pickle.loads(data)
+        protocol = args["protocol"]
+        if args.get("fast"):
+            def fast_dumps():
+                f = io.BytesIO()
+                p = pickle.Pickler(f, protocol)
+                p.fast = True
+                p.dump(value)
+                return f.getvalue()
+            return fast_dumps
+        dumps = pickle.dumps
+        return lambda: dumps(value, protocol=protocol)
+    raise SystemExit(f"unknown op {op!r}")
 
 
 def cmd_time(op, args):
-    if op == "loads":
-        data = read_file(args["path"])
-        loads = pickle.loads
-        return timed_runs(lambda: loads(data), args["reps"], args["warmup"], args["budget_s"], args.get("warmup_s", 0.0))
-    if op == "dumps":
-        # The value pickle.loads gives for the workload's pickle (what our side dumps too).
-        value = pickle.loads(read_file(args["path"]))
-        protocol = args["protocol"]
-        dumps = pickle.dumps
-        return timed_runs(lambda: dumps(value, protocol=protocol), args["reps"], args["warmup"], args["budget_s"], args.get("warmup_s", 0.0))
-    raise SystemExit(f"unknown op {op!r}")
+    out = {"default": timed_runs(call_of(op, {**args, "fast": False}), args)}
+    if op == "dumps" and args.get("fast"):
+        fast = call_of(op, {**args, "fast": True})
+        out["fast"] = timed_runs(fast, args)
+        out["fast_sha256"] = hashlib.sha256(fast()).hexdigest()  # our fast bytes are compared with these
+    return out
 
 
 def maxrss_kib():
@@ -116,14 +185,14 @@ def maxrss_kib():
 
 
 def cmd_mem(op, args):
-    if op == "loads":
-        data = read_file(args["path"])
-        before = maxrss_kib()
-        result = pickle.loads(data)
-        after = maxrss_kib()
-        del result
-        return {"before_kib": before, "after_kib": after, "growth_kib": after - before}
-    raise SystemExit(f"unknown op {op!r}")
+    if args.get("setup"):
+        exec(args["setup"], {})  # the workload's imports (numpy) are not counted as the call's growth
+    fn = call_of(op, args)
+    before = maxrss_kib()
+    result = fn()
+    after = maxrss_kib()
+    del result
+    return {"before_kib": before, "after_kib": after, "growth_kib": after - before}
 
 
 def main(argv):

@@ -4,7 +4,8 @@
 //   npm run bench [-- options]          (= node test/bench/run.mjs)
 //
 //   --only NAME[,NAME]  run a subset of workloads (see --help for names)
-//   --quick             fewer repetitions, one round, no timed warm-up (smoke test)
+//   --quick             one round, 3 short samples (or reps), no timed warm-up (smoke test)
+//   --forced-gc         time calls one by one with a full GC before each (the earlier method), labelled
 //   --rounds N          timing rounds per row (default 3): CPython and pickleguard children take turns
 //   --json              print machine-readable results instead of the table
 //   --no-mem            skip the peak-memory measurements
@@ -14,21 +15,25 @@
 // Environment: PYTHON (default python3); PICKLEGUARD_MODULE=path/to/module.mjs to measure a stand-in
 // instead of dist/index.js (skips the build).
 //
-// Method: each workload's value is built in CPython and pickled (protocol 4, plus 5 where listed) to a
-// temp file once per run. Timing: per workload and protocol, a python3 child and a `node --expose-gc`
-// child read the same file, warm up (at least `warmup` calls and WARMUP_S seconds, so V8's optimising
-// compiler has finished with the code: a 1 ms load is otherwise timed while it is still compiling),
-// then time N calls (full GC between calls). This runs for `--rounds` rounds, the two sides taking
-// turns (CPython first in odd rounds, ours first in even ones), so a slow spell of the machine hits
-// both; the table shows the median of all timed calls of a side.
+// Method (default, "steady"): each workload's value is built in CPython and pickled (protocol 4, plus 5
+// where listed) to a temp file once per run. Per workload, operation and protocol, a python3 child and a
+// node child (a fresh process each) read the same file, warm up for WARMUP_S seconds, then take
+// SAMPLES samples, each a loop of calls lasting at least SAMPLE_S seconds with every result dropped
+// before the next call and no forced GC on either side: a service calling loads/dumps again and again.
+// A sample gives per call the wall time, the process CPU time and the minor page faults; a child
+// reports the median of its samples. This runs for `--rounds` rounds, the two sides taking turns
+// (CPython first in odd rounds), so a slow spell of a shared machine falls on both; the table gives
+// the median over rounds of each round's ratio, and its spread [min-max].
+// --forced-gc: the earlier method instead, labelled as such: `reps` calls timed one by one, each
+// after a full GC (node --expose-gc / gc.collect()).
 // Memory: for each row a fresh child per side reads the file, then records the growth of peak RSS
 // (getrusage maxrss / process.resourceUsage().maxRSS) caused by one load.
-// Speed ratio = CPython ms / ours ms (higher is better for us). Missed targets are marked; they never
+// Speed ratio = CPython time / ours (higher is better for us). Missed targets are marked; they never
 // make the exit code non-zero. Exit code 1 means the harness failed, loads threw, or a result failed
 // its sanity check (workloads.mjs); 2 means bad arguments.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WORKLOADS, MEM_RATIO_TARGET, MEM_NOISE_FLOOR_MB, rowsFor } from './workloads.mjs';
@@ -41,6 +46,9 @@ const PYTHON = process.env.PYTHON || 'python3';
 const OPS = ['loads', 'dumps'];
 /** Each side's children warm up for at least this long (and `warmup` calls) before timing. */
 const WARMUP_S = 0.5;
+/** Steady state: samples per child, and the least time one sample's loop of calls lasts. */
+const SAMPLES = 5;
+const SAMPLE_S = 0.25;
 const DEFAULT_ROUNDS = 3;
 const MB = 1024 * 1024;
 
@@ -48,16 +56,17 @@ const MB = 1024 * 1024;
 
 function usage() {
   return [
-    'usage: node test/bench/run.mjs [--only NAME[,NAME]] [--quick] [--rounds N] [--json] [--no-mem] [--no-build] [--keep]',
+    'usage: node test/bench/run.mjs [--only NAME[,NAME]] [--quick] [--forced-gc] [--rounds N] [--json] [--no-mem] [--no-build] [--keep]',
     `workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`,
   ].join('\n');
 }
 
 function parseArgs(argv) {
-  const opts = { only: null, quick: false, rounds: null, json: false, mem: true, build: true, keep: false };
+  const opts = { only: null, quick: false, forcedGc: false, rounds: null, json: false, mem: true, build: true, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
+    else if (a === '--forced-gc') opts.forcedGc = true;
     else if (a === '--json') opts.json = true;
     else if (a === '--no-mem') opts.mem = false;
     else if (a === '--no-build') opts.build = false;
@@ -152,6 +161,8 @@ function plan(opts) {
     warmup: opts.quick ? Math.min(1, w.warmup) : w.warmup,
     budgetS: opts.quick ? 5 : 20,
     warmupS: opts.quick ? 0 : WARMUP_S,
+    samples: opts.quick ? 3 : SAMPLES,
+    sampleS: opts.quick ? 0.05 : SAMPLE_S,
   }));
 }
 
@@ -204,56 +215,89 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** One side's timings over all rounds: the first error, or the median of every timed call. */
-function pool(results) {
-  const failed = results.find((r) => r.error);
-  if (failed) return { error: failed.error };
-  const times = results.flatMap((r) => r.times_ms);
-  return { ...results[0], median_ms: median(times), min_ms: Math.min(...times), reps: times.length, times_ms: times };
+/** The median, least and greatest of `xs` (null when empty). */
+function spread(xs) {
+  return xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : null;
+}
+
+/**
+ * One row's figures over its rounds: each side's median per call (ms, CPU ms, page faults) as the
+ * median over rounds, and the speed ratios CPython/ours computed per round, with their spread.
+ * `fast` is CPython's `Pickler.fast` timing, for a dumps variant that sets `fast` (null otherwise).
+ */
+function pool(pyRuns, ourRuns, fastRuns) {
+  const failed = pyRuns.find((r) => r.error) ?? null;
+  const ourFailed = ourRuns.find((r) => r.error) ?? null;
+  const side = (runs) => ({
+    medianMs: median(runs.map((r) => r.median_ms)),
+    minMs: Math.min(...runs.map((r) => r.min_ms)),
+    cpuMs: median(runs.map((r) => r.cpu_ms)),
+    faults: median(runs.map((r) => r.faults)),
+    calls: runs.reduce((a, r) => a + r.calls, 0),
+  });
+  const cpython = failed ? { error: failed.error } : side(pyRuns);
+  const ours = ourFailed ? { error: ourFailed.error } : side(ourRuns);
+  const out = { cpython, ours, check: ourRuns.find((r) => r.check)?.check ?? null, identical: ourRuns[0]?.identical ?? null, wall: null, cpu: null, vsFast: null };
+  if (failed || ourFailed) return out;
+  out.wall = spread(pyRuns.map((p, i) => p.median_ms / ourRuns[i].median_ms));
+  out.cpu = spread(pyRuns.map((p, i) => (ourRuns[i].cpu_ms > 0 ? p.cpu_ms / ourRuns[i].cpu_ms : NaN)).filter(Number.isFinite));
+  if (fastRuns && !fastRuns.some((r) => r == null || r.error)) {
+    out.cpythonFast = side(fastRuns);
+    out.vsFast = spread(fastRuns.map((p, i) => p.median_ms / ourRuns[i].median_ms));
+  }
+  return out;
 }
 
 function measure(workloads, files, opts) {
   const rows = [];
   const rounds = opts.rounds ?? (opts.quick ? 1 : DEFAULT_ROUNDS);
+  const method = opts.forcedGc ? 'forced-gc' : 'steady';
   for (const w of workloads) {
     for (const op of OPS) {
       const wrows = rowsFor(w, op);
+      if (wrows.length === 0) continue;
       for (const protocol of w.protocols) {
         const file = files.get(`${w.name}/${protocol}`);
         const prows = wrows.filter((r) => r.protocol === protocol);
         const tag = `${w.name} p${protocol} ${op}`;
-        const timeArgs = { path: file.path, protocol, reps: w.reps, warmup: w.warmup, warmup_s: w.warmupS, budget_s: w.budgetS };
-        const nodeArgs = { workload: w.name, protocol, path: file.path, reps: w.reps, warmup: w.warmup, warmupS: w.warmupS, budgetS: w.budgetS };
+        const how = { method, reps: w.reps, warmup: w.warmup, warmupS: w.warmupS, budgetS: w.budgetS, samples: w.samples, sampleS: w.sampleS };
+        const fast = prows.some((r) => r.variant.options?.fast === true);
+        const pyArgs = { path: file.path, protocol, fast, ...how };
+        const nodeArgs = { workload: w.name, protocol, path: file.path, ...how };
         const pyRuns = [];
         const nodeRuns = [];
         for (let round = 1; round <= rounds; round++) {
           const sides = [
             () => {
-              log(`${tag}: CPython timing (${w.reps} reps, round ${round}/${rounds})…`);
-              pyRuns.push(py(['time', op, JSON.stringify(timeArgs)]));
+              log(`${tag}: CPython timing (${method}, round ${round}/${rounds})…`);
+              pyRuns.push(py(['time', op, JSON.stringify(pyArgs)]));
             },
             () => {
-              log(`${tag}: pickleguard timing (round ${round}/${rounds})…`);
-              nodeRuns.push(node(['time', op, JSON.stringify(nodeArgs)], { exposeGc: true }));
+              log(`${tag}: pickleguard timing (${method}, round ${round}/${rounds})…`);
+              nodeRuns.push(node(['time', op, JSON.stringify(nodeArgs)], { exposeGc: method === 'forced-gc' }));
             },
           ];
           if (round % 2 === 0) sides.reverse();
           for (const side of sides) side();
         }
-        const pyT = pool(pyRuns);
+        const pyDefault = pyRuns.map((r) => (r.error ? r : r.default));
+        const pyFast = fast ? pyRuns.map((r) => (r.error ? r : r.fast)) : null;
         const nodeFailed = nodeRuns.find((r) => r.error);
-        const ourT = nodeFailed ?? { variants: {}, baselines: nodeRuns[0].baselines };
         let pyM = null;
+        // Peak memory of loads only: a dumps child's peak before the call already holds the value's load.
         if (opts.mem && op === 'loads') {
           log(`${tag}: peak memory…`);
-          pyM = py(['mem', op, JSON.stringify({ path: file.path })]);
+          pyM = py(['mem', op, JSON.stringify({ path: file.path, protocol, setup: w.setup ?? '' })]);
         }
         for (const r of prows) {
-          const ours = ourT.error ? { error: ourT.error } : pool(nodeRuns.map((n) => n.variants[r.variant.label]));
+          const ourRuns = nodeFailed ? [nodeFailed] : nodeRuns.map((n) => n.variants[r.variant.label]);
+          const pooled = pool(pyDefault, ourRuns, r.variant.options?.fast === true ? pyFast : null);
+          // A fast dumps is compared with the bytes of CPython's Pickler.fast, not with the pickle.
+          if (r.variant.options?.fast === true && !nodeFailed && !pyRuns[0]?.error) pooled.identicalFast = ourRuns[0]?.sha256 === pyRuns[0].fast_sha256;
           const ourM = opts.mem && op === 'loads'
             ? node(['mem', op, JSON.stringify({ workload: w.name, protocol, path: file.path, variant: r.variant.label })])
             : null;
-          rows.push(summarize(r, file, pyT, ours, ourT.baselines ?? {}, pyM, ourM));
+          rows.push(summarize(r, file, pooled, nodeFailed ? {} : nodeRuns[0].baselines ?? {}, pyM, ourM));
         }
       }
     }
@@ -261,7 +305,7 @@ function measure(workloads, files, opts) {
   return rows;
 }
 
-function summarize(r, file, pyT, ours, baselines, pyM, ourM) {
+function summarize(r, file, pooled, baselines, pyM, ourM) {
   const row = {
     id: r.id,
     workload: r.workload.name,
@@ -270,23 +314,29 @@ function summarize(r, file, pyT, ours, baselines, pyM, ourM) {
     variant: r.variant.label || 'default',
     options: r.variant.options ?? null,
     pickleBytes: file.size,
-    cpython: pyT.error ? { error: pyT.error } : { medianMs: pyT.median_ms, minMs: pyT.min_ms, reps: pyT.reps },
-    ours: ours.error ? { error: ours.error } : { medianMs: ours.median_ms, minMs: ours.min_ms, reps: ours.reps },
-    check: ours.check ?? null,
-    identical: ours.identical ?? null,
+    cpython: pooled.cpython,
+    ours: pooled.ours,
+    cpythonFast: pooled.cpythonFast ?? null,
+    check: pooled.check,
+    identical: pooled.identical,
+    identicalFast: pooled.identicalFast ?? null,
     speedRatio: null,
+    spread: pooled.wall,
+    cpuRatio: pooled.cpu?.median ?? null,
+    vsFast: pooled.vsFast,
     target: r.target,
     targetMet: null,
     memcpy: baselines.memcpy ?? null,
     mem: null,
   };
-  if (!pyT.error && !ours.error && !row.check) {
-    row.speedRatio = pyT.median_ms / ours.median_ms;
+  if (pooled.wall && !row.check) {
+    row.speedRatio = pooled.wall.median;
     if (r.target.ratio != null) row.targetMet = row.speedRatio >= r.target.ratio;
     else if (r.target.memcpy != null && row.memcpy) {
-      row.oursPerMemcpy = ours.median_ms / row.memcpy.slice_ms;
+      row.oursPerMemcpy = row.ours.medianMs / row.memcpy.slice_ms;
       row.targetMet = row.oursPerMemcpy <= r.target.memcpy;
     }
+    if (r.target.fast != null && row.vsFast) row.targetMet = row.targetMet !== false && row.vsFast.median >= r.target.fast;
   }
   if (pyM || ourM) {
     const m = { cpythonMB: null, oursMB: null, ratio: null, target: MEM_RATIO_TARGET, judged: false, met: null };
@@ -309,18 +359,26 @@ function summarize(r, file, pyT, ours, baselines, pyM, ourM) {
 const fmtMs = (x) => (x == null ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const fmtMB = (x) => (x == null ? '-' : x.toFixed(1));
 const fmtSize = (b) => (b >= MB ? `${(b / MB).toFixed(1)} MB` : `${(b / 1024).toFixed(0)} KB`);
-const fmtTarget = (t) => (t.ratio != null ? `>=${t.ratio.toFixed(2)}x` : t.memcpy != null ? `<=${t.memcpy}x memcpy` : '-');
+const fmtTarget = (t) =>
+  [t.ratio != null ? `>=${t.ratio.toFixed(2)}x` : t.memcpy != null ? `<=${t.memcpy}x memcpy` : '-', t.fast != null ? `(fast >=${t.fast.toFixed(2)}x)` : '']
+    .filter(Boolean).join(' ');
+const fmtRatio = (x) => (x == null ? '-' : `${x.toFixed(2)}x`);
+const fmtSpread = (s) => (s == null ? '-' : `${s.median.toFixed(2)}x [${s.min.toFixed(2)}-${s.max.toFixed(2)}]`);
+const fmtFaults = (x) => (x == null ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 function table(rows) {
   const cols = [
-    ['workload', 'l'], ['pickle size', 'r'], ['CPython ms', 'r'], ['pickleguard ms', 'r'], ['speed ratio', 'r'],
-    ['target', 'l'], ['CPython MB', 'r'], ['ours MB', 'r'], ['mem ratio', 'r'], ['', 'l'],
+    ['workload', 'l'], ['pickle size', 'r'], ['CPython ms', 'r'], ['ours ms', 'r'], ['wall ratio [min-max]', 'r'], ['CPU ratio', 'r'],
+    ['faults/call CPython', 'r'], ['ours', 'r'], ['target', 'l'], ['CPython MB', 'r'], ['ours MB', 'r'], ['mem ratio', 'r'], ['', 'l'],
   ];
   const body = rows.map((r) => {
     const notes = [];
     if (r.targetMet === false) notes.push('<< MISS speed');
     if (r.identical === true) notes.push('bytes = pickle.dumps');
     if (r.identical === false) notes.push('bytes differ from pickle.dumps');
+    if (r.identicalFast === true) notes.push('bytes = Pickler.fast');
+    if (r.identicalFast === false) notes.push('bytes differ from Pickler.fast');
+    if (r.vsFast) notes.push(`vs CPython fast ${fmtSpread(r.vsFast)} (${fmtMs(r.cpythonFast?.medianMs)} ms)`);
     if (r.mem?.met === false) notes.push('<< MISS mem');
     if (r.oursPerMemcpy != null) notes.push(`(ours = ${r.oursPerMemcpy.toFixed(2)}x memcpy)`);
     if (r.ours.error) notes.push('ERROR (see below)');
@@ -330,14 +388,14 @@ function table(rows) {
     const memRatio = r.mem?.ratio == null ? '-' : `${r.mem.ratio.toFixed(2)}${r.mem.judged ? '' : '~'}`;
     return [
       r.id, fmtSize(r.pickleBytes), r.cpython.error ? 'ERROR' : fmtMs(r.cpython.medianMs), r.ours.error ? 'ERROR' : fmtMs(r.ours.medianMs),
-      r.speedRatio == null ? '-' : `${r.speedRatio.toFixed(2)}x`, fmtTarget(r.target),
+      r.check ? '-' : fmtSpread(r.spread), fmtRatio(r.cpuRatio), fmtFaults(r.cpython.faults), fmtFaults(r.ours.faults), fmtTarget(r.target),
       fmtMB(r.mem?.cpythonMB), fmtMB(r.mem?.oursMB), memRatio, notes.join(' '),
     ];
   });
   const widths = cols.map(([h], i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const fmtRow = (cells) => cells.map((c, i) => (cols[i][1] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  const memStart = widths.slice(0, 6).reduce((a, w) => a + w + 2, 0);
-  const memWidth = widths[6] + widths[7] + widths[8] + 4;
+  const memStart = widths.slice(0, 9).reduce((a, w) => a + w + 2, 0);
+  const memWidth = widths[9] + widths[10] + widths[11] + 4;
   const group = ' '.repeat(memStart) + `peak RSS growth (<=${MEM_RATIO_TARGET}x)`.padStart(memWidth);
   const header = fmtRow(cols.map(([h]) => h));
   return [group, header, '-'.repeat(header.length), ...body.map(fmtRow)].join('\n');
@@ -349,15 +407,19 @@ function report(result, workloads) {
     `${result.python.c_unpickler ? ' (_pickle C unpickler)' : ' (WARNING: pure-Python pickle)'}, ` +
     `${result.platform}, ${result.cpus} CPUs${result.quick ? ', --quick' : ''}`);
   out.push(`module: ${result.module}`);
+  out.push(`method: ${result.method === 'forced-gc' ? 'FORCED GC (--forced-gc): each call timed alone after a full GC' : 'steady state (no forced GC)'}`);
+  out.push(`load average (1, 5, 15 min): at start ${result.loadavg.start.map((x) => x.toFixed(2)).join(' ')}, at end ${result.loadavg.end.map((x) => x.toFixed(2)).join(' ')}`);
   out.push('');
   out.push(table(result.rows));
   out.push('');
-  out.push('speed ratio = CPython median ms / pickleguard median ms (higher = we are faster). MB = 2^20 bytes.');
-  out.push(`mem ratio = our peak-RSS growth / CPython's for one load in a fresh process; "~" = both under ${MEM_NOISE_FLOOR_MB} MB, not judged.`);
-  out.push('CPython timing runs with its cyclic GC enabled (the default); both sides do a full GC between timed calls.');
-  out.push(result.quick
-    ? 'Timing (--quick): one round per side, no timed warm-up.'
-    : `Timing: ${result.rounds} rounds per row, the sides taking turns; each child warms up for ${WARMUP_S} s (and the workload's warm-up calls) first; medians over all timed calls.`);
+  out.push('wall ratio = CPython ms / our ms per call, the median over rounds of each round\'s ratio [least-greatest round] (higher = we are faster);');
+  out.push('CPU ratio = the same for process CPU time (all threads: V8\'s GC and compiler threads count). faults/call = minor page faults per call.');
+  out.push('ms, CPU and faults: each child\'s median over its samples, then the median over rounds. MB = 2^20 bytes.');
+  out.push(`mem ratio = our peak-RSS growth / CPython's for one call in a fresh process; "~" = both under ${MEM_NOISE_FLOOR_MB} MB, not judged.`);
+  out.push(result.method === 'forced-gc'
+    ? 'Timing (--forced-gc): each call timed alone, a full GC before it (CPython\'s cyclic GC stays enabled during a call).'
+    : `Timing: each child warms up for ${result.quick ? 0 : WARMUP_S} s, then takes ${result.quick ? 3 : SAMPLES} samples, each a loop of calls lasting >= ${result.quick ? 0.05 : SAMPLE_S} s, every result dropped, no forced GC.`);
+  out.push(`${result.rounds} round(s) per row, a fresh process per side, workload and operation in each, the sides taking turns.`);
   for (const r of result.rows) {
     if (r.memcpy && r.variant === 'default') {
       const gbs = (ms) => ((r.memcpy.bytes / 1e9) / (ms / 1000)).toFixed(2);
@@ -378,7 +440,7 @@ function report(result, workloads) {
   }
   out.push('');
   out.push('workloads (Python value, pickled with pickle.dumps(value, protocol=N)):');
-  for (const w of workloads) out.push(`  ${w.name.padEnd(17)} ${w.about}\n  ${''.padEnd(17)} ${w.setup ? `${w.setup}; ` : ''}${w.expr}  [reps ${w.reps}]`);
+  for (const w of workloads) out.push(`  ${w.name.padEnd(17)} ${w.about}\n  ${''.padEnd(17)} ${w.setup ? `${w.setup}; ` : ''}${w.expr}${result.method === 'forced-gc' ? `  [reps ${w.reps}]` : ''}`);
   const problems = [];
   for (const r of result.rows) {
     if (r.cpython.error) problems.push(`${r.id}: CPython: ${r.cpython.error}`);
@@ -403,6 +465,7 @@ function report(result, workloads) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  const startLoad = loadavg();
   const info = py(['info']);
   if (info.error) fail(`cannot run ${PYTHON}: ${info.error}`);
   let module = 'dist/index.js';
@@ -447,6 +510,8 @@ async function main() {
     cpus: cpus().length,
     quick: opts.quick,
     rounds: opts.rounds ?? (opts.quick ? 1 : DEFAULT_ROUNDS),
+    method: opts.forcedGc ? 'forced-gc' : 'steady',
+    loadavg: { start: startLoad, end: loadavg() },
     module,
     elapsedS: (Date.now() - started) / 1000,
     rows,

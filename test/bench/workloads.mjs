@@ -12,12 +12,16 @@
 //   setup      optional Python statements run before `expr` (names it defines are visible to expr)
 //   expr       Python expression building the value
 //   protocols  pickle protocols to measure (one row per protocol × variant)
-//   reps       timed repetitions per side (median reported); --quick lowers this
-//   warmup     untimed runs before timing
-//   loads      { target, variants: [{ label, options, target? }] }
+//   reps       --forced-gc only: timed calls per side per round; --quick lowers this
+//   warmup     untimed calls before timing (besides the 0.5 s warm-up)
+//   loads      { target, variants: [{ label, options, target? }] }   (targets: issue 16's, steady state)
 //                target: { ratio: x }   → speed ratio (CPython ms / ours ms) must be ≥ x
 //                        { memcpy: f }  → our ms must be ≤ f × the memcpy baseline (Uint8Array#slice
 //                                         of the same number of bytes, same Node process)
+//                        { fast: x }    → (dumps with options.fast) the ratio to CPython's
+//                                         `Pickler.fast` dumps must be ≥ x too
+//                options: our loads/dumps options as JSON; `packs: [id]` stands for a policy of
+//                those shipped packs (node_child.mjs builds it)
 //   baselines  optional [{ kind: 'memcpy', bytes }]: measured in the same Node child as our timing
 //   check      (value, data) => true | string: cheap sanity check of our loads result, so a broken
 //              or lazy result cannot produce a meaningless timing. `data` is the pickle bytes.
@@ -55,13 +59,20 @@ export const WORKLOADS = [
   },
   {
     name: 'records',
-    about: '200,000 record dicts {id, name, score, active, tags: ["a", "b"]} (load as Maps)',
+    about: '200,000 record dicts {id, name, score, active, tags: ["a", "b"]} (load as Maps); fast = Pickler.fast',
     expr: '[{"id": i, "name": f"user{i}", "score": i * 0.5, "active": i % 2 == 0, "tags": ["a", "b"]} for i in range(200_000)]',
     protocols: [4],
     reps: 7,
     warmup: 1,
     loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
-    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    dumps: {
+      target: { ratio: 0.8 },
+      variants: [
+        { label: '', options: undefined },
+        // Issue 16: our fast dumps ≥ 1.5× CPython's default dumps, ≥ 1.0× CPython's Pickler.fast.
+        { label: 'fast', options: { fast: true }, target: { ratio: 1.5, fast: 1.0 } },
+      ],
+    },
     check: (v) => {
       if (!Array.isArray(v) || v.length !== 200_000) return 'expected list of 200,000 records';
       const r = v[7];
@@ -76,7 +87,7 @@ export const WORKLOADS = [
     protocols: [4],
     reps: 15,
     warmup: 2,
-    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 200_000 && v[123] === 'user_123', 'expected 200,000 strings'),
   },
@@ -87,7 +98,7 @@ export const WORKLOADS = [
     protocols: [4],
     reps: 15,
     warmup: 2,
-    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 200_000 && v[123] === 'naïve-123-名前-🙂', 'expected 200,000 non-ASCII strings'),
   },
@@ -123,8 +134,8 @@ export const WORKLOADS = [
     protocols: [4],
     reps: 15,
     warmup: 2,
-    loads: { target: { ratio: 0.75 }, variants: [{ label: '', options: undefined }] },
-    dumps: { target: { ratio: 0.5 }, variants: [{ label: '', options: undefined }] },
+    loads: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
+    dumps: { target: { ratio: 1.0 }, variants: [{ label: '', options: undefined }] },
     check: (v) => expect(Array.isArray(v) && v.length === 1e6 && Math.abs(num(v[3]) - 3.4) < 1e-9, 'expected 1e6 floats'),
   },
   {
@@ -156,6 +167,28 @@ export const WORKLOADS = [
       if (!Array.isArray(v) || v.length !== 100_000) return 'expected list of 100,000 items';
       if (v[0] !== v[50] || v[1] === v[0]) return 'shared tuples are not the same objects';
       return expect(len(v[1]) === 2 && v[1][1] === 't1', 'tuple 1 should be (1, "t1")');
+    },
+  },
+  {
+    name: 'numpy',
+    about: 'a 10,000,000-element float64 numpy array (loads: ours with the numpy pack, CPython with numpy)',
+    setup: 'import numpy as np',
+    expr: 'np.arange(10_000_000, dtype=np.float64) * 0.5',
+    protocols: [4],
+    reps: 9,
+    warmup: 1,
+    loads: {
+      // Issue 12: memory-copy speed, ≥ 0.8× CPython with numpy; zero-copy as an option.
+      target: { ratio: 0.8 },
+      variants: [
+        { label: '', options: { packs: ['numpy'] } },
+        { label: 'zeroCopy', options: { packs: ['numpy'], zeroCopy: true } },
+      ],
+    },
+    check: (v) => {
+      if (v?.constructor?.name !== 'NdArray' || v.shape?.[0] !== 10_000_000) return 'expected an NdArray of shape (10000000,)';
+      if (!(v.data instanceof Uint8Array) || v.data.byteLength !== 80_000_000) return 'expected 80,000,000 data bytes';
+      return expect(new DataView(v.data.buffer, v.data.byteOffset + 8 * 7, 8).getFloat64(0, true) === 3.5, 'element 7 should be 3.5');
     },
   },
 ];
