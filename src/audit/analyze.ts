@@ -169,11 +169,12 @@ interface Run {
 }
 
 /** Load every pickle of `bytes` as `Unpickler` does (or only the first), telling `listing` what happens. */
-function loadAll(bytes: Uint8Array, options: LoadOptions, listing: Listing, firstOnly: boolean, maxPickles: number, ignoreFrames = false): Run {
+function loadAll(bytes: Uint8Array, options: LoadOptions, listing: Listing, firstOnly: boolean, maxPickles: number, frames: 'strict' | 'ignore' | 'restart' = 'strict'): Run {
   const pickles: AuditedPickle[] = [];
   const m = new Machine(bytes, resolveOptions(options));
   m.observer = listing;
-  m.ignoreFrames = ignoreFrames;
+  m.ignoreFrames = frames === 'ignore';
+  m.restartFrames = frames === 'restart';
   if (bytes.length === 0) return { listing, pickles, error: new EndOfInputError({ offset: 0 }) };
   while (m.pos < m.end) {
     const start = m.pos;
@@ -294,15 +295,23 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
   const { globals, calls } = listed.listing;
   let pickles = listed.pickles;
   if (listed.error !== null && isFraming(listed.error)) {
-    // Badly framed input: readers disagree on it (CPython's C unpickler ignores frame ends), so
-    // the names a frame-blind reader would reach are listed too.
-    const blindRun = loadAll(bytes, listingLoad, new Listing(policy), firstOnly, maxPickles, true);
-    const blind = blindRun.listing;
-    if (blindRun.pickles.length > pickles.length) pickles = blindRun.pickles;
+    // Badly framed input: readers disagree on it, so the names the C unpickler reaches are listed
+    // too, both as `pickle.loads` reads (frame ends ignored) and as `pickle.load(file)` reads (a read
+    // crossing a frame's end starts again after it).
     const seen = new Set(globals.map((g) => `${g.offset} ${g.module}\n${g.qualname}`));
-    for (const g of blind.globals) if (!seen.has(`${g.offset} ${g.module}\n${g.qualname}`)) globals.push(g);
     const calledAt = new Set(calls.map((c) => `${c.offset} ${c.opcode}`));
-    for (const c of blind.calls) if (!calledAt.has(`${c.offset} ${c.opcode}`)) calls.push(c);
+    for (const frames of ['ignore', 'restart'] as const) {
+      const other = loadAll(bytes, listingLoad, new Listing(policy), firstOnly, maxPickles, frames);
+      if (other.pickles.length > pickles.length) pickles = other.pickles;
+      for (const g of other.listing.globals) {
+        const key = `${g.offset} ${g.module}\n${g.qualname}`;
+        if (!seen.has(key)) seen.add(key), globals.push(g);
+      }
+      for (const c of other.listing.calls) {
+        const key = `${c.offset} ${c.opcode}`;
+        if (!calledAt.has(key)) calledAt.add(key), calls.push(c);
+      }
+    }
     globals.sort((a, b) => a.offset - b.offset);
     calls.sort((a, b) => a.offset - b.offset);
   }

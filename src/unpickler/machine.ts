@@ -91,6 +91,13 @@ export class Machine {
    * auditor's listing pass sets it, to name what that reader would reach in a badly framed input.
    */
   ignoreFrames = false;
+  /**
+   * Read frames as CPython's C unpickler does when it reads from a file (`pickle.load(f)`): a frame
+   * is a buffer read from the file; a read that does not fit in what is left of it drops the rest
+   * and reads afresh after the frame, and a pickle's STOP may leave frame bytes for the next one.
+   * Only the auditor's listing pass sets it.
+   */
+  restartFrames = false;
   proto = 0;
   /** Containers made so far: nesting can only exceed maxDepth when this does. */
   containers = 0;
@@ -142,16 +149,18 @@ export class Machine {
   /**
    * A read of `n` bytes at `p` that would cross `bound`. As in `pickle._Unpickler`, a read that starts
    * exactly at the open frame's end closes the frame and reads on (returns normally when the input
-   * has the bytes); one that starts inside the frame and runs past its end is malformed; one past
-   * the input's end is truncated.
+   * has the bytes); one that starts inside the frame and runs past its end is malformed (with
+   * `restartFrames`, it starts again at the frame's end); one past the input's end is truncated.
+   * Returns where the read starts.
    */
-  short(p: number, n: number): void {
+  short(p: number, n: number): number {
     if (this.frameEnd >= 0) {
-      if (p !== this.frameEnd) {
+      if (this.restartFrames) p = this.frameEnd;
+      else if (p !== this.frameEnd) {
         this.malformed('frame_overrun', `the opcode's argument runs past the end of its frame at byte ${this.base + this.frameEnd} (pickle exhausted before end of frame)`);
       }
       this.closeFrame();
-      if (n <= this.end - p) return;
+      if (n <= this.end - p) return p;
     }
     this.truncated();
   }
@@ -159,7 +168,11 @@ export class Machine {
   /** Open a frame of `n` bytes at the position (FRAME's argument was just read). */
   openFrame(n: number): void {
     if (this.ignoreFrames) return;
-    if (this.frameEnd >= 0 && this.pos < this.frameEnd) {
+    if (this.restartFrames && this.frameEnd >= 0) {
+      // The new frame fits in the buffer: it is read from there. Else the buffer's rest is dropped.
+      if (n <= this.frameEnd - this.pos) return;
+      this.pos = this.frameEnd;
+    } else if (this.frameEnd >= 0 && this.pos < this.frameEnd) {
       this.malformed('frame_in_frame', 'a FRAME begins before the current frame has ended');
     }
     if (n > this.end - this.pos) this.truncated('a FRAME announces more bytes than the input holds');
@@ -207,15 +220,15 @@ export class Machine {
 
   /** Reserve `n` bytes and return their start. */
   take(n: number): number {
-    const p = this.pos;
-    if (n > this.bound - p) this.short(p, n);
+    let p = this.pos;
+    if (n > this.bound - p) p = this.short(p, n);
     this.pos = p + n;
     return p;
   }
 
   u8(): number {
-    const p = this.pos;
-    if (p >= this.bound) this.short(p, 1);
+    let p = this.pos;
+    if (p >= this.bound) p = this.short(p, 1);
     this.pos = p + 1;
     return this.data[p]!;
   }
@@ -245,9 +258,9 @@ export class Machine {
 
   /** Reserve a counted payload of `n` bytes (n from the pickle) and return its start. */
   payload(n: number): number {
-    if (n > this.bound - this.pos) this.short(this.pos, n);
+    let p = this.pos;
+    if (n > this.bound - p) p = this.short(p, n);
     if (n > this.o.maxObjectBytes) this.limit('maxObjectBytes', this.o.maxObjectBytes, `an object of ${n} bytes`);
-    const p = this.pos;
     this.pos = p + n;
     return p;
   }
@@ -255,9 +268,16 @@ export class Machine {
   /** The line from the position up to (not including) the next newline; returns its start and sets `lineEnd`. */
   lineEnd = 0;
   line(): number {
-    const p = this.pos;
-    const nl = this.data.indexOf(10, p);
-    if (nl < 0 || nl >= this.bound) this.short(p, nl < 0 ? Infinity : nl + 1 - p);
+    let p = this.pos;
+    let nl = this.data.indexOf(10, p);
+    if (nl < 0 || nl >= this.bound) {
+      const from = this.short(p, nl < 0 ? Infinity : nl + 1 - p);
+      if (from !== p) {
+        p = from;
+        nl = this.data.indexOf(10, p);
+        if (nl < 0) this.truncated();
+      }
+    }
     this.lineEnd = nl;
     this.pos = nl + 1;
     return p;

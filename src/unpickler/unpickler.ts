@@ -78,7 +78,7 @@ export function run(m: Machine): unknown {
       m.pos = p + 1;
       if (++m.ops > maxOps && guarded) m.limit('maxOps', maxOps, 'too many opcodes');
       if (op === STOP) {
-        if (m.frameEnd > m.pos) m.malformed('frame_unfinished', 'STOP inside a frame that has bytes left: readers disagree on where the next pickle starts');
+        if (m.frameEnd > m.pos && !m.restartFrames) m.malformed('frame_unfinished', 'STOP inside a frame that has bytes left: readers disagree on where the next pickle starts');
         return finish(m, m.pop());
       }
       dispatch[op]!(m);
@@ -93,7 +93,8 @@ export function run(m: Machine): unknown {
     (err as { cause?: unknown }).cause = e;
     throw err;
   } finally {
-    m.closeFrame();
+    // Reading as pickle.load(file) does, the rest of a frame is what the next pickle reads first.
+    if (!m.restartFrames) m.closeFrame();
     m.stack = emptyStack();
     m.sp = 0;
     m.marks = [];
