@@ -58,7 +58,8 @@ export interface BuiltPolicy extends Policy {
 /**
  * What building a policy may look up beyond what it is given, so a program bundles only what it uses:
  * `createPolicy` passes every built-in reconstructor and shipped pack, DEFAULT_POLICY only its own.
- * (Refusal hints read every shipped entry from `SHIPPED_INDEX`, which holds no pack's code.)
+ * Refusal hints find every shipped entry in the small `SHIPPED_INDEX`, and quote it whole (constraints
+ * and note) when the scope holds its pack.
  */
 export interface PolicyScope {
   /** The built-in reconstructor defs packs may name by id. */
@@ -210,11 +211,18 @@ function suggestion(
 /** Whether a pack entry allows `use` (naming a name is allowed with any use). */
 const allows = (entry: Readonly<PackEntry>, use: PolicyUse): boolean => use === 'reference' || entry.uses.includes(use);
 
-/** A shipped pack outside `packs` (by id and version) with an entry for the name: one that allows `use` if there is one. */
-function shippedEntry(module: string, qualname: string, use: PolicyUse, packs: readonly LoadedPack[]): { id: string; entry: Readonly<PackEntry> } | undefined {
+/**
+ * A shipped pack outside `packs` (by id and version) with an entry for the name, one that allows `use`
+ * if there is one: the pack's own entry when `scope` holds the pack, else the index's (no constraints).
+ */
+function shippedEntry(module: string, qualname: string, use: PolicyUse, packs: readonly LoadedPack[], scope: PolicyScope): { id: string; entry: Readonly<PackEntry> } | undefined {
+  const same = (p: LoadedPack, [id, version]: readonly [string, string]) => p.pack.id === id && p.pack.version === version;
   const outside = indexedEntries(SHIPPED_INDEX, module, qualname)
-    .map(({ pack, entry }) => ({ id: SHIPPED_IDS[pack]![0], version: SHIPPED_IDS[pack]![1], entry }))
-    .filter((h) => !packs.some((p) => p.pack.id === h.id && p.pack.version === h.version));
+    .filter(({ pack }) => !packs.some((p) => same(p, SHIPPED_IDS[pack]!)))
+    .map(({ pack, entry }) => ({
+      id: SHIPPED_IDS[pack]![0],
+      entry: scope.packs.find((p) => same(p, SHIPPED_IDS[pack]!))?.pack.entries.find((e) => e.module === module && e.qualname === qualname) ?? entry,
+    }));
   return outside.find((h) => allows(h.entry, use)) ?? outside[0];
 }
 
@@ -340,7 +348,7 @@ function build(scope: PolicyScope, loaded: readonly LoadedPack[], options: Omit<
       if (denied !== undefined) return { reason: denied };
       const current = entries.find((e) => e.module === module && e.qualname === qualname);
       // A name a shipped pack (numpy, pytorch-state-dict, …) allows: say which, the usual fix.
-      const shipped = current === undefined ? shippedEntry(module, qualname, use, packs) : undefined;
+      const shipped = current === undefined ? shippedEntry(module, qualname, use, packs, scope) : undefined;
       const reason = current
         ? `the policy '${name}' allows ${module}.${qualname} but not for '${use}'`
         : `${module}.${qualname} is not in the policy '${name}'${shipped ? ` (the shipped pack '${shipped.id}' allows it: ${addShippedPack(shipped.id)})` : ''}`;
