@@ -1,7 +1,8 @@
 // Writes src/policy/shipped.ts from policies/*.json, so the shipped packs are part of the library
 // (Node and browsers alike) while the JSON files stay the reviewed source. Run: npm run packs.
 // Each pack is validated here, with the library's own parsePack, and embedded with its digest, so
-// loading the library validates nothing and needs no schema library.
+// loading the library validates nothing and needs no schema library. The output tree-shakes: a bundle
+// holds only the packs its program names, plus the small index of every entry that refusal hints read.
 // `--check` writes nothing and fails when src/policy/shipped.ts is not what it would write (npm run build runs it).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
