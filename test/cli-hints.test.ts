@@ -119,11 +119,21 @@ describe('refusals phrased where they are read', () => {
     const e = refusal();
     const entry = JSON.parse(e.allowWith!) as { module: string; qualname: string; reconstructor: string };
     const numpy = SHIPPED_PACKS.find((p) => p.pack.id === 'numpy')!;
-    expect(entry).toEqual(JSON.parse(JSON.stringify(numpy.pack.entries.find((x) => x.module === e.module && x.qualname === e.qualname))));
+    const own = numpy.pack.entries.find((x) => x.module === e.module && x.qualname === e.qualname)!;
+    // The default policy bundles no other pack, so it quotes the shipped index: name, reconstructor and uses.
+    expect(entry).toEqual({ module: own.module, qualname: own.qualname, reconstructor: own.reconstructor, uses: own.uses });
     expect(entry.reconstructor).not.toBe('object');
+    // createPolicy may look up every shipped pack, so it quotes the entry whole (constraints and note).
+    let whole: RefusedGlobalError | undefined;
+    try {
+      loads(bytes, { policy: createPolicy({ packs: [shippedPack('python-stdlib')] }) });
+    } catch (x) {
+      whole = x as RefusedGlobalError;
+    }
+    expect(JSON.parse(whole!.allowWith!)).toEqual(JSON.parse(JSON.stringify(own)));
     // …and that entry, in a pack of one's own, loads the array.
-    const own = { id: 'mine', version: '1.0.0', description: 'd', extends: numpy.pack.extends, entries: numpy.pack.entries };
-    expect(() => loads(bytes, { policy: createPolicy({ packs: [own] }) })).not.toThrow();
+    const mine = { id: 'mine', version: '1.0.0', description: 'd', extends: numpy.pack.extends, entries: numpy.pack.entries };
+    expect(() => loads(bytes, { policy: createPolicy({ packs: [mine] }) })).not.toThrow();
     // A name no shipped pack knows still gets the generic reconstructor.
     const other = (() => {
       try {

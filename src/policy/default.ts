@@ -1,7 +1,7 @@
+import { STDLIB_KNOWN_DEFS } from './known-stdlib.js';
 import { PairMap } from './pairs.js';
 import { policyFromPacks } from './registry.js';
-import { SHIPPED_PACKS } from './shipped.js';
-import type { LoadedPack } from './pack.js';
+import { PACK_PYTHON_BUILTINS, PACK_PYTHON_STDLIB, SHIPPED_PACKS } from './shipped.js';
 import type { Policy, Reconstructor } from './types.js';
 
 /** A policy that allows exactly the given reconstructors, with every capability they have, by `module.qualname`. */
@@ -26,4 +26,9 @@ export function shippedPack(id: string): unknown {
  * builtin types as CPython pickles them at every protocol, plus stdlib data types such as datetime,
  * Decimal, UUID and the collections). Nothing that touches the OS, imports or calls arbitrary code.
  */
-export const DEFAULT_POLICY: Policy = policyFromPacks([shippedPack('python-stdlib') as LoadedPack], { name: 'default' });
+export const DEFAULT_POLICY: Policy = /*#__PURE__*/ policyFromPacks(
+  // Only its own packs and their reconstructors, so `loads` bundles no other pack's code.
+  { defs: STDLIB_KNOWN_DEFS, packs: [PACK_PYTHON_BUILTINS] },
+  [PACK_PYTHON_STDLIB],
+  { name: 'default' },
+);

@@ -13,7 +13,8 @@ import { parsePack, type LoadedPack } from './pack.js';
 import { PairMap } from './pairs.js';
 import { KNOWN_DEFS } from './known.js';
 import type { PackEntry, TypeSpec, Use } from './schema.js';
-import { SHIPPED_PACKS } from './shipped.js';
+import { SHIPPED_IDS, SHIPPED_INDEX, SHIPPED_PACKS } from './shipped.js';
+import { indexedEntries } from './shipped-index.js';
 import {
   ReconstructorArgumentError,
   ReconstructorRefusal,
@@ -54,10 +55,26 @@ export interface BuiltPolicy extends Policy {
   readonly inspect: boolean;
 }
 
+/**
+ * What building a policy may look up beyond what it is given, so a program bundles only what it uses:
+ * `createPolicy` passes every built-in reconstructor and shipped pack, DEFAULT_POLICY only its own.
+ * Refusal hints find every shipped entry in the small `SHIPPED_INDEX`, and quote it whole (constraints
+ * and note) when the scope holds its pack.
+ */
+export interface PolicyScope {
+  /** The built-in reconstructor defs packs may name by id. */
+  readonly defs: readonly ReconstructorDef[];
+  /** The packs an `extends` may name besides the given ones. */
+  readonly packs: readonly LoadedPack[];
+}
+
+/** Every built-in reconstructor and shipped pack: what `createPolicy` looks up. */
+const FULL_SCOPE: PolicyScope = { defs: KNOWN_DEFS, packs: SHIPPED_PACKS };
+
 /** The reconstructor defs a policy knows: built-in ones plus the host's. */
-function defsById(extra: readonly ReconstructorDef[], issues: PolicyIssue[]): Map<string, ReconstructorDef> {
+function defsById(known: readonly ReconstructorDef[], extra: readonly ReconstructorDef[], issues: PolicyIssue[]): Map<string, ReconstructorDef> {
   const byId = new Map<string, ReconstructorDef>();
-  for (const d of KNOWN_DEFS) byId.set(d.id, d);
+  for (const d of known) byId.set(d.id, d);
   extra.forEach((d, i) => {
     if (byId.has(d.id)) {
       issues.push({ path: `reconstructors[${i}]`, code: 'duplicate_reconstructor', message: `reconstructor id '${d.id}' is already defined` });
@@ -67,12 +84,12 @@ function defsById(extra: readonly ReconstructorDef[], issues: PolicyIssue[]): Ma
 }
 
 /** Packs in dependency order, with every `extends` satisfied by id, version and digest. */
-function orderPacks(given: readonly LoadedPack[], issues: PolicyIssue[]): LoadedPack[] {
+function orderPacks(given: readonly LoadedPack[], shipped: readonly LoadedPack[], issues: PolicyIssue[]): LoadedPack[] {
   const ordered: LoadedPack[] = [];
   const placed = new Set<LoadedPack>();
   const find = (id: string, version: string): LoadedPack | undefined =>
     given.find((p) => p.pack.id === id && p.pack.version === version) ??
-    SHIPPED_PACKS.find((p) => p.pack.id === id && p.pack.version === version);
+    shipped.find((p) => p.pack.id === id && p.pack.version === version);
   const visit = (p: LoadedPack, path: string, trail: readonly string[]): void => {
     if (placed.has(p)) return;
     if (trail.includes(p.pack.id)) {
@@ -194,17 +211,19 @@ function suggestion(
 /** Whether a pack entry allows `use` (naming a name is allowed with any use). */
 const allows = (entry: Readonly<PackEntry>, use: PolicyUse): boolean => use === 'reference' || entry.uses.includes(use);
 
-/** A shipped pack outside `packs` with an entry for the name: one that allows `use` if there is one. */
-function shippedEntry(module: string, qualname: string, use: PolicyUse, packs: readonly LoadedPack[]): { id: string; entry: Readonly<PackEntry> } | undefined {
-  let found: { id: string; entry: Readonly<PackEntry> } | undefined;
-  for (const p of SHIPPED_PACKS) {
-    if (packs.includes(p)) continue;
-    const entry = p.pack.entries.find((e) => e.module === module && e.qualname === qualname);
-    if (entry === undefined) continue;
-    if (allows(entry, use)) return { id: p.pack.id, entry };
-    found ??= { id: p.pack.id, entry };
-  }
-  return found;
+/**
+ * A shipped pack outside `packs` (by id and version) with an entry for the name, one that allows `use`
+ * if there is one: the pack's own entry when `scope` holds the pack, else the index's (no constraints).
+ */
+function shippedEntry(module: string, qualname: string, use: PolicyUse, packs: readonly LoadedPack[], scope: PolicyScope): { id: string; entry: Readonly<PackEntry> } | undefined {
+  const same = (p: LoadedPack, [id, version]: readonly [string, string]) => p.pack.id === id && p.pack.version === version;
+  const outside = indexedEntries(SHIPPED_INDEX, module, qualname)
+    .filter(({ pack }) => !packs.some((p) => same(p, SHIPPED_IDS[pack]!)))
+    .map(({ pack, entry }) => ({
+      id: SHIPPED_IDS[pack]![0],
+      entry: scope.packs.find((p) => same(p, SHIPPED_IDS[pack]!))?.pack.entries.find((e) => e.module === module && e.qualname === qualname) ?? entry,
+    }));
+  return outside.find((h) => allows(h.entry, use)) ?? outside[0];
 }
 
 /**
@@ -212,6 +231,11 @@ function shippedEntry(module: string, qualname: string, use: PolicyUse, packs: r
  * invalid, an `extends` pin does not match, a reconstructor id is unknown, or a name is denied.
  */
 export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
+  return createScopedPolicy(FULL_SCOPE, options);
+}
+
+/** `createPolicy` looking up only what `scope` holds. */
+export function createScopedPolicy(scope: PolicyScope, options: PolicyOptions = {}): BuiltPolicy {
   const issues: PolicyIssue[] = [];
   const loaded: LoadedPack[] = [];
   (options.packs ?? []).forEach((json, i) => {
@@ -222,22 +246,22 @@ export function createPolicy(options: PolicyOptions = {}): BuiltPolicy {
       issues.push(...(e.issues.length ? e.issues : [{ path: `packs[${i}]`, code: e.code, message: e.message }]));
     }
   });
-  return build(loaded, options, issues);
+  return build(scope, loaded, options, issues);
 }
 
 const isLoaded = (json: unknown): json is LoadedPack => json instanceof Object && 'pack' in json && 'digest' in json;
 
 /**
- * `createPolicy` for packs already validated (the shipped ones): it parses nothing, so a program that
- * builds its policies this way never loads the pack schema.
+ * `createScopedPolicy` for packs already validated (the shipped ones): it parses nothing, so a program
+ * that builds its policies this way never loads the pack schema.
  */
-export function policyFromPacks(packs: readonly LoadedPack[], options: Omit<PolicyOptions, 'packs'> = {}): BuiltPolicy {
-  return build(packs, options, []);
+export function policyFromPacks(scope: PolicyScope, packs: readonly LoadedPack[], options: Omit<PolicyOptions, 'packs'> = {}): BuiltPolicy {
+  return build(scope, packs, options, []);
 }
 
-function build(loaded: readonly LoadedPack[], options: Omit<PolicyOptions, 'packs'>, issues: PolicyIssue[]): BuiltPolicy {
-  const defs = defsById(options.reconstructors ?? [], issues);
-  const packs = orderPacks(loaded, issues);
+function build(scope: PolicyScope, loaded: readonly LoadedPack[], options: Omit<PolicyOptions, 'packs'>, issues: PolicyIssue[]): BuiltPolicy {
+  const defs = defsById(scope.defs, options.reconstructors ?? [], issues);
+  const packs = orderPacks(loaded, scope.packs, issues);
 
   const byName = new PairMap<Reconstructor>();
   const entries: Readonly<PackEntry>[] = [];
@@ -324,7 +348,7 @@ function build(loaded: readonly LoadedPack[], options: Omit<PolicyOptions, 'pack
       if (denied !== undefined) return { reason: denied };
       const current = entries.find((e) => e.module === module && e.qualname === qualname);
       // A name a shipped pack (numpy, pytorch-state-dict, …) allows: say which, the usual fix.
-      const shipped = current === undefined ? shippedEntry(module, qualname, use, packs) : undefined;
+      const shipped = current === undefined ? shippedEntry(module, qualname, use, packs, scope) : undefined;
       const reason = current
         ? `the policy '${name}' allows ${module}.${qualname} but not for '${use}'`
         : `${module}.${qualname} is not in the policy '${name}'${shipped ? ` (the shipped pack '${shipped.id}' allows it: ${addShippedPack(shipped.id)})` : ''}`;
