@@ -24,6 +24,8 @@ function subsets(ids: readonly string[]): string[][] {
 
 /** Verifications (audits again) tried per file at most. */
 const MAX_TRIES = 2;
+/** Packs that could help one file, at most: their combinations are tried (2^n). */
+const MAX_USEFUL = 5;
 
 /** A hinter for runs under the packs `packs` (as given to --policy; none: the default policy). */
 export function hinter(packs: readonly string[], readFile: (path: string) => Uint8Array): Hinter {
@@ -44,17 +46,22 @@ export function hinter(packs: readonly string[], readFile: (path: string) => Uin
   };
   // Fewest --policy arguments first, then the policy that allows least (numpy before joblib, which extends it).
   const size = (args: readonly string[]) => policyOf(args)?.entries.length ?? Infinity;
-  const candidates = subsets(shipped)
-    .flatMap((added) => base.filter((b) => !added.some((a) => b.includes(a))).map((b) => [...b, ...added]))
-    .sort((a, b) => a.length - b.length || size(a) - size(b));
-  const each = shipped.map((id) => policyOf([id]));
-  const coverable = (m: string, q: string) => denialOf(m, q) === undefined && each.some((p) => p?.resolve(m, q) !== undefined);
+  const each = new Map(shipped.map((id) => [id, policyOf([id])]));
+  const allows = (id: string, m: string, q: string) => each.get(id)?.resolve(m, q) !== undefined;
+  const coverable = (m: string, q: string) => denialOf(m, q) === undefined && shipped.some((id) => allows(id, m, q));
   return async (data, name, parts) => {
     if (!parts.some((p) => p.report.verdict === 'unsafe') || parts.some((p) => p.report.verdict === 'malformed')) return undefined;
     const names = new Map<string, [string, string]>();
     for (const p of parts) for (const g of p.report.globals) names.set(`${g.module}\n${g.qualname}`, [g.module, g.qualname]);
     const refused = parts.flatMap((p) => p.report.globals.filter((g) => !g.allowed));
     if (!refused.every((g) => coverable(g.module, g.qualname))) return undefined;
+    // Only packs that allow one of the refused names can help: their combinations are the candidates
+    // (built per file, so the policies made stay few whatever the number of shipped packs).
+    const useful = shipped.filter((id) => refused.some((g) => allows(id, g.module, g.qualname)));
+    if (useful.length > MAX_USEFUL) return undefined;
+    const candidates = subsets(useful)
+      .flatMap((added) => base.filter((b) => !added.some((a) => b.includes(a))).map((b) => [...b, ...added]))
+      .sort((a, b) => a.length - b.length || size(a) - size(b));
     let tries = 0;
     for (const args of candidates) {
       const policy = policyOf(args);
