@@ -40,6 +40,7 @@ const MAGIC: readonly (readonly number[])[] = [
  */
 export function looksLikePickleOrModel(head: Uint8Array, size: number, depth = 0): boolean {
   if (MAGIC.some((m) => startsWith(head, m))) return true;
+  if (looksLikeKombuEnvelope(head)) return true;
   if (startsWith(head, ascii('ustar'), 257)) return true;
   const gzip = head[0] === 0x1f && head[1] === 0x8b;
   const zlib = head[0] === 0x78 && (head[1] === 0x01 || head[1] === 0x5e || head[1] === 0x9c || head[1] === 0xda);
@@ -51,6 +52,18 @@ export function looksLikePickleOrModel(head: Uint8Array, size: number, depth = 0
     return inner === undefined || looksLikePickleOrModel(inner, Number.MAX_SAFE_INTEGER, depth + 1);
   }
   return looksLikePickle(head, size);
+}
+
+/**
+ * A kombu/Celery message as brokers store it: a JSON object whose `body` comes first (kombu writes
+ * it so) or whose head names the pickle content type. The front door reads the body's pickle.
+ */
+function looksLikeKombuEnvelope(head: Uint8Array): boolean {
+  let i = 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+  if (head[i] !== 0x7b) return false;
+  const text = new TextDecoder('latin1').decode(head.subarray(i, Math.min(head.length, i + SNIFF_BYTES)));
+  return /^\{\s*"body"\s*:/.test(text) || text.includes('application/x-python-serialize');
 }
 
 /** The start of what a gzip or zlib stream holds, or undefined when it cannot be inflated. */
