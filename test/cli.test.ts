@@ -176,6 +176,23 @@ describe('pickleguard CLI', () => {
     expect(cli(['convert', '--to=json', 'p2.pkl']).stdout).toBe(plain.stdout);
   });
 
+  it('convert renders a DataFrame as named columns and cuts arrays at --max-items; refusals use CLI flags', () => {
+    const frame = join(ROOT, 'corpus', 'realworld', 'pandas', '1.5.3', 'mixed.p4.pkl');
+    const r = cli(['convert', '--policy', 'pandas', '--max-items', '1', frame]);
+    expect(r.status).toBe(0);
+    const d = (JSON.parse(r.stdout) as { $dataframe: { shape: number[]; columns: { name: unknown; dtype: string; data: unknown[]; cut?: number }[] } }).$dataframe;
+    expect(d.columns.length).toBe(d.shape[1]);
+    for (const c of d.columns) {
+      expect(c.data).toHaveLength(1);
+      expect(c.cut).toBe(d.shape[0]);
+    }
+    expect(cli(['convert', '--max-items', '-1', frame]).status).toBe(2);
+    const refused = cli(['convert', frame]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/--policy pandas/);
+    expect(refused.stderr).not.toMatch(/shippedPack\(/);
+  });
+
   it('prints the partial disassembly, then fails with status 1, for a truncated pickle', () => {
     const r = cli(['dis', 'trunc.pkl']);
     expect(r.status).toBe(1);

@@ -112,3 +112,38 @@ describe('PdDataFrame API', () => {
     expect(f.toRows()).toEqual(frame.toRows());
   });
 });
+
+describe('the JSON form (pickleguard convert) of every real pandas fixture', () => {
+  it('holds each column by name, with its dtype and the values toJson gives for get(i), cut at maxItems', async () => {
+    const { toJson } = await import('../src/model/json.js');
+    let frames = 0;
+    for (const [, f] of files) {
+      const v = loads(new Uint8Array(readFileSync(f)), { policy: PANDAS });
+      for (const max of [1000, 2]) {
+        const j = toJson(v, max) as Record<string, any>;
+        if (v instanceof PdDataFrame) {
+          frames++;
+          const d = j.$dataframe;
+          expect(d.shape).toEqual(v.shape);
+          expect(d.columns).toHaveLength(v.data.length);
+          v.data.forEach((c, i) => {
+            const col = d.columns[i];
+            expect(col.name).toEqual(toJson(v.columnNames[i]));
+            expect(col.dtype).toBe(c.dtype);
+            const n = Math.min(c.length, max);
+            expect(col.data).toEqual(Array.from({ length: n }, (_, r) => toJson(c.get(r))));
+            expect(col.cut).toBe(c.length > max ? c.length : undefined);
+          });
+          expect(d.index.data).toHaveLength(Math.min(v.index.length, max));
+        } else if (v instanceof PdSeries) {
+          expect(j.$series.dtype).toBe(v.dtype);
+          expect(j.$series.data).toEqual(Array.from({ length: Math.min(v.values!.length, max) }, (_, r) => toJson(v.values!.get(r))));
+        } else if (v instanceof PdIndex) {
+          expect(j.$index.kind).toBe(v.kind);
+          expect(j.$index.data).toEqual(Array.from({ length: Math.min(v.length, max) }, (_, r) => toJson(v.get(r))));
+        }
+      }
+    }
+    expect(frames).toBeGreaterThan(10);
+  });
+});

@@ -42,6 +42,7 @@ const OPTIONS = {
   to: { type: 'string' },
   inspect: { type: 'boolean' },
   encoding: { type: 'string' },
+  'max-items': { type: 'string' },
   annotate: { type: 'string', short: 'a' },
   memo: { type: 'boolean', short: 'm' },
   indent: { type: 'string', short: 'l' },

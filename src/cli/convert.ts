@@ -34,7 +34,10 @@ gzip/zlib stream's content, a Django cache entry's value, a Celery/kombu message
 not strings, {"$bytes": base64}, {"$bytearray": base64}, {"$int": "digits"} beyond 2**53,
 {"$float": "nan" | "inf" | "-inf" | "-0.0"}, {"$complex": [re, im]}, {"$global": "module.name"},
 {"$object": "module.name", "args", "state", ...} for records and stdlib values, {"$ref": n} for a
-container met again (its first occurrence carries "$id": n).
+container met again (its first occurrence carries "$id": n). numpy arrays and tensors are
+{"$ndarray": {"dtype", "shape", "data": nested lists}}, pandas values {"$dataframe": {"shape",
+"index", "columns": [{"name", "dtype", "data"}]}}, {"$series": ...}, {"$index": ...}; each shows at
+most --max-items values ("cut" gives how many there were).
 
 Options:
   --to json          the output format (json, the default and only one)
@@ -42,6 +45,7 @@ Options:
                      the default policy)
   --inspect          inspection mode: names the policy lacks become inert records, nothing is called
   --encoding ENC     how Python 2 str is decoded (default ASCII; latin1 for binary data)
+  --max-items N      values shown per array, tensor or column (default 1000)
   -h, --help         show this help
 
 Exit status: 0 converted; 1 the pickle was refused or is malformed; 2 usage or I/O error.
@@ -49,7 +53,7 @@ Exit status: 0 converted; 1 the pickle was refused or is malformed; 2 usage or I
 
 
 export async function runConvert(argv: readonly string[], io: ConvertIO): Promise<number> {
-  const { values: v, positionals } = parseCommand('convert', argv, ['to', 'policy', 'inspect', 'encoding']);
+  const { values: v, positionals } = parseCommand('convert', argv, ['to', 'policy', 'inspect', 'encoding', 'max-items']);
   if (v.help) {
     io.stdout(CONVERT_USAGE);
     return EXIT_OK;
@@ -60,6 +64,10 @@ export async function runConvert(argv: readonly string[], io: ConvertIO): Promis
   const packs = v.policy ?? [];
   const inspect = v.inspect === true;
   const encoding = v.encoding;
+  const maxItems = v['max-items'] === undefined ? 1000 : Number(v['max-items']);
+  if (!Number.isSafeInteger(maxItems) || maxItems < 0 || !/^\d+$/.test(v['max-items'] ?? '0')) {
+    throw new UsageError(`--max-items must be a whole number, not ${JSON.stringify(v['max-items'])}`);
+  }
   let data: Uint8Array;
   let policy;
   try {
@@ -82,7 +90,7 @@ export async function runConvert(argv: readonly string[], io: ConvertIO): Promis
     const given = packs.length > 0 || inspect;
     try {
       const value = await loadFile(data, { name: shown, ...(given ? { policy } : {}), ...(encoding ? { encoding } : {}) });
-      io.stdout(`${JSON.stringify(toJson(value), null, 2)}\n`);
+      io.stdout(`${JSON.stringify(toJson(value, maxItems), null, 2)}\n`);
       return EXIT_OK;
     } catch (e) {
       if (e instanceof PickleError) {
@@ -96,7 +104,7 @@ export async function runConvert(argv: readonly string[], io: ConvertIO): Promis
   const u = new Unpickler(data, { policy, ...(encoding ? { encoding } : {}), persistentLoad: (pid) => new PyObject(PERSISTENT, [pid]) });
   for (;;) {
     try {
-      values.push(toJson(u.load()));
+      values.push(toJson(u.load(), maxItems));
     } catch (e) {
       if (e instanceof EndOfInputError && values.length > 0) break;
       if (e instanceof PickleError) {

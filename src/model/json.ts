@@ -14,6 +14,17 @@ import { PyTuple } from './tuple.js';
 import { NdArray, NpScalar } from './ndarray.js';
 import { TorchTensor } from './tensor.js';
 import { ndarrayJson, scalarJson, tensorJson } from './ndjson.js';
+import { PdArray, PdDataFrame, PdIndex, PdSeries } from './pandas.js';
+
+/** A pandas column or index: its dtype (or kind) and its first `maxItems` values, with `cut` when there were more. */
+function pandasJson(a: PdArray | PdIndex, maxItems: number, item: (x: unknown) => unknown): Record<string, unknown> {
+  const n = a.length;
+  const shown = Math.min(n, maxItems);
+  const data: unknown[] = [];
+  for (let i = 0; i < shown; i++) data.push(item(a.get(i)));
+  const head = a instanceof PdIndex ? { kind: a.kind, name: item(a.name) } : { dtype: a.dtype };
+  return { ...head, data, ...(shown < n ? { cut: n } : {}) };
+}
 
 /** Stands for a persistent id in the output: {"$object": "<persistent>.id", "args": [pid]}. */
 export const PERSISTENT = new PyGlobal('<persistent>', 'id');
@@ -64,6 +75,20 @@ export function toJson(root: unknown, maxItems = 1000): unknown {
     if (v instanceof NdArray) out = ndarrayJson(v, maxItems, item) as Record<string, unknown>;
     else if (v instanceof NpScalar) out = scalarJson(v, item) as Record<string, unknown>;
     else if (v instanceof TorchTensor) out = tensorJson(v, maxItems, item) as Record<string, unknown>;
+    // pandas values as named columns of their first maxItems values, not as the blocks that pickle them.
+    else if (v instanceof PdDataFrame) {
+      const names = v.columnNames;
+      out = {
+        $dataframe: {
+          shape: v.shape,
+          index: pandasJson(v.index, maxItems, item),
+          columns: v.data.map((c, i) => ({ name: item(names[i]), ...pandasJson(c, maxItems, item) })),
+        },
+      };
+    } else if (v instanceof PdSeries) {
+      out = { $series: { name: item(v.name), index: pandasJson(v.index, maxItems, item), ...(v.values ? pandasJson(v.values, maxItems, item) : { dtype: 'object', data: [] }) } };
+    } else if (v instanceof PdIndex) out = { $index: pandasJson(v, maxItems, item) };
+    else if (v instanceof PdArray) out = { $array: pandasJson(v, maxItems, item) };
     else if (v instanceof PyObject) {
       out = {
         $object: v.callable instanceof PyGlobal ? v.callable.toString() : conv(v.callable, depth + 1),
