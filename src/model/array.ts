@@ -5,10 +5,12 @@
  */
 import { PyFloat } from './float.js';
 import { PyGlobal } from './global.js';
+import type { NpTypedArray } from './ndarray.js';
 import { REDUCE, type Reduction } from './reduce.js';
 
 export type PyArrayTypecode = 'b' | 'B' | 'u' | 'h' | 'H' | 'i' | 'I' | 'l' | 'L' | 'q' | 'Q' | 'f' | 'd';
-export type PyArrayItems = Int8Array | Uint8Array | Uint32Array | Int16Array | Uint16Array | Int32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+/** The typed arrays items come in: numpy's set. */
+export type PyArrayItems = NpTypedArray;
 
 /** Per typecode: item size, signedness, kind, and the machine format code CPython writes for it here. */
 export const ARRAY_TYPES: Readonly<Record<PyArrayTypecode, { size: number; signed: boolean; kind: 'int' | 'float' | 'unicode'; mformat: number }>> = {

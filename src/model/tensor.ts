@@ -8,7 +8,7 @@ import { CHILDREN } from './children.js';
 import { PyGlobal } from './global.js';
 import { PyTuple } from './tuple.js';
 import { REDUCE, type Reduction } from './reduce.js';
-import { LITTLE_ENDIAN_PLATFORM } from './ndarray.js';
+import { LITTLE_ENDIAN_PLATFORM, type NpTypedArray } from './ndarray.js';
 import { half } from './half.js';
 
 /** The element types of PyTorch's storages and tensors. */
@@ -67,18 +67,8 @@ export function storageTypeOf(dtype: TorchDtype): string {
   return 'UntypedStorage';
 }
 
-/** The typed arrays tensors and storages give. */
-export type TorchTypedArray =
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+/** The typed arrays tensors and storages give: numpy's set. */
+export type TorchTypedArray = NpTypedArray;
 
 /**
  * One storage of a checkpoint: `numel` elements of `dtype`, the bytes of member `data/<key>`

@@ -59,26 +59,46 @@ function checkTree(args: readonly unknown[], state: Map<unknown, unknown>): void
   }
 }
 
-const tree = Object.freeze<ReconstructorDef>({
-  id: 'sklearn.tree.Tree',
-  description: "sklearn.tree._tree.Tree(n_features, n_classes, n_outputs) and its state → an inert PyObject record, the node table's rows, fields and child indices checked",
-  bind(module, qualname) {
-    const g = new PyGlobal(module, qualname);
-    return {
-      call(args) {
-        arity('Tree', args, 3, 3);
-        return new PyObject(g, args, 'call');
-      },
-      setState(target, state) {
-        if (!(target instanceof PyObject) || target.state !== undefined) return fail('a Tree state applies once, to a new Tree record');
-        if (!(state instanceof Map)) return fail(`a Tree state must be a dict, the pickle gave ${describe(state)}`);
-        checkTree(target.args, state);
-        target.state = state;
-        return target;
-      },
-    };
+/**
+ * A call of `call.arity` arguments that makes an inert PyObject record, then one state, checked by
+ * `check` (which throws) before it is kept: the shape of both sklearn reconstructors here.
+ */
+function checkedRecord(
+  id: string,
+  description: string,
+  call: { readonly name: string; readonly arity: number; readonly record: string },
+  check: (args: readonly unknown[], state: unknown) => void,
+): ReconstructorDef {
+  return Object.freeze<ReconstructorDef>({
+    id,
+    description,
+    bind(module, qualname) {
+      const g = new PyGlobal(module, qualname);
+      return {
+        call(args) {
+          arity(call.name, args, call.arity, call.arity);
+          return new PyObject(g, args, 'call');
+        },
+        setState(target, state) {
+          if (!(target instanceof PyObject) || target.state !== undefined) return fail(`a ${call.record} state applies once, to a new ${call.record} record`);
+          check(target.args, state);
+          target.state = state;
+          return target;
+        },
+      };
+    },
+  });
+}
+
+const tree = checkedRecord(
+  'sklearn.tree.Tree',
+  "sklearn.tree._tree.Tree(n_features, n_classes, n_outputs) and its state → an inert PyObject record, the node table's rows, fields and child indices checked",
+  { name: 'Tree', arity: 3, record: 'Tree' },
+  (args, state) => {
+    if (!(state instanceof Map)) return fail(`a Tree state must be a dict, the pickle gave ${describe(state)}`);
+    checkTree(args, state);
   },
-});
+);
 
 /** The int64 field `name` of row `i` of a structured array (fields checked by the caller). */
 const int64At = (a: NdArray, offset: number, i: number): bigint => new DataView(a.data!.buffer, a.data!.byteOffset, a.data!.byteLength).getBigInt64(i * a.dtype.itemsize + offset, true);
@@ -111,24 +131,11 @@ function checkBinaryTree(state: unknown): void {
   if (!(bounds instanceof NdArray) || bounds.ndim !== 3 || bounds.shape[1] !== nNodes || bounds.shape[2] !== data.shape[1]) fail('the tree node_bounds must be (…, n_nodes, n_features)');
 }
 
-const binaryTree = Object.freeze<ReconstructorDef>({
-  id: 'sklearn.neighbors.newObj',
-  description: "sklearn's newObj(KDTree | BallTree) and the tree's state → an inert PyObject record, every index into the data checked",
-  bind(module, qualname) {
-    const g = new PyGlobal(module, qualname);
-    return {
-      call(args) {
-        arity('newObj', args, 1, 1);
-        return new PyObject(g, args, 'call');
-      },
-      setState(target, state) {
-        if (!(target instanceof PyObject) || target.state !== undefined) return fail('a tree state applies once, to a new tree record');
-        checkBinaryTree(state);
-        target.state = state;
-        return target;
-      },
-    };
-  },
-});
+const binaryTree = checkedRecord(
+  'sklearn.neighbors.newObj',
+  "sklearn's newObj(KDTree | BallTree) and the tree's state → an inert PyObject record, every index into the data checked",
+  { name: 'newObj', arity: 1, record: 'tree' },
+  (_args, state) => checkBinaryTree(state),
+);
 
 export const SKLEARN_DEFS: readonly ReconstructorDef[] = [tree, binaryTree];
