@@ -40,9 +40,9 @@ describe('the shipped set', () => {
       'pandas@1.0.0',
       'python-builtins@1.1.0',
       'python-stdlib@1.2.0',
-      'pytorch-state-dict@1.1.0',
+      'pytorch-state-dict@1.2.0',
       'pytz@1.0.0',
-      'scikit-learn@1.0.0',
+      'scikit-learn@1.1.0',
     ]);
     const all = createPolicy({ packs: SHIPPED_PACKS });
     expect(all.packs.map((p) => p.id)).toEqual(['python-builtins', 'python-stdlib', 'celery', 'django', 'numpy', 'joblib', 'pytz', 'pandas', 'pytorch-state-dict', 'scikit-learn']);

@@ -4,11 +4,11 @@
  * pack to its recorded value; what we dump of it is numpy's own bytes; and the numpy that wrote it
  * loads what we dump to a value equal to its own load of the original.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { interpreterWith, runPython } from './helpers/producers.js';
 import {
   createPolicy,
   dumps,
@@ -32,6 +32,7 @@ const DIGEST_OVER = 64 * 1024;
 
 interface Fixture {
   version: string;
+  python: string;
   name: string;
   pickle: Uint8Array;
   protocol: number;
@@ -52,7 +53,7 @@ function fixtures(version: string): Fixture[] {
         const raw = readFileSync(join(dir, b));
         return meta.buffers_writable[i] ? new PyByteArray(raw) : new Uint8Array(raw);
       });
-      return { version, name, pickle: readFileSync(join(dir, `${name}.pkl`)), protocol: meta.protocol, buffers, value: meta.value };
+      return { version, python: meta.python, name, pickle: readFileSync(join(dir, `${name}.pkl`)), protocol: meta.protocol, buffers, value: meta.value };
     });
 }
 
@@ -145,11 +146,16 @@ describe.skipIf(all.length === 0)(`corpus/realworld/numpy (${versions.join(', ')
   });
 
   it('what we dump of every fixture is the bytes numpy wrote (out-of-band buffers too)', () => {
-    // numpy pickles a strided view (and numpy 1.x a transposed one) by copying it into C order; the
+    // numpy pickles a strided view (and numpy before 2.3 a transposed one) by copying it into C order; the
     // array that loads is C ordered, and numpy pickles that one at protocol 5 with _frombuffer, as we do.
-    const views = (f: Fixture) => f.protocol === 5 && /^layout_(reversed|strided)\.|^layout_transposed/.test(f.name) && (f.version.startsWith('1.') || !f.name.startsWith('layout_transposed'));
+    const before23 = (v: string) => /^(1\.|2\.[0-2]\.)/.test(v);
+    const views = (f: Fixture) => f.protocol === 5 && /^layout_(reversed|strided)\.|^layout_transposed/.test(f.name) && (before23(f.version) || !f.name.startsWith('layout_transposed'));
+    // Under Python 3.13 a field name a structured dtype's state holds twice is one str object, so
+    // CPython's protocol-2 pickle memoizes it; under 3.11 they are two. A JS string has no identity to
+    // tell: we write the 3.11 form (the files still load equal, checked above and by numpy below).
+    const sharedNames = (f: Fixture) => Number(f.python.split('.')[1]) >= 12 && f.protocol === 2 && /^(struct_|masked_)/.test(f.name);
     const differ: string[] = [];
-    for (const f of all.filter((x) => !views(x))) {
+    for (const f of all.filter((x) => !views(x) && !sharedNames(x))) {
       const ours = redump(f, load(f));
       const same = hex(ours.pickle) === hex(f.pickle) && (f.buffers ?? []).every((b, i) => ours.buffers[i] !== undefined && hex(ours.buffers[i]!.data) === hex(b));
       if (!same || ours.buffers.length !== (f.buffers ?? []).length) differ.push(`${f.version}/${f.name}`);
@@ -157,17 +163,16 @@ describe.skipIf(all.length === 0)(`corpus/realworld/numpy (${versions.join(', ')
     expect(differ).toEqual([]);
   });
 
-  const interpreters = versions.map((v) => [v, v.startsWith('1.') ? '/usr/bin/python3' : 'python3'] as const);
-  it.each(interpreters)('numpy %s loads what we dump of its fixtures to values equal to its own load of them', (version, exe) => {
-    const check = spawnSync(exe, ['-c', 'import numpy, sys; sys.stdout.write(numpy.__version__)'], { encoding: 'utf8' });
-    if (check.status !== 0 || check.stdout !== version) return; // that numpy is not installed here
+  it.each(versions)('numpy %s loads what we dump of its fixtures to values equal to its own load of them', (version) => {
+    const exe = interpreterWith('numpy', version);
+    if (exe === undefined) return void console.log(`realworld-numpy: numpy ${version} is not installed here: its own load is not checked`);
     const cases = all
       .filter((f) => f.version === version)
       .map((f) => {
         const ours = redump(f, load(f));
         return { name: f.name, buffers: f.buffers === null ? null : f.buffers.map((b) => [hex(b), b instanceof PyByteArray]), ours: hex(ours.pickle), oursBuffers: ours.buffers.map((b) => [hex(b.data), !b.readonly]) };
       });
-    const r = spawnSync(exe, ['-c', SAME_SCRIPT, join(root, version)], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const r = runPython(exe, ['-c', SAME_SCRIPT, join(root, version)], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ checked: cases.length, bad: [] });
   });

@@ -46,6 +46,14 @@ describe('the zip and legacy forms of one value load equal', () => {
     const zip = await loadTorch(new Uint8Array(readFileSync(join(root, f.replace('.legacy.pt', '.pt')))), { exact: true }).catch((e: unknown) => e);
     // Errors name the same thing (offsets differ: the legacy ones count from the start of the object pickle).
     if (legacy instanceof Error) expect(String(zip).replace(/ \(at byte .*$/, '')).toBe(String(legacy).replace(/ \(at byte .*$/, ''));
-    else expect(typed(legacy)).toEqual(typed(zip));
+    else expect(typed(legacy)).toEqual(typed(keysOf(zip, legacy)));
   });
+  // torch 2.6 cannot read its 2.x dtypes back from the legacy format, so gen_torch.py writes those tensors in zip form only.
+  const ZIP_ONLY = new Set(['uint16', 'uint32', 'uint64', 'float8_e4m3fn', 'float8_e5m2', 'float8_e4m3fnuz', 'float8_e5m2fnuz', 'complex32']);
+  const keysOf = (zip: unknown, legacy: unknown): unknown => {
+    if (!(zip instanceof Map) || !(legacy instanceof Map) || zip.size === legacy.size) return zip;
+    const kept = new (zip.constructor as MapConstructor)([...zip].filter(([k]) => legacy.has(k)));
+    expect([...zip.keys()].filter((k) => !legacy.has(k)).every((k) => ZIP_ONLY.has(k)), 'only the zip-only dtypes are missing').toBe(true);
+    return kept;
+  };
 });

@@ -209,7 +209,8 @@ def describe_dtype(dt):
     sub = None
     if dt.subdtype is not None:
         sub = [describe_dtype(dt.subdtype[0]), list(dt.subdtype[1])]
-    return {'str': dt.str, 'fields': fields, 'subarray': sub}
+    # numpy before 2.3 spells every StringDType's .str '|T16'; its repr is what 2.3+ gives as .str
+    return {'str': repr(dt) if dt.kind == 'T' else dt.str, 'fields': fields, 'subarray': sub}
 
 
 def layout_of(a, protocol):

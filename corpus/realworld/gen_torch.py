@@ -1,4 +1,4 @@
-# interpreters: /usr/bin/python3
+# interpreters: /usr/bin/python3 trixie
 """Writes corpus/realworld/torch/<torch version>/: checkpoints written by the real torch.save.
 
 Each NAME.pt has NAME.json, its expected value: {"value": <typed JSON>} or, for a file that must be
@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 
 try:
     import torch
@@ -33,8 +34,27 @@ OUT = os.path.join(HERE, 'torch', torch.__version__)
 # What each dtype is called in our typed JSON (torch's own name) and how its values are listed.
 DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16, torch.int8,
           torch.uint8, torch.bool, torch.complex64, torch.complex128]
-# Dtypes of torch 2.x this torch may lack or cannot save: reported, not written.
+# Dtypes of torch 2.x: written where this torch has them and saves them, else reported.
 LATER = ['uint16', 'uint32', 'uint64', 'float8_e4m3fn', 'float8_e5m2', 'float8_e4m3fnuz', 'float8_e5m2fnuz', 'complex32']
+
+
+def saves(name, **kwargs):
+    try:
+        warnings.simplefilter('ignore')  # complex32 is "experimental"
+        d = getattr(torch, name)
+        t = torch.tensor([1.0, 2.0]).to(d) if not d.is_complex else torch.zeros(2, dtype=d)
+        f = io.BytesIO()
+        torch.save(t, f, **kwargs)
+        return torch.load(io.BytesIO(f.getvalue()), weights_only=False).dtype == d
+    except Exception:
+        return False
+
+
+DTYPES += [getattr(torch, n) for n in LATER if hasattr(torch, n) and saves(n)]
+# torch 2.6 writes uint16/32/64 in the legacy format but cannot read them back: zip only.
+ZIP_ONLY = {getattr(torch, n) for n in LATER if getattr(torch, n, None) in DTYPES and not saves(n, _use_new_zipfile_serialization=False)}
+FLOAT8 = {d for d in DTYPES if str(d).startswith('torch.float8')}
+UNSIGNED = {getattr(torch, n): getattr(torch, 'int' + n[4:]) for n in ('uint16', 'uint32', 'uint64') if getattr(torch, n, None) in DTYPES}
 
 
 def dtype_name(d):
@@ -44,7 +64,13 @@ def dtype_name(d):
 def element_bytes(t):
     """The elements' raw bytes, row-major, little-endian, as torch stores them."""
     t = t.detach().contiguous()
-    if t.dtype in (torch.float16, torch.bfloat16):
+    if t.dtype in FLOAT8:
+        t = t.view(torch.uint8)
+    elif t.dtype in UNSIGNED:
+        t = t.view(UNSIGNED[t.dtype])
+    elif t.dtype == torch.complex32:
+        t = torch.view_as_real(t).view(torch.int16)
+    elif t.dtype in (torch.float16, torch.bfloat16):
         t = t.view(torch.int16)
     elif t.dtype == torch.bool:
         t = t.view(torch.uint8)
@@ -64,6 +90,12 @@ def values_of(t):
 
 def raw_values(t):
     t = t.detach()
+    if t.dtype == torch.complex32:
+        return [float(x) for x in torch.view_as_real(t).float().flatten().tolist()]
+    if t.dtype in FLOAT8:
+        return [float(v) for v in t.float().flatten().tolist()]
+    if t.dtype is getattr(torch, 'uint64', None):
+        return [str(v) for v in t.flatten().tolist()]
     if t.dtype.is_complex:
         return [x for v in t.flatten().tolist() for x in (v.real, v.imag)]
     if t.dtype in (torch.float16, torch.bfloat16):
@@ -142,7 +174,7 @@ def saved(obj, name, **kwargs):
 
 def fixture(name, obj, **kwargs):
     data = saved(obj, name, **kwargs)
-    loaded = torch.load(io.BytesIO(data))
+    loaded = torch.load(io.BytesIO(data), weights_only=False)  # our own file, just written
     return keep_or_write(name, data, {'value': Typed()(loaded)})
 
 
@@ -159,12 +191,16 @@ def values():
         if d == torch.bool:
             dtypes['bool'] = torch.tensor([True, False, True, True])
         elif d.is_complex:
-            dtypes[dtype_name(d)] = torch.tensor([1 + 2j, -0.5 - 3j], dtype=d)
+            dtypes[dtype_name(d)] = torch.tensor([1 + 2j, -0.5 - 3j], dtype=torch.complex64).to(d)
         elif d.is_floating_point:
             dtypes[dtype_name(d)] = special.to(d)
         else:
             info = torch.iinfo(d)
-            dtypes[dtype_name(d)] = torch.tensor([info.min, info.max, 0, -1 if info.min < 0 else 1], dtype=d)
+            if d in UNSIGNED:  # torch.tensor cannot make these from Python ints beyond int64: set the bytes
+                signed = torch.tensor([0, -1, 0, 1], dtype=UNSIGNED[d])
+                dtypes[dtype_name(d)] = signed.view(d)
+            else:
+                dtypes[dtype_name(d)] = torch.tensor([info.min, info.max, 0, -1 if info.min < 0 else 1], dtype=d)
     dtypes['scalar'] = torch.tensor(3.5)
     dtypes['empty'] = torch.zeros(0, 4)
     dtypes['big'] = torch.randn(128, 128)  # values by digest only
@@ -197,6 +233,8 @@ def main():
     written = []
     for name, obj in fixtures.items():
         written.append(fixture(f'{name}.pt', obj))
+        if name == 'dtypes':
+            obj = collections.OrderedDict((k, t) for k, t in obj.items() if t.dtype not in ZIP_ONLY)
         written.append(fixture(f'{name}.legacy.pt', obj, _use_new_zipfile_serialization=False))
     for protocol in (4, 5):
         written.append(fixture(f'checkpoint.p{protocol}.pt', fixtures['checkpoint'], pickle_protocol=protocol))
@@ -208,10 +246,12 @@ def main():
         with open(os.path.join(tmp, 'scripted.pt'), 'rb') as f:
             written.append(refused('scripted.pt', f.read(), r'TorchScript.*weights_only=True'))
     later = [n for n in LATER if not hasattr(torch, n)]
-    cannot = [n for n in LATER if hasattr(torch, n)]
+    cannot = [n for n in LATER if hasattr(torch, n) and getattr(torch, n) not in DTYPES]
     print(f'corpus/realworld/torch/{torch.__version__}: {len(written)} files, {sum(written)} rewritten')
     if later:
         print(f'  torch {torch.__version__} has no dtype {", ".join(later)}: not written (test/torch.test.ts covers them by hand)')
+    if ZIP_ONLY:
+        print(f'  torch {torch.__version__} cannot read back {", ".join(map(dtype_name, ZIP_ONLY))} from the legacy format: zip only')
     if cannot:
         print(f'  torch {torch.__version__} cannot save {", ".join(cannot)} (no storage type for it): not written')
     print('  the tar format: torch.save has not written it since 0.4 (only _legacy_load reads it): not written')

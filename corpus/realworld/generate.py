@@ -1,11 +1,14 @@
 """Regenerates corpus/realworld: runs every gen_*.py here under each interpreter it names.
 
-Each generator's first lines carry `# interpreters: /usr/bin/python3 python3` (Debian's python3 with
-its packages, and the python3 on PATH with numpy 2). A generator writes fixtures made by the real
+Each generator's first lines carry `# interpreters: /usr/bin/python3 python3 trixie` (Debian's
+python3 with its packages, the python3 on PATH with numpy 2, and `trixie`: the python3 of a Debian 13
+root made by `corpus/realworld/make-trixie-root.sh`, with its newer numpy, pandas, scikit-learn,
+joblib and torch, run by chroot; its path is $PICKLEGUARD_TRIXIE_ROOT, default /work/trixie). A generator writes fixtures made by the real
 library under corpus/realworld/<producer>/<version>/, each `NAME.<ext>` beside `NAME.json` (its
 expected value in the corpus's typed JSON), and skips a producer that is not installed with a
 printed reason (exit code 0). Run: npm run corpus:realworld
 """
+import os
 import re
 import shutil
 import subprocess
@@ -24,15 +27,35 @@ def interpreters(script):
     return ['python3']
 
 
+REPO = HERE.parent.parent
+TRIXIE = Path(os.environ.get('PICKLEGUARD_TRIXIE_ROOT', '/work/trixie'))
+
+
+def command(exe, script):
+    """The argv that runs script under exe, or a str saying why it cannot be run here."""
+    if exe != 'trixie':
+        return [exe, str(script)] if shutil.which(exe) else 'not installed'
+    if not (TRIXIE / 'usr/bin/python3').exists():
+        return f'no Debian 13 root at {TRIXIE} (make one with corpus/realworld/make-trixie-root.sh)'
+    if os.geteuid() != 0 or shutil.which('unshare') is None:
+        return 'chroot needs root and unshare'
+    # A private mount namespace: /proc for torch, and the repository at its own path inside the root.
+    inner = (f'mount -t proc proc {TRIXIE}/proc && mkdir -p {TRIXIE}{REPO} && '
+             f'mount --bind {REPO} {TRIXIE}{REPO} && '
+             f'exec chroot {TRIXIE} sh -c "cd {REPO} && exec python3 {script}"')
+    return ['unshare', '-m', 'sh', '-c', inner]
+
+
 def main():
     failed = 0
     for script in sorted(HERE.glob('gen_*.py')):
         for exe in interpreters(script):
-            if shutil.which(exe) is None:
-                print(f'{script.name}: skipped under {exe}: not installed')
+            argv = command(exe, script)
+            if isinstance(argv, str):
+                print(f'{script.name}: skipped under {exe}: {argv}')
                 continue
             print(f'{script.name} under {exe}', flush=True)
-            r = subprocess.run([exe, str(script)], cwd=HERE.parent.parent)
+            r = subprocess.run(argv, cwd=REPO)
             if r.returncode != 0:
                 print(f'{script.name} under {exe}: failed with exit code {r.returncode}')
                 failed += 1

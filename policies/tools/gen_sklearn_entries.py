@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Writes policies/scikit-learn.json from the installed scikit-learn (run with Debian's /usr/bin/python3).
+"""Writes policies/scikit-learn.json from every scikit-learn it has been run with.
+
+Run under each interpreter with a scikit-learn (Debian 12's /usr/bin/python3, the Debian 13 root's
+python3): each run records its version's entries in policies/tools/sklearn-seen/<version>.json,
+then writes the pack from the union of all recorded versions.
 
 Fits the estimators of sklearn_models.py, pickles each at protocols 2-5 and reads the pickles back
 with a pure-Python Unpickler that records every name find_class resolves and how the pickle uses it
@@ -30,7 +34,13 @@ REVIEW = {
     'sklearn.neighbors._ball_tree.newObj': 'newObj(BallTree): an empty BallTree record, then its state tuple (data, idx_array, node_data, node_bounds, counts, metric): indices checked by the sklearn.neighbors.newObj reconstructor',
     'sklearn.metrics._dist_metrics.newObj': 'newObj(EuclideanDistance, …): an empty distance-metric record, then its state',
     'numpy.random._pickle.__randomstate_ctor': "a RandomState record (an estimator's _rng): the bit generator's name, then its state dict",
-    'numpy.random._pickle.__bit_generator_ctor': "a bit generator record named by RandomState's reduce",
+    'numpy.random._pickle.__bit_generator_ctor': "a bit generator record: named by RandomState's reduce (numpy 1.x), or called with its class and given its state dict (numpy 2.x)",
+    'numpy.random._pickle.__generator_ctor': "a Generator record (HistGradientBoosting's _feature_subsample_rng, scikit-learn 1.4): its bit generator record",
+    'numpy.random._mt19937.MT19937': 'a bit generator class, only as __bit_generator_ctor\'s argument',
+    'numpy.random._pcg64.PCG64': 'a bit generator class, only as __bit_generator_ctor\'s argument',
+    'numpy.random.bit_generator.SeedSequence': "only as __pyx_unpickle_SeedSequence's argument",
+    'numpy.random.bit_generator.__pyx_unpickle_SeedSequence': "a SeedSequence record (a bit generator's seed): Cython's (class, checksum, None), then its state tuple",
+    'sklearn.metrics._dist_metrics.EuclideanDistance64': "the distance metric's class since scikit-learn 1.3, only as newObj's argument",
     'numpy.float64': 'a dtype class as an estimator parameter (OneHotEncoder(dtype=numpy.float64)); only named',
 }
 
@@ -153,12 +163,8 @@ def spec_of(values):
     return spec
 
 
-def main():
-    seen = {}
-    for _name, model in sklearn_models.models():
-        for protocol in (2, 3, 4, 5):
-            Recorder(pickle.dumps(model, protocol), seen).load()
-    known = base_names()
+def observed(seen, known):
+    """The entries for what this scikit-learn's pickles used, beyond the base packs."""
     entries = []
     for name in sorted(seen):
         if name in known:
@@ -179,14 +185,77 @@ def main():
             entry['args'] = spec_of([tuple(a) for a in e['args']])
         if e['state']:
             entry['state'] = spec_of(e['state'])
-        if name in REVIEW:
-            entry['note'] = REVIEW[name]
         entries.append(entry)
+    return entries
+
+
+def merge_spec(a, b):
+    """One constraint both versions' values satisfy: the same one, names or items merged, else either."""
+    if a == b:
+        return a
+    if a.get('type') == b.get('type') == 'global':
+        return {'type': 'global', 'names': sorted(set(a['names']) | set(b['names']))}
+    if a.get('type') == b.get('type') == 'tuple' and 'items' in a and 'items' in b and len(a['items']) == len(b['items']):
+        return {**a, 'items': [merge_spec(x, y) for x, y in zip(a['items'], b['items'])]}
+    options = []
+    for s in (a, b):
+        for o in s.get('oneOf', [s]):
+            if o not in options:
+                options.append(o)
+    return {'oneOf': options}
+
+
+def merge(versions):
+    """The union of every recorded version's entries, by name; uses united, constraints merged."""
+    by_name = {}
+    for entries in versions:
+        for e in entries:
+            key = (e['module'], e['qualname'])
+            if key not in by_name:
+                by_name[key] = dict(e)
+                continue
+            m = by_name[key]
+            m['uses'] = [u for u in ('call', 'new', 'state', 'reference') if u in m['uses'] or u in e['uses']]
+            if m['uses'] != ['reference']:
+                m['uses'] = [u for u in m['uses'] if u != 'reference']
+            for part in ('args', 'state'):
+                if part in m and part in e:
+                    m[part] = merge_spec(m[part], e[part])
+                elif part in e:
+                    m[part] = e[part]
+            if m['reconstructor'] == 'reference' and e['reconstructor'] != 'reference':
+                m['reconstructor'] = e['reconstructor']
+    merged = [by_name[k] for k in sorted(by_name, key=lambda k: f'{k[0]}.{k[1]}')]
+    for e in merged:
+        name = f"{e['module']}.{e['qualname']}"
+        if name in REVIEW:
+            e['note'] = REVIEW[name]
+    return merged
+
+
+SEEN = os.path.join(HERE, 'sklearn-seen')
+
+
+def main():
+    seen = {}
+    for _name, model in sklearn_models.models():
+        for protocol in (2, 3, 4, 5):
+            Recorder(pickle.dumps(model, protocol), seen).load()
+    os.makedirs(SEEN, exist_ok=True)
+    with open(os.path.join(SEEN, f'{sklearn.__version__}.json'), 'w') as f:
+        json.dump(observed(seen, base_names()), f, indent=0)
+        f.write('\n')
+    recorded = sorted((f[:-5] for f in os.listdir(SEEN) if f.endswith('.json')), key=lambda v: [int(x) for x in v.split('.') if x.isdigit()])
+    versions = []
+    for v in recorded:
+        with open(os.path.join(SEEN, f'{v}.json')) as f:
+            versions.append(json.load(f))
+    entries = merge(versions)
     pack = {
         '$schema': './schema/pack.schema.json',
         'id': 'scikit-learn',
-        'version': '1.0.0',
-        'description': (f'Fitted scikit-learn estimators (names recorded from scikit-learn {sklearn.__version__} by '
+        'version': '1.1.0',
+        'description': (f'Fitted scikit-learn estimators (names recorded from scikit-learn {" and ".join(recorded)} by '
                         'policies/tools/gen_sklearn_entries.py, reviewed) as inert PyObject records: their attributes load as NdArrays '
                         'and plain values, nothing is called. Linear models, SVMs, trees and forests (sklearn.tree._tree.Tree checked), '
                         'gradient boosting (incl. HistGradientBoosting), k-means, nearest neighbours (KDTree, BallTree), scalers, '
@@ -201,7 +270,7 @@ def main():
     text += ',\n  "entries": [\n' + ',\n'.join('    ' + json.dumps(e, ensure_ascii=False, separators=(',', ':')) for e in entries) + '\n  ]\n}\n'
     with open(os.path.join(POLICIES, 'scikit-learn.json'), 'w') as f:
         f.write(text)
-    print(f'policies/scikit-learn.json: {len(entries)} entries from scikit-learn {sklearn.__version__}')
+    print(f'policies/scikit-learn.json: {len(entries)} entries from scikit-learn {", ".join(recorded)}')
 
 
 if __name__ == '__main__':

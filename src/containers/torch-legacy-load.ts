@@ -5,8 +5,7 @@
  * auditor's walk of them). Storage data is little-endian (torch writes it so on every platform).
  */
 import { MalformedPickleError } from '../errors.js';
-import { PyGlobal } from '../model/global.js';
-import { TORCH_STORAGE_TYPES, TorchStorage, TorchTensor, type TorchDtype } from '../model/tensor.js';
+import { storageInfo, TORCH_STORAGE_TYPES, TorchStorage, TorchTensor, type TorchDtype } from '../model/tensor.js';
 import { PyTuple } from '../model/tuple.js';
 import { checkView } from '../policy/reconstructors/torch.js';
 import { ReconstructorArgumentError, type Policy } from '../policy/types.js';
@@ -62,7 +61,8 @@ class Stream {
 }
 
 function storageType(type: unknown): { dtype: TorchDtype; itemsize: number } {
-  const info = type instanceof PyGlobal && type.module === 'torch' && type.qualname !== 'UntypedStorage' ? TORCH_STORAGE_TYPES.get(type.qualname) : undefined;
+  const info = storageInfo(type);
+  if (info === TORCH_STORAGE_TYPES.get('UntypedStorage')) return badId('the legacy format has no untyped storages');
   return info ?? badId(`unknown storage type ${String(type)}`);
 }
 

@@ -10,8 +10,7 @@
  * the object. Every pickle is audited with `firstOnly`, walking by where each one ended.
  */
 import type { AuditOptions, AuditReport, Finding } from '../audit/analyze.js';
-import { PyGlobal } from '../model/global.js';
-import { TORCH_STORAGE_TYPES, TorchStorage } from '../model/tensor.js';
+import { storageInfo, TorchStorage } from '../model/tensor.js';
 import { PyTuple } from '../model/tuple.js';
 import { ReconstructorArgumentError } from '../policy/types.js';
 import { safeLoads } from '../unpickler/unpickler.js';
@@ -43,7 +42,7 @@ const bad = (message: string): never => {
 
 /** The storage a legacy id names: a stand-in carrying its type and size, no data. */
 function standIn(type: unknown, key: string, location: string, numel: unknown): TorchStorage {
-  const info = type instanceof PyGlobal && type.module === 'torch' ? TORCH_STORAGE_TYPES.get(type.qualname) : undefined;
+  const info = storageInfo(type);
   if (info === undefined) return bad(`unknown storage type ${String(type)}`);
   if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return bad('a storage numel must be a non-negative integer');
   return new TorchStorage(info.dtype, key, location, numel, NO_DATA);
@@ -199,7 +198,7 @@ export function auditLegacyTar(data: Uint8Array, tar: TarListing, options: Audit
       const args = w.next(`storage ${i}`);
       const v = args === null ? null : valueOf(args);
       const [key, , type] = v?.ok && v.value instanceof PyTuple && v.value.length === 3 ? v.value : [];
-      const info = type instanceof PyGlobal && type.module === 'torch' ? TORCH_STORAGE_TYPES.get(type.qualname) : undefined;
+      const info = storageInfo(type);
       if ((typeof key !== 'string' && typeof key !== 'number') || info === undefined) {
         w.fail('legacy torch tar: a storage header is not (key, location, storage type)', w.at);
         return;

@@ -8,8 +8,7 @@
  * policy is given. Nothing in the checkpoint is ever run.
  */
 import { LimitExceededError, MalformedPickleError, PickleError, RefusedGlobalError } from '../errors.js';
-import { PyGlobal } from '../model/global.js';
-import { TORCH_STORAGE_TYPES, TorchStorage } from '../model/tensor.js';
+import { storageInfo, TorchStorage } from '../model/tensor.js';
 import { PyTuple } from '../model/tuple.js';
 import { shippedPack } from '../policy/default.js';
 import { createPolicy } from '../policy/registry.js';
@@ -101,7 +100,7 @@ export function storageChecker(sizes: ReadonlyMap<string, number>): (pid: unknow
       return fail("a persistent id must be ('storage', storage_type, key, location, numel)");
     }
     const [, type, key, location, numel] = pid;
-    const info = type instanceof PyGlobal && type.module === 'torch' ? TORCH_STORAGE_TYPES.get(type.qualname) : undefined;
+    const info = storageInfo(type);
     if (info === undefined) return fail(`unknown storage type ${String(type)}`);
     if (typeof key !== 'string' || key.length > 256) return fail('a storage key must be a short str');
     if (typeof location !== 'string' || location.length > 64) return fail('a storage location must be a short str');

@@ -42,7 +42,8 @@ export function saveTorch(value: unknown, options: TorchSaveOptions = {}): Uint8
     let key = keys.get(v);
     if (key === undefined) keys.set(v, (key = String(keys.size)));
     const type = storageTypeOf(v.dtype);
-    return PyTuple.fromArray(['storage', new PyGlobal('torch', type), key, v.location, type === 'UntypedStorage' ? v.data.length : v.numel]);
+    const untyped = type.qualname === 'UntypedStorage';
+    return PyTuple.fromArray(['storage', new PyGlobal(type.module, type.qualname), key, v.location, untyped ? v.data.length : v.numel]);
   };
   const pickle = dumps(value, { protocol: options.protocol ?? 2, persistentId });
   const text = (s: string) => new TextEncoder().encode(s);

@@ -61,10 +61,20 @@ export const TORCH_STORAGE_TYPES: ReadonlyMap<string, { readonly dtype: TorchDty
   ['UntypedStorage', { dtype: 'uint8', itemsize: 1 }],
 ] as const);
 
-/** The storage class torch 2.x names in a persistent id for a dtype: a typed one, or UntypedStorage for the dtypes added since. */
-export function storageTypeOf(dtype: TorchDtype): string {
-  for (const [name, t] of TORCH_STORAGE_TYPES) if (t.dtype === dtype && name !== 'UntypedStorage') return name;
-  return 'UntypedStorage';
+/**
+ * The storage class torch 2.x names in a persistent id for a dtype: a typed one (`torch.FloatStorage`),
+ * or for the dtypes added since, `torch.storage.UntypedStorage` (its `__module__`, as torch 2.6 writes it).
+ */
+export function storageTypeOf(dtype: TorchDtype): { module: string; qualname: string } {
+  for (const [name, t] of TORCH_STORAGE_TYPES) if (t.dtype === dtype && name !== 'UntypedStorage') return { module: 'torch', qualname: name };
+  return { module: 'torch.storage', qualname: 'UntypedStorage' };
+}
+
+/** A persistent id's storage type → its dtype and element size: `torch.<Name>Storage`, or UntypedStorage by either of its names. */
+export function storageInfo(type: unknown): { readonly dtype: TorchDtype; readonly itemsize: number } | undefined {
+  if (!(type instanceof PyGlobal)) return undefined;
+  if (type.module === 'torch') return TORCH_STORAGE_TYPES.get(type.qualname);
+  return type.module === 'torch.storage' && type.qualname === 'UntypedStorage' ? TORCH_STORAGE_TYPES.get('UntypedStorage') : undefined;
 }
 
 /** The typed arrays tensors and storages give: numpy's set. */
@@ -179,7 +189,7 @@ export class TorchTensor {
       const args = [data, this.requiresGrad, new NoHooks()];
       return { callable: new PyGlobal('torch._utils', withState ? '_rebuild_parameter_with_state' : '_rebuild_parameter'), args: withState ? [...args, this.state] : args };
     }
-    const v3 = storageTypeOf(this.dtype) === 'UntypedStorage';
+    const v3 = storageTypeOf(this.dtype).qualname === 'UntypedStorage';
     const args: unknown[] = [this.storage, this.storageOffset, PyTuple.fromArray(this.shape), PyTuple.fromArray(this.stride), this.requiresGrad, new NoHooks()];
     if (v3) args.push(new PyGlobal('torch', this.dtype));
     if (this.metadata !== null) args.push(this.metadata);

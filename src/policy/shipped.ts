@@ -4,7 +4,7 @@ import type { Pack, PackEntry } from './schema.js';
 import { indexedEntries } from './shipped-index.js';
 
 /** The shipped packs' ids and versions, in SHIPPED_PACKS order. */
-export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.0"],["django","1.0.0"],["joblib","1.1.0"],["numpy","1.1.0"],["pandas","1.0.0"],["python-builtins","1.1.0"],["python-stdlib","1.2.0"],["pytorch-state-dict","1.1.0"],["pytz","1.0.0"],["scikit-learn","1.0.0"]]);
+export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.0"],["django","1.0.0"],["joblib","1.1.0"],["numpy","1.1.0"],["pandas","1.0.0"],["python-builtins","1.1.0"],["python-stdlib","1.2.0"],["pytorch-state-dict","1.2.0"],["pytz","1.0.0"],["scikit-learn","1.1.0"]]);
 
 /** Every shipped entry, one per line, as src/policy/shipped-index.ts reads them. */
 export const SHIPPED_INDEX = `celery.exceptions CeleryError 0 object call,state
@@ -263,6 +263,7 @@ torch._utils _rebuild_tensor_v3 7 torch._utils._rebuild_tensor_v3 call
 torch._utils _rebuild_parameter_with_state 7 torch._utils._rebuild_parameter_with_state call
 torch device 7 torch.device call
 torch UntypedStorage 7 reference reference
+torch.storage UntypedStorage 7 reference reference
 torch float32 7 reference reference
 torch float64 7 reference reference
 torch float16 7 reference reference
@@ -299,8 +300,13 @@ pytz FixedOffset 8 pytz.FixedOffset call
 pytz utc 8 reference reference
 pytz UTC 8 reference reference
 numpy float64 9 reference reference
-numpy.random._pickle __bit_generator_ctor 9 reference reference
+numpy.random._mt19937 MT19937 9 reference reference
+numpy.random._pcg64 PCG64 9 reference reference
+numpy.random._pickle __bit_generator_ctor 9 object call,state
+numpy.random._pickle __generator_ctor 9 object call
 numpy.random._pickle __randomstate_ctor 9 object call,state
+numpy.random.bit_generator SeedSequence 9 reference reference
+numpy.random.bit_generator __pyx_unpickle_SeedSequence 9 object call,state
 sklearn._loss._loss CyHalfBinomialLoss 9 reference reference
 sklearn._loss._loss CyHalfSquaredError 9 reference reference
 sklearn._loss._loss __pyx_unpickle_CyHalfBinomialLoss 9 object call
@@ -335,6 +341,7 @@ sklearn.linear_model._ridge Ridge 9 object new,state
 sklearn.linear_model._sgd_fast Hinge 9 object call
 sklearn.linear_model._stochastic_gradient SGDClassifier 9 object new,state
 sklearn.metrics._dist_metrics EuclideanDistance 9 reference reference
+sklearn.metrics._dist_metrics EuclideanDistance64 9 reference reference
 sklearn.metrics._dist_metrics newObj 9 object call,state
 sklearn.naive_bayes GaussianNB 9 object new,state
 sklearn.neighbors._ball_tree BallTree 9 reference reference
@@ -723,7 +730,7 @@ export const PACK_PYTHON_STDLIB: LoadedPack = /*#__PURE__*/ shipped(6, {
 export const PACK_PYTORCH_STATE_DICT: LoadedPack = /*#__PURE__*/ shipped(7, {
   "$schema": "./schema/pack.schema.json",
   "id": "pytorch-state-dict",
-  "version": "1.1.0",
+  "version": "1.2.0",
   "description": "PyTorch state dicts as torch.save writes them (protocol 2 in a zip checkpoint; load with loadTorch): collections.OrderedDict (from python-builtins, which takes its _metadata attribute), tensors through torch._utils._rebuild_tensor_v2 over typed storages (Float, Double, Half, BFloat16, Long, Int, Short, Char, Byte, Bool, ComplexFloat, ComplexDouble) and _rebuild_tensor_v3 over torch 2.x untyped storages (with the dtypes added since: float8, uint16/32/64, complex32), given as persistent ids; nn.Parameter through _rebuild_parameter and _rebuild_parameter_with_state without hooks; torch.Size, torch.device and the dtypes (torch.float16, …) as values; the tensor types (torch.FloatTensor, …) the legacy tar format names. Quantized storages and tensors are not read. Nothing that loads files, imports or runs code (torch.load, torch.jit, torch.hub stay refused).",
   "extends": [
     {
@@ -732,7 +739,7 @@ export const PACK_PYTORCH_STATE_DICT: LoadedPack = /*#__PURE__*/ shipped(7, {
       "digest": "sha256:019dceb1867f14c0ae67e4c2e7e24836e1f1b734d7de7950e3547ca6ad7ff623"
     }
   ]
-}, "sha256:896ccb8449f802673287a90830dc33af0c7f12d1b02bbcac2e1167f026e4ee08", [
+}, "sha256:7d1ee30d41e8d084d8b9b827968c677e1a6a4badfd74ea90a011bdfefc8d1c8b", [
   {"args":{"type":"tuple","minLength":6,"maxLength":7,"items":[{"type":"any"},{"type":"int","min":0},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]}]},"note":"(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]); the storage is a persistent id that loadTorch resolves"},
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"any"},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0}]},"note":"nn.Parameter(data, requires_grad) with no backward hooks"},
   {"args":{"type":"tuple","maxLength":1,"items":[{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}}]}},
@@ -752,6 +759,7 @@ export const PACK_PYTORCH_STATE_DICT: LoadedPack = /*#__PURE__*/ shipped(7, {
   {"args":{"type":"tuple","minLength":4,"maxLength":4,"items":[{"type":"any"},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"oneOf":[{"type":"dict"},{"type":"tuple","minLength":2,"maxLength":2,"items":{"oneOf":[{"type":"none"},{"type":"dict"}]}}]}]},"note":"nn.Parameter with instance state (kept as data), no backward hooks"},
   {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"str","maxLength":64},{"oneOf":[{"type":"none"},{"type":"int","min":-1}]}]},"note":"torch.device(type[, index]): a label"},
   {"note":"torch 2.x's storage type in persistent ids (numel counts bytes)"},
+  {"note":"the same class by its __module__, as torch 2.6 writes it"},
   {"note":"a dtype as a value"},
   {"note":"a dtype as a value"},
   {"note":"a dtype as a value"},
@@ -809,8 +817,8 @@ export const PACK_PYTZ: LoadedPack = /*#__PURE__*/ shipped(8, {
 export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
   "$schema": "./schema/pack.schema.json",
   "id": "scikit-learn",
-  "version": "1.0.0",
-  "description": "Fitted scikit-learn estimators (names recorded from scikit-learn 1.2.1 by policies/tools/gen_sklearn_entries.py, reviewed) as inert PyObject records: their attributes load as NdArrays and plain values, nothing is called. Linear models, SVMs, trees and forests (sklearn.tree._tree.Tree checked), gradient boosting (incl. HistGradientBoosting), k-means, nearest neighbours (KDTree, BallTree), scalers, encoders, PCA, naive Bayes, Pipeline, ColumnTransformer. On top of numpy and python-stdlib.",
+  "version": "1.1.0",
+  "description": "Fitted scikit-learn estimators (names recorded from scikit-learn 1.2.1 and 1.4.2 by policies/tools/gen_sklearn_entries.py, reviewed) as inert PyObject records: their attributes load as NdArrays and plain values, nothing is called. Linear models, SVMs, trees and forests (sklearn.tree._tree.Tree checked), gradient boosting (incl. HistGradientBoosting), k-means, nearest neighbours (KDTree, BallTree), scalers, encoders, PCA, naive Bayes, Pipeline, ColumnTransformer. On top of numpy and python-stdlib.",
   "extends": [
     {
       "id": "numpy",
@@ -823,10 +831,15 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
       "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
     }
   ]
-}, "sha256:18b48b783847d654e105156d913dfe2d4f624918d99d0627bf55daa45a247d51", [
+}, "sha256:cf9e6630e2db56cf1bdbc7f1e5bf85b5fc7a15011290d4f5a7c3ca97916746b0", [
   {"note":"a dtype class as an estimator parameter (OneHotEncoder(dtype=numpy.float64)); only named"},
-  {"note":"a bit generator record named by RandomState's reduce"},
-  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"str","maxLength":256},{"type":"global","names":["numpy.random._pickle.__bit_generator_ctor"]}]},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}},"note":"a RandomState record (an estimator's _rng): the bit generator's name, then its state dict"},
+  {"note":"a bit generator class, only as __bit_generator_ctor's argument"},
+  {"note":"a bit generator class, only as __bit_generator_ctor's argument"},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["numpy.random._mt19937.MT19937","numpy.random._pcg64.PCG64"]}]},"state":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}},{"oneOf":[{"type":"any"},{"type":"none"}]}]},"note":"a bit generator record: named by RandomState's reduce (numpy 1.x), or called with its class and given its state dict (numpy 2.x)"},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"any"}]},"note":"a Generator record (HistGradientBoosting's _feature_subsample_rng, scikit-learn 1.4): its bit generator record"},
+  {"args":{"oneOf":[{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"str","maxLength":256},{"type":"global","names":["numpy.random._pickle.__bit_generator_ctor"]}]},{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"any"}]}]},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}},"note":"a RandomState record (an estimator's _rng): the bit generator's name, then its state dict"},
+  {"note":"only as __pyx_unpickle_SeedSequence's argument"},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.random.bit_generator.SeedSequence"]},{"type":"int"},{"type":"none"}]},"state":{"type":"tuple","minLength":5,"maxLength":5,"items":[{"type":"any"},{"type":"int"},{"type":"any"},{"type":"int"},{"type":"tuple","minLength":0,"maxLength":0}]},"note":"a SeedSequence record (a bit generator's seed): Cython's (class, checksum, None), then its state tuple"},
   0,
   0,
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["sklearn._loss._loss.CyHalfBinomialLoss"]},{"type":"int"},{"type":"tuple","minLength":0,"maxLength":0}]}},
@@ -861,7 +874,8 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
   {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"float"}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   0,
-  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.metrics._dist_metrics.EuclideanDistance"]}]},"state":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"float"},{"type":"any"},{"type":"any"}]},"note":"newObj(EuclideanDistance, …): an empty distance-metric record, then its state"},
+  {"note":"the distance metric's class since scikit-learn 1.3, only as newObj's argument"},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.metrics._dist_metrics.EuclideanDistance","sklearn.metrics._dist_metrics.EuclideanDistance64"]}]},"state":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"float"},{"type":"any"},{"type":"any"}]},"note":"newObj(EuclideanDistance, …): an empty distance-metric record, then its state"},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   0,
   {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.neighbors._ball_tree.BallTree"]}]},"state":{"type":"tuple","minLength":13,"maxLength":13,"items":[{"type":"any"},{"type":"any"},{"type":"any"},{"type":"any"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"any"},{"type":"none"}]},"note":"newObj(BallTree): an empty BallTree record, then its state tuple (data, idx_array, node_data, node_bounds, counts, metric): indices checked by the sklearn.neighbors.newObj reconstructor"},
