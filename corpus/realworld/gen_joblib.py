@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# interpreters: /usr/bin/python3
+# interpreters: /usr/bin/python3 trixie sid
 """Writes corpus/realworld/joblib/<joblib version>/: files written by the real joblib.dump.
 
 Each NAME.joblib (or NAME.joblib.<ext>) has NAME.json: {"joblib": version, "numpy": version,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# interpreters: /usr/bin/python3 python3
+# interpreters: /usr/bin/python3 python3 trixie
 """Writes corpus/realworld/numpy/<numpy version>/: values pickled by the installed numpy itself.
 
 Run under each interpreter named above (corpus/realworld/generate.py does): Debian's python3 has

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# interpreters: /usr/bin/python3
+# interpreters: /usr/bin/python3 trixie sid
 """Writes corpus/realworld/sklearn/<scikit-learn version>/: fitted estimators pickled by pickle.dumps.
 
 The estimators are policies/tools/sklearn_models.py's (the ones the scikit-learn pack's names were

@@ -1,4 +1,4 @@
-# interpreters: /usr/bin/python3 trixie
+# interpreters: /usr/bin/python3 trixie sid
 """Writes corpus/realworld/torch/<torch version>/: checkpoints written by the real torch.save.
 
 Each NAME.pt has NAME.json, its expected value: {"value": <typed JSON>} or, for a file that must be

@@ -1,9 +1,10 @@
 """Regenerates corpus/realworld: runs every gen_*.py here under each interpreter it names.
 
-Each generator's first lines carry `# interpreters: /usr/bin/python3 python3 trixie` (Debian's
-python3 with its packages, the python3 on PATH with numpy 2, and `trixie`: the python3 of a Debian 13
-root made by `corpus/realworld/make-trixie-root.sh`, with its newer numpy, pandas, scikit-learn,
-joblib and torch, run by chroot; its path is $PICKLEGUARD_TRIXIE_ROOT, default /work/trixie). A generator writes fixtures made by the real
+Each generator's first lines carry `# interpreters: /usr/bin/python3 python3 trixie sid` (Debian 12's
+python3 with its packages, the python3 on PATH with numpy 2, and the python3 of a Debian root made by
+`corpus/realworld/make-debian-root.sh trixie|sid`, with that release's numpy, pandas, scikit-learn,
+joblib and torch, run by chroot; a root's path is $PICKLEGUARD_TRIXIE_ROOT / $PICKLEGUARD_SID_ROOT,
+default /work/trixie and /work/sid). A generator writes fixtures made by the real
 library under corpus/realworld/<producer>/<version>/, each `NAME.<ext>` beside `NAME.json` (its
 expected value in the corpus's typed JSON), and skips a producer that is not installed with a
 printed reason (exit code 0). Run: npm run corpus:realworld
@@ -28,21 +29,26 @@ def interpreters(script):
 
 
 REPO = HERE.parent.parent
-TRIXIE = Path(os.environ.get('PICKLEGUARD_TRIXIE_ROOT', '/work/trixie'))
+ROOTS = ('trixie', 'sid')
+
+
+def root_of(release):
+    return Path(os.environ.get(f'PICKLEGUARD_{release.upper()}_ROOT', f'/work/{release}'))
 
 
 def command(exe, script):
     """The argv that runs script under exe, or a str saying why it cannot be run here."""
-    if exe != 'trixie':
+    if exe not in ROOTS:
         return [exe, str(script)] if shutil.which(exe) else 'not installed'
-    if not (TRIXIE / 'usr/bin/python3').exists():
-        return f'no Debian 13 root at {TRIXIE} (make one with corpus/realworld/make-trixie-root.sh)'
+    root = root_of(exe)
+    if not (root / 'usr/bin/python3').exists():
+        return f'no Debian {exe} root at {root} (make one with corpus/realworld/make-debian-root.sh {exe})'
     if os.geteuid() != 0 or shutil.which('unshare') is None:
         return 'chroot needs root and unshare'
     # A private mount namespace: /proc for torch, and the repository at its own path inside the root.
-    inner = (f'mount -t proc proc {TRIXIE}/proc && mkdir -p {TRIXIE}{REPO} && '
-             f'mount --bind {REPO} {TRIXIE}{REPO} && '
-             f'exec chroot {TRIXIE} sh -c "cd {REPO} && exec python3 {script}"')
+    inner = (f'mount -t proc proc {root}/proc && mkdir -p {root}{REPO} && '
+             f'mount --bind {REPO} {root}{REPO} && '
+             f'exec chroot {root} sh -c "cd {REPO} && exec python3 {script}"')
     return ['unshare', '-m', 'sh', '-c', inner]
 
 

@@ -1,22 +1,24 @@
 /**
  * The Python interpreters that produced corpus/realworld, to run checks under the same library
- * versions: Debian's /usr/bin/python3, the python3 on PATH, and `trixie`, the python3 of a Debian 13
- * root (corpus/realworld/make-trixie-root.sh) run through chroot with this repository bound at its own path.
+ * versions: Debian's /usr/bin/python3, the python3 on PATH, and `trixie` / `sid`, the python3 of a
+ * Debian root (corpus/realworld/make-debian-root.sh) run through chroot with this repository bound at
+ * its own path.
  */
 import { spawnSync, type SpawnSyncOptionsWithStringEncoding, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const TRIXIE = process.env.PICKLEGUARD_TRIXIE_ROOT ?? '/work/trixie';
-const trixieUsable = existsSync(join(TRIXIE, 'usr/bin/python3')) && process.getuid?.() === 0;
+const rootOf = (release: string) => process.env[`PICKLEGUARD_${release.toUpperCase()}_ROOT`] ?? `/work/${release}`;
+const ROOTS = ['trixie', 'sid'].filter((r) => existsSync(join(rootOf(r), 'usr/bin/python3')) && process.getuid?.() === 0);
 
-export const INTERPRETERS = ['/usr/bin/python3', 'python3', ...(trixieUsable ? ['trixie'] : [])] as const;
+export const INTERPRETERS: readonly string[] = ['/usr/bin/python3', 'python3', ...ROOTS];
 
 /** Runs `python3 ARGS` under one of INTERPRETERS. */
 export function runPython(exe: string, args: string[], options: SpawnSyncOptionsWithStringEncoding): SpawnSyncReturns<string> {
-  if (exe !== 'trixie') return spawnSync(exe, args, options);
-  const inner = `mount -t proc proc ${TRIXIE}/proc && mkdir -p ${TRIXIE}${REPO} && mount --bind ${REPO} ${TRIXIE}${REPO} && exec chroot ${TRIXIE} python3 "$@"`;
+  if (!ROOTS.includes(exe)) return spawnSync(exe, args, options);
+  const root = rootOf(exe);
+  const inner = `mount -t proc proc ${root}/proc && mkdir -p ${root}${REPO} && mount --bind ${REPO} ${root}${REPO} && exec chroot ${root} python3 "$@"`;
   const r = spawnSync('unshare', ['-m', 'sh', '-c', inner, 'sh', ...args], options);
   // torch and UCX complain about the chroot's missing /sys details on stderr; they are not the check's output.
   return { ...r, stderr: r.stderr?.split('\n').filter((l) => !/UCX {2}ERROR|Error in cpuinfo/.test(l)).join('\n') ?? r.stderr };
