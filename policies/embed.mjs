@@ -13,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const target = join(here, '..', 'src', 'policy', 'shipped.ts');
 const files = readdirSync(here).filter((f) => f.endsWith('.json')).sort();
 
-// parsePack from the sources, bundled in memory (zod included) and imported from a data: URL.
+// parsePack from the sources, bundled in memory and imported from a data: URL.
 const bundled = await build({
   entryPoints: [join(here, '..', 'src', 'policy', 'pack.ts')],
   bundle: true,

@@ -72,9 +72,9 @@ describe('the shipped set', () => {
 });
 
 describe('the JSON Schema for editors', () => {
-  it('policies/schema/pack.schema.json is generated from the zod schema of src/policy/pack-schema.ts (PICKLEGUARD_UPDATE=1 rewrites it)', async () => {
+  it('policies/schema/pack.schema.json is generated from the zod schema of test/helpers/pack-zod.ts (PICKLEGUARD_UPDATE=1 rewrites it)', async () => {
     const z = await import('zod/mini');
-    const { packSchema } = await import('../src/policy/pack-schema.js');
+    const { packSchema } = await import('./helpers/pack-zod.js');
     const { writeFileSync } = await import('node:fs');
     const path = join(dir, 'schema', 'pack.schema.json');
     const generated = `${JSON.stringify({ title: 'pickleguard policy pack', ...z.toJSONSchema(packSchema(), { io: 'input' }) }, null, 2)}\n`;
