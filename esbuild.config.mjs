@@ -1,6 +1,6 @@
 // Builds dist/, one copy of the library:
-// - dist/**/*.js: the library as ES modules, one per source file (zod left to the package manager),
-//   so an app's bundler keeps only the modules it uses (`loads` alone never loads zod);
+// - dist/**/*.js: the library as ES modules, one per source file, so an app's bundler keeps only
+//   the modules it uses;
 // - dist/index.cjs: the same library as one CommonJS file, for require();
 // - dist/cli.js: the CLI's own code only; it imports the library from the modules above.
 // A browser bundle is built in memory only, as a check: it fails if anything imports node:*.

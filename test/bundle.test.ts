@@ -53,11 +53,11 @@ function stringCompilers(text: string): string[] {
 const BUDGETS: [string, readonly string[] | '*', number][] = [
   ['loads (default policy)', ['loads'], 45_000],
   ['loads + dumps + audit', ['loads', 'dumps', 'audit'], 80_000],
-  // Issue 14 asks for 110 kB. The library measured 113 kB before the pandas, scikit-learn, backend and
-  // torch-writing code of issues 12 and 13 landed, 123 kB after; the known cuts (zod replaced by our own
-  // pack validator, about 8.5 kB; entry notes left out of the embedded packs) are open work. This
-  // budget stops further growth meanwhile; it is not the issue's figure.
-  ['the whole library', '*', 125_000],
+  // Issue 14 asks for 110 kB. With zod replaced (src/policy/pack-check.ts), the shipped packs' entry notes
+  // left out and the compat tables derived, the library measures 112.7 kB (123.0 before); what is left is
+  // code and data the library uses (the largest, the shipped packs, 8 kB; their descriptions alone 2 kB).
+  // This budget stops growth; it is not the issue's figure.
+  ['the whole library', '*', 113_000],
 ];
 
 describe('bundle size and CSP', () => {
@@ -69,14 +69,10 @@ describe('bundle size and CSP', () => {
     expect(Object.keys(b.inputs).filter((p) => p.includes('/locales/'))).toEqual([]);
   });
 
-  it('loads, dumps and audit never load zod: only parsing a user pack does', async () => {
-    for (const names of [['loads'], ['loads', 'dumps', 'audit'], ['DEFAULT_POLICY', 'SHIPPED_PACKS', 'shippedPack', 'safeLoads']]) {
+  it('bundles no dependency: packs are checked by our own code (src/policy/pack-check.ts), not zod', async () => {
+    for (const names of [['loads'], ['parsePack'], '*'] as const) {
       const b = await bundle(names);
-      expect(Object.keys(b.inputs).filter((p) => p.includes('node_modules/zod')), names.join(', ')).toEqual([]);
+      expect(Object.keys(b.inputs).filter((p) => p.includes('node_modules/')), String(names)).toEqual([]);
     }
-    const parse = await bundle(['parsePack']);
-    const zod = Object.keys(parse.inputs).filter((p) => p.includes('node_modules/zod'));
-    expect(zod.length).toBeGreaterThan(0);
-    expect(zod.every((p) => p.includes('node_modules/zod/v4/mini/') || p.includes('node_modules/zod/v4/core/'))).toBe(true);
   });
 });

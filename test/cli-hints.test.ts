@@ -123,7 +123,7 @@ describe('refusals phrased where they are read', () => {
     // The default policy bundles no other pack, so it quotes the shipped index: name, reconstructor and uses.
     expect(entry).toEqual({ module: own.module, qualname: own.qualname, reconstructor: own.reconstructor, uses: own.uses });
     expect(entry.reconstructor).not.toBe('object');
-    // createPolicy may look up every shipped pack, so it quotes the entry whole (constraints and note).
+    // createPolicy may look up every shipped pack, so it quotes the entry whole (with its constraints).
     let whole: RefusedGlobalError | undefined;
     try {
       loads(bytes, { policy: createPolicy({ packs: [shippedPack('python-stdlib')] }) });

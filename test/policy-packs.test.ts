@@ -3,20 +3,28 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createPolicy, denialOf, packDigest, parsePack, SHIPPED_PACKS } from '../src/index.js';
+import { createPolicy, denialOf, packDigest, parsePack, SHIPPED_PACKS, type Pack } from '../src/index.js';
 
 const dir = join(import.meta.dirname, '..', 'policies');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
+/** A pack as shipped.ts embeds it: notes are for the JSON's reader, nothing at run time reads them. */
+const withoutNotes = (p: Pack): Pack => ({ ...p, entries: p.entries.map(({ note: _, ...e }) => e) });
+
 describe('shipped packs', () => {
-  it('src/policy/shipped.ts embeds exactly policies/*.json (run `npm run packs` after editing a pack)', () => {
-    const onDisk = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
-    expect(SHIPPED_PACKS.map((p) => p.pack)).toEqual(onDisk);
+  it('src/policy/shipped.ts embeds exactly policies/*.json less the entries\' notes, with the whole files\' digests (run `npm run packs` after editing a pack)', () => {
+    const onDisk = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Pack);
+    expect(onDisk.some((p) => p.entries.some((e) => e.note))).toBe(true);
+    expect(SHIPPED_PACKS.map((p) => p.pack)).toEqual(onDisk.map(withoutNotes));
+    expect(SHIPPED_PACKS.every((p) => p.pack.entries.every((e) => !('note' in e)))).toBe(true);
     expect(SHIPPED_PACKS.map((p) => p.digest)).toEqual(onDisk.map((p) => packDigest(p)));
   });
 
-  it('each embedded pack is what parsePack makes of its JSON, digest included, and shipped.ts is current (embed.mjs --check)', () => {
-    files.forEach((f, i) => expect(SHIPPED_PACKS[i]).toEqual(parsePack(readFileSync(join(dir, f), 'utf8'))));
+  it('each embedded pack is what parsePack makes of its JSON (notes left out, digest included), and shipped.ts is current (embed.mjs --check)', () => {
+    files.forEach((f, i) => {
+      const parsed = parsePack(readFileSync(join(dir, f), 'utf8'));
+      expect(SHIPPED_PACKS[i]).toEqual({ ...parsed, pack: withoutNotes(parsed.pack) });
+    });
     expect(SHIPPED_PACKS.every((p) => Object.isFrozen(p) && Object.isFrozen(p.pack) && Object.isFrozen(p.pack.entries[0]!.uses))).toBe(true);
     const check = spawnSync(process.execPath, [join(dir, 'embed.mjs'), '--check'], { encoding: 'utf8' });
     expect(check.stderr).toBe('');
@@ -52,6 +60,17 @@ describe('the shipped set', () => {
     expect(all.resolve('torch._utils', '_rebuild_tensor_v2')).toBeDefined();
   });
 
+  it('a pack that repeats a shipped entry note and all (copied from policies/*.json) agrees with the shipped pack', () => {
+    const file = JSON.parse(readFileSync(join(dir, 'python-stdlib.json'), 'utf8')) as Pack;
+    const noted = file.entries.filter((e) => e.note);
+    expect(noted.length).toBeGreaterThan(0);
+    const copy = { id: 'mine', version: '1.0.0', description: 'd', extends: file.extends, entries: noted };
+    const policy = createPolicy({ packs: [SHIPPED_PACKS.find((p) => p.pack.id === 'python-stdlib')!, copy] });
+    for (const e of noted) expect(policy.resolve(e.module, e.qualname)).toBeDefined();
+    const changed = { ...copy, entries: [{ ...noted[0]!, state: { type: 'dict' } }] };
+    expect(() => createPolicy({ packs: [SHIPPED_PACKS.find((p) => p.pack.id === 'python-stdlib')!, changed] })).toThrow(/already allowed differently/);
+  });
+
   it('pins the shipped version of every pack it extends, by digest', () => {
     for (const { pack } of SHIPPED_PACKS) {
       for (const ref of pack.extends ?? []) {
@@ -72,9 +91,9 @@ describe('the shipped set', () => {
 });
 
 describe('the JSON Schema for editors', () => {
-  it('policies/schema/pack.schema.json is generated from the zod schema of src/policy/pack-schema.ts (PICKLEGUARD_UPDATE=1 rewrites it)', async () => {
+  it('policies/schema/pack.schema.json is generated from the zod schema of test/helpers/pack-zod.ts (PICKLEGUARD_UPDATE=1 rewrites it)', async () => {
     const z = await import('zod/mini');
-    const { packSchema } = await import('../src/policy/pack-schema.js');
+    const { packSchema } = await import('./helpers/pack-zod.js');
     const { writeFileSync } = await import('node:fs');
     const path = join(dir, 'schema', 'pack.schema.json');
     const generated = `${JSON.stringify({ title: 'pickleguard policy pack', ...z.toJSONSchema(packSchema(), { io: 'input' }) }, null, 2)}\n`;

@@ -3,23 +3,13 @@ import { PolicyError, type PolicyIssue } from '../errors.js';
 import { PairMap } from './pairs.js';
 import { denialOf } from './deny.js';
 import { packDigest } from './digest.js';
-import { issueMessage, packSchema } from './pack-schema.js';
+import { checkPack } from './pack-check.js';
 import type { Pack } from './schema.js';
 
 /** A validated pack and its content digest. */
 export interface LoadedPack {
   readonly pack: Pack;
   readonly digest: string;
-}
-
-/** `entries[3].module` from zod's path segments. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out;
 }
 
 /**
@@ -36,16 +26,12 @@ export function parsePack(input: unknown, where = ''): LoadedPack {
     }
   }
   const prefix = (p: string) => (where ? (p ? `${where}.${p}` : where) : p);
-  const result = packSchema().safeParse(json, { error: issueMessage, jitless: true });
-  if (!result.success) {
-    const issues: PolicyIssue[] = result.error.issues.map((i) => ({
-      path: prefix(formatPath(i.path)),
-      code: i.code,
-      message: i.message,
-    }));
+  const checked = checkPack(json);
+  if (checked.issues) {
+    const issues: PolicyIssue[] = checked.issues.map((i) => ({ ...i, path: prefix(i.path) }));
     throw new PolicyError('invalid_pack', `${where || 'the pack'} is not a valid policy pack`, issues);
   }
-  const pack = result.data;
+  const pack = checked.pack;
   const issues: PolicyIssue[] = [];
   const seen = new PairMap<number>();
   pack.entries.forEach((entry, i) => {

@@ -58,8 +58,8 @@ export interface BuiltPolicy extends Policy {
 /**
  * What building a policy may look up beyond what it is given, so a program bundles only what it uses:
  * `createPolicy` passes every built-in reconstructor and shipped pack, DEFAULT_POLICY only its own.
- * Refusal hints find every shipped entry in the small `SHIPPED_INDEX`, and quote it whole (constraints
- * and note) when the scope holds its pack.
+ * Refusal hints find every shipped entry in the small `SHIPPED_INDEX`, and quote it whole (with its
+ * constraints) when the scope holds its pack.
  */
 export interface PolicyScope {
   /** The built-in reconstructor defs packs may name by id. */
@@ -278,7 +278,8 @@ function build(scope: PolicyScope, loaded: readonly LoadedPack[], options: Omit<
       const earlier = origin.get(entry.module, entry.qualname);
       if (earlier !== undefined) {
         const before = entries.find((e) => e.module === entry.module && e.qualname === entry.qualname)!;
-        if (JSON.stringify(before) !== JSON.stringify(entry)) {
+        // Notes are documentation (the shipped packs carry none): entries that differ only there agree.
+        if (JSON.stringify({ ...before, note: undefined }) !== JSON.stringify({ ...entry, note: undefined })) {
           issues.push({ path, code: 'conflicting_entry', message: `${entry.module}.${entry.qualname} is already allowed differently by ${earlier}` });
         }
         return;

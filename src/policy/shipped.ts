@@ -369,7 +369,7 @@ sklearn.tree._tree Tree 9 sklearn.tree.Tree call,state`;
 const shipped = (i: number, head: Omit<Pack, 'entries'>, digest: string, more: readonly (Partial<PackEntry> | 0)[]): LoadedPack =>
   deepFreeze({ pack: { ...head, entries: indexedEntries(SHIPPED_INDEX).filter((e) => e.pack === i).map((e, j) => ({ ...e.entry, ...more[j] })) }, digest });
 
-/** policies/celery.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/celery.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_CELERY: LoadedPack = /*#__PURE__*/ shipped(0, {
   "$schema": "./schema/pack.schema.json",
   "id": "celery",
@@ -414,10 +414,10 @@ export const PACK_CELERY: LoadedPack = /*#__PURE__*/ shipped(0, {
   0,
   0,
   0,
-  {"note":"an exception Celery could not pickle: (exc_module, exc_cls_name, exc_args, text), as strings and values; nothing is imported"},
+  0,
 ]);
 
-/** policies/django.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/django.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_DJANGO: LoadedPack = /*#__PURE__*/ shipped(1, {
   "$schema": "./schema/pack.schema.json",
   "id": "django",
@@ -431,12 +431,12 @@ export const PACK_DJANGO: LoadedPack = /*#__PURE__*/ shipped(1, {
     }
   ]
 }, "sha256:7b30c3791fc806ed816225d5b7dc45833081795ff725775a51600974a0ceb317", [
-  {"note":"a model instance's _state: {db, adding, fields_cache}"},
-  {"note":"a str marked safe for HTML (cached template fragments)"},
-  {"note":"SafeString's old name (Django < 4)"},
+  0,
+  0,
+  0,
 ]);
 
-/** policies/joblib.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/joblib.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_JOBLIB: LoadedPack = /*#__PURE__*/ shipped(2, {
   "$schema": "./schema/pack.schema.json",
   "id": "joblib",
@@ -455,10 +455,10 @@ export const PACK_JOBLIB: LoadedPack = /*#__PURE__*/ shipped(2, {
     }
   ]
 }, "sha256:88d67555ea2ab5a6b5d85f73286e4081fd14dcebbc8722ef310461897930a840", [
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"NEWOBJ with no arguments, then BUILD with {subclass, shape, order, dtype, allow_mmap, numpy_array_alignment_bytes}"},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
 ]);
 
-/** policies/numpy.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/numpy.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_NUMPY: LoadedPack = /*#__PURE__*/ shipped(3, {
   "$schema": "./schema/pack.schema.json",
   "id": "numpy",
@@ -472,21 +472,21 @@ export const PACK_NUMPY: LoadedPack = /*#__PURE__*/ shipped(3, {
     }
   ]
 }, "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124", [
-  {"note":"only as _reconstruct's first argument"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":3,"items":[{"type":"str","minLength":2,"maxLength":12},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]}]},"state":{"type":"tuple","minLength":8,"maxLength":9,"items":[{"type":"int","min":3,"max":4},{"type":"str","minLength":1,"maxLength":1},{"oneOf":[{"type":"none"},{"type":"tuple","minLength":2,"maxLength":2}]},{"oneOf":[{"type":"none"},{"type":"tuple","maxLength":4096,"items":{"type":"str","maxLength":1024}}]},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":8192}]},{"type":"int"},{"type":"int"},{"type":"int"},{"oneOf":[{"type":"dict","maxLength":64},{"type":"tuple","minLength":2,"maxLength":2,"items":[{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]},{"type":"tuple","minLength":4,"maxLength":4,"items":[{"oneOf":[{"type":"bytes","minLength":1,"maxLength":7},{"type":"str","minLength":1,"maxLength":7}]},{"type":"int","min":1,"max":2147483647},{"type":"int","min":1,"max":1},{"type":"int","min":1,"max":1}]}]}]}]},"note":"state (3, byteorder, subarray, names, fields, elsize, alignment, flags), or version 4 with a ninth item: (metadata, (unit, count, 1, 1)) for datetime64/timedelta64 (metadata {} from numpy 1.x, None from numpy 2), or a metadata dict"},
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.ndarray"]},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bytes","maxLength":1},{"type":"str","maxLength":1}]}]},"state":{"type":"tuple","minLength":4,"maxLength":5},"note":"an empty array; BUILD gives (version, shape, dtype, is_fortran, data): data is bytes (a latin-1 str in Python 2 pickles) or, for object dtypes, a list"},
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.ndarray"]},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bytes","maxLength":1},{"type":"str","maxLength":1}]}]},"state":{"type":"tuple","minLength":4,"maxLength":5},"note":"an empty array; BUILD gives (version, shape, dtype, is_fortran, data): data is bytes (a latin-1 str in Python 2 pickles) or, for object dtypes, a list"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2},"note":"scalar(dtype, bytes); the byte count must be the dtype's itemsize"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2},"note":"scalar(dtype, bytes); the byte count must be the dtype's itemsize"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"oneOf":[{"type":"int","min":0,"max":1},{"type":"bool"}]},{"type":"any"}]},"note":"numpy 2's variable-width StringDType(coerce, na_object): an inert dtype (na_object loads through the policy)"},
-  {"args":{"type":"tuple","minLength":4,"maxLength":4,"items":[{"type":"global","names":["numpy.ma.core.MaskedArray","numpy.ma.MaskedArray"]},{"type":"global","names":["numpy.ndarray"]},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"str","minLength":1,"maxLength":1},{"type":"bytes","minLength":1,"maxLength":1}]}]},"state":{"type":"tuple","minLength":7,"maxLength":7,"items":[{"type":"int","min":0,"max":1},{"type":"tuple","maxLength":64},{"type":"any"},{"type":"any"},{"oneOf":[{"type":"bytes"},{"type":"str"},{"type":"list"}]},{"oneOf":[{"type":"bytes"},{"type":"str"}]},{"type":"any"}]},"note":"a masked array: an empty one, then BUILD with (version, shape, dtype, is_fortran, data, mask bytes, fill_value as a 0-d array or None)"},
-  {"note":"only as _mareconstruct's first argument (numpy 1.x)"},
-  {"note":"only as _mareconstruct's first argument (numpy 2)"},
-  {"args":{"type":"tuple","minLength":4,"maxLength":5,"items":[{"oneOf":[{"type":"bytes"},{"type":"bytearray"}]},{"type":"any"},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"str","minLength":1,"maxLength":1},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0,"max":63}}]},"note":"protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER); numpy 2 adds the axis order (a permutation) after order 'K' for an array neither C nor Fortran ordered"},
-  {"args":{"type":"tuple","minLength":4,"maxLength":5,"items":[{"oneOf":[{"type":"bytes"},{"type":"bytearray"}]},{"type":"any"},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"str","minLength":1,"maxLength":1},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0,"max":63}}]},"note":"protocol 5: the buffer in band (bytearray, or bytes when read-only) or out of band (NEXT_BUFFER); numpy 2 adds the axis order (a permutation) after order 'K' for an array neither C nor Fortran ordered"},
+  0,
+  {"args":{"type":"tuple","minLength":1,"maxLength":3,"items":[{"type":"str","minLength":2,"maxLength":12},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]}]},"state":{"type":"tuple","minLength":8,"maxLength":9,"items":[{"type":"int","min":3,"max":4},{"type":"str","minLength":1,"maxLength":1},{"oneOf":[{"type":"none"},{"type":"tuple","minLength":2,"maxLength":2}]},{"oneOf":[{"type":"none"},{"type":"tuple","maxLength":4096,"items":{"type":"str","maxLength":1024}}]},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":8192}]},{"type":"int"},{"type":"int"},{"type":"int"},{"oneOf":[{"type":"dict","maxLength":64},{"type":"tuple","minLength":2,"maxLength":2,"items":[{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]},{"type":"tuple","minLength":4,"maxLength":4,"items":[{"oneOf":[{"type":"bytes","minLength":1,"maxLength":7},{"type":"str","minLength":1,"maxLength":7}]},{"type":"int","min":1,"max":2147483647},{"type":"int","min":1,"max":1},{"type":"int","min":1,"max":1}]}]}]}]}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.ndarray"]},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bytes","maxLength":1},{"type":"str","maxLength":1}]}]},"state":{"type":"tuple","minLength":4,"maxLength":5}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.ndarray"]},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bytes","maxLength":1},{"type":"str","maxLength":1}]}]},"state":{"type":"tuple","minLength":4,"maxLength":5}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"oneOf":[{"type":"int","min":0,"max":1},{"type":"bool"}]},{"type":"any"}]}},
+  {"args":{"type":"tuple","minLength":4,"maxLength":4,"items":[{"type":"global","names":["numpy.ma.core.MaskedArray","numpy.ma.MaskedArray"]},{"type":"global","names":["numpy.ndarray"]},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"str","minLength":1,"maxLength":1},{"type":"bytes","minLength":1,"maxLength":1}]}]},"state":{"type":"tuple","minLength":7,"maxLength":7,"items":[{"type":"int","min":0,"max":1},{"type":"tuple","maxLength":64},{"type":"any"},{"type":"any"},{"oneOf":[{"type":"bytes"},{"type":"str"},{"type":"list"}]},{"oneOf":[{"type":"bytes"},{"type":"str"}]},{"type":"any"}]}},
+  0,
+  0,
+  {"args":{"type":"tuple","minLength":4,"maxLength":5,"items":[{"oneOf":[{"type":"bytes"},{"type":"bytearray"}]},{"type":"any"},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"str","minLength":1,"maxLength":1},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0,"max":63}}]}},
+  {"args":{"type":"tuple","minLength":4,"maxLength":5,"items":[{"oneOf":[{"type":"bytes"},{"type":"bytearray"}]},{"type":"any"},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"str","minLength":1,"maxLength":1},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0,"max":63}}]}},
 ]);
 
-/** policies/pandas.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/pandas.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   "$schema": "./schema/pack.schema.json",
   "id": "pandas",
@@ -510,61 +510,61 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
     }
   ]
 }, "sha256:305633705fe8fbf0c800d5dba4d7eec516b9a081ebf8a28b810dcfb27bd335f8", [
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}},"note":"NEWOBJ, then {_mgr: BlockManager, _typ, _metadata, attrs, _flags}"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}},"note":"NEWOBJ, then {_mgr: SingleBlockManager, _name, _typ, _metadata, attrs, _flags}"},
-  {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4},"note":"(blocks, axes) by REDUCE, or NEWOBJ then (axes, values, items, {\"0.14.1\": {axes, blocks}})"},
-  {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4},"note":"(blocks, axes) by REDUCE, or NEWOBJ then (axes, values, items, {\"0.14.1\": {axes, blocks}})"},
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"any"},{"type":"any"},{"type":"int","min":1,"max":2}]},"note":"(values, placement: slice or int array, ndim)"},
-  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"global","names":["pandas.core.indexes.base.Index","pandas.core.indexes.range.RangeIndex","pandas.core.indexes.numeric.Int64Index","pandas.core.indexes.numeric.UInt64Index","pandas.core.indexes.numeric.Float64Index","pandas.core.indexes.numeric.NumericIndex","pandas.core.indexes.datetimes.DatetimeIndex","pandas.core.indexes.timedeltas.TimedeltaIndex","pandas.core.indexes.period.PeriodIndex","pandas.core.indexes.category.CategoricalIndex","pandas.core.indexes.multi.MultiIndex"]},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}]},"note":"(index class, its state dict)"},
-  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"global","names":["pandas.core.indexes.base.Index","pandas.core.indexes.range.RangeIndex","pandas.core.indexes.numeric.Int64Index","pandas.core.indexes.numeric.UInt64Index","pandas.core.indexes.numeric.Float64Index","pandas.core.indexes.numeric.NumericIndex","pandas.core.indexes.datetimes.DatetimeIndex","pandas.core.indexes.timedeltas.TimedeltaIndex","pandas.core.indexes.period.PeriodIndex","pandas.core.indexes.category.CategoricalIndex","pandas.core.indexes.multi.MultiIndex"]},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}]},"note":"(index class, its state dict)"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"note":"only as _new_Index's first argument"},
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["pandas.core.arrays.categorical.Categorical","pandas.core.arrays.datetimes.DatetimeArray","pandas.core.arrays.period.PeriodArray","pandas.core.arrays.string_.StringArray","pandas.core.arrays.timedeltas.TimedeltaArray"]},{"type":"int"},{"oneOf":[{"type":"none"},{"type":"tuple","maxLength":3}]}]},"state":{"type":"tuple","minLength":2,"maxLength":3},"note":"an inert record of a datetime, timedelta, period, categorical or string array: (dtype, ndarray, attributes), read by the DataFrame and index reconstructors"},
-  {"note":"only as __pyx_unpickle_NDArrayBacked's first argument"},
-  {"note":"only as __pyx_unpickle_NDArrayBacked's first argument"},
-  {"note":"only as __pyx_unpickle_NDArrayBacked's first argument"},
-  {"note":"only as __pyx_unpickle_NDArrayBacked's first argument"},
-  {"note":"only as __pyx_unpickle_NDArrayBacked's first argument"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}},"note":"an inert record {_data, _mask[, _dtype]} of a nullable array"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}},"note":"an inert record {_data, _mask[, _dtype]} of a nullable array"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}},"note":"an inert record {_data, _mask[, _dtype]} of a nullable array"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}},"note":"state: cached attributes, if any"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":1,"keys":{"type":"str","maxLength":16},"values":{"type":"str","maxLength":16}},"note":"{storage: \"python\"}"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}},"note":"{categories: an index, ordered}"},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":2,"keys":{"type":"str","maxLength":8}},"note":"{unit, tz}"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":1},"note":"PeriodDtype(offset)"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]},"note":"an offset record (n, normalize): a period frequency"},
-  {"note":"pandas.NA, a missing value in a string or object array"},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
+  {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4}},
+  {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"any"},{"type":"any"},{"type":"int","min":1,"max":2}]}},
+  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"global","names":["pandas.core.indexes.base.Index","pandas.core.indexes.range.RangeIndex","pandas.core.indexes.numeric.Int64Index","pandas.core.indexes.numeric.UInt64Index","pandas.core.indexes.numeric.Float64Index","pandas.core.indexes.numeric.NumericIndex","pandas.core.indexes.datetimes.DatetimeIndex","pandas.core.indexes.timedeltas.TimedeltaIndex","pandas.core.indexes.period.PeriodIndex","pandas.core.indexes.category.CategoricalIndex","pandas.core.indexes.multi.MultiIndex"]},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}]}},
+  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"global","names":["pandas.core.indexes.base.Index","pandas.core.indexes.range.RangeIndex","pandas.core.indexes.numeric.Int64Index","pandas.core.indexes.numeric.UInt64Index","pandas.core.indexes.numeric.Float64Index","pandas.core.indexes.numeric.NumericIndex","pandas.core.indexes.datetimes.DatetimeIndex","pandas.core.indexes.timedeltas.TimedeltaIndex","pandas.core.indexes.period.PeriodIndex","pandas.core.indexes.category.CategoricalIndex","pandas.core.indexes.multi.MultiIndex"]},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}]}},
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["pandas.core.arrays.categorical.Categorical","pandas.core.arrays.datetimes.DatetimeArray","pandas.core.arrays.period.PeriodArray","pandas.core.arrays.string_.StringArray","pandas.core.arrays.timedeltas.TimedeltaArray"]},{"type":"int"},{"oneOf":[{"type":"none"},{"type":"tuple","maxLength":3}]}]},"state":{"type":"tuple","minLength":2,"maxLength":3}},
+  0,
+  0,
+  0,
+  0,
+  0,
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":1,"keys":{"type":"str","maxLength":16},"values":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":2,"keys":{"type":"str","maxLength":8}}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  0,
 ]);
 
-/** policies/python-builtins.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/python-builtins.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_PYTHON_BUILTINS: LoadedPack = /*#__PURE__*/ shipped(5, {
   "$schema": "./schema/pack.schema.json",
   "id": "python-builtins",
@@ -576,12 +576,12 @@ export const PACK_PYTHON_BUILTINS: LoadedPack = /*#__PURE__*/ shipped(5, {
   {"args":{"type":"tuple","maxLength":3}},
   {"args":{"type":"tuple","maxLength":3}},
   {"args":{"type":"tuple","maxLength":2}},
-  {"args":{"type":"tuple","minLength":1,"maxLength":3,"items":[{"type":"str"},{"type":"str"},{"type":"str"}]},"note":"bytes below protocol 3: _codecs.encode(text, 'latin1')"},
-  {"args":{"type":"tuple","maxLength":1},"state":{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":256}}]},"note":"BUILD state is the instance __dict__ (a PyTorch state dict's _metadata), kept as data"},
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global"},{"type":"global"},{"type":"any"}]},"note":"protocol 0 and 1 pickles of builtin types and subclasses"},
+  {"args":{"type":"tuple","minLength":1,"maxLength":3,"items":[{"type":"str"},{"type":"str"},{"type":"str"}]}},
+  {"args":{"type":"tuple","maxLength":1},"state":{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":256}}]}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global"},{"type":"global"},{"type":"any"}]}},
 ]);
 
-/** policies/python-stdlib.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/python-stdlib.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_PYTHON_STDLIB: LoadedPack = /*#__PURE__*/ shipped(6, {
   "$schema": "./schema/pack.schema.json",
   "id": "python-stdlib",
@@ -595,17 +595,17 @@ export const PACK_PYTHON_STDLIB: LoadedPack = /*#__PURE__*/ shipped(6, {
     }
   ]
 }, "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47", [
-  {"note":"the base class in copyreg._reconstructor(cls, object, None)"},
-  {"note":"a defaultdict factory"},
-  {"note":"a defaultdict factory"},
-  {"note":"a defaultdict factory"},
-  {"note":"a defaultdict factory"},
-  {"note":"a defaultdict factory"},
-  {"note":"a defaultdict factory"},
-  {"note":"a defaultdict factory"},
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
   {"args":{"type":"tuple","minLength":1,"maxLength":3,"items":{"type":"int"}}},
   {"args":{"type":"tuple","minLength":1,"maxLength":3}},
-  {"args":{"type":"tuple","minLength":0,"maxLength":1,"items":[{"oneOf":[{"type":"none"},{"type":"global","names":["builtins.list","builtins.dict","builtins.set","builtins.frozenset","builtins.int","builtins.float","builtins.str","builtins.bytes","builtins.tuple","builtins.bool","collections.OrderedDict","collections.Counter","collections.deque","collections.defaultdict"]}]}]},"note":"default_factory is kept as a reference and never called"},
+  {"args":{"type":"tuple","minLength":0,"maxLength":1,"items":[{"oneOf":[{"type":"none"},{"type":"global","names":["builtins.list","builtins.dict","builtins.set","builtins.frozenset","builtins.int","builtins.float","builtins.str","builtins.bytes","builtins.tuple","builtins.bool","collections.OrderedDict","collections.Counter","collections.deque","collections.defaultdict"]}]}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":2,"items":[{"oneOf":[{"type":"tuple"},{"type":"list"}]},{"oneOf":[{"type":"none"},{"type":"int","min":0}]}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":1,"items":[{"type":"dict"}]}},
   {"args":{"type":"tuple","minLength":1,"maxLength":3}},
@@ -615,8 +615,8 @@ export const PACK_PYTHON_STDLIB: LoadedPack = /*#__PURE__*/ shipped(6, {
   {"args":{"type":"tuple","minLength":1,"maxLength":2}},
   {"args":{"type":"tuple","minLength":0,"maxLength":1,"items":[{"oneOf":[{"type":"str","maxLength":100000},{"type":"int"}]}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":2,"items":{"oneOf":[{"type":"int"},{"type":"str","maxLength":10000}]}}},
-  {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":2,"keys":{"type":"str"}},"note":"protocol 2+: NEWOBJ then BUILD; protocol 0-1: copyreg._reconstructor then BUILD"},
-  {"note":"only as getattr's first argument"},
+  {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":2,"keys":{"type":"str"}}},
+  0,
   {"via":"getattr","args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"str","maxLength":255},{"oneOf":[{"type":"int"},{"type":"bool"}]}]}},
   {"args":{"type":"tuple","items":{"type":"str","maxLength":4096}}},
   {"args":{"type":"tuple","items":{"type":"str","maxLength":4096}}},
@@ -719,14 +719,14 @@ export const PACK_PYTHON_STDLIB: LoadedPack = /*#__PURE__*/ shipped(6, {
   0,
   0,
   0,
-  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"oneOf":[{"type":"str","maxLength":100000},{"type":"bytes","maxLength":100000}]},{"oneOf":[{"type":"int","min":0,"max":511},{"type":"bool"}]}]},"note":"kept as text and flags; never compiled (PyPattern#toRegExp translates on request)"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"str","maxLength":1},{"oneOf":[{"type":"list"},{"type":"str"}]}]},"note":"protocols 0-2: array.array(typecode, list); also _array_reconstructor's first argument"},
+  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"oneOf":[{"type":"str","maxLength":100000},{"type":"bytes","maxLength":100000}]},{"oneOf":[{"type":"int","min":0,"max":511},{"type":"bool"}]}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"str","maxLength":1},{"oneOf":[{"type":"list"},{"type":"str"}]}]}},
   {"args":{"type":"tuple","minLength":4,"maxLength":4,"items":[{"type":"global","names":["array.array"]},{"type":"str","maxLength":1},{"oneOf":[{"type":"int"},{"type":"bool"}]},{"type":"bytes"}]}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","keys":{"type":"str"}}},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","keys":{"type":"str"}},"note":"protocol 2+: NEWOBJ then BUILD; protocol 0-1: copyreg._reconstructor then BUILD"},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","keys":{"type":"str"}}},
 ]);
 
-/** policies/pytorch-state-dict.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/pytorch-state-dict.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_PYTORCH_STATE_DICT: LoadedPack = /*#__PURE__*/ shipped(7, {
   "$schema": "./schema/pack.schema.json",
   "id": "pytorch-state-dict",
@@ -740,59 +740,59 @@ export const PACK_PYTORCH_STATE_DICT: LoadedPack = /*#__PURE__*/ shipped(7, {
     }
   ]
 }, "sha256:7d1ee30d41e8d084d8b9b827968c677e1a6a4badfd74ea90a011bdfefc8d1c8b", [
-  {"args":{"type":"tuple","minLength":6,"maxLength":7,"items":[{"type":"any"},{"type":"int","min":0},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]}]},"note":"(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]); the storage is a persistent id that loadTorch resolves"},
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"any"},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0}]},"note":"nn.Parameter(data, requires_grad) with no backward hooks"},
+  {"args":{"type":"tuple","minLength":6,"maxLength":7,"items":[{"type":"any"},{"type":"int","min":0},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]}]}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"any"},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0}]}},
   {"args":{"type":"tuple","maxLength":1,"items":[{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}}]}},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"note":"a storage type in persistent ids"},
-  {"args":{"type":"tuple","minLength":7,"maxLength":8,"items":[{"type":"any"},{"type":"int","min":0},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"type":"global","names":["torch.float32","torch.float64","torch.float16","torch.bfloat16","torch.float8_e4m3fn","torch.float8_e5m2","torch.float8_e4m3fnuz","torch.float8_e5m2fnuz","torch.int64","torch.int32","torch.int16","torch.int8","torch.uint64","torch.uint32","torch.uint16","torch.uint8","torch.bool","torch.complex32","torch.complex64","torch.complex128"]},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]}]},"note":"(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype[, metadata]): torch 2.x, for the dtypes without a typed storage class"},
-  {"args":{"type":"tuple","minLength":4,"maxLength":4,"items":[{"type":"any"},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"oneOf":[{"type":"dict"},{"type":"tuple","minLength":2,"maxLength":2,"items":{"oneOf":[{"type":"none"},{"type":"dict"}]}}]}]},"note":"nn.Parameter with instance state (kept as data), no backward hooks"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"str","maxLength":64},{"oneOf":[{"type":"none"},{"type":"int","min":-1}]}]},"note":"torch.device(type[, index]): a label"},
-  {"note":"torch 2.x's storage type in persistent ids (numel counts bytes)"},
-  {"note":"the same class by its __module__, as torch 2.6 writes it"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a dtype as a value"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
-  {"note":"a tensor type in the legacy tar format's tensor headers"},
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  {"args":{"type":"tuple","minLength":7,"maxLength":8,"items":[{"type":"any"},{"type":"int","min":0},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"type":"global","names":["torch.float32","torch.float64","torch.float16","torch.bfloat16","torch.float8_e4m3fn","torch.float8_e5m2","torch.float8_e4m3fnuz","torch.float8_e5m2fnuz","torch.int64","torch.int32","torch.int16","torch.int8","torch.uint64","torch.uint32","torch.uint16","torch.uint8","torch.bool","torch.complex32","torch.complex64","torch.complex128"]},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]}]}},
+  {"args":{"type":"tuple","minLength":4,"maxLength":4,"items":[{"type":"any"},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"oneOf":[{"type":"dict"},{"type":"tuple","minLength":2,"maxLength":2,"items":{"oneOf":[{"type":"none"},{"type":"dict"}]}}]}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"str","maxLength":64},{"oneOf":[{"type":"none"},{"type":"int","min":-1}]}]}},
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
 ]);
 
-/** policies/pytz.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/pytz.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_PYTZ: LoadedPack = /*#__PURE__*/ shipped(8, {
   "$schema": "./schema/pack.schema.json",
   "id": "pytz",
@@ -807,13 +807,13 @@ export const PACK_PYTZ: LoadedPack = /*#__PURE__*/ shipped(8, {
   ]
 }, "sha256:4559267e15f1534b0ff8787e461293ac93d52cc4ff97130d4c53980b96361f53", [
   {"args":{"type":"tuple","maxLength":0}},
-  {"args":{"type":"tuple","minLength":1,"maxLength":4,"items":[{"type":"str","maxLength":255},{"oneOf":[{"type":"none"},{"type":"int"}]},{"oneOf":[{"type":"none"},{"type":"int"}]},{"oneOf":[{"type":"none"},{"type":"str","maxLength":64}]}]},"note":"the zone's name is checked for syntax, not looked up: pytz's database is not here"},
+  {"args":{"type":"tuple","minLength":1,"maxLength":4,"items":[{"type":"str","maxLength":255},{"oneOf":[{"type":"none"},{"type":"int"}]},{"oneOf":[{"type":"none"},{"type":"int"}]},{"oneOf":[{"type":"none"},{"type":"str","maxLength":64}]}]}},
   {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"int"}]}},
-  {"note":"the UTC instance by name; a datetime's tzinfo of pytz.utc"},
-  {"note":"pytz.UTC is the same instance as pytz.utc"},
+  0,
+  0,
 ]);
 
-/** policies/scikit-learn.json, validated (and digested) by policies/embed.mjs when it wrote this file. */
+/** policies/scikit-learn.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */
 export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
   "$schema": "./schema/pack.schema.json",
   "id": "scikit-learn",
@@ -832,14 +832,14 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
     }
   ]
 }, "sha256:cf9e6630e2db56cf1bdbc7f1e5bf85b5fc7a15011290d4f5a7c3ca97916746b0", [
-  {"note":"a dtype class as an estimator parameter (OneHotEncoder(dtype=numpy.float64)); only named"},
-  {"note":"a bit generator class, only as __bit_generator_ctor's argument"},
-  {"note":"a bit generator class, only as __bit_generator_ctor's argument"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["numpy.random._mt19937.MT19937","numpy.random._pcg64.PCG64"]}]},"state":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}},{"oneOf":[{"type":"any"},{"type":"none"}]}]},"note":"a bit generator record: named by RandomState's reduce (numpy 1.x), or called with its class and given its state dict (numpy 2.x)"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"any"}]},"note":"a Generator record (HistGradientBoosting's _feature_subsample_rng, scikit-learn 1.4): its bit generator record"},
-  {"args":{"oneOf":[{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"str","maxLength":256},{"type":"global","names":["numpy.random._pickle.__bit_generator_ctor"]}]},{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"any"}]}]},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}},"note":"a RandomState record (an estimator's _rng): the bit generator's name, then its state dict"},
-  {"note":"only as __pyx_unpickle_SeedSequence's argument"},
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.random.bit_generator.SeedSequence"]},{"type":"int"},{"type":"none"}]},"state":{"type":"tuple","minLength":5,"maxLength":5,"items":[{"type":"any"},{"type":"int"},{"type":"any"},{"type":"int"},{"type":"tuple","minLength":0,"maxLength":0}]},"note":"a SeedSequence record (a bit generator's seed): Cython's (class, checksum, None), then its state tuple"},
+  0,
+  0,
+  0,
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["numpy.random._mt19937.MT19937","numpy.random._pcg64.PCG64"]}]},"state":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}},{"oneOf":[{"type":"any"},{"type":"none"}]}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"any"}]}},
+  {"args":{"oneOf":[{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"str","maxLength":256},{"type":"global","names":["numpy.random._pickle.__bit_generator_ctor"]}]},{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"any"}]}]},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
+  0,
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.random.bit_generator.SeedSequence"]},{"type":"int"},{"type":"none"}]},"state":{"type":"tuple","minLength":5,"maxLength":5,"items":[{"type":"any"},{"type":"int"},{"type":"any"},{"type":"int"},{"type":"tuple","minLength":0,"maxLength":0}]}},
   0,
   0,
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["sklearn._loss._loss.CyHalfBinomialLoss"]},{"type":"int"},{"type":"tuple","minLength":0,"maxLength":0}]}},
@@ -874,14 +874,14 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
   {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"float"}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   0,
-  {"note":"the distance metric's class since scikit-learn 1.3, only as newObj's argument"},
-  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.metrics._dist_metrics.EuclideanDistance","sklearn.metrics._dist_metrics.EuclideanDistance64"]}]},"state":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"float"},{"type":"any"},{"type":"any"}]},"note":"newObj(EuclideanDistance, …): an empty distance-metric record, then its state"},
+  0,
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.metrics._dist_metrics.EuclideanDistance","sklearn.metrics._dist_metrics.EuclideanDistance64"]}]},"state":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"float"},{"type":"any"},{"type":"any"}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   0,
-  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.neighbors._ball_tree.BallTree"]}]},"state":{"type":"tuple","minLength":13,"maxLength":13,"items":[{"type":"any"},{"type":"any"},{"type":"any"},{"type":"any"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"any"},{"type":"none"}]},"note":"newObj(BallTree): an empty BallTree record, then its state tuple (data, idx_array, node_data, node_bounds, counts, metric): indices checked by the sklearn.neighbors.newObj reconstructor"},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.neighbors._ball_tree.BallTree"]}]},"state":{"type":"tuple","minLength":13,"maxLength":13,"items":[{"type":"any"},{"type":"any"},{"type":"any"},{"type":"any"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"any"},{"type":"none"}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   0,
-  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.neighbors._kd_tree.KDTree"]}]},"state":{"type":"tuple","minLength":13,"maxLength":13,"items":[{"type":"any"},{"type":"any"},{"type":"any"},{"type":"any"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"any"},{"type":"none"}]},"note":"newObj(KDTree): an empty KDTree record, then its state tuple (data, idx_array, node_data, node_bounds, counts, metric): indices checked by the sklearn.neighbors.newObj reconstructor"},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"global","names":["sklearn.neighbors._kd_tree.KDTree"]}]},"state":{"type":"tuple","minLength":13,"maxLength":13,"items":[{"type":"any"},{"type":"any"},{"type":"any"},{"type":"any"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"int"},{"type":"any"},{"type":"none"}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
@@ -897,7 +897,7 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"int"},{"type":"any"},{"type":"int"}]},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}},"note":"Tree(n_features, n_classes array, n_outputs), then its state {max_depth, node_count, nodes: structured array, values: array}: node table and child indices checked by the sklearn.tree.Tree reconstructor"},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"int"},{"type":"any"},{"type":"int"}]},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
 ]);
 
 /** The packs that ship in policies/, in file name order. */

@@ -1,9 +1,10 @@
 /**
- * The pack format as strict zod schemas (zod/mini, tree-shakable, no locales), so a typo fails with
- * its path (`entries[3].module`). Built on first use: only code that parses a user's pack loads zod.
+ * The pack format as strict zod schemas: the zod/mini schema that checked users' packs until
+ * src/policy/pack-check.ts replaced it. Tests keep it to generate policies/schema/pack.schema.json
+ * and as pack-check's oracle (test/pack-check.test.ts).
  */
 import * as z from 'zod/mini';
-import { SPEC_TYPES, USES, type Pack, type PackEntry, type PackRef, type TypeSpec } from './schema.js';
+import { SPEC_TYPES, USES, type Pack, type PackEntry, type PackRef, type TypeSpec } from '../../src/policy/schema.js';
 
 const count = () => z.int().check(z.nonnegative());
 
@@ -97,4 +98,21 @@ export function issueMessage(issue: z.core.$ZodRawIssue): string {
     default:
       return 'Invalid input';
   }
+}
+
+/** `entries[3].module` from zod's path segments. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out;
+}
+
+/** What the zod schema makes of pack JSON: the parsed pack, or its issues as parsePack reported them. */
+export function zodCheck(json: unknown): { pack: Pack; issues?: undefined } | { pack?: undefined; issues: { path: string; code: string; message: string }[] } {
+  const result = packSchema().safeParse(json, { error: issueMessage, jitless: true });
+  if (result.success) return { pack: result.data };
+  return { issues: result.error.issues.map((i) => ({ path: formatPath(i.path), code: i.code, message: i.message })) };
 }
