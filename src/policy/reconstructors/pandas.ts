@@ -6,7 +6,7 @@
  * values; every column must have a value per index label; codes must point at categories or levels.
  */
 import { PyGlobal } from '../../model/global.js';
-import { NdArray, NpDtype } from '../../model/ndarray.js';
+import { NdArray, NpDtype, typedView } from '../../model/ndarray.js';
 import { PyObject } from '../../model/object.js';
 import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, type PdArrayKind } from '../../model/pandas.js';
 import { PyTzInfo } from '../../model/pytz.js';
@@ -50,7 +50,10 @@ function rowsOf(what: string, a: unknown): NdArray[] {
   if (a.ndim === 1) return [a];
   if (a.ndim !== 2) return fail(`${what} must have 1 or 2 dimensions, it has ${a.ndim}`);
   const [k, n] = a.shape as [number, number];
-  if (a.objects !== null) return Array.from({ length: k }, (_, j) => new NdArray({ dtype: a.dtype, shape: [n], objects: a.objects!.slice(j * n, (j + 1) * n) }));
+  if (a.objects !== null) {
+    if (k === 1) return [new NdArray({ dtype: a.dtype, shape: [n], objects: a.objects })]; // no copy of a lone column
+    return Array.from({ length: k }, (_, j) => new NdArray({ dtype: a.dtype, shape: [n], objects: a.objects!.slice(j * n, (j + 1) * n) }));
+  }
   const c = a.toCOrder()!;
   const size = n * a.dtype.itemsize;
   return Array.from({ length: k }, (_, j) => new NdArray({ dtype: a.dtype, shape: [n], data: c.subarray(j * size, (j + 1) * size) }));
@@ -93,6 +96,16 @@ const BACKED: Readonly<Record<string, PdArrayKind>> = {
   StringArray: 'string',
 };
 
+/** Every code of an int array is -1 (missing) or points at one of `n` categories (or level labels). */
+function checkCodes(what: string, codes: NdArray, n: number, of: string): void {
+  if (codes.dtype.kind !== 'i' || codes.data === null) fail(`${what}'s codes must be ints`);
+  const t = typedView(codes.dtype, codes.data!);
+  for (let i = 0; i < t.length; i++) {
+    const c = Number(t[i]);
+    if (c < -1 || c >= n) fail(`${what} code ${c} points outside its ${n} ${of}`);
+  }
+}
+
 /** The columns a block's (or an index's) values hold: numpy rows, or a pandas extension array's. */
 function arraysOf(values: unknown): PdArray[] {
   if (values instanceof NdArray) return rowsOf('block values', values).map((a) => new PdArray(numpyName(a.dtype), 'numpy', a));
@@ -121,11 +134,7 @@ function arraysOf(values: unknown): PdArray[] {
       const categories = dstate.get('categories');
       if (!(categories instanceof PdIndex)) return fail('a CategoricalDtype needs its categories as an index');
       return rows.map((codes) => {
-        if (codes.dtype.kind !== 'i') fail('Categorical codes must be ints');
-        for (let i = 0; i < codes.shape[0]!; i++) {
-          const c = itemOf(codes, i) as number;
-          if (c < -1 || c >= categories.length) fail(`a Categorical code ${c} points outside its ${categories.length} categories`);
-        }
+        checkCodes('a Categorical', codes, categories.length, 'categories');
         return new PdArray('category', 'categorical', codes, null, categories, dstate.get('ordered') === true);
       });
     }
@@ -175,11 +184,8 @@ function newIndex(args: readonly unknown[]): PdIndex {
       const level = levels[k];
       if (!(level instanceof PdIndex)) return fail('MultiIndex levels must be indexes');
       const [a] = rowsOf('MultiIndex codes', c);
-      if (a === undefined || a.ndim !== 1 || a.dtype.kind !== 'i' || a.shape[0] !== rowsOf('MultiIndex codes', codes[0])[0]!.shape[0]) return fail('MultiIndex codes must be 1-d int arrays of one length');
-      for (let i = 0; i < a.shape[0]!; i++) {
-        const code = itemOf(a, i) as number;
-        if (code < -1 || code >= level.length) fail(`a MultiIndex code ${code} points outside its level of ${level.length} labels`);
-      }
+      if (a === undefined || a.ndim !== 1 || a.shape[0] !== rowsOf('MultiIndex codes', codes[0])[0]!.shape[0]) return fail('MultiIndex codes must be 1-d int arrays of one length');
+      checkCodes('a MultiIndex', a, level.length, 'level labels');
       return a;
     });
     return new PdIndex('multi', null, null, null, { levels: levels as PdIndex[], codes: codeArrays, names: Array.isArray(names) ? names : levels.map(() => null) });
