@@ -2,12 +2,22 @@
  * pandas values as the `pandas` pack loads them: `PdDataFrame` (named columns plus an index),
  * `PdSeries`, `PdIndex` and `PdArray` (one column's values: a numpy array, or a pandas extension
  * array such as Int64, boolean, string, categorical, datetime with a time zone, or period). They
- * hold data only; the pack's reconstructors (src/policy/reconstructors/pandas.ts) build and check them.
+ * hold data only; the pack's reconstructors (src/policy/reconstructors/pandas.ts) build and check them,
+ * and keep what pandas pickled for each (`pickled`), which `dumps` writes back: pandas reads the
+ * same objects it wrote. A value made in JavaScript has nothing pickled and does not dump.
  */
+import { PicklingError } from '../errors.js';
 import { CHILDREN } from './children.js';
 import { PyGlobal } from './global.js';
 import { NdArray, typedView } from './ndarray.js';
 import { PyFloat } from './float.js';
+import { REDUCE, type Reduction } from './reduce.js';
+
+/** The reduction pandas pickled for `value`, or a PicklingError for one made in JavaScript. */
+export function pickledOf(value: { readonly pickled: Reduction | null }, what: string): Reduction {
+  if (value.pickled === null) throw new PicklingError('not_loaded', `a ${what} pickles only as the pandas pack loaded it (it writes back what pandas wrote); this one was made in JavaScript`);
+  return value.pickled;
+}
 
 /** How a column's values are stored: numpy, or one of pandas' extension arrays. */
 export type PdArrayKind = 'numpy' | 'masked' | 'categorical' | 'string' | 'datetime' | 'timedelta' | 'period';
@@ -48,12 +58,21 @@ export class PdArray {
     /** categorical: the categories, and whether they are ordered. */
     readonly categories: PdIndex | null = null,
     readonly ordered = false,
+    /** The pandas array as pickled (a `PyObject` record, or the numpy array), which `dumps` writes; null when made here. */
+    readonly source: unknown = null,
   ) {
     Object.freeze(this);
   }
 
   get length(): number {
     return this.values.shape[0] ?? 0;
+  }
+
+  /** A numpy column dumps as its numpy array; an extension array as the record pandas pickled. */
+  [REDUCE](protocol: number): Reduction {
+    const source = (this.source ?? (this.kind === 'numpy' ? this.values : null)) as { [REDUCE]?: (p: number) => Reduction } | null;
+    if (typeof source?.[REDUCE] !== 'function') throw new PicklingError('not_loaded', `a ${this.dtype} PdArray pickles only as the pandas pack loaded it; this one was made in JavaScript`);
+    return source[REDUCE](protocol);
   }
 
   /**
@@ -89,7 +108,7 @@ export class PdArray {
 
   /** The arrays and categories, for the unpickler's walks. */
   [CHILDREN](): readonly unknown[] {
-    return [this.values, this.mask, this.categories];
+    return [this.values, this.mask, this.categories, this.source];
   }
 }
 
@@ -103,8 +122,14 @@ export class PdIndex {
     readonly values: PdArray | null,
     readonly range: { readonly start: number; readonly stop: number; readonly step: number } | null = null,
     readonly multi: { readonly levels: readonly PdIndex[]; readonly codes: readonly NdArray[]; readonly names: readonly unknown[] } | null = null,
+    /** `_new_Index(cls, state)` as pickled. */
+    readonly pickled: Reduction | null = null,
   ) {
     Object.freeze(this);
+  }
+
+  [REDUCE](): Reduction {
+    return pickledOf(this, 'PdIndex');
   }
 
   get length(): number {
@@ -138,7 +163,7 @@ export class PdIndex {
   }
 
   [CHILDREN](): readonly unknown[] {
-    return [this.name, this.values, ...(this.multi?.levels ?? []), ...(this.multi?.codes ?? []), ...(this.multi?.names ?? [])];
+    return [this.name, this.values, ...(this.multi?.levels ?? []), ...(this.multi?.codes ?? []), ...(this.multi?.names ?? []), this.pickled?.args];
   }
 }
 
@@ -154,9 +179,15 @@ export class PdDataFrame {
   /** What the frame's state held besides its data (`attrs`, `_flags`, …), as pickled. */
   state: ReadonlyMap<unknown, unknown> = new Map();
   filled = false;
+  /** The class and state pandas pickled (the frame is frozen once filled, so they stay its own). */
+  pickled: Reduction | null = null;
 
   [CHILDREN](): readonly unknown[] {
     return [this.columns, this.index, ...this.data, this.state];
+  }
+
+  [REDUCE](): Reduction {
+    return pickledOf(this, 'PdDataFrame');
   }
 
   /** The column labels. */
@@ -192,9 +223,15 @@ export class PdSeries {
   values: PdArray | null = null;
   state: ReadonlyMap<unknown, unknown> = new Map();
   filled = false;
+  /** As for `PdDataFrame`. */
+  pickled: Reduction | null = null;
 
   [CHILDREN](): readonly unknown[] {
     return [this.name, this.index, this.values, this.state];
+  }
+
+  [REDUCE](): Reduction {
+    return pickledOf(this, 'PdSeries');
   }
 
   get dtype(): string {
