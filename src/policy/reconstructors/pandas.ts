@@ -8,9 +8,8 @@
 import { PyGlobal } from '../../model/global.js';
 import { NdArray, NpDtype, typedView } from '../../model/ndarray.js';
 import { PyObject } from '../../model/object.js';
-import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, pickledOf, type PdArrayKind } from '../../model/pandas.js';
+import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, pickledOf, tzName, type PdArrayKind } from '../../model/pandas.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
-import { PyTzInfo } from '../../model/pytz.js';
 import { PySlice } from '../../model/stdlib.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
@@ -68,11 +67,8 @@ function extensionName(dtype: unknown): string {
   if (!(dtype instanceof PyObject)) return fail(`a pandas dtype must be a record, the pickle gave ${describe(dtype)}`);
   const state = dtype.state instanceof Map ? dtype.state : new Map();
   switch (dtype.name) {
-    case 'DatetimeTZDtype': {
-      const tz = state.get('tz');
-      const zone = tz instanceof PyTzInfo && tz.zone !== null ? tz.zone : describe(tz);
-      return `datetime64[${String(state.get('unit'))}, ${zone}]`;
-    }
+    case 'DatetimeTZDtype':
+      return `datetime64[${String(state.get('unit'))}, ${tzName(state.get('tz'))}]`;
     case 'PeriodDtype': {
       const offset = dtype.args[0];
       if (!(offset instanceof PyObject)) return fail('a PeriodDtype needs a frequency');
@@ -149,10 +145,11 @@ function arraysOf(values: unknown): PdArray[] {
       });
     }
     const name = dtype instanceof NpDtype ? numpyName(dtype) : extensionName(dtype);
+    const tz = kind === 'datetime' && dtype instanceof PyObject && dtype.state instanceof Map ? dtype.state.get('tz') ?? null : null;
     return rows.map((a) => {
       if (kind !== 'string' && (a.dtype.itemsize !== 8 || a.objects !== null)) fail(`${last(cls)} data must be 64-bit`);
       if (kind === 'string' && a.objects === null) fail('a StringArray holds objects');
-      return new PdArray(name, kind, a, null, null, false, sourceOf(a));
+      return new PdArray(name, kind, a, null, null, false, sourceOf(a), tz);
     });
   }
   return fail(`${globalName(values.callable) || 'a record'} is not a pandas array the pandas pack reads`);
