@@ -94,5 +94,9 @@ describe(`dumps of loaded pandas values (${files.length} pickles and the to_pick
     const frame = loads(readFileSync(files.find(([n]) => n.includes('mixed.p4'))![1]), { policy: PANDAS }) as PdDataFrame;
     expect(Object.isFrozen(frame)).toBe(true);
     expect(() => dumps(new PdIndex('object', null, frame.data[2]!))).toThrow(/made in JavaScript/);
+    const cat = frame.column('cat')!;
+    expect(() => dumps(new PdArray(cat.dtype, cat.kind, cat.values, null, cat.categories))).toThrow(PicklingError);
+    const numbers = frame.column('i8')!;
+    expect(dumps(new PdArray('int64', 'numpy', numbers.values))).toEqual(dumps(numbers.values)); // a numpy column is its ndarray
   });
 });

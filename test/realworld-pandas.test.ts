@@ -171,3 +171,16 @@ describe('time zones (tz_* fixtures): tz-aware columns and indexes in pytz zones
     expect(frame.data.map((c) => c.dtype)).toEqual(['datetime64[ns, Europe/Paris]', 'datetime64[ns, America/New_York]', 'datetime64[ns, pytz.FixedOffset(330)]', 'datetime64[ns, UTC-03:00]', 'datetime64[ns, Europe/London]', 'int64']);
   });
 });
+
+describe('isoformat', () => {
+  it('writes what pandas writes before 1970, at the second and the nanosecond, and the UTC instant with Z for a zone it cannot read', async () => {
+    const { isoformat } = await import('../src/model/pandas.js');
+    const { PyTzInfo } = await import('../src/model/pytz.js');
+    expect(isoformat(-1n, null)).toBe('1969-12-31T23:59:59.999999999');
+    expect(isoformat(-1_000_000_000n, null)).toBe('1969-12-31T23:59:59');
+    expect(isoformat(-500_000_000n, PyTzInfo.fixed(-90))).toBe('1969-12-31T22:29:59.500000-01:30');
+    expect(isoformat(1_700_000_000n, null, 's')).toBe('2023-11-14T22:13:20');
+    expect(isoformat(0n, PyTzInfo.zoneOf('Nowhere/Atlantis'))).toBe('1970-01-01T00:00:00Z');
+    expect(isoformat(9_000_000_000_000_000_000n, null, 's')).toMatch(/after 1970-01-01$/);
+  });
+});

@@ -19,7 +19,7 @@ import { offsetAt } from './zone-offset.js';
 
 /** The reduction pandas pickled for `value`, or a PicklingError for one made in JavaScript. */
 export function pickledOf(value: { readonly pickled: Reduction | null }, what: string): Reduction {
-  if (value.pickled === null) throw new PicklingError('not_loaded', `a ${what} pickles only as the pandas pack loaded it (it writes back what pandas wrote); this one was made in JavaScript`);
+  if (value.pickled === null) throw new PicklingError('not_loaded', `a ${what} dumps only as loaded (it writes back what pandas wrote); this one was made in JavaScript`);
   return value.pickled;
 }
 
@@ -122,8 +122,7 @@ export class PdArray {
   /** A numpy column dumps as its numpy array; an extension array as the record pandas pickled. */
   [REDUCE](protocol: number): Reduction {
     const source = (this.source ?? (this.kind === 'numpy' ? this.values : null)) as { [REDUCE]?: (p: number) => Reduction } | null;
-    if (typeof source?.[REDUCE] !== 'function') throw new PicklingError('not_loaded', `a ${this.dtype} PdArray pickles only as the pandas pack loaded it; this one was made in JavaScript`);
-    return source[REDUCE](protocol);
+    return source?.[REDUCE]?.(protocol) ?? pickledOf({ pickled: null }, `${this.dtype} PdArray`);
   }
 
   /**
