@@ -552,6 +552,7 @@ async function main() {
     module,
     elapsedS: (Date.now() - started) / 1000,
     rows,
+    interpreters: Object.fromEntries(workloads.filter((w) => w.interpreter).map((w) => [w.name, w.interpreter])),
     skipped,
     audit: auditRows,
   };
