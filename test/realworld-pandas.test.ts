@@ -114,8 +114,9 @@ describe('PdDataFrame API', () => {
 });
 
 describe('the JSON form (pickleguard convert) of every real pandas fixture', () => {
-  it('holds each column by name, with its dtype and the values toJson gives for get(i), cut at maxItems', async () => {
+  it('holds each column by name, with its dtype and the values toJson gives for get(i) (datetimes: isoformat(i)), cut at maxItems', async () => {
     const { toJson } = await import('../src/model/json.js');
+    const shown = (a: PdArray, r: number) => (a.kind === 'datetime' ? a.isoformat(r) : toJson(a.get(r)));
     let frames = 0;
     for (const [, f] of files) {
       const v = loads(new Uint8Array(readFileSync(f)), { policy: PANDAS });
@@ -131,19 +132,55 @@ describe('the JSON form (pickleguard convert) of every real pandas fixture', () 
             expect(col.name).toEqual(toJson(v.columnNames[i]));
             expect(col.dtype).toBe(c.dtype);
             const n = Math.min(c.length, max);
-            expect(col.data).toEqual(Array.from({ length: n }, (_, r) => toJson(c.get(r))));
+            expect(col.data).toEqual(Array.from({ length: n }, (_, r) => shown(c, r)));
             expect(col.cut).toBe(c.length > max ? c.length : undefined);
           });
           expect(d.index.data).toHaveLength(Math.min(v.index.length, max));
         } else if (v instanceof PdSeries) {
           expect(j.$series.dtype).toBe(v.dtype);
-          expect(j.$series.data).toEqual(Array.from({ length: Math.min(v.values!.length, max) }, (_, r) => toJson(v.values!.get(r))));
+          expect(j.$series.data).toEqual(Array.from({ length: Math.min(v.values!.length, max) }, (_, r) => shown(v.values!, r)));
         } else if (v instanceof PdIndex) {
           expect(j.$index.kind).toBe(v.kind);
-          expect(j.$index.data).toEqual(Array.from({ length: Math.min(v.length, max) }, (_, r) => toJson(v.get(r))));
+          expect(j.$index.data).toEqual(Array.from({ length: Math.min(v.length, max) }, (_, r) => (v.values?.kind === 'datetime' ? v.values.isoformat(r) : toJson(v.get(r)))));
         }
       }
     }
     expect(frames).toBeGreaterThan(10);
+  });
+});
+
+describe('time zones (tz_* fixtures): tz-aware columns and indexes in pytz zones across DST changes, fixed offsets, datetime.timezone, zoneinfo; NaT', () => {
+  const tz = files.filter(([, , spec]) => spec.iso !== undefined);
+  const iso = (a: PdArray | null): (string | null)[] | null => (a?.kind === 'datetime' ? Array.from({ length: a.length }, (_, i) => a.isoformat(i)) : null);
+  it('has fixtures', () => expect(tz.length).toBeGreaterThanOrEqual(5));
+  it.each(tz)('%s: every datetime is pandas\' Timestamp.isoformat(), in values and in the JSON form', async (_name, path, spec) => {
+    const { toJson } = await import('../src/model/json.js');
+    const v = loads(readFileSync(path), { policy: PANDAS }) as PdDataFrame | PdSeries;
+    const columns = v instanceof PdDataFrame ? v.data : [v.values!];
+    const got = { index: iso(v.index.values), columns: columns.map(iso) };
+    expect(got).toEqual(spec.iso);
+    const j = toJson(v) as Record<string, any>;
+    const jsonColumns = v instanceof PdDataFrame ? j.$dataframe.columns.map((c: { data: unknown[] }) => c.data) : [j.$series.data];
+    const index = v instanceof PdDataFrame ? j.$dataframe.index : j.$series.index;
+    got.columns.forEach((c, i) => c !== null && expect(jsonColumns[i]).toEqual(c));
+    if (got.index !== null) expect(index.data).toEqual(got.index);
+  });
+  it('names zones as pandas does in dtypes', () => {
+    const [, path] = tz.find(([n]) => n.endsWith('tz_columns.p4.pkl'))!;
+    const frame = loads(readFileSync(path), { policy: PANDAS }) as PdDataFrame;
+    expect(frame.data.map((c) => c.dtype)).toEqual(['datetime64[ns, Europe/Paris]', 'datetime64[ns, America/New_York]', 'datetime64[ns, pytz.FixedOffset(330)]', 'datetime64[ns, UTC-03:00]', 'datetime64[ns, Europe/London]', 'int64']);
+  });
+});
+
+describe('isoformat', () => {
+  it('writes what pandas writes before 1970, at the second and the nanosecond, and the UTC instant with Z for a zone it cannot read', async () => {
+    const { isoformat } = await import('../src/model/pandas.js');
+    const { PyTzInfo } = await import('../src/model/pytz.js');
+    expect(isoformat(-1n, null)).toBe('1969-12-31T23:59:59.999999999');
+    expect(isoformat(-1_000_000_000n, null)).toBe('1969-12-31T23:59:59');
+    expect(isoformat(-500_000_000n, PyTzInfo.fixed(-90))).toBe('1969-12-31T22:29:59.500000-01:30');
+    expect(isoformat(1_700_000_000n, null, 's')).toBe('2023-11-14T22:13:20');
+    expect(isoformat(0n, PyTzInfo.zoneOf('Nowhere/Atlantis'))).toBe('1970-01-01T00:00:00Z');
+    expect(isoformat(9_000_000_000_000_000_000n, null, 's')).toMatch(/after 1970-01-01$/);
   });
 });

@@ -12,8 +12,11 @@ without reading, {"error": "MalformedPickleError", "names": "<format>"}, where V
              "dtype": str(dtype), "cells": [...]}} (range: start, stop, step; multi: names, levels, codes)
   a cell: typed JSON of the Python value; missing (None, NaN in object columns, NA, NaT) is null; datetimes,
   timedeltas and periods are their int64 (ns, ns, ordinal); categoricals their category's value.
+The time-zone fixtures (tz_*) add "iso": {"index": [...] | null, "columns": [[...] | null per column]}: each
+datetime's Timestamp.isoformat() (NaT: null), for the index and the datetime columns.
 Deterministic: gzip and zip timestamps are fixed.
 """
+import datetime
 import gzip
 import json
 import os
@@ -81,6 +84,36 @@ def value(v):
     raise TypeError(type(v))
 
 
+def tz_frames():
+    """tz-aware columns and indexes in zones other than UTC: pytz zones across DST changes, fixed offsets, zoneinfo; NaT."""
+    import pytz
+    import zoneinfo
+    utc = pd.to_datetime(['2024-03-31 00:30', '2024-03-31 01:30:00.000001', '2024-10-27 00:30:00.5', '2024-10-27 01:30:00.000000001', None], utc=True)
+    us = pd.to_datetime(['2024-03-10 06:30', '2024-03-10 07:30', '2024-11-03 05:30', '2024-11-03 06:30', None], utc=True)
+    zones = pd.DataFrame({
+        'paris': utc.tz_convert('Europe/Paris'),
+        'new_york': us.tz_convert('America/New_York'),
+        'fixed': utc.tz_convert(pytz.FixedOffset(330)),
+        'timezone': utc.tz_convert(datetime.timezone(datetime.timedelta(hours=-3))),
+        # pandas 1.5 gives a zoneinfo time in the repeated hour (fold=1) the first offset, so none here.
+        'zoneinfo': pd.to_datetime(['2024-03-31 00:30', '2024-03-31 01:30', '2024-10-27 00:00', '2024-10-27 02:00', None], utc=True).tz_convert(zoneinfo.ZoneInfo('Europe/London')),
+        'v': np.arange(5, dtype=np.int64),
+    })
+    return {
+        'tz_columns': zones,
+        'tz_index': pd.DataFrame({'v': [1.0, 2.0, 3.0, 4.0, 5.0]}, index=pd.DatetimeIndex(us.tz_convert('America/New_York'), name='when')),
+        'tz_series': pd.Series(utc.tz_convert('Europe/Paris'), index=pd.DatetimeIndex(utc.tz_convert(pytz.FixedOffset(-90))), name='paris'),
+    }
+
+
+def iso(v):
+    """Timestamp.isoformat() of the index and of each datetime column (None for other columns)."""
+    def of(a):
+        return [None if t is pd.NaT else t.isoformat() for t in a] if getattr(a.dtype, 'kind', None) == 'M' or isinstance(a.dtype, pd.DatetimeTZDtype) else None
+    columns = [v.iloc[:, i] for i in range(v.shape[1])] if isinstance(v, pd.DataFrame) else [v]
+    return {'index': of(v.index), 'columns': [of(c) for c in columns]}
+
+
 def frames():
     n = 6
     mixed = pd.DataFrame({
@@ -141,11 +174,11 @@ def main():
             json.dump(m, f, indent=1, sort_keys=True)
             f.write('\n')
 
-    for name, v in frames().items():
-        for p in ((2, 4, 5) if name == 'mixed' else (4,)):
+    for name, v in {**frames(), **tz_frames()}.items():
+        for p in ((2, 4, 5) if name in ('mixed', 'tz_columns') else (4,)):
             with open(os.path.join(out, f'{name}.p{p}.pkl'), 'wb') as f:
                 f.write(pickle.dumps(v, p))
-            write_json(f'{name}.p{p}', meta(p, value(v)))
+            write_json(f'{name}.p{p}', {**meta(p, value(v)), **({'iso': iso(v)} if name.startswith('tz_') else {})})
             n += 1
     mixed = frames()['mixed']
     # to_pickle infers the compression from the name; zip entries get a fixed timestamp.

@@ -16,12 +16,14 @@ import { TorchTensor } from './tensor.js';
 import { ndarrayJson, scalarJson, tensorJson } from './ndjson.js';
 import { PdArray, PdDataFrame, PdIndex, PdSeries } from './pandas.js';
 
-/** A pandas column or index: its dtype (or kind) and its first `maxItems` values, with `cut` when there were more. */
+/** A pandas column or index: its dtype (or kind) and its first `maxItems` values (datetimes as pandas' isoformat), with `cut` when there were more. */
 function pandasJson(a: PdArray | PdIndex, maxItems: number, item: (x: unknown) => unknown): Record<string, unknown> {
   const n = a.length;
   const shown = Math.min(n, maxItems);
   const data: unknown[] = [];
-  for (let i = 0; i < shown; i++) data.push(item(a.get(i)));
+  const times = a instanceof PdArray ? a : a.values;
+  const at = times?.kind === 'datetime' ? (i: number) => times.isoformat(i) : (i: number) => item(a.get(i));
+  for (let i = 0; i < shown; i++) data.push(at(i));
   const head = a instanceof PdIndex ? { kind: a.kind, name: item(a.name) } : { dtype: a.dtype };
   return { ...head, data, ...(shown < n ? { cut: n } : {}) };
 }

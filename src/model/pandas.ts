@@ -2,12 +2,26 @@
  * pandas values as the `pandas` pack loads them: `PdDataFrame` (named columns plus an index),
  * `PdSeries`, `PdIndex` and `PdArray` (one column's values: a numpy array, or a pandas extension
  * array such as Int64, boolean, string, categorical, datetime with a time zone, or period). They
- * hold data only; the pack's reconstructors (src/policy/reconstructors/pandas.ts) build and check them.
+ * hold data only; the pack's reconstructors (src/policy/reconstructors/pandas.ts) build and check them,
+ * and keep what pandas pickled for each (`pickled`), which `dumps` writes back: pandas reads the
+ * same objects it wrote. A value made in JavaScript has nothing pickled and does not dump.
  */
+import { PicklingError } from '../errors.js';
 import { CHILDREN } from './children.js';
 import { PyGlobal } from './global.js';
 import { NdArray, typedView } from './ndarray.js';
 import { PyFloat } from './float.js';
+import { REDUCE, type Reduction } from './reduce.js';
+import { isoOffset, PyTimezone } from './datetime.js';
+import { PyTzInfo } from './pytz.js';
+import { PyZoneInfo } from './stdlib.js';
+import { offsetAt } from './zone-offset.js';
+
+/** The reduction pandas pickled for `value`, or a PicklingError for one made in JavaScript. */
+export function pickledOf(value: { readonly pickled: Reduction | null }, what: string): Reduction {
+  if (value.pickled === null) throw new PicklingError('not_loaded', `a ${what} dumps only as loaded (it writes back what pandas wrote); this one was made in JavaScript`);
+  return value.pickled;
+}
 
 /** How a column's values are stored: numpy, or one of pandas' extension arrays. */
 export type PdArrayKind = 'numpy' | 'masked' | 'categorical' | 'string' | 'datetime' | 'timedelta' | 'period';
@@ -35,6 +49,51 @@ export function itemOf(a: NdArray, i: number): unknown {
   return v;
 }
 
+/** A tz's offset at the UTC instant `ms`, in microseconds: carried by a fixed zone, else the runtime's tz database (`Intl`); null for a tz record not read here. */
+function offsetMicros(tz: unknown, ms: number): number | null {
+  if (tz instanceof PyTimezone) return Number(tz.offset.totalMicroseconds);
+  const zone = tz instanceof PyZoneInfo ? tz.key : tz instanceof PyTzInfo && tz.kind === 'zone' ? tz.zone! : null;
+  if (zone === null) return tz instanceof PyTzInfo ? tz.utcoffsetSeconds! * 1e6 : null;
+  try {
+    return offsetAt(zone, ms) * 1e6;
+  } catch {
+    return null; // a zone this runtime's database does not know
+  }
+}
+
+/** How pandas names a tz in a dtype: the zone's name, `pytz.FixedOffset(330)`, `UTC-03:00`. */
+export function tzName(tz: unknown): string {
+  if (tz instanceof PyTzInfo) return String(tz);
+  if (tz instanceof PyZoneInfo) return tz.key;
+  if (tz instanceof PyTimezone) return tz.name ?? (tz.offset.totalMicroseconds === 0n ? 'UTC' : `UTC${isoOffset(Number(tz.offset.totalMicroseconds))}`);
+  return Object.getPrototypeOf(tz)?.constructor?.name ?? String(tz);
+}
+
+const NS_PER_DAY = 86_400_000_000_000n;
+const NS_PER: Readonly<Record<string, bigint>> = { D: 86_400_000_000_000n, h: 3_600_000_000_000n, m: 60_000_000_000n, s: 1_000_000_000n, ms: 1_000_000n, us: 1000n, ns: 1n };
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * pandas' `Timestamp.isoformat()` of `t` (a count of `unit`s since the epoch) in `tz` (null: naive):
+ * `2024-03-31T03:30:00.000001+02:00`, 6 fraction digits, or 9 when there are nanoseconds. A tz
+ * record the pack does not read (dateutil), or a zone the runtime does not know, gives the UTC instant with `Z`.
+ */
+export function isoformat(t: bigint, tz: unknown, unit = 'ns'): string {
+  const ns = t * (NS_PER[unit] ?? 1n);
+  const micros = tz === null ? 0 : offsetMicros(tz, Number(ns / 1_000_000n));
+  const wall = ns + BigInt(micros ?? 0) * 1000n;
+  let days = wall / NS_PER_DAY;
+  let rem = wall % NS_PER_DAY;
+  if (rem < 0n) [days, rem] = [days - 1n, rem + NS_PER_DAY];
+  if (days > 100_000_000n || days < -100_000_000n) return `${t}${unit} after 1970-01-01`; // past JS dates (pandas' ns stay within)
+  const sec = Number(rem / 1_000_000_000n);
+  const frac = Number(rem % 1_000_000_000n);
+  const fraction = frac === 0 ? '' : frac % 1000 === 0 ? `.${String(frac / 1000).padStart(6, '0')}` : `.${String(frac).padStart(9, '0')}`;
+  const date = new Date(Number(days) * 86_400_000).toISOString().slice(0, -14);
+  const offset = tz === null ? '' : micros === null ? 'Z' : isoOffset(micros);
+  return `${date}T${two(Math.floor(sec / 3600))}:${two(Math.floor(sec / 60) % 60)}:${two(sec % 60)}${fraction}${offset}`;
+}
+
 /** A column's values: `values` (numpy data, codes, ordinals, or int64 times) and what the kind adds. */
 export class PdArray {
   constructor(
@@ -48,12 +107,22 @@ export class PdArray {
     /** categorical: the categories, and whether they are ordered. */
     readonly categories: PdIndex | null = null,
     readonly ordered = false,
+    /** The pandas array as pickled (a `PyObject` record, or the numpy array), which `dumps` writes; null when made here. */
+    readonly source: unknown = null,
+    /** datetime: the time zone (a `PyTzInfo`, `PyTimezone`, `PyZoneInfo`), null when naive. */
+    readonly tz: unknown = null,
   ) {
     Object.freeze(this);
   }
 
   get length(): number {
     return this.values.shape[0] ?? 0;
+  }
+
+  /** A numpy column dumps as its numpy array; an extension array as the record pandas pickled. */
+  [REDUCE](protocol: number): Reduction {
+    const source = (this.source ?? (this.kind === 'numpy' ? this.values : null)) as { [REDUCE]?: (p: number) => Reduction } | null;
+    return source?.[REDUCE]?.(protocol) ?? pickledOf({ pickled: null }, `${this.dtype} PdArray`);
   }
 
   /**
@@ -87,9 +156,17 @@ export class PdArray {
     return Array.from({ length: this.length }, (_, i) => this.get(i));
   }
 
+  /** A datetime column's value at `i` as pandas' `Timestamp.isoformat()` gives it, in the column's zone; null for NaT. */
+  isoformat(i: number): string | null {
+    if (this.kind !== 'datetime') throw new TypeError(`isoformat() is for datetime columns, this one is ${this.dtype}`);
+    const v = this.get(i) as bigint | null;
+    const t = this.values.dtype.datetime;
+    return v === null ? null : isoformat(v * BigInt(t?.count ?? 1), this.tz, t?.unit);
+  }
+
   /** The arrays and categories, for the unpickler's walks. */
   [CHILDREN](): readonly unknown[] {
-    return [this.values, this.mask, this.categories];
+    return [this.values, this.mask, this.categories, this.source, this.tz];
   }
 }
 
@@ -103,8 +180,14 @@ export class PdIndex {
     readonly values: PdArray | null,
     readonly range: { readonly start: number; readonly stop: number; readonly step: number } | null = null,
     readonly multi: { readonly levels: readonly PdIndex[]; readonly codes: readonly NdArray[]; readonly names: readonly unknown[] } | null = null,
+    /** `_new_Index(cls, state)` as pickled. */
+    readonly pickled: Reduction | null = null,
   ) {
     Object.freeze(this);
+  }
+
+  [REDUCE](): Reduction {
+    return pickledOf(this, 'PdIndex');
   }
 
   get length(): number {
@@ -138,7 +221,7 @@ export class PdIndex {
   }
 
   [CHILDREN](): readonly unknown[] {
-    return [this.name, this.values, ...(this.multi?.levels ?? []), ...(this.multi?.codes ?? []), ...(this.multi?.names ?? [])];
+    return [this.name, this.values, ...(this.multi?.levels ?? []), ...(this.multi?.codes ?? []), ...(this.multi?.names ?? []), this.pickled?.args];
   }
 }
 
@@ -154,9 +237,15 @@ export class PdDataFrame {
   /** What the frame's state held besides its data (`attrs`, `_flags`, …), as pickled. */
   state: ReadonlyMap<unknown, unknown> = new Map();
   filled = false;
+  /** The class and state pandas pickled (the frame is frozen once filled, so they stay its own). */
+  pickled: Reduction | null = null;
 
   [CHILDREN](): readonly unknown[] {
     return [this.columns, this.index, ...this.data, this.state];
+  }
+
+  [REDUCE](): Reduction {
+    return pickledOf(this, 'PdDataFrame');
   }
 
   /** The column labels. */
@@ -192,9 +281,15 @@ export class PdSeries {
   values: PdArray | null = null;
   state: ReadonlyMap<unknown, unknown> = new Map();
   filled = false;
+  /** As for `PdDataFrame`. */
+  pickled: Reduction | null = null;
 
   [CHILDREN](): readonly unknown[] {
     return [this.name, this.index, this.values, this.state];
+  }
+
+  [REDUCE](): Reduction {
+    return pickledOf(this, 'PdSeries');
   }
 
   get dtype(): string {

@@ -31,7 +31,7 @@ function formatter(zone: string): Intl.DateTimeFormat {
 }
 
 /** The zone's offset (seconds east of UTC) at the UTC instant `utcMs`, whole seconds. */
-function offsetAt(zone: string, utcMs: number): number {
+export function offsetAt(zone: string, utcMs: number): number {
   const whole = Math.floor(utcMs / 1000) * 1000;
   const parts: Record<string, string> = {};
   for (const p of formatter(zone).formatToParts(new Date(whole))) parts[p.type] = p.value;

@@ -1,7 +1,8 @@
 """CPython side of the pickleguard benchmark (driven by run.mjs; prints one JSON document).
 
 Usage:
-  py_bench.py info                    versions, and whether pickle uses the C accelerator
+  py_bench.py info [MODULE…]          versions, whether pickle uses the C accelerator, and each module's
+                                      version (or why it does not import)
   py_bench.py make  < specs.json      build each workload value, write one pickle per protocol
   py_bench.py time loads|dumps '<json>'  time pickle.loads of a file, or pickle.dumps of its value:
                                         {"path", "protocol", "method": "steady"|"forced-gc", "warmup",
@@ -28,7 +29,17 @@ def build_value(spec):
     return eval(spec["expr"], ns)
 
 
-def cmd_info():
+def module_versions(names):
+    out = {}
+    for name in names:
+        try:
+            out[name] = {"version": getattr(__import__(name), "__version__", "?")}
+        except Exception as e:  # noqa: BLE001 - the reason is printed by run.mjs
+            out[name] = {"error": f"{type(e).__name__}: {e}"}
+    return out
+
+
+def cmd_info(modules=()):
     try:
         import _pickle
 
@@ -41,6 +52,7 @@ def cmd_info():
         "executable": sys.executable,
         "c_unpickler": accelerated,
         "gc_enabled": gc.isenabled(),
+        "modules": module_versions(modules),
     }
 
 
@@ -197,7 +209,7 @@ def cmd_mem(op, args):
 
 def main(argv):
     if len(argv) >= 1 and argv[0] == "info":
-        res = cmd_info()
+        res = cmd_info(argv[1:])
     elif len(argv) >= 1 and argv[0] == "make":
         res = cmd_make(json.loads(sys.stdin.buffer.read().decode("utf-8")))
     elif len(argv) == 3 and argv[0] == "time":

@@ -12,7 +12,7 @@
 //   --no-build          do not (re)build dist/ first
 //   --keep              keep the generated pickle files (their directory is printed)
 //
-// Environment: PYTHON (default python3); PICKLEGUARD_MODULE=path/to/module.mjs to measure a stand-in
+// Environment: PYTHON (default python3; a workload may name its own interpreter, e.g. Debian's for pandas); PICKLEGUARD_MODULE=path/to/module.mjs to measure a stand-in
 // instead of dist/index.js (skips the build).
 //
 // Method (default, "steady"): each workload's value is built in CPython and pickled (protocol 4, plus 5
@@ -117,7 +117,8 @@ function runJson(cmd, args, { input, timeoutS = 600 } = {}) {
   }
 }
 
-const py = (args, opts) => runJson(PYTHON, [PY_BENCH, ...args], opts);
+const py = (args, { python = PYTHON, ...opts } = {}) => runJson(python, [PY_BENCH, ...args], opts);
+const pythonOf = (w) => w.python ?? PYTHON;
 const node = (args, { exposeGc = false, ...opts } = {}) =>
   runJson(process.execPath, [...(exposeGc ? ['--expose-gc'] : []), NODE_CHILD, ...args], opts);
 
@@ -196,13 +197,46 @@ function writeCheckpoint(path, totalMB) {
 }
 
 function makePickles(workloads, dir) {
+  const files = new Map();
+  for (const python of new Set(workloads.map(pythonOf))) {
+    for (const [k, f] of makePicklesWith(python, workloads.filter((w) => pythonOf(w) === python), dir)) files.set(k, f);
+  }
+  return files;
+}
+
+/**
+ * The workloads that name their own interpreter or modules (`python`, `requires`), each with what
+ * that interpreter reports; those it cannot serve are dropped with the reason, printed.
+ */
+function checkInterpreters(workloads, skipped) {
+  const ready = [];
+  for (const w of workloads) {
+    if (!w.python && !w.requires) {
+      ready.push(w);
+      continue;
+    }
+    const info = py(['info', ...(w.requires ?? [])], { python: pythonOf(w) });
+    const missing = info.error ?? Object.entries(info.modules ?? {}).filter(([, m]) => m.error).map(([n, m]) => `${n}: ${m.error}`).join('; ');
+    if (missing) {
+      const why = `skipped: ${pythonOf(w)} cannot run it (${missing})`;
+      log(`${w.name}: ${why}`);
+      skipped.push({ workload: w.name, reason: why });
+    } else {
+      const mods = Object.entries(info.modules).map(([n, m]) => `${n} ${m.version}`).join(', ');
+      ready.push({ ...w, interpreter: `${info.executable} (${info.implementation} ${info.version}${mods ? `, ${mods}` : ''})` });
+    }
+  }
+  return ready;
+}
+
+function makePicklesWith(python, workloads, dir) {
   const specs = workloads.map((w) => ({
     name: w.name,
     setup: w.setup ?? '',
     expr: w.expr,
     pickles: w.protocols.map((p) => ({ protocol: p, path: join(dir, `${w.name}.p${p}.pickle`) })),
   }));
-  const res = py(['make'], { input: JSON.stringify(specs) });
+  const res = py(['make'], { input: JSON.stringify(specs), python });
   if (res.error) fail(`making pickles failed: ${res.error}`);
   const files = new Map();
   for (const w of res) for (const f of w.files) files.set(`${w.name}/${f.protocol}`, f);
@@ -270,7 +304,7 @@ function measure(workloads, files, opts) {
           const sides = [
             () => {
               log(`${tag}: CPython timing (${method}, round ${round}/${rounds})…`);
-              pyRuns.push(py(['time', op, JSON.stringify(pyArgs)]));
+              pyRuns.push(py(['time', op, JSON.stringify(pyArgs)], { python: pythonOf(w) }));
             },
             () => {
               log(`${tag}: pickleguard timing (${method}, round ${round}/${rounds})…`);
@@ -287,7 +321,7 @@ function measure(workloads, files, opts) {
         // Peak memory of loads only: a dumps child's peak before the call already holds the value's load.
         if (opts.mem && op === 'loads') {
           log(`${tag}: peak memory…`);
-          pyM = py(['mem', op, JSON.stringify({ path: file.path, protocol, setup: w.setup ?? '' })]);
+          pyM = py(['mem', op, JSON.stringify({ path: file.path, protocol, setup: w.setup ?? '' })], { python: pythonOf(w) });
         }
         for (const r of prows) {
           const ourRuns = nodeFailed ? [nodeFailed] : nodeRuns.map((n) => n.variants[r.variant.label]);
@@ -440,7 +474,9 @@ function report(result, workloads) {
   }
   out.push('');
   out.push('workloads (Python value, pickled with pickle.dumps(value, protocol=N)):');
-  for (const w of workloads) out.push(`  ${w.name.padEnd(17)} ${w.about}\n  ${''.padEnd(17)} ${w.setup ? `${w.setup}; ` : ''}${w.expr}${result.method === 'forced-gc' ? `  [reps ${w.reps}]` : ''}`);
+  for (const w of workloads) out.push(`  ${w.name.padEnd(17)} ${w.about}\n  ${''.padEnd(17)} ${w.setup ? `${w.setup.replace(/\n/g, '; ')}; ` : ''}${w.expr}${result.method === 'forced-gc' ? `  [reps ${w.reps}]` : ''}`);
+  for (const w of workloads.filter((x) => x.interpreter)) out.push(`  ${w.name.padEnd(17)} CPython side: ${w.interpreter}; our side: node ${result.node}, ${result.module}`);
+  for (const s of result.skipped ?? []) out.push(`  ${s.workload.padEnd(17)} ${s.reason}`);
   const problems = [];
   for (const r of result.rows) {
     if (r.cpython.error) problems.push(`${r.id}: CPython: ${r.cpython.error}`);
@@ -473,7 +509,8 @@ async function main() {
   else if (opts.build) log(await ensureBuilt());
   else if (!existsSync(join(ROOT, 'dist', 'index.js'))) fail('dist/index.js is missing (run without --no-build)');
 
-  const workloads = plan(opts);
+  const skipped = [];
+  const workloads = checkInterpreters(plan(opts), skipped);
   const dir = mkdtempSync(join(tmpdir(), 'pickleguard-bench-'));
   let rows;
   const auditRows = [];
@@ -515,6 +552,8 @@ async function main() {
     module,
     elapsedS: (Date.now() - started) / 1000,
     rows,
+    interpreters: Object.fromEntries(workloads.filter((w) => w.interpreter).map((w) => [w.name, w.interpreter])),
+    skipped,
     audit: auditRows,
   };
   if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -10,6 +10,8 @@
 //   name       unique id, used by --only
 //   about      one-line description printed in the legend
 //   setup      optional Python statements run before `expr` (names it defines are visible to expr)
+//   python     optional interpreter for this workload's CPython side (making the pickle and timing it),
+//              instead of $PYTHON; `requires`: modules it must import, else the row is skipped (printed)
 //   expr       Python expression building the value
 //   protocols  pickle protocols to measure (one row per protocol × variant)
 //   reps       --forced-gc only: timed calls per side per round; --quick lowers this
@@ -189,6 +191,30 @@ export const WORKLOADS = [
       if (v?.constructor?.name !== 'NdArray' || v.shape?.[0] !== 10_000_000) return 'expected an NdArray of shape (10000000,)';
       if (!(v.data instanceof Uint8Array) || v.data.byteLength !== 80_000_000) return 'expected 80,000,000 data bytes';
       return expect(new DataView(v.data.buffer, v.data.byteOffset + 8 * 7, 8).getFloat64(0, true) === 3.5, 'element 7 should be 3.5');
+    },
+  },
+  {
+    name: 'dataframe',
+    about: 'DataFrame loads: a 1,000,000-row x 10-column pandas DataFrame: float64 x4, int64 x2, bool, datetime64[ns] (minutes from 2020), ' +
+      'category (5 labels, int8 codes), object (short strings "user{i % 50000}", each its own str). Ours: loads with the pandas pack; ' +
+      'CPython: pickle.loads with pandas imported (what pandas.read_pickle does after reading the file)',
+    python: '/usr/bin/python3', // Debian's, with pandas 1.5.3 (the python3 on PATH has no pandas)
+    requires: ['pandas'],
+    setup: 'import numpy as np, pandas as pd\nr = np.arange(10**6)',
+    expr: "pd.DataFrame({'f0': r * 0.5, 'f1': r * 1.25 + 3, 'f2': np.sin(r), 'f3': r / 7, 'i0': r.astype(np.int64), 'i1': r.astype(np.int64) % 1000 - 500, " +
+      "'flag': r % 3 == 0, 'when': pd.date_range('2020-01-01', periods=len(r), freq='min'), " +
+      "'kind': pd.Categorical.from_codes(r % 5, ['alpha', 'beta', 'gamma', 'delta', 'epsilon']), 'name': [f'user{i % 50000}' for i in range(len(r))]})",
+    protocols: [4],
+    reps: 7,
+    warmup: 1,
+    // Issue 12: >= 0.5x pandas.read_pickle.
+    loads: { target: { ratio: 0.5 }, variants: [{ label: '', options: { packs: ['pandas'] } }] },
+    check: (v) => {
+      if (v?.constructor?.name !== 'PdDataFrame' || v.shape?.[0] !== 1e6 || v.shape?.[1] !== 10) return 'expected a PdDataFrame of 1,000,000 x 10';
+      const get = (c, i) => v.column(c)?.get(i);
+      const ok = get('f0', 7) === 3.5 && get('i1', 7) === -493 && get('flag', 3) === true && get('kind', 7) === 'gamma' && get('name', 50_007) === 'user7' &&
+        get('when', 1) === 1_577_836_860_000_000_000n && v.column('when').dtype === 'datetime64[ns]' && v.column('name').dtype === 'object';
+      return expect(ok, 'row values differ from the frame CPython built');
     },
   },
 ];

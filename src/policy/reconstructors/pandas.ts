@@ -6,15 +6,16 @@
  * values; every column must have a value per index label; codes must point at categories or levels.
  */
 import { PyGlobal } from '../../model/global.js';
-import { NdArray, NpDtype } from '../../model/ndarray.js';
+import { NdArray, NpDtype, typedView } from '../../model/ndarray.js';
 import { PyObject } from '../../model/object.js';
-import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, type PdArrayKind } from '../../model/pandas.js';
-import { PyTzInfo } from '../../model/pytz.js';
+import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, pickledOf, tzName, type PdArrayKind } from '../../model/pandas.js';
+import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { PySlice } from '../../model/stdlib.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
 import { arity, describe, fail } from './check.js';
 
+const G_NEWOBJ = new PyGlobal('copyreg', '__newobj__');
 const globalName = (v: unknown): string => (v instanceof PyGlobal ? `${v.module}.${v.qualname}` : '');
 const last = (v: unknown): string => (v instanceof PyGlobal ? v.qualname : '');
 const dictOf = (what: string, v: unknown): ReadonlyMap<unknown, unknown> => (v instanceof Map ? v : fail(`${what} must be a dict, the pickle gave ${describe(v)}`));
@@ -50,10 +51,13 @@ function rowsOf(what: string, a: unknown): NdArray[] {
   if (a.ndim === 1) return [a];
   if (a.ndim !== 2) return fail(`${what} must have 1 or 2 dimensions, it has ${a.ndim}`);
   const [k, n] = a.shape as [number, number];
-  if (a.objects !== null) return Array.from({ length: k }, (_, j) => new NdArray({ dtype: a.dtype, shape: [n], objects: a.objects!.slice(j * n, (j + 1) * n) }));
+  if (a.objects !== null) {
+    if (k === 1) return [new NdArray({ dtype: a.dtype, shape: [n], objects: a.objects, core: a.core })]; // no copy of a lone column
+    return Array.from({ length: k }, (_, j) => new NdArray({ dtype: a.dtype, shape: [n], objects: a.objects!.slice(j * n, (j + 1) * n), core: a.core }));
+  }
   const c = a.toCOrder()!;
   const size = n * a.dtype.itemsize;
-  return Array.from({ length: k }, (_, j) => new NdArray({ dtype: a.dtype, shape: [n], data: c.subarray(j * size, (j + 1) * size) }));
+  return Array.from({ length: k }, (_, j) => new NdArray({ dtype: a.dtype, shape: [n], data: c.subarray(j * size, (j + 1) * size), core: a.core, writeable: a.writeable }));
 }
 
 const OFFSET_CODES: Readonly<Record<string, string>> = { Day: 'D', MonthEnd: 'M', Hour: 'H', Minute: 'T', Second: 'S', Milli: 'L', Micro: 'U', Nano: 'N', BusinessDay: 'B' };
@@ -63,11 +67,8 @@ function extensionName(dtype: unknown): string {
   if (!(dtype instanceof PyObject)) return fail(`a pandas dtype must be a record, the pickle gave ${describe(dtype)}`);
   const state = dtype.state instanceof Map ? dtype.state : new Map();
   switch (dtype.name) {
-    case 'DatetimeTZDtype': {
-      const tz = state.get('tz');
-      const zone = tz instanceof PyTzInfo && tz.zone !== null ? tz.zone : describe(tz);
-      return `datetime64[${String(state.get('unit'))}, ${zone}]`;
-    }
+    case 'DatetimeTZDtype':
+      return `datetime64[${String(state.get('unit'))}, ${tzName(state.get('tz'))}]`;
     case 'PeriodDtype': {
       const offset = dtype.args[0];
       if (!(offset instanceof PyObject)) return fail('a PeriodDtype needs a frequency');
@@ -93,6 +94,16 @@ const BACKED: Readonly<Record<string, PdArrayKind>> = {
   StringArray: 'string',
 };
 
+/** Every code of an int array is -1 (missing) or points at one of `n` categories (or level labels). */
+function checkCodes(what: string, codes: NdArray, n: number, of: string): void {
+  if (codes.dtype.kind !== 'i' || codes.data === null) fail(`${what}'s codes must be ints`);
+  const t = typedView(codes.dtype, codes.data!);
+  for (let i = 0; i < t.length; i++) {
+    const c = Number(t[i]);
+    if (c < -1 || c >= n) fail(`${what} code ${c} points outside its ${n} ${of}`);
+  }
+}
+
 /** The columns a block's (or an index's) values hold: numpy rows, or a pandas extension array's. */
 function arraysOf(values: unknown): PdArray[] {
   if (values instanceof NdArray) return rowsOf('block values', values).map((a) => new PdArray(numpyName(a.dtype), 'numpy', a));
@@ -106,7 +117,7 @@ function arraysOf(values: unknown): PdArray[] {
       return fail(`${values.name} needs 1-d data and a bool mask of the same length`);
     }
     const dtype = masked === 'boolean' ? 'boolean' : `${data.dtype.kind === 'u' ? 'U' : ''}${masked}${data.dtype.itemsize * 8}`;
-    return [new PdArray(dtype, 'masked', data, mask)];
+    return [new PdArray(dtype, 'masked', data, mask, null, false, values)];
   }
   // pandas._libs.arrays.__pyx_unpickle_NDArrayBacked(cls, checksum, state), then BUILD (dtype, ndarray, attributes).
   if (globalName(values.callable) === 'pandas._libs.arrays.__pyx_unpickle_NDArrayBacked') {
@@ -116,24 +127,29 @@ function arraysOf(values: unknown): PdArray[] {
     if (kind === undefined || !(state instanceof PyTuple) || state.length < 2) return fail(`${globalName(cls) || 'an NDArrayBacked array'} is not one the pandas pack reads`);
     const [dtype, data] = state;
     const rows = rowsOf(`${last(cls)} data`, data);
+    // What each column dumps as: the record itself, or for a row of a 2-d array, the record with that row.
+    const sourceOf = (row: NdArray): PyObject => {
+      if (row === data) return values;
+      const rowState = PyTuple.fromArray([dtype, row, ...[...state].slice(2)]);
+      const rec = new PyObject(values.callable, values.state === undefined ? [cls, values.args[1], rowState] : values.args, values.kind);
+      if (values.state !== undefined) rec.state = rowState;
+      return rec;
+    };
     if (kind === 'categorical') {
       const dstate = dtype instanceof PyObject && dtype.state instanceof Map ? dtype.state : fail('a Categorical needs a CategoricalDtype');
       const categories = dstate.get('categories');
       if (!(categories instanceof PdIndex)) return fail('a CategoricalDtype needs its categories as an index');
       return rows.map((codes) => {
-        if (codes.dtype.kind !== 'i') fail('Categorical codes must be ints');
-        for (let i = 0; i < codes.shape[0]!; i++) {
-          const c = itemOf(codes, i) as number;
-          if (c < -1 || c >= categories.length) fail(`a Categorical code ${c} points outside its ${categories.length} categories`);
-        }
-        return new PdArray('category', 'categorical', codes, null, categories, dstate.get('ordered') === true);
+        checkCodes('a Categorical', codes, categories.length, 'categories');
+        return new PdArray('category', 'categorical', codes, null, categories, dstate.get('ordered') === true, sourceOf(codes));
       });
     }
     const name = dtype instanceof NpDtype ? numpyName(dtype) : extensionName(dtype);
+    const tz = kind === 'datetime' && dtype instanceof PyObject && dtype.state instanceof Map ? dtype.state.get('tz') ?? null : null;
     return rows.map((a) => {
       if (kind !== 'string' && (a.dtype.itemsize !== 8 || a.objects !== null)) fail(`${last(cls)} data must be 64-bit`);
       if (kind === 'string' && a.objects === null) fail('a StringArray holds objects');
-      return new PdArray(name, kind, a);
+      return new PdArray(name, kind, a, null, null, false, sourceOf(a), tz);
     });
   }
   return fail(`${globalName(values.callable) || 'a record'} is not a pandas array the pandas pack reads`);
@@ -154,8 +170,8 @@ const INDEX_KIND: Readonly<Record<string, 'datetime' | 'timedelta' | 'period' | 
 };
 const intOf = (what: string, v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : fail(`${what} must be an int, the pickle gave ${describe(v)}`));
 
-/** `_new_Index(cls, d)` / `_new_DatetimeIndex(cls, d)`: a `PdIndex`, checked. */
-function newIndex(args: readonly unknown[]): PdIndex {
+/** `_new_Index(cls, d)` / `_new_DatetimeIndex(cls, d)` (`made`: the call, kept for dumps): a `PdIndex`, checked. */
+function newIndex(args: readonly unknown[], made: Reduction): PdIndex {
   arity('_new_Index', args, 2, 2);
   const [cls, d] = args;
   const state = dictOf('an index state', d);
@@ -164,7 +180,7 @@ function newIndex(args: readonly unknown[]): PdIndex {
   if (kind === 'RangeIndex') {
     const [start, stop, step] = ['start', 'stop', 'step'].map((k) => intOf(`RangeIndex ${k}`, state.get(k)));
     if (step === 0) fail('RangeIndex step must not be zero');
-    return new PdIndex('range', name, null, { start: start!, stop: stop!, step: step! });
+    return new PdIndex('range', name, null, { start: start!, stop: stop!, step: step! }, null, made);
   }
   if (kind === 'MultiIndex') {
     const levels = state.get('levels');
@@ -175,31 +191,33 @@ function newIndex(args: readonly unknown[]): PdIndex {
       const level = levels[k];
       if (!(level instanceof PdIndex)) return fail('MultiIndex levels must be indexes');
       const [a] = rowsOf('MultiIndex codes', c);
-      if (a === undefined || a.ndim !== 1 || a.dtype.kind !== 'i' || a.shape[0] !== rowsOf('MultiIndex codes', codes[0])[0]!.shape[0]) return fail('MultiIndex codes must be 1-d int arrays of one length');
-      for (let i = 0; i < a.shape[0]!; i++) {
-        const code = itemOf(a, i) as number;
-        if (code < -1 || code >= level.length) fail(`a MultiIndex code ${code} points outside its level of ${level.length} labels`);
-      }
+      if (a === undefined || a.ndim !== 1 || a.shape[0] !== rowsOf('MultiIndex codes', codes[0])[0]!.shape[0]) return fail('MultiIndex codes must be 1-d int arrays of one length');
+      checkCodes('a MultiIndex', a, level.length, 'level labels');
       return a;
     });
-    return new PdIndex('multi', null, null, null, { levels: levels as PdIndex[], codes: codeArrays, names: Array.isArray(names) ? names : levels.map(() => null) });
+    return new PdIndex('multi', null, null, null, { levels: levels as PdIndex[], codes: codeArrays, names: Array.isArray(names) ? names : levels.map(() => null) }, made);
   }
   const values = oneArray(`${kind} data`, state.get('data'));
   const special = INDEX_KIND[kind];
   if (special !== undefined) {
     if (values.kind !== special) fail(`a ${kind} holds ${values.kind} values`);
-    return new PdIndex(special, name, values);
+    return new PdIndex(special, name, values, null, null, made);
   }
   if (!/^(Index|Int64Index|UInt64Index|Float64Index|NumericIndex)$/.test(kind)) fail(`${globalName(cls)} is not an index the pandas pack reads`);
-  return new PdIndex(values.dtype === 'object' ? 'object' : 'numeric', name, values);
+  return new PdIndex(values.dtype === 'object' ? 'object' : 'numeric', name, values, null, null, made);
 }
 
-/** A block: its columns and the frame columns they go to. */
+/** A block: its columns and the frame columns they go to, and the call that made it. */
 class PdBlock {
   constructor(
     readonly arrays: readonly PdArray[],
     readonly placement: readonly number[],
+    readonly pickled: Reduction | null = null,
   ) {}
+
+  [REDUCE](): Reduction {
+    return pickledOf(this, 'pandas block');
+  }
 }
 
 /** The frame columns a placement names (a slice, or an int array), one per row of the block's values. */
@@ -222,11 +240,16 @@ function placementOf(p: unknown, rows: number): number[] {
   return out;
 }
 
-/** What a block manager holds: the columns in order and its axes. */
+/** What a block manager holds: the columns in order and its axes, and how it was pickled. */
 class PdManager {
   columns: PdArray[] = [];
   axes: PdIndex[] = [];
   filled = false;
+  pickled: Reduction | null = null;
+
+  [REDUCE](): Reduction {
+    return pickledOf(this, 'pandas block manager');
+  }
 }
 
 /** Places every block's columns at the frame columns they name; each column once, each as long as the row index. */
@@ -257,12 +280,14 @@ function fill(target: PdManager, blocks: readonly unknown[], axes: readonly unkn
 const blockManager = Object.freeze<ReconstructorDef>({
   id: 'pandas.BlockManager',
   description: 'pandas BlockManager / SingleBlockManager(blocks, axes), or its state (axes, values, items, {"0.14.1": {axes, blocks}}) → the columns in place, placements checked',
-  bind: () => ({
+  bind: (module, qualname) => ({
     call(args) {
       arity('BlockManager', args, 2, 2);
       const [blocks, axes] = args;
       const list = blocks instanceof PdBlock ? [blocks] : Array.isArray(blocks) ? blocks : fail('BlockManager blocks must be a tuple');
-      return fill(new PdManager(), list, Array.isArray(axes) ? axes : [axes]);
+      const mgr = fill(new PdManager(), list, Array.isArray(axes) ? axes : [axes]);
+      mgr.pickled = { callable: new PyGlobal(module, qualname), args };
+      return mgr;
     },
     newObject: () => new PdManager(),
     setState(target, state) {
@@ -277,7 +302,8 @@ const blockManager = Object.freeze<ReconstructorDef>({
         const arrays = arraysOf(d.get('values'));
         return new PdBlock(arrays, placementOf(d.get('mgr_locs'), arrays.length));
       });
-      return fill(target, made, axes);
+      fill(target, made, axes).pickled = { callable: G_NEWOBJ, args: [new PyGlobal(module, qualname)], state };
+      return target;
     },
   }),
 });
@@ -285,11 +311,11 @@ const blockManager = Object.freeze<ReconstructorDef>({
 const unpickleBlock = Object.freeze<ReconstructorDef>({
   id: 'pandas.unpickle_block',
   description: 'pandas._libs.internals._unpickle_block(values, placement, ndim) → a block: its columns and where they go, one placement per row of values',
-  bind: () => ({
+  bind: (module, qualname) => ({
     call(args) {
       arity('_unpickle_block', args, 3, 3);
       const arrays = arraysOf(args[0]);
-      return new PdBlock(arrays, placementOf(args[1], arrays.length));
+      return new PdBlock(arrays, placementOf(args[1], arrays.length), { callable: new PyGlobal(module, qualname), args });
     },
   }),
 });
@@ -297,7 +323,7 @@ const unpickleBlock = Object.freeze<ReconstructorDef>({
 const newIndexDef = Object.freeze<ReconstructorDef>({
   id: 'pandas.new_index',
   description: 'pandas _new_Index(cls, state) and _new_DatetimeIndex(cls, state) for Range, Int64, UInt64, Float64, object, Datetime, Timedelta, Period, Categorical and Multi indexes → PdIndex, codes checked',
-  bind: () => ({ call: (args) => newIndex(args) }),
+  bind: (module, qualname) => ({ call: (args) => newIndex(args, { callable: new PyGlobal(module, qualname), args }) }),
 });
 
 /** The frame's or series' state: its block manager, and the rest kept as pickled. */
@@ -314,14 +340,14 @@ function frameState(state: unknown): [PdManager, Map<unknown, unknown>] {
 const frame = Object.freeze<ReconstructorDef>({
   id: 'pandas.DataFrame',
   description: 'pandas.DataFrame: NEWOBJ then its state {_mgr, …} → PdDataFrame (columns, index, one PdArray per column)',
-  bind: () => ({
+  bind: (module, qualname) => ({
     newObject: () => new PdDataFrame(),
     setState(target, state) {
       if (!(target instanceof PdDataFrame) || target.filled) return fail('a DataFrame state applies once, to a new DataFrame');
       const [mgr, rest] = frameState(state);
       if (mgr.axes.length !== 2) fail('a DataFrame has two axes');
-      Object.assign(target, { columns: mgr.axes[0], index: mgr.axes[1], data: Object.freeze(mgr.columns), state: rest, filled: true });
-      return target;
+      const pickled = { callable: G_NEWOBJ, args: [new PyGlobal(module, qualname)], state };
+      return Object.freeze(Object.assign(target, { columns: mgr.axes[0], index: mgr.axes[1], data: Object.freeze(mgr.columns), state: rest, filled: true, pickled }));
     },
   }),
 });
@@ -329,14 +355,14 @@ const frame = Object.freeze<ReconstructorDef>({
 const series = Object.freeze<ReconstructorDef>({
   id: 'pandas.Series',
   description: 'pandas.Series: NEWOBJ then its state {_mgr, _name, …} → PdSeries (name, index, one PdArray)',
-  bind: () => ({
+  bind: (module, qualname) => ({
     newObject: () => new PdSeries(),
     setState(target, state) {
       if (!(target instanceof PdSeries) || target.filled) return fail('a Series state applies once, to a new Series');
       const [mgr, rest] = frameState(state);
       if (mgr.axes.length !== 1 || mgr.columns.length !== 1) fail('a Series has one axis and one column');
-      Object.assign(target, { name: rest.get('name') ?? rest.get('_name') ?? null, index: mgr.axes[0], values: mgr.columns[0], state: rest, filled: true });
-      return target;
+      const pickled = { callable: G_NEWOBJ, args: [new PyGlobal(module, qualname)], state };
+      return Object.freeze(Object.assign(target, { name: rest.get('name') ?? rest.get('_name') ?? null, index: mgr.axes[0], values: mgr.columns[0], state: rest, filled: true, pickled }));
     },
   }),
 });
