@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# interpreters: /usr/bin/python3
+# interpreters: /usr/bin/python3 trixie sid
 """Writes corpus/realworld/pandas/<pandas version>/: DataFrames, Series and indexes pickled by pandas.
 
 NAME.pP.pkl is pickle.dumps(value, P); NAME.pkl.<ext> is DataFrame.to_pickle('NAME.pkl.<ext>') with the
@@ -36,6 +36,11 @@ except ImportError as e:
     print(f'gen_pandas.py: skipped: {e}')
     sys.exit(0)
 
+
+
+def when(texts, **kwargs):
+    """pd.to_datetime of texts in mixed formats, each parsed alone (pandas 2 wants one format per call)."""
+    return pd.to_datetime([None if t is None else pd.Timestamp(t) for t in texts], **kwargs)
 
 def cell(v):
     if v is None or v is pd.NA or v is pd.NaT:
@@ -88,15 +93,15 @@ def tz_frames():
     """tz-aware columns and indexes in zones other than UTC: pytz zones across DST changes, fixed offsets, zoneinfo; NaT."""
     import pytz
     import zoneinfo
-    utc = pd.to_datetime(['2024-03-31 00:30', '2024-03-31 01:30:00.000001', '2024-10-27 00:30:00.5', '2024-10-27 01:30:00.000000001', None], utc=True)
-    us = pd.to_datetime(['2024-03-10 06:30', '2024-03-10 07:30', '2024-11-03 05:30', '2024-11-03 06:30', None], utc=True)
+    utc = when(['2024-03-31 00:30', '2024-03-31 01:30:00.000001', '2024-10-27 00:30:00.5', '2024-10-27 01:30:00.000000001', None], utc=True)
+    us = when(['2024-03-10 06:30', '2024-03-10 07:30', '2024-11-03 05:30', '2024-11-03 06:30', None], utc=True)
     zones = pd.DataFrame({
         'paris': utc.tz_convert('Europe/Paris'),
         'new_york': us.tz_convert('America/New_York'),
         'fixed': utc.tz_convert(pytz.FixedOffset(330)),
         'timezone': utc.tz_convert(datetime.timezone(datetime.timedelta(hours=-3))),
         # pandas 1.5 gives a zoneinfo time in the repeated hour (fold=1) the first offset, so none here.
-        'zoneinfo': pd.to_datetime(['2024-03-31 00:30', '2024-03-31 01:30', '2024-10-27 00:00', '2024-10-27 02:00', None], utc=True).tz_convert(zoneinfo.ZoneInfo('Europe/London')),
+        'zoneinfo': when(['2024-03-31 00:30', '2024-03-31 01:30', '2024-10-27 00:00', '2024-10-27 02:00', None], utc=True).tz_convert(zoneinfo.ZoneInfo('Europe/London')),
         'v': np.arange(5, dtype=np.int64),
     })
     return {
@@ -124,13 +129,13 @@ def frames():
         'i4': np.arange(n, dtype=np.int32),
         'f8b': np.linspace(0, 1, n),
         'u1': np.arange(n, dtype=np.uint8),
-        'dt': pd.to_datetime(['2024-01-01', '2024-02-29 12:00', None, '1970-01-01', '2262-04-11', '1677-09-22']),
+        'dt': when(['2024-01-01', '2024-02-29 12:00', None, '1970-01-01', '2262-04-11', '1677-09-22']),
         'td': pd.to_timedelta(['1 day', '-2h', None, '0s', '3us', '1000 days']),
         'cat': pd.Categorical(['x', 'y', 'x', None, 'z', 'y']),
         'Int64': pd.array([1, None, 3, -4, 5, None], dtype='Int64'),
         'boolean': pd.array([True, None, False, True, None, False], dtype='boolean'),
         'string': pd.array(['a', None, 'c', 'd', 'e', ''], dtype='string'),
-        'tz': pd.to_datetime(['2024-01-01'] * n).tz_localize('UTC'),
+        'tz': when(['2024-01-01'] * n).tz_localize('UTC'),
         'period': pd.period_range('2024-01', periods=n, freq='M'),
     })
     return {
@@ -149,7 +154,7 @@ def frames():
         'series_float_named_index': pd.Series([0.5, np.nan], index=pd.Index(['a', 'b'], name='k'), name='s'),
         'series_categorical': pd.Series(pd.Categorical(['lo', 'hi', 'lo'], categories=['lo', 'hi'], ordered=True)),
         'series_Int64': pd.Series(pd.array([1, None], dtype='Int64'), name=7),
-        'series_datetime': pd.Series(pd.to_datetime(['2024-01-01', None])),
+        'series_datetime': pd.Series(when(['2024-01-01', None])),
     }
 
 

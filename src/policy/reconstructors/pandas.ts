@@ -71,6 +71,8 @@ function extensionName(dtype: unknown): string {
       return `datetime64[${String(state.get('unit'))}, ${tzName(state.get('tz'))}]`;
     case 'PeriodDtype': {
       const offset = dtype.args[0];
+      // pandas 2 pickles PeriodDtype('period[D]'), pandas 1.5 PeriodDtype(<offset record>).
+      if (typeof offset === 'string' && /^period\[\d*[A-Za-z-]{1,12}\]$/.test(offset)) return offset;
       if (!(offset instanceof PyObject)) return fail('a PeriodDtype needs a frequency');
       const n = offset.args[0];
       const code = OFFSET_CODES[offset.name] ?? offset.name;
