@@ -255,7 +255,7 @@ def main():
         '$schema': './schema/pack.schema.json',
         'id': 'scikit-learn',
         'version': '1.1.0',
-        'description': (f'Fitted scikit-learn estimators (names recorded from scikit-learn {" and ".join(recorded)} by '
+        'description': (f'Fitted scikit-learn estimators (names recorded from scikit-learn {", ".join(recorded[:-1]) + " and " + recorded[-1] if len(recorded) > 1 else recorded[0]} by '
                         'policies/tools/gen_sklearn_entries.py, reviewed) as inert PyObject records: their attributes load as NdArrays '
                         'and plain values, nothing is called. Linear models, SVMs, trees and forests (sklearn.tree._tree.Tree checked), '
                         'gradient boosting (incl. HistGradientBoosting), k-means, nearest neighbours (KDTree, BallTree), scalers, '

@@ -307,8 +307,8 @@ numpy.random._pickle __generator_ctor 9 object call
 numpy.random._pickle __randomstate_ctor 9 object call,state
 numpy.random.bit_generator SeedSequence 9 reference reference
 numpy.random.bit_generator __pyx_unpickle_SeedSequence 9 object call,state
-sklearn._loss._loss CyHalfBinomialLoss 9 reference reference
-sklearn._loss._loss CyHalfSquaredError 9 reference reference
+sklearn._loss._loss CyHalfBinomialLoss 9 object call
+sklearn._loss._loss CyHalfSquaredError 9 object call
 sklearn._loss._loss __pyx_unpickle_CyHalfBinomialLoss 9 object call
 sklearn._loss._loss __pyx_unpickle_CyHalfSquaredError 9 object call
 sklearn._loss.link IdentityLink 9 object new
@@ -818,7 +818,7 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
   "$schema": "./schema/pack.schema.json",
   "id": "scikit-learn",
   "version": "1.1.0",
-  "description": "Fitted scikit-learn estimators (names recorded from scikit-learn 1.2.1 and 1.4.2 by policies/tools/gen_sklearn_entries.py, reviewed) as inert PyObject records: their attributes load as NdArrays and plain values, nothing is called. Linear models, SVMs, trees and forests (sklearn.tree._tree.Tree checked), gradient boosting (incl. HistGradientBoosting), k-means, nearest neighbours (KDTree, BallTree), scalers, encoders, PCA, naive Bayes, Pipeline, ColumnTransformer. On top of numpy and python-stdlib.",
+  "description": "Fitted scikit-learn estimators (names recorded from scikit-learn 1.2.1, 1.4.2 and 1.9.0 by policies/tools/gen_sklearn_entries.py, reviewed) as inert PyObject records: their attributes load as NdArrays and plain values, nothing is called. Linear models, SVMs, trees and forests (sklearn.tree._tree.Tree checked), gradient boosting (incl. HistGradientBoosting), k-means, nearest neighbours (KDTree, BallTree), scalers, encoders, PCA, naive Bayes, Pipeline, ColumnTransformer. On top of numpy and python-stdlib.",
   "extends": [
     {
       "id": "numpy",
@@ -831,7 +831,7 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
       "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
     }
   ]
-}, "sha256:cf9e6630e2db56cf1bdbc7f1e5bf85b5fc7a15011290d4f5a7c3ca97916746b0", [
+}, "sha256:12a09288b64191d4385b933864fd5ab91c724450ad856367f6b96c905cbb6eed", [
   0,
   0,
   0,
@@ -840,8 +840,8 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
   {"args":{"oneOf":[{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"str","maxLength":256},{"type":"global","names":["numpy.random._pickle.__bit_generator_ctor"]}]},{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"any"}]}]},"state":{"type":"dict","maxLength":512,"keys":{"type":"str","maxLength":128}}},
   0,
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.random.bit_generator.SeedSequence"]},{"type":"int"},{"type":"none"}]},"state":{"type":"tuple","minLength":5,"maxLength":5,"items":[{"type":"any"},{"type":"int"},{"type":"any"},{"type":"int"},{"type":"tuple","minLength":0,"maxLength":0}]}},
-  0,
-  0,
+  {"args":{"type":"tuple","minLength":0,"maxLength":0}},
+  {"args":{"type":"tuple","minLength":0,"maxLength":0}},
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["sklearn._loss._loss.CyHalfBinomialLoss"]},{"type":"int"},{"type":"tuple","minLength":0,"maxLength":0}]}},
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["sklearn._loss._loss.CyHalfSquaredError"]},{"type":"int"},{"type":"tuple","minLength":0,"maxLength":0}]}},
   {"args":{"type":"tuple","minLength":0,"maxLength":0}},
