@@ -26,6 +26,29 @@ const bundled = await build({
 });
 const { parsePack } = await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].contents).toString('base64')}`);
 
+// `--repin` first rewrites every `extends` pin (version and digest) to the pack of that id as it now
+// is, in dependency order, so a change to a base pack is one command: npm run packs -- --repin.
+if (process.argv.includes('--repin')) {
+  const texts = new Map(files.map((f) => [f, readFileSync(join(here, f), 'utf8')]));
+  for (let round = 0, changed = true; changed && round < files.length + 1; round++) {
+    changed = false;
+    const now = new Map([...texts.values()].map((t) => parsePack(t, 'repin')).map((p) => [p.pack.id, p]));
+    for (const [f, text] of texts) {
+      // A pin is {"id": ID, "version": V, "digest": D} on one line or several; only V and D change.
+      const next = text.replace(/("id":\s*"([^"]+)",\s*"version":\s*")([^"]+)(",\s*"digest":\s*")([^"]+)"/g, (all, a, id, v, b, d) => {
+        const base = now.get(id);
+        return base === undefined ? all : `${a}${base.pack.version}${b}${base.digest}"`;
+      });
+      if (next !== text) {
+        texts.set(f, next);
+        writeFileSync(join(here, f), next);
+        changed = true;
+        console.log(`re-pinned policies/${f}`);
+      }
+    }
+  }
+}
+
 let loaded;
 try {
   loaded = files.map((f) => parsePack(readFileSync(join(here, f), 'utf8'), `policies/${f}`));

@@ -41,15 +41,15 @@ describe('shipped packs', () => {
 describe('the shipped set', () => {
   it('is python-builtins, python-stdlib, numpy, joblib, pytorch-state-dict, pytz, django, celery, pandas and scikit-learn, and they combine into one policy', () => {
     expect(SHIPPED_PACKS.map((p) => `${p.pack.id}@${p.pack.version}`).sort()).toEqual([
-      'celery@1.0.0',
-      'django@1.0.0',
-      'joblib@1.1.0',
-      'numpy@1.1.0',
+      'celery@1.0.1',
+      'django@1.0.1',
+      'joblib@1.1.1',
+      'numpy@1.1.1',
       'pandas@1.0.0',
-      'python-builtins@1.1.0',
-      'python-stdlib@1.2.0',
-      'pytorch-state-dict@1.2.0',
-      'pytz@1.0.0',
+      'python-builtins@1.1.1',
+      'python-stdlib@1.2.1',
+      'pytorch-state-dict@1.2.1',
+      'pytz@1.0.1',
       'scikit-learn@1.1.0',
     ]);
     const all = createPolicy({ packs: SHIPPED_PACKS });

@@ -255,11 +255,8 @@ def main():
         '$schema': './schema/pack.schema.json',
         'id': 'scikit-learn',
         'version': '1.1.0',
-        'description': (f'Fitted scikit-learn estimators (names recorded from scikit-learn {", ".join(recorded[:-1]) + " and " + recorded[-1] if len(recorded) > 1 else recorded[0]} by '
-                        'policies/tools/gen_sklearn_entries.py, reviewed) as inert PyObject records: their attributes load as NdArrays '
-                        'and plain values, nothing is called. Linear models, SVMs, trees and forests (sklearn.tree._tree.Tree checked), '
-                        'gradient boosting (incl. HistGradientBoosting), k-means, nearest neighbours (KDTree, BallTree), scalers, '
-                        'encoders, PCA, naive Bayes, Pipeline, ColumnTransformer. On top of numpy and python-stdlib.'),
+        'description': (f'Fitted scikit-learn estimators (exact names recorded from scikit-learn {", ".join(recorded)}) as inert PyObject '
+                        'records of NdArrays and plain values; Tree and KDTree/BallTree tables checked. Nothing is called.'),
         'extends': [],
         'entries': entries,
     }

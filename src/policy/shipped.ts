@@ -4,7 +4,7 @@ import type { Pack, PackEntry } from './schema.js';
 import { indexedEntries } from './shipped-index.js';
 
 /** The shipped packs' ids and versions, in SHIPPED_PACKS order. */
-export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.0"],["django","1.0.0"],["joblib","1.1.0"],["numpy","1.1.0"],["pandas","1.0.0"],["python-builtins","1.1.0"],["python-stdlib","1.2.0"],["pytorch-state-dict","1.2.0"],["pytz","1.0.0"],["scikit-learn","1.1.0"]]);
+export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.1"],["django","1.0.1"],["joblib","1.1.1"],["numpy","1.1.1"],["pandas","1.0.0"],["python-builtins","1.1.1"],["python-stdlib","1.2.1"],["pytorch-state-dict","1.2.1"],["pytz","1.0.1"],["scikit-learn","1.1.0"]]);
 
 /** Every shipped entry, one per line, as src/policy/shipped-index.ts reads them. */
 export const SHIPPED_INDEX = `celery.exceptions CeleryError 0 object call,state
@@ -373,16 +373,16 @@ const shipped = (i: number, head: Omit<Pack, 'entries'>, digest: string, more: r
 export const PACK_CELERY: LoadedPack = /*#__PURE__*/ shipped(0, {
   "$schema": "./schema/pack.schema.json",
   "id": "celery",
-  "version": "1.0.0",
-  "description": "What Celery (5.x, kombu's pickle serializer) writes besides plain data: task bodies of protocol 2 are (args, kwargs, embed) tuples of builtin values; results are {status, result, traceback, children, date_done, task_id} dicts whose result may be an exception. Celery's and billiard's exception classes, and UnpickleableExceptionWrapper, load as inert PyObject records of their args and state. Python's own exceptions (builtins.ValueError, …) come from python-stdlib. Nothing that runs a task, imports or touches the OS.",
+  "version": "1.0.1",
+  "description": "Celery's and billiard's exceptions and UnpickleableExceptionWrapper, as inert records, for task results (bodies are builtin values). Nothing that runs a task.",
   "extends": [
     {
       "id": "python-stdlib",
-      "version": "1.2.0",
-      "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
+      "version": "1.2.1",
+      "digest": "sha256:00b3cbe3638568098e9ab93911b8f140f529b7bde1f98324ab67c977113fe524"
     }
   ]
-}, "sha256:8207987a9a056b70811d81d00936604ae3695393859abca1333084feccce2ca2", [
+}, "sha256:4ef5d594cce94f101fa47147de1e124c74486c607883ab0ae1a806832f7ead99", [
   0,
   0,
   0,
@@ -421,16 +421,16 @@ export const PACK_CELERY: LoadedPack = /*#__PURE__*/ shipped(0, {
 export const PACK_DJANGO: LoadedPack = /*#__PURE__*/ shipped(1, {
   "$schema": "./schema/pack.schema.json",
   "id": "django",
-  "version": "1.0.0",
-  "description": "What Django (3.2-5.x) caches and sessions pickle besides plain data: a model instance's ModelState and safe strings, as inert PyObject records. Model instances themselves (django.db.models.base.model_unpickle) are the application's: the host lists the (app_label, model_name) pairs it allows with djangoPolicy({ models }) or djangoModels(models), and they load as inert records; any other model is refused. Nothing that queries a database, imports or touches the OS.",
+  "version": "1.0.1",
+  "description": "Django's ModelState and safe strings as inert records, for cache entries and sessions; models only through djangoPolicy({ models }). Nothing that queries a database.",
   "extends": [
     {
       "id": "python-stdlib",
-      "version": "1.2.0",
-      "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
+      "version": "1.2.1",
+      "digest": "sha256:00b3cbe3638568098e9ab93911b8f140f529b7bde1f98324ab67c977113fe524"
     }
   ]
-}, "sha256:7b30c3791fc806ed816225d5b7dc45833081795ff725775a51600974a0ceb317", [
+}, "sha256:bf04cd176b0ebc0ac709e0d2f41268ecbe984bd842fd4362248944c9ac8b6089", [
   0,
   0,
   0,
@@ -440,21 +440,21 @@ export const PACK_DJANGO: LoadedPack = /*#__PURE__*/ shipped(1, {
 export const PACK_JOBLIB: LoadedPack = /*#__PURE__*/ shipped(2, {
   "$schema": "./schema/pack.schema.json",
   "id": "joblib",
-  "version": "1.1.0",
-  "description": "What joblib.dump writes besides numpy's own names: the NumpyArrayWrapper that stands in each array's place (an inert record of subclass, shape, order, dtype and alignment), on top of numpy and python-stdlib (protocol 0 and 1 files name builtins.object). loadJoblib reads each array's bytes after its wrapper; audit and pickleguard audit --policy joblib read joblib files the same way. Nothing from joblib that loads, dumps or calls.",
+  "version": "1.1.1",
+  "description": "joblib's NumpyArrayWrapper, the inert record joblib.dump writes in each array's place (loadJoblib reads the array bytes after it). Nothing from joblib that loads or calls.",
   "extends": [
     {
       "id": "numpy",
-      "version": "1.1.0",
-      "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
+      "version": "1.1.1",
+      "digest": "sha256:76277bdd67efb84e28fdfe78f697f3a88b3d3c1832d32c0ae7f1d6e286a8eab0"
     },
     {
       "id": "python-stdlib",
-      "version": "1.2.0",
-      "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
+      "version": "1.2.1",
+      "digest": "sha256:00b3cbe3638568098e9ab93911b8f140f529b7bde1f98324ab67c977113fe524"
     }
   ]
-}, "sha256:88d67555ea2ab5a6b5d85f73286e4081fd14dcebbc8722ef310461897930a840", [
+}, "sha256:2534be7176ebcab392479ba836d12c08bc64418c86a5e09a13ebc7bf42ee0885", [
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
 ]);
 
@@ -462,16 +462,16 @@ export const PACK_JOBLIB: LoadedPack = /*#__PURE__*/ shipped(2, {
 export const PACK_NUMPY: LoadedPack = /*#__PURE__*/ shipped(3, {
   "$schema": "./schema/pack.schema.json",
   "id": "numpy",
-  "version": "1.1.0",
-  "description": "numpy arrays, dtypes and scalars as numpy 1.x and 2.x pickle them at protocols 0-5, on top of python-builtins: ndarray through _reconstruct + BUILD or (protocol 5) _frombuffer, numpy.dtype for bool, int, uint, float, complex, datetime64 and timedelta64 (every unit), fixed-width str and bytes, numpy 2's StringDType, object and void/structured types, scalars, and masked arrays (numpy.ma). Values are inert data (NdArray, NpDtype, NpScalar, NpMaskedArray); shapes, sizes and offsets are checked. Nothing that loads files, compiles or runs code (numpy.load, numpy.f2py, numpy.testing stay refused).",
+  "version": "1.1.1",
+  "description": "numpy 1.x and 2.x arrays, dtypes, scalars and masked arrays at protocols 0-5, as inert NdArray/NpDtype/NpScalar values, shapes and offsets checked. Nothing that loads files or runs code.",
   "extends": [
     {
       "id": "python-builtins",
-      "version": "1.1.0",
-      "digest": "sha256:019dceb1867f14c0ae67e4c2e7e24836e1f1b734d7de7950e3547ca6ad7ff623"
+      "version": "1.1.1",
+      "digest": "sha256:86f15fb8796501ca5d7adf835d01da98f169862269d9db78686298670195c01a"
     }
   ]
-}, "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124", [
+}, "sha256:76277bdd67efb84e28fdfe78f697f3a88b3d3c1832d32c0ae7f1d6e286a8eab0", [
   0,
   {"args":{"type":"tuple","minLength":1,"maxLength":3,"items":[{"type":"str","minLength":2,"maxLength":12},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]}]},"state":{"type":"tuple","minLength":8,"maxLength":9,"items":[{"type":"int","min":3,"max":4},{"type":"str","minLength":1,"maxLength":1},{"oneOf":[{"type":"none"},{"type":"tuple","minLength":2,"maxLength":2}]},{"oneOf":[{"type":"none"},{"type":"tuple","maxLength":4096,"items":{"type":"str","maxLength":1024}}]},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":8192}]},{"type":"int"},{"type":"int"},{"type":"int"},{"oneOf":[{"type":"dict","maxLength":64},{"type":"tuple","minLength":2,"maxLength":2,"items":[{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]},{"type":"tuple","minLength":4,"maxLength":4,"items":[{"oneOf":[{"type":"bytes","minLength":1,"maxLength":7},{"type":"str","minLength":1,"maxLength":7}]},{"type":"int","min":1,"max":2147483647},{"type":"int","min":1,"max":1},{"type":"int","min":1,"max":1}]}]}]}]}},
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["numpy.ndarray"]},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bytes","maxLength":1},{"type":"str","maxLength":1}]}]},"state":{"type":"tuple","minLength":4,"maxLength":5}},
@@ -495,21 +495,21 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   "extends": [
     {
       "id": "numpy",
-      "version": "1.1.0",
-      "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
+      "version": "1.1.1",
+      "digest": "sha256:76277bdd67efb84e28fdfe78f697f3a88b3d3c1832d32c0ae7f1d6e286a8eab0"
     },
     {
       "id": "python-stdlib",
-      "version": "1.2.0",
-      "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
+      "version": "1.2.1",
+      "digest": "sha256:00b3cbe3638568098e9ab93911b8f140f529b7bde1f98324ab67c977113fe524"
     },
     {
       "id": "pytz",
-      "version": "1.0.0",
-      "digest": "sha256:4559267e15f1534b0ff8787e461293ac93d52cc4ff97130d4c53980b96361f53"
+      "version": "1.0.1",
+      "digest": "sha256:85a5e8dec2f127c7ed9a07c0db84e6874a0ccbaed2f0a3b781946c284181f14f"
     }
   ]
-}, "sha256:305633705fe8fbf0c800d5dba4d7eec516b9a081ebf8a28b810dcfb27bd335f8", [
+}, "sha256:74403b4ea3d28e4d6f112d6a854a12a5f622583f82ad4ee25db0382abd7fd462", [
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4}},
@@ -568,9 +568,9 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
 export const PACK_PYTHON_BUILTINS: LoadedPack = /*#__PURE__*/ shipped(5, {
   "$schema": "./schema/pack.schema.json",
   "id": "python-builtins",
-  "version": "1.1.0",
-  "description": "Python's builtin types as CPython pickles them at every protocol: set, frozenset, bytes, bytearray and complex through their constructors, bytes below protocol 3 through _codecs.encode, copyreg._reconstructor of those types, and collections.OrderedDict (with instance attributes given by BUILD). Nothing that touches the OS, imports or runs code."
-}, "sha256:019dceb1867f14c0ae67e4c2e7e24836e1f1b734d7de7950e3547ca6ad7ff623", [
+  "version": "1.1.1",
+  "description": "Python's builtin types as CPython pickles them at every protocol (set, frozenset, bytes, bytearray, complex, OrderedDict, copyreg._reconstructor). Nothing that imports or runs code."
+}, "sha256:86f15fb8796501ca5d7adf835d01da98f169862269d9db78686298670195c01a", [
   {"args":{"type":"tuple","maxLength":1}},
   {"args":{"type":"tuple","maxLength":1}},
   {"args":{"type":"tuple","maxLength":3}},
@@ -585,16 +585,16 @@ export const PACK_PYTHON_BUILTINS: LoadedPack = /*#__PURE__*/ shipped(5, {
 export const PACK_PYTHON_STDLIB: LoadedPack = /*#__PURE__*/ shipped(6, {
   "$schema": "./schema/pack.schema.json",
   "id": "python-stdlib",
-  "version": "1.2.0",
-  "description": "Python standard-library data types, on top of python-builtins: collections (defaultdict with builtin factories, deque, Counter), datetime (date, time, datetime, timedelta, timezone), decimal.Decimal, fractions.Fraction, uuid.UUID, zoneinfo.ZoneInfo (only through getattr(ZoneInfo, '_unpickle')), pure pathlib paths, ipaddress, range and slice, copyreg._reconstructor with object.__new__ semantics, and (1.2.0) exceptions of builtins and of stdlib modules that touch nothing (inert PyException records, never raised), re._compile (PyPattern, never compiled), array.array and array._array_reconstructor, types.SimpleNamespace and argparse.Namespace. Nothing that touches the OS, imports or runs code.",
+  "version": "1.2.1",
+  "description": "Standard-library data types: collections, datetime, decimal, fractions, uuid, zoneinfo, pathlib, ipaddress, exceptions as inert records, re patterns, array, namespaces. Nothing that touches the OS.",
   "extends": [
     {
       "id": "python-builtins",
-      "version": "1.1.0",
-      "digest": "sha256:019dceb1867f14c0ae67e4c2e7e24836e1f1b734d7de7950e3547ca6ad7ff623"
+      "version": "1.1.1",
+      "digest": "sha256:86f15fb8796501ca5d7adf835d01da98f169862269d9db78686298670195c01a"
     }
   ]
-}, "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47", [
+}, "sha256:00b3cbe3638568098e9ab93911b8f140f529b7bde1f98324ab67c977113fe524", [
   0,
   0,
   0,
@@ -730,16 +730,16 @@ export const PACK_PYTHON_STDLIB: LoadedPack = /*#__PURE__*/ shipped(6, {
 export const PACK_PYTORCH_STATE_DICT: LoadedPack = /*#__PURE__*/ shipped(7, {
   "$schema": "./schema/pack.schema.json",
   "id": "pytorch-state-dict",
-  "version": "1.2.0",
-  "description": "PyTorch state dicts as torch.save writes them (protocol 2 in a zip checkpoint; load with loadTorch): collections.OrderedDict (from python-builtins, which takes its _metadata attribute), tensors through torch._utils._rebuild_tensor_v2 over typed storages (Float, Double, Half, BFloat16, Long, Int, Short, Char, Byte, Bool, ComplexFloat, ComplexDouble) and _rebuild_tensor_v3 over torch 2.x untyped storages (with the dtypes added since: float8, uint16/32/64, complex32), given as persistent ids; nn.Parameter through _rebuild_parameter and _rebuild_parameter_with_state without hooks; torch.Size, torch.device and the dtypes (torch.float16, …) as values; the tensor types (torch.FloatTensor, …) the legacy tar format names. Quantized storages and tensors are not read. Nothing that loads files, imports or runs code (torch.load, torch.jit, torch.hub stay refused).",
+  "version": "1.2.1",
+  "description": "PyTorch state dicts as torch.save writes them (load with loadTorch): tensors over typed and untyped storages, parameters, sizes, devices and dtypes as values. Nothing that loads files or runs code.",
   "extends": [
     {
       "id": "python-builtins",
-      "version": "1.1.0",
-      "digest": "sha256:019dceb1867f14c0ae67e4c2e7e24836e1f1b734d7de7950e3547ca6ad7ff623"
+      "version": "1.1.1",
+      "digest": "sha256:86f15fb8796501ca5d7adf835d01da98f169862269d9db78686298670195c01a"
     }
   ]
-}, "sha256:7d1ee30d41e8d084d8b9b827968c677e1a6a4badfd74ea90a011bdfefc8d1c8b", [
+}, "sha256:8961bb204db29c5087d7d361eb6d6378f845c8c4f7a2fef131fca7f5e895c9f1", [
   {"args":{"type":"tuple","minLength":6,"maxLength":7,"items":[{"type":"any"},{"type":"int","min":0},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0},{"oneOf":[{"type":"none"},{"type":"dict","maxLength":64}]}]}},
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"any"},{"oneOf":[{"type":"bool"},{"type":"int","min":0,"max":1}]},{"type":"dict","maxLength":0}]}},
   {"args":{"type":"tuple","maxLength":1,"items":[{"type":"tuple","maxLength":64,"items":{"type":"int","min":0}}]}},
@@ -796,16 +796,16 @@ export const PACK_PYTORCH_STATE_DICT: LoadedPack = /*#__PURE__*/ shipped(7, {
 export const PACK_PYTZ: LoadedPack = /*#__PURE__*/ shipped(8, {
   "$schema": "./schema/pack.schema.json",
   "id": "pytz",
-  "version": "1.0.0",
-  "description": "pytz time zones as pytz pickles them (Django 3.2 and pandas write pytz._UTC): pytz._UTC(), pytz._p(zone[, utcoffset, dst, tzname]) and pytz.FixedOffset(minutes), as inert PyTzInfo values usable as a datetime's tzinfo, and the pytz.utc instance as a reference. Nothing that reads the zone database.",
+  "version": "1.0.1",
+  "description": "pytz time zones as pytz pickles them (_UTC, _p, FixedOffset, utc), as inert PyTzInfo values. Nothing that reads the zone database.",
   "extends": [
     {
       "id": "python-stdlib",
-      "version": "1.2.0",
-      "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
+      "version": "1.2.1",
+      "digest": "sha256:00b3cbe3638568098e9ab93911b8f140f529b7bde1f98324ab67c977113fe524"
     }
   ]
-}, "sha256:4559267e15f1534b0ff8787e461293ac93d52cc4ff97130d4c53980b96361f53", [
+}, "sha256:85a5e8dec2f127c7ed9a07c0db84e6874a0ccbaed2f0a3b781946c284181f14f", [
   {"args":{"type":"tuple","maxLength":0}},
   {"args":{"type":"tuple","minLength":1,"maxLength":4,"items":[{"type":"str","maxLength":255},{"oneOf":[{"type":"none"},{"type":"int"}]},{"oneOf":[{"type":"none"},{"type":"int"}]},{"oneOf":[{"type":"none"},{"type":"str","maxLength":64}]}]}},
   {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"int"}]}},
@@ -818,20 +818,20 @@ export const PACK_SCIKIT_LEARN: LoadedPack = /*#__PURE__*/ shipped(9, {
   "$schema": "./schema/pack.schema.json",
   "id": "scikit-learn",
   "version": "1.1.0",
-  "description": "Fitted scikit-learn estimators (names recorded from scikit-learn 1.2.1, 1.4.2 and 1.9.0 by policies/tools/gen_sklearn_entries.py, reviewed) as inert PyObject records: their attributes load as NdArrays and plain values, nothing is called. Linear models, SVMs, trees and forests (sklearn.tree._tree.Tree checked), gradient boosting (incl. HistGradientBoosting), k-means, nearest neighbours (KDTree, BallTree), scalers, encoders, PCA, naive Bayes, Pipeline, ColumnTransformer. On top of numpy and python-stdlib.",
+  "description": "Fitted scikit-learn estimators (exact names recorded from scikit-learn 1.2.1, 1.4.2, 1.9.0) as inert PyObject records of NdArrays and plain values; Tree and KDTree/BallTree tables checked. Nothing is called.",
   "extends": [
     {
       "id": "numpy",
-      "version": "1.1.0",
-      "digest": "sha256:b207091cb20773ce76dc759345ff3b72bcb1bc9a27ae1a63faf344d34dd06124"
+      "version": "1.1.1",
+      "digest": "sha256:76277bdd67efb84e28fdfe78f697f3a88b3d3c1832d32c0ae7f1d6e286a8eab0"
     },
     {
       "id": "python-stdlib",
-      "version": "1.2.0",
-      "digest": "sha256:8a681f4bfd5c550844189d91e63e1d05d1b6b376c11061382e95fcbb5b3c1d47"
+      "version": "1.2.1",
+      "digest": "sha256:00b3cbe3638568098e9ab93911b8f140f529b7bde1f98324ab67c977113fe524"
     }
   ]
-}, "sha256:12a09288b64191d4385b933864fd5ab91c724450ad856367f6b96c905cbb6eed", [
+}, "sha256:821a8d2acc5f1872854f63f004a3a83af18e3c2ed460d862f0bf4e819054e74c", [
   0,
   0,
   0,
