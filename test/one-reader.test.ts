@@ -21,7 +21,7 @@ const SEED = Number.parseInt(process.env.PICKLEGUARD_SEED ?? '11', 10);
 const FUZZ_INPUTS = Math.round(100_000 * FACTOR);
 
 /** Text and data beside the pickles (expectations, disassemblies, generators, notes, protocol-5 out-of-band buffers): not inputs. */
-const TEXT = new Set(['.json', '.dis', '.py', '.md', '.buf']);
+const TEXT = new Set(['.json', '.dis', '.py', '.md', '.buf', '.sh']);
 /** Pickles and pickle streams (joblib's have raw array bytes between opcodes). */
 const PICKLES = new Set(['.pkl', '.joblib']);
 /** Containers (zip, npy, compressed; backend entries of corpus/backends): not pickles, but the contract holds for any bytes, so they are inputs too. */
