@@ -29,7 +29,7 @@ export type PdArrayKind = 'numpy' | 'masked' | 'categorical' | 'string' | 'datet
 /** numpy's NaT and pandas' NaT in int64 storage. */
 const NAT = -(2n ** 63n);
 
-const isMissing = (v: unknown): boolean => v instanceof PyGlobal && v.module === 'pandas._libs.missing' && v.qualname === 'NA';
+const isMissing = (v: unknown): boolean => v instanceof PyGlobal && v.qualname === 'NA' && (v.module === 'pandas' || v.module === 'pandas._libs.missing');
 
 /** One item of a 1-d numpy array as JavaScript: bool, number (bigint past 2**53), the object, or bigint for datetime64/timedelta64 (NaT: null). */
 export function itemOf(a: NdArray, i: number): unknown {

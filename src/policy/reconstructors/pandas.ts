@@ -1,6 +1,8 @@
 /**
- * Reconstructors for the `pandas` pack: DataFrame and Series (pandas 1.5 block managers) rebuilt as
- * `PdDataFrame` / `PdSeries`. Indexes, extension arrays and pandas dtypes arrive as inert records
+ * Reconstructors for the `pandas` pack: DataFrame and Series (block managers of pandas 1.5 to 3) rebuilt as
+ * `PdDataFrame` / `PdSeries`. Classes are read by qualname, so the internal names of pandas 1.5 and 2
+ * (`pandas.core.frame.DataFrame`) and the public ones of pandas 3 (`pandas.DataFrame`) read alike; the pack
+ * allows each exact name. Indexes, extension arrays and pandas dtypes arrive as inert records
  * (the generic `object` reconstructor) or numpy values, and are read here into `PdIndex` / `PdArray`,
  * each checked: a block's placement must name distinct columns of its frame, one per row of its
  * values; every column must have a value per index label; codes must point at categories or levels.
@@ -14,6 +16,7 @@ import { PySlice } from '../../model/stdlib.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
 import { arity, describe, fail } from './check.js';
+import { PaStrings, PYARROW_DEFS } from './pyarrow.js';
 
 const G_NEWOBJ = new PyGlobal('copyreg', '__newobj__');
 const globalName = (v: unknown): string => (v instanceof PyGlobal ? `${v.module}.${v.qualname}` : '');
@@ -81,11 +84,15 @@ function extensionName(dtype: unknown): string {
     case 'CategoricalDtype':
       return 'category';
     case 'StringDtype':
-      return 'string';
+      return Number.isNaN(naOf(dtype)) ? 'str' : 'string';
     default:
       return fail(`${globalName(dtype.callable)} is not a pandas dtype the pandas pack reads`);
   }
 }
+
+/** A StringDtype's missing value: pandas 3's StringDtype(storage, na_value) gives it (NaN: the `str` dtype), older ones are pandas.NA. */
+const naOf = (dtype: PyObject): unknown => (dtype.args.length > 1 ? dtype.args[1] : new PyGlobal('pandas', 'NA'));
+const OBJECTS = NpDtype.fromStr('|O')!;
 
 const MASKED: Readonly<Record<string, string>> = { IntegerArray: 'Int', FloatingArray: 'Float', BooleanArray: 'boolean' };
 const BACKED: Readonly<Record<string, PdArrayKind>> = {
@@ -120,6 +127,15 @@ function arraysOf(values: unknown): PdArray[] {
     }
     const dtype = masked === 'boolean' ? 'boolean' : `${data.dtype.kind === 'u' ? 'U' : ''}${masked}${data.dtype.itemsize * 8}`;
     return [new PdArray(dtype, 'masked', data, mask, null, false, values)];
+  }
+  // pandas 3's Arrow-backed strings: NEWOBJ, then {_pa_array: the strings, _dtype: StringDtype}; missing values become the dtype's.
+  if (values.name === 'ArrowStringArray') {
+    const state = dictOf('an ArrowStringArray state', values.state);
+    const [strings, dtype] = [state.get('_pa_array'), state.get('_dtype')];
+    if (!(strings instanceof PaStrings) || !(dtype instanceof PyObject) || dtype.name !== 'StringDtype') return fail('an ArrowStringArray needs a pyarrow string array and a StringDtype');
+    const na = naOf(dtype);
+    const objects = strings.value.map((s) => s ?? na);
+    return [new PdArray(extensionName(dtype), 'string', new NdArray({ dtype: OBJECTS, shape: [objects.length], objects }), null, null, false, values)];
   }
   // pandas._libs.arrays.__pyx_unpickle_NDArrayBacked(cls, checksum, state), then BUILD (dtype, ndarray, attributes).
   if (globalName(values.callable) === 'pandas._libs.arrays.__pyx_unpickle_NDArrayBacked') {
@@ -206,7 +222,7 @@ function newIndex(args: readonly unknown[], made: Reduction): PdIndex {
     return new PdIndex(special, name, values, null, null, made);
   }
   if (!/^(Index|Int64Index|UInt64Index|Float64Index|NumericIndex)$/.test(kind)) fail(`${globalName(cls)} is not an index the pandas pack reads`);
-  return new PdIndex(values.dtype === 'object' ? 'object' : 'numeric', name, values, null, null, made);
+  return new PdIndex(values.dtype === 'object' || values.kind === 'string' ? 'object' : 'numeric', name, values, null, null, made);
 }
 
 /** A block: its columns and the frame columns they go to, and the call that made it. */
@@ -222,8 +238,9 @@ class PdBlock {
   }
 }
 
-/** The frame columns a placement names (a slice, or an int array), one per row of the block's values. */
-function placementOf(p: unknown, rows: number): number[] {
+/** The frame columns a placement names (a slice, or an int array), one per row of the block's values; a Series' block is column 0 (pandas gives it slice(0, len)). */
+function placementOf(p: unknown, rows: number, single: boolean): number[] {
+  if (single) return rows === 1 ? [0] : fail(`a Series block holds one column, this one ${rows}`);
   const out: number[] = [];
   if (p instanceof PySlice) {
     const start = p.start === null ? 0 : intOf('a block placement start', p.start);
@@ -302,7 +319,7 @@ const blockManager = Object.freeze<ReconstructorDef>({
       const made = blocks.map((b) => {
         const d = dictOf('a block', b);
         const arrays = arraysOf(d.get('values'));
-        return new PdBlock(arrays, placementOf(d.get('mgr_locs'), arrays.length));
+        return new PdBlock(arrays, placementOf(d.get('mgr_locs'), arrays.length, axes.length === 1));
       });
       fill(target, made, axes).pickled = { callable: G_NEWOBJ, args: [new PyGlobal(module, qualname)], state };
       return target;
@@ -317,7 +334,7 @@ const unpickleBlock = Object.freeze<ReconstructorDef>({
     call(args) {
       arity('_unpickle_block', args, 3, 3);
       const arrays = arraysOf(args[0]);
-      return new PdBlock(arrays, placementOf(args[1], arrays.length), { callable: new PyGlobal(module, qualname), args });
+      return new PdBlock(arrays, placementOf(args[1], arrays.length, args[2] === 1), { callable: new PyGlobal(module, qualname), args });
     },
   }),
 });
@@ -369,4 +386,4 @@ const series = Object.freeze<ReconstructorDef>({
   }),
 });
 
-export const PANDAS_DEFS: readonly ReconstructorDef[] = [frame, series, blockManager, unpickleBlock, newIndexDef];
+export const PANDAS_DEFS: readonly ReconstructorDef[] = [frame, series, blockManager, unpickleBlock, newIndexDef, ...PYARROW_DEFS];
