@@ -45,7 +45,7 @@ describe('the shipped set', () => {
       'django@1.0.0',
       'joblib@1.1.0',
       'numpy@1.1.0',
-      'pandas@1.0.0',
+      'pandas@1.1.0',
       'python-builtins@1.1.0',
       'python-stdlib@1.2.0',
       'pytorch-state-dict@1.2.0',

@@ -546,7 +546,7 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
       "digest": "sha256:4559267e15f1534b0ff8787e461293ac93d52cc4ff97130d4c53980b96361f53"
     }
   ]
-}, "sha256:3483f652b4fff60ff4bd3af8705ba22f57bac5607096019d09cdc00ad5fecb73", [
+}, "sha256:068e6b1417ae21d7a935e01ac5854e08374927cdaf1a8ed96520c9f518115b24", [
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4}},
@@ -635,7 +635,7 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
   {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"tuple","minLength":7,"maxLength":7,"items":[{"type":"any"},{"type":"int","min":0},{"type":"int","min":-1},{"type":"int","min":0},{"type":"list","minLength":3,"maxLength":3},{"type":"list","maxLength":0},{"type":"none"}]}]}},
   {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"oneOf":[{"type":"bytes"},{"type":"bytearray"}]}]}},
-  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"str","maxLength":32}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"str","maxLength":64}]}},
 ]);
 
 /** policies/python-builtins.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */

@@ -39,25 +39,22 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The strings of a string array's buffers, each bound checked; null where the validity bit is 0. */
 export function decodeStrings(width: 4 | 8, length: number, nullCount: number, offset: number, validity: Uint8Array | null, offsets: Uint8Array | null, data: Uint8Array | null): (string | null)[] {
-  if (nullCount > length) fail(`an Arrow array of ${length} values has ${nullCount} nulls`);
-  if (validity === null && nullCount > 0) fail(`an Arrow array has ${nullCount} nulls and no validity bitmap`);
+  if (nullCount > length || (validity === null && nullCount > 0)) fail(`an Arrow array of ${length} values cannot have ${nullCount} nulls${validity ? '' : ' without a validity bitmap'}`);
   if (length === 0) return [];
   const end = offset + length;
-  if (offsets === null || offsets.length < (end + 1) * width) fail(`an Arrow string array of offset ${offset} and length ${length} needs ${end + 1} offsets, its offsets buffer holds ${Math.floor((offsets?.length ?? 0) / width)}`);
-  if (validity !== null && validity.length * 8 < end) fail(`an Arrow validity bitmap of ${validity.length} bytes is too short for offset ${offset} and length ${length}`);
+  if (offsets === null || offsets.length < (end + 1) * width) fail(`an Arrow offsets buffer is too short for offset ${offset} and length ${length}`);
+  if (validity !== null && validity.length * 8 < end) fail(`an Arrow validity bitmap is too short for offset ${offset} and length ${length}`);
   const bytes = data ?? new Uint8Array(0);
   const view = new DataView(offsets!.buffer, offsets!.byteOffset, offsets!.byteLength);
   const at = (i: number): number => {
-    const o = width === 4 ? view.getInt32(i * 4, true) : view.getBigInt64(i * 8, true);
-    if (o < 0 || o > bytes.length) fail(`an Arrow string offset ${o} is outside its ${bytes.length} data bytes`);
-    return Number(o);
+    const o = Number(width === 4 ? view.getInt32(i * 4, true) : view.getBigInt64(i * 8, true));
+    return o < 0 || o > bytes.length ? fail(`an Arrow string offset ${o} is outside the ${bytes.length} data bytes`) : o;
   };
   const out: (string | null)[] = [];
   let nulls = 0;
-  let start = at(offset);
-  for (let i = offset; i < end; i++) {
-    const stop = at(i + 1);
-    if (stop < start) fail(`Arrow string offsets decrease at ${i + 1}: ${stop} after ${start}`);
+  for (let i = offset, start = at(i), stop; i < end; i++, start = stop) {
+    stop = at(i + 1);
+    if (stop < start) fail(`Arrow string offsets decrease at ${i + 1}`);
     if (validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0) {
       nulls++;
       out.push(null);
@@ -68,9 +65,8 @@ export function decodeStrings(width: 4 | 8, length: number, nullCount: number, o
         fail(`Arrow string ${i - offset} is not valid UTF-8`);
       }
     }
-    start = stop;
   }
-  if (nullCount >= 0 && nulls !== nullCount) fail(`an Arrow array says it has ${nullCount} nulls, its validity bitmap has ${nulls}`);
+  if (nullCount >= 0 && nulls !== nullCount) fail(`an Arrow array says it has ${nullCount} nulls, its validity bitmap ${nulls}`);
   return out;
 }
 
@@ -80,26 +76,24 @@ const call = (id: string, description: string, read: (args: readonly unknown[], 
 const MAX = Number.MAX_SAFE_INTEGER;
 
 export const PYARROW_DEFS: readonly ReconstructorDef[] = [
-  call('pyarrow.type_for_alias', "pyarrow.lib.type_for_alias('string' | 'utf8' | 'large_string' | 'large_utf8') → the string type; any other type is refused", (args, pickled) => {
+  call('pyarrow.type_for_alias', 'pyarrow type_for_alias(string | large_string) → a string type; other types are refused', (args, pickled) => {
     arity('type_for_alias', args, 1, 1);
-    const alias = str('type_for_alias() alias', args[0], 32);
-    const width = Object.hasOwn(WIDTH, alias) ? WIDTH[alias]! : unsupported(`the pyarrow type '${alias}' is not read here: only string and large_string arrays are`);
-    return new PaType(width, pickled);
+    const alias = str('type_for_alias() alias', args[0], 64);
+    return new PaType(Object.hasOwn(WIDTH, alias) ? WIDTH[alias]! : unsupported(`the pyarrow type '${alias}' is not read here, only string and large_string`), pickled);
   }),
-  call('pyarrow.py_buffer', 'pyarrow.lib.py_buffer(bytes or bytearray) → an Arrow buffer of those bytes', (args, pickled) => {
+  call('pyarrow.py_buffer', 'pyarrow py_buffer(bytes) → an Arrow buffer', (args, pickled) => {
     arity('py_buffer', args, 1, 1);
     const b = args[0];
-    return new PaBuffer(b instanceof Uint8Array ? b : fail(`py_buffer() needs bytes or a bytearray, the pickle gave ${describe(b)}`), pickled);
+    return new PaBuffer(b instanceof Uint8Array ? b : fail(`py_buffer() needs bytes, the pickle gave ${describe(b)}`), pickled);
   }),
-  call('pyarrow.restore_array', 'pyarrow.lib._restore_array((type, length, null_count, offset, [validity, offsets, data], [], None)) of a string or large_string array → its strings, every offset and validity bit checked', (args, pickled) => {
+  call('pyarrow.restore_array', 'pyarrow _restore_array of a string array → its strings, every offset and validity bit checked', (args, pickled) => {
     arity('_restore_array', args, 1, 1);
-    const spec = args[0];
-    if (!Array.isArray(spec) || spec.length !== 7) return fail(`_restore_array() needs (type, length, null_count, offset, buffers, children, dictionary), the pickle gave ${describe(spec)}`);
+    const spec: unknown[] = Array.isArray(args[0]) ? args[0] : [];
     const [type, length, nulls, offset, buffers, children, dictionary] = spec;
-    if (!(type instanceof PaType)) return fail(`_restore_array() needs a string type from type_for_alias, the pickle gave ${describe(type)}`);
-    if (!Array.isArray(buffers) || buffers.length !== 3) return fail('a string array has three buffers: validity, offsets and data');
-    if (!Array.isArray(children) || children.length !== 0 || dictionary !== null) return fail('a string array has no children and no dictionary');
-    const [validity, offsets, data] = buffers.map((b) => (b === null ? null : b instanceof PaBuffer ? b.value : fail(`an Arrow buffer must come from py_buffer or be None, the pickle gave ${describe(b)}`)));
+    if (spec.length !== 7 || !(type instanceof PaType) || !Array.isArray(buffers) || buffers.length !== 3 || !Array.isArray(children) || children.length || dictionary !== null) {
+      return fail('_restore_array() takes (string type, length, null count, offset, [validity, offsets, data], [], None)');
+    }
+    const [validity, offsets, data] = buffers.map((b) => (b === null ? null : b instanceof PaBuffer ? b.value : fail(`an Arrow buffer is a py_buffer or None, the pickle gave ${describe(b)}`)));
     const n = smallInt('an Arrow array length', length, 0, MAX);
     return new PaStrings(decodeStrings(type.value, n, smallInt('an Arrow null count', nulls, -1, MAX), smallInt('an Arrow array offset', offset, 0, MAX - n - 1), validity!, offsets!, data!), pickled);
   }),
