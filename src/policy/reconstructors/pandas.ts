@@ -10,7 +10,7 @@
 import { PyGlobal } from '../../model/global.js';
 import { NdArray, NpDtype, typedView } from '../../model/ndarray.js';
 import { PyObject } from '../../model/object.js';
-import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, pickledOf, tzName, type PdArrayKind } from '../../model/pandas.js';
+import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, pickledOf, tzName, type PdArrayKind, type PdIndexKind } from '../../model/pandas.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { PySlice } from '../../model/stdlib.js';
 import { PyTuple } from '../../model/tuple.js';
@@ -21,6 +21,15 @@ import { PaStrings, PYARROW_DEFS } from './pyarrow.js';
 const G_NEWOBJ = new PyGlobal('copyreg', '__newobj__');
 const globalName = (v: unknown): string => (v instanceof PyGlobal ? `${v.module}.${v.qualname}` : '');
 const last = (v: unknown): string => (v instanceof PyGlobal ? v.qualname : '');
+/**
+ * What a pandas class (a global, or a record's class name) is read as, from one of the tables below. By
+ * qualname: pandas 1.5 and 2 pickle `pandas.core.arrays.integer.IntegerArray`, pandas 3 `pandas.arrays.IntegerArray`;
+ * the pack allows each exact name, and only where its constraints say.
+ */
+const kindOf = <K>(table: Readonly<Record<string, K>>, cls: unknown): K | undefined => {
+  const q = typeof cls === 'string' ? cls : last(cls);
+  return Object.hasOwn(table, q) ? table[q] : undefined;
+};
 const dictOf = (what: string, v: unknown): ReadonlyMap<unknown, unknown> => (v instanceof Map ? v : fail(`${what} must be a dict, the pickle gave ${describe(v)}`));
 
 /** pandas' name for a numpy dtype: `int64`, `float32`, `bool`, `object`, `datetime64[ns]`. */
@@ -117,7 +126,7 @@ function checkCodes(what: string, codes: NdArray, n: number, of: string): void {
 function arraysOf(values: unknown): PdArray[] {
   if (values instanceof NdArray) return rowsOf('block values', values).map((a) => new PdArray(numpyName(a.dtype), 'numpy', a));
   if (!(values instanceof PyObject)) return fail(`pandas array values must be a numpy array or a pandas array, the pickle gave ${describe(values)}`);
-  const masked = MASKED[values.name];
+  const masked = kindOf(MASKED, values.name);
   if (masked !== undefined) {
     const state = dictOf(`${values.name} state`, values.state);
     const [data] = rowsOf(`${values.name} data`, state.get('_data'));
@@ -140,7 +149,7 @@ function arraysOf(values: unknown): PdArray[] {
   // pandas._libs.arrays.__pyx_unpickle_NDArrayBacked(cls, checksum, state), then BUILD (dtype, ndarray, attributes).
   if (globalName(values.callable) === 'pandas._libs.arrays.__pyx_unpickle_NDArrayBacked') {
     const cls = values.args[0];
-    const kind = BACKED[last(cls)];
+    const kind = kindOf(BACKED, cls);
     const state = values.state ?? values.args[2];
     if (kind === undefined || !(state instanceof PyTuple) || state.length < 2) return fail(`${globalName(cls) || 'an NDArrayBacked array'} is not one the pandas pack reads`);
     const [dtype, data] = state;
@@ -180,7 +189,15 @@ function oneArray(what: string, v: unknown): PdArray {
   return arrays[0]!;
 }
 
-const INDEX_KIND: Readonly<Record<string, 'datetime' | 'timedelta' | 'period' | 'categorical'>> = {
+/** What each index class is read as ('labels': numbers or objects, as its values are). */
+const INDEX_KIND: Readonly<Record<string, PdIndexKind | 'labels'>> = {
+  Index: 'labels',
+  Int64Index: 'labels',
+  UInt64Index: 'labels',
+  Float64Index: 'labels',
+  NumericIndex: 'labels',
+  RangeIndex: 'range',
+  MultiIndex: 'multi',
   DatetimeIndex: 'datetime',
   TimedeltaIndex: 'timedelta',
   PeriodIndex: 'period',
@@ -194,13 +211,13 @@ function newIndex(args: readonly unknown[], made: Reduction): PdIndex {
   const [cls, d] = args;
   const state = dictOf('an index state', d);
   const name = state.get('name') ?? null;
-  const kind = last(cls);
-  if (kind === 'RangeIndex') {
+  const kind = kindOf(INDEX_KIND, cls) ?? fail(`${globalName(cls) || describe(cls)} is not an index the pandas pack reads`);
+  if (kind === 'range') {
     const [start, stop, step] = ['start', 'stop', 'step'].map((k) => intOf(`RangeIndex ${k}`, state.get(k)));
     if (step === 0) fail('RangeIndex step must not be zero');
     return new PdIndex('range', name, null, { start: start!, stop: stop!, step: step! }, null, made);
   }
-  if (kind === 'MultiIndex') {
+  if (kind === 'multi') {
     const levels = state.get('levels');
     const codes = state.get('codes');
     if (!Array.isArray(levels) || !Array.isArray(codes) || levels.length !== codes.length || levels.length === 0) return fail('a MultiIndex needs as many codes as levels');
@@ -215,14 +232,10 @@ function newIndex(args: readonly unknown[], made: Reduction): PdIndex {
     });
     return new PdIndex('multi', null, null, null, { levels: levels as PdIndex[], codes: codeArrays, names: Array.isArray(names) ? names : levels.map(() => null) }, made);
   }
-  const values = oneArray(`${kind} data`, state.get('data'));
-  const special = INDEX_KIND[kind];
-  if (special !== undefined) {
-    if (values.kind !== special) fail(`a ${kind} holds ${values.kind} values`);
-    return new PdIndex(special, name, values, null, null, made);
-  }
-  if (!/^(Index|Int64Index|UInt64Index|Float64Index|NumericIndex)$/.test(kind)) fail(`${globalName(cls)} is not an index the pandas pack reads`);
-  return new PdIndex(values.dtype === 'object' || values.kind === 'string' ? 'object' : 'numeric', name, values, null, null, made);
+  const values = oneArray(`${last(cls)} data`, state.get('data'));
+  if (kind === 'labels') return new PdIndex(values.dtype === 'object' || values.kind === 'string' ? 'object' : 'numeric', name, values, null, null, made);
+  if (values.kind !== kind) fail(`a ${last(cls)} holds ${values.kind} values`);
+  return new PdIndex(kind, name, values, null, null, made);
 }
 
 /** A block: its columns and the frame columns they go to, and the call that made it. */
