@@ -97,10 +97,10 @@ export function isoformat(t: bigint, tz: unknown, unit = 'ns'): string {
 /** A column's values: `values` (numpy data, codes, ordinals, or int64 times) and what the kind adds. */
 export class PdArray {
   constructor(
-    /** The dtype as pandas prints it: `int64`, `object`, `Int64`, `boolean`, `string`, `category`, `datetime64[ns, UTC]`, `period[M]`. */
+    /** The dtype as pandas prints it: `int64`, `object`, `Int64`, `boolean`, `string`, `str` (pandas 3's, NaN for missing), `category`, `datetime64[ns, UTC]`, `period[M]`. */
     readonly dtype: string,
     readonly kind: PdArrayKind,
-    /** 1-d: the numpy array, the masked array's data, the categorical codes, the int64 times or period ordinals. */
+    /** 1-d: the numpy array, the masked array's data, the categorical codes, the int64 times or period ordinals; strings (Arrow-backed ones too) as objects, missing as the dtype's NA or NaN. */
     readonly values: NdArray,
     /** masked: true where the value is missing. */
     readonly mask: NdArray | null = null,
