@@ -11,7 +11,7 @@ without reading, {"error": "MalformedPickleError", "names": "<format>"}, where V
   Series    {"series": {"name": T, "index": I, "dtype": str(dtype), "data": [cell, ...]}}
   Index I   {"index": {"kind": range|multi|datetime|timedelta|period|categorical|numeric|object (object or string dtype), "name": T,
              "dtype": str(dtype), "cells": [...]}} (range: start, stop, step; multi: names, levels, codes)
-  a cell: typed JSON of the Python value; missing (None, NaN in object columns, NA, NaT) is null; datetimes,
+  a cell: typed JSON of the Python value; missing (None, NA, NaT) is null, NaN {"float": "nan"}; datetimes,
   timedeltas and periods are their int64 (ns, ns, ordinal); categoricals their category's value.
 The time-zone fixtures (tz_*) add "iso": {"index": [...] | null, "columns": [[...] | null per column]}: each
 datetime's Timestamp.isoformat() (NaT: null), for the index and the datetime columns.
@@ -161,7 +161,8 @@ def frames():
 
 def strings():
     """pandas 3's strings: the default str dtype (Arrow-backed, NaN for missing), string[pyarrow] and string[python] (NA),
-    str with python storage, object columns and indexes, a sliced Arrow array (an offset into its buffers), all missing, empty."""
+    str with python storage, object columns and indexes, a sliced Arrow array (pyarrow pickles only the slice), all
+    missing, empty."""
     texts = ['x', 'héllo', None, '', 'ü€𝄞', 'z']
     sliced = pd.array(['cut', *texts], dtype='str')[1:]
     frame = pd.DataFrame({
