@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { audit, createPolicy, loadPandas, loads, MalformedPickleError, PdArray, PdDataFrame, PdIndex, PdSeries, PickleError, RefusedGlobalError, shippedPack } from '../src/index.js';
+import { audit, createPolicy, dumps, loadPandas, loads, MalformedPickleError, PdArray, PdDataFrame, PdIndex, PdSeries, PickleError, PyGlobal, PyObject, RefusedGlobalError, shippedPack } from '../src/index.js';
 import { described, expectedForm, hostileCases, realworldFixtures } from './helpers/described.js';
 
 const files = realworldFixtures('pandas', (n) => n.endsWith('.pkl'));
@@ -182,5 +182,29 @@ describe('isoformat', () => {
     expect(isoformat(1_700_000_000n, null, 's')).toBe('2023-11-14T22:13:20');
     expect(isoformat(0n, PyTzInfo.zoneOf('Nowhere/Atlantis'))).toBe('1970-01-01T00:00:00Z');
     expect(isoformat(9_000_000_000_000_000_000n, null, 's')).toMatch(/after 1970-01-01$/);
+  });
+});
+
+describe("pandas 3: public class names and Arrow-backed strings", () => {
+  const strings = files.find(([n]) => n === '3.0.5/strings.p4.pkl');
+  it.skipIf(strings === undefined)('str columns miss as NaN, string columns as null (NA); object columns stay numpy; a str index holds labels', () => {
+    const f = loads(readFileSync(strings![1]), { policy: PANDAS }) as PdDataFrame;
+    expect(f.data.map((c) => [c.dtype, c.kind])).toEqual([['str', 'string'], ['string', 'string'], ['string', 'string'], ['str', 'string'], ['object', 'numpy'], ['str', 'string']]);
+    expect(f.column('str')!.toArray()).toEqual(['x', 'héllo', NaN, '', 'ü€𝄞', 'z']);
+    expect(f.column('string_pyarrow')!.toArray()).toEqual(['x', 'héllo', null, '', 'ü€𝄞', 'z']);
+    expect(f.column('string_python')!.toArray()).toEqual(f.column('string_pyarrow')!.toArray());
+    expect(f.column('missing')!.toArray()).toEqual(Array(6).fill(NaN));
+    expect([f.index.kind, f.index.dtype, f.index.get(5)]).toEqual(['object', 'str', 'r6']);
+  });
+
+  const pandas3 = (name: string, ...args: unknown[]) => dumps(new PyObject(new PyGlobal('pandas', name), args));
+  it.each([
+    ['pandas.Index called', pandas3('Index', ['a'])],
+    ['pandas.NA called', pandas3('NA')],
+    ['pandas.DataFrame called with data', pandas3('DataFrame', [[1]])],
+    ['_new_Index of a DataFrame', dumps(new PyObject(new PyGlobal('pandas.core.indexes.base', '_new_Index'), [new PyGlobal('pandas', 'DataFrame'), new Map()]))],
+    ['StringDtype with a third argument', pandas3('StringDtype', 'python', NaN, 1)],
+  ])('refuses %s: the public names are allowed only as pandas uses them', (_what, bytes) => {
+    expect(() => loads(bytes, { policy: PANDAS })).toThrow(RefusedGlobalError);
   });
 });

@@ -3,14 +3,15 @@
 """Writes corpus/realworld/pandas/<pandas version>/: DataFrames, Series and indexes pickled by pandas.
 
 NAME.pP.pkl is pickle.dumps(value, P); NAME.pkl.<ext> is DataFrame.to_pickle('NAME.pkl.<ext>') with the
-compression pandas infers from the extension (gzip, zip, tar, bz2, xz; zstd is not installed here). NAME.json:
+compression pandas infers from the extension (gzip, zip, tar, bz2, xz; zstd is not installed here); pandas 3 adds
+its string fixtures (strings, series_str_*, index_str). NAME.json:
 {"pandas": version, "numpy": version, "protocol": P, "value": V} or, for compressions loadPandas names
 without reading, {"error": "MalformedPickleError", "names": "<format>"}, where V describes:
   DataFrame {"dataframe": {"columns": I, "index": I, "dtypes": [str(dtype)], "data": [[cell, ...] per column]}}
   Series    {"series": {"name": T, "index": I, "dtype": str(dtype), "data": [cell, ...]}}
-  Index I   {"index": {"kind": range|multi|datetime|timedelta|period|categorical|numeric|object, "name": T,
+  Index I   {"index": {"kind": range|multi|datetime|timedelta|period|categorical|numeric|object (object or string dtype), "name": T,
              "dtype": str(dtype), "cells": [...]}} (range: start, stop, step; multi: names, levels, codes)
-  a cell: typed JSON of the Python value; missing (None, NaN in object columns, NA, NaT) is null; datetimes,
+  a cell: typed JSON of the Python value; missing (None, NA, NaT) is null, NaN {"float": "nan"}; datetimes,
   timedeltas and periods are their int64 (ns, ns, ordinal); categoricals their category's value.
 The time-zone fixtures (tz_*) add "iso": {"index": [...] | null, "columns": [[...] | null per column]}: each
 datetime's Timestamp.isoformat() (NaT: null), for the index and the datetime columns.
@@ -74,7 +75,7 @@ def index(ix):
                           'codes': [[int(c) for c in cs] for cs in ix.codes]}}
     kind = ('datetime' if isinstance(ix, pd.DatetimeIndex) else 'timedelta' if isinstance(ix, pd.TimedeltaIndex)
             else 'period' if isinstance(ix, pd.PeriodIndex) else 'categorical' if isinstance(ix, pd.CategoricalIndex)
-            else 'object' if ix.dtype == object else 'numeric')
+            else 'object' if ix.dtype == object or isinstance(ix.dtype, pd.StringDtype) else 'numeric')
     return {'index': {'kind': kind, 'name': cell(ix.name), 'dtype': str(ix.dtype), 'cells': cells_of(ix)}}
 
 
@@ -158,6 +159,28 @@ def frames():
     }
 
 
+def strings():
+    """pandas 3's strings: the default str dtype (Arrow-backed, NaN for missing), string[pyarrow] and string[python] (NA),
+    str with python storage, object columns and indexes, a sliced Arrow array (pyarrow pickles only the slice), all
+    missing, empty."""
+    texts = ['x', 'héllo', None, '', 'ü€𝄞', 'z']
+    sliced = pd.array(['cut', *texts], dtype='str')[1:]
+    frame = pd.DataFrame({
+        'str': pd.array(texts, dtype='str'),
+        'string_pyarrow': pd.array(texts, dtype='string[pyarrow]'),
+        'string_python': pd.array(texts, dtype='string[python]'),
+        'str_python': pd.array(texts, dtype=pd.StringDtype('python', na_value=np.nan)),
+        'object': pd.array(['a', None, 1, np.nan, 'é', ''], dtype=object),
+        'missing': pd.array([None] * 6, dtype='str'),
+    }, index=pd.Index(['r1', 'r2', 'r3', 'r4', 'r5', 'r6'], name='row'))
+    return {
+        'strings': frame,
+        'series_str_sliced': pd.Series(sliced, index=pd.Index(['a', 'b', 'c', 'd', 'e', 'f'], dtype=object), name='s'),
+        'series_str_empty': pd.Series(pd.array([], dtype='str'), index=pd.Index([], dtype='str')),
+        'index_str': pd.Index(['p', None, 'q'], dtype='str', name='i'),
+    }
+
+
 class FixedTime:
     @staticmethod
     def time():
@@ -179,7 +202,8 @@ def main():
             json.dump(m, f, indent=1, sort_keys=True)
             f.write('\n')
 
-    for name, v in {**frames(), **tz_frames()}.items():
+    # pandas 3 made strings Arrow-backed by default: its own string fixtures (none for older pandas).
+    for name, v in {**frames(), **tz_frames(), **(strings() if int(pd.__version__.split('.')[0]) >= 3 else {})}.items():
         for p in ((2, 4, 5) if name in ('mixed', 'tz_columns') else (4,)):
             with open(os.path.join(out, f'{name}.p{p}.pkl'), 'wb') as f:
                 f.write(pickle.dumps(v, p))

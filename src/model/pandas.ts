@@ -29,7 +29,7 @@ export type PdArrayKind = 'numpy' | 'masked' | 'categorical' | 'string' | 'datet
 /** numpy's NaT and pandas' NaT in int64 storage. */
 const NAT = -(2n ** 63n);
 
-const isMissing = (v: unknown): boolean => v instanceof PyGlobal && v.module === 'pandas._libs.missing' && v.qualname === 'NA';
+const isMissing = (v: unknown): boolean => v instanceof PyGlobal && v.qualname === 'NA' && (v.module === 'pandas' || v.module === 'pandas._libs.missing');
 
 /** One item of a 1-d numpy array as JavaScript: bool, number (bigint past 2**53), the object, or bigint for datetime64/timedelta64 (NaT: null). */
 export function itemOf(a: NdArray, i: number): unknown {
@@ -97,10 +97,10 @@ export function isoformat(t: bigint, tz: unknown, unit = 'ns'): string {
 /** A column's values: `values` (numpy data, codes, ordinals, or int64 times) and what the kind adds. */
 export class PdArray {
   constructor(
-    /** The dtype as pandas prints it: `int64`, `object`, `Int64`, `boolean`, `string`, `category`, `datetime64[ns, UTC]`, `period[M]`. */
+    /** The dtype as pandas prints it: `int64`, `object`, `Int64`, `boolean`, `string`, `str` (pandas 3's, NaN for missing), `category`, `datetime64[ns, UTC]`, `period[M]`. */
     readonly dtype: string,
     readonly kind: PdArrayKind,
-    /** 1-d: the numpy array, the masked array's data, the categorical codes, the int64 times or period ordinals. */
+    /** 1-d: the numpy array, the masked array's data, the categorical codes, the int64 times or period ordinals; strings (Arrow-backed ones too) as objects, missing as the dtype's NA or NaN. */
     readonly values: NdArray,
     /** masked: true where the value is missing. */
     readonly mask: NdArray | null = null,

@@ -4,7 +4,7 @@ import type { Pack, PackEntry } from './schema.js';
 import { indexedEntries } from './shipped-index.js';
 
 /** The shipped packs' ids and versions, in SHIPPED_PACKS order. */
-export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.1"],["django","1.0.1"],["joblib","1.1.1"],["numpy","1.1.1"],["pandas","1.0.0"],["python-builtins","1.1.1"],["python-stdlib","1.2.1"],["pytorch-state-dict","1.2.1"],["pytz","1.0.1"],["scikit-learn","1.1.0"]]);
+export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.1"],["django","1.0.1"],["joblib","1.1.1"],["numpy","1.1.1"],["pandas","1.1.0"],["python-builtins","1.1.1"],["python-stdlib","1.2.1"],["pytorch-state-dict","1.2.1"],["pytz","1.0.1"],["scikit-learn","1.1.0"]]);
 
 /** Every shipped entry, one per line, as src/policy/shipped-index.ts reads them. */
 export const SHIPPED_INDEX = `celery.exceptions CeleryError 0 object call,state
@@ -93,7 +93,7 @@ pandas.core.arrays.integer UInt64Dtype 4 object new,state
 pandas.core.arrays.floating Float32Dtype 4 object new,state
 pandas.core.arrays.floating Float64Dtype 4 object new,state
 pandas.core.arrays.boolean BooleanDtype 4 object new,state
-pandas.core.arrays.string_ StringDtype 4 object new,state
+pandas.core.arrays.string_ StringDtype 4 object call,new,state
 pandas.core.dtypes.dtypes CategoricalDtype 4 object new,state
 pandas.core.dtypes.dtypes DatetimeTZDtype 4 object new,state
 pandas.core.dtypes.dtypes PeriodDtype 4 object call
@@ -107,6 +107,43 @@ pandas._libs.tslibs.offsets Nano 4 object call
 pandas._libs.tslibs.offsets MonthEnd 4 object call
 pandas._libs.tslibs.offsets BusinessDay 4 object call
 pandas._libs.missing NA 4 reference reference
+pandas DataFrame 4 pandas.DataFrame new,state
+pandas Series 4 pandas.Series new,state
+pandas Index 4 reference reference
+pandas RangeIndex 4 reference reference
+pandas DatetimeIndex 4 reference reference
+pandas TimedeltaIndex 4 reference reference
+pandas PeriodIndex 4 reference reference
+pandas CategoricalIndex 4 reference reference
+pandas MultiIndex 4 reference reference
+pandas Categorical 4 reference reference
+pandas.arrays DatetimeArray 4 reference reference
+pandas.arrays PeriodArray 4 reference reference
+pandas.arrays StringArray 4 reference reference
+pandas.arrays TimedeltaArray 4 reference reference
+pandas.arrays IntegerArray 4 object new,state
+pandas.arrays FloatingArray 4 object new,state
+pandas.arrays BooleanArray 4 object new,state
+pandas Int8Dtype 4 object new,state
+pandas Int16Dtype 4 object new,state
+pandas Int32Dtype 4 object new,state
+pandas Int64Dtype 4 object new,state
+pandas UInt8Dtype 4 object new,state
+pandas UInt16Dtype 4 object new,state
+pandas UInt32Dtype 4 object new,state
+pandas UInt64Dtype 4 object new,state
+pandas Float32Dtype 4 object new,state
+pandas Float64Dtype 4 object new,state
+pandas BooleanDtype 4 object new,state
+pandas StringDtype 4 object call,new,state
+pandas CategoricalDtype 4 object new,state
+pandas DatetimeTZDtype 4 object new,state
+pandas PeriodDtype 4 object call
+pandas NA 4 reference reference
+pandas.arrays ArrowStringArray 4 object new,state
+pyarrow.lib _restore_array 4 pyarrow.restore_array call
+pyarrow.lib py_buffer 4 pyarrow.py_buffer call
+pyarrow.lib type_for_alias 4 pyarrow.type_for_alias call
 builtins set 5 builtins.set call,new
 builtins frozenset 5 builtins.frozenset call,new
 builtins bytes 5 builtins.bytes call,new
@@ -490,8 +527,8 @@ export const PACK_NUMPY: LoadedPack = /*#__PURE__*/ shipped(3, {
 export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   "$schema": "./schema/pack.schema.json",
   "id": "pandas",
-  "version": "1.0.0",
-  "description": "pandas DataFrames, Series and indexes as pandas 1.5 pickles them (DataFrame.to_pickle, pickle.dumps), loaded as PdDataFrame / PdSeries / PdIndex: columns of typed arrays (numpy, nullable Int/Float/boolean, string, categorical, datetime with UTC, timedelta, period) and an index (Range, Int64, UInt64, Float64, object, Datetime, Timedelta, Period, Categorical, Multi). Block placements, lengths and codes are checked. Inner pandas pieces are inert records; nothing is called. On top of numpy and python-stdlib.",
+  "version": "1.1.0",
+  "description": "pandas DataFrames, Series and indexes as pandas 1.5, 2.x and 3.x pickle them (Arrow strings included), as PdDataFrame / PdSeries / PdIndex of typed columns; placements, lengths and codes checked. Nothing is called.",
   "extends": [
     {
       "id": "numpy",
@@ -509,14 +546,14 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
       "digest": "sha256:85a5e8dec2f127c7ed9a07c0db84e6874a0ccbaed2f0a3b781946c284181f14f"
     }
   ]
-}, "sha256:74403b4ea3d28e4d6f112d6a854a12a5f622583f82ad4ee25db0382abd7fd462", [
+}, "sha256:5b4a11aa5be86ab3cf14b7285e2b9bf11ed4912fde311dea0523ab13cbb3c874", [
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4}},
   {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4}},
   {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"any"},{"type":"any"},{"type":"int","min":1,"max":2}]}},
-  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"global","names":["pandas.core.indexes.base.Index","pandas.core.indexes.range.RangeIndex","pandas.core.indexes.numeric.Int64Index","pandas.core.indexes.numeric.UInt64Index","pandas.core.indexes.numeric.Float64Index","pandas.core.indexes.numeric.NumericIndex","pandas.core.indexes.datetimes.DatetimeIndex","pandas.core.indexes.timedeltas.TimedeltaIndex","pandas.core.indexes.period.PeriodIndex","pandas.core.indexes.category.CategoricalIndex","pandas.core.indexes.multi.MultiIndex"]},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}]}},
-  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"global","names":["pandas.core.indexes.base.Index","pandas.core.indexes.range.RangeIndex","pandas.core.indexes.numeric.Int64Index","pandas.core.indexes.numeric.UInt64Index","pandas.core.indexes.numeric.Float64Index","pandas.core.indexes.numeric.NumericIndex","pandas.core.indexes.datetimes.DatetimeIndex","pandas.core.indexes.timedeltas.TimedeltaIndex","pandas.core.indexes.period.PeriodIndex","pandas.core.indexes.category.CategoricalIndex","pandas.core.indexes.multi.MultiIndex"]},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}]}},
+  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"global","names":["pandas.core.indexes.base.Index","pandas.core.indexes.range.RangeIndex","pandas.core.indexes.numeric.Int64Index","pandas.core.indexes.numeric.UInt64Index","pandas.core.indexes.numeric.Float64Index","pandas.core.indexes.numeric.NumericIndex","pandas.core.indexes.datetimes.DatetimeIndex","pandas.core.indexes.timedeltas.TimedeltaIndex","pandas.core.indexes.period.PeriodIndex","pandas.core.indexes.category.CategoricalIndex","pandas.core.indexes.multi.MultiIndex","pandas.Index","pandas.RangeIndex","pandas.DatetimeIndex","pandas.TimedeltaIndex","pandas.PeriodIndex","pandas.CategoricalIndex","pandas.MultiIndex"]},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}]}},
+  {"args":{"type":"tuple","minLength":2,"maxLength":2,"items":[{"type":"global","names":["pandas.core.indexes.base.Index","pandas.core.indexes.range.RangeIndex","pandas.core.indexes.numeric.Int64Index","pandas.core.indexes.numeric.UInt64Index","pandas.core.indexes.numeric.Float64Index","pandas.core.indexes.numeric.NumericIndex","pandas.core.indexes.datetimes.DatetimeIndex","pandas.core.indexes.timedeltas.TimedeltaIndex","pandas.core.indexes.period.PeriodIndex","pandas.core.indexes.category.CategoricalIndex","pandas.core.indexes.multi.MultiIndex","pandas.Index","pandas.RangeIndex","pandas.DatetimeIndex","pandas.TimedeltaIndex","pandas.PeriodIndex","pandas.CategoricalIndex","pandas.MultiIndex"]},{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}]}},
   0,
   0,
   0,
@@ -528,7 +565,7 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   0,
   0,
   0,
-  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["pandas.core.arrays.categorical.Categorical","pandas.core.arrays.datetimes.DatetimeArray","pandas.core.arrays.period.PeriodArray","pandas.core.arrays.string_.StringArray","pandas.core.arrays.timedeltas.TimedeltaArray"]},{"type":"int"},{"oneOf":[{"type":"none"},{"type":"tuple","maxLength":3}]}]},"state":{"type":"tuple","minLength":2,"maxLength":3}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"global","names":["pandas.core.arrays.categorical.Categorical","pandas.core.arrays.datetimes.DatetimeArray","pandas.core.arrays.period.PeriodArray","pandas.core.arrays.string_.StringArray","pandas.core.arrays.timedeltas.TimedeltaArray","pandas.Categorical","pandas.arrays.DatetimeArray","pandas.arrays.PeriodArray","pandas.arrays.StringArray","pandas.arrays.TimedeltaArray"]},{"type":"int"},{"oneOf":[{"type":"none"},{"type":"tuple","maxLength":3}]}]},"state":{"type":"tuple","minLength":2,"maxLength":3}},
   0,
   0,
   0,
@@ -548,7 +585,7 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
-  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":1,"keys":{"type":"str","maxLength":16},"values":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":2,"items":[{"type":"str","maxLength":16},{"oneOf":[{"type":"float"},{"type":"global","names":["pandas.NA","pandas._libs.missing.NA"]}]}]},"state":{"type":"dict","maxLength":1,"keys":{"type":"str","maxLength":16},"values":{"type":"str","maxLength":16}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":2,"keys":{"type":"str","maxLength":8}}},
   {"args":{"type":"tuple","minLength":1,"maxLength":1}},
@@ -562,6 +599,43 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
   {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
   0,
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":8,"keys":{"type":"str","maxLength":32}}},
+  {"args":{"type":"tuple","maxLength":2,"items":[{"type":"str","maxLength":16},{"oneOf":[{"type":"float"},{"type":"global","names":["pandas.NA","pandas._libs.missing.NA"]}]}]},"state":{"type":"dict","maxLength":1,"keys":{"type":"str","maxLength":16},"values":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":2,"keys":{"type":"str","maxLength":8}}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1}},
+  0,
+  {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":4,"keys":{"type":"str","maxLength":16}}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"tuple","minLength":7,"maxLength":7,"items":[{"type":"any"},{"type":"int","min":0},{"type":"int","min":-1},{"type":"int","min":0},{"type":"list","minLength":3,"maxLength":3},{"type":"list","maxLength":0},{"type":"none"}]}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"oneOf":[{"type":"bytes"},{"type":"bytearray"}]}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":1,"items":[{"type":"str","maxLength":64}]}},
 ]);
 
 /** policies/python-builtins.json without its entries' notes, validated (and digested, notes included) by policies/embed.mjs when it wrote this file. */

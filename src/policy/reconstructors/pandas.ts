@@ -1,6 +1,8 @@
 /**
- * Reconstructors for the `pandas` pack: DataFrame and Series (pandas 1.5 block managers) rebuilt as
- * `PdDataFrame` / `PdSeries`. Indexes, extension arrays and pandas dtypes arrive as inert records
+ * Reconstructors for the `pandas` pack: DataFrame and Series (block managers of pandas 1.5 to 3) rebuilt as
+ * `PdDataFrame` / `PdSeries`. Classes are read by qualname, so the internal names of pandas 1.5 and 2
+ * (`pandas.core.frame.DataFrame`) and the public ones of pandas 3 (`pandas.DataFrame`) read alike; the pack
+ * allows each exact name. Indexes, extension arrays and pandas dtypes arrive as inert records
  * (the generic `object` reconstructor) or numpy values, and are read here into `PdIndex` / `PdArray`,
  * each checked: a block's placement must name distinct columns of its frame, one per row of its
  * values; every column must have a value per index label; codes must point at categories or levels.
@@ -8,16 +10,26 @@
 import { PyGlobal } from '../../model/global.js';
 import { NdArray, NpDtype, typedView } from '../../model/ndarray.js';
 import { PyObject } from '../../model/object.js';
-import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, pickledOf, tzName, type PdArrayKind } from '../../model/pandas.js';
+import { PdArray, PdDataFrame, PdIndex, PdSeries, itemOf, pickledOf, tzName, type PdArrayKind, type PdIndexKind } from '../../model/pandas.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { PySlice } from '../../model/stdlib.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
 import { arity, describe, fail } from './check.js';
+import { PaStrings, PYARROW_DEFS } from './pyarrow.js';
 
 const G_NEWOBJ = new PyGlobal('copyreg', '__newobj__');
 const globalName = (v: unknown): string => (v instanceof PyGlobal ? `${v.module}.${v.qualname}` : '');
 const last = (v: unknown): string => (v instanceof PyGlobal ? v.qualname : '');
+/**
+ * What a pandas class (a global, or a record's class name) is read as, from one of the tables below. By
+ * qualname: pandas 1.5 and 2 pickle `pandas.core.arrays.integer.IntegerArray`, pandas 3 `pandas.arrays.IntegerArray`;
+ * the pack allows each exact name, and only where its constraints say.
+ */
+const kindOf = <K>(table: Readonly<Record<string, K>>, cls: unknown): K | undefined => {
+  const q = typeof cls === 'string' ? cls : last(cls);
+  return Object.hasOwn(table, q) ? table[q] : undefined;
+};
 const dictOf = (what: string, v: unknown): ReadonlyMap<unknown, unknown> => (v instanceof Map ? v : fail(`${what} must be a dict, the pickle gave ${describe(v)}`));
 
 /** pandas' name for a numpy dtype: `int64`, `float32`, `bool`, `object`, `datetime64[ns]`. */
@@ -81,11 +93,15 @@ function extensionName(dtype: unknown): string {
     case 'CategoricalDtype':
       return 'category';
     case 'StringDtype':
-      return 'string';
+      return Number.isNaN(naOf(dtype)) ? 'str' : 'string';
     default:
       return fail(`${globalName(dtype.callable)} is not a pandas dtype the pandas pack reads`);
   }
 }
+
+/** A StringDtype's missing value: pandas 3's StringDtype(storage, na_value) gives it (NaN: the `str` dtype), older ones are pandas.NA. */
+const naOf = (dtype: PyObject): unknown => (dtype.args.length > 1 ? dtype.args[1] : new PyGlobal('pandas', 'NA'));
+const OBJECTS = NpDtype.fromStr('|O')!;
 
 const MASKED: Readonly<Record<string, string>> = { IntegerArray: 'Int', FloatingArray: 'Float', BooleanArray: 'boolean' };
 const BACKED: Readonly<Record<string, PdArrayKind>> = {
@@ -110,7 +126,7 @@ function checkCodes(what: string, codes: NdArray, n: number, of: string): void {
 function arraysOf(values: unknown): PdArray[] {
   if (values instanceof NdArray) return rowsOf('block values', values).map((a) => new PdArray(numpyName(a.dtype), 'numpy', a));
   if (!(values instanceof PyObject)) return fail(`pandas array values must be a numpy array or a pandas array, the pickle gave ${describe(values)}`);
-  const masked = MASKED[values.name];
+  const masked = kindOf(MASKED, values.name);
   if (masked !== undefined) {
     const state = dictOf(`${values.name} state`, values.state);
     const [data] = rowsOf(`${values.name} data`, state.get('_data'));
@@ -121,10 +137,19 @@ function arraysOf(values: unknown): PdArray[] {
     const dtype = masked === 'boolean' ? 'boolean' : `${data.dtype.kind === 'u' ? 'U' : ''}${masked}${data.dtype.itemsize * 8}`;
     return [new PdArray(dtype, 'masked', data, mask, null, false, values)];
   }
+  // pandas 3's Arrow-backed strings: NEWOBJ, then {_pa_array: the strings, _dtype: StringDtype}; missing values become the dtype's.
+  if (values.name === 'ArrowStringArray') {
+    const state = dictOf('an ArrowStringArray state', values.state);
+    const [strings, dtype] = [state.get('_pa_array'), state.get('_dtype')];
+    if (!(strings instanceof PaStrings) || !(dtype instanceof PyObject) || dtype.name !== 'StringDtype') return fail('an ArrowStringArray needs a pyarrow string array and a StringDtype');
+    const na = naOf(dtype);
+    const objects = strings.value.map((s) => s ?? na);
+    return [new PdArray(extensionName(dtype), 'string', new NdArray({ dtype: OBJECTS, shape: [objects.length], objects }), null, null, false, values)];
+  }
   // pandas._libs.arrays.__pyx_unpickle_NDArrayBacked(cls, checksum, state), then BUILD (dtype, ndarray, attributes).
   if (globalName(values.callable) === 'pandas._libs.arrays.__pyx_unpickle_NDArrayBacked') {
     const cls = values.args[0];
-    const kind = BACKED[last(cls)];
+    const kind = kindOf(BACKED, cls);
     const state = values.state ?? values.args[2];
     if (kind === undefined || !(state instanceof PyTuple) || state.length < 2) return fail(`${globalName(cls) || 'an NDArrayBacked array'} is not one the pandas pack reads`);
     const [dtype, data] = state;
@@ -164,7 +189,15 @@ function oneArray(what: string, v: unknown): PdArray {
   return arrays[0]!;
 }
 
-const INDEX_KIND: Readonly<Record<string, 'datetime' | 'timedelta' | 'period' | 'categorical'>> = {
+/** What each index class is read as ('labels': numbers or objects, as its values are). */
+const INDEX_KIND: Readonly<Record<string, PdIndexKind | 'labels'>> = {
+  Index: 'labels',
+  Int64Index: 'labels',
+  UInt64Index: 'labels',
+  Float64Index: 'labels',
+  NumericIndex: 'labels',
+  RangeIndex: 'range',
+  MultiIndex: 'multi',
   DatetimeIndex: 'datetime',
   TimedeltaIndex: 'timedelta',
   PeriodIndex: 'period',
@@ -178,13 +211,13 @@ function newIndex(args: readonly unknown[], made: Reduction): PdIndex {
   const [cls, d] = args;
   const state = dictOf('an index state', d);
   const name = state.get('name') ?? null;
-  const kind = last(cls);
-  if (kind === 'RangeIndex') {
+  const kind = kindOf(INDEX_KIND, cls) ?? fail(`${globalName(cls) || describe(cls)} is not an index the pandas pack reads`);
+  if (kind === 'range') {
     const [start, stop, step] = ['start', 'stop', 'step'].map((k) => intOf(`RangeIndex ${k}`, state.get(k)));
     if (step === 0) fail('RangeIndex step must not be zero');
     return new PdIndex('range', name, null, { start: start!, stop: stop!, step: step! }, null, made);
   }
-  if (kind === 'MultiIndex') {
+  if (kind === 'multi') {
     const levels = state.get('levels');
     const codes = state.get('codes');
     if (!Array.isArray(levels) || !Array.isArray(codes) || levels.length !== codes.length || levels.length === 0) return fail('a MultiIndex needs as many codes as levels');
@@ -199,14 +232,10 @@ function newIndex(args: readonly unknown[], made: Reduction): PdIndex {
     });
     return new PdIndex('multi', null, null, null, { levels: levels as PdIndex[], codes: codeArrays, names: Array.isArray(names) ? names : levels.map(() => null) }, made);
   }
-  const values = oneArray(`${kind} data`, state.get('data'));
-  const special = INDEX_KIND[kind];
-  if (special !== undefined) {
-    if (values.kind !== special) fail(`a ${kind} holds ${values.kind} values`);
-    return new PdIndex(special, name, values, null, null, made);
-  }
-  if (!/^(Index|Int64Index|UInt64Index|Float64Index|NumericIndex)$/.test(kind)) fail(`${globalName(cls)} is not an index the pandas pack reads`);
-  return new PdIndex(values.dtype === 'object' ? 'object' : 'numeric', name, values, null, null, made);
+  const values = oneArray(`${last(cls)} data`, state.get('data'));
+  if (kind === 'labels') return new PdIndex(values.dtype === 'object' || values.kind === 'string' ? 'object' : 'numeric', name, values, null, null, made);
+  if (values.kind !== kind) fail(`a ${last(cls)} holds ${values.kind} values`);
+  return new PdIndex(kind, name, values, null, null, made);
 }
 
 /** A block: its columns and the frame columns they go to, and the call that made it. */
@@ -222,8 +251,9 @@ class PdBlock {
   }
 }
 
-/** The frame columns a placement names (a slice, or an int array), one per row of the block's values. */
-function placementOf(p: unknown, rows: number): number[] {
+/** The frame columns a placement names (a slice, or an int array), one per row of the block's values; a Series' block is column 0 (pandas gives it slice(0, len)). */
+function placementOf(p: unknown, rows: number, single: boolean): number[] {
+  if (single) return rows === 1 ? [0] : fail(`a Series block holds one column, this one ${rows}`);
   const out: number[] = [];
   if (p instanceof PySlice) {
     const start = p.start === null ? 0 : intOf('a block placement start', p.start);
@@ -302,7 +332,7 @@ const blockManager = Object.freeze<ReconstructorDef>({
       const made = blocks.map((b) => {
         const d = dictOf('a block', b);
         const arrays = arraysOf(d.get('values'));
-        return new PdBlock(arrays, placementOf(d.get('mgr_locs'), arrays.length));
+        return new PdBlock(arrays, placementOf(d.get('mgr_locs'), arrays.length, axes.length === 1));
       });
       fill(target, made, axes).pickled = { callable: G_NEWOBJ, args: [new PyGlobal(module, qualname)], state };
       return target;
@@ -317,7 +347,7 @@ const unpickleBlock = Object.freeze<ReconstructorDef>({
     call(args) {
       arity('_unpickle_block', args, 3, 3);
       const arrays = arraysOf(args[0]);
-      return new PdBlock(arrays, placementOf(args[1], arrays.length), { callable: new PyGlobal(module, qualname), args });
+      return new PdBlock(arrays, placementOf(args[1], arrays.length, args[2] === 1), { callable: new PyGlobal(module, qualname), args });
     },
   }),
 });
@@ -369,4 +399,4 @@ const series = Object.freeze<ReconstructorDef>({
   }),
 });
 
-export const PANDAS_DEFS: readonly ReconstructorDef[] = [frame, series, blockManager, unpickleBlock, newIndexDef];
+export const PANDAS_DEFS: readonly ReconstructorDef[] = [frame, series, blockManager, unpickleBlock, newIndexDef, ...PYARROW_DEFS];
