@@ -9,6 +9,7 @@ import { clear, h } from './dom.js';
 
 const WINDOW = 400;
 const HEX_ROWS = 48;
+const LINE = 240;
 
 interface Line {
   readonly offset: number;
@@ -33,7 +34,8 @@ export function disassemblyLines(bytes: Uint8Array, pickles: readonly AuditedPic
     pending += t;
     let nl;
     while ((nl = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, nl);
+      // A long argument (an array's raw bytes) is clipped: the page draws lines, not megabytes.
+      const text = nl > LINE ? `${pending.slice(0, LINE)}… (${(nl - LINE).toLocaleString('en')} more characters)` : pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       const m = /^\s*(\d+):/.exec(text);
       if (m) last = Number(m[1]);

@@ -15,8 +15,11 @@ import { PyStr } from '../model/str.js';
 import { TorchTensor } from '../model/tensor.js';
 import { PyTuple } from '../model/tuple.js';
 import { PyOrderedDict } from '../policy/reconstructors/builtins.js';
+import { PdDataFrame, PdIndex, PdSeries } from '../model/pandas.js';
 import { asArray, summary } from './arrays.js';
 import { h } from './dom.js';
+import { tableOf, tableShape, type TableModel } from './frames.js';
+import { renderTable } from './table.js';
 
 const PAGE = 100;
 
@@ -63,6 +66,9 @@ export function typeName(v: unknown): string {
   if (v instanceof NdArray) return 'numpy.ndarray';
   if (v instanceof TorchTensor) return v.isParameter ? 'torch.nn.Parameter' : 'torch.Tensor';
   if (v instanceof PyOrderedDict) return 'collections.OrderedDict';
+  if (v instanceof PdDataFrame) return 'pandas.DataFrame';
+  if (v instanceof PdSeries) return 'pandas.Series';
+  if (v instanceof PdIndex) return v.kind === 'range' ? 'pandas.RangeIndex' : v.kind === 'multi' ? 'pandas.MultiIndex' : 'pandas.Index';
   if (v instanceof PyTuple) return 'tuple';
   if (v instanceof PyFrozenSet) return 'frozenset';
   if (Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype) return 'list';
@@ -119,6 +125,8 @@ function childrenOf(v: unknown): { count: number; entries: () => Iterator<Entry>
     for (const [k, x] of v.dictitems) e.push([`[${text(k) || typeName(k)}]`, x]);
     return { count: e.length, entries: () => e[Symbol.iterator]() };
   }
+  if (v instanceof PdDataFrame || v instanceof PdSeries) return { count: v.state.size, entries: () => map(v.state.entries(), ([k, x]): Entry => [text(k) || typeName(k), x]) };
+  if (v instanceof PdIndex) return null;
   if (v instanceof NdArray) return v.objects ? { count: v.objects.length, entries: () => v.objects!.map((x, i): Entry => [String(i), x])[Symbol.iterator]() } : { count: 0, entries: () => [][Symbol.iterator]() };
   if (v instanceof TorchTensor) {
     const e: Entry[] = [['storage', new Note('storage', `key ${v.storage.key} on ${v.storage.location}, ${v.storage.numel.toLocaleString('en')} elements of ${v.storage.dtype}`)], ['offset', v.storageOffset], ['stride', PyTuple.fromArray(v.stride)], ['requires_grad', v.requiresGrad]];
@@ -174,8 +182,9 @@ export function renderTree(values: readonly unknown[], labels: readonly string[]
       }
     }
     const kids = childrenOf(v);
-    const array = asArray(v);
-    if (kids === null && array === null) {
+    const table = tableOf(v, cellText);
+    const array = table ? null : asArray(v);
+    if (kids === null && array === null && table === null) {
       const leaf = head('div');
       leaf.querySelector('.p')!.textContent = preview(v, null);
       return leaf;
@@ -183,7 +192,7 @@ export function renderTree(values: readonly unknown[], labels: readonly string[]
     const summaryEl = head('summary');
     const at = v !== null && typeof v === 'object' ? ctx.builtAt?.(v) : undefined;
     if (at !== undefined) summaryEl.append(' ', h('button', { class: 'link at', 'data-built-at': at, title: 'show the opcode that built it', onclick: (e: Event) => (e.preventDefault(), ctx.showOffset?.(at)) }, `@${at}`));
-    summaryEl.querySelector('.p')!.textContent = array ? `${array.dtype} (${array.shape.join(', ')})` : preview(v, kids);
+    summaryEl.querySelector('.p')!.textContent = array ? `${array.dtype} (${array.shape.join(', ')})` : table ? tableShape(table) : preview(v, kids);
     const details = h('details', { class: 'node', role: 'treeitem', id: `node-${++ids}` }, summaryEl);
     details.dataset.path = label;
     if (v !== null && typeof v === 'object') first.set(v, details);
@@ -193,6 +202,7 @@ export function renderTree(values: readonly unknown[], labels: readonly string[]
       filled = true;
       const group = h('div', { class: 'kids', role: 'group' });
       if (array) group.append(summary(array));
+      if (table) group.append(...tableView(table));
       if (kids) page(group, kids.entries(), kids.count, 0, details.dataset.path ?? '');
       details.append(group);
     });
@@ -217,6 +227,22 @@ export function renderTree(values: readonly unknown[], labels: readonly string[]
   const top = root.querySelector(':scope > details');
   if (top instanceof HTMLDetailsElement && values.length === 1) top.open = true;
   return root;
+}
+
+/** A table cell holding a value no column kind knows: its one-line text, else its type. */
+const cellText = (v: unknown): string => text(v) || `<${typeName(v)}>`;
+
+/** Most numeric fields of a structured array plotted. */
+const PLOTS = 16;
+
+/** A table, then a summary and plot per numeric field (structured arrays). */
+function tableView(t: TableModel): HTMLElement[] {
+  const out = [renderTable(t)];
+  for (const f of (t.numeric ?? []).slice(0, PLOTS)) {
+    const values = new Proxy({ length: f.length } as ArrayLike<number>, { get: (o, k) => (typeof k === 'string' && /^\d+$/.test(k) ? f.at(Number(k)) : Reflect.get(o, k)) });
+    out.push(h('div', { class: 'field', 'data-field': f.label }, h('div', { class: 'array-head' }, `field ${f.label}`), summary({ dtype: f.dtype, shape: [f.length], values: () => values })));
+  }
+  return out;
 }
 
 /** Opens every closed ancestor of `el`, scrolls to it and focuses it. */
