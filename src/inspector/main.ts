@@ -17,6 +17,7 @@ import { clear, download, h } from './dom.js';
 import { DEFAULT_CHOICE, shippedById, type Judged, type PackChoice } from './judge.js';
 import type { OpenedPart } from './open.js';
 import { renderTree } from './tree.js';
+import { isNpy } from './npy.js';
 import { loadValues, type LoadedValues } from './value.js';
 import { Judge, serveWorker, type JudgeRequest } from './worker.js';
 
@@ -90,7 +91,7 @@ function start(selfScript: string | null): void {
       });
       state.name = name;
       accept(r.bytes, r.judged);
-      state.current = Math.max(0, state.parts.findIndex((p) => p.report.pickles.length > 0));
+      state.current = Math.max(0, state.parts.findIndex((p) => p.report.pickles.length > 0 || isNpy(p.bytes)));
       say(`${name}: ${state.bytes!.length.toLocaleString('en')} bytes, ${state.parts.length} part${state.parts.length === 1 ? '' : 's'} (read ${judge.mode === 'worker' ? 'in a worker' : 'on this page'})`);
       await render();
     } catch (e) {
