@@ -242,7 +242,7 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     expect(await verdict(page)).toBe('unsafe');
     await page.check('[data-pack="pandas"]');
     await page.waitForFunction(() => document.querySelector('[data-verdict]')?.getAttribute('data-verdict') === 'safe');
-    await page.waitForSelector('[data-mode="policy"] ~ [data-tree] table[data-dataframe]');
+    await page.waitForSelector('[data-mode="policy"] ~ [data-tree] table[data-dataframe][data-first-row]');
     expect(await page.textContent('[data-tree] > details > summary')).toContain('pandas.DataFrame 6 rows × 15 columns');
     const t = await tableOf(page, '[data-tree] table[data-dataframe="DataFrame"]');
     expect(t.names).toEqual(['', 'i8', 'f8', 'obj', 'b', 'i4', 'f8b', 'u1', 'dt', 'td', 'cat', 'Int64', 'boolean', 'string', 'tz', 'period']);
@@ -259,17 +259,17 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'dataframe.png'), fullPage: true });
     // Index kinds: a MultiIndex is a column per level, a DatetimeIndex of midnights prints dates.
     await choose(page, corpus('realworld/pandas/1.5.3/multi_index.p4.pkl'));
-    await page.waitForSelector('[data-tree] table[data-dataframe]');
+    await page.waitForSelector('[data-tree] table[data-dataframe][data-first-row]');
     expect(await tableOf(page, '[data-tree] table[data-dataframe]')).toMatchObject({ names: ['k', 'n', 'v'], rows: [['a', '1', '1'], ['a', '2', '2'], ['b', '1', '3'], ['b', '2', '4']] });
     await choose(page, corpus('realworld/pandas/1.5.3/datetime_index.p4.pkl'));
-    await page.waitForSelector('[data-tree] table[data-dataframe]');
+    await page.waitForSelector('[data-tree] table[data-dataframe][data-first-row]');
     expect(await tableOf(page, '[data-tree] table[data-dataframe]')).toMatchObject({ names: ['day', 'v'], rows: [['2024-01-01', '1.0'], ['2024-01-02', '2.0'], ['2024-01-03', '3.0']] });
     await choose(page, corpus('realworld/pandas/1.5.3/series_categorical.p4.pkl'));
-    await page.waitForSelector('[data-tree] table[data-dataframe="Series"]');
+    await page.waitForSelector('[data-tree] table[data-dataframe="Series"][data-first-row]');
     expect(await tableOf(page, '[data-tree] table[data-dataframe]')).toMatchObject({ dtypes: ['int64', 'category'], rows: [['0', 'lo'], ['1', 'hi'], ['2', 'lo']] });
     // pandas' own compressed file (to_pickle's gzip) opens too.
     await choose(page, corpus('realworld/pandas/1.5.3/to_pickle.pkl.gz'));
-    await page.waitForSelector('[data-tree] table[data-dataframe="DataFrame"]');
+    await page.waitForSelector('[data-tree] table[data-dataframe="DataFrame"][data-first-row]');
     expect((await tableOf(page, '[data-tree] table[data-dataframe]')).rows[1]![2]).toBe('-1.25');
     expect(problems).toEqual([]);
     expect(requests).toEqual([]);
@@ -280,14 +280,17 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     const { page, problems } = await open();
     await page.check('[data-pack="pandas"]');
     await choose(page, { name: 'million.pkl', buffer: million! });
-    await page.waitForSelector('[data-tree] table[data-dataframe]');
+    await page.waitForSelector('[data-tree] table[data-dataframe][data-first-row]');
     expect(await page.getAttribute('[data-tree] table[data-dataframe]', 'data-rows')).toBe('1000000');
     expect((await tableOf(page, '[data-tree] table[data-dataframe]')).rows.length).toBe(50);
+    await page.waitForSelector('[data-tree] table[data-dataframe][data-first-row="0"]');
     await page.click('[data-tree] button[title="last rows"]');
+    await page.waitForSelector('[data-tree] table[data-dataframe][data-first-row="999950"]');
     const last = await tableOf(page, '[data-tree] table[data-dataframe]');
     expect(last.rows.at(-1)).toEqual(['999999', '999999', '1999998.0']);
     await page.fill('[data-tree] input.jump', '500001');
     await page.press('[data-tree] input.jump', 'Enter');
+    await page.waitForSelector('[data-tree] table[data-dataframe][data-first-row="500000"]');
     expect((await tableOf(page, '[data-tree] table[data-dataframe]')).rows[0]).toEqual(['500000', '500000', '1000000.0']);
     expect(await page.textContent('[data-tree] .pager .where')).toBe('rows 500,001–500,050 of 1,000,000');
     expect(problems).toEqual([]);
@@ -298,7 +301,7 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     const { page, problems } = await open();
     await page.check('[data-pack="numpy"]');
     await choose(page, corpus('numpy/structured.p4.pkl'));
-    await page.waitForSelector('[data-tree] table[data-dataframe="structured array"]');
+    await page.waitForSelector('[data-tree] table[data-dataframe="structured array"][data-first-row]');
     expect(await tableOf(page, '[data-tree] table[data-dataframe]')).toEqual({
       names: ['', 'a', 'b', 'c', 'd'],
       dtypes: ['index', '<i4', '>f8(2)', '|S3', '|b1'],
@@ -307,7 +310,7 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     expect(await page.$$eval('[data-tree] [data-field]', (els) => els.map((e) => (e as HTMLElement).dataset.field))).toEqual(['a', 'd']);
     // An .npy of a structured dtype (no pickle in it): shown all the same.
     await choose(page, { name: 'points.npy', buffer: structuredNpy() });
-    await page.waitForSelector('[data-tree] table[data-dataframe="structured array"]');
+    await page.waitForSelector('[data-tree] table[data-dataframe="structured array"][data-first-row]');
     expect(await tableOf(page, '[data-tree] table[data-dataframe]')).toEqual({
       names: ['', 'id', 'x', 'name', 'when'],
       dtypes: ['index', '<i4', '<f8', '<U3', '<M8[s]'],
