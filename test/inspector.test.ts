@@ -373,3 +373,20 @@ function structuredNpy(): Buffer {
   }
   return Buffer.concat([head, rec]);
 }
+
+describe("the page's disassembly", () => {
+  it('clips a long argument to a line and keeps every offset; without the option the text is pickletools\' own', async () => {
+    const { disassemblyLines } = await import('../src/inspector/bytes.js');
+    const { disassemble } = await import('../src/audit/dis.js');
+    const { audit } = await import('../src/audit/analyze.js');
+    // pickle.dumps([b'\x01' * 100000, 'é' * 100000, bytearray(300)], 5)
+    const pickle = new Uint8Array(execFileSync('python3', ['-c', "import pickle,sys; sys.stdout.buffer.write(pickle.dumps([b'\\x01' * 100000, '\\u00e9' * 100000, bytearray(300)], 5))"]));
+    const { lines } = disassemblyLines(pickle, audit(pickle).pickles, -1, 400);
+    expect(Math.max(...lines.map((l) => l.text.length))).toBeLessThan(1300);
+    expect(lines.map((l) => l.text).join('\n')).toMatch(/BINBYTES8? +b'(\\x01){48}'… \(100,000 in all\)/);
+    const full = execFileSync('python3', ['-c', 'import pickletools,sys; pickletools.dis(sys.stdin.buffer.read())'], { input: pickle }).toString();
+    expect(disassemble(pickle).trim()).toBe(full.trim());
+    const numbered = (ls: string[]) => ls.flatMap((l) => /^\s*(\d+):/.exec(l)?.[1] ?? []).map(Number);
+    expect(numbered(lines.map((l) => l.text))).toEqual(numbered(full.split('\n')));
+  });
+});

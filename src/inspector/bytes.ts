@@ -10,6 +10,8 @@ import { clear, h } from './dom.js';
 const WINDOW = 400;
 const HEX_ROWS = 48;
 const LINE = 240;
+/** Most bytes or characters of an argument shown (its repr then fits a line). */
+const ARG = 48;
 
 interface Line {
   readonly offset: number;
@@ -46,7 +48,7 @@ export function disassemblyLines(bytes: Uint8Array, pickles: readonly AuditedPic
   };
   for (const p of pickles) {
     try {
-      disassembleTo(bytes, write, { start: p.start, memo });
+      disassembleTo(bytes, write, { start: p.start, memo, maxArgShown: ARG });
     } catch (e) {
       if (e === ENOUGH) return { lines, complete: false };
       if (!(e instanceof PickleError)) throw e;
