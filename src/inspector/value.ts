@@ -65,7 +65,7 @@ const TORCH_PICKLE = /!(?:[^/!]+\/)?data\.pkl$/;
 async function loadWith(part: OpenedPart, file: Uint8Array, choice: PackChoice, inspect: boolean, built: Map<object, number>): Promise<unknown[]> {
   built.clear();
   const policy = tracing(policyFor(choice, inspect), part.report.calls, built);
-  if (TORCH_PICKLE.test(part.uri) && isZip(file) && part.uri.indexOf('!') === part.uri.lastIndexOf('!')) return [await loadTorch(file, { policy })];
+  if (TORCH_PICKLE.test(part.uri) && isZip(file) && part.uri.indexOf('!') === part.uri.lastIndexOf('!')) return [await loadTorch(file, { policy, zeroCopy: true })];
   if (isJoblib(part)) {
     // Inspection mode reads joblib's raw array data with the joblib pack's wrapper (else it reads as opcodes).
     const joblib = inspect ? tracing(policyFor({ ...choice, shipped: [...choice.shipped, 'joblib'] }, true), part.report.calls, built) : policy;
