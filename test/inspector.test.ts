@@ -99,6 +99,8 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     const text = await tree(page);
     expect(text).toContain("'version'");
     expect(text).toContain('frozenset');
+    // A plain pickle's value is loaded in the worker; the page only draws what it is told.
+    expect(await page.getAttribute('#value', 'data-loaded-in')).toBe('worker');
     // Keyboard: focus a closed node's summary, Enter opens it.
     const paths = page.locator('[data-tree] details details > summary').first();
     await paths.focus();
@@ -141,6 +143,8 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     await page.waitForSelector('[data-mode="policy"]');
     expect((await globals(page))['torch._utils._rebuild_tensor_v2']).toBe('allowed');
     expect(await tree(page)).toContain('torch.Tensor');
+    // A checkpoint's tensors are views of the file, which stays on the page: loaded there.
+    expect(await page.getAttribute('#value', 'data-loaded-in')).toBe('page');
     await page.locator('[data-tree] details details > summary').first().click();
     await page.waitForSelector('[data-tree] [data-array] canvas');
     expect(await page.textContent('[data-tree] [data-array]')).toMatch(/dtype torch\.float32, shape \(\d+, \d+\)[\s\S]*min .* max .* mean/);

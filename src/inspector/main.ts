@@ -257,6 +257,7 @@ function start(selfScript: string | null): void {
     clear(valueEl, h('h2', {}, 'Value'), h('p', { class: 'note' }, 'loading…'));
     const v = await treeOf(part);
     state.values = v;
+    valueEl.dataset.loadedIn = v.where;
     const showGlobal = (name: string) => {
       const g = part.report.globals.find((x) => `${x.module}.${x.qualname}` === name);
       if (g) showAt(state.current, g.offset);
@@ -284,7 +285,7 @@ function start(selfScript: string | null): void {
    * worker, from a copy of its bytes, so an object-heavy pickle does not freeze the page; the others
    * (a checkpoint's tensors refer to the whole file, which stays on this page) are loaded here.
    */
-  async function treeOf(part: OpenedPart): Promise<{ source: TreeSource; json(): Promise<string>; mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[] }> {
+  async function treeOf(part: OpenedPart): Promise<{ source: TreeSource; json(): Promise<string>; mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[]; where: 'worker' | 'page' }> {
     const labels = (n: number) => Array.from({ length: n }, (_, i) => (n > 1 ? `pickle ${i + 1}` : 'value'));
     if (judge.mode === 'worker' && !TORCH_PICKLE.test(part.uri) && part.bytes.length <= REMOTE_MAX) {
       const copy = part.bytes.slice();
@@ -294,12 +295,12 @@ function start(selfScript: string | null): void {
         open: (handle) => judge.ask({ type: 'open', handle }),
         cells: (handle, from, to, columns) => judge.ask({ type: 'cells', handle, from, to, columns }),
       };
-      return { ...r, source, json: () => judge.ask({ type: 'json' }) };
+      return { ...r, source, json: () => judge.ask({ type: 'json' }), where: 'worker' };
     }
     const v = await loadValues(part, state.bytes!, choice());
     const describer = new Describer((o) => v.built.get(o));
     const vals = v.values;
-    return { source: describer, mode: v.mode, notes: v.notes, roots: describer.roots(vals, labels(vals.length)), json: async () => `${JSON.stringify(vals.length === 1 ? toJson(vals[0]) : vals.map(toJson), null, 2)}\n` };
+    return { source: describer, where: 'page', mode: v.mode, notes: v.notes, roots: describer.roots(vals, labels(vals.length)), json: async () => `${JSON.stringify(vals.length === 1 ? toJson(vals[0]) : vals.map(toJson), null, 2)}\n` };
   }
 
   const base = (ext: string) => `${state.name.replace(/[\\/]/g, '_') || 'pickle'}.${ext}`;
