@@ -101,7 +101,7 @@ function text(v: unknown): string {
 /** The children of a value, lazily; null for a leaf. */
 function childrenOf(v: unknown): { count: number; entries: () => Iterator<Entry> } | null {
   if (v === null || typeof v !== 'object' || v instanceof Note || v instanceof Uint8Array || v instanceof PyGlobal || v instanceof PyFloat || v instanceof PyStr || v instanceof PyComplex) return null;
-  if (Array.isArray(v)) return { count: v.length, entries: () => v.map((x, i): Entry => [String(i), x])[Symbol.iterator]() };
+  if (Array.isArray(v)) return { count: v.length, entries: () => indexed(v) };
   if (v instanceof Map) return { count: v.size, entries: () => map(v.entries(), ([k, x]): Entry => [text(k) || typeName(k), x]) };
   if (v instanceof Set) return { count: v.size, entries: () => map(v.values(), (x): Entry => ['·', x]) };
   if (v instanceof PyObject) {
@@ -115,7 +115,7 @@ function childrenOf(v: unknown): { count: number; entries: () => Iterator<Entry>
   }
   if (v instanceof PdDataFrame || v instanceof PdSeries) return { count: v.state.size, entries: () => map(v.state.entries(), ([k, x]): Entry => [text(k) || typeName(k), x]) };
   if (v instanceof PdIndex) return null;
-  if (v instanceof NdArray) return v.objects ? { count: v.objects.length, entries: () => v.objects!.map((x, i): Entry => [String(i), x])[Symbol.iterator]() } : { count: 0, entries: () => [][Symbol.iterator]() };
+  if (v instanceof NdArray) return v.objects ? { count: v.objects.length, entries: () => indexed(v.objects!) } : { count: 0, entries: () => [][Symbol.iterator]() };
   if (v instanceof TorchTensor) {
     const e: Entry[] = [['storage', new Note('storage', `key ${v.storage.key} on ${v.storage.location}, ${v.storage.numel.toLocaleString('en')} elements of ${v.storage.dtype}`)], ['offset', v.storageOffset], ['stride', PyTuple.fromArray(v.stride)], ['requires_grad', v.requiresGrad]];
     return { count: e.length, entries: () => e[Symbol.iterator]() };
@@ -134,6 +134,10 @@ function childrenOf(v: unknown): { count: number; entries: () => Iterator<Entry>
     return { count: e.length, entries: () => e[Symbol.iterator]() };
   }
   return null;
+}
+
+function* indexed(v: readonly unknown[]): Generator<Entry> {
+  for (let i = 0; i < v.length; i++) yield [String(i), v[i]];
 }
 
 function* map<T, U>(it: Iterator<T>, f: (x: T) => U): Generator<U> {
@@ -209,7 +213,7 @@ function arrayDetail(dtype: string, shape: readonly number[], values: () => Arra
 
 /** Describes loaded values; holds the ones the page may ask about again (by handle). */
 export class Describer implements TreeSource {
-  private readonly handles: { value: unknown; entries?: Entry[]; table?: TableModel | null }[] = [];
+  private readonly handles: { value: unknown; entries?: Entry[]; rest?: Iterator<Entry>; table?: TableModel | null }[] = [];
   private readonly oids = new Map<object, number>();
 
   constructor(private readonly builtAt: (v: object) => number | undefined = () => undefined) {}
@@ -239,11 +243,10 @@ export class Describer implements TreeSource {
   async children(handle: number, from: number, count: number): Promise<NodeDesc[]> {
     const h = this.handles[handle];
     if (!h) return [];
-    if (!h.entries) {
-      const kids = childrenOf(h.value);
-      h.entries = [];
-      if (kids) for (let it = kids.entries(), r = it.next(); !r.done; r = it.next()) h.entries.push(r.value);
-    }
+    // The entries are read as far as asked (pages come in order), never all at once.
+    h.entries ??= [];
+    h.rest ??= childrenOf(h.value)?.entries() ?? [][Symbol.iterator]();
+    for (let r = h.entries.length < from + count ? h.rest.next() : null; r && !r.done; r = h.entries.length < from + count ? h.rest.next() : null) h.entries.push(r.value);
     return h.entries.slice(from, from + count).map(([label, x]) => this.describe(label, x));
   }
 

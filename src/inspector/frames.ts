@@ -36,11 +36,17 @@ const NS_PER_DAY = 86_400_000_000_000n;
 const pad = (n: number | bigint, w = 2) => String(n).padStart(w, '0');
 const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
 
-/** A day count since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian). */
-function civil(days: number): string {
-  const d = new Date(days * 86_400_000);
-  const y = d.getUTCFullYear();
-  return `${y < 0 ? '-' : ''}${pad(Math.abs(y), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+/** A day count since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian, any year: the civil-from-days algorithm on bigints). */
+function civil(days: number | bigint): string {
+  const z = BigInt(days) + 719_468n;
+  const era = floorDiv(z, 146_097n);
+  const doe = z - era * 146_097n;
+  const yoe = (doe - doe / 1460n + doe / 36_524n - doe / 146_096n) / 365n;
+  const doy = doe - (365n * yoe + yoe / 4n - yoe / 100n);
+  const mp = (5n * doy + 2n) / 153n;
+  const m = mp < 10n ? mp + 3n : mp - 9n;
+  const y = yoe + era * 400n + (m <= 2n ? 1n : 0n);
+  return `${y < 0n ? '-' : ''}${pad(y < 0n ? -y : y, 4)}-${pad(m)}-${pad(doy - (153n * mp + 2n) / 5n + 1n)}`;
 }
 
 /** Sub-second nanoseconds as pandas prints them: none, six digits, or nine when there are nanoseconds. */
@@ -54,7 +60,7 @@ function clock(nsOfDay: bigint, withFraction = true): string {
 /** `str(pd.Timestamp(ns))`; `dateOnly` as pandas prints a column whose times are all midnight. */
 export function timestamp(ns: bigint, dateOnly = false): string {
   const day = floorDiv(ns, NS_PER_DAY);
-  const date = civil(Number(day));
+  const date = civil(day);
   return dateOnly ? date : `${date} ${clock(ns - day * NS_PER_DAY)}`;
 }
 
@@ -94,7 +100,7 @@ export function period(ordinal: bigint, freq: string): string {
     const ns = ordinal * unit;
     const day = floorDiv(ns, NS_PER_DAY);
     const t = clock(ns - day * NS_PER_DAY, false);
-    return `${civil(Number(day))} ${t.slice(0, digits)}`;
+    return `${civil(day)} ${t.slice(0, digits)}`;
   };
   switch (f) {
     case 'A':
@@ -269,7 +275,33 @@ const DECODE_UTF32 = (b: Uint8Array, little: boolean): string => {
   return s;
 };
 
-const UNIT_NS: Record<string, bigint> = { D: NS_PER_DAY, h: 3_600_000_000_000n, m: 60_000_000_000n, s: 1_000_000_000n, ms: 1_000_000n, us: 1000n, ns: 1n };
+/** numpy's time units below a day: how many make a day, and the fraction digits a datetime shows. */
+const PER_DAY: Record<string, [bigint, number]> = { h: [24n, -1], m: [1440n, -2], s: [86400n, 0], ms: [86_400_000n, 3], us: [86_400_000_000n, 6], ns: [NS_PER_DAY, 9], ps: [NS_PER_DAY * 1000n, 12], fs: [NS_PER_DAY * 1_000_000n, 15], as: [NS_PER_DAY * 1_000_000_000n, 18] };
+const WORDS: Record<string, string> = { Y: 'years', M: 'months', W: 'weeks', D: 'days', h: 'hours', m: 'minutes', s: 'seconds', ms: 'milliseconds', us: 'microseconds', ns: 'nanoseconds', ps: 'picoseconds', fs: 'femtoseconds', as: 'attoseconds', generic: 'generic time units' };
+
+/** `str(numpy.datetime64(v, unit))` (kind M) or `str(numpy.timedelta64(v, unit))` (kind m), with the unit's multiple. */
+export function npTime(kind: 'M' | 'm', raw: bigint, unit: string, count: number): string {
+  if (raw === -(2n ** 63n)) return 'NaT';
+  const v = raw * BigInt(count);
+  if (kind === 'm') return `${v} ${WORDS[unit] ?? unit}`;
+  if (unit === 'Y') return String(1970n + v);
+  if (unit === 'M') return `${1970n + floorDiv(v, 12n)}-${pad((((v % 12n) + 12n) % 12n) + 1n)}`;
+  if (unit === 'W' || unit === 'D') return civil(unit === 'W' ? v * 7n : v);
+  const per = PER_DAY[unit];
+  if (per === undefined) return `${v} ${WORDS[unit] ?? unit}`;
+  const [n, digits] = per;
+  const day = floorDiv(v, n);
+  const inDay = v - day * n;
+  let clockText: string;
+  if (digits === -1) clockText = pad(inDay);
+  else if (digits === -2) clockText = `${pad(inDay / 60n)}:${pad(inDay % 60n)}`;
+  else {
+    const perSecond = 10n ** BigInt(digits);
+    const sec = inDay / perSecond;
+    clockText = `${pad(sec / 3600n)}:${pad((sec / 60n) % 60n)}:${pad(sec % 60n)}${digits > 0 ? `.${pad(inDay % perSecond, digits)}` : ''}`;
+  }
+  return `${civil(day)}T${clockText}`;
+}
 
 /** One scalar of a numpy dtype at `at` in `bytes`, as numpy prints an item of an array. */
 export function scalarText(dt: NpDtype, bytes: Uint8Array, at: number): string {
@@ -318,20 +350,8 @@ export function scalarText(dt: NpDtype, bytes: Uint8Array, at: number): string {
       return reprBytes(end < 0 ? b : b.subarray(0, end));
     }
     case 'M':
-    case 'm': {
-      const v = view.getBigInt64(0, le);
-      if (v === -(2n ** 63n)) return 'NaT';
-      const unit = dt.datetime?.unit ?? 'generic';
-      const count = BigInt(dt.datetime?.count ?? 1);
-      if (dt.kind === 'm') return `${v * count} ${unit === 'generic' ? '' : unit}`.trim();
-      if (unit === 'Y') return String(1970n + v * count);
-      if (unit === 'M') return `${1970n + floorDiv(v * count, 12n)}-${pad(((v * count) % 12n + 12n) % 12n + 1n)}`;
-      if (unit === 'W') return civil(Number(v * count * 7n));
-      const per = UNIT_NS[unit];
-      if (per === undefined) return `${v * count} ${unit}`;
-      const t = timestamp(v * count * per).replace(' ', 'T');
-      return unit === 'D' ? t.slice(0, 10) : unit === 'h' ? t.slice(0, 13) : unit === 'm' ? t.slice(0, 16) : t;
-    }
+    case 'm':
+      return npTime(dt.kind, view.getBigInt64(0, le), dt.datetime?.unit ?? 'generic', dt.datetime?.count ?? 1);
     default:
       return `${b.length} bytes`;
   }
