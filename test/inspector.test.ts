@@ -5,7 +5,7 @@
  * never violated and that it makes no request. Screenshots go to test-output/inspector/ (ignored).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -465,5 +465,54 @@ print(json.dumps({
     expect(floats.map((x) => floatText(x))).toEqual(py.f64);
     expect(f32.map((x) => floatText(x, 32))).toEqual(py.f32);
     expect(np.map(([k, v, u, c]) => npTime(k as 'M' | 'm', v, u, c))).toEqual(py.np);
+  });
+});
+
+describe.skipIf(!hasPandas)("the page's pandas tables, every pandas 1.5.3 fixture (differential)", () => {
+  it("cells and headers are what Debian's pandas prints for each value", async () => {
+    const { loadPandas } = await import('../src/containers/pandas-load.js');
+    const { tableOf } = await import('../src/inspector/frames.js');
+    const dir = corpus('realworld/pandas/1.5.3');
+    const files = readdirSync(dir).filter((f) => /\.(pkl|pkl\.gz|pkl\.zip|pkl\.tar)$/.test(f));
+    // Each value by itself as pandas shows it (floats by repr; a datetime column of midnights as dates).
+    const script = `
+import json, math, sys, numpy as np, pandas as pd
+def cell(v):
+    if v is pd.NA: return '<NA>'
+    if v is pd.NaT: return 'NaT'
+    if v is None: return 'None'
+    if isinstance(v, (bool, np.bool_)): return 'True' if v else 'False'
+    if isinstance(v, np.float32): return 'NaN' if math.isnan(v) else str(v)
+    if isinstance(v, (float, np.floating)): return 'NaN' if math.isnan(v) else repr(float(v))
+    return str(v)
+def column(values, dtype):
+    out = [cell(v) for v in values]
+    if str(dtype) == 'datetime64[ns]' and all(v is pd.NaT or v == v.normalize() for v in values):
+        out = ['NaT' if v is pd.NaT else str(v.date()) for v in values]
+    return out
+def index_columns(ix):
+    if isinstance(ix, pd.MultiIndex):
+        return [(n, str(l.dtype), column([t[k] for t in ix], l.dtype)) for k, (n, l) in enumerate(zip(ix.names, ix.levels))]
+    return [(ix.name, 'int64' if isinstance(ix, pd.RangeIndex) else str(ix.dtype), column(list(ix), ix.dtype))]
+out = {}
+for f in json.load(sys.stdin):
+    v = pd.read_pickle(f)
+    if isinstance(v, pd.DataFrame):
+        cols = index_columns(v.index) + [(c, str(v.dtypes.iloc[i]), column([v.iloc[r, i] for r in range(len(v))], v.dtypes.iloc[i])) for i, c in enumerate(v.columns)]
+    else:
+        cols = index_columns(v.index) + [(v.name, str(v.dtype), column(list(v), v.dtype))]
+    out[f] = [['' if n is None else str(n), d, c] for n, d, c in cols]
+print(json.dumps(out))`;
+    const paths = files.map((f) => join(dir, f));
+    const py = JSON.parse(execFileSync(PANDAS_PY, ['-W', 'ignore', '-c', script], { input: JSON.stringify(paths) }).toString()) as Record<string, [string, string, string[]][]>;
+    let cells = 0;
+    for (const p of paths) {
+      const t = tableOf(await loadPandas(new Uint8Array(readFileSync(p))), (v) => `<${typeof v}>`)!;
+      const ours = t.columns.map((c) => [c.label, c.dtype, c.cells(0, t.rows)]);
+      expect([p, ours]).toEqual([p, py[p]]);
+      cells += t.rows * t.columns.length;
+    }
+    expect(paths.length).toBeGreaterThanOrEqual(18);
+    expect(cells).toBeGreaterThan(150);
   });
 });
