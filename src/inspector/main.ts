@@ -286,10 +286,11 @@ function start(selfScript: string | null): void {
    * (a checkpoint's tensors refer to the whole file, which stays on this page) are loaded here.
    */
   async function treeOf(part: OpenedPart): Promise<{ source: TreeSource; json(): Promise<string>; mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[]; where: 'worker' | 'page' }> {
-    const labels = (n: number) => Array.from({ length: n }, (_, i) => (n > 1 ? `pickle ${i + 1}` : 'value'));
     if (judge.mode === 'worker' && !TORCH_PICKLE.test(part.uri) && part.bytes.length <= REMOTE_MAX) {
       const copy = part.bytes.slice();
-      const r = await judge.ask<{ mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[] }>({ type: 'load', uri: part.uri, report: part.report, buffer: copy.buffer, choice: choice() }, [copy.buffer]);
+      const r = await judge.ask<{ mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[] }>({ type: 'load', uri: part.uri, report: part.report, buffer: copy.buffer, choice: choice() }, [copy.buffer]).catch(() => null);
+      // The worker could not (it failed, or ran out of memory): load it here instead.
+      if (r === null) return treeHere(part);
       const source: TreeSource = {
         children: (handle, from, count) => judge.ask({ type: 'children', handle, from, count }),
         open: (handle) => judge.ask({ type: 'open', handle }),
@@ -297,6 +298,11 @@ function start(selfScript: string | null): void {
       };
       return { ...r, source, json: () => judge.ask({ type: 'json' }), where: 'worker' };
     }
+    return treeHere(part);
+  }
+
+  async function treeHere(part: OpenedPart): Promise<Awaited<ReturnType<typeof treeOf>>> {
+    const labels = (n: number) => Array.from({ length: n }, (_, i) => (n > 1 ? `pickle ${i + 1}` : 'value'));
     const v = await loadValues(part, state.bytes!, choice());
     const describer = new Describer((o) => v.built.get(o));
     const vals = v.values;
