@@ -44,6 +44,8 @@ export interface DisOptions {
   start?: number;
   /** Most decimal digits in an int read or shown (Python's `sys.get_int_max_str_digits()`). Default 4300. */
   maxIntDigits?: number;
+  /** Most bytes (or characters) of a bytes or str argument shown, the rest elided with `…`. Default: all, as pickletools. */
+  maxArgShown?: number;
 }
 
 export interface DisResult {
@@ -395,6 +397,15 @@ function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number): ArgShown {
   }
 }
 
+/** `showArg`, with a bytes or str argument longer than `max` cut short (a page shows lines, not megabytes). */
+function showArgClipped(bytes: Uint8Array, r: OpReader, maxDigits: number, max: number): ArgShown {
+  const a = r.arg;
+  if (!((typeof a === 'string' || a instanceof Uint8Array) && a.length > max)) return showArg(bytes, r, maxDigits);
+  const kind = r.op.arg;
+  const text = typeof a === 'string' ? reprStr(a.slice(0, max)) : kind === 'bytearray8' ? reprByteArray(a.subarray(0, max)) : kind === 'string1' || kind === 'string4' ? reprStr(decodeLatin1(a, 0, max)) : reprBytes(a.subarray(0, max));
+  return { text: `${text}… (${a.length.toLocaleString('en')} in all)`, key: '' };
+}
+
 /** `repr(opcode.code)[1:-1]` padded to 4: the opcode byte as pickletools shows it in the second column. */
 const CODE_COLUMN: readonly string[] = Array.from({ length: 256 }, (_, b) => reprStr([b]).slice(1, -1).padEnd(4));
 
@@ -434,7 +445,7 @@ export function disassembleTo(bytes: Uint8Array, write: (text: string) => void, 
       if (reader === null || reader.end !== pos) reader = new OpReader(bytes, pos, { maxIntDigits: maxDigits });
       reader.next();
       p = reader.end;
-      if (reader.op.arg !== null) shown = showArg(bytes, reader, maxDigits);
+      if (reader.op.arg !== null) shown = options.maxArgShown === undefined ? showArg(bytes, reader, maxDigits) : showArgClipped(bytes, reader, maxDigits, options.maxArgShown);
     }
     const { name } = op!;
     write(`${String(pos).padStart(5)}: `);

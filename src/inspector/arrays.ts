@@ -59,14 +59,14 @@ export function statsOf(values: ArrayLike<number | bigint>): Stats {
 const fmt = (x: number | bigint) => (typeof x === 'bigint' ? x.toString() : Number.isInteger(x) ? String(x) : x.toPrecision(5));
 
 /** A histogram of the sample, or a heatmap when the array is 2-D. */
-function plot(a: NumericArray, s: Stats): HTMLCanvasElement {
+function plot(shape: readonly number[], s: Stats): HTMLCanvasElement {
   const canvas = h('canvas', { width: 240, height: 96, class: 'plot', role: 'img' });
   const g = canvas.getContext('2d');
   if (g === null || !(s.max >= s.min)) return canvas;
   const span = s.max - s.min || 1;
   const dark = matchMedia('(prefers-color-scheme: dark)').matches;
-  if (a.shape.length === 2 && !s.sampled && a.shape[0]! > 1 && a.shape[1]! > 1) {
-    const [rows, cols] = a.shape as [number, number];
+  if (shape.length === 2 && !s.sampled && shape[0]! > 1 && shape[1]! > 1) {
+    const [rows, cols] = shape as [number, number];
     canvas.setAttribute('aria-label', `heatmap of a ${rows}×${cols} array, ${fmt(s.min)} (dark) to ${fmt(s.max)} (light)`);
     const w = Math.min(cols, 240);
     const hgt = Math.min(rows, 96);
@@ -99,18 +99,13 @@ function plot(a: NumericArray, s: Stats): HTMLCanvasElement {
   return canvas;
 }
 
-/** The summary shown inside an array's tree node. */
-export function summary(a: NumericArray): HTMLElement {
+/** The summary shown inside an array's tree node (its statistics computed where the array lives). */
+export function summary(a: { readonly dtype: string; readonly shape: readonly number[]; readonly stats: Stats | null; readonly error?: string }): HTMLElement {
   const head = h('div', { class: 'array-head' }, `dtype ${a.dtype}, shape (${a.shape.join(', ')}${a.shape.length === 1 ? ',' : ''})`);
-  let values;
-  try {
-    values = a.values();
-  } catch (e) {
-    return h('div', { class: 'array' }, head, h('div', { class: 'note' }, `values not shown: ${(e as Error).message}`));
-  }
-  if (values === null || values.length === 0) return h('div', { class: 'array' }, head);
-  const s = statsOf(values);
+  if (a.error !== undefined) return h('div', { class: 'array' }, head, h('div', { class: 'note' }, `values not shown: ${a.error}`));
+  const s = a.stats;
+  if (s === null) return h('div', { class: 'array' }, head);
   const line = `min ${fmt(s.min)}  max ${fmt(s.max)}  mean ${fmt(s.mean)}${s.sampled ? ` (of ${s.sample.length.toLocaleString('en')} sampled values)` : ''}`;
   const first = `first values: ${s.first.map(fmt).join(', ')}${s.count > s.first.length ? ', …' : ''}`;
-  return h('div', { class: 'array', 'data-array': a.dtype }, head, h('div', { class: 'stats' }, line), h('div', { class: 'stats' }, first), plot(a, s));
+  return h('div', { class: 'array', 'data-array': a.dtype }, head, h('div', { class: 'stats' }, line), h('div', { class: 'stats' }, first), plot(a.shape, s));
 }

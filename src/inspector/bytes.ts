@@ -9,6 +9,9 @@ import { clear, h } from './dom.js';
 
 const WINDOW = 400;
 const HEX_ROWS = 48;
+const LINE = 240;
+/** Most bytes or characters of an argument shown (its repr then fits a line). */
+const ARG = 48;
 
 interface Line {
   readonly offset: number;
@@ -33,7 +36,8 @@ export function disassemblyLines(bytes: Uint8Array, pickles: readonly AuditedPic
     pending += t;
     let nl;
     while ((nl = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, nl);
+      // A long argument (an array's raw bytes) is clipped: the page draws lines, not megabytes.
+      const text = nl > LINE ? `${pending.slice(0, LINE)}… (${(nl - LINE).toLocaleString('en')} more characters)` : pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       const m = /^\s*(\d+):/.exec(text);
       if (m) last = Number(m[1]);
@@ -44,7 +48,7 @@ export function disassemblyLines(bytes: Uint8Array, pickles: readonly AuditedPic
   };
   for (const p of pickles) {
     try {
-      disassembleTo(bytes, write, { start: p.start, memo });
+      disassembleTo(bytes, write, { start: p.start, memo, maxArgShown: ARG });
     } catch (e) {
       if (e === ENOUGH) return { lines, complete: false };
       if (!(e instanceof PickleError)) throw e;

@@ -16,13 +16,19 @@ import { bytesView, type BytesView } from './bytes.js';
 import { clear, download, h } from './dom.js';
 import { DEFAULT_CHOICE, shippedById, type Judged, type PackChoice } from './judge.js';
 import type { OpenedPart } from './open.js';
+import { Describer, type NodeDesc, type TreeSource } from './describe.js';
 import { renderTree } from './tree.js';
-import { loadValues, type LoadedValues } from './value.js';
+import { isNpy } from './npy.js';
+import { loadValues } from './value.js';
 import { Judge, serveWorker, type JudgeRequest } from './worker.js';
 
 declare const PICKLEGUARD_VERSION: string;
 
 const SEVERITY = ['critical', 'high', 'medium', 'low', 'info'] as const;
+/** A checkpoint's pickle: its tensors refer to the whole file, so its value is loaded on this page. */
+const TORCH_PICKLE = /!(?:[^/!]+\/)?data\.pkl$/;
+/** The largest part whose value is loaded in the worker (from a copy of its bytes). */
+const REMOTE_MAX = 256 << 20;
 
 interface State {
   name: string;
@@ -35,7 +41,8 @@ interface State {
   busy: boolean;
   /** The packs changed while busy: judge again when done. */
   dirty: boolean;
-  values: LoadedValues | null;
+  /** The shown part's value: where its tree comes from, and its JSON (convert) on demand. */
+  values: { source: TreeSource; json(): Promise<string> } | null;
 }
 
 if (typeof document === 'undefined') serveWorker(self as unknown as Parameters<typeof serveWorker>[0]);
@@ -90,7 +97,7 @@ function start(selfScript: string | null): void {
       });
       state.name = name;
       accept(r.bytes, r.judged);
-      state.current = Math.max(0, state.parts.findIndex((p) => p.report.pickles.length > 0));
+      state.current = Math.max(0, state.parts.findIndex((p) => p.report.pickles.length > 0 || isNpy(p.bytes)));
       say(`${name}: ${state.bytes!.length.toLocaleString('en')} bytes, ${state.parts.length} part${state.parts.length === 1 ? '' : 's'} (read ${judge.mode === 'worker' ? 'in a worker' : 'on this page'})`);
       await render();
     } catch (e) {
@@ -248,9 +255,9 @@ function start(selfScript: string | null): void {
     const bytesEl = $('#bytes');
     if (!part || !state.bytes) return;
     clear(valueEl, h('h2', {}, 'Value'), h('p', { class: 'note' }, 'loading…'));
-    state.values = await loadValues(part, state.bytes, choice());
-    const v = state.values;
-    const labels = v.values.map((_, i) => (v.values.length > 1 ? `pickle ${i + 1}` : 'value'));
+    const v = await treeOf(part);
+    state.values = v;
+    valueEl.dataset.loadedIn = v.where;
     const showGlobal = (name: string) => {
       const g = part.report.globals.find((x) => `${x.module}.${x.qualname}` === name);
       if (g) showAt(state.current, g.offset);
@@ -260,8 +267,10 @@ function start(selfScript: string | null): void {
       h('h2', {}, `Value of ${part.uri}`),
       v.mode === 'inspect' ? h('p', { class: 'mode inspect', 'data-mode': 'inspect' }, 'Inspection mode: the policy refuses names in this pickle, so they are shown as inert records; nothing was called.') : h('p', { class: 'mode', 'data-mode': 'policy' }, 'Loaded under the policy.'),
       ...v.notes.map((n) => h('p', { class: 'note' }, n)),
-      v.values.length ? renderTree(v.values, labels, { showGlobal, builtAt: (o) => v.built.get(o), showOffset: (offset) => showAt(state.current, offset) }) : h('p', { class: 'note', 'data-tree': '' }, part.report.pickles.length ? 'no value could be loaded' : 'no pickle in this part'),
+      v.roots.length ? renderTree(v.source, v.roots, { showGlobal, showOffset: (offset) => showAt(state.current, offset) }) : h('p', { class: 'note', 'data-tree': '' }, part.report.pickles.length ? 'no value could be loaded' : 'no pickle in this part'),
     );
+    // The disassembly is drawn in a task of its own (its first window can take a while for big arguments).
+    await new Promise((r) => setTimeout(r, 0));
     view = bytesView(part.bytes, part.report.pickles, (offset) => {
       document.querySelectorAll('[data-finding].hit').forEach((e) => e.classList.remove('hit'));
       for (const li of Array.from(document.querySelectorAll<HTMLElement>(`[data-finding][data-part="${state.current}"]`))) {
@@ -271,10 +280,38 @@ function start(selfScript: string | null): void {
     clear(bytesEl, h('h2', {}, `Bytes of ${part.uri} (${part.bytes.length.toLocaleString('en')})`), view.element);
   }
 
+  /**
+   * A part's value tree. A plain pickle part up to REMOTE_MAX bytes is loaded and described in the
+   * worker, from a copy of its bytes, so an object-heavy pickle does not freeze the page; the others
+   * (a checkpoint's tensors refer to the whole file, which stays on this page) are loaded here.
+   */
+  async function treeOf(part: OpenedPart): Promise<{ source: TreeSource; json(): Promise<string>; mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[]; where: 'worker' | 'page' }> {
+    if (judge.mode === 'worker' && !TORCH_PICKLE.test(part.uri) && part.bytes.length <= REMOTE_MAX) {
+      const copy = part.bytes.slice();
+      const r = await judge.ask<{ mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[] }>({ type: 'load', uri: part.uri, report: part.report, buffer: copy.buffer, choice: choice() }, [copy.buffer]).catch(() => null);
+      // The worker could not (it failed, or ran out of memory): load it here instead.
+      if (r === null) return treeHere(part);
+      const source: TreeSource = {
+        children: (handle, from, count) => judge.ask({ type: 'children', handle, from, count }),
+        open: (handle) => judge.ask({ type: 'open', handle }),
+        cells: (handle, from, to, columns) => judge.ask({ type: 'cells', handle, from, to, columns }),
+      };
+      return { ...r, source, json: () => judge.ask({ type: 'json' }), where: 'worker' };
+    }
+    return treeHere(part);
+  }
+
+  async function treeHere(part: OpenedPart): Promise<Awaited<ReturnType<typeof treeOf>>> {
+    const labels = (n: number) => Array.from({ length: n }, (_, i) => (n > 1 ? `pickle ${i + 1}` : 'value'));
+    const v = await loadValues(part, state.bytes!, choice());
+    const describer = new Describer((o) => v.built.get(o));
+    const vals = v.values;
+    return { source: describer, where: 'page', mode: v.mode, notes: v.notes, roots: describer.roots(vals, labels(vals.length)), json: async () => `${JSON.stringify(vals.length === 1 ? toJson(vals[0]) : vals.map(toJson), null, 2)}\n` };
+  }
+
   const base = (ext: string) => `${state.name.replace(/[\\/]/g, '_') || 'pickle'}.${ext}`;
   function exportJson(): void {
-    const vals = state.values?.values ?? [];
-    download(base('json'), `${JSON.stringify(vals.length === 1 ? toJson(vals[0]) : vals.map(toJson), null, 2)}\n`);
+    void state.values?.json().then((text) => download(base('json'), text), (e: Error) => say(`cannot export: ${e.message}`));
   }
   function exportAudit(): void {
     const j = state.judged!;

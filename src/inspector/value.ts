@@ -13,6 +13,7 @@ import { PyObject } from '../model/object.js';
 import type { Policy, Reconstructor } from '../policy/types.js';
 import { Unpickler } from '../unpickler/unpickler.js';
 import { policyFor, type PackChoice } from './judge.js';
+import { isNpy, npyArray } from './npy.js';
 import type { OpenedPart } from './open.js';
 
 /**
@@ -64,13 +65,18 @@ const TORCH_PICKLE = /!(?:[^/!]+\/)?data\.pkl$/;
 async function loadWith(part: OpenedPart, file: Uint8Array, choice: PackChoice, inspect: boolean, built: Map<object, number>): Promise<unknown[]> {
   built.clear();
   const policy = tracing(policyFor(choice, inspect), part.report.calls, built);
-  if (TORCH_PICKLE.test(part.uri) && isZip(file) && part.uri.indexOf('!') === part.uri.lastIndexOf('!')) return [await loadTorch(file, { policy })];
+  if (TORCH_PICKLE.test(part.uri) && isZip(file) && part.uri.indexOf('!') === part.uri.lastIndexOf('!')) return [await loadTorch(file, { policy, zeroCopy: true })];
   if (isJoblib(part)) {
     // Inspection mode reads joblib's raw array data with the joblib pack's wrapper (else it reads as opcodes).
     const joblib = inspect ? tracing(policyFor({ ...choice, shipped: [...choice.shipped, 'joblib'] }, true), part.report.calls, built) : policy;
     return [await loadJoblib(part.bytes, { policy: joblib })];
   }
   const pickles = part.report.pickles;
+  if (pickles.length === 0 && isNpy(part.bytes)) {
+    const a = npyArray(part.bytes);
+    if (typeof a === 'string') throw new Error(`the array is not shown: ${a}`);
+    return [a];
+  }
   if (pickles.length === 0) return [];
   const options = { policy, persistentLoad: (pid: unknown) => new PyObject(PERSISTENT, [pid]) };
   // Pickles in a row share a memo, as Unpickler reads them; pickles apart (a legacy checkpoint's members) are read each alone.

@@ -3,17 +3,34 @@
  * of the page's own inline script (a strict CSP allows it with `worker-src blob:`). The file's bytes
  * move between the threads (transferred, never copied), so one copy exists at any time.
  */
+import type { AuditReport } from '../audit/analyze.js';
+import { toJson } from '../model/json.js';
+import { Describer } from './describe.js';
 import { judge, type Judged, type PackChoice } from './judge.js';
+import { loadValues } from './value.js';
 
 export interface JudgeRequest {
   readonly id: number;
+  readonly type?: undefined;
   readonly name: string;
   readonly choice: PackChoice;
   readonly file?: Blob;
   readonly buffer?: ArrayBuffer;
 }
 
+/**
+ * The value tree of a part, kept in the worker: `load` loads a copy of the part's bytes and
+ * describes its roots; the others ask about nodes by handle (see describe.ts).
+ */
+export type TreeRequest =
+  | { readonly id: number; readonly type: 'load'; readonly uri: string; readonly report: AuditReport; readonly buffer: ArrayBuffer; readonly choice: PackChoice }
+  | { readonly id: number; readonly type: 'children'; readonly handle: number; readonly from: number; readonly count: number }
+  | { readonly id: number; readonly type: 'open'; readonly handle: number }
+  | { readonly id: number; readonly type: 'cells'; readonly handle: number; readonly from: number; readonly to: number; readonly columns: readonly number[] }
+  | { readonly id: number; readonly type: 'json' };
+
 type Reply =
+  | { id: number; type: 'answer'; value: unknown }
   | { id: number; type: 'progress'; loaded: number; total: number }
   | { id: number; type: 'done'; buffer: ArrayBuffer; judged: Judged }
   | { id: number; type: 'error'; message: string; buffer?: ArrayBuffer };
@@ -37,8 +54,35 @@ export async function readBlob(file: Blob, progress: (loaded: number, total: num
 }
 
 /** The worker's side: answers JudgeRequests. */
-export function serveWorker(scope: { onmessage: ((e: MessageEvent<JudgeRequest>) => void) | null; postMessage(m: Reply, transfer?: Transferable[]): void }): void {
+export function serveWorker(scope: { onmessage: ((e: MessageEvent<JudgeRequest | TreeRequest>) => void) | null; postMessage(m: Reply, transfer?: Transferable[]): void }): void {
+  let tree: { describer: Describer; values: unknown[] } | null = null;
+  const answer = async (r: TreeRequest): Promise<unknown> => {
+    if (r.type === 'load') {
+      const bytes = new Uint8Array(r.buffer);
+      tree = null;
+      const v = await loadValues({ uri: r.uri, report: r.report, bytes }, bytes, r.choice);
+      const describer = new Describer((o) => v.built.get(o));
+      tree = { describer, values: v.values };
+      const labels = v.values.map((_, i) => (v.values.length > 1 ? `pickle ${i + 1}` : 'value'));
+      return { mode: v.mode, notes: v.notes, roots: describer.roots(v.values, labels) };
+    }
+    if (tree === null) throw new Error('no value is loaded');
+    if (r.type === 'children') return tree.describer.children(r.handle, r.from, r.count);
+    if (r.type === 'open') return tree.describer.open(r.handle);
+    if (r.type === 'cells') return tree.describer.cells(r.handle, r.from, r.to, r.columns);
+    const vals = tree.values;
+    return `${JSON.stringify(vals.length === 1 ? toJson(vals[0]) : vals.map(toJson), null, 2)}\n`;
+  };
   scope.onmessage = async (e) => {
+    if (e.data.type !== undefined) {
+      const r = e.data;
+      try {
+        scope.postMessage({ id: r.id, type: 'answer', value: await answer(r) });
+      } catch (err) {
+        scope.postMessage({ id: r.id, type: 'error', message: err instanceof Error ? err.message : String(err) });
+      }
+      return;
+    }
     const { id, name, choice, file, buffer } = e.data;
     let bytes: Uint8Array | undefined;
     try {
@@ -62,7 +106,7 @@ export interface JudgeResult {
 export class Judge {
   private worker: Worker | null = null;
   private next = 0;
-  private readonly waiting = new Map<number, { resolve(r: JudgeResult): void; reject(e: Error): void; progress(l: number, t: number): void }>();
+  private readonly waiting = new Map<number, { resolve(r: unknown): void; reject(e: Error): void; progress(l: number, t: number): void }>();
   readonly mode: 'worker' | 'page';
 
   constructor(selfScript: string | null) {
@@ -87,8 +131,18 @@ export class Judge {
     if (!w) return;
     if (r.type === 'progress') return w.progress(r.loaded, r.total);
     this.waiting.delete(r.id);
-    if (r.type === 'done') w.resolve({ bytes: new Uint8Array(r.buffer), judged: r.judged });
+    if (r.type === 'answer') w.resolve(r.value);
+    else if (r.type === 'done') w.resolve({ bytes: new Uint8Array(r.buffer), judged: r.judged });
     else w.reject(Object.assign(new Error(r.message), { buffer: r.buffer }));
+  }
+
+  /** Asks the worker about its value tree (only when there is a worker). */
+  ask<T>(request: DistributiveOmit<TreeRequest, 'id'>, transfer: Transferable[] = []): Promise<T> {
+    const id = ++this.next;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, progress: () => {} });
+      this.worker!.postMessage({ ...request, id }, transfer);
+    });
   }
 
   /** Judges a file (read in the worker) or bytes (moved to the worker and back: don't touch them meanwhile). */
@@ -109,3 +163,5 @@ export class Judge {
     })();
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
