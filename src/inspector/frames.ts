@@ -70,26 +70,10 @@ export function timedelta(ns: bigint): string {
   return `${day} days ${day < 0n ? '+' : ''}${clock(ns - day * NS_PER_DAY)}`;
 }
 
-/** A time zone's offset from UTC at an instant, in minutes (Intl's tz database), or null when unknown here. */
-function tzOffset(tz: string, ms: number): number | null {
-  if (tz === 'UTC') return 0;
-  const fixed = /^UTC([+-])(\d\d):(\d\d)$/.exec(tz);
-  if (fixed) return (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3]));
-  try {
-    const name = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? '';
-    const m = /^GMT(?:([+-])(\d\d):(\d\d))?$/.exec(name);
-    return m ? (m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** `str(pd.Timestamp(ns, tz=tz))`: the local time and its offset. */
-function zoned(ns: bigint, tz: string): string {
-  const off = tzOffset(tz, Number(floorDiv(ns, 1_000_000n)));
-  if (off === null) return `${timestamp(ns)} (UTC; ${tz})`;
-  const a = Math.abs(off);
-  return `${timestamp(ns + BigInt(off) * 60_000_000_000n)}${off < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+/** `str(pd.Timestamp)` of a zoned column's row: its isoformat (the model's, every zone kind the pack reads) with a space. */
+function zoned(a: PdArray, i: number, tz: string): string {
+  const iso = a.isoformat(i)!.replace('T', ' ');
+  return iso.endsWith('Z') ? `${iso.slice(0, -1)} (UTC; ${tz})` : iso;
 }
 
 /** `str(pd.Period(ordinal, freq))` for the frequencies read here; the ordinal and frequency otherwise. */
@@ -189,7 +173,7 @@ function pdCells(a: PdArray, other: OtherText): (from: number, to: number) => st
         const tz = tzOf(a.dtype);
         const vals = Array.from({ length: to - from }, (_, k) => a.get(from + k) as bigint | null);
         const dateOnly = tz === undefined && vals.every((v) => v === null || v % NS_PER_DAY === 0n);
-        for (const v of vals) out.push(v === null ? 'NaT' : tz ? zoned(v, tz) : timestamp(v, dateOnly));
+        vals.forEach((v, k) => out.push(v === null ? 'NaT' : tz ? zoned(a, from + k, tz) : timestamp(v, dateOnly)));
         return out;
       }
       case 'categorical': {
