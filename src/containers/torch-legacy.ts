@@ -177,6 +177,8 @@ function readStream(c: Cursor): { object: number; storages: (pid: unknown) => To
     if (n !== root.numel) bad(`storage ${JSON.stringify(key)} has ${n} elements in the file, the object says ${root.numel}`, c.base + c.at - 8);
     data.set(key, c.raw(n * root.itemsize, `the data of storage ${JSON.stringify(key)}`));
   }
+  // torch leaves such a storage uninitialized memory.
+  for (const key of roots.keys()) if (!data.has(key)) bad(`storage ${JSON.stringify(key)} is named by the object but not in the file's storage list`, c.at);
   const made = new Map<string, TorchStorage>();
   const storages = (pid: unknown): TorchStorage => {
     const [key, viewKey] = parse(pid);
@@ -184,7 +186,7 @@ function readStream(c: Cursor): { object: number; storages: (pid: unknown) => To
     let storage = made.get(id);
     if (storage === undefined) {
       const root = roots.get(key)!;
-      const bytesOf = data.get(key) ?? badId(`storage ${JSON.stringify(key)} is not in the file's storage list`);
+      const bytesOf = data.get(key)!;
       const v = viewKey === null ? { offset: 0, numel: root.numel } : root.views.get(viewKey)!;
       storage = new TorchStorage(root.dtype, viewKey ?? key, root.location, v.numel, bytesOf.subarray(v.offset * root.itemsize, (v.offset + v.numel) * root.itemsize));
       made.set(id, storage);
