@@ -91,23 +91,23 @@ class Cursor {
     return this.reader.zeroCopy ? out : Uint8Array.prototype.slice.call(out); // not Buffer#slice, which is a view
   }
 
+  /** A little-endian int32 or int64 (past 2**53 inexact: every use checks it as a count or size). */
   int(width: 4 | 8, what: string): number {
     if (this.at + width > this.bytes.length) bad(`${what} runs past the end of the file`, this.base + this.at);
     const view = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.at, width);
     this.at += width;
-    if (width === 4) return view.getInt32(0, true);
-    const v = view.getBigInt64(0, true);
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : bad(`${what} is out of range`, this.base + this.at - 8);
+    return width === 4 ? view.getInt32(0, true) : Number(view.getBigInt64(0, true));
   }
 }
 
-function storageType(type: unknown): { dtype: TorchDtype; itemsize: number } {
+function storageType(type: unknown, fail: (message: string) => never = badId): { dtype: TorchDtype; itemsize: number } {
   const info = storageInfo(type);
-  if (info === TORCH_STORAGE_TYPES.get('UntypedStorage')) return badId('the legacy format has no untyped storages');
-  return info ?? badId(`unknown storage type ${String(type)}`);
+  if (info === TORCH_STORAGE_TYPES.get('UntypedStorage')) return fail('the legacy format has no untyped storages');
+  return info ?? fail(`unknown storage type ${String(type)}`);
 }
 
-const count = (v: unknown, what: string, at: number): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : bad(`${what} is not a non-negative int`, at));
+const natural = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const count = (v: unknown, what: string, at: number): number => (natural(v) ? v : bad(`${what} is not a non-negative int`, at));
 
 /** sys_info: torch reads it and goes on; a big-endian writer's storages are not read. */
 function checkSysInfo(sysInfo: unknown, at: number): void {
@@ -120,6 +120,8 @@ interface Root {
   location: string;
   numel: number;
   views: Map<string, { offset: number; numel: number }>;
+  /** Its elements, once read. */
+  data?: Uint8Array;
 }
 
 /**
@@ -133,8 +135,8 @@ function readStream(c: Cursor): { object: number; storages: (pid: unknown) => To
   checkSysInfo(c.pickle('sys_info'), c.at);
   const object = c.at;
   const roots = new Map<string, Root>();
-  /** ('storage', type, root key, location, root numel, None | (view key, offset, numel)) → [root key, view key or null]. */
-  const parse = (pid: unknown): [string, string | null] => {
+  /** ('storage', type, root key, location, root numel, None | (view key, offset, numel)) → the root, and the part of it named `name` (`id` among all). */
+  const parse = (pid: unknown): { root: Root; id: string; name: string; offset: number; numel: number } => {
     if (pid instanceof PyTuple && pid[0] === 'module') return badId(MODULE_ID);
     if (!(pid instanceof PyTuple) || pid.length !== 6 || pid[0] !== 'storage') {
       return badId("a legacy persistent id must be ('storage', storage_type, key, location, numel, view)");
@@ -142,55 +144,44 @@ function readStream(c: Cursor): { object: number; storages: (pid: unknown) => To
     const [, type, key, location, numel, view] = pid;
     const { dtype, itemsize } = storageType(type);
     if (typeof key !== 'string' || key.length > 256 || typeof location !== 'string' || location.length > 64) return badId('a storage key and location must be short strs');
-    const n = typeof numel === 'number' && Number.isSafeInteger(numel) && numel >= 0 ? numel : badId('a storage numel must be a non-negative integer');
+    const n = natural(numel) ? numel : badId('a storage numel must be a non-negative integer');
     let root = roots.get(key);
     if (root === undefined) roots.set(key, (root = { dtype, itemsize, location, numel: n, views: new Map() }));
     else if (root.dtype !== dtype || root.numel !== n) badId(`storage ${JSON.stringify(key)} is named with two types or sizes`);
-    if (view === null) return [key, null];
+    if (view === null) return { root, id: `${key}\n`, name: key, offset: 0, numel: n };
     if (!(view instanceof PyTuple) || view.length !== 3 || typeof view[0] !== 'string' || view[0].length > 256) return badId('a storage view must be (key, offset, numel)');
-    const [viewKey, offset, size] = view as unknown as [string, unknown, unknown];
-    if (typeof offset !== 'number' || typeof size !== 'number' || !Number.isSafeInteger(offset) || !Number.isSafeInteger(size) || offset < 0 || size < 0 || offset + size > n) {
-      return badId(`storage view ${JSON.stringify(viewKey)} lies outside its storage of ${n}`);
-    }
-    const known = root.views.get(viewKey);
-    if (known !== undefined && (known.offset !== offset || known.numel !== size)) badId(`storage view ${JSON.stringify(viewKey)} is given twice, differently`);
-    root.views.set(viewKey, { offset, numel: size });
-    return [key, viewKey];
+    const [name, offset, size] = view as unknown as [string, unknown, unknown];
+    if (!natural(offset) || !natural(size) || offset + size > n) return badId(`storage view ${JSON.stringify(name)} lies outside its storage of ${n}`);
+    const known = root.views.get(name);
+    if (known !== undefined && (known.offset !== offset || known.numel !== size)) badId(`storage view ${JSON.stringify(name)} is given twice, differently`);
+    root.views.set(name, { offset, numel: size });
+    return { root, id: `${key}\n${name}`, name, offset, numel: size };
   };
   c.pickle(
     'object',
     (pid) => {
-      const [key, viewKey] = parse(pid);
-      const root = roots.get(key)!;
-      const v = viewKey === null ? root : root.views.get(viewKey)!;
-      return new TorchStorage(root.dtype, viewKey ?? key, root.location, v.numel, NO_DATA);
+      const { root, name, numel } = parse(pid);
+      return new TorchStorage(root.dtype, name, root.location, numel, NO_DATA);
     },
     false,
   );
   const keys = c.pickle('storage keys');
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) bad('the storage keys are not a list of str', c.at);
-  const data = new Map<string, Uint8Array>();
   for (const key of keys as string[]) {
-    const root = roots.get(key) ?? bad(`storage ${JSON.stringify(key)} is listed but the object never names it`, c.base + c.at);
-    if (data.has(key)) bad(`storage ${JSON.stringify(key)} is listed twice`, c.base + c.at);
-    const n = c.int(8, `the size of storage ${JSON.stringify(key)}`);
-    if (n !== root.numel) bad(`storage ${JSON.stringify(key)} has ${n} elements in the file, the object says ${root.numel}`, c.base + c.at - 8);
-    data.set(key, c.raw(n * root.itemsize, `the data of storage ${JSON.stringify(key)}`));
+    const name = JSON.stringify(key);
+    const root = roots.get(key) ?? bad(`storage ${name} is listed but the object never names it`, c.base + c.at);
+    if (root.data !== undefined) bad(`storage ${name} is listed twice`, c.base + c.at);
+    const n = c.int(8, `the size of storage ${name}`);
+    if (n !== root.numel) bad(`storage ${name} has ${n} elements in the file, the object says ${root.numel}`, c.base + c.at - 8);
+    root.data = c.raw(n * root.itemsize, `the data of storage ${name}`);
   }
   // torch leaves such a storage uninitialized memory.
-  for (const key of roots.keys()) if (!data.has(key)) bad(`storage ${JSON.stringify(key)} is named by the object but not in the file's storage list`, c.at);
+  for (const [key, root] of roots) if (root.data === undefined) bad(`storage ${JSON.stringify(key)} is named by the object but not in the file's storage list`, c.at);
   const made = new Map<string, TorchStorage>();
   const storages = (pid: unknown): TorchStorage => {
-    const [key, viewKey] = parse(pid);
-    const id = viewKey === null ? `${key}\n` : `${key}\n${viewKey}`;
+    const { root, id, name, offset, numel } = parse(pid);
     let storage = made.get(id);
-    if (storage === undefined) {
-      const root = roots.get(key)!;
-      const bytesOf = data.get(key)!;
-      const v = viewKey === null ? { offset: 0, numel: root.numel } : root.views.get(viewKey)!;
-      storage = new TorchStorage(root.dtype, viewKey ?? key, root.location, v.numel, bytesOf.subarray(v.offset * root.itemsize, (v.offset + v.numel) * root.itemsize));
-      made.set(id, storage);
-    }
+    if (storage === undefined) made.set(id, (storage = new TorchStorage(root.dtype, name, root.location, numel, root.data!.subarray(offset * root.itemsize, (offset + numel) * root.itemsize))));
     return storage;
   };
   return { object, storages, end: c.at };
@@ -231,12 +222,7 @@ function readTar(bytes: Uint8Array, tar: TarListing, reader: PickleReader): { ob
       if (!(header instanceof PyTuple) || header.length !== 3) bad('a storage header is not (key, location, storage type)', at);
       const [k, location, type] = header as unknown as [unknown, unknown, unknown];
       const key = keyOf(k, 'a storage key', at);
-      let info;
-      try {
-        info = storageType(type);
-      } catch (e) {
-        return bad(`storage ${key}: ${(e as Error).message}`, at);
-      }
+      const info = storageType(type, (m) => bad(`storage ${key}: ${m}`, at));
       if (typeof location !== 'string' || location.length > 64) bad('a storage location must be a short str', at);
       const size = s.int(8, `the size of storage ${key}`);
       if (size < 0) bad(`storage ${key} has a negative size`, s.base + s.at - 8);
@@ -270,11 +256,9 @@ function readTar(bytes: Uint8Array, tar: TarListing, reader: PickleReader): { ob
       const ndim = t.int(4, 'a tensor header');
       if (ndim < 0 || ndim > 64) bad(`tensor ${key} has ${ndim} dimensions`, at);
       t.int(4, 'a tensor header');
-      const shape: number[] = [];
-      const stride: number[] = [];
-      for (let d = 0; d < ndim; d++) shape.push(count(t.int(8, 'a tensor size'), 'a tensor size', at));
-      for (let d = 0; d < ndim; d++) stride.push(count(t.int(8, 'a tensor stride'), 'a tensor stride', at));
-      const offset = count(t.int(8, 'a tensor offset'), 'a tensor offset', at);
+      // Sizes, strides, then the offset.
+      const fields = Array.from({ length: 2 * ndim + 1 }, () => count(t.int(8, 'a tensor header'), 'a tensor size, stride or offset', at));
+      const [shape, stride, offset] = [fields.slice(0, ndim), fields.slice(ndim, -1), fields[2 * ndim]!];
       try {
         checkView(storage, offset, shape, stride);
       } catch (e) {
@@ -328,16 +312,8 @@ export function loadLegacyTar(bytes: Uint8Array, tar: TarListing, options: Optio
 
 // Auditing.
 
-/** The auditor's walk cannot read on: a finding. */
-class Stop extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-    readonly severity: 'high' | 'medium',
-  ) {
-    super(message);
-  }
-}
+/** The auditor's walk stopped after a refusal (where loading stops): the verdict is already unsafe. */
+const REFUSED = 'walk_stopped';
 
 /**
  * Each pickle audited alone (`firstOnly`) with its offset in the file. Its value, for the layout:
@@ -355,7 +331,7 @@ class Auditor implements PickleReader {
     const r = shift(auditFirst(bytes.subarray(at), { ...this.options, persistentLoad }), base + at);
     this.parts.push(r);
     const end = r.pickles[0]?.end;
-    if (end === undefined || r.verdict === 'malformed') throw new Stop(`legacy torch checkpoint: the ${what} pickle cannot be read`, base + at, 'high');
+    if (end === undefined || r.verdict === 'malformed') bad(`the ${what} pickle cannot be read`, base + at);
     if (!keep) return { value: undefined, end: end - base };
     const safe = r.verdict === 'safe';
     try {
@@ -363,7 +339,7 @@ class Auditor implements PickleReader {
       return { value: u.load(), end: end - base };
     } catch (e) {
       if (safe || !(e instanceof PickleError)) throw e;
-      throw new Stop(`legacy torch checkpoint: the ${what} pickle is refused, and what follows depends on its value: not read further`, base + at, 'medium');
+      throw new MalformedPickleError(REFUSED, `legacy torch checkpoint: the ${what} pickle is refused, and what follows depends on its value: not read further`, { offset: base + at });
     }
   }
 
@@ -371,9 +347,8 @@ class Auditor implements PickleReader {
     try {
       run();
     } catch (e) {
-      if (e instanceof Stop) this.findings.push({ severity: e.severity, rule: 'PG007', message: e.message, offset: e.offset });
-      else if (e instanceof PickleError) this.findings.push({ severity: 'high', rule: 'PG007', message: e.message.replace(/ \(at byte \d+\)$/, ''), offset: e.offset ?? 0 });
-      else throw e;
+      if (!(e instanceof PickleError)) throw e;
+      this.findings.push({ severity: e.code === REFUSED ? 'medium' : 'high', rule: 'PG007', message: e.message.replace(/ \(at byte \d+\)$/, ''), offset: e.offset ?? 0 });
     }
   }
 }
