@@ -192,7 +192,7 @@ describe('legacy torch checkpoints: every check is made once, for audit and load
     ['a count × itemsize past 2**53', stream(sd(ref(G('torch', 'DoubleStorage'), '0', 2 ** 51)), ['0'], i64(2 ** 51)), /the data of storage "0" runs past the end/],
     ['a key listed twice', stream(sd(ref()), ['0', '0'], bytes(FOUR, FOUR)), /storage "0" is listed twice/],
     ['a key the object never names', stream(sd(ref()), ['0', '1'], bytes(FOUR, FOUR)), /storage "1" is listed but the object never names it/],
-    ['a storage the list leaves out', stream(sd(ref()), [], new Uint8Array(0)), /storage "0" is named by the object but not in the file's storage list/],
+    ['a storage the list leaves out', stream(sd(ref()), [], new Uint8Array(0)), /storage "0" is named by the object but not listed/],
     ['storage keys that are no list of str', stream(sd(ref()), [0], FOUR), /the storage keys are not a list of str/],
     ['no storage keys', stream(sd(ref()), ['0'], FOUR).subarray(0, -FOUR.length - p2(['0']).length), /the storage keys pickle is missing/],
     ['a tar storage longer than its member', legacyTar({ numel: 60 }), /the data of storage 140 runs past the end/],

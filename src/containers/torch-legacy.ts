@@ -44,8 +44,8 @@ export function isLegacyStream(data: Uint8Array): boolean {
   return r.ok && r.value === MAGIC_NUMBER;
 }
 
-const bad = (message: string, offset?: number): never => {
-  throw new MalformedPickleError('bad_checkpoint', `legacy torch checkpoint: ${message}`, { offset });
+const bad = (message: string, offset?: number, code = 'bad_checkpoint'): never => {
+  throw new MalformedPickleError(code, `legacy torch checkpoint: ${message}`, { offset });
 };
 /** A persistent id refused (the VM reports it as malformed, at its opcode). */
 const badId = (message: string): never => {
@@ -111,7 +111,7 @@ const count = (v: unknown, what: string, at: number): number => (natural(v) ? v 
 
 /** sys_info: torch reads it and goes on; a big-endian writer's storages are not read. */
 function checkSysInfo(sysInfo: unknown, at: number): void {
-  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) bad('it was written on a big-endian machine, whose layout is not read', at);
+  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) bad('it was written on a big-endian machine (not read here)', at);
 }
 
 interface Root {
@@ -157,14 +157,15 @@ function readStream(c: Cursor): { object: number; storages: (pid: unknown) => To
     root.views.set(name, { offset, numel: size });
     return { root, id: `${key}\n${name}`, name, offset, numel: size };
   };
-  c.pickle(
-    'object',
-    (pid) => {
-      const { root, name, numel } = parse(pid);
-      return new TorchStorage(root.dtype, name, root.location, numel, NO_DATA);
-    },
-    false,
-  );
+  // One storage per id, over its root's data once read (before: empty stand-ins of the right size).
+  const made = new Map<string, TorchStorage>();
+  const storages = (pid: unknown): TorchStorage => {
+    const { root, id, name, offset, numel } = parse(pid);
+    let storage = made.get(id);
+    if (storage === undefined) made.set(id, (storage = new TorchStorage(root.dtype, name, root.location, numel, root.data?.subarray(offset * root.itemsize, (offset + numel) * root.itemsize) ?? NO_DATA)));
+    return storage;
+  };
+  c.pickle('object', storages, false);
   const keys = c.pickle('storage keys');
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) bad('the storage keys are not a list of str', c.at);
   for (const key of keys as string[]) {
@@ -176,14 +177,8 @@ function readStream(c: Cursor): { object: number; storages: (pid: unknown) => To
     root.data = c.raw(n * root.itemsize, `the data of storage ${name}`);
   }
   // torch leaves such a storage uninitialized memory.
-  for (const [key, root] of roots) if (root.data === undefined) bad(`storage ${JSON.stringify(key)} is named by the object but not in the file's storage list`, c.at);
-  const made = new Map<string, TorchStorage>();
-  const storages = (pid: unknown): TorchStorage => {
-    const { root, id, name, offset, numel } = parse(pid);
-    let storage = made.get(id);
-    if (storage === undefined) made.set(id, (storage = new TorchStorage(root.dtype, name, root.location, numel, root.data!.subarray(offset * root.itemsize, (offset + numel) * root.itemsize))));
-    return storage;
-  };
+  for (const [key, root] of roots) if (root.data === undefined) bad(`storage ${JSON.stringify(key)} is named by the object but not listed`, c.at);
+  made.clear();
   return { object, storages, end: c.at };
 }
 
@@ -202,6 +197,8 @@ function readTar(bytes: Uint8Array, tar: TarListing, reader: PickleReader): { ob
     const text = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : typeof v === 'string' && /^-?\d{1,20}$/.test(v.trim()) ? String(BigInt(v.trim())) : typeof v === 'bigint' ? String(v) : null;
     return text ?? bad(`${what} is not an int key`, at);
   };
+  /** The items of a tuple of `n`, else `message`. */
+  const items = (v: unknown, n: number, message: string, at: number): unknown[] => (v instanceof PyTuple && v.length === n ? v : bad(message, at));
   const add = (key: string, value: TorchStorage | TorchTensor, at: number): void => {
     if (objects.has(key)) bad(`key ${key} is given twice`, at);
     objects.set(key, value);
@@ -218,9 +215,7 @@ function readTar(bytes: Uint8Array, tar: TarListing, reader: PickleReader): { ob
     const n = count(s.pickle('storage count'), 'the storage count', s.base + s.at);
     for (let i = 0; i < n; i++) {
       const at = s.base + s.at;
-      const header = s.pickle(`storage ${i} header`);
-      if (!(header instanceof PyTuple) || header.length !== 3) bad('a storage header is not (key, location, storage type)', at);
-      const [k, location, type] = header as unknown as [unknown, unknown, unknown];
+      const [k, location, type] = items(s.pickle(`storage ${i} header`), 3, 'a storage header is not (key, location, storage type)', at);
       const key = keyOf(k, 'a storage key', at);
       const info = storageType(type, (m) => bad(`storage ${key}: ${m}`, at));
       if (typeof location !== 'string' || location.length > 64) bad('a storage location must be a short str', at);
@@ -232,8 +227,7 @@ function readTar(bytes: Uint8Array, tar: TarListing, reader: PickleReader): { ob
     const views = s.pickle('storage views');
     if (!Array.isArray(views)) bad('the storage views are not a list', at);
     for (const view of views as unknown[]) {
-      if (!(view instanceof PyTuple) || view.length !== 4) bad('a storage view is not (key, root key, offset, numel)', at);
-      const [k, r, offset, numel] = view as unknown as unknown[];
+      const [k, r, offset, numel] = items(view, 4, 'a storage view is not (key, root key, offset, numel)', at);
       const key = keyOf(k, 'a view key', at);
       const root = objects.get(keyOf(r, 'a view root', at));
       if (!(root instanceof TorchStorage)) return bad(`storage view ${key} names no storage`, at);
@@ -248,10 +242,9 @@ function readTar(bytes: Uint8Array, tar: TarListing, reader: PickleReader): { ob
     const n = count(t.pickle('tensor count'), 'the tensor count', t.base + t.at);
     for (let i = 0; i < n; i++) {
       const at = t.base + t.at;
-      const header = t.pickle(`tensor ${i} header`);
-      if (!(header instanceof PyTuple) || header.length !== 3) return bad('a tensor header is not (key, storage key, tensor type)', at);
-      const key = keyOf(header[0], 'a tensor key', at);
-      const storage = objects.get(keyOf(header[1], 'a tensor storage key', at));
+      const [k, storageKey] = items(t.pickle(`tensor ${i} header`), 3, 'a tensor header is not (key, storage key, tensor type)', at);
+      const key = keyOf(k, 'a tensor key', at);
+      const storage = objects.get(keyOf(storageKey, 'a tensor storage key', at));
       if (!(storage instanceof TorchStorage)) return bad(`tensor ${key} names no storage`, at);
       const ndim = t.int(4, 'a tensor header');
       if (ndim < 0 || ndim > 64) bad(`tensor ${key} has ${ndim} dimensions`, at);
@@ -338,8 +331,8 @@ class Auditor implements PickleReader {
       const u = new Unpickler(bytes.subarray(at), safe ? { ...this.options, persistentLoad, zeroCopy: true } : { policy: torchPolicy(), zeroCopy: true });
       return { value: u.load(), end: end - base };
     } catch (e) {
-      if (safe || !(e instanceof PickleError)) throw e;
-      throw new MalformedPickleError(REFUSED, `legacy torch checkpoint: the ${what} pickle is refused, and what follows depends on its value: not read further`, { offset: base + at });
+      if (safe) throw e;
+      return bad(`the ${what} pickle is refused, and what follows depends on its value: not read further`, base + at, REFUSED);
     }
   }
 
