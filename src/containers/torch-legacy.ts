@@ -183,9 +183,9 @@ function readStream(c: Cursor): { object: number; storages: (pid: unknown) => To
 }
 
 /**
- * The tar format's members `storages` and `tensors` (torch reads no other before the object; a
- * `sys_info` member older torch wrote is read as the stream's is). Returns the cursor on member
- * `pickle` (null when it is missing) and the persistentLoad of its keys.
+ * The tar format's members `storages` and `tensors`, and `sys_info` when there is one (torch writes
+ * it and never reads it: it is read as the stream's is, so that no pickle of the file goes unread).
+ * Returns the cursor on member `pickle` (null when it is missing) and the persistentLoad of its keys.
  */
 function readTar(bytes: Uint8Array, tar: TarListing, reader: PickleReader): { object: Cursor | null; load: (pid: unknown) => unknown } {
   const member = (name: string): Cursor => {
