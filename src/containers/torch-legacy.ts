@@ -1,19 +1,27 @@
 /**
- * Legacy PyTorch checkpoints (before 1.6), read as `torch.serialization._legacy_load` reads them.
+ * Legacy PyTorch checkpoints (before 1.6), read as `torch.serialization._legacy_load` reads them, by
+ * one reader of their layout that both the auditor and `loadTorch` drive: it finds each pickle and
+ * each raw region and makes every check; the auditor audits each pickle where the reader finds it,
+ * the loader loads it. So the two never read the bytes differently.
  *
  * The stream format: five pickles, each read by its own `pickle.load` (a fresh unpickler: no memo
  * carried over): the magic number, the protocol version (1001), sys_info, the object (its
- * persistent ids name storages), the list of storage keys; then each storage's raw bytes (an
- * 8-byte element count, then the elements). The tar format: member `storages` (a count pickle,
- * then per storage a (key, location, type) pickle and raw bytes, then a views pickle), member
- * `tensors` (a count pickle, then per tensor an args pickle and raw sizes), and member `pickle`,
- * the object. Every pickle is audited with `firstOnly`, walking by where each one ended.
+ * persistent ids name storages), the list of storage keys; then per key an int64 element count and
+ * the elements. The tar format (torch before 0.4): member `storages` (a count pickle, then per
+ * storage a (key, location, type) pickle, an int64 count and the elements, then a views pickle of
+ * (key, root key, offset, numel)), member `tensors` (a count pickle, then per tensor a (key, storage
+ * key, tensor type) pickle, an int32 ndim and 4 bytes, ndim int64 sizes, ndim int64 strides, an int64
+ * offset), member `pickle` (the object, whose persistent ids are those keys). Storage data is
+ * little-endian (torch writes it so on every platform).
  */
 import type { AuditOptions, AuditReport, Finding } from '../audit/analyze.js';
-import { storageInfo, TorchStorage } from '../model/tensor.js';
+import { MalformedPickleError, PickleError } from '../errors.js';
+import { storageInfo, TORCH_STORAGE_TYPES, TorchStorage, TorchTensor, type TorchDtype } from '../model/tensor.js';
 import { PyTuple } from '../model/tuple.js';
-import { ReconstructorArgumentError } from '../policy/types.js';
-import { safeLoads } from '../unpickler/unpickler.js';
+import { checkView } from '../policy/reconstructors/torch.js';
+import { ReconstructorArgumentError, type Policy } from '../policy/types.js';
+import type { LoadOptions } from '../unpickler/options.js';
+import { safeLoads, Unpickler } from '../unpickler/unpickler.js';
 import { auditFirst, merge, shift } from './report.js';
 import { tarMember, type TarListing } from './tar.js';
 import { torchPolicy } from './torch-load.js';
@@ -22,7 +30,6 @@ import { torchPolicy } from './torch-load.js';
 export const TORCH_LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19] as const;
 const MAGIC_NUMBER = 0x1950a86a20f9469cfc6cn;
 const PROTOCOL_VERSION = 1001;
-
 const NO_DATA = new Uint8Array(0);
 
 /**
@@ -36,217 +43,323 @@ export function isLegacyStream(data: Uint8Array): boolean {
   const r = safeLoads(data.subarray(0, stop + 1));
   return r.ok && r.value === MAGIC_NUMBER;
 }
-const bad = (message: string): never => {
+
+const bad = (message: string, offset?: number, code = 'bad_checkpoint'): never => {
+  throw new MalformedPickleError(code, `legacy torch checkpoint: ${message}`, { offset });
+};
+/** A persistent id refused (the VM reports it as malformed, at its opcode). */
+const badId = (message: string): never => {
   throw new ReconstructorArgumentError(message);
 };
+const MODULE_ID = "a ('module', …) persistent id: a pickled nn.Module, which torch.load(weights_only=True) refuses too";
 
-/** The storage a legacy id names: a stand-in carrying its type and size, no data. */
-function standIn(type: unknown, key: string, location: string, numel: unknown): TorchStorage {
-  const info = storageInfo(type);
-  if (info === undefined) return bad(`unknown storage type ${String(type)}`);
-  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return bad('a storage numel must be a non-negative integer');
-  return new TorchStorage(info.dtype, key, location, numel, NO_DATA);
+/** How the layout reader has each pickle read: loaded (loadTorch) or audited (the auditor). */
+interface PickleReader {
+  /**
+   * The pickle at `at` of `bytes` (`base + at` in the file), read by a fresh unpickler with
+   * `persistentLoad`: its value (when `keep`) and where it ends. Throws where the reading stops.
+   */
+  read(bytes: Uint8Array, at: number, base: number, what: string, persistentLoad: ((pid: unknown) => unknown) | null, keep: boolean): { value: unknown; end: number };
+  /** Storage bytes are views of the input (else copies). */
+  readonly zeroCopy: boolean;
+  /** Run one part of the layout (a tar member): the loader stops at its first error, the auditor notes it and reads on. */
+  part(run: () => void): void;
 }
 
-/** Walks pickles in `bytes`, each read alone (`firstOnly`), and collects their reports, shifted by `base`. */
-class Walker {
-  readonly parts: AuditReport[] = [];
-  readonly findings: Finding[] = [];
+/** Reads pickles one after another (through a PickleReader) and raw fields between them, every length checked. */
+class Cursor {
   at = 0;
-
   constructor(
-    private readonly bytes: Uint8Array,
-    private readonly base: number,
-    private readonly options: AuditOptions,
-    private readonly what: string,
+    readonly bytes: Uint8Array,
+    /** Where `bytes` starts in the file. */
+    readonly base: number,
+    private readonly reader: PickleReader,
   ) {}
 
-  /** Audit the next pickle; its bytes, or null (and a finding) when it could not be read to its end. */
-  next(name: string, persistentLoad?: (pid: unknown) => unknown): Uint8Array | null {
-    const start = this.at;
-    if (start >= this.bytes.length) {
-      this.fail(`${this.what}: the ${name} pickle is missing`, start);
-      return null;
-    }
-    const r = shift(auditFirst(this.bytes.subarray(start), { ...this.options, persistentLoad: persistentLoad ?? null }), this.base + start);
-    this.parts.push(r);
-    const first = r.pickles[0];
-    if (first === undefined || r.verdict === 'malformed') {
-      this.fail(`${this.what}: the ${name} pickle cannot be read`, this.base + start);
-      return null;
-    }
-    this.at = first.end - this.base;
-    return this.bytes.subarray(start, this.at);
+  pickle(what: string, persistentLoad: ((pid: unknown) => unknown) | null = null, keep = true): unknown {
+    if (this.at >= this.bytes.length) bad(`the ${what} pickle is missing`, this.base + this.at);
+    const { value, end } = this.reader.read(this.bytes, this.at, this.base, what, persistentLoad, keep);
+    this.at = end;
+    return value;
   }
 
-  /** Skip `n` raw bytes; false (and a finding) when the input has fewer. */
-  skip(n: number, what: string): boolean {
-    if (!Number.isSafeInteger(n) || n < 0 || n > this.bytes.length - this.at) {
-      this.fail(`${this.what}: ${what} runs past the end`, this.base + this.at);
-      return false;
-    }
+  /** `n` raw bytes (a view or a copy, as the reader says). */
+  raw(n: number, what: string): Uint8Array {
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.bytes.length - this.at) bad(`${what} runs past the end of the file`, this.base + this.at);
+    const out = this.bytes.subarray(this.at, this.at + n);
     this.at += n;
-    return true;
+    return this.reader.zeroCopy ? out : Uint8Array.prototype.slice.call(out); // not Buffer#slice, which is a view
   }
 
-  /** A little-endian int32 at the current position, or null. */
-  int32(): number | null {
-    if (this.at + 4 > this.bytes.length) return null;
-    this.at += 4;
-    return new DataView(this.bytes.buffer, this.bytes.byteOffset + this.at - 4, 4).getInt32(0, true);
-  }
-
-  /** A little-endian int64 at the current position (as a safe integer), or null. */
-  int64(): number | null {
-    if (this.at + 8 > this.bytes.length) return null;
-    const v = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.at, 8).getBigInt64(0, true);
-    this.at += 8;
-    return v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null;
-  }
-
-  fail(message: string, offset: number): void {
-    this.findings.push({ severity: 'high', rule: 'PG007', message, offset });
+  /** A little-endian int32 or int64 (past 2**53 inexact: every use checks it as a count or size). */
+  int(width: 4 | 8, what: string): number {
+    if (this.at + width > this.bytes.length) bad(`${what} runs past the end of the file`, this.base + this.at);
+    const view = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.at, width);
+    this.at += width;
+    return width === 4 ? view.getInt32(0, true) : Number(view.getBigInt64(0, true));
   }
 }
 
-/** The value of a pickle that holds only data (and torch storage types): for the walk, never for the verdict. */
-function valueOf(pickle: Uint8Array): { ok: true; value: unknown } | { ok: false } {
-  const r = safeLoads(pickle, { policy: torchPolicy() });
-  return r.ok ? r : { ok: false };
+function storageType(type: unknown, fail: (message: string) => never = badId): { dtype: TorchDtype; itemsize: number } {
+  const info = storageInfo(type);
+  if (info === TORCH_STORAGE_TYPES.get('UntypedStorage')) return fail('the legacy format has no untyped storages');
+  return info ?? fail(`unknown storage type ${String(type)}`);
+}
+
+const natural = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const count = (v: unknown, what: string, at: number): number => (natural(v) ? v : bad(`${what} is not a non-negative int`, at));
+
+/** sys_info: torch reads it and goes on; a big-endian writer's storages are not read. */
+function checkSysInfo(sysInfo: unknown, at: number): void {
+  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) bad('it was written on a big-endian machine (not read here)', at);
+}
+
+interface Root {
+  dtype: TorchDtype;
+  itemsize: number;
+  location: string;
+  numel: number;
+  views: Map<string, { offset: number; numel: number }>;
+  /** Its elements, once read. */
+  data?: Uint8Array;
+}
+
+/**
+ * The stream format up to the end of its last storage: every pickle but the object's value (read
+ * once, with stand-in storages, to learn the storages it names). Returns where the object starts,
+ * the persistentLoad that gives its storages over the data read, and where the reading ended.
+ */
+function readStream(c: Cursor): { object: number; storages: (pid: unknown) => TorchStorage; end: number } {
+  if (c.pickle('magic number') !== MAGIC_NUMBER) bad('the magic number is wrong', c.at);
+  if (c.pickle('protocol version') !== PROTOCOL_VERSION) bad(`the protocol version is not ${PROTOCOL_VERSION}`, c.at);
+  checkSysInfo(c.pickle('sys_info'), c.at);
+  const object = c.at;
+  const roots = new Map<string, Root>();
+  /** ('storage', type, root key, location, root numel, None | (view key, offset, numel)) → the root, and the part of it named `name` (`id` among all). */
+  const parse = (pid: unknown): { root: Root; id: string; name: string; offset: number; numel: number } => {
+    if (pid instanceof PyTuple && pid[0] === 'module') return badId(MODULE_ID);
+    if (!(pid instanceof PyTuple) || pid.length !== 6 || pid[0] !== 'storage') {
+      return badId("a legacy persistent id must be ('storage', storage_type, key, location, numel, view)");
+    }
+    const [, type, key, location, numel, view] = pid;
+    const { dtype, itemsize } = storageType(type);
+    if (typeof key !== 'string' || key.length > 256 || typeof location !== 'string' || location.length > 64) return badId('a storage key and location must be short strs');
+    const n = natural(numel) ? numel : badId('a storage numel must be a non-negative integer');
+    let root = roots.get(key);
+    if (root === undefined) roots.set(key, (root = { dtype, itemsize, location, numel: n, views: new Map() }));
+    else if (root.dtype !== dtype || root.numel !== n) badId(`storage ${JSON.stringify(key)} is named with two types or sizes`);
+    if (view === null) return { root, id: `${key}\n`, name: key, offset: 0, numel: n };
+    if (!(view instanceof PyTuple) || view.length !== 3 || typeof view[0] !== 'string' || view[0].length > 256) return badId('a storage view must be (key, offset, numel)');
+    const [name, offset, size] = view as unknown as [string, unknown, unknown];
+    if (!natural(offset) || !natural(size) || offset + size > n) return badId(`storage view ${JSON.stringify(name)} lies outside its storage of ${n}`);
+    const known = root.views.get(name);
+    if (known !== undefined && (known.offset !== offset || known.numel !== size)) badId(`storage view ${JSON.stringify(name)} is given twice, differently`);
+    root.views.set(name, { offset, numel: size });
+    return { root, id: `${key}\n${name}`, name, offset, numel: size };
+  };
+  // One storage per id, over its root's data once read (before: empty stand-ins of the right size).
+  const made = new Map<string, TorchStorage>();
+  const storages = (pid: unknown): TorchStorage => {
+    const { root, id, name, offset, numel } = parse(pid);
+    let storage = made.get(id);
+    if (storage === undefined) made.set(id, (storage = new TorchStorage(root.dtype, name, root.location, numel, root.data?.subarray(offset * root.itemsize, (offset + numel) * root.itemsize) ?? NO_DATA)));
+    return storage;
+  };
+  c.pickle('object', storages, false);
+  const keys = c.pickle('storage keys');
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) bad('the storage keys are not a list of str', c.at);
+  for (const key of keys as string[]) {
+    const name = JSON.stringify(key);
+    const root = roots.get(key) ?? bad(`storage ${name} is listed but the object never names it`, c.base + c.at);
+    if (root.data !== undefined) bad(`storage ${name} is listed twice`, c.base + c.at);
+    const n = c.int(8, `the size of storage ${name}`);
+    if (n !== root.numel) bad(`storage ${name} has ${n} elements in the file, the object says ${root.numel}`, c.base + c.at - 8);
+    root.data = c.raw(n * root.itemsize, `the data of storage ${name}`);
+  }
+  // torch leaves such a storage uninitialized memory.
+  for (const [key, root] of roots) if (root.data === undefined) bad(`storage ${JSON.stringify(key)} is named by the object but not listed`, c.at);
+  made.clear();
+  return { object, storages, end: c.at };
+}
+
+/**
+ * The tar format's members `storages` and `tensors`, and `sys_info` when there is one (torch writes
+ * it and never reads it: it is read as the stream's is, so that no pickle of the file goes unread).
+ * Returns the cursor on member `pickle` (null when it is missing) and the persistentLoad of its keys.
+ */
+function readTar(bytes: Uint8Array, tar: TarListing, reader: PickleReader): { object: Cursor | null; load: (pid: unknown) => unknown } {
+  const member = (name: string): Cursor => {
+    const m = tarMember(tar, name) ?? bad(`no member ${JSON.stringify(name)}`, 0);
+    return new Cursor(bytes.subarray(m.offset, m.offset + m.size), m.offset, reader);
+  };
+  const objects = new Map<string, TorchStorage | TorchTensor>();
+  const keyOf = (v: unknown, what: string, at: number): string => {
+    const text = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : typeof v === 'string' && /^-?\d{1,20}$/.test(v.trim()) ? String(BigInt(v.trim())) : typeof v === 'bigint' ? String(v) : null;
+    return text ?? bad(`${what} is not an int key`, at);
+  };
+  /** The items of a tuple of `n`, else `message`. */
+  const items = (v: unknown, n: number, message: string, at: number): unknown[] => (v instanceof PyTuple && v.length === n ? v : bad(message, at));
+  const add = (key: string, value: TorchStorage | TorchTensor, at: number): void => {
+    if (objects.has(key)) bad(`key ${key} is given twice`, at);
+    objects.set(key, value);
+  };
+  reader.part(() => {
+    if (tar.problems.length > 0) bad(`the tar archive is inconsistent: ${tar.problems.join('; ')}`, 0);
+  });
+  if (tarMember(tar, 'sys_info') !== undefined) reader.part(() => {
+    const s = member('sys_info');
+    checkSysInfo(s.pickle('sys_info'), s.base);
+  });
+  reader.part(() => {
+    const s = member('storages');
+    const n = count(s.pickle('storage count'), 'the storage count', s.base + s.at);
+    for (let i = 0; i < n; i++) {
+      const at = s.base + s.at;
+      const [k, location, type] = items(s.pickle(`storage ${i} header`), 3, 'a storage header is not (key, location, storage type)', at);
+      const key = keyOf(k, 'a storage key', at);
+      const info = storageType(type, (m) => bad(`storage ${key}: ${m}`, at));
+      if (typeof location !== 'string' || location.length > 64) bad('a storage location must be a short str', at);
+      const size = s.int(8, `the size of storage ${key}`);
+      if (size < 0) bad(`storage ${key} has a negative size`, s.base + s.at - 8);
+      add(key, new TorchStorage(info.dtype, key, location as string, size, s.raw(size * info.itemsize, `the data of storage ${key}`)), at);
+    }
+    const at = s.base + s.at;
+    const views = s.pickle('storage views');
+    if (!Array.isArray(views)) bad('the storage views are not a list', at);
+    for (const view of views as unknown[]) {
+      const [k, r, offset, numel] = items(view, 4, 'a storage view is not (key, root key, offset, numel)', at);
+      const key = keyOf(k, 'a view key', at);
+      const root = objects.get(keyOf(r, 'a view root', at));
+      if (!(root instanceof TorchStorage)) return bad(`storage view ${key} names no storage`, at);
+      const o = count(offset, 'a view offset', at);
+      const n = count(numel, 'a view numel', at);
+      if (o + n > root.numel) bad(`storage view ${key} lies outside its storage of ${root.numel}`, at);
+      add(key, new TorchStorage(root.dtype, key, root.location, n, root.data.subarray(o * root.itemsize, (o + n) * root.itemsize)), at);
+    }
+  });
+  reader.part(() => {
+    const t = member('tensors');
+    const n = count(t.pickle('tensor count'), 'the tensor count', t.base + t.at);
+    for (let i = 0; i < n; i++) {
+      const at = t.base + t.at;
+      const [k, storageKey] = items(t.pickle(`tensor ${i} header`), 3, 'a tensor header is not (key, storage key, tensor type)', at);
+      const key = keyOf(k, 'a tensor key', at);
+      const storage = objects.get(keyOf(storageKey, 'a tensor storage key', at));
+      if (!(storage instanceof TorchStorage)) return bad(`tensor ${key} names no storage`, at);
+      const ndim = t.int(4, 'a tensor header');
+      if (ndim < 0 || ndim > 64) bad(`tensor ${key} has ${ndim} dimensions`, at);
+      t.int(4, 'a tensor header');
+      // Sizes, strides, then the offset.
+      const fields = Array.from({ length: 2 * ndim + 1 }, () => count(t.int(8, 'a tensor header'), 'a tensor size, stride or offset', at));
+      const [shape, stride, offset] = [fields.slice(0, ndim), fields.slice(ndim, -1), fields[2 * ndim]!];
+      try {
+        checkView(storage, offset, shape, stride);
+      } catch (e) {
+        bad(`tensor ${key}: ${(e as Error).message}`, at);
+      }
+      add(key, new TorchTensor(storage, offset, shape, stride), at);
+    }
+  });
+  let object: Cursor | null = null;
+  reader.part(() => {
+    object = member('pickle');
+  });
+  const load = (pid: unknown): unknown => {
+    if (pid instanceof PyTuple) return badId(MODULE_ID);
+    const key = keyOf(pid, 'a persistent id', 0);
+    return objects.get(key) ?? badId(`persistent id ${key} names no storage or tensor in the checkpoint`);
+  };
+  return { object, load };
+}
+
+// Loading.
+
+type Options = Omit<LoadOptions, 'persistentLoad' | 'buffers'> & { policy: Policy };
+
+/** Each pickle loaded by a fresh Unpickler under the options; the first error ends the load. */
+function loader(options: Options): PickleReader {
+  return {
+    zeroCopy: options.zeroCopy === true,
+    read(bytes, at, _base, _what, persistentLoad) {
+      const u = new Unpickler(bytes.subarray(at), { ...options, persistentLoad });
+      const value = u.load();
+      return { value, end: at + u.position };
+    },
+    part: (run) => run(),
+  };
+}
+
+/** Load the stream format: the layout, then the object again with the storages read. */
+export function loadLegacyStream(bytes: Uint8Array, options: Options): unknown {
+  const c = new Cursor(bytes, 0, loader(options));
+  const { object, storages } = readStream(c);
+  c.at = object;
+  return c.pickle('object', storages);
+}
+
+/** Load the tar format: storages, views and tensors by key, then the object, whose persistent ids are those keys. */
+export function loadLegacyTar(bytes: Uint8Array, tar: TarListing, options: Options): unknown {
+  const { object, load } = readTar(bytes, tar, loader(options));
+  return object!.pickle('object', load);
+}
+
+// Auditing.
+
+/** The auditor's walk stopped after a refusal (where loading stops): the verdict is already unsafe. */
+const REFUSED = 'walk_stopped';
+
+/**
+ * Each pickle audited alone (`firstOnly`) with its offset in the file. Its value, for the layout:
+ * as loading gives it where the audit finds the pickle safe; past a refusal (loading stops there),
+ * as the torch pack reads it, so that the walk lists what follows.
+ */
+class Auditor implements PickleReader {
+  readonly zeroCopy = true;
+  readonly parts: AuditReport[] = [];
+  readonly findings: Finding[] = [];
+
+  constructor(private readonly options: AuditOptions) {}
+
+  read(bytes: Uint8Array, at: number, base: number, what: string, persistentLoad: ((pid: unknown) => unknown) | null, keep: boolean): { value: unknown; end: number } {
+    const r = shift(auditFirst(bytes.subarray(at), { ...this.options, persistentLoad }), base + at);
+    this.parts.push(r);
+    const end = r.pickles[0]?.end;
+    if (end === undefined || r.verdict === 'malformed') bad(`the ${what} pickle cannot be read`, base + at);
+    if (!keep) return { value: undefined, end: end - base };
+    const safe = r.verdict === 'safe';
+    try {
+      const u = new Unpickler(bytes.subarray(at), safe ? { ...this.options, persistentLoad, zeroCopy: true } : { policy: torchPolicy(), zeroCopy: true });
+      return { value: u.load(), end: end - base };
+    } catch (e) {
+      if (safe) throw e;
+      return bad(`the ${what} pickle is refused, and what follows depends on its value: not read further`, base + at, REFUSED);
+    }
+  }
+
+  part(run: () => void): void {
+    try {
+      run();
+    } catch (e) {
+      if (!(e instanceof PickleError)) throw e;
+      this.findings.push({ severity: e.code === REFUSED ? 'medium' : 'high', rule: 'PG007', message: e.message.replace(/ \(at byte \d+\)$/, ''), offset: e.offset ?? 0 });
+    }
+  }
 }
 
 /** Audit the legacy stream format; `data` starts with its magic-number pickle. */
 export function auditLegacyStream(data: Uint8Array, options: AuditOptions, policy: string): AuditReport {
-  const w = new Walker(data, 0, options, 'legacy torch file');
-  const check = (pickle: Uint8Array | null, ok: (v: unknown) => boolean, message: string): boolean => {
-    if (pickle === null) return false;
-    const v = valueOf(pickle);
-    if (v.ok && ok(v.value)) return true;
-    w.fail(`legacy torch file: ${message}`, w.at);
-    return false;
-  };
-  walk: {
-    if (!check(w.next('magic number'), (v) => v === MAGIC_NUMBER || (typeof v === 'bigint' && v === MAGIC_NUMBER), 'the magic number is wrong')) break walk;
-    if (!check(w.next('protocol version'), (v) => v === PROTOCOL_VERSION, `the protocol version is not ${PROTOCOL_VERSION}`)) break walk;
-    if (w.next('sys_info') === null) break walk;
-    // Storages the object names (torch creates each on first sight), by root key: their item size.
-    const storages = new Map<string, TorchStorage>();
-    const persistentLoad = (pid: unknown): unknown => {
-      if (!(pid instanceof PyTuple)) return bad('a legacy persistent id must be a tuple');
-      if (pid[0] === 'module') return pid.length === 4 ? pid[1] : bad("a ('module', …) persistent id must have 4 items");
-      if (pid[0] !== 'storage' || pid.length !== 6) return bad("a legacy persistent id must be ('storage', type, key, location, numel, view)");
-      const [, type, key, location, numel, view] = pid;
-      if (typeof key !== 'string' || typeof location !== 'string') return bad('a storage key and location must be str');
-      const root = storages.get(key) ?? standIn(type, key, location, numel);
-      storages.set(key, root);
-      if (view === null) return root;
-      if (!(view instanceof PyTuple) || view.length !== 3 || typeof view[0] !== 'string') return bad('a storage view must be (key, offset, size)');
-      return standIn(type, view[0], location, view[2]);
-    };
-    if (w.next('object', persistentLoad) === null) break walk;
-    const keysPickle = w.next('storage keys');
-    if (keysPickle === null) break walk;
-    const keys = valueOf(keysPickle);
-    if (!keys.ok || !Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) {
-      w.fail('legacy torch file: the storage keys are not a list of str', w.at);
-      break walk;
-    }
-    for (const key of keys.value as string[]) {
-      const storage = storages.get(key);
-      if (storage === undefined) {
-        w.fail(`legacy torch file: storage ${JSON.stringify(key)} is listed but the object never names it (torch's load fails)`, w.at);
-        break walk;
-      }
-      const count = w.int64();
-      if (count === null || !w.skip(count * storage.itemsize, `the data of storage ${JSON.stringify(key)}`)) break walk;
-    }
-    if (w.at < data.length) w.findings.push({ severity: 'medium', rule: 'PG007', message: `${data.length - w.at} bytes after the last storage: torch never reads them`, offset: w.at });
-  }
-  return merge(w.parts, w.findings, data.length, policy);
+  const a = new Auditor(options);
+  a.part(() => {
+    const { end } = readStream(new Cursor(data, 0, a));
+    if (end < data.length) a.findings.push({ severity: 'medium', rule: 'PG007', message: `${data.length - end} bytes after the last storage: torch never reads them`, offset: end });
+  });
+  return merge(a.parts, a.findings, data.length, policy);
 }
 
-/**
- * Audit the tar format's members: `storages` and `tensors` (pickles between raw data, walked as
- * torch walks them), `pickle` (the object; its persistent ids are storage or tensor keys from the
- * other two, or ('module', …) tuples), and `sys_info` (older torch read it).
- */
+/** Audit the tar format: its members as the loader reads them; a member that cannot be read is a finding, and the next is read. */
 export function auditLegacyTar(data: Uint8Array, tar: TarListing, options: AuditOptions, policy: string): AuditReport {
-  const parts: AuditReport[] = [];
-  const findings: Finding[] = [];
-  const keys = new Set<string>();
-  const member = (name: string) => {
-    const m = tarMember(tar, name);
-    if (m === undefined) findings.push({ severity: 'high', rule: 'PG007', message: `legacy torch tar: no member ${JSON.stringify(name)} (torch's load fails)`, offset: 0 });
-    return m;
-  };
-  const sysInfo = tarMember(tar, 'sys_info');
-  if (sysInfo !== undefined) parts.push(shift(auditFirst(data.subarray(sysInfo.offset, sysInfo.offset + sysInfo.size), options), sysInfo.offset));
-
-  /** Walk member `name` (pickled headers between raw data) with `body`; its reports and findings are kept. */
-  const walkMember = (name: string, body: (w: Walker) => void): void => {
-    const m = member(name);
-    if (m === undefined) return;
-    const w = new Walker(data.subarray(m.offset, m.offset + m.size), m.offset, options, `legacy torch tar, member ${JSON.stringify(name)}`);
-    body(w);
-    parts.push(...w.parts);
-    findings.push(...w.findings);
-  };
-  walkMember('storages', (w) => {
-    const count = countOf(w, w.next('storage count'));
-    if (count === null) return;
-    for (let i = 0; i < count; i++) {
-      const args = w.next(`storage ${i}`);
-      const v = args === null ? null : valueOf(args);
-      const [key, , type] = v?.ok && v.value instanceof PyTuple && v.value.length === 3 ? v.value : [];
-      const info = storageInfo(type);
-      if ((typeof key !== 'string' && typeof key !== 'number') || info === undefined) {
-        w.fail('legacy torch tar: a storage header is not (key, location, storage type)', w.at);
-        return;
-      }
-      keys.add(String(key));
-      const n = w.int64();
-      if (n === null || !w.skip(n * info.itemsize, `the data of storage ${JSON.stringify(key)}`)) return;
-    }
-    const views = w.next('storage views');
-    const v = views === null ? null : valueOf(views);
-    if (v?.ok && Array.isArray(v.value)) for (const view of v.value) if (view instanceof PyTuple && view[0] !== undefined) keys.add(String(view[0]));
-  });
-  walkMember('tensors', (w) => {
-    const count = countOf(w, w.next('tensor count'));
-    if (count === null) return;
-    for (let i = 0; i < count; i++) {
-      const args = w.next(`tensor ${i}`);
-      const v = args === null ? null : valueOf(args);
-      if (!(v?.ok && v.value instanceof PyTuple && (typeof v.value[0] === 'string' || typeof v.value[0] === 'number'))) {
-        w.fail('legacy torch tar: a tensor header is not (key, storage id, type)', w.at);
-        return;
-      }
-      keys.add(String(v.value[0]));
-      const ndim = w.int32();
-      if (ndim === null || ndim < 0 || !w.skip(4 + 16 * ndim + 8, 'a tensor header')) return;
-    }
-  });
-  const pickleMember = member('pickle');
-  if (pickleMember !== undefined) {
-    const persistentLoad = (pid: unknown): unknown => {
-      if (pid instanceof PyTuple) return pid[0];
-      const key = typeof pid === 'string' || typeof pid === 'number' || typeof pid === 'bigint' ? String(pid) : undefined;
-      if (key === undefined || !/^-?\d+$/.test(key.trim())) return bad('a legacy persistent id must be a tuple or an int key');
-      const found = keys.has(key.trim().replace(/^(-?)0+(?=\d)/, '$1'));
-      return found ? new TorchStorage('uint8', key, 'cpu', 0, NO_DATA) : bad(`persistent id ${key} names no storage or tensor in the checkpoint`);
-    };
-    const r = auditFirst(data.subarray(pickleMember.offset, pickleMember.offset + pickleMember.size), { ...options, persistentLoad });
-    parts.push(shift(r, pickleMember.offset));
-  }
-  for (const problem of tar.problems) findings.push({ severity: 'high', rule: 'PG007', message: `legacy torch tar: ${problem}`, offset: 0 });
-  return merge(parts, findings, data.length, policy);
+  const a = new Auditor(options);
+  const { object, load } = readTar(data, tar, a);
+  a.part(() => void object?.pickle('object', load, false));
+  return merge(a.parts, a.findings, data.length, policy);
 }
-
-function countOf(w: Walker, pickle: Uint8Array | null): number | null {
-  if (pickle === null) return null;
-  const v = valueOf(pickle);
-  if (v.ok && typeof v.value === 'number' && Number.isSafeInteger(v.value) && v.value >= 0) return v.value;
-  w.fail('a count pickle does not hold a non-negative int', w.at);
-  return null;
-}
-

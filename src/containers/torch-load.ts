@@ -17,8 +17,7 @@ import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
 import { decompress } from './compression.js';
 import { isTar, listTar } from './tar.js';
-import { isLegacyStream } from './torch-legacy.js';
-import { loadLegacyStream, loadLegacyTar } from './torch-legacy-load.js';
+import { isLegacyStream, loadLegacyStream, loadLegacyTar } from './torch-legacy.js';
 import { isZip, listZip, type ZipMember } from './zip.js';
 
 export interface TorchLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
