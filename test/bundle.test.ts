@@ -53,11 +53,12 @@ function stringCompilers(text: string): string[] {
 const BUDGETS: [string, readonly string[] | '*', number][] = [
   ['loads (default policy)', ['loads'], 45_000],
   ['loads + dumps + audit', ['loads', 'dumps', 'audit'], 80_000],
-  // Issue 14 asks for 110 kB. With zod replaced (src/policy/pack-check.ts), the shipped packs' entry notes
-  // left out and the compat tables derived, the library measures 112.7 kB (123.0 before); what is left is
-  // code and data the library uses (the largest, the shipped packs, 8 kB; their descriptions alone 2 kB).
-  // This budget stops growth; it is not the issue's figure.
-  ['the whole library', '*', 113_000],
+  // Issue 14 asks for 110 kB; it is not met. With zod replaced (src/policy/pack-check.ts), the shipped
+  // packs' entry notes left out, one-sentence pack descriptions, the compat tables derived and one legacy
+  // torch reader, the library measures 113.4 kB (123.0 before), after pandas 2/3 (Arrow strings), torch
+  // 2.x and scikit-learn 1.4/1.9 support and pandas dumps landed. What is left is code and data the
+  // library uses (the largest, the shipped packs, ~8 kB). This budget stops growth; it is not the issue's figure.
+  ['the whole library', '*', 114_000],
 ];
 
 describe('bundle size and CSP', () => {
