@@ -183,6 +183,67 @@ describe('fast path of the opcode loop', () => {
     });
   });
 
+  it('counts BINPUT and MEMOIZE entries as the handlers do, overwrites and the limit included', () => {
+    const limitAt = (data: Uint8Array, options: object): [string, number | undefined] => {
+      const e = errorOf(() => loads(data, options));
+      expect(e).toBeInstanceOf(LimitExceededError);
+      return [(e as LimitExceededError).limit, e.offset];
+    };
+    // Three new entries, an overwrite of entry 1 (not new), then a fourth new one at offset 21.
+    const puts = bytes(P4, '(', 'K\x01q\x00', 'K\x02q\x01', 'K\x03q\x02', 'K\x04q\x01', 'K\x05q\x03', 'l.');
+    expect(limitAt(puts, { maxMemoEntries: 3 })).toEqual(['maxMemoEntries', 21]);
+    expect(loads(puts, { maxMemoEntries: 4 })).toEqual([1, 2, 3, 4, 5]);
+    // MEMOIZE numbers by the count: after an overwrite it is 3, not 4.
+    expect(loads(bytes(P4, '(', 'K\x01q\x00', 'K\x02q\x01', 'K\x03q\x01', 'K\x04\x94', 'h\x02', 'l.'))).toEqual([1, 2, 3, 4, 4]);
+    const under = errorOf(() => loads(bytes(P4, ']', '(', 'K\x01', '(', 'q\x00', '.')));
+    expect([under.code, under.offset, under.opcode?.name]).toEqual(['stack_underflow', 7, 'BINPUT']);
+    const cut = errorOf(() => loads(bytes(P4, '(', 'K\x01', 'q')));
+    expect(cut).toBeInstanceOf(TruncatedPickleError);
+    expect([cut.offset, cut.opcode?.name]).toEqual([5, 'BINPUT']);
+  });
+
+  it.skipIf(pythonMissing() !== null)('agrees with CPython on random runs of BINPUT, LONG_BINPUT, MEMOIZE and BINGET', () => {
+    let seed = 5;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const cases: number[][] = [];
+    for (let c = 0; c < 2000; c++) {
+      const b = [0x80, 4, 0x5d, 0x94]; // PROTO 4, EMPTY_LIST, MEMOIZE
+      for (let r = 1 + rnd(4); r > 0; r--) {
+        b.push(0x28);
+        for (let k = rnd(20); k > 0; k--) {
+          const pick = rnd(10);
+          if (pick < 3) b.push(0x68, rnd(8) === 0 ? rnd(12) : rnd(3)); // BINGET, some missing
+          else {
+            b.push(0x4b, rnd(256)); // BININT1, then perhaps memoized
+            if (pick < 6) b.push(0x71, rnd(12)); // BINPUT, new or an overwrite
+            else if (pick < 8) b.push(0x94);
+            else if (pick === 8) b.push(0x72, rnd(3) === 0 ? 0x88 : rnd(12), rnd(2) === 0 ? 0x13 : 0, 0, 0); // LONG_BINPUT, near or far
+          }
+        }
+        b.push(0x65);
+      }
+      b.push(0x2e);
+      cases.push(rnd(10) === 0 ? b.slice(0, 1 + rnd(b.length)) : b);
+    }
+    const want = runPythonJson<string[]>(
+      'import json, pickle, sys\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(repr(pickle.loads(bytes(b))))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)',
+      cases,
+    );
+    // Python's repr of the list: ints, and the list itself as [...].
+    const repr = (v: unknown): string =>
+      Array.isArray(v) ? `[${v.map((x) => (x === v ? '[...]' : typeof x === 'number' ? String(x) : '?')).join(', ')}]` : '?';
+    const got = cases.map((b) => {
+      try {
+        return repr(loads(new Uint8Array(b)));
+      } catch (e) {
+        if (!(e instanceof PickleError)) throw e;
+        return 'error';
+      }
+    });
+    expect(got.filter((g, i) => g !== want[i])).toEqual([]);
+    expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(300);
+  });
+
   it('refuses MEMOIZE with nothing above the mark', () => {
     const e = errorOf(() => loads(bytes(P4, ']', '(', 'K\x01', '(', '\x94', '.')));
     expect([e.code, e.offset, e.opcode?.name]).toEqual(['stack_underflow', 7, 'MEMOIZE']);

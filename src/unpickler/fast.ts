@@ -27,8 +27,11 @@ export function runSimple(m: Machine): number {
   // Within the open frame (framing is strict): an opcode that would cross its end goes to its handler.
   const end = m.bound;
   const s = m.stack;
-  const memo = m.memo.dense;
+  const memos = m.memo;
+  const memo = memos.dense;
   const o = m.o;
+  // New memo entries the fast path may add while the count stays below this (then memoPut reports the limit).
+  const memoLimit = m.memoGuarded ? o.maxMemoEntries : 0x7fffffff;
   // Below the length that `guarded` stands for, the input is too short to exceed maxOps or
   // maxStackItems (each opcode takes a byte, and pushes at most one item); above it, run no more
   // opcodes than both limits still allow, and let the handlers report the one that goes over.
@@ -115,11 +118,17 @@ export function runSimple(m: Machine): number {
         break;
       case 0x94: // MEMOIZE (memoPut counts entries against maxMemoEntries and sizes the memo from pos)
         if (sp <= m.fence) break loop;
-        m.opPos = p;
-        m.pos = p + 1;
-        m.sp = sp;
-        m.memoPut(m.memoCount, s[sp - 1]);
+        if (!memos.putDense(memos.count, s[sp - 1], memoLimit)) {
+          m.opPos = p;
+          m.pos = p + 1;
+          m.sp = sp;
+          m.memoPut(memos.count, s[sp - 1]);
+        }
         p++;
+        break;
+      case 0x71: // BINPUT (outside the dense part, or at the entry limit: the handler)
+        if (p + 1 >= end || sp <= m.fence || !memos.putDense(data[p + 1]!, s[sp - 1], memoLimit)) break loop;
+        p += 2;
         break;
       case 0x28: { // MARK (mark() checks the depth limit and records opPos)
         if (data[p + 1] === 0x68) {
