@@ -13,7 +13,7 @@
  * and `pos` set as the loop would have set them.
  */
 import type { Machine } from './machine.js';
-import { decodeUtf8 } from './text.js';
+import { asciiShort, decodeUtf8 } from './text.js';
 
 /** Most opcodes one call runs (then the loop calls again). */
 const RUN_MAX = 0x3fffffff;
@@ -88,7 +88,7 @@ export function runSimple(m: Machine): number {
         const a = p + 2;
         const len = data[p + 1]!;
         if (len > end - a || len > o.maxObjectBytes) break loop;
-        const str = decodeUtf8(data, a, a + len);
+        const str = (len <= 12 ? asciiShort(data, a, len) : null) ?? decodeUtf8(data, a, a + len);
         if (str === null) break loop;
         s[sp++] = str;
         p = a + len;
