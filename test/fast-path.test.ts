@@ -244,6 +244,96 @@ describe('fast path of the opcode loop', () => {
     expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(300);
   });
 
+  describe('short lists made at their size', () => {
+    // Lists as identity-aware text: L3[…] the fourth distinct list met, @3 a reference back to it.
+    const CANON_PY = [
+      'def canon(v, seen):',
+      '    if isinstance(v, list):',
+      '        if id(v) in seen: return "@%d" % seen[id(v)]',
+      '        seen[id(v)] = k = len(seen)',
+      '        return "L%d[%s]" % (k, ",".join(canon(x, seen) for x in v))',
+      '    if isinstance(v, tuple): return "T(%s)" % ",".join(canon(x, seen) for x in v)',
+      '    return repr(v)',
+    ].join('\n');
+    const canon = (v: unknown, seen: Map<unknown, number>): string => {
+      if (v instanceof PyTuple) return `T(${v.map((x) => canon(x, seen)).join(',')})`;
+      if (Array.isArray(v)) {
+        if (seen.has(v)) return `@${seen.get(v)}`;
+        const k = seen.size;
+        seen.set(v, k);
+        return `L${k}[${v.map((x) => canon(x, seen)).join(',')}]`;
+      }
+      return typeof v === 'string' ? `'${v}'` : String(v);
+    };
+
+    it.skipIf(pythonMissing() !== null)('keep identity, sharing and cycles as CPython loads them', () => {
+      // Random lists of ints, strs and lists, some shared, some holding themselves or an ancestor,
+      // pickled by CPython at protocols 2 (BINPUT) and 4 (MEMOIZE); then hand-made runs around the
+      // list's EMPTY_LIST, memo store, MARK and APPENDS (a second store, DUP, an overwritten slot, a
+      // BINGET of the list itself, POP_MARK and a new MARK).
+      const made = runPythonJson<number[][]>(
+        [
+          'import json, pickle, random, sys',
+          'rnd = random.Random(7)',
+          'out = []',
+          'for case in range(300):',
+          '    pool = []',
+          '    def make(depth):',
+          '        n = rnd.randrange(0, 5)',
+          '        l = []',
+          '        pool.append(l)',
+          '        for _ in range(n):',
+          '            r = rnd.random()',
+          '            if r < 0.3: l.append(rnd.randrange(300))',
+          '            elif r < 0.45: l.append("ab"[rnd.randrange(2)])',
+          '            elif r < 0.65 and pool: l.append(rnd.choice(pool))',
+          '            elif depth < 4: l.append(make(depth + 1))',
+          '        return l',
+          '    v = make(0)',
+          '    for proto in (2, 4):',
+          '        out.append(list(pickle.dumps(v, proto)))',
+          'json.dump(out, sys.stdout)',
+        ].join('\n'),
+      );
+      const P = [0x80, 4];
+      const hand = [
+        [...P, 0x5d, 0x94, 0x94, 0x28, 0x4b, 1, 0x4b, 2, 0x65, 0x68, 0, 0x68, 1, 0x86, 0x2e], // two memo slots
+        [...P, 0x5d, 0x94, 0x32, 0x28, 0x4b, 1, 0x65, 0x86, 0x2e], // DUP
+        [...P, 0x5d, 0x94, 0x28, 0x4b, 1, 0x4b, 7, 0x71, 0, 0x65, 0x68, 0, 0x86, 0x2e], // slot 0 overwritten inside
+        [...P, 0x5d, 0x94, 0x28, 0x4b, 1, 0x68, 0, 0x65, 0x2e], // BINGET of itself among items
+        [...P, 0x5d, 0x94, 0x28, 0x68, 0, 0x68, 0, 0x65, 0x2e], // only BINGETs of itself
+        [...P, 0x5d, 0x94, 0x28, 0x4b, 1, 0x31, 0x94, 0x28, 0x4b, 2, 0x65, 0x68, 0, 0x68, 1, 0x86, 0x2e], // POP_MARK, MEMOIZE, MARK
+        [...P, 0x5d, 0x71, 3, 0x28, 0x4b, 1, 0x5d, 0x94, 0x28, 0x68, 3, 0x65, 0x65, 0x2e], // inner list holds the outer
+        [...P, 0x5d, 0x28, 0x5d, 0x94, 0x65, 0x68, 0, 0x86, 0x2e], // no memo store; APPENDS of an empty list
+        [0x80, 2, 0x5d, 0x71, 0, 0x28, 0x4b, 1, 0x4b, 2, 0x65, 0x68, 0, 0x86, 0x2e],
+      ];
+      const cases = [...made, ...hand];
+      const want = runPythonJson<string[]>(
+        `import json, pickle, sys\n${CANON_PY}\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(canon(pickle.loads(bytes(b)), {}))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)`,
+        cases,
+      );
+      const got = cases.map((b) => {
+        try {
+          return canon(loads(new Uint8Array(b)), new Map());
+        } catch (e) {
+          if (!(e instanceof PickleError)) throw e;
+          return 'error';
+        }
+      });
+      expect(got.map((g, i) => (g === want[i] ? '' : `${i}: ${g} != ${want[i]}`)).filter(Boolean)).toEqual([]);
+      expect(want.slice(made.length).filter((w) => w !== 'error').length).toBe(hand.length);
+    });
+
+    it('are plain lists that grow as any other', () => {
+      const v = loads(bytes(P4, ']', '\x94', '(', ']', '\x94', '(', 'K\x01', 'K\x02', 'e', 'h\x01', 'e.')) as unknown[][];
+      expect(v).toEqual([[1, 2], [1, 2]]);
+      expect(v[0]).toBe(v[1]);
+      v[0]!.push(3);
+      expect(Object.getPrototypeOf(v[0])).toBe(Array.prototype);
+      expect(v[1]).toEqual([1, 2, 3]);
+    });
+  });
+
   it('refuses MEMOIZE with nothing above the mark', () => {
     const e = errorOf(() => loads(bytes(P4, ']', '(', 'K\x01', '(', '\x94', '.')));
     expect([e.code, e.offset, e.opcode?.name]).toEqual(['stack_underflow', 7, 'MEMOIZE']);
