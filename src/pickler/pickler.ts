@@ -443,6 +443,11 @@ export class PickleEncoder {
         return;
       }
     }
+    if (this.protocol >= 4 && this.writeStrInline(v)) {
+      const at = this.put();
+      if (shared && at >= 0) this.strings.set(v, at);
+      return;
+    }
     const w = this.out;
     if (this.protocol === 0) {
       w.byte(OP.UNICODE);
