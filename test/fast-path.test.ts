@@ -183,6 +183,157 @@ describe('fast path of the opcode loop', () => {
     });
   });
 
+  it('counts BINPUT and MEMOIZE entries as the handlers do, overwrites and the limit included', () => {
+    const limitAt = (data: Uint8Array, options: object): [string, number | undefined] => {
+      const e = errorOf(() => loads(data, options));
+      expect(e).toBeInstanceOf(LimitExceededError);
+      return [(e as LimitExceededError).limit, e.offset];
+    };
+    // Three new entries, an overwrite of entry 1 (not new), then a fourth new one at offset 21.
+    const puts = bytes(P4, '(', 'K\x01q\x00', 'K\x02q\x01', 'K\x03q\x02', 'K\x04q\x01', 'K\x05q\x03', 'l.');
+    expect(limitAt(puts, { maxMemoEntries: 3 })).toEqual(['maxMemoEntries', 21]);
+    expect(loads(puts, { maxMemoEntries: 4 })).toEqual([1, 2, 3, 4, 5]);
+    // MEMOIZE numbers by the count: after an overwrite it is 3, not 4.
+    expect(loads(bytes(P4, '(', 'K\x01q\x00', 'K\x02q\x01', 'K\x03q\x01', 'K\x04\x94', 'h\x02', 'l.'))).toEqual([1, 2, 3, 4, 4]);
+    const under = errorOf(() => loads(bytes(P4, ']', '(', 'K\x01', '(', 'q\x00', '.')));
+    expect([under.code, under.offset, under.opcode?.name]).toEqual(['stack_underflow', 7, 'BINPUT']);
+    const cut = errorOf(() => loads(bytes(P4, '(', 'K\x01', 'q')));
+    expect(cut).toBeInstanceOf(TruncatedPickleError);
+    expect([cut.offset, cut.opcode?.name]).toEqual([5, 'BINPUT']);
+  });
+
+  it.skipIf(pythonMissing() !== null)('agrees with CPython on random runs of BINPUT, LONG_BINPUT, MEMOIZE and BINGET', () => {
+    let seed = 5;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const cases: number[][] = [];
+    for (let c = 0; c < 2000; c++) {
+      const b = [0x80, 4, 0x5d, 0x94]; // PROTO 4, EMPTY_LIST, MEMOIZE
+      for (let r = 1 + rnd(4); r > 0; r--) {
+        b.push(0x28);
+        for (let k = rnd(20); k > 0; k--) {
+          const pick = rnd(10);
+          if (pick < 3) b.push(0x68, rnd(8) === 0 ? rnd(12) : rnd(3)); // BINGET, some missing
+          else {
+            b.push(0x4b, rnd(256)); // BININT1, then perhaps memoized
+            if (pick < 6) b.push(0x71, rnd(12)); // BINPUT, new or an overwrite
+            else if (pick < 8) b.push(0x94);
+            else if (pick === 8) b.push(0x72, rnd(3) === 0 ? 0x88 : rnd(12), rnd(2) === 0 ? 0x13 : 0, 0, 0); // LONG_BINPUT, near or far
+          }
+        }
+        b.push(0x65);
+      }
+      b.push(0x2e);
+      cases.push(rnd(10) === 0 ? b.slice(0, 1 + rnd(b.length)) : b);
+    }
+    const want = runPythonJson<string[]>(
+      'import json, pickle, sys\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(repr(pickle.loads(bytes(b))))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)',
+      cases,
+    );
+    // Python's repr of the list: ints, and the list itself as [...].
+    const repr = (v: unknown): string =>
+      Array.isArray(v) ? `[${v.map((x) => (x === v ? '[...]' : typeof x === 'number' ? String(x) : '?')).join(', ')}]` : '?';
+    const got = cases.map((b) => {
+      try {
+        return repr(loads(new Uint8Array(b)));
+      } catch (e) {
+        if (!(e instanceof PickleError)) throw e;
+        return 'error';
+      }
+    });
+    expect(got.filter((g, i) => g !== want[i])).toEqual([]);
+    expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(300);
+  });
+
+  describe('short lists made at their size', () => {
+    // Lists as identity-aware text: L3[…] the fourth distinct list met, @3 a reference back to it.
+    const CANON_PY = [
+      'def canon(v, seen):',
+      '    if isinstance(v, list):',
+      '        if id(v) in seen: return "@%d" % seen[id(v)]',
+      '        seen[id(v)] = k = len(seen)',
+      '        return "L%d[%s]" % (k, ",".join(canon(x, seen) for x in v))',
+      '    if isinstance(v, tuple): return "T(%s)" % ",".join(canon(x, seen) for x in v)',
+      '    return repr(v)',
+    ].join('\n');
+    const canon = (v: unknown, seen: Map<unknown, number>): string => {
+      if (v instanceof PyTuple) return `T(${v.map((x) => canon(x, seen)).join(',')})`;
+      if (Array.isArray(v)) {
+        if (seen.has(v)) return `@${seen.get(v)}`;
+        const k = seen.size;
+        seen.set(v, k);
+        return `L${k}[${v.map((x) => canon(x, seen)).join(',')}]`;
+      }
+      return typeof v === 'string' ? `'${v}'` : String(v);
+    };
+
+    it.skipIf(pythonMissing() !== null)('keep identity, sharing and cycles as CPython loads them', () => {
+      // Random lists of ints, strs and lists, some shared, some holding themselves or an ancestor,
+      // pickled by CPython at protocols 2 (BINPUT) and 4 (MEMOIZE); then hand-made runs around the
+      // list's EMPTY_LIST, memo store, MARK and APPENDS (a second store, DUP, an overwritten slot, a
+      // BINGET of the list itself, POP_MARK and a new MARK).
+      const made = runPythonJson<number[][]>(
+        [
+          'import json, pickle, random, sys',
+          'rnd = random.Random(7)',
+          'out = []',
+          'for case in range(300):',
+          '    pool = []',
+          '    def make(depth):',
+          '        n = rnd.randrange(0, 5)',
+          '        l = []',
+          '        pool.append(l)',
+          '        for _ in range(n):',
+          '            r = rnd.random()',
+          '            if r < 0.3: l.append(rnd.randrange(300))',
+          '            elif r < 0.45: l.append("ab"[rnd.randrange(2)])',
+          '            elif r < 0.65 and pool: l.append(rnd.choice(pool))',
+          '            elif depth < 4: l.append(make(depth + 1))',
+          '        return l',
+          '    v = make(0)',
+          '    for proto in (2, 4):',
+          '        out.append(list(pickle.dumps(v, proto)))',
+          'json.dump(out, sys.stdout)',
+        ].join('\n'),
+      );
+      const P = [0x80, 4];
+      const hand = [
+        [...P, 0x5d, 0x94, 0x94, 0x28, 0x4b, 1, 0x4b, 2, 0x65, 0x68, 0, 0x68, 1, 0x86, 0x2e], // two memo slots
+        [...P, 0x5d, 0x94, 0x32, 0x28, 0x4b, 1, 0x65, 0x86, 0x2e], // DUP
+        [...P, 0x5d, 0x94, 0x28, 0x4b, 1, 0x4b, 7, 0x71, 0, 0x65, 0x68, 0, 0x86, 0x2e], // slot 0 overwritten inside
+        [...P, 0x5d, 0x94, 0x28, 0x4b, 1, 0x68, 0, 0x65, 0x2e], // BINGET of itself among items
+        [...P, 0x5d, 0x94, 0x28, 0x68, 0, 0x68, 0, 0x65, 0x2e], // only BINGETs of itself
+        [...P, 0x5d, 0x94, 0x28, 0x4b, 1, 0x31, 0x94, 0x28, 0x4b, 2, 0x65, 0x68, 0, 0x68, 1, 0x86, 0x2e], // POP_MARK, MEMOIZE, MARK
+        [...P, 0x5d, 0x71, 3, 0x28, 0x4b, 1, 0x5d, 0x94, 0x28, 0x68, 3, 0x65, 0x65, 0x2e], // inner list holds the outer
+        [...P, 0x5d, 0x28, 0x5d, 0x94, 0x65, 0x68, 0, 0x86, 0x2e], // no memo store; APPENDS of an empty list
+        [0x80, 2, 0x5d, 0x71, 0, 0x28, 0x4b, 1, 0x4b, 2, 0x65, 0x68, 0, 0x86, 0x2e],
+      ];
+      const cases = [...made, ...hand];
+      const want = runPythonJson<string[]>(
+        `import json, pickle, sys\n${CANON_PY}\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(canon(pickle.loads(bytes(b)), {}))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)`,
+        cases,
+      );
+      const got = cases.map((b) => {
+        try {
+          return canon(loads(new Uint8Array(b)), new Map());
+        } catch (e) {
+          if (!(e instanceof PickleError)) throw e;
+          return 'error';
+        }
+      });
+      expect(got.map((g, i) => (g === want[i] ? '' : `${i}: ${g} != ${want[i]}`)).filter(Boolean)).toEqual([]);
+      expect(want.slice(made.length).filter((w) => w !== 'error').length).toBe(hand.length);
+    });
+
+    it('are plain lists that grow as any other', () => {
+      const v = loads(bytes(P4, ']', '\x94', '(', ']', '\x94', '(', 'K\x01', 'K\x02', 'e', 'h\x01', 'e.')) as unknown[][];
+      expect(v).toEqual([[1, 2], [1, 2]]);
+      expect(v[0]).toBe(v[1]);
+      v[0]!.push(3);
+      expect(Object.getPrototypeOf(v[0])).toBe(Array.prototype);
+      expect(v[1]).toEqual([1, 2, 3]);
+    });
+  });
+
   it('refuses MEMOIZE with nothing above the mark', () => {
     const e = errorOf(() => loads(bytes(P4, ']', '(', 'K\x01', '(', '\x94', '.')));
     expect([e.code, e.offset, e.opcode?.name]).toEqual(['stack_underflow', 7, 'MEMOIZE']);

@@ -303,6 +303,36 @@ describe('the memo tables', () => {
     }
   });
 
+  it('StringMemo answers as a Map does within its exact table, hot cache included, and forgets from a mark', () => {
+    for (let run = 0; run < 40; run++) {
+      const rnd = random(run + 100);
+      const memo = new StringMemo();
+      const want = new Map<string, number>();
+      // Few lengths and end characters, so strings share hot slots; some equal strings are distinct JS strings.
+      const texts = Array.from({ length: 1 + Math.floor(rnd() * 200) }, (_, i) => `${'ab'[i % 2]}${i}${'xy'[i % 2]}`.slice(0, 1 + (i % 4)));
+      texts.push('', 'a', 'b');
+      let next = 0;
+      for (let step = 0; step < 800; step++) {
+        const pick = texts[Math.floor(rnd() * texts.length)]!;
+        const text = rnd() < 0.3 ? [...pick].join('') : pick;
+        if (rnd() < 0.9) {
+          const got = memo.get(text);
+          expect(got).toBe(want.get(text) ?? -1);
+          if (got < 0) {
+            memo.set(text, next);
+            want.set(text, next);
+          }
+          next += 1 + Math.floor(rnd() * 3);
+        } else {
+          const mark = Math.floor(rnd() * (next + 1));
+          memo.forgetFrom(mark);
+          for (const [t, i] of want) if (i >= mark) want.delete(t);
+          next = mark;
+        }
+      }
+    }
+  });
+
   it('StringMemo forgets from a mark, in its exact table and its recent cache', () => {
     const memo = new StringMemo();
     const n = 70_000; // past the exact table's 32,768 strings

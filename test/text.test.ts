@@ -71,6 +71,24 @@ describe('decodeUtf8', () => {
     }
   });
 
+  it('decodes short input with one non-ASCII byte or pair at any position as strict UTF-8 does', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    for (let n = 1; n <= 14; n++) {
+      for (let at = 0; at < n; at++) {
+        for (const odd of [[0x80], [0xff], [0xc3, 0xa9], [0xc3]]) {
+          const b = new Uint8Array([0x78, 0x78, ...Array.from({ length: n }, (_, i) => (i === at ? odd : [0x61 + i])).flat(), 0x79]);
+          let want: string | null;
+          try {
+            want = strict.decode(b.subarray(2, b.length - 1));
+          } catch {
+            want = null;
+          }
+          expect(decodeUtf8(b, 2, b.length - 1), `${n} ${at} ${odd}`).toBe(want);
+        }
+      }
+    }
+  });
+
   it('reads only bytes[start..end)', () => {
     const b = utf8('xxhello€yy');
     expect(decodeUtf8(b, 2, 10)).toBe('hello€');

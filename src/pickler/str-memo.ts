@@ -17,6 +17,8 @@ const EXACT_LIMIT = 1 << 15;
 /** The exact table's capacity once it holds EXACT_LIMIT strings (it stays at most half full), and so the recent cache's size. */
 const FULL_CAPACITY = EXACT_LIMIT * 2;
 const NOT_FOUND = -1;
+/** Slots of the hot cache: strings found again (dict keys, recurring values), checked before hashing. */
+const HOT_SIZE = 64;
 
 /** A 32-bit hash of `text`, never 0 (0 marks an empty slot). */
 function hashOf(text: string): number {
@@ -46,12 +48,22 @@ export class StringMemo {
   /** Strings past the exact table's limit: one per slot (the slot of the hash), the latest wins. Allocated when first needed. */
   private recentKeys: (string | undefined)[] | null = null;
   private recentValues = new Int32Array(0);
+  /**
+   * Strings the exact table found again, one per slot of a cheap mix of length and end characters:
+   * a record's keys are looked up once per record, and here cost one comparison instead of a hash
+   * and a probe. Entries of the exact table are never evicted, so a hit answers as the table would.
+   */
+  private hotKeys: (string | undefined)[] = new Array<string | undefined>(HOT_SIZE).fill(undefined);
+  private hotValues: number[] = new Array<number>(HOT_SIZE).fill(0);
   /** Slot of the last failed `get` in the exact table, where `set` puts the string. */
   private pending = 0;
   private pendingHash = 0;
 
   /** The memo index of `text`, or -1. */
   get(text: string): number {
+    const n = text.length;
+    const hot = n === 0 ? 0 : (n * 31 + text.charCodeAt(0) * 7 + text.charCodeAt(n - 1)) & (HOT_SIZE - 1);
+    if (this.hotKeys[hot] === text) return this.hotValues[hot]!;
     const meta = this.meta;
     const mask = this.mask;
     const hash = hashOf(text);
@@ -59,7 +71,12 @@ export class StringMemo {
     for (;;) {
       const h = meta[2 * slot];
       if (h === 0) break;
-      if (h === hash && this.keys[slot] === text) return this.values[slot] as number;
+      if (h === hash && this.keys[slot] === text) {
+        const index = this.values[slot] as number;
+        this.hotKeys[hot] = text;
+        this.hotValues[hot] = index;
+        return index;
+      }
       slot = (slot + 1) & mask;
     }
     this.pending = slot;
@@ -93,6 +110,7 @@ export class StringMemo {
 
   /** Forget every string whose memo index is `mark` or more. */
   forgetFrom(mark: number): void {
+    this.hotKeys.fill(undefined);
     const keys = this.keys;
     const values = this.values;
     const meta = this.meta;

@@ -13,10 +13,17 @@
  * and `pos` set as the loop would have set them.
  */
 import type { Machine } from './machine.js';
-import { decodeUtf8 } from './text.js';
+import { asciiShort, decodeUtf8 } from './text.js';
 
 /** Most opcodes one call runs (then the loop calls again). */
 const RUN_MAX = 0x3fffffff;
+/**
+ * A list made in this run and filled by one APPENDS of at most this many items is made at its
+ * final size (a copy of the items), not grown by pushes from empty: V8 gives an empty array 16
+ * slots at its first push, so a two-item list took 243 bytes instead of 64 (records loads: a
+ * third of all allocation). Longer lists grow as before (and keep their unboxed doubles).
+ */
+const EXACT_LIST = 16;
 
 /**
  * Run the simple opcodes from `m.pos` on; returns how many ran (0 when the opcode at `m.pos` is not
@@ -27,8 +34,11 @@ export function runSimple(m: Machine): number {
   // Within the open frame (framing is strict): an opcode that would cross its end goes to its handler.
   const end = m.bound;
   const s = m.stack;
-  const memo = m.memo.dense;
+  const memos = m.memo;
+  const memo = memos.dense;
   const o = m.o;
+  // New memo entries the fast path may add while the count stays below this (then memoPut reports the limit).
+  const memoLimit = m.memoGuarded ? o.maxMemoEntries : 0x7fffffff;
   // Below the length that `guarded` stands for, the input is too short to exceed maxOps or
   // maxStackItems (each opcode takes a byte, and pushes at most one item); above it, run no more
   // opcodes than both limits still allow, and let the handlers report the one that goes over.
@@ -37,6 +47,15 @@ export function runSimple(m: Machine): number {
   const budget = m.guarded ? Math.min(o.maxOps - m.ops, o.maxStackItems - sp, RUN_MAX) : RUN_MAX;
   let p = m.pos;
   let n = 0;
+  // The list made by the last EMPTY_LIST of this run, while nothing but its stack slot and at most
+  // one memo slot (`pendMemo`) holds it: its EMPTY_LIST, then at most one MEMOIZE or BINPUT, then a
+  // MARK ran back to back (`pendAt` is where the next of those must start), no BINGET has fetched
+  // it since, and the MARK (at depth `pendMarks`) is still open. Its APPENDS may then replace it
+  // by a list of the right size: nothing can tell the two apart.
+  let pend: unknown[] | null = null;
+  let pendAt = -1;
+  let pendMemo = -1;
+  let pendMarks = -1;
   // The case labels are the opcode bytes (literals, so the switch compiles to a jump table); a
   // wrong one would run an opcode as another: test/fast-path.test.ts checks each against the table.
   loop: while (n < budget && p < end) {
@@ -53,6 +72,7 @@ export function runSimple(m: Machine): number {
           const i = data[p + 1]!;
           const v = i < memoLength ? memo[i] : undefined;
           if (v === undefined) break;
+          if (v === pend) pend = null;
           s[sp++] = v;
           p += 2;
         }
@@ -85,7 +105,7 @@ export function runSimple(m: Machine): number {
         const a = p + 2;
         const len = data[p + 1]!;
         if (len > end - a || len > o.maxObjectBytes) break loop;
-        const str = decodeUtf8(data, a, a + len);
+        const str = (len <= 12 ? asciiShort(data, a, len) : null) ?? decodeUtf8(data, a, a + len);
         if (str === null) break loop;
         s[sp++] = str;
         p = a + len;
@@ -103,28 +123,68 @@ export function runSimple(m: Machine): number {
         s[sp++] = null;
         p++;
         break;
-      case 0x5d: // EMPTY_LIST
+      case 0x5d: { // EMPTY_LIST
         m.containers++;
-        s[sp++] = [];
+        const list: unknown[] = [];
+        s[sp++] = list;
         p++;
+        pend = list;
+        pendAt = p;
+        pendMemo = -1;
+        pendMarks = -1;
         break;
+      }
       case 0x7d: // EMPTY_DICT
         m.containers++;
         s[sp++] = new Map();
         p++;
         break;
-      case 0x94: // MEMOIZE (memoPut counts entries against maxMemoEntries and sizes the memo from pos)
+      case 0x94: { // MEMOIZE (memoPut counts entries against maxMemoEntries and sizes the memo from pos)
         if (sp <= m.fence) break loop;
-        m.opPos = p;
-        m.pos = p + 1;
-        m.sp = sp;
-        m.memoPut(m.memoCount, s[sp - 1]);
+        const index = memos.count;
+        if (!memos.putDense(index, s[sp - 1], memoLimit)) {
+          m.opPos = p;
+          m.pos = p + 1;
+          m.sp = sp;
+          m.memoPut(index, s[sp - 1]);
+        }
+        if (p === pendAt) {
+          if (pendMemo >= 0) pend = null; // a second memo slot
+          pendMemo = index;
+          pendAt = p + 1;
+        }
         p++;
         break;
+      }
+      case 0x71: // BINPUT (outside the dense part, or at the entry limit: the handler)
+        if (p + 1 >= end || sp <= m.fence || !memos.putDense(data[p + 1]!, s[sp - 1], memoLimit)) break loop;
+        if (p === pendAt) {
+          if (pendMemo >= 0) pend = null;
+          pendMemo = data[p + 1]!;
+          pendAt = p + 2;
+        }
+        p += 2;
+        break;
+      case 0x65: { // APPENDS (only onto `pend`, made at its size; any other goes to the handler)
+        const k = m.fence;
+        if (pend === null || m.marks.length !== pendMarks || sp === k || sp - k > EXACT_LIST || s[k - 1] !== pend || pend.length !== 0) break loop;
+        if (pendMemo >= 0 && memo[pendMemo] !== pend) break loop;
+        const list = s.slice(k, sp);
+        s[k - 1] = list;
+        if (pendMemo >= 0) memo[pendMemo] = list;
+        pend = null;
+        m.popMark();
+        sp = k;
+        p++;
+        break;
+      }
       case 0x28: { // MARK (mark() checks the depth limit and records opPos)
+        const fresh = p === pendAt ? pend : null;
+        pendAt = -1;
         if (data[p + 1] === 0x68) {
-          const q = appendsOfGets(m, p, sp, budget - n);
+          const q = appendsOfGets(m, p, sp, budget - n, fresh, pendMemo);
           if (q >= 0) {
+            pend = null;
             n += (q - p) / 2 + 1; // MARK, the BINGETs, APPENDS
             p = q;
             continue loop;
@@ -134,6 +194,7 @@ export function runSimple(m: Machine): number {
         m.pos = p + 1;
         m.sp = sp;
         m.mark();
+        if (fresh !== null) pendMarks = m.marks.length;
         p++;
         break;
       }
@@ -155,8 +216,9 @@ export function runSimple(m: Machine): number {
  * It takes the run only when every opcode in it would succeed, within `room` opcodes, and only
  * where the MARK would not go past maxDepth.
  */
-function appendsOfGets(m: Machine, p: number, sp: number, room: number): number {
-  const list = m.stack[sp - 1];
+function appendsOfGets(m: Machine, p: number, sp: number, room: number, fresh: unknown[] | null, freshMemo: number): number {
+  const s = m.stack;
+  const list = s[sp - 1];
   if (sp <= m.fence || !Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype) return -1;
   if (m.marks.length >= m.o.maxDepth) return -1;
   const data = m.data;
@@ -175,6 +237,21 @@ function appendsOfGets(m: Machine, p: number, sp: number, room: number): number 
   if (count + 2 > room) return -1;
   m.opPos = q;
   m.pos = q + 1;
-  m.extendFromMemo(list, p + 1, count, p);
+  if (list === fresh && count <= EXACT_LIST && (freshMemo < 0 || memo[freshMemo] === list)) {
+    // The list is `pend` (see runSimple): made anew at its size, unless it is one of its own items.
+    let self = false;
+    for (let j = 0; j < count; j++) {
+      const v = memo[data[p + 2 + 2 * j]!];
+      if (v === list) self = true;
+      s[sp + j] = v;
+    }
+    if (!self) {
+      const made = s.slice(sp, sp + count);
+      s[sp - 1] = made;
+      if (freshMemo >= 0) memo[freshMemo] = made;
+      return q + 1;
+    }
+  }
+  m.extendFromMemo(list as unknown[], p + 1, count, p);
   return q + 1;
 }

@@ -108,7 +108,7 @@ export class Machine {
    * True when the memo can outgrow maxMemoEntries: the input is long enough, or (streams) the memo
    * carried over from earlier pickles leaves less room than the input's length.
    */
-  private memoGuarded: boolean;
+  memoGuarded: boolean;
   /** Told of every global resolved and every call site, as they happen (the auditor's listing); null when nobody listens. */
   observer: MachineObserver | null = null;
   private buffers: Iterator<Uint8Array> | null = null;

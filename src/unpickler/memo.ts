@@ -63,6 +63,22 @@ export class Memo {
   }
 
   /**
+   * `put` for the fast path's MEMOIZE and BINPUT, when `index` falls inside the dense part and a new
+   * entry keeps the count below `limit`; false, having stored nothing, when `put` must do it.
+   */
+  putDense(index: number, value: unknown, limit: number): boolean {
+    const dense = this.dense;
+    if (index >= dense.length) return false;
+    if (dense[index] === undefined) {
+      if (this.count >= limit) return false;
+      this.count++;
+    }
+    dense[index] = value;
+    if (index >= this.high) this.high = index + 1;
+    return true;
+  }
+
+  /**
    * Forget every entry but keep the dense part's storage, so that the next load can use it (see
    * `loads`): a large dense array is a fresh allocation of its own, whose pages are new each time.
    */

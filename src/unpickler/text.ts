@@ -73,6 +73,65 @@ function asciiTiny(x: Uint8Array, s: number, n: number): string {
 }
 
 /**
+ * 1 to 12 bytes as one flat string when all are ASCII, else null: each byte read once, into the
+ * String.fromCharCode call (about half the time of a scan followed by asciiTiny).
+ */
+export function asciiShort(x: Uint8Array, s: number, n: number): string | null {
+  switch (n) {
+    case 1: {
+      const a = x[s]!;
+      return (a) < 0x80 ? fcc(a) : null;
+    }
+    case 2: {
+      const a = x[s]!, b = x[s + 1]!;
+      return (a | b) < 0x80 ? fcc(a, b) : null;
+    }
+    case 3: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!;
+      return (a | b | c) < 0x80 ? fcc(a, b, c) : null;
+    }
+    case 4: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!;
+      return (a | b | c | d) < 0x80 ? fcc(a, b, c, d) : null;
+    }
+    case 5: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!, e = x[s + 4]!;
+      return (a | b | c | d | e) < 0x80 ? fcc(a, b, c, d, e) : null;
+    }
+    case 6: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!, e = x[s + 4]!, f = x[s + 5]!;
+      return (a | b | c | d | e | f) < 0x80 ? fcc(a, b, c, d, e, f) : null;
+    }
+    case 7: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!, e = x[s + 4]!, f = x[s + 5]!, g = x[s + 6]!;
+      return (a | b | c | d | e | f | g) < 0x80 ? fcc(a, b, c, d, e, f, g) : null;
+    }
+    case 8: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!, e = x[s + 4]!, f = x[s + 5]!, g = x[s + 6]!, h = x[s + 7]!;
+      return (a | b | c | d | e | f | g | h) < 0x80 ? fcc(a, b, c, d, e, f, g, h) : null;
+    }
+    case 9: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!, e = x[s + 4]!, f = x[s + 5]!, g = x[s + 6]!, h = x[s + 7]!, i = x[s + 8]!;
+      return (a | b | c | d | e | f | g | h | i) < 0x80 ? fcc(a, b, c, d, e, f, g, h, i) : null;
+    }
+    case 10: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!, e = x[s + 4]!, f = x[s + 5]!, g = x[s + 6]!, h = x[s + 7]!, i = x[s + 8]!, j = x[s + 9]!;
+      return (a | b | c | d | e | f | g | h | i | j) < 0x80 ? fcc(a, b, c, d, e, f, g, h, i, j) : null;
+    }
+    case 11: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!, e = x[s + 4]!, f = x[s + 5]!, g = x[s + 6]!, h = x[s + 7]!, i = x[s + 8]!, j = x[s + 9]!, k = x[s + 10]!;
+      return (a | b | c | d | e | f | g | h | i | j | k) < 0x80 ? fcc(a, b, c, d, e, f, g, h, i, j, k) : null;
+    }
+    case 12: {
+      const a = x[s]!, b = x[s + 1]!, c = x[s + 2]!, d = x[s + 3]!, e = x[s + 4]!, f = x[s + 5]!, g = x[s + 6]!, h = x[s + 7]!, i = x[s + 8]!, j = x[s + 9]!, k = x[s + 10]!, l = x[s + 11]!;
+      return (a | b | c | d | e | f | g | h | i | j | k | l) < 0x80 ? fcc(a, b, c, d, e, f, g, h, i, j, k, l) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
  * Short input (≤ SHORT_UTF8 bytes) whose bytes [start, ascii) are ASCII: strict UTF-8 with
  * surrogatepass. The string, or null at the first error.
  */
@@ -222,13 +281,16 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
   end = clampEnd(bytes, end);
   const n = end - start;
   if (!(n > 0)) return '';
+  if (n <= 12) {
+    const ascii = asciiShort(bytes, start, n);
+    if (ascii !== null) return ascii;
+  }
   if (n <= SHORT_UTF8) {
     let i = start;
     const e4 = end - 3;
     while (i < e4 && (bytes[i] | bytes[i + 1] | bytes[i + 2] | bytes[i + 3]) < 0x80) i += 4;
     while (i < end && bytes[i] < 0x80) i++;
     if (i < end) return utf8Short(bytes, start, i, end);
-    if (n <= 12) return asciiTiny(bytes, start, n);
     // longer ASCII: TextDecoder's ASCII path is as fast as anything here
   }
   return utf8Long(bytes, start, end);
