@@ -16,6 +16,16 @@ import { thrown } from './helpers/thrown.js';
 const P4 = '\x80\x04';
 
 const errorOf = (f: () => unknown): PickleError => thrown(f, PickleError);
+/** Each case loaded and shown by `show`, or 'error' where loading fails with one of our errors (CPython's side says the same). */
+const outcomes = (cases: number[][], show: (v: unknown) => string): string[] =>
+  cases.map((b) => {
+    try {
+      return show(loads(new Uint8Array(b)));
+    } catch (e) {
+      if (!(e instanceof PickleError)) throw e;
+      return 'error';
+    }
+  });
 
 describe('fast path of the opcode loop', () => {
   it('names each case by its byte in the opcode table', () => {
@@ -154,14 +164,7 @@ describe('fast path of the opcode loop', () => {
         path.delete(v);
         return tuple ? (items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`) : `[${items.join(', ')}]`;
       };
-      const got = cases.map((b) => {
-        try {
-          return repr(loads(new Uint8Array(b)));
-        } catch (e) {
-          if (!(e instanceof PickleError)) throw e;
-          return 'error';
-        }
-      });
+      const got = outcomes(cases, repr);
       expect(got.filter((g, i) => g !== want[i])).toEqual([]);
       expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(500);
       console.log(`random runs: ${cases.length}, ${want.filter((w) => w !== 'error').length} load in CPython, all agree`);
@@ -232,14 +235,7 @@ describe('fast path of the opcode loop', () => {
     // Python's repr of the list: ints, and the list itself as [...].
     const repr = (v: unknown): string =>
       Array.isArray(v) ? `[${v.map((x) => (x === v ? '[...]' : typeof x === 'number' ? String(x) : '?')).join(', ')}]` : '?';
-    const got = cases.map((b) => {
-      try {
-        return repr(loads(new Uint8Array(b)));
-      } catch (e) {
-        if (!(e instanceof PickleError)) throw e;
-        return 'error';
-      }
-    });
+    const got = outcomes(cases, repr);
     expect(got.filter((g, i) => g !== want[i])).toEqual([]);
     expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(300);
   });
@@ -312,14 +308,7 @@ describe('fast path of the opcode loop', () => {
         `import json, pickle, sys\n${CANON_PY}\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(canon(pickle.loads(bytes(b)), {}))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)`,
         cases,
       );
-      const got = cases.map((b) => {
-        try {
-          return canon(loads(new Uint8Array(b)), new Map());
-        } catch (e) {
-          if (!(e instanceof PickleError)) throw e;
-          return 'error';
-        }
-      });
+      const got = outcomes(cases, (v) => canon(v, new Map()));
       expect(got.map((g, i) => (g === want[i] ? '' : `${i}: ${g} != ${want[i]}`)).filter(Boolean)).toEqual([]);
       expect(want.slice(made.length).filter((w) => w !== 'error').length).toBe(hand.length);
     });
