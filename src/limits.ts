@@ -14,6 +14,13 @@ export interface Limits {
   maxOps: number;
   /** Most decimal digits in a protocol-0 INT/LONG (CPython 3.11 refuses more than 4300). Default 4300. */
   maxIntDigits: number;
+  /**
+   * Most bytes the values reconstructors make may hold beyond what they were given, over one pickle:
+   * new buffers (a view of the input, an out-of-band buffer or a persistentLoad storage is free),
+   * array slots, Map and Set entries. It bounds the memory a small pickle can ask for by asking for
+   * the same copy again and again (`bytearray(b)` of one memoized `b`, a thousand times). Default 1 GiB.
+   */
+  maxReconstructedBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -24,4 +31,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDepth: 20_000,
   maxOps: 100_000_000,
   maxIntDigits: 4300,
+  maxReconstructedBytes: 1024 * 1024 * 1024,
 });

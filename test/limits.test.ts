@@ -1,6 +1,8 @@
 /** Limits: deep nesting, huge counts and lengths fail cleanly and early; large legitimate inputs work. */
 import { describe, expect, it } from 'vitest';
-import { LimitExceededError, loads, TruncatedPickleError, Unpickler } from '../src/index.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPolicy, LimitExceededError, loads, shippedPack, TruncatedPickleError, Unpickler } from '../src/index.js';
 import { nestingDepth } from '../src/unpickler/graph.js';
 import { bytes, concat, u32, u64 } from './helpers/bytes.js';
 import { thrown } from './helpers/thrown.js';
@@ -101,5 +103,50 @@ describe('untrusted numbers', () => {
     const u = new Unpickler(bytes('\x80\x02N.', '\x80\x02N.'), { maxOps: 3 });
     expect(u.load()).toBe(null);
     expect(u.load()).toBe(null);
+  });
+});
+
+describe('maxReconstructedBytes: the same copy asked for again and again', () => {
+  // PROTO 4; the argument made once (memo 0); the callable (memo 1); a list of R calls on memo 0.
+  const ints = [0x5d, 0x28, ...Array.from({ length: 4096 }, (_, i) => [0x4d, i & 0xff, i >> 8]).flat(), 0x65];
+  const str = (s: string) => [0x8c, s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
+  const global = (m: string, q: string) => [...str(m), ...str(q), 0x93];
+  const CALLS: [string, number[], number[], number[]][] = [
+    // name, the argument, its callable, what follows the argument in the args tuple (then TUPLE1 or TUPLE2)
+    ['bytearray(b)', [0x8e, ...u64(65536n), ...new Array(65536).fill(0)], global('builtins', 'bytearray'), []],
+    ['set(list)', ints, global('builtins', 'set'), []],
+    ['frozenset(list)', ints, global('builtins', 'frozenset'), []],
+    ['collections.deque(list)', ints, global('collections', 'deque'), []],
+    ['_codecs.encode(str, "latin1")', [0x58, ...u32(65536), ...new Array(65536).fill(0x61)], global('_codecs', 'encode'), str('latin1')],
+  ];
+  const pickle = (arg: number[], callable: number[], more: number[], r: number): Uint8Array => {
+    const call = [0x68, 1, 0x68, 0, ...more, more.length ? 0x86 : 0x85, 0x52];
+    return bytes([0x80, 4, ...arg, 0x94, ...callable, 0x94, 0x5d, 0x28, ...Array.from({ length: r }, () => call).flat(), 0x65, 0x2e]);
+  };
+  it.each(CALLS)('%s: one call loads, 64 on one memoized argument meet the limit (1 MiB here) before they exhaust memory', (_, arg, callable, more) => {
+    const options = { maxReconstructedBytes: 1024 * 1024 };
+    expect((loads(pickle(arg, callable, more, 1), options) as unknown[]).length).toBe(1);
+    expect(limitOf(() => loads(pickle(arg, callable, more, 64), options))).toBe('maxReconstructedBytes');
+  });
+
+  it('counts copies, not views: every real numpy, pandas and scikit-learn pickle loads within twice its own size (+4 KiB)', () => {
+    const root = join(import.meta.dirname, '..', 'corpus', 'realworld');
+    let files = 0;
+    for (const [producer, pack] of [['numpy', 'numpy'], ['pandas', 'pandas'], ['sklearn', 'scikit-learn']] as const) {
+      const policy = createPolicy({ packs: [shippedPack(pack)] });
+      for (const version of readdirSync(join(root, producer))) {
+        for (const f of readdirSync(join(root, producer, version)).filter((x) => x.endsWith('.pkl') && !x.includes('oob'))) {
+          const b = readFileSync(join(root, producer, version, f));
+          try {
+            loads(b, { policy });
+          } catch {
+            continue; // the must-refuse fixtures
+          }
+          expect(() => loads(b, { policy, maxReconstructedBytes: 2 * b.length + 4096 }), `${producer}/${version}/${f}`).not.toThrow();
+          files++;
+        }
+      }
+    }
+    expect(files).toBeGreaterThan(1000);
   });
 });

@@ -117,6 +117,10 @@ export class Machine {
   private reconstructors = new Map<PyGlobal, Reconstructor>();
   private extensionCache = new Map<number, PyGlobal>();
   private made: WeakMap<object, Reconstructor> | null = null;
+  /** Bytes counted against maxReconstructedBytes in this pickle (see `account`). */
+  reconstructed = 0;
+  /** Buffers whose views cost nothing more: the input's, out-of-band ones, persistentLoad's, and each one counted. */
+  counted: WeakSet<ArrayBufferLike> | null = null;
   private context_: ReconstructContext | null = null;
 
   constructor(data: Uint8Array, options: ResolvedOptions) {
@@ -530,6 +534,7 @@ export class Machine {
     const result = this.invoke(g, () => rec.call!(args, this.context));
     // A call that yields a global (`getattr(ZoneInfo, '_unpickle')`) yields it through the policy.
     if (result instanceof PyGlobal) return this.global(result.module, result.qualname);
+    this.account(result, args);
     return this.made_(rec, result);
   }
 
@@ -539,7 +544,9 @@ export class Machine {
     this.observer?.call(verb, this.base + this.opPos, cls);
     const [g, rec] = this.reconstructorOf(cls, verb);
     if (rec.newObject === undefined) this.refuse(g.module, g.qualname, 'instantiating');
-    return this.made_(rec, this.invoke(g, () => rec.newObject!(args, kwargs, this.context)));
+    const result = this.invoke(g, () => rec.newObject!(args, kwargs, this.context));
+    this.account(result, kwargs === null ? args : [...args, ...kwargs.values()]);
+    return this.made_(rec, result);
   }
 
   /** BUILD: only objects made by a reconstructor that accepts state (a None state is a no-op). */
@@ -555,6 +562,7 @@ export class Machine {
     }
     const g = new PyGlobal(rec.module, rec.qualname);
     const built = this.invoke(g, () => rec.setState!(target, state, this.context));
+    this.account(built, [state, target]);
     if (rec.readAfterBuild === undefined) return built;
     if (this.frameEnd > this.pos) {
       this.malformed('data_in_frame', `${g.module}.${g.qualname} reads data after its BUILD, which sits inside a frame: its reader would take the data from after the frame`);
@@ -605,6 +613,53 @@ export class Machine {
     });
   }
 
+  /**
+   * Counts against maxReconstructedBytes what a reconstructor's value holds that it was not given:
+   * a buffer not seen before (its byteLength; a view of the input, of an out-of-band buffer, of a
+   * persistentLoad storage or of a buffer already counted costs nothing), 8 bytes an array slot, 16
+   * a Map or Set entry, a string's length; the same for the value's own properties, one level down.
+   * What it was given (its arguments, their items, its state) is not a copy and costs nothing.
+   */
+  private account(value: unknown, given: readonly unknown[]): void {
+    if (typeof value !== 'object' || value === null) return;
+    const inputs = new Set<unknown>(given);
+    for (const g of given) if (Array.isArray(g)) for (const x of g) inputs.add(x);
+    let n = this.cost(value, inputs);
+    if (!ArrayBuffer.isView(value) && !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set)) {
+      for (const k of Object.keys(value)) n += this.cost((value as Record<string, unknown>)[k], inputs);
+    }
+    this.reconstructed += n;
+    if (this.reconstructed > this.o.maxReconstructedBytes) {
+      this.limit('maxReconstructedBytes', this.o.maxReconstructedBytes, `the values reconstructors made hold more than ${this.o.maxReconstructedBytes} bytes (a pickle asking for the same copy again and again)`);
+    }
+  }
+
+  private cost(v: unknown, inputs: ReadonlySet<unknown>): number {
+    if (inputs.has(v)) return 0;
+    if (typeof v === 'string') return v.length;
+    if (typeof v !== 'object' || v === null) return 0;
+    if (ArrayBuffer.isView(v)) {
+      const seen = (this.counted ??= new WeakSet([this.data.buffer]));
+      if (seen.has(v.buffer)) return 0;
+      seen.add(v.buffer);
+      return v.buffer.byteLength;
+    }
+    if (Array.isArray(v)) return v.length * 8;
+    if (v instanceof Map || v instanceof Set) return v.size * 16;
+    return 0;
+  }
+
+  /** Marks the buffers a value (and its own properties) views as free: out-of-band buffers, persistentLoad's storages. */
+  private free(v: unknown): void {
+    if (typeof v !== 'object' || v === null) return;
+    const seen = (this.counted ??= new WeakSet([this.data.buffer]));
+    if (ArrayBuffer.isView(v)) seen.add(v.buffer);
+    else for (const k of Object.keys(v)) {
+      const x = (v as Record<string, unknown>)[k];
+      if (ArrayBuffer.isView(x)) seen.add(x.buffer);
+    }
+  }
+
   private made_(rec: Reconstructor, value: unknown): unknown {
     if (typeof value === 'object' && value !== null) {
       this.containers++;
@@ -644,6 +699,7 @@ export class Machine {
     const next = this.buffers.next();
     if (next.done) this.failure('buffers_exhausted', 'not enough out-of-band buffers in the buffers option');
     if (!(next.value instanceof Uint8Array)) this.failure('bad_buffer', 'the buffers option must hold Uint8Arrays');
+    this.free(next.value);
     return next.value;
   }
 
@@ -658,7 +714,9 @@ export class Machine {
       );
     }
     try {
-      return load(pid);
+      const value = load(pid);
+      this.free(value);
+      return value;
     } catch (e) {
       if (e instanceof PickleError) throw e;
       // A persistentLoad that checks ids (loadTorch's) says why one is bad as a reconstructor would.

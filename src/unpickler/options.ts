@@ -55,6 +55,7 @@ export function resolveOptions(options: LoadOptions = {}): ResolvedOptions {
     maxDepth: pick('maxDepth'),
     maxOps: pick('maxOps'),
     maxIntDigits: pick('maxIntDigits'),
+    maxReconstructedBytes: pick('maxReconstructedBytes'),
     policy: options.policy ?? DEFAULT_POLICY,
     encoding: options.encoding ?? 'ASCII',
     errors: options.errors ?? 'strict',

@@ -55,6 +55,8 @@ export function run(m: Machine): unknown {
   m.growing = null;
   m.settling = null;
   m.settleWork = 0;
+  m.reconstructed = 0;
+  m.counted = null;
   m.fence = 0;
   m.proto = 0;
   m.containers = 0;
