@@ -55,8 +55,8 @@ const BUDGETS: [string, readonly string[] | '*', number][] = [
   ['loads + dumps + audit', ['loads', 'dumps', 'audit'], 80_000],
   // Issue 14 asks for 110 kB; it is not met. With zod replaced (src/policy/pack-check.ts), the shipped
   // packs' entry notes left out, one-sentence pack descriptions, the compat tables derived and one legacy
-  // torch reader, the library measures 114.2 kB (123.0 before), after pandas 2/3 (Arrow strings), torch
-  // 2.x and scikit-learn 1.4/1.9 support, pandas dumps and the loader's speed work landed. What is left is code and data the
+  // torch reader, the library measures 114.6 kB (123.0 before), after pandas 2/3 (Arrow strings), torch
+  // 2.x and scikit-learn 1.4/1.9 support, pandas dumps, the loader's speed work and maxReconstructedBytes landed. What is left is code and data the
   // library uses (the largest, the shipped packs, ~8 kB). This budget stops growth; it is not the issue's figure.
   ['the whole library', '*', 115_000],
 ];
