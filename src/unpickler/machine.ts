@@ -616,8 +616,9 @@ export class Machine {
   /**
    * Counts against maxReconstructedBytes what a reconstructor's value holds that it was not given:
    * a buffer not seen before (its byteLength; a view of the input, of an out-of-band buffer, of a
-   * persistentLoad storage or of a buffer already counted costs nothing), 8 bytes an array slot, 16
-   * a Map or Set entry, a string's length; the same for the value's own properties, one level down.
+   * persistentLoad storage or of a buffer already counted costs nothing), 8 bytes an array slot (and
+   * the length of a string in it), 16 a Map or Set entry, a string's length; the same for the value's
+   * own properties, one level down.
    * What it was given (its arguments, their items, its state) is not a copy and costs nothing.
    */
   private account(value: unknown, given: readonly unknown[]): void {
@@ -644,7 +645,12 @@ export class Machine {
       seen.add(v.buffer);
       return v.buffer.byteLength;
     }
-    if (Array.isArray(v)) return v.length * 8;
+    if (Array.isArray(v)) {
+      // Slots, and the strings made for them (decoded Arrow strings are new, however they were given).
+      let n = v.length * 8;
+      for (const x of v) if (typeof x === 'string' && !inputs.has(x)) n += x.length;
+      return n;
+    }
     if (v instanceof Map || v instanceof Set) return v.size * 16;
     return 0;
   }
