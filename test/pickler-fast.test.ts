@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { dumps, loads, Pickler, PicklingError, PyTuple } from '../src/index.js';
 import { hexToBytes } from './helpers/corpus.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
-import { PY_RANDOM_VALUES, PY_TYPED } from './helpers/py-values.js';
+import { PY_HAS_PAIR, PY_RANDOM_VALUES, PY_TYPED } from './helpers/py-values.js';
 
 const SEED = Number.parseInt(process.env.PICKLEGUARD_SEED ?? '20241206', 10);
 const COUNT = 300;
@@ -21,10 +21,10 @@ const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 const MAKE = `${PY_TYPED}
 ${PY_RANDOM_VALUES}
-import io, json, pickle, re, sys
+${PY_HAS_PAIR}
+import io, json, pickle, sys
 cfg = json.load(sys.stdin)
 gen = RandomValues(cfg['seed'])
-PAIR = re.compile('[\\ud800-\\udbff][\\udc00-\\udfff]')
 
 def cyclic(v, open_, done):
     # CPython's fast mode catches only some cycles (past 50 levels, and not through an OrderedDict's
@@ -40,14 +40,6 @@ def cyclic(v, open_, done):
     done.add(id(v))
     return found
 
-def has_pair(v, seen):
-    if isinstance(v, str):
-        return PAIR.search(v) is not None
-    if id(v) in seen or not isinstance(v, (list, tuple, dict, set, frozenset)):
-        return False
-    seen.add(id(v))
-    items = [x for kv in v.items() for x in kv] if isinstance(v, dict) else list(v)
-    return any(has_pair(x, seen) for x in items)
 
 def fast(v, protocol):
     f = io.BytesIO()
@@ -117,15 +109,6 @@ vals = [
   ['same'] * 5 + [t, t, [t]],
   [b'', b'', b'a', b'a', bytearray(b'z')],
 ]
-def has_pair(v, seen):
-    if isinstance(v, str):
-        return PAIR.search(v) is not None
-    if id(v) in seen or not isinstance(v, (list, tuple, dict, set, frozenset)):
-        return False
-    seen.add(id(v))
-    items = [x for kv in v.items() for x in kv] if isinstance(v, dict) else list(v)
-    return any(has_pair(x, seen) for x in items)
-
 def fast(v, protocol):
     f = io.BytesIO(); p = pickle.Pickler(f, protocol); p.fast = True; p.dump(v); return f.getvalue().hex()
 json.dump([{'pickle': pickle.dumps(v, 5).hex(), 'fast': [fast(v, p) for p in range(6)]} for v in vals], sys.stdout)

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { dumps, loads, PyPickleBuffer, PyTuple, signedDumps, verifiedLoads, UnpicklingError } from '../src/index.js';
 import { hexToBytes } from './helpers/corpus.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
-import { PY_RANDOM_VALUES, PY_TYPED } from './helpers/py-values.js';
+import { PY_HAS_PAIR, PY_RANDOM_VALUES, PY_TYPED } from './helpers/py-values.js';
 
 const SEED = Number.parseInt(process.env.PICKLEGUARD_SEED ?? '20240917', 10);
 const COUNT = 300;
@@ -19,20 +19,10 @@ const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 const MAKE = `${PY_TYPED}
 ${PY_RANDOM_VALUES}
-import json, pickle, re, sys
+${PY_HAS_PAIR}
+import json, pickle, sys
 cfg = json.load(sys.stdin)
 gen = RandomValues(cfg['seed'])
-PAIR = re.compile('[\\ud800-\\udbff][\\udc00-\\udfff]')
-
-def has_pair(v, seen):
-    # A high then a low lone surrogate: one astral character once in a JS string.
-    if isinstance(v, str):
-        return PAIR.search(v) is not None
-    if id(v) in seen or not isinstance(v, (list, tuple, dict, set, frozenset)):
-        return False
-    seen.add(id(v))
-    items = list(v.items()) if isinstance(v, dict) else list(v)
-    return any(has_pair(x, seen) for item in items for x in (item if isinstance(v, dict) else (item,)))
 
 out = []
 for i in range(cfg['count']):

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { audit, createPolicy, loadJoblib, MalformedPickleError, PickleError, RefusedGlobalError, shippedPack } from '../src/index.js';
-import { described, expectedForm, hostileCases, realworldFixtures } from './helpers/described.js';
+import { audit, createPolicy, loadJoblib, MalformedPickleError, shippedPack } from '../src/index.js';
+import { described, expectedForm, hostileCases, loadOutcome, realworldFixtures , VERDICT_OF } from './helpers/described.js';
 
 const files = realworldFixtures('joblib', (n) => /\.joblib(\.[a-z0-9]+)?$/.test(n));
 const JOBLIB = createPolicy({ packs: [shippedPack('joblib')] });
@@ -35,12 +35,7 @@ describe('corpus/realworld/hostile: joblib variants', () => {
   const cases = hostileCases('joblib');
   it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(2));
   it.each(cases)('%s', async (_name, bytes, c) => {
-    const outcome = await loadJoblib(bytes).then(
-      () => 'ok',
-      (e: unknown) => (e instanceof RefusedGlobalError ? 'refused' : e instanceof PickleError ? 'malformed' : `bug: ${String(e)}`),
-    );
-    expect(outcome, c.why).toBe(c.expect);
-    const verdict = audit(bytes, { policy: JOBLIB, joblib: true }).verdict;
-    expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
+    expect(await loadOutcome(() => loadJoblib(bytes)), c.why).toBe(c.expect);
+    expect(audit(bytes, { policy: JOBLIB, joblib: true }).verdict, c.why).toBe(VERDICT_OF[c.expect]);
   });
 });

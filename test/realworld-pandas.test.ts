@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { audit, createPolicy, dumps, loadPandas, loads, MalformedPickleError, PdArray, PdDataFrame, PdIndex, PdSeries, PickleError, PyGlobal, PyObject, RefusedGlobalError, shippedPack } from '../src/index.js';
-import { described, expectedForm, hostileCases, realworldFixtures } from './helpers/described.js';
+import { audit, createPolicy, dumps, loadPandas, loads, MalformedPickleError, PdArray, PdDataFrame, PdIndex, PdSeries, PyGlobal, PyObject, RefusedGlobalError, shippedPack } from '../src/index.js';
+import { described, expectedForm, hostileCases, loadOutcome, realworldFixtures , VERDICT_OF } from './helpers/described.js';
 
 const files = realworldFixtures('pandas', (n) => n.endsWith('.pkl'));
 const PANDAS = createPolicy({ packs: [shippedPack('pandas')] });
@@ -67,13 +67,8 @@ describe('corpus/realworld/hostile: pandas variants', () => {
   const cases = hostileCases('pandas');
   it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(2));
   it.each(cases)('%s', async (_name, bytes, c) => {
-    const outcome = await Promise.resolve().then(() => loads(bytes, { policy: PANDAS })).then(
-      () => 'ok',
-      (e: unknown) => (e instanceof RefusedGlobalError ? 'refused' : e instanceof PickleError ? 'malformed' : `bug: ${String(e)}`),
-    );
-    expect(outcome, c.why).toBe(c.expect);
-    const verdict = audit(bytes, { policy: PANDAS }).verdict;
-    expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
+    expect(await loadOutcome(() => loads(bytes, { policy: PANDAS })), c.why).toBe(c.expect);
+    expect(audit(bytes, { policy: PANDAS }).verdict, c.why).toBe(VERDICT_OF[c.expect]);
   });
 });
 

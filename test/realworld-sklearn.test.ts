@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { audit, createPolicy, DEFAULT_POLICY, loads, MalformedPickleError, NdArray, PickleError, PyObject, RefusedGlobalError, shippedPack } from '../src/index.js';
-import { described, expectedForm, hostileCases, realworldFixtures } from './helpers/described.js';
+import { audit, createPolicy, DEFAULT_POLICY, loads, MalformedPickleError, NdArray, PyObject, RefusedGlobalError, shippedPack } from '../src/index.js';
+import { described, expectedForm, hostileCases, loadOutcome, realworldFixtures , VERDICT_OF } from './helpers/described.js';
 
 const files = realworldFixtures('sklearn', (n) => n.endsWith('.pkl'));
 const SKLEARN = createPolicy({ packs: [shippedPack('scikit-learn')] });
@@ -52,13 +52,8 @@ describe('corpus/realworld/hostile: scikit-learn variants', () => {
   const cases = hostileCases('scikit-learn');
   it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(2));
   it.each(cases)('%s', async (_name, bytes, c) => {
-    const outcome = await Promise.resolve().then(() => loads(bytes, { policy: SKLEARN })).then(
-      () => 'ok',
-      (e: unknown) => (e instanceof RefusedGlobalError ? 'refused' : e instanceof PickleError ? 'malformed' : `bug: ${String(e)}`),
-    );
-    expect(outcome, c.why).toBe(c.expect);
-    const verdict = audit(bytes, { policy: SKLEARN }).verdict;
-    expect(verdict, c.why).toBe({ ok: 'safe', refused: 'unsafe', malformed: 'malformed' }[c.expect]);
+    expect(await loadOutcome(() => loads(bytes, { policy: SKLEARN })), c.why).toBe(c.expect);
+    expect(audit(bytes, { policy: SKLEARN }).verdict, c.why).toBe(VERDICT_OF[c.expect]);
   });
 });
 

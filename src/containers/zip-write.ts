@@ -54,19 +54,23 @@ export function writeZip(entries: readonly ZipEntry[], align = 64): Uint8Array {
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   const crcs = entries.map((e) => crc32(e.data));
+  // The fields a local header and its central directory record share, from "version needed" to the name's length.
+  const fileFields = (at: number, name: Uint8Array, crc: number, size: number): void => {
+    view.setUint16(at, 20, true); // version needed: 2.0
+    view.setUint16(at + 2, name.some((b) => b >= 0x80) ? 0x800 : 0, true); // UTF-8 names flagged
+    view.setUint16(at + 4, 0, true); // stored
+    view.setUint16(at + 6, 0, true); // time 00:00
+    view.setUint16(at + 8, DOS_DATE, true);
+    view.setUint32(at + 10, crc, true);
+    view.setUint32(at + 14, size, true); // compressed
+    view.setUint32(at + 18, size, true); // uncompressed
+    view.setUint16(at + 22, name.length, true);
+  };
   entries.forEach((e, i) => {
     const { header, extra, data } = layout[i]!;
     const name = names[i]!;
     view.setUint32(header, 0x04034b50, true);
-    view.setUint16(header + 4, 20, true); // version needed: 2.0
-    view.setUint16(header + 6, name.some((b) => b >= 0x80) ? 0x800 : 0, true); // UTF-8 names flagged
-    view.setUint16(header + 8, 0, true); // stored
-    view.setUint16(header + 10, 0, true);
-    view.setUint16(header + 12, DOS_DATE, true);
-    view.setUint32(header + 14, crcs[i]!, true);
-    view.setUint32(header + 18, e.data.length, true);
-    view.setUint32(header + 22, e.data.length, true);
-    view.setUint16(header + 26, name.length, true);
+    fileFields(header + 4, name, crcs[i]!, e.data.length);
     view.setUint16(header + 28, extra, true);
     out.set(name, header + 30);
     if (extra > 0) {
@@ -80,16 +84,8 @@ export function writeZip(entries: readonly ZipEntry[], align = 64): Uint8Array {
   entries.forEach((e, i) => {
     const name = names[i]!;
     view.setUint32(c, 0x02014b50, true);
-    view.setUint16(c + 4, 20, true);
-    view.setUint16(c + 6, 20, true);
-    view.setUint16(c + 8, name.some((b) => b >= 0x80) ? 0x800 : 0, true);
-    view.setUint16(c + 10, 0, true);
-    view.setUint16(c + 12, 0, true);
-    view.setUint16(c + 14, DOS_DATE, true);
-    view.setUint32(c + 16, crcs[i]!, true);
-    view.setUint32(c + 20, e.data.length, true);
-    view.setUint32(c + 24, e.data.length, true);
-    view.setUint16(c + 28, name.length, true);
+    view.setUint16(c + 4, 20, true); // version made by
+    fileFields(c + 6, name, crcs[i]!, e.data.length);
     // extra, comment, disk, internal attributes: 0; external attributes: 0
     view.setUint32(c + 42, layout[i]!.header, true);
     out.set(name, c + 46);

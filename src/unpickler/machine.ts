@@ -623,11 +623,18 @@ export class Machine {
    */
   private account(value: unknown, given: readonly unknown[]): void {
     if (typeof value !== 'object' || value === null) return;
-    const inputs = new Set<unknown>(given);
-    for (const g of given) if (Array.isArray(g)) for (const x of g) inputs.add(x);
-    let n = this.cost(value, inputs);
+    // What the call was given (arguments, their items, the state), gathered only when something costs.
+    let inputs: Set<unknown> | null = null;
+    const isGiven = (x: unknown): boolean => {
+      if (inputs === null) {
+        inputs = new Set(given);
+        for (const g of given) if (Array.isArray(g)) for (const y of g) inputs.add(y);
+      }
+      return inputs.has(x);
+    };
+    let n = this.cost(value, isGiven);
     if (!ArrayBuffer.isView(value) && !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set)) {
-      for (const k of Object.keys(value)) n += this.cost((value as Record<string, unknown>)[k], inputs);
+      for (const k of Object.keys(value)) n += this.cost((value as Record<string, unknown>)[k], isGiven);
     }
     this.reconstructed += n;
     if (this.reconstructed > this.o.maxReconstructedBytes) {
@@ -635,23 +642,23 @@ export class Machine {
     }
   }
 
-  private cost(v: unknown, inputs: ReadonlySet<unknown>): number {
-    if (inputs.has(v)) return 0;
-    if (typeof v === 'string') return v.length;
+  private cost(v: unknown, isGiven: (x: unknown) => boolean): number {
+    if (typeof v === 'string') return v.length === 0 || isGiven(v) ? 0 : v.length;
     if (typeof v !== 'object' || v === null) return 0;
     if (ArrayBuffer.isView(v)) {
       const seen = (this.counted ??= new WeakSet([this.data.buffer]));
-      if (seen.has(v.buffer)) return 0;
+      if (seen.has(v.buffer) || isGiven(v)) return 0;
       seen.add(v.buffer);
       return v.buffer.byteLength;
     }
     if (Array.isArray(v)) {
+      if (v.length === 0 || isGiven(v)) return 0;
       // Slots, and the strings made for them (decoded Arrow strings are new, however they were given).
       let n = v.length * 8;
-      for (const x of v) if (typeof x === 'string' && !inputs.has(x)) n += x.length;
+      for (const x of v) if (typeof x === 'string' && !isGiven(x)) n += x.length;
       return n;
     }
-    if (v instanceof Map || v instanceof Set) return v.size * 16;
+    if (v instanceof Map || v instanceof Set) return v.size === 0 || isGiven(v) ? 0 : v.size * 16;
     return 0;
   }
 

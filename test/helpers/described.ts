@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isReducible, NdArray, NpDtype, NpScalar, PyByteArray, PyComplex, PyFloat, PyGlobal, PyStr, PyTuple, REDUCE, type Reduction } from '../../src/index.js';
+import { isReducible, NdArray, NpDtype, NpScalar, PickleError, PyGlobal, PyTuple, REDUCE, RefusedGlobalError, type Reduction } from '../../src/index.js';
 import { CORPUS } from './corpus.js';
-import { normalizeExpected } from './typed.js';
+import { normalizeExpected, scalarForm } from './typed.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const digestOrHex = (b: Uint8Array): string => (b.length <= 4096 ? hex(b) : `sha256:${createHash('sha256').update(b).digest('hex')}`);
@@ -18,16 +18,8 @@ export function described(v: unknown, protocol = 4, extra?: (v: unknown, d: (x: 
   const d = (x: unknown): unknown => described(x, protocol, extra);
   const mine = extra?.(v, d);
   if (mine !== undefined) return mine;
-  if (v === null || typeof v === 'boolean') return v;
-  if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? { int: String(v) } : { float: v };
-  if (typeof v === 'bigint') return { int: v.toString() };
-  if (typeof v === 'string') return { str: v };
-  if (v instanceof PyStr) return { str: v.text };
-  if (v instanceof PyFloat) return { float: v.value };
-  if (v instanceof PyComplex) return { complex: [v.real, v.imag] };
-  if (v instanceof PyByteArray) return { bytearray: hex(v) };
-  if (v instanceof Uint8Array) return { bytes: hex(v) };
-  if (v instanceof PyGlobal) return { global: `${v.module} ${v.qualname}` };
+  const scalar = scalarForm(v);
+  if (scalar !== undefined) return scalar;
   if (v instanceof PyTuple) return { tuple: v.map(d) };
   if (Array.isArray(v)) return { list: v.map(d) };
   if (v instanceof NdArray) {
@@ -99,6 +91,19 @@ export interface HostileCase {
   readonly expect: 'ok' | 'refused' | 'malformed';
   readonly why: string;
 }
+
+/** What loading does, as a HostileCase's `expect` ('bug: …' for an error not ours). */
+export async function loadOutcome(load: () => unknown): Promise<string> {
+  return Promise.resolve()
+    .then(load)
+    .then(
+      () => 'ok',
+      (e: unknown) => (e instanceof RefusedGlobalError ? 'refused' : e instanceof PickleError ? 'malformed' : `bug: ${String(e)}`),
+    );
+}
+
+/** The audit verdict each `expect` stands for. */
+export const VERDICT_OF = { ok: 'safe', refused: 'unsafe', malformed: 'malformed' } as const;
 
 /** corpus/realworld/hostile (gen_hostile.py) cases for one pack: [file name, bytes, case]. */
 export function hostileCases(policy: string): [string, Uint8Array, HostileCase][] {

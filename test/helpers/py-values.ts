@@ -87,6 +87,21 @@ def typed(root):
     return emit(root, True)
 `;
 
+/** Python: has_pair(v, set()), whether a str anywhere in v holds a high then a low lone surrogate (one astral character once in a JS string). */
+export const PY_HAS_PAIR = String.raw`
+import re
+PAIR = re.compile('[\ud800-\udbff][\udc00-\udfff]')
+
+def has_pair(v, seen):
+    if isinstance(v, str):
+        return PAIR.search(v) is not None
+    if id(v) in seen or not isinstance(v, (list, tuple, dict, set, frozenset)):
+        return False
+    seen.add(id(v))
+    items = [x for kv in v.items() for x in kv] if isinstance(v, dict) else list(v)
+    return any(has_pair(x, seen) for x in items)
+`;
+
 export const PY_RANDOM_VALUES = String.raw`
 import collections, random, struct
 

@@ -9,6 +9,21 @@ export type Typed = null | boolean | { [k: string]: unknown };
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
+/** The typed form of a scalar (None, bool, int, float, complex, str, bytes, bytearray, a global), or undefined for anything else. */
+export function scalarForm(v: unknown): Typed | undefined {
+  if (v === null || typeof v === 'boolean') return v as null | boolean;
+  if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? { int: String(v) } : { float: v };
+  if (typeof v === 'bigint') return { int: v.toString() };
+  if (typeof v === 'string') return { str: v };
+  if (v instanceof PyStr) return { str: v.text };
+  if (v instanceof PyFloat) return { float: v.value };
+  if (v instanceof PyComplex) return { complex: [v.real, v.imag] };
+  if (v instanceof PyByteArray) return { bytearray: hex(v) };
+  if (v instanceof Uint8Array) return { bytes: hex(v) };
+  if (v instanceof PyGlobal) return { global: `${v.module} ${v.qualname}` };
+  return undefined;
+}
+
 /** Objects written in the reduce form (corpus/gen_stdlib.py): reducible values other than OrderedDict. */
 const reducedForm = (v: unknown): boolean => isReducible(v) && !(v instanceof PyOrderedDict);
 
@@ -39,17 +54,9 @@ export function toTyped(root: unknown, protocol = 4): Typed {
   walk(root);
   const ids = new Map<object, number>();
   const emit = (v: unknown, track: boolean): Typed => {
-    if (v === null || typeof v === 'boolean') return v as null | boolean;
-    if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? { int: String(v) } : { float: v };
-    if (typeof v === 'bigint') return { int: v.toString() };
-    if (typeof v === 'string') return { str: v };
-    if (v instanceof PyStr) return { str: v.text };
-    if (v instanceof PyFloat) return { float: v.value };
-    if (v instanceof PyComplex) return { complex: [v.real, v.imag] };
-    if (v instanceof PyByteArray) return { bytearray: hex(v) };
-    if (v instanceof Uint8Array) return { bytes: hex(v) };
-    if (v instanceof PyGlobal) return { global: `${v.module} ${v.qualname}` };
-    if (typeof v !== 'object') throw new Error(`no typed form for ${typeof v}`);
+    const scalar = scalarForm(v);
+    if (scalar !== undefined) return scalar;
+    if (typeof v !== 'object' || v === null) throw new Error(`no typed form for ${typeof v}`);
     if (reducedForm(v)) {
       const r = (v as { [REDUCE](p: number): unknown })[REDUCE](protocol);
       if (r instanceof PyGlobal) return { global: `${r.module} ${r.qualname}` };
