@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createPolicy, dumps, loadPandas, loads, PdArray, PdDataFrame, PdIndex, PdSeries, PicklingError, shippedPack } from '../src/index.js';
 import { realworldFixtures } from './helpers/described.js';
-import { interpreterWith, runPython } from './helpers/producers.js';
+import { installedVersions, runPython } from './helpers/producers.js';
 
 const PANDAS = createPolicy({ packs: [shippedPack('pandas')] });
 const files = realworldFixtures('pandas', (n) => n.endsWith('.pkl'));
@@ -67,11 +67,10 @@ function partsOf(v: unknown): [(string | number)[] | null, unknown][] {
 }
 
 const versions = [...new Set(files.map(([name]) => name.split('/')[0]!))];
-const pandases = versions.map((v) => [v, interpreterWith('pandas', v)] as const);
-for (const [v, exe] of pandases) if (exe === undefined) console.log(`pandas-dumps: pandas ${v} is not installed here: its load of our dumps is not checked`);
+const pandases = installedVersions('pandas', versions, 'its load of our dumps');
 
 describe(`dumps of loaded pandas values (${files.length} pickles and the to_pickle files × protocols 2, 4, 5)`, () => {
-  it.each(pandases.filter(([, exe]) => exe !== undefined))('pandas %s loads what we dump to values equal to its own load of the fixture', async (version, exe) => {
+  it.each(pandases)('pandas %s loads what we dump to values equal to its own load of the fixture', async (version, exe) => {
     const mine = ([name]: readonly [string, ...unknown[]]) => name.startsWith(`${version}/`);
     const loaded: [string, string, unknown][] = files.filter(mine).map(([name, path]) => [name, path, loads(readFileSync(path), { policy: PANDAS })]);
     for (const [name, path, spec] of compressed.filter(mine)) if (spec.error === undefined) loaded.push([name, path, await loadPandas(new Uint8Array(readFileSync(path)))]);
@@ -81,7 +80,7 @@ describe(`dumps of loaded pandas values (${files.length} pickles and the to_pick
     // A control the comparison must catch: one fixture's dump paired with another fixture.
     const control = { ...cases.find((c) => c.name.includes('series_int'))!, path: files.find(([n]) => mine([n]) && n.includes('series_float'))![1], name: 'control' };
     cases.push(control);
-    const r = runPython(exe!, ['-c', SAME_SCRIPT], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const r = runPython(exe, ['-c', SAME_SCRIPT], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
     expect(out.checked).toBe(cases.length);

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { interpreterWith, runPython } from './helpers/producers.js';
+import { installedVersions, runPython } from './helpers/producers.js';
 import {
   createPolicy,
   dumps,
@@ -163,9 +163,7 @@ describe.skipIf(all.length === 0)(`corpus/realworld/numpy (${versions.join(', ')
     expect(differ).toEqual([]);
   });
 
-  it.each(versions)('numpy %s loads what we dump of its fixtures to values equal to its own load of them', (version) => {
-    const exe = interpreterWith('numpy', version);
-    if (exe === undefined) return void console.log(`realworld-numpy: numpy ${version} is not installed here: its own load is not checked`);
+  it.each(installedVersions('numpy', versions, 'its load of our dumps'))('numpy %s loads what we dump of its fixtures to values equal to its own load of them', (version, exe) => {
     const cases = all
       .filter((f) => f.version === version)
       .map((f) => {

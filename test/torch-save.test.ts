@@ -19,7 +19,7 @@ import {
   TorchTensor,
   type TorchDtype,
 } from '../src/index.js';
-import { interpreterWith, runPython } from './helpers/producers.js';
+import { installedVersions, runPython } from './helpers/producers.js';
 import { normalized, typed } from './helpers/torch-typed.js';
 
 const root = join(import.meta.dirname, '..', 'corpus', 'realworld', 'torch');
@@ -102,10 +102,9 @@ describe('saveTorch', () => {
 // Each torch that wrote fixtures and is installed here loads what we save of its own fixtures (a
 // newer torch's files hold dtypes an older one has no name for).
 const versions = existsSync(root) ? readdirSync(root) : [];
-const torches = versions.map((v) => [v, interpreterWith('torch', v)] as const);
-for (const [v, exe] of torches) if (exe === undefined) console.log(`torch-save: torch ${v} is not installed here: the torch.load check of its files is skipped`);
+const torches = installedVersions('torch', versions, 'its torch.load of what we save');
 
-describe.each(torches.filter(([, exe]) => exe !== undefined))('torch %s loads what saveTorch writes', (torchVersion, exe) => {
+describe.each(torches)('torch %s loads what saveTorch writes', (torchVersion, exe) => {
   it('with weights_only=True, to the value saved (except what its weights_only refuses: devices, some dtypes as values)', async () => {
     // Inside the repository, which the trixie root sees at the same path.
     mkdirSync(join(import.meta.dirname, '..', 'test-output'), { recursive: true });
@@ -137,7 +136,7 @@ for name in sorted(os.listdir(sys.argv[1])):
     out[name] = {'value': gen_torch.Typed()(value), 'refused': refused}
 print(json.dumps(out))
 `;
-      const r = runPython(exe!, ['-c', script, dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const r = runPython(exe, ['-c', script, dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       expect(r.status, r.stderr).toBe(0);
       const got = JSON.parse(r.stdout) as Record<string, { value: unknown; refused: string | null }>;
       expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());

@@ -646,7 +646,7 @@ export class Machine {
     if (typeof v === 'string') return v.length === 0 || isGiven(v) ? 0 : v.length;
     if (typeof v !== 'object' || v === null) return 0;
     if (ArrayBuffer.isView(v)) {
-      const seen = (this.counted ??= new WeakSet([this.data.buffer]));
+      const seen = this.freeBuffers();
       if (seen.has(v.buffer) || isGiven(v)) return 0;
       seen.add(v.buffer);
       return v.buffer.byteLength;
@@ -662,10 +662,15 @@ export class Machine {
     return 0;
   }
 
+  /** The buffers already counted or free, the input's among them. */
+  private freeBuffers(): WeakSet<ArrayBufferLike> {
+    return (this.counted ??= new WeakSet([this.data.buffer]));
+  }
+
   /** Marks the buffers a value (and its own properties) views as free: out-of-band buffers, persistentLoad's storages. */
   private free(v: unknown): void {
     if (typeof v !== 'object' || v === null) return;
-    const seen = (this.counted ??= new WeakSet([this.data.buffer]));
+    const seen = this.freeBuffers();
     if (ArrayBuffer.isView(v)) seen.add(v.buffer);
     else for (const k of Object.keys(v)) {
       const x = (v as Record<string, unknown>)[k];

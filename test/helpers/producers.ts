@@ -24,6 +24,17 @@ export function runPython(exe: string, args: string[], options: SpawnSyncOptions
   return { ...r, stderr: r.stderr?.split('\n').filter((l) => !/UCX {2}ERROR|Error in cpuinfo/.test(l)).join('\n') ?? r.stderr };
 }
 
+/** [version, interpreter] for each version of `module` installed here; the others are named on the console with what is not checked. */
+export function installedVersions(module: string, versions: readonly string[], unchecked: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const v of versions) {
+    const exe = interpreterWith(module, v);
+    if (exe === undefined) console.log(`${module} ${v} is not installed here: ${unchecked} is not checked`);
+    else out.push([v, exe]);
+  }
+  return out;
+}
+
 /** The interpreter whose `module.__version__` is version, or undefined when none here has it. */
 export function interpreterWith(module: string, version: string): string | undefined {
   return INTERPRETERS.find((exe) => {
