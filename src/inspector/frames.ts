@@ -36,8 +36,8 @@ const NS_PER_DAY = 86_400_000_000_000n;
 const pad = (n: number | bigint, w = 2) => String(n).padStart(w, '0');
 const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
 
-/** A day count since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian, any year: the civil-from-days algorithm on bigints). */
-function civil(days: number | bigint): string {
+/** A day count since 1970-01-01 as [year, month, day] (proleptic Gregorian, any year: the civil-from-days algorithm on bigints). */
+function ymd(days: number | bigint): [bigint, bigint, bigint] {
   const z = BigInt(days) + 719_468n;
   const era = floorDiv(z, 146_097n);
   const doe = z - era * 146_097n;
@@ -45,16 +45,27 @@ function civil(days: number | bigint): string {
   const doy = doe - (365n * yoe + yoe / 4n - yoe / 100n);
   const mp = (5n * doy + 2n) / 153n;
   const m = mp < 10n ? mp + 3n : mp - 9n;
-  const y = yoe + era * 400n + (m <= 2n ? 1n : 0n);
-  return `${y < 0n ? '-' : ''}${pad(y < 0n ? -y : y, 4)}-${pad(m)}-${pad(doy - (153n * mp + 2n) / 5n + 1n)}`;
+  return [yoe + era * 400n + (m <= 2n ? 1n : 0n), m, doy - (153n * mp + 2n) / 5n + 1n];
+}
+
+/** A day count since 1970-01-01 as `YYYY-MM-DD`, the year four wide with its sign as numpy prints it (`0096`, `-005`, `-154`). */
+function civil(days: number | bigint): string {
+  const [y, m, d] = ymd(days);
+  return `${y < 0n ? `-${pad(-y, 3)}` : pad(y, 4)}-${pad(m)}-${pad(d)}`;
+}
+
+/** A day count as a pandas Period prints its date: the year unpadded (`5-03-01`, `-100-03-01`). */
+function periodDate(days: bigint): string {
+  const [y, m, d] = ymd(days);
+  return `${y}-${pad(m)}-${pad(d)}`;
 }
 
 /** Sub-second nanoseconds as pandas prints them: none, six digits, or nine when there are nanoseconds. */
 const fraction = (ns: bigint) => (ns === 0n ? '' : ns % 1000n === 0n ? `.${pad(ns / 1000n, 6)}` : `.${pad(ns, 9)}`);
 
-function clock(nsOfDay: bigint, withFraction = true): string {
+function clock(nsOfDay: bigint): string {
   const s = nsOfDay / 1_000_000_000n;
-  return `${pad(s / 3600n)}:${pad((s / 60n) % 60n)}:${pad(s % 60n)}${withFraction ? fraction(nsOfDay % 1_000_000_000n) : ''}`;
+  return `${pad(s / 3600n)}:${pad((s / 60n) % 60n)}:${pad(s % 60n)}${fraction(nsOfDay % 1_000_000_000n)}`;
 }
 
 /** `str(pd.Timestamp(ns))`; `dateOnly` as pandas prints a column whose times are all midnight. */
@@ -76,50 +87,48 @@ function zoned(a: PdArray, i: number, tz: string): string {
   return iso.endsWith('Z') ? `${iso.slice(0, -1)} (UTC; ${tz})` : iso;
 }
 
-/** `str(pd.Period(ordinal, freq))` for the frequencies read here; the ordinal and frequency otherwise. */
+const mod = (a: bigint, b: bigint) => a - floorDiv(a, b) * b;
+const WEEK_END: Readonly<Record<string, bigint>> = { MON: 1n, TUE: 2n, WED: 3n, THU: 4n, FRI: 5n, SAT: 6n, SUN: 0n };
+/** A period frequency's base (pandas 1.x or 2.x spelling) and how many of its units make a day, for those below a day; the fraction digits a time shows (-2 hours, -1 minutes). */
+const INTRADAY: Readonly<Record<string, [bigint, number]>> = {
+  H: [24n, -2], h: [24n, -2], T: [1440n, -1], min: [1440n, -1], S: [86_400n, 0], s: [86_400n, 0],
+  L: [86_400_000n, 3], ms: [86_400_000n, 3], U: [86_400_000_000n, 6], us: [86_400_000_000n, 6], N: [NS_PER_DAY, 9], ns: [NS_PER_DAY, 9],
+};
+
+/**
+ * `str(pd.Period(ordinal=ordinal, freq=freq))` for every frequency a Period takes, in pandas 1.x and 2.x spellings
+ * (`A-JAN`/`Y-JAN`, `Q-MAR`, `M`, `W-MON`, `B`, `D`, `H`/`h`, `T`/`min`, `S`/`s`, `L`/`ms`, `U`/`us`, `N`/`ns`, with a
+ * multiple such as `2M`: its ordinals count base units); the ordinal and frequency otherwise. Where pandas' C
+ * arithmetic wraps (a year beyond ±2^31, or hours beyond about a million years) this prints the true date instead.
+ */
 export function period(ordinal: bigint, freq: string): string {
-  const o = Number(ordinal);
-  const f = freq.replace(/-DEC$/, '');
-  const since = (unit: bigint, digits: number) => {
-    const ns = ordinal * unit;
-    const day = floorDiv(ns, NS_PER_DAY);
-    const t = clock(ns - day * NS_PER_DAY, false);
-    return `${civil(day)} ${t.slice(0, digits)}`;
-  };
-  switch (f) {
-    case 'A':
-    case 'Y':
-      return String(1970 + o);
-    case 'Q':
-      return `${1970 + Math.floor(o / 4)}Q${(((o % 4) + 4) % 4) + 1}`;
-    case 'M':
-      return `${1970 + Math.floor(o / 12)}-${pad((((o % 12) + 12) % 12) + 1)}`;
-    case 'W-SUN':
-    case 'W':
-      return `${civil(7 * o - 10)}/${civil(7 * o - 4)}`;
-    case 'D':
-      return civil(o);
-    case 'H':
-    case 'h':
-      return since(3_600_000_000_000n, 2) + ':00';
-    case 'T':
-    case 'min':
-      return since(60_000_000_000n, 5);
-    case 'S':
-    case 's':
-      return since(1_000_000_000n, 8);
-    case 'L':
-    case 'ms':
-      return `${since(1_000_000n, 8)}.${pad(((ordinal % 1000n) + 1000n) % 1000n, 3)}`;
-    case 'U':
-    case 'us':
-      return `${since(1000n, 8)}.${pad(((ordinal % 1_000_000n) + 1_000_000n) % 1_000_000n, 6)}`;
-    case 'N':
-    case 'ns':
-      return `${since(1n, 8)}.${pad(((ordinal % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n, 9)}`;
-    default:
-      return `ordinal ${ordinal} (${freq})`;
+  const f = freq.replace(/^\d+/, '');
+  const [, base, anchor] = /^([A-Za-z]+)(?:-([A-Z]{3}))?$/.exec(f) ?? [];
+  // A fiscal year or quarter is labelled by the year it ends in, so its ordinal reads the same whatever the month.
+  if ((base === 'A' || base === 'Y') && (anchor === undefined || /^(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)$/.test(anchor))) return String(1970n + ordinal);
+  if (base === 'Q' && (anchor === undefined || /^(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)$/.test(anchor))) return `${1970n + floorDiv(ordinal, 4n)}Q${mod(ordinal, 4n) + 1n}`;
+  if (base === 'W' && (anchor === undefined || anchor in WEEK_END)) {
+    const end = 7n * ordinal - 4n + WEEK_END[anchor ?? 'SUN']!;
+    return `${periodDate(end - 6n)}/${periodDate(end)}`;
   }
+  if (anchor !== undefined) return `ordinal ${ordinal} (${freq})`;
+  if (base === 'M') return `${1970n + floorDiv(ordinal, 12n)}-${pad(mod(ordinal, 12n) + 1n)}`;
+  if (base === 'D') return periodDate(ordinal);
+  // Business days: five to a week, ordinal 0 the Thursday 1970-01-01.
+  if (base === 'B') {
+    const x = ordinal + 3n;
+    return periodDate(7n * floorDiv(x, 5n) + mod(x, 5n) - 3n);
+  }
+  const intraday = base === undefined ? undefined : INTRADAY[base];
+  if (intraday === undefined) return `ordinal ${ordinal} (${freq})`;
+  const [perDay, digits] = intraday;
+  const day = floorDiv(ordinal, perDay);
+  const unitsPerSecond = digits > 0 ? 10n ** BigInt(digits) : 1n;
+  const inDay = ordinal - day * perDay;
+  const seconds = digits === -2 ? inDay * 3600n : digits === -1 ? inDay * 60n : inDay / unitsPerSecond;
+  const hm = `${pad(seconds / 3600n)}:${pad((seconds / 60n) % 60n)}`;
+  const time = digits < 0 ? hm : `${hm}:${pad(seconds % 60n)}${digits > 0 ? `.${pad(inDay % unitsPerSecond, digits)}` : ''}`;
+  return `${periodDate(day)} ${time}`;
 }
 
 /** A float as Python prints it, pandas' `NaN` for a missing one; float32 and float16 by their own shortest digits. */
