@@ -60,8 +60,9 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
   });
 
   /** A fresh page that records CSP violations, page errors and every request but the page's own. */
-  async function open(url = pathToFileURL(PAGE).href): Promise<{ page: Page; problems: string[]; requests: string[] }> {
+  async function open(url = pathToFileURL(PAGE).href, init?: () => void): Promise<{ page: Page; problems: string[]; requests: string[] }> {
     const page = await context.newPage();
+    if (init) await page.addInitScript(init);
     const problems: string[] = [];
     const requests: string[] = [];
     await page.addInitScript(() => {
@@ -143,8 +144,8 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     await page.waitForSelector('[data-mode="policy"]');
     expect((await globals(page))['torch._utils._rebuild_tensor_v2']).toBe('allowed');
     expect(await tree(page)).toContain('torch.Tensor');
-    // A checkpoint's tensors are views of the file, which stays on the page: loaded there.
-    expect(await page.getAttribute('#value', 'data-loaded-in')).toBe('page');
+    // A checkpoint's tensors are views of the file, which the worker holds: loaded there too.
+    expect(await page.getAttribute('#value', 'data-loaded-in')).toBe('worker');
     await page.locator('[data-tree] details details > summary').first().click();
     await page.waitForSelector('[data-tree] [data-array] canvas');
     expect(await page.textContent('[data-tree] [data-array]')).toMatch(/dtype torch\.float32, shape \(\d+, \d+\)[\s\S]*min .* max .* mean/);
@@ -324,6 +325,55 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     expect(await page.textContent('[data-tree] [data-field="x"]')).toContain('min 0.50000  max 2.5000  mean 1.5000');
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('the page holds no copy of the file: the worker has it, and the byte views page through it', async () => {
+    const { page, problems, requests } = await open();
+    const cdp = await context.newCDPSession(page);
+    // pickle.dumps([bytes(48 << 20), list(range(3000))], 4): a big argument and thousands of opcodes.
+    // (A file on disk: a picked file is not in the page's memory, as bytes handed to setInputFiles would be.)
+    const dir = mkdtempSync(join(tmpdir(), 'pickleguard-big-'));
+    const big = join(dir, 'big.pkl');
+    execFileSync('python3', ['-c', 'import pickle,sys; open(sys.argv[1], "wb").write(pickle.dumps([bytes(48 << 20), list(range(3000))], 4))', big]);
+    await choose(page, big);
+    rmSync(dir, { recursive: true });
+    expect(await verdict(page)).toBe('safe');
+    expect(await page.getAttribute('#value', 'data-loaded-in')).toBe('worker');
+    // ArrayBuffers held by the page's own heap: well under the file's 48 MB (it held one more copy before).
+    const { backingStorageSize } = (await cdp.send('Runtime.getHeapUsage')) as { backingStorageSize: number };
+    expect(backingStorageSize).toBeLessThan(8 << 20);
+    // The disassembly pages forward and back; the hex view too.
+    const firstOffset = () => page.$eval('.dis .line', (e) => Number((e as HTMLElement).dataset.offset));
+    await page.waitForSelector('.dis .line');
+    expect(await firstOffset()).toBe(0);
+    await page.click('.dis button.more:has-text("later lines")');
+    await page.waitForFunction(() => Number((document.querySelector('.dis .line') as HTMLElement | null)?.dataset.offset) > 0);
+    await page.click('.dis button.more:has-text("earlier lines")');
+    await page.waitForFunction(() => (document.querySelector('.dis .line') as HTMLElement | null)?.dataset.offset === '0');
+    await page.click('.hex button.more:has-text("later bytes")');
+    await page.waitForFunction(() => document.querySelector('.hex .row .addr')?.textContent === '00000300');
+    expect(await tree(page)).toContain('list');
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it('without a worker the page does the same work itself', async () => {
+    // No Worker constructor: the page reads, judges and loads on its own thread.
+    const { page: p, problems, requests } = await open(undefined, () => Object.defineProperty(window, 'Worker', { value: undefined }));
+    expect(await p.getAttribute('body', 'data-worker')).toBe('page');
+    await choose(p, corpus('malicious/nested_pickle.pkl'));
+    expect(await verdict(p)).toBe('unsafe');
+    expect(await p.getAttribute('#value', 'data-loaded-in')).toBe('page');
+    await p.locator('[data-finding="PG001"] button').click();
+    expect(await p.textContent('.dis .line.sel')).toMatch(/^\s*18: /);
+    await p.check('[data-pack="numpy"]');
+    await choose(p, corpus('numpy/array_f8.p4.pkl'));
+    await p.waitForSelector('[data-tree] [data-array]');
+    expect(await p.textContent('[data-tree] [data-array]')).toContain('dtype <f8, shape (5,)');
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([]);
+    await p.close();
   });
 
   it('fits a 360 px wide screen', async () => {

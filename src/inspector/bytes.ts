@@ -1,6 +1,7 @@
 /**
  * The bytes of a part: the pickletools-style disassembly and a hex view, both windowed (only the
- * lines near the point of interest are in the page), and both able to jump to a byte offset.
+ * lines near the point of interest are in the page), and both able to jump to a byte offset. The
+ * bytes stay where they are held (the worker): the views ask for windows of lines and rows.
  */
 import type { AuditedPickle } from '../audit/analyze.js';
 import { disassembleTo, type DisMemo } from '../audit/dis.js';
@@ -58,81 +59,121 @@ export function disassemblyLines(bytes: Uint8Array, pickles: readonly AuditedPic
   return { lines, complete: true };
 }
 
+/** A window of the disassembly: lines [from, from + lines.length) of `total` written so far (all of them when complete). */
+export interface DisWindow {
+  readonly from: number;
+  readonly lines: Line[];
+  readonly total: number;
+  readonly complete: boolean;
+}
+
+/** A part's disassembly, written as far as has been asked for and kept (held where the bytes are). */
+export class DisCache {
+  private got: { lines: Line[]; complete: boolean; until: number } | null = null;
+
+  constructor(private readonly bytes: Uint8Array, private readonly pickles: readonly AuditedPickle[]) {}
+
+  /** The lines up to past `until` and a window more, disassembled again only when a farther point is asked for. */
+  private to(until: number): Line[] {
+    const got = this.got;
+    if (got === null || (!got.complete && (until > got.until || got.lines.length < WINDOW))) this.got = { ...disassemblyLines(this.bytes, this.pickles, until, WINDOW), until };
+    return this.got!.lines;
+  }
+
+  private window(from: number): DisWindow {
+    const { lines, complete } = this.got!;
+    const at = Math.max(0, Math.min(from, lines.length - 1));
+    return { from: at, lines: lines.slice(at, at + WINDOW), total: lines.length, complete };
+  }
+
+  /** The window holding the opcode at `offset`, a quarter of a window of lines before it. */
+  around(offset: number): DisWindow {
+    const all = this.to(offset);
+    // The last line at or before the offset.
+    let lo = 0;
+    let hi = all.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (all[mid]!.offset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.window(lo - WINDOW / 4);
+  }
+
+  /** The window from line `from`. */
+  from(from: number): DisWindow {
+    const all = this.got?.lines ?? this.to(-1);
+    if (!this.got!.complete && all.length < from + WINDOW && all.length > 0) this.to(all[all.length - 1]!.offset);
+    return this.window(from);
+  }
+}
+
+/** Where a part's bytes are (the worker, or this page): windows of its disassembly and ranges of its bytes. */
+export interface BytesSource {
+  readonly length: number;
+  disAt(offset: number): Promise<DisWindow>;
+  disFrom(from: number): Promise<DisWindow>;
+  hex(from: number, to: number): Promise<Uint8Array>;
+}
+
 export interface BytesView {
   readonly element: HTMLElement;
   /** Shows the opcode at `offset` in both views. */
-  show(offset: number): void;
+  show(offset: number): Promise<void>;
 }
 
-export function bytesView(bytes: Uint8Array, pickles: readonly AuditedPickle[], onLine: (offset: number) => void): BytesView {
-  let got: { lines: Line[]; complete: boolean; until: number } | null = null;
-  /** The lines up to past `until` and a window more, disassembled again only when a farther point is asked for. */
-  const linesTo = (until: number): Line[] => {
-    if (got === null || (!got.complete && (until > got.until || got.lines.length < WINDOW))) got = { ...disassemblyLines(bytes, pickles, until, WINDOW), until };
-    return got.lines;
-  };
+export function bytesView(source: BytesSource, onLine: (offset: number) => void): BytesView {
   const dis = h('pre', { class: 'dis', tabindex: 0, 'aria-label': 'disassembly' });
   const hex = h('pre', { class: 'hex', tabindex: 0, 'aria-label': 'hex view' });
-  let disFrom = 0;
   let selected = -1;
+  // Each pane draws only the answer to its latest request.
+  let disAsked = 0;
+  let hexAsked = 0;
 
-  const drawDis = () => {
-    const all = linesTo(got?.until ?? -1);
+  const drawDis = async (ask: Promise<DisWindow>) => {
+    const me = ++disAsked;
+    const w = await ask;
+    if (me !== disAsked) return;
     const rows: (Node | string)[] = [];
-    if (disFrom > 0) rows.push(h('button', { class: 'more', onclick: () => ((disFrom = Math.max(0, disFrom - WINDOW)), drawDis()) }, `… ${disFrom.toLocaleString('en')} earlier lines`));
-    for (let i = disFrom; i < Math.min(all.length, disFrom + WINDOW); i++) {
-      const l = all[i]!;
-      rows.push(h('span', { class: l.offset === selected && /^\s*\d+:/.test(l.text) ? 'line sel' : 'line', 'data-offset': l.offset, onclick: () => (view.show(l.offset), onLine(l.offset)) }, l.text, '\n'));
-    }
-    if (disFrom + WINDOW < all.length || !got!.complete) {
-      const label = got!.complete ? `… ${(all.length - disFrom - WINDOW).toLocaleString('en')} later lines` : '… later lines';
-      rows.push(h('button', { class: 'more', onclick: () => ((disFrom += WINDOW), linesTo(all[Math.min(all.length - 1, disFrom + WINDOW)]!.offset), drawDis()) }, label));
-    }
+    if (w.from > 0) rows.push(h('button', { class: 'more', onclick: () => void drawDis(source.disFrom(Math.max(0, w.from - WINDOW))) }, `… ${w.from.toLocaleString('en')} earlier lines`));
+    for (const l of w.lines) rows.push(h('span', { class: l.offset === selected && /^\s*\d+:/.test(l.text) ? 'line sel' : 'line', 'data-offset': l.offset, onclick: () => (void view.show(l.offset), onLine(l.offset)) }, l.text, '\n'));
+    const after = w.total - w.from - w.lines.length;
+    if (after > 0 || !w.complete) rows.push(h('button', { class: 'more', onclick: () => void drawDis(source.disFrom(w.from + WINDOW)) }, w.complete ? `… ${after.toLocaleString('en')} later lines` : '… later lines'));
     clear(dis, ...rows);
   };
 
-  let hexFrom = 0;
-  const drawHex = () => {
-    const end = Math.min(bytes.length, hexFrom + HEX_ROWS * 16);
+  const drawHex = async (from: number) => {
+    const me = ++hexAsked;
+    const end = Math.min(source.length, from + HEX_ROWS * 16);
+    const bytes = await source.hex(from, end);
+    if (me !== hexAsked) return;
     const rows: (Node | string)[] = [];
-    if (hexFrom > 0) rows.push(h('button', { class: 'more', onclick: () => ((hexFrom = Math.max(0, hexFrom - HEX_ROWS * 16)), drawHex()) }, '… earlier bytes'));
-    for (let row = hexFrom; row < end; row += 16) {
+    if (from > 0) rows.push(h('button', { class: 'more', onclick: () => void drawHex(Math.max(0, from - HEX_ROWS * 16)) }, '… earlier bytes'));
+    for (let row = from; row < end; row += 16) {
       const cells: (Node | string)[] = [h('span', { class: 'addr' }, row.toString(16).padStart(8, '0')), '  '];
       let ascii = '';
       for (let i = row; i < row + 16; i++) {
-        if (i < bytes.length) {
-          const b = bytes[i]!;
+        if (i < end) {
+          const b = bytes[i - from]!;
           cells.push(h('span', { class: i === selected ? 'byte sel' : 'byte' }, b.toString(16).padStart(2, '0')), i % 16 === 7 ? '  ' : ' ');
           ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
         } else cells.push('   ');
       }
       rows.push(h('span', { class: 'row' }, ...cells, ' ', ascii, '\n'));
     }
-    if (end < bytes.length) rows.push(h('button', { class: 'more', onclick: () => ((hexFrom = end), drawHex()) }, `… ${(bytes.length - end).toLocaleString('en')} later bytes`));
+    if (end < source.length) rows.push(h('button', { class: 'more', onclick: () => void drawHex(end) }, `… ${(source.length - end).toLocaleString('en')} later bytes`));
     clear(hex, ...rows);
   };
 
   const view: BytesView = {
     element: h('div', { class: 'bytes' }, h('section', { class: 'pane' }, h('h3', {}, 'Disassembly'), dis), h('section', { class: 'pane' }, h('h3', {}, 'Hex'), hex)),
-    show(offset: number) {
+    async show(offset: number) {
       selected = offset;
-      const all = linesTo(offset);
-      // The last line at or before the offset.
-      let lo = 0;
-      let hi = all.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (all[mid]!.offset <= offset) lo = mid;
-        else hi = mid - 1;
-      }
-      disFrom = Math.max(0, lo - WINDOW / 4);
-      hexFrom = Math.max(0, (offset & ~15) - 16 * 8);
-      drawDis();
-      drawHex();
+      await Promise.all([drawDis(source.disAt(offset)), drawHex(Math.max(0, offset - (offset % 16) - 16 * 8))]);
       dis.querySelector('.sel')?.scrollIntoView({ block: 'nearest' });
     },
   };
-  drawDis();
-  drawHex();
+  void drawDis(source.disFrom(0));
+  void drawHex(0);
   return view;
 }

@@ -5,58 +5,49 @@
  */
 import type { AuditGlobal, Finding, Verdict } from '../audit/analyze.js';
 import { toSarif } from '../audit/sarif.js';
-import { toJson } from '../model/json.js';
 import { denialOf } from '../policy/deny.js';
-import { inferPack } from '../policy/infer.js';
 import { KNOWN_DEFS } from '../policy/known.js';
 import { parsePack } from '../policy/pack.js';
 import type { PackEntry, Use } from '../policy/schema.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
 import { bytesView, type BytesView } from './bytes.js';
 import { clear, download, h } from './dom.js';
-import { DEFAULT_CHOICE, shippedById, type Judged, type PackChoice } from './judge.js';
-import type { OpenedPart } from './open.js';
-import { Describer, type NodeDesc, type TreeSource } from './describe.js';
+import { DEFAULT_CHOICE, shippedById, type PackChoice } from './judge.js';
+import type { Loaded, PartInfo, Shown } from './session.js';
 import { renderTree } from './tree.js';
-import { isNpy } from './npy.js';
-import { loadValues } from './value.js';
-import { Judge, serveWorker, type JudgeRequest } from './worker.js';
+import { holder, serveWorker, type Request } from './worker.js';
 
 declare const PICKLEGUARD_VERSION: string;
 
 const SEVERITY = ['critical', 'high', 'medium', 'low', 'info'] as const;
-/** A checkpoint's pickle: its tensors refer to the whole file, so its value is loaded on this page. */
-const TORCH_PICKLE = /!(?:[^/!]+\/)?data\.pkl$/;
-/** The largest part whose value is loaded in the worker (from a copy of its bytes). */
-const REMOTE_MAX = 256 << 20;
 
 interface State {
   name: string;
-  bytes: Uint8Array | null;
-  judged: Judged | null;
-  parts: OpenedPart[];
+  /** The open file as judged (its bytes are with the holder, not here). */
+  shown: Shown | null;
+  parts: PartInfo[];
   current: number;
   choice: PackChoice;
   custom: { label: string; json: unknown; on: boolean }[];
   busy: boolean;
   /** The packs changed while busy: judge again when done. */
   dirty: boolean;
-  /** The shown part's value: where its tree comes from, and its JSON (convert) on demand. */
-  values: { source: TreeSource; json(): Promise<string> } | null;
+  /** A part's value is loaded (its JSON can be exported). */
+  values: boolean;
 }
 
 if (typeof document === 'undefined') serveWorker(self as unknown as Parameters<typeof serveWorker>[0]);
 else start(document.currentScript?.textContent ?? null);
 
 function start(selfScript: string | null): void {
-  const judge = new Judge(selfScript);
-  const state: State = { name: '', bytes: null, judged: null, parts: [], current: 0, choice: DEFAULT_CHOICE, custom: [], busy: false, dirty: false, values: null };
+  const { holder: file, mode } = holder(selfScript);
+  const state: State = { name: '', shown: null, parts: [], current: 0, choice: DEFAULT_CHOICE, custom: [], busy: false, dirty: false, values: false };
   const $ = (sel: string) => document.querySelector(sel) as HTMLElement;
   const status = $('#status');
   const progress = $('#progress') as HTMLProgressElement;
   const result = $('#result');
   const say = (text: string) => (status.textContent = text);
-  document.body.dataset.worker = judge.mode;
+  document.body.dataset.worker = mode;
 
   // Policy: the shipped packs' checkboxes, then custom packs.
   const packsBox = $('#packs');
@@ -90,15 +81,15 @@ function start(selfScript: string | null): void {
     if (state.busy) return;
     setBusy(true, `reading ${name}…`);
     try {
-      const r = await judge.run(source, name, choice(), (loaded, total) => {
+      const shown = await file.read(source, name, choice(), (loaded, total) => {
         progress.max = total || 1;
         progress.value = loaded;
         say(`reading ${name}: ${Math.round((100 * loaded) / (total || 1))}%`);
       });
       state.name = name;
-      accept(r.bytes, r.judged);
-      state.current = Math.max(0, state.parts.findIndex((p) => p.report.pickles.length > 0 || isNpy(p.bytes)));
-      say(`${name}: ${state.bytes!.length.toLocaleString('en')} bytes, ${state.parts.length} part${state.parts.length === 1 ? '' : 's'} (read ${judge.mode === 'worker' ? 'in a worker' : 'on this page'})`);
+      accept(shown);
+      state.current = Math.max(0, state.parts.findIndex((p) => p.report.pickles.length > 0 || p.npy));
+      say(`${name}: ${shown.size.toLocaleString('en')} bytes, ${state.parts.length} part${state.parts.length === 1 ? '' : 's'} (read ${mode === 'worker' ? 'in a worker' : 'on this page'})`);
       await render();
     } catch (e) {
       say(`${name}: ${(e as Error).message}`);
@@ -111,27 +102,22 @@ function start(selfScript: string | null): void {
     }
   };
 
-  const accept = (bytes: Uint8Array, judged: Judged) => {
-    state.bytes = bytes;
-    state.judged = judged;
-    state.parts = judged.parts.map((p) => ({ uri: p.uri, report: p.report, bytes: p.own ?? bytes.subarray(p.range![0], p.range![0] + p.range![1]) }));
+  const accept = (shown: Shown) => {
+    state.shown = shown;
+    state.parts = shown.parts;
   };
 
   const rejudge = async () => {
     drawPacks();
     if (state.busy) state.dirty = true;
-    if (!state.bytes || state.busy) return;
+    if (!state.shown || state.busy) return;
     setBusy(true, `judging under ${choice().shipped.join('+') || 'no pack'}…`);
-    const bytes = state.bytes;
-    state.bytes = null;
     try {
-      const r = await judge.run(bytes, state.name, choice(), () => {});
-      accept(r.bytes, r.judged);
+      const shown = await file.rejudge(choice());
+      accept(shown);
       await render();
-      say(`${state.name}: judged under ${r.judged.policy}`);
+      say(`${state.name}: judged under ${shown.policy}`);
     } catch (e) {
-      const back = (e as { buffer?: ArrayBuffer }).buffer;
-      state.bytes = back ? new Uint8Array(back) : bytes.buffer.byteLength ? bytes : null;
       say(`cannot judge: ${(e as Error).message}`);
     } finally {
       setBusy(false);
@@ -147,12 +133,12 @@ function start(selfScript: string | null): void {
     if (partIndex !== state.current) {
       state.current = partIndex;
       void renderPart().then(() => view?.show(offset));
-    } else view?.show(offset);
+    } else void view?.show(offset);
     $('#bytes').scrollIntoView({ block: 'start' });
   };
 
   async function render(): Promise<void> {
-    const j = state.judged!;
+    const j = state.shown!;
     const policyName = j.policy;
     const banner = h('div', { class: `banner ${j.verdict}`, 'data-verdict': j.verdict, role: 'status' }, h('strong', {}, j.verdict.toUpperCase()), ` ${state.name} under ${policyName}`, h('span', { class: 'why' }, ` — ${explain(j.verdict)}`));
     const multi = state.parts.length > 1;
@@ -198,7 +184,7 @@ function start(selfScript: string | null): void {
       h('section', { id: 'globals' }, h('h2', {}, 'Globals'), globalsTable()),
       h('section', { id: 'value' }),
       h('section', { id: 'bytes' }),
-      h('section', { id: 'export' }, h('h2', {}, 'Export'), h('button', { onclick: exportJson }, 'value as JSON (convert)'), ' ', h('button', { onclick: exportAudit }, 'audit as JSON'), ' ', h('button', { onclick: exportSarif }, 'audit as SARIF'), ' ', h('button', { onclick: draftPack }, 'draft a pack from this file'), h('div', { id: 'draft' })),
+      h('section', { id: 'export' }, h('h2', {}, 'Export'), h('button', { onclick: exportJson }, 'value as JSON (convert)'), ' ', h('button', { onclick: exportAudit }, 'audit as JSON'), ' ', h('button', { onclick: exportSarif }, 'audit as SARIF'), ' ', h('button', { onclick: () => void draftPack() }, 'draft a pack from this file'), h('div', { id: 'draft' })),
     );
     // The verdict is drawn before the value is loaded (on this thread: a big pickle takes a while).
     await new Promise((r) => setTimeout(r, 0));
@@ -248,81 +234,60 @@ function start(selfScript: string | null): void {
     return { entry: { module: g.module, qualname: g.qualname, reconstructor: KNOWN_DEFS.some((d) => d.id === name) ? name : 'object', uses: u.length ? u : ['reference'] } };
   }
 
+  let renders = 0;
   async function renderPart(): Promise<void> {
-    const part = state.parts[state.current];
-    document.querySelectorAll('.parts .part').forEach((b, i) => b.classList.toggle('on', i === state.current));
+    const me = ++renders;
+    const index = state.current;
+    const part = state.parts[index];
+    document.querySelectorAll('.parts .part').forEach((b, i) => b.classList.toggle('on', i === index));
     const valueEl = $('#value');
     const bytesEl = $('#bytes');
-    if (!part || !state.bytes) return;
+    if (!part || !state.shown) return;
     clear(valueEl, h('h2', {}, 'Value'), h('p', { class: 'note' }, 'loading…'));
-    const v = await treeOf(part);
-    state.values = v;
-    valueEl.dataset.loadedIn = v.where;
+    state.values = false;
+    // The value is loaded where the file is (the worker); the page draws the nodes it is sent.
+    const v = await file.load(index, choice()).catch((e: Error): Loaded => ({ mode: 'policy', notes: [`not loaded: ${e.message}`], roots: [] }));
+    if (me !== renders) return;
+    state.values = v.roots.length > 0;
+    valueEl.dataset.loadedIn = mode;
     const showGlobal = (name: string) => {
       const g = part.report.globals.find((x) => `${x.module}.${x.qualname}` === name);
-      if (g) showAt(state.current, g.offset);
+      if (g) showAt(index, g.offset);
     };
     clear(
       valueEl,
       h('h2', {}, `Value of ${part.uri}`),
       v.mode === 'inspect' ? h('p', { class: 'mode inspect', 'data-mode': 'inspect' }, 'Inspection mode: the policy refuses names in this pickle, so they are shown as inert records; nothing was called.') : h('p', { class: 'mode', 'data-mode': 'policy' }, 'Loaded under the policy.'),
       ...v.notes.map((n) => h('p', { class: 'note' }, n)),
-      v.roots.length ? renderTree(v.source, v.roots, { showGlobal, showOffset: (offset) => showAt(state.current, offset) }) : h('p', { class: 'note', 'data-tree': '' }, part.report.pickles.length ? 'no value could be loaded' : 'no pickle in this part'),
+      v.roots.length ? renderTree(file, v.roots, { showGlobal, showOffset: (offset) => showAt(index, offset) }) : h('p', { class: 'note', 'data-tree': '' }, part.report.pickles.length ? 'no value could be loaded' : 'no pickle in this part'),
     );
-    // The disassembly is drawn in a task of its own (its first window can take a while for big arguments).
-    await new Promise((r) => setTimeout(r, 0));
-    view = bytesView(part.bytes, part.report.pickles, (offset) => {
+    view = bytesView({ length: part.length, disAt: (o) => file.disAt(index, o), disFrom: (from) => file.disFrom(index, from), hex: (from, to) => file.hex(index, from, to) }, (offset) => {
       document.querySelectorAll('[data-finding].hit').forEach((e) => e.classList.remove('hit'));
-      for (const li of Array.from(document.querySelectorAll<HTMLElement>(`[data-finding][data-part="${state.current}"]`))) {
+      for (const li of Array.from(document.querySelectorAll<HTMLElement>(`[data-finding][data-part="${index}"]`))) {
         if (li.dataset.offsets!.split(' ').includes(String(offset))) li.classList.add('hit');
       }
     });
-    clear(bytesEl, h('h2', {}, `Bytes of ${part.uri} (${part.bytes.length.toLocaleString('en')})`), view.element);
-  }
-
-  /**
-   * A part's value tree. A plain pickle part up to REMOTE_MAX bytes is loaded and described in the
-   * worker, from a copy of its bytes, so an object-heavy pickle does not freeze the page; the others
-   * (a checkpoint's tensors refer to the whole file, which stays on this page) are loaded here.
-   */
-  async function treeOf(part: OpenedPart): Promise<{ source: TreeSource; json(): Promise<string>; mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[]; where: 'worker' | 'page' }> {
-    if (judge.mode === 'worker' && !TORCH_PICKLE.test(part.uri) && part.bytes.length <= REMOTE_MAX) {
-      const copy = part.bytes.slice();
-      const r = await judge.ask<{ mode: 'policy' | 'inspect'; notes: string[]; roots: NodeDesc[] }>({ type: 'load', uri: part.uri, report: part.report, buffer: copy.buffer, choice: choice() }, [copy.buffer]).catch(() => null);
-      // The worker could not (it failed, or ran out of memory): load it here instead.
-      if (r === null) return treeHere(part);
-      const source: TreeSource = {
-        children: (handle, from, count) => judge.ask({ type: 'children', handle, from, count }),
-        open: (handle) => judge.ask({ type: 'open', handle }),
-        cells: (handle, from, to, columns) => judge.ask({ type: 'cells', handle, from, to, columns }),
-      };
-      return { ...r, source, json: () => judge.ask({ type: 'json' }), where: 'worker' };
-    }
-    return treeHere(part);
-  }
-
-  async function treeHere(part: OpenedPart): Promise<Awaited<ReturnType<typeof treeOf>>> {
-    const labels = (n: number) => Array.from({ length: n }, (_, i) => (n > 1 ? `pickle ${i + 1}` : 'value'));
-    const v = await loadValues(part, state.bytes!, choice());
-    const describer = new Describer((o) => v.built.get(o));
-    const vals = v.values;
-    return { source: describer, where: 'page', mode: v.mode, notes: v.notes, roots: describer.roots(vals, labels(vals.length)), json: async () => `${JSON.stringify(vals.length === 1 ? toJson(vals[0]) : vals.map(toJson), null, 2)}\n` };
+    clear(bytesEl, h('h2', {}, `Bytes of ${part.uri} (${part.length.toLocaleString('en')})`), view.element);
   }
 
   const base = (ext: string) => `${state.name.replace(/[\\/]/g, '_') || 'pickle'}.${ext}`;
   function exportJson(): void {
-    void state.values?.json().then((text) => download(base('json'), text), (e: Error) => say(`cannot export: ${e.message}`));
+    if (!state.values) {
+      say('no value is loaded');
+      return;
+    }
+    void file.json().then((text) => download(base('json'), text), (e: Error) => say(`cannot export: ${e.message}`));
   }
   function exportAudit(): void {
-    const j = state.judged!;
+    const j = state.shown!;
     download(base('audit.json'), `${JSON.stringify({ file: state.name, verdict: j.verdict, policy: j.policy, parts: state.parts.map((p) => ({ uri: p.uri, ...p.report })) }, null, 2)}\n`);
   }
   function exportSarif(): void {
     download(base('sarif'), `${JSON.stringify(toSarif(state.parts.map((p) => ({ uri: p.uri, report: p.report })), PICKLEGUARD_VERSION), null, 2)}\n`, 'application/sarif+json');
   }
-  function draftPack(): void {
-    const samples = state.parts.filter((p) => p.report.pickles.length > 0).map((p) => ({ name: p.uri, bytes: p.bytes.subarray(p.report.pickles[0]!.start) }));
-    const r = inferPack(samples, { id: 'drafted', base: shippedById().get('python-stdlib') });
+  async function draftPack(): Promise<void> {
+    const r = await file.draft().catch((e: Error) => (say(`cannot draft a pack: ${e.message}`), null));
+    if (r === null) return;
     const json = r.pack;
     const text = JSON.stringify(json, null, 2);
     clear(
@@ -406,4 +371,4 @@ export function decodePasted(text: string): Uint8Array | null {
   }
 }
 
-export type { JudgeRequest };
+export type { Request };

@@ -1,167 +1,121 @@
 /**
- * Reading and judging off the page's thread. The worker runs this same script, started from a Blob
- * of the page's own inline script (a strict CSP allows it with `worker-src blob:`). The file's bytes
- * move between the threads (transferred, never copied), so one copy exists at any time.
+ * Reading, judging and loading off the page's thread. The worker runs this same script, started
+ * from a Blob of the page's own inline script (a strict CSP allows it with `worker-src blob:`). The
+ * worker holds the file (a Session): a picked file is read there, pasted bytes are moved there
+ * (transferred, never copied), and the page asks it for what it shows.
  */
-import type { AuditReport } from '../audit/analyze.js';
-import { toJson } from '../model/json.js';
-import { Describer } from './describe.js';
-import { judge, type Judged, type PackChoice } from './judge.js';
-import { loadValues } from './value.js';
+import type { PackChoice } from './judge.js';
+import type { NodeDesc, OpenDetail } from './describe.js';
+import type { DisWindow } from './bytes.js';
+import { Session, type Drafted, type Loaded, type Shown } from './session.js';
 
-export interface JudgeRequest {
+/** What the page calls on the file's holder: a Session on this thread, or one in the worker. */
+export type Holder = Pick<Session, 'read' | 'rejudge' | 'load' | 'children' | 'open' | 'cells' | 'json' | 'disAt' | 'disFrom' | 'hex' | 'draft'>;
+type Method = keyof Holder;
+
+export interface Request {
   readonly id: number;
-  readonly type?: undefined;
-  readonly name: string;
-  readonly choice: PackChoice;
-  readonly file?: Blob;
-  readonly buffer?: ArrayBuffer;
+  readonly method: Method;
+  readonly args: readonly unknown[];
 }
 
-/**
- * The value tree of a part, kept in the worker: `load` loads a copy of the part's bytes and
- * describes its roots; the others ask about nodes by handle (see describe.ts).
- */
-export type TreeRequest =
-  | { readonly id: number; readonly type: 'load'; readonly uri: string; readonly report: AuditReport; readonly buffer: ArrayBuffer; readonly choice: PackChoice }
-  | { readonly id: number; readonly type: 'children'; readonly handle: number; readonly from: number; readonly count: number }
-  | { readonly id: number; readonly type: 'open'; readonly handle: number }
-  | { readonly id: number; readonly type: 'cells'; readonly handle: number; readonly from: number; readonly to: number; readonly columns: readonly number[] }
-  | { readonly id: number; readonly type: 'json' };
+type Reply = { id: number; type: 'answer'; value: unknown } | { id: number; type: 'progress'; loaded: number; total: number } | { id: number; type: 'error'; message: string };
 
-type Reply =
-  | { id: number; type: 'answer'; value: unknown }
-  | { id: number; type: 'progress'; loaded: number; total: number }
-  | { id: number; type: 'done'; buffer: ArrayBuffer; judged: Judged }
-  | { id: number; type: 'error'; message: string; buffer?: ArrayBuffer };
-
-/** Reads a Blob into one buffer of its size, reporting progress as chunks arrive. */
-export async function readBlob(file: Blob, progress: (loaded: number, total: number) => void): Promise<Uint8Array> {
-  const out = new Uint8Array(file.size);
-  const reader = file.stream().getReader();
-  let at = 0;
-  let last = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (at + value.length > out.length) throw new Error('the file grew while it was read');
-    out.set(value, at);
-    at += value.length;
-    if (at - last > 4 << 20) progress((last = at), out.length);
-  }
-  progress(at, out.length);
-  return at === out.length ? out : out.subarray(0, at);
-}
-
-/** The worker's side: answers JudgeRequests. */
-export function serveWorker(scope: { onmessage: ((e: MessageEvent<JudgeRequest | TreeRequest>) => void) | null; postMessage(m: Reply, transfer?: Transferable[]): void }): void {
-  let tree: { describer: Describer; values: unknown[] } | null = null;
-  const answer = async (r: TreeRequest): Promise<unknown> => {
-    if (r.type === 'load') {
-      const bytes = new Uint8Array(r.buffer);
-      tree = null;
-      const v = await loadValues({ uri: r.uri, report: r.report, bytes }, bytes, r.choice);
-      const describer = new Describer((o) => v.built.get(o));
-      tree = { describer, values: v.values };
-      const labels = v.values.map((_, i) => (v.values.length > 1 ? `pickle ${i + 1}` : 'value'));
-      return { mode: v.mode, notes: v.notes, roots: describer.roots(v.values, labels) };
-    }
-    if (tree === null) throw new Error('no value is loaded');
-    if (r.type === 'children') return tree.describer.children(r.handle, r.from, r.count);
-    if (r.type === 'open') return tree.describer.open(r.handle);
-    if (r.type === 'cells') return tree.describer.cells(r.handle, r.from, r.to, r.columns);
-    const vals = tree.values;
-    return `${JSON.stringify(vals.length === 1 ? toJson(vals[0]) : vals.map(toJson), null, 2)}\n`;
-  };
+/** The worker's side: a Session answering Requests in turn. */
+export function serveWorker(scope: { onmessage: ((e: MessageEvent<Request>) => void) | null; postMessage(m: Reply, transfer?: Transferable[]): void }): void {
+  const session = new Session();
   scope.onmessage = async (e) => {
-    if (e.data.type !== undefined) {
-      const r = e.data;
-      try {
-        scope.postMessage({ id: r.id, type: 'answer', value: await answer(r) });
-      } catch (err) {
-        scope.postMessage({ id: r.id, type: 'error', message: err instanceof Error ? err.message : String(err) });
-      }
-      return;
-    }
-    const { id, name, choice, file, buffer } = e.data;
-    let bytes: Uint8Array | undefined;
+    const { id, method, args } = e.data;
     try {
-      bytes = file ? await readBlob(file, (loaded, total) => scope.postMessage({ id, type: 'progress', loaded, total })) : new Uint8Array(buffer!);
-      const judged = await judge(bytes, name, choice);
-      const own = judged.parts.flatMap((p) => (p.own ? [p.own.buffer as ArrayBuffer] : []));
-      scope.postMessage({ id, type: 'done', buffer: bytes.buffer as ArrayBuffer, judged }, [bytes.buffer as ArrayBuffer, ...new Set(own)]);
+      let value: unknown;
+      if (method === 'read') {
+        const [source, name, choice] = args as [Blob | ArrayBuffer, string, PackChoice];
+        value = await session.read(source instanceof ArrayBuffer ? new Uint8Array(source) : source, name, choice, (loaded, total) => scope.postMessage({ id, type: 'progress', loaded, total }));
+      } else value = await (session[method] as (...a: unknown[]) => Promise<unknown>).apply(session, args as unknown[]);
+      scope.postMessage({ id, type: 'answer', value }, value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : []);
     } catch (err) {
-      const buf = bytes?.buffer as ArrayBuffer | undefined;
-      scope.postMessage({ id, type: 'error', message: err instanceof Error ? err.message : String(err), ...(buf ? { buffer: buf } : {}) }, buf ? [buf] : []);
+      scope.postMessage({ id, type: 'error', message: err instanceof Error ? err.message : String(err) });
     }
   };
 }
 
-export interface JudgeResult {
-  readonly bytes: Uint8Array;
-  readonly judged: Judged;
-}
-
-/** The page's side: a worker when one can be had, else the same work on this thread. */
-export class Judge {
-  private worker: Worker | null = null;
+/** The page's side of the worker: each call posted, its answer awaited. */
+class Remote implements Holder {
   private next = 0;
   private readonly waiting = new Map<number, { resolve(r: unknown): void; reject(e: Error): void; progress(l: number, t: number): void }>();
-  readonly mode: 'worker' | 'page';
 
-  constructor(selfScript: string | null) {
-    if (selfScript) {
-      try {
-        const url = URL.createObjectURL(new Blob([selfScript], { type: 'text/javascript' }));
-        this.worker = new Worker(url);
-        this.worker.onmessage = (e: MessageEvent<Reply>) => this.reply(e.data);
-        this.worker.onerror = (e) => {
-          for (const w of this.waiting.values()) w.reject(new Error(`the worker failed: ${e.message}`));
-          this.waiting.clear();
-        };
-      } catch {
-        this.worker = null;
-      }
-    }
-    this.mode = this.worker ? 'worker' : 'page';
+  constructor(private readonly worker: Worker) {
+    worker.onmessage = (e: MessageEvent<Reply>) => {
+      const r = e.data;
+      const w = this.waiting.get(r.id);
+      if (!w) return;
+      if (r.type === 'progress') return w.progress(r.loaded, r.total);
+      this.waiting.delete(r.id);
+      if (r.type === 'answer') w.resolve(r.value);
+      else w.reject(new Error(r.message));
+    };
+    worker.onerror = (e) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`the worker failed: ${e.message}`));
+      this.waiting.clear();
+    };
   }
 
-  private reply(r: Reply): void {
-    const w = this.waiting.get(r.id);
-    if (!w) return;
-    if (r.type === 'progress') return w.progress(r.loaded, r.total);
-    this.waiting.delete(r.id);
-    if (r.type === 'answer') w.resolve(r.value);
-    else if (r.type === 'done') w.resolve({ bytes: new Uint8Array(r.buffer), judged: r.judged });
-    else w.reject(Object.assign(new Error(r.message), { buffer: r.buffer }));
-  }
-
-  /** Asks the worker about its value tree (only when there is a worker). */
-  ask<T>(request: DistributiveOmit<TreeRequest, 'id'>, transfer: Transferable[] = []): Promise<T> {
+  private call<T>(method: Method, args: unknown[], transfer: Transferable[] = [], progress: (l: number, t: number) => void = () => {}): Promise<T> {
     const id = ++this.next;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, progress: () => {} });
-      this.worker!.postMessage({ ...request, id }, transfer);
+      this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject, progress });
+      this.worker.postMessage({ id, method, args } satisfies Request, transfer);
     });
   }
 
-  /** Judges a file (read in the worker) or bytes (moved to the worker and back: don't touch them meanwhile). */
-  run(source: Blob | Uint8Array, name: string, choice: PackChoice, progress: (loaded: number, total: number) => void): Promise<JudgeResult> {
-    if (this.worker) {
-      const id = ++this.next;
-      return new Promise((resolve, reject) => {
-        this.waiting.set(id, { resolve, reject, progress });
-        if (source instanceof Uint8Array) {
-          const own = source.byteOffset === 0 && source.byteLength === source.buffer.byteLength ? source : source.slice();
-          this.worker!.postMessage({ id, name, choice, buffer: own.buffer }, [own.buffer as ArrayBuffer]);
-        } else this.worker!.postMessage({ id, name, choice, file: source });
-      });
-    }
-    return (async () => {
-      const bytes = source instanceof Uint8Array ? source : await readBlob(source, progress);
-      return { bytes, judged: await judge(bytes, name, choice) };
-    })();
+  /** Reads a file in the worker, or moves bytes there (don't touch them after). */
+  read(source: Blob | Uint8Array, name: string, choice: PackChoice, progress: (loaded: number, total: number) => void = () => {}): Promise<Shown> {
+    if (!(source instanceof Uint8Array)) return this.call('read', [source, name, choice], [], progress);
+    const own = source.byteOffset === 0 && source.byteLength === source.buffer.byteLength ? source : source.slice();
+    return this.call('read', [own.buffer, name, choice], [own.buffer as ArrayBuffer], progress);
+  }
+
+  rejudge(choice: PackChoice): Promise<Shown> {
+    return this.call('rejudge', [choice]);
+  }
+  load(part: number, choice: PackChoice): Promise<Loaded> {
+    return this.call('load', [part, choice]);
+  }
+  children(handle: number, from: number, count: number): Promise<NodeDesc[]> {
+    return this.call('children', [handle, from, count]);
+  }
+  open(handle: number): Promise<OpenDetail> {
+    return this.call('open', [handle]);
+  }
+  cells(handle: number, from: number, to: number, columns: readonly number[]): Promise<string[][]> {
+    return this.call('cells', [handle, from, to, columns]);
+  }
+  json(): Promise<string> {
+    return this.call('json', []);
+  }
+  disAt(part: number, offset: number): Promise<DisWindow> {
+    return this.call('disAt', [part, offset]);
+  }
+  disFrom(part: number, from: number): Promise<DisWindow> {
+    return this.call('disFrom', [part, from]);
+  }
+  hex(part: number, from: number, to: number): Promise<Uint8Array> {
+    return this.call('hex', [part, from, to]);
+  }
+  draft(): Promise<Drafted> {
+    return this.call('draft', []);
   }
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** The file's holder: a worker made from the page's own script when one can be had, else a Session on this thread. */
+export function holder(selfScript: string | null): { holder: Holder; mode: 'worker' | 'page' } {
+  if (selfScript) {
+    try {
+      const url = URL.createObjectURL(new Blob([selfScript], { type: 'text/javascript' }));
+      return { holder: new Remote(new Worker(url)), mode: 'worker' };
+    } catch {
+      // No worker (a CSP without worker-src blob:, or none at all): the page does the work.
+    }
+  }
+  return { holder: new Session(), mode: 'page' };
+}
