@@ -107,6 +107,26 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     await paths.focus();
     await page.keyboard.press('Enter');
     expect(await page.locator('[data-tree] details details').first().evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+    // Arrow keys: ← closes the focused node, ↑ goes to the node above, → opens it; in the disassembly ↓ selects opcodes.
+    const focusedPath = () => page.evaluate(() => document.activeElement?.closest('details')?.dataset.path);
+    const first = await focusedPath();
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.locator('[data-tree] details details').first().evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    await page.keyboard.press('ArrowDown');
+    expect(await focusedPath()).not.toBe(first);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    expect(await focusedPath()).toBe('value');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.locator('[data-tree] > details').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    await page.keyboard.press('ArrowRight');
+    expect(await page.locator('[data-tree] > details').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+    await page.focus('.dis');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForSelector('.dis .line.sel');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction(() => /^\s*2: /.test(document.querySelector('.dis .line.sel')?.textContent ?? ''));
+    expect(await page.textContent('.hex .byte.sel')).toBe('95');
     await page.screenshot({ path: join(SHOTS, 'safe.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
     expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(20, 22, 26)');
@@ -381,6 +401,15 @@ describe.skipIf(!available)('the inspector page in Chromium', () => {
     await page.setViewportSize({ width: 360, height: 740 });
     await choose(page, corpus('torch/state_dict.pt'));
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    // The globals wrap rather than scroll sideways (long names, the pack entries to copy, allowed ones' chips and links).
+    expect(await page.$eval('#globals .scroll', (e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+    await page.check('[data-pack="pandas"]');
+    await page.waitForFunction(() => !document.querySelector('#progress:not([hidden])'));
+    await choose(page, corpus('realworld/pandas/1.5.3/mixed.p4.pkl'));
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.$eval('#globals .scroll', (e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(SHOTS, 'narrow-dataframe-dark.png'), fullPage: true });
     await page.screenshot({ path: join(SHOTS, 'narrow.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();

@@ -173,6 +173,18 @@ export function bytesView(source: BytesSource, onLine: (offset: number) => void)
       dis.querySelector('.sel')?.scrollIntoView({ block: 'nearest' });
     },
   };
+  // In the focused disassembly, ↓ and ↑ select the next and previous opcode, as a click does.
+  dis.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const lines = Array.from(dis.querySelectorAll<HTMLElement>('.line')).filter((l) => /^\s*\d+:/.test(l.textContent ?? ''));
+    if (lines.length === 0) return;
+    e.preventDefault();
+    const at = lines.findIndex((l) => l.classList.contains('sel'));
+    const next = at < 0 ? lines[0]! : lines[Math.max(0, Math.min(lines.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)))]!;
+    const offset = Number(next.dataset.offset);
+    void view.show(offset);
+    onLine(offset);
+  });
   void drawDis(source.disFrom(0));
   void drawHex(0);
   return view;

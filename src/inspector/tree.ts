@@ -1,7 +1,8 @@
 /**
  * The value tree: lazy (a node's children are asked for when it is opened), paged (a hundred at a
  * time), Python's type names, and a container met again shown as a link to where it was first shown.
- * The nodes come from a `TreeSource` (describe.ts): the values may live in the worker.
+ * The nodes come from a `TreeSource` (describe.ts): the values may live in the worker. Tab reaches
+ * the first node; the arrow keys, Home and End move through the tree.
  */
 import { summary } from './arrays.js';
 import type { NodeDesc, TableDetail, TreeSource } from './describe.js';
@@ -77,6 +78,28 @@ export function renderTree(source: TreeSource, roots: readonly NodeDesc[], ctx: 
     }
   };
 
+  // Arrow keys move between the nodes that are shown, open (→) and close (←) them, as a tree does.
+  root.addEventListener('keydown', (e) => {
+    const at = e.target;
+    if (!(at instanceof HTMLElement) || at.tagName !== 'SUMMARY' || e.altKey || e.ctrlKey || e.metaKey) return;
+    const details = at.parentElement as HTMLDetailsElement;
+    const shown = () => Array.from(root.querySelectorAll<HTMLElement>('summary')).filter((x) => x.offsetParent !== null);
+    let to: HTMLElement | null | undefined;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      const all = shown();
+      to = all[all.indexOf(at) + (e.key === 'ArrowDown' ? 1 : -1)];
+    } else if (e.key === 'Home') to = shown()[0];
+    else if (e.key === 'End') to = shown().at(-1);
+    else if (e.key === 'ArrowRight') {
+      if (!details.open) details.open = true;
+      else to = details.querySelector<HTMLElement>(':scope > .kids summary');
+    } else if (e.key === 'ArrowLeft') {
+      if (details.open) details.open = false;
+      else to = details.parentElement?.closest('details')?.querySelector<HTMLElement>(':scope > summary');
+    } else return;
+    e.preventDefault();
+    to?.focus();
+  });
   roots.forEach((d) => root.append(node(d)));
   const top = root.querySelector(':scope > details');
   if (top instanceof HTMLDetailsElement && roots.length === 1) top.open = true;
