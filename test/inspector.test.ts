@@ -474,6 +474,26 @@ describe("the page's disassembly", () => {
   });
 });
 
+describe("the page's file reader", () => {
+  it('reads every byte of a Blob, from a byte stream into one buffer or from chunks, with progress up to the size', async () => {
+    const { readBlob } = await import('../src/inspector/session.js');
+    for (const size of [0, 1, 4095, 5 << 20, (9 << 20) + 7]) {
+      const bytes = new Uint8Array(size).map((_, i) => (i * 7 + (i >> 12)) & 255);
+      const blob = new Blob([bytes]);
+      // The same bytes as a stream of uneven chunks that is not a byte stream (no BYOB reader).
+      const chunked = { size, stream: () => new ReadableStream<Uint8Array>({ start(c) { for (let at = 0; at < size; at += 70_001) c.enqueue(bytes.slice(at, at + 70_001)); c.close(); } }) } as unknown as Blob;
+      for (const b of [blob, chunked]) {
+        const seen: number[] = [];
+        const got = await readBlob(b, (loaded, total) => (expect(total).toBe(size), seen.push(loaded)));
+        expect(got.length).toBe(size);
+        expect(Buffer.from(got).equals(Buffer.from(bytes))).toBe(true);
+        expect(seen.at(-1)).toBe(size);
+        expect(seen).toEqual([...seen].sort((x, y) => x - y));
+      }
+    }
+  });
+});
+
 const PANDAS_PY = '/usr/bin/python3';
 const hasPandas = (() => {
   try {

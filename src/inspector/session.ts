@@ -43,21 +43,50 @@ export interface Drafted {
   readonly denied: { readonly name: string; readonly why: string }[];
 }
 
-/** Reads a Blob into one buffer of its size, reporting progress as chunks arrive. */
+/**
+ * Reads a Blob into one buffer of its size, reporting progress as chunks arrive. Where the stream
+ * lets it (a byte stream), the chunks are read straight into that buffer, so a big file leaves no
+ * garbage of its size behind.
+ */
 export async function readBlob(file: Blob, progress: (loaded: number, total: number) => void): Promise<Uint8Array> {
-  const out = new Uint8Array(file.size);
-  const reader = file.stream().getReader();
-  let at = 0;
+  const size = file.size;
+  const stream = file.stream();
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = stream.getReader({ mode: 'byob' });
+  } catch {
+    // Not a byte stream here: read its chunks and copy them.
+  }
   let last = 0;
+  let at = 0;
+  const tick = () => {
+    if (at - last > 4 << 20) progress((last = at), size);
+  };
+  if (byob !== null) {
+    let buffer = new ArrayBuffer(size);
+    while (at < size) {
+      const { done, value } = await byob.read(new Uint8Array(buffer, at, Math.min(size - at, 8 << 20)));
+      if (value) buffer = value.buffer as ArrayBuffer;
+      if (done || !value || value.byteLength === 0) break;
+      at += value.byteLength;
+      tick();
+    }
+    // A file that grew while it was read is refused, as below; one that shrank is what was read.
+    if (at === size && !(await byob.read(new Uint8Array(1))).done) throw new Error('the file grew while it was read');
+    progress(at, size);
+    return new Uint8Array(buffer, 0, at);
+  }
+  const out = new Uint8Array(size);
+  const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     if (at + value.length > out.length) throw new Error('the file grew while it was read');
     out.set(value, at);
     at += value.length;
-    if (at - last > 4 << 20) progress((last = at), out.length);
+    tick();
   }
-  progress(at, out.length);
+  progress(at, size);
   return at === out.length ? out : out.subarray(0, at);
 }
 
