@@ -1,13 +1,12 @@
 /**
  * Judging a file under the chosen packs: the policy built from them, and the file's parts audited.
- * Runs in the worker (or on the page when no worker can be had); everything it returns can be
- * posted between threads.
+ * Runs where the file is held (session.ts).
  */
-import type { AuditReport, Verdict } from '../audit/analyze.js';
+import type { Verdict } from '../audit/analyze.js';
 import { parsePack, type LoadedPack } from '../policy/pack.js';
 import { createPolicy, type BuiltPolicy } from '../policy/registry.js';
 import { SHIPPED_PACKS } from '../policy/shipped.js';
-import { openParts } from './open.js';
+import { openParts, type OpenedPart } from './open.js';
 
 /** The packs chosen: shipped ones by id, and custom ones as their JSON. */
 export interface PackChoice {
@@ -29,16 +28,8 @@ export function policyFor(choice: PackChoice, inspect = false): BuiltPolicy {
   return createPolicy({ name, packs, inspect });
 }
 
-/** One part as posted: its bytes either a range of the file or their own buffer. */
-export interface PostedPart {
-  readonly uri: string;
-  readonly report: AuditReport;
-  readonly range?: readonly [number, number];
-  readonly own?: Uint8Array;
-}
-
 export interface Judged {
-  readonly parts: PostedPart[];
+  readonly parts: OpenedPart[];
   readonly verdict: Verdict;
   readonly policy: string;
 }
@@ -52,9 +43,6 @@ export function worst(verdicts: readonly Verdict[]): Verdict {
 
 export async function judge(file: Uint8Array, name: string, choice: PackChoice): Promise<Judged> {
   const policy = policyFor(choice);
-  const opened = await openParts(file, name, { policy });
-  const parts = opened.map(({ uri, report, bytes }): PostedPart =>
-    bytes.buffer === file.buffer ? { uri, report, range: [bytes.byteOffset - file.byteOffset, bytes.length] } : { uri, report, own: bytes },
-  );
-  return { parts, verdict: worst(opened.map((p) => p.report.verdict)), policy: policy.name };
+  const parts = await openParts(file, name, { policy });
+  return { parts, verdict: worst(parts.map((p) => p.report.verdict)), policy: policy.name };
 }

@@ -186,7 +186,7 @@ function start(selfScript: string | null): void {
       h('section', { id: 'bytes' }),
       h('section', { id: 'export' }, h('h2', {}, 'Export'), h('button', { onclick: exportJson }, 'value as JSON (convert)'), ' ', h('button', { onclick: exportAudit }, 'audit as JSON'), ' ', h('button', { onclick: exportSarif }, 'audit as SARIF'), ' ', h('button', { onclick: () => void draftPack() }, 'draft a pack from this file'), h('div', { id: 'draft' })),
     );
-    // The verdict is drawn before the value is loaded (on this thread: a big pickle takes a while).
+    // The verdict is drawn before the value is loaded (which takes a while for a big pickle, and on this thread without a worker).
     await new Promise((r) => setTimeout(r, 0));
     await renderPart();
   }

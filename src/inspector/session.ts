@@ -95,6 +95,7 @@ export class Session implements TreeSource {
   private file: { bytes: Uint8Array; name: string; parts: OpenedPart[] } | null = null;
   private tree: { describer: Describer; values: unknown[] } | null = null;
   private dis = new Map<number, DisCache>();
+  private loads = 0;
 
   /** Reads and judges a file; the one before is kept when this one cannot be read. */
   async read(source: Blob | Uint8Array, name: string, choice: PackChoice, progress: (loaded: number, total: number) => void = () => {}): Promise<Shown> {
@@ -110,7 +111,7 @@ export class Session implements TreeSource {
 
   private async judged(bytes: Uint8Array, name: string, choice: PackChoice): Promise<Shown> {
     const j = await judge(bytes, name, choice);
-    const parts = j.parts.map((p): OpenedPart => ({ uri: p.uri, report: p.report, bytes: p.own ?? bytes.subarray(p.range![0], p.range![0] + p.range![1]) }));
+    const parts = j.parts;
     // Judged again, the loaded value stays until the page loads another; a new file's replaces it.
     if (this.file?.bytes !== bytes) this.tree = null;
     this.file = { bytes, name, parts };
@@ -131,8 +132,11 @@ export class Session implements TreeSource {
 
   /** Loads a part's value (under the packs, or in inspection mode) and describes its roots. */
   async load(i: number, choice: PackChoice): Promise<Loaded> {
+    const me = ++this.loads;
     this.tree = null;
     const v = await loadValues(this.part(i), this.held().bytes, choice);
+    // Another load asked for since: its value is the one the page will show.
+    if (me !== this.loads) throw new Error('superseded by another part');
     const describer = new Describer((o) => v.built.get(o));
     this.tree = { describer, values: v.values };
     const labels = v.values.map((_, k) => (v.values.length > 1 ? `pickle ${k + 1}` : 'value'));
