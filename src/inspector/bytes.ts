@@ -132,8 +132,8 @@ export function bytesView(source: BytesSource, onLine: (offset: number) => void)
 
   const drawDis = async (ask: Promise<DisWindow>) => {
     const me = ++disAsked;
-    const w = await ask;
-    if (me !== disAsked) return;
+    const w = await ask.catch((e: Error) => (clear(dis, `not shown: ${e.message}`), null));
+    if (me !== disAsked || w === null) return;
     const rows: (Node | string)[] = [];
     if (w.from > 0) rows.push(h('button', { class: 'more', onclick: () => void drawDis(source.disFrom(Math.max(0, w.from - WINDOW))) }, `… ${w.from.toLocaleString('en')} earlier lines`));
     for (const l of w.lines) rows.push(h('span', { class: l.offset === selected && /^\s*\d+:/.test(l.text) ? 'line sel' : 'line', 'data-offset': l.offset, onclick: () => (void view.show(l.offset), onLine(l.offset)) }, l.text, '\n'));
@@ -145,8 +145,8 @@ export function bytesView(source: BytesSource, onLine: (offset: number) => void)
   const drawHex = async (from: number) => {
     const me = ++hexAsked;
     const end = Math.min(source.length, from + HEX_ROWS * 16);
-    const bytes = await source.hex(from, end);
-    if (me !== hexAsked) return;
+    const bytes = await source.hex(from, end).catch((e: Error) => (clear(hex, `not shown: ${e.message}`), null));
+    if (me !== hexAsked || bytes === null) return;
     const rows: (Node | string)[] = [];
     if (from > 0) rows.push(h('button', { class: 'more', onclick: () => void drawHex(Math.max(0, from - HEX_ROWS * 16)) }, '… earlier bytes'));
     for (let row = from; row < end; row += 16) {

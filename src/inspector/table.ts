@@ -46,8 +46,8 @@ export function renderTable(t: TableDetail, fetch: (from: number, to: number, co
     const shown = data.slice(col, col + COLS);
     const cols = [...index, ...shown];
     const ticket = ++drawing;
-    const texts = await fetch(row, end, cols.map(at));
-    if (ticket !== drawing) return;
+    const texts = await fetch(row, end, cols.map(at)).catch((e: Error) => ((where.textContent = `not shown: ${e.message}`), null));
+    if (ticket !== drawing || texts === null) return;
     const head = h('tr', {}, ...cols.map((x) => h('th', { scope: 'col', class: x.index ? 'ix' : '', 'data-column': x.label }, h('span', { class: 'name' }, x.label), h('span', { class: 'dtype' }, x.dtype))));
     const body = Array.from({ length: end - row }, (_, k) => h('tr', {}, ...cols.map((x, i) => (x.index ? h('th', { scope: 'row' }, texts[i]![k]!) : h('td', {}, texts[i]![k]!)))));
     table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...body));

@@ -58,8 +58,10 @@ export function renderTree(source: TreeSource, roots: readonly NodeDesc[], ctx: 
         if (open.array) group.append(summary(open.array));
         if (open.table) group.append(...tableView(source, handle, open.table));
         await page(group, handle, d.count ?? 0, 0, details.dataset.path ?? '');
-        group.removeAttribute('aria-busy');
-      })();
+      })()
+        // The value went away meanwhile (another part or file is being loaded).
+        .catch((e: Error) => group.append(h('p', { class: 'note' }, `not shown: ${e.message}`)))
+        .finally(() => group.removeAttribute('aria-busy'));
     });
     return details;
   };
@@ -73,7 +75,7 @@ export function renderTree(source: TreeSource, roots: readonly NodeDesc[], ctx: 
     }
     shown += kids.length;
     if (shown < count && kids.length > 0) {
-      const more: HTMLButtonElement = h('button', { class: 'more', onclick: () => (more.remove(), void page(group, handle, count, shown, path)) }, `show ${Math.min(PAGE, count - shown)} more (${(count - shown).toLocaleString('en')} not shown)`);
+      const more: HTMLButtonElement = h('button', { class: 'more', onclick: () => (more.remove(), void page(group, handle, count, shown, path).catch((e: Error) => group.append(h('p', { class: 'note' }, `not shown: ${e.message}`)))) }, `show ${Math.min(PAGE, count - shown)} more (${(count - shown).toLocaleString('en')} not shown)`);
       group.append(more);
     }
   };
