@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from './helpers/cli-bundle.js';
+import { interpreterWith, runPython } from './helpers/producers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHROMIUM = process.env.PICKLEGUARD_CHROMIUM ?? '/usr/bin/chromium';
@@ -557,11 +558,15 @@ print(json.dumps({
   });
 });
 
-describe.skipIf(!hasPandas)("the page's pandas tables, every pandas 1.5.3 fixture (differential)", () => {
-  it("cells and headers are what Debian's pandas prints for each value", async () => {
+/** The pandas versions of corpus/realworld/pandas, each with the interpreter that has it here (Debian's, or the trixie and sid roots). */
+const PANDAS_VERSIONS = ['1.5.3', '2.2.3', '3.0.5'].map((v) => [v, interpreterWith('pandas', v)] as const);
+for (const [v, exe] of PANDAS_VERSIONS) if (exe === undefined) console.log(`skipping the page's pandas ${v} tables: no interpreter here has pandas ${v}`);
+
+describe("the page's pandas tables, every fixture of each pandas version (differential)", () => {
+  it.each(PANDAS_VERSIONS.filter(([, exe]) => exe !== undefined))("cells and headers are what pandas %s prints for each value", async (version, exe) => {
     const { loadPandas } = await import('../src/containers/pandas-load.js');
     const { tableOf } = await import('../src/inspector/frames.js');
-    const dir = corpus('realworld/pandas/1.5.3');
+    const dir = corpus(`realworld/pandas/${version}`);
     const files = readdirSync(dir).filter((f) => /\.(pkl|pkl\.gz|pkl\.zip|pkl\.tar)$/.test(f));
     // Each value by itself as pandas shows it (floats by repr; a datetime column of midnights as dates).
     const script = `
@@ -576,7 +581,8 @@ def cell(v):
     return str(v)
 def column(values, dtype):
     out = [cell(v) for v in values]
-    if str(dtype) == 'datetime64[ns]' and all(v is pd.NaT or v == v.normalize() for v in values):
+    # pandas prints a tz-naive datetime column of midnights (any unit: pandas 3 keeps us) as dates.
+    if str(dtype).startswith('datetime64[') and ',' not in str(dtype) and all(v is pd.NaT or v == v.normalize() for v in values):
         out = ['NaT' if v is pd.NaT else str(v.date()) for v in values]
     return out
 def index_columns(ix):
@@ -588,12 +594,16 @@ for f in json.load(sys.stdin):
     v = pd.read_pickle(f)
     if isinstance(v, pd.DataFrame):
         cols = index_columns(v.index) + [(c, str(v.dtypes.iloc[i]), column([v.iloc[r, i] for r in range(len(v))], v.dtypes.iloc[i])) for i, c in enumerate(v.columns)]
+    elif isinstance(v, pd.Index):
+        cols = index_columns(v)
     else:
         cols = index_columns(v.index) + [(v.name, str(v.dtype), column(list(v), v.dtype))]
     out[f] = [['' if n is None else str(n), d, c] for n, d, c in cols]
 print(json.dumps(out))`;
     const paths = files.map((f) => join(dir, f));
-    const py = JSON.parse(execFileSync(PANDAS_PY, ['-W', 'ignore', '-c', script], { input: JSON.stringify(paths) }).toString()) as Record<string, [string, string, string[]][]>;
+    const r = runPython(exe!, ['-W', 'ignore', '-c', script], { input: JSON.stringify(paths), encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const py = JSON.parse(r.stdout) as Record<string, [string, string, string[]][]>;
     let cells = 0;
     for (const p of paths) {
       const t = tableOf(await loadPandas(new Uint8Array(readFileSync(p))), (v) => `<${typeof v}>`)!;

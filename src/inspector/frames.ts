@@ -170,6 +170,11 @@ function plain(v: unknown, other: OtherText): string {
   return other(v);
 }
 
+/** Nanoseconds in each numpy time unit a pandas column may hold (pandas 2 and 3 keep s, ms and us too). */
+const NS_IN: Readonly<Record<string, bigint>> = { W: 7n * NS_PER_DAY, D: NS_PER_DAY, h: 3_600_000_000_000n, m: 60_000_000_000n, s: 1_000_000_000n, ms: 1_000_000n, us: 1000n, ns: 1n };
+/** A datetime or timedelta column's raw count at `v` in nanoseconds. */
+const nsOf = (a: PdArray, v: bigint) => v * BigInt(a.values.dtype.datetime?.count ?? 1) * (NS_IN[a.values.dtype.datetime?.unit ?? 'ns'] ?? 1n);
+
 const tzOf = (dtype: string) => /^datetime64\[\w+, (.+)\]$/.exec(dtype)?.[1];
 
 /** Formats rows [from, to) of a pandas array as its column prints them. */
@@ -180,7 +185,7 @@ function pdCells(a: PdArray, other: OtherText): (from: number, to: number) => st
     switch (a.kind) {
       case 'datetime': {
         const tz = tzOf(a.dtype);
-        const vals = Array.from({ length: to - from }, (_, k) => a.get(from + k) as bigint | null);
+        const vals = Array.from({ length: to - from }, (_, k) => a.get(from + k) as bigint | null).map((v) => (v === null ? null : nsOf(a, v)));
         const dateOnly = tz === undefined && vals.every((v) => v === null || v % NS_PER_DAY === 0n);
         vals.forEach((v, k) => out.push(v === null ? 'NaT' : tz ? zoned(a, from + k, tz) : timestamp(v, dateOnly)));
         return out;
@@ -198,7 +203,7 @@ function pdCells(a: PdArray, other: OtherText): (from: number, to: number) => st
         for (let i = from; i < to; i++) {
           const v = a.get(i);
           if (v === null) out.push(a.kind === 'masked' || a.kind === 'string' ? '<NA>' : a.kind === 'timedelta' || a.kind === 'period' ? 'NaT' : a.dtype === 'float64' || a.dtype === 'float32' ? 'NaN' : 'None');
-          else if (a.kind === 'timedelta') out.push(timedelta(v as bigint));
+          else if (a.kind === 'timedelta') out.push(timedelta(nsOf(a, v as bigint)));
           else if (a.kind === 'period') out.push(period(v as bigint, /^period\[(.+)\]$/.exec(a.dtype)?.[1] ?? '?'));
           else if (typeof v === 'number' && a.values.dtype.kind === 'f') out.push(floatText(v, bits));
           else out.push(plain(v, other));
