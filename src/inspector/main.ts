@@ -15,7 +15,7 @@ import { clear, download, h } from './dom.js';
 import { DEFAULT_CHOICE, shippedById, type PackChoice } from './judge.js';
 import type { Loaded, PartInfo, Shown } from './session.js';
 import { renderTree } from './tree.js';
-import { holder, serveWorker, type Request } from './worker.js';
+import { holder, serveWorker } from './worker.js';
 
 declare const PICKLEGUARD_VERSION: string;
 
@@ -371,4 +371,3 @@ export function decodePasted(text: string): Uint8Array | null {
   }
 }
 
-export type { Request };
