@@ -370,4 +370,3 @@ export function decodePasted(text: string): Uint8Array | null {
     return null;
   }
 }
-
