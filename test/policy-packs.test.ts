@@ -45,7 +45,7 @@ describe('the shipped set', () => {
       'django@1.0.1',
       'joblib@1.1.1',
       'numpy@1.1.1',
-      'pandas@1.1.0',
+      'pandas@1.2.0',
       'python-builtins@1.1.1',
       'python-stdlib@1.2.1',
       'pytorch-state-dict@1.2.1',

@@ -156,7 +156,14 @@ def frames():
         'series_categorical': pd.Series(pd.Categorical(['lo', 'hi', 'lo'], categories=['lo', 'hi'], ordered=True)),
         'series_Int64': pd.Series(pd.array([1, None], dtype='Int64'), name=7),
         'series_datetime': pd.Series(when(['2024-01-01', None])),
+        # Anchored frequencies: pandas 1.5 pickles their offsets (Week(1, False, 0), QuarterEnd(1, False, 1), …).
+        'periods': pd.DataFrame({f: pd.period_range('2023-12-30', periods=3, freq=f) for f in PERIOD_FREQS}),
     }
+
+
+# Each release's spelling of the same anchored frequencies (pandas 2.2 renamed A- to Y-).
+PERIOD_FREQS = ['W-MON', 'W-SUN', 'W-SAT', 'Q-JAN', 'Q-DEC', 'A-JAN' if pd.__version__ < '2.2' else 'Y-JAN',
+                'A-DEC' if pd.__version__ < '2.2' else 'Y-DEC', 'B', '2M', '3D']
 
 
 def strings():

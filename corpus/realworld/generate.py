@@ -7,7 +7,7 @@ joblib and torch, run by chroot; a root's path is $PICKLEGUARD_TRIXIE_ROOT / $PI
 default /work/trixie and /work/sid). A generator writes fixtures made by the real
 library under corpus/realworld/<producer>/<version>/, each `NAME.<ext>` beside `NAME.json` (its
 expected value in the corpus's typed JSON), and skips a producer that is not installed with a
-printed reason (exit code 0). Run: npm run corpus:realworld
+printed reason (exit code 0). Run: npm run corpus:realworld [-- pandas …] (all generators, or the named ones)
 """
 import os
 import re
@@ -54,7 +54,10 @@ def command(exe, script):
 
 def main():
     failed = 0
+    only = set(sys.argv[1:])  # `generate.py pandas torch`: just those generators
     for script in sorted(HERE.glob('gen_*.py')):
+        if only and script.stem[4:] not in only:
+            continue
         for exe in interpreters(script):
             argv = command(exe, script)
             if isinstance(argv, str):

@@ -4,7 +4,7 @@ import type { Pack, PackEntry } from './schema.js';
 import { indexedEntries } from './shipped-index.js';
 
 /** The shipped packs' ids and versions, in SHIPPED_PACKS order. */
-export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.1"],["django","1.0.1"],["joblib","1.1.1"],["numpy","1.1.1"],["pandas","1.1.0"],["python-builtins","1.1.1"],["python-stdlib","1.2.1"],["pytorch-state-dict","1.2.1"],["pytz","1.0.1"],["scikit-learn","1.1.0"]]);
+export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.1"],["django","1.0.1"],["joblib","1.1.1"],["numpy","1.1.1"],["pandas","1.2.0"],["python-builtins","1.1.1"],["python-stdlib","1.2.1"],["pytorch-state-dict","1.2.1"],["pytz","1.0.1"],["scikit-learn","1.1.0"]]);
 
 /** Every shipped entry, one per line, as src/policy/shipped-index.ts reads them. */
 export const SHIPPED_INDEX = `celery.exceptions CeleryError 0 object call,state
@@ -106,6 +106,9 @@ pandas._libs.tslibs.offsets Micro 4 object call
 pandas._libs.tslibs.offsets Nano 4 object call
 pandas._libs.tslibs.offsets MonthEnd 4 object call
 pandas._libs.tslibs.offsets BusinessDay 4 object call
+pandas._libs.tslibs.offsets Week 4 object call
+pandas._libs.tslibs.offsets QuarterEnd 4 object call
+pandas._libs.tslibs.offsets YearEnd 4 object call
 pandas._libs.missing NA 4 reference reference
 pandas DataFrame 4 pandas.DataFrame new,state
 pandas Series 4 pandas.Series new,state
@@ -527,7 +530,7 @@ export const PACK_NUMPY: LoadedPack = /*#__PURE__*/ shipped(3, {
 export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   "$schema": "./schema/pack.schema.json",
   "id": "pandas",
-  "version": "1.1.0",
+  "version": "1.2.0",
   "description": "pandas DataFrames, Series and indexes as pandas 1.5, 2.x and 3.x pickle them (Arrow strings included), as PdDataFrame / PdSeries / PdIndex of typed columns; placements, lengths and codes checked. Nothing is called.",
   "extends": [
     {
@@ -546,7 +549,7 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
       "digest": "sha256:85a5e8dec2f127c7ed9a07c0db84e6874a0ccbaed2f0a3b781946c284181f14f"
     }
   ]
-}, "sha256:5b4a11aa5be86ab3cf14b7285e2b9bf11ed4912fde311dea0523ab13cbb3c874", [
+}, "sha256:1019d7414a4f38f980ef411a49aa6fc484ab2b33873ffb53eb20da223461151d", [
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":2},"state":{"type":"tuple","minLength":4,"maxLength":4}},
@@ -597,7 +600,10 @@ export const PACK_PANDAS: LoadedPack = /*#__PURE__*/ shipped(4, {
   {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
   {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
   {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
-  {"args":{"type":"tuple","minLength":1,"maxLength":2,"items":[{"type":"int"},{"type":"bool"}]}},
+  {"args":{"type":"tuple","minLength":1,"maxLength":3,"items":[{"type":"int"},{"type":"bool"},{"type":"any"}]}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"int"},{"type":"bool"},{"type":"int","min":0,"max":6}]}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"int"},{"type":"bool"},{"type":"int","min":1,"max":12}]}},
+  {"args":{"type":"tuple","minLength":3,"maxLength":3,"items":[{"type":"int"},{"type":"bool"},{"type":"int","min":1,"max":12}]}},
   0,
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},
   {"args":{"type":"tuple","maxLength":0},"state":{"type":"dict","maxLength":64,"keys":{"type":"str","maxLength":64}}},

@@ -72,7 +72,11 @@ function rowsOf(what: string, a: unknown): NdArray[] {
   return Array.from({ length: k }, (_, j) => new NdArray({ dtype: a.dtype, shape: [n], data: c.subarray(j * size, (j + 1) * size), core: a.core, writeable: a.writeable }));
 }
 
-const OFFSET_CODES: Readonly<Record<string, string>> = { Day: 'D', MonthEnd: 'M', Hour: 'H', Minute: 'T', Second: 'S', Milli: 'L', Micro: 'U', Nano: 'N', BusinessDay: 'B' };
+const OFFSET_CODES: Readonly<Record<string, string>> = {
+  Day: 'D', MonthEnd: 'M', Hour: 'H', Minute: 'T', Second: 'S', Milli: 'L', Micro: 'U', Nano: 'N', BusinessDay: 'B', Week: 'W', QuarterEnd: 'Q', YearEnd: 'A',
+};
+const DAYS = 'MONTUEWEDTHUFRISATSUN';
+const MONTHS = 'JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC';
 
 /** A pandas dtype record's printed name: `datetime64[ns, UTC]`, `period[M]`, `category`, `string`. */
 function extensionName(dtype: unknown): string {
@@ -86,9 +90,11 @@ function extensionName(dtype: unknown): string {
       // pandas 2 pickles PeriodDtype('period[D]'), pandas 1.5 PeriodDtype(<offset record>).
       if (typeof offset === 'string' && /^period\[\d*[A-Za-z-]{1,12}\]$/.test(offset)) return offset;
       if (!(offset instanceof PyObject)) return fail('a PeriodDtype needs a frequency');
-      const n = offset.args[0];
+      const [n, , anchor] = offset.args;
       const code = OFFSET_CODES[offset.name] ?? offset.name;
-      return `period[${n === 1 || n === undefined ? '' : String(n)}${code}]`;
+      // Week(n, normalize, weekday 0-6 from Monday), QuarterEnd/YearEnd(n, normalize, month 1-12), as the pack checks them.
+      const suffix = typeof anchor !== 'number' ? '' : `-${code === 'W' ? DAYS.slice(anchor * 3, anchor * 3 + 3) : MONTHS.slice(anchor * 3 - 3, anchor * 3)}`;
+      return `period[${n === 1 || n === undefined ? '' : String(n)}${code}${suffix}]`;
     }
     case 'CategoricalDtype':
       return 'category';
