@@ -92,21 +92,21 @@ export function reprStr(s: string | readonly number[]): string {
 
 /** A string built from many short pieces in linear time. */
 class Pieces {
-  private readonly chunks: string[] = [];
-  private pending: string[] = [];
+  readonly #chunks: string[] = [];
+  #pending: string[] = [];
   constructor(first: string) {
-    this.pending.push(first);
+    this.#pending.push(first);
   }
   add(piece: string): void {
-    this.pending.push(piece);
-    if (this.pending.length >= 4096) {
-      this.chunks.push(this.pending.join(''));
-      this.pending = [];
+    this.#pending.push(piece);
+    if (this.#pending.length >= 4096) {
+      this.#chunks.push(this.#pending.join(''));
+      this.#pending = [];
     }
   }
   join(): string {
-    this.chunks.push(this.pending.join(''));
-    return this.chunks.join('');
+    this.#chunks.push(this.#pending.join(''));
+    return this.#chunks.join('');
   }
 }
 
