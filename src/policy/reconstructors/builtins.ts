@@ -9,7 +9,7 @@ import { shown } from '../../model/pytext.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { isHashable } from '../../model/hashable.js';
 import { ReconstructorArgumentError, type Reconstructor } from '../types.js';
-import { unsupported } from './check.js';
+import { unsupported, mustBe } from './check.js';
 import { reconstructorCall } from './stdlib.js';
 
 function fail(message: string): never {
@@ -190,7 +190,7 @@ export const collectionsOrderedDict = reconstructor('collections', 'OrderedDict'
   setState(target, state) {
     if (!(target instanceof PyOrderedDict) || target.attributes !== null) return fail('OrderedDict attributes apply once, to a new OrderedDict');
     if (state === null) return target;
-    if (!(state instanceof Map)) return fail(`OrderedDict state must be a dict of attributes, the pickle gave ${describe(state)}`);
+    if (!(state instanceof Map)) return mustBe('OrderedDict state', 'a dict of attributes', state);
     const attributes = new Map<string, unknown>();
     for (const [k, v] of state) {
       if (typeof k !== 'string') return fail('OrderedDict attribute names must be str');

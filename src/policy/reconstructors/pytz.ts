@@ -2,7 +2,7 @@
 import { PyTzInfo } from '../../model/pytz.js';
 import { shown } from '../../model/pytext.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail, int, str, unsupported } from './check.js';
+import { arity, fail, int, str, unsupported, mustBe } from './check.js';
 
 /** A tz-database name as pytz accepts one: a relative path of letters, digits and _+-./ (existence is pytz's database's to say). */
 const ZONE = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;
@@ -33,7 +33,7 @@ export const PYTZ_DEFS: readonly ReconstructorDef[] = [
     if (utcoffset === null) return PyTzInfo.zoneOf(zone);
     if ((args[2] ?? null) === null) fail('pytz _p(): dst must be given with utcoffset (pytz raises TypeError)');
     const tzname = args[3] ?? null;
-    if (tzname !== null && typeof tzname !== 'string') fail(`pytz tzname must be a str, the pickle gave ${describe(tzname)}`);
+    if (tzname !== null && typeof tzname !== 'string') mustBe('pytz tzname', 'a str', tzname);
     return PyTzInfo.zoneOf(zone, seconds('utcoffset', utcoffset), seconds('dst', args[2]), tzname as string | null);
   }),
   def('pytz.FixedOffset', 'pytz.FixedOffset(minutes) → PyTzInfo (0 is pytz.utc)', (args) => {

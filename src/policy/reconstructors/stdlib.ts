@@ -12,7 +12,7 @@ import { EMPTY_TUPLE, PyTuple } from '../../model/tuple.js';
 import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef, type ReconstructorParts } from '../types.js';
 import { RECONSTRUCTIBLE } from './builtins.js';
 import { shown } from '../../model/pytext.js';
-import { arity, describe, fail, unsupported, int, intText, normalInt, str } from './check.js';
+import { arity, describe, fail, unsupported, int, intText, normalInt, str, mustBe } from './check.js';
 import { decimalText, fractionParts, ipValue } from './stdlib-parse.js';
 
 const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
@@ -22,7 +22,7 @@ const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (
   call(args) {
     arity('Decimal', args, 0, 2);
     // Decimal(value, context): only None reaches a pickle here; another context is not data.
-    if (args.length === 2 && args[1] !== null) fail(`Decimal() context must be None here, the pickle gave ${describe(args[1])}`);
+    if (args.length === 2 && args[1] !== null) mustBe('Decimal() context', 'None here', args[1]);
     const v = args.length === 0 ? '0' : args[0]; // Decimal(None) raises TypeError, as below
     if (typeof v === 'string') {
       if (v.length > 100000) fail('Decimal(): the string is longer than 100000 characters');
@@ -86,7 +86,7 @@ const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its
   },
   setState(target, state) {
     if (!(target instanceof PyUUID) || target.int !== -1n) return fail('UUID state applies once, to a new UUID');
-    if (!(state instanceof Map)) return fail(`UUID state must be a dict, the pickle gave ${describe(state)}`);
+    if (!(state instanceof Map)) return mustBe('UUID state', 'a dict', state);
     for (const k of state.keys()) if (k !== 'int' && k !== 'is_safe') fail(`UUID state has an unexpected key ${typeof k === 'string' ? shown(k) : describe(k)}`);
     if (!state.has('int')) fail("UUID state has no 'int' (CPython raises KeyError)");
     const value = BigInt(int('UUID int', state.get('int')));
@@ -167,7 +167,7 @@ const defaultdict = fixed('collections.defaultdict', 'collections.defaultdict �
     arity('defaultdict', args, 0, 1);
     const d = new PyDefaultDict();
     const factory = args[0] ?? null;
-    if (factory !== null && !(factory instanceof PyGlobal)) fail(`defaultdict factory must be a class the policy names, the pickle gave ${describe(factory)}`);
+    if (factory !== null && !(factory instanceof PyGlobal)) mustBe('defaultdict factory', 'a class the policy names', factory);
     d.defaultFactory = factory;
     return d;
   },
@@ -180,7 +180,7 @@ const deque = fixed('collections.deque', 'collections.deque → PyDeque (Array w
     arity('deque', args, 0, 2);
     const d = new PyDeque();
     const items = args.length === 0 ? PyTuple.fromArray([]) : args[0]; // deque(None) raises TypeError
-    if (!Array.isArray(items)) fail(`deque() items must be a list or tuple, the pickle gave ${describe(items)}`);
+    if (!Array.isArray(items)) mustBe('deque() items', 'a list or tuple', items);
     const maxlen = args[1] ?? null;
     if (maxlen !== null) {
       const n = int('deque maxlen', maxlen);
