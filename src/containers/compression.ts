@@ -76,7 +76,8 @@ export async function decompress(data: Uint8Array, format: 'gzip' | 'deflate' | 
   return out;
 }
 
-function adler32(b: Uint8Array): number {
+/** Adler-32, as zlib streams end with it. */
+export function adler32(b: Uint8Array): number {
   let a = 1;
   let s = 0;
   for (let i = 0; i < b.length; ) {

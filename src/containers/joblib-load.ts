@@ -13,7 +13,8 @@ import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
-import { decompress, DecompressError } from './compression.js';
+import { adler32, decompress, DecompressError } from './compression.js';
+import { crc32 } from './zip-write.js';
 
 export interface JoblibLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
   /** Most bytes a compressed file may decompress to. Default 1 GiB. */
@@ -47,30 +48,6 @@ export function joblibFormat(bytes: Uint8Array): string {
 const bad = (code: string, message: string): never => {
   throw new MalformedPickleError(code, message, { offset: 0 });
 };
-
-let crcTable: Uint32Array | undefined;
-function crc32(data: Uint8Array): number {
-  const table = (crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  }));
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 255]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function adler32(data: Uint8Array): number {
-  let a = 1;
-  let b = 0;
-  for (let i = 0; i < data.length; ) {
-    // 5552 bytes at a time keep the sums below 2**53 before the modulo.
-    for (const end = Math.min(i + 5552, data.length); i < end; i++) b += a += data[i]!;
-    a %= 65521;
-    b %= 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
 
 const u32 = (d: Uint8Array, at: number, little: boolean): number =>
   new DataView(d.buffer, d.byteOffset + at, 4).getUint32(0, little);
