@@ -1,6 +1,6 @@
 /** Argument checks shared by reconstructors: each failure is a ReconstructorArgumentError, which the VM reports with the offset. */
 import { PyFloat } from '../../model/float.js';
-import { ReconstructorArgumentError, ReconstructorUnsupported } from '../types.js';
+import { ReconstructorArgumentError, ReconstructorUnsupported, type ReconstructorDef, type ReconstructorParts } from '../types.js';
 
 export function fail(message: string): never {
   throw new ReconstructorArgumentError(message);
@@ -91,3 +91,9 @@ export function bool(name: string, value: unknown): boolean {
   if (value === 0 || value === 1) return value === 1;
   return mustBe(name, 'a bool', value);
 }
+
+/** A reconstructor whose parts are the same whatever name binds it. */
+export const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef => Object.freeze({ id, description, bind: () => parts });
+
+/** A tz-database name: a relative path of letters, digits and _+-./ (whether it exists is the database's to say). */
+export const ZONE_NAME = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;

@@ -9,14 +9,11 @@ import { isHashable } from '../../model/hashable.js';
 import { PyObject } from '../../model/object.js';
 import { PyDecimal, PyFraction, PyIPAddress, PyPath, PyRange, PySlice, PyUUID, PyZoneInfo } from '../../model/stdlib.js';
 import { EMPTY_TUPLE, PyTuple } from '../../model/tuple.js';
-import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef, type ReconstructorParts } from '../types.js';
+import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef } from '../types.js';
 import { RECONSTRUCTIBLE } from './builtins.js';
 import { shown } from '../../model/pytext.js';
-import { arity, describe, fail, unsupported, int, intText, normalInt, str, mustBe } from './check.js';
+import { arity, describe, fail, unsupported, int, intText, normalInt, str, mustBe, fixed, ZONE_NAME } from './check.js';
 import { decimalText, fractionParts, ipValue } from './stdlib-parse.js';
-
-const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
-  Object.freeze({ id, description, bind: () => parts });
 
 const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (the decimal string, as str() writes it)', {
   call(args) {
@@ -96,7 +93,6 @@ const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its
 });
 
 /** The key rules zoneinfo applies: a relative, normalised path of at most 255 characters. */
-const ZONE_KEY = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;
 
 const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpickle(key, from_cache) → PyZoneInfo (reached as getattr(ZoneInfo, '_unpickle'))", {
   call(args) {
@@ -106,7 +102,7 @@ const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpick
     // zoneinfo compares the key with os.path.normpath(key): empty, '.' and '..' segments or a
     // trailing '/' change it, and such a key raises ValueError.
     if (key.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) fail(`ZoneInfo keys must be normalized relative paths, got: ${shown(key)}`);
-    if (!ZONE_KEY.test(key)) fail(`ZoneInfo key ${shown(key)} is not a valid zone name`);
+    if (!ZONE_NAME.test(key)) fail(`ZoneInfo key ${shown(key)} is not a valid zone name`);
     const fromCache = args[1];
     if (typeof fromCache !== 'number' && typeof fromCache !== 'boolean' && typeof fromCache !== 'bigint') fail('ZoneInfo from_cache must be an int');
     // _unpickle only asks whether from_cache is true; the zone it makes pickles it back as 1 or 0.

@@ -7,14 +7,12 @@
 import { PyGlobal } from '../../model/global.js';
 import { retype, TORCH_DTYPE_NAMES, TorchDevice, TorchStorage, TorchTensor } from '../../model/tensor.js';
 import { PyTuple } from '../../model/tuple.js';
-import type { ReconstructorDef, ReconstructorParts } from '../types.js';
-import { arity, describe, fail, mustBe, bool } from './check.js';
+import type { ReconstructorDef } from '../types.js';
+import { arity, describe, fail, mustBe, bool, fixed } from './check.js';
 
 /** At most this many dimensions (PyTorch's own limit is 64 too, for CPU tensors in practice far fewer). */
 const MAX_DIMS = 64;
 
-const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
-  Object.freeze({ id, description, bind: () => parts });
 
 function ints(what: string, v: unknown, allowNegative = false): number[] {
   if (!(v instanceof PyTuple) && !Array.isArray(v)) return mustBe(what, 'a tuple', v);
