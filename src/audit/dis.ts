@@ -17,7 +17,7 @@
 import { LimitExceededError, MalformedPickleError, PickleError, TruncatedPickleError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { OPCODE_BY_BYTE, type ArgKindName, type OpcodeInfo, type StackKind } from '../opcodes.js';
-import { decodeLatin1, decodeLong, decodeRawUnicodeEscape, decodeStringLiteral } from '../unpickler/text.js';
+import { decodeLatin1, decodeLong, decodeRawUnicodeEscape, decodeStringLiteral, pyLongFromString } from '../unpickler/text.js';
 import { OpReader } from './genops.js';
 import { pyLen, reprBool, reprByteArray, reprBytes, reprFloat, reprInt, reprStr } from './pyrepr.js';
 
@@ -76,47 +76,6 @@ function isSpace(c: number): boolean {
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-/**
- * `int(b)` of a bytes object b[s..e) (base 10): surrounding whitespace, one sign, single
- * underscores between digits, leading zeros allowed; anything else (a NUL, a prefix, an 'L') is
- * null. More than `maxDigits` digits: 'too_many_digits', counted before any conversion.
- */
-function pyInt(b: Uint8Array, s: number, e: number, maxDigits: number): number | bigint | null | 'too_many_digits' {
-  let i = s;
-  while (i < e && isSpace(b[i])) i++;
-  let negative = false;
-  if (i < e && (b[i] === 0x2b || b[i] === 0x2d)) negative = b[i++] === 0x2d;
-  const ds = i;
-  let count = 0;
-  let prevUnderscore = true; // no underscore before the first digit
-  for (; i < e; i++) {
-    const c = b[i];
-    if (c === 0x5f) {
-      if (prevUnderscore) return null;
-      prevUnderscore = true;
-    } else if (isDigit(c)) {
-      prevUnderscore = false;
-      count++;
-    } else {
-      break;
-    }
-  }
-  if (count > 0 && prevUnderscore) return null;
-  if (count > maxDigits) return 'too_many_digits';
-  if (count === 0) return null;
-  const de = i;
-  while (i < e && isSpace(b[i])) i++;
-  if (i !== e) return null;
-  let digits = '';
-  for (let k = ds; k < de; k++) if (b[k] !== 0x5f) digits += String.fromCharCode(b[k]);
-  if (count <= 15) {
-    const v = Number(digits);
-    return negative && v !== 0 ? -v : v;
-  }
-  const v = BigInt(digits);
-  return negative ? -v : v;
 }
 
 const FLOAT_BODY = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
@@ -315,7 +274,8 @@ function readTextArg(bytes: Uint8Array, pos: number, op: OpcodeInfo, kind: TextK
         const b = bytes[s + 1] === 0x31;
         return [e + 1, { text: reprBool(b), key: b ? '1' : '0' }];
       }
-      const v = pyInt(bytes, s, kind === 'decimalnl_long' && e > s && bytes[e - 1] === 0x4c ? e - 1 : e, maxDigits);
+      // int(b) of the line, base 10: what GET/PUT lines mean to the loader too (a NUL is an error here, not an end).
+      const v = pyLongFromString(bytes, s, kind === 'decimalnl_long' && e > s && bytes[e - 1] === 0x4c ? e - 1 : e, 10, maxDigits);
       if (v === 'too_many_digits') tooManyDigits(maxDigits, pos, op);
       if (v === null) fail('bad_int', 'invalid literal for int() with base 10', pos, op);
       const t = reprInt(v);
