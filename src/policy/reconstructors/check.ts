@@ -75,10 +75,7 @@ export function latin1Bytes(name: string, value: unknown): Uint8Array | undefine
   return undefined;
 }
 
-/** A number when it is a safe integer, else the bigint. */
-export function normalInt(v: bigint): number | bigint {
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-}
+export { normalInt } from '../../model/int.js';
 
 /** `${what} must be ${kind}, the pickle gave <a description of value>`, as a ReconstructorArgumentError. */
 export function mustBe(what: string, kind: string, value: unknown): never {
