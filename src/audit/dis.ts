@@ -17,7 +17,7 @@
 import { LimitExceededError, MalformedPickleError, PickleError, TruncatedPickleError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { OPCODE_BY_BYTE, type ArgKindName, type OpcodeInfo, type StackKind } from '../opcodes.js';
-import { decodeLatin1, decodeLong, decodeRawUnicodeEscape, decodeStringLiteral, pyLongFromString } from '../unpickler/text.js';
+import { decodeLatin1, decodeLong, decodeRawUnicodeEscape, decodeStringLiteral, hexVal, isSpace, pyLongFromString } from '../unpickler/text.js';
 import { OpReader } from './genops.js';
 import { pyLen, reprBool, reprByteArray, reprBytes, reprFloat, reprInt, reprStr } from './pyrepr.js';
 
@@ -67,11 +67,6 @@ function fail(code: string, message: string, pos: number, op: OpcodeInfo): never
 
 function tooManyDigits(maxDigits: number, pos: number, op: OpcodeInfo): never {
   throw new LimitExceededError('maxIntDigits', maxDigits, `${op.name}: the int has too many decimal digits to show`, { offset: pos, opcode: op.code });
-}
-
-/** Py_ISSPACE: space, \t \n \v \f \r. */
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
 function isDigit(c: number): boolean {
@@ -127,17 +122,9 @@ function escapedLineText(bytes: Uint8Array, s: number, e: number, pos: number, o
 
 /** pickletools decodes these arguments as ASCII and raises UnicodeDecodeError otherwise. */
 function asciiText(raw: Uint8Array, pos: number, op: OpcodeInfo): string {
-  const parts: string[] = [];
-  for (let i = 0; i < raw.length; i += 4096) {
-    const piece = raw.subarray(i, i + 4096);
-    for (let k = 0; k < piece.length; k++) {
-      if (piece[k] >= 0x80) {
-        fail('non_ascii_text', `pickletools cannot show the byte 0x${piece[k].toString(16)} of this argument ('ascii' codec can't decode it)`, pos, op);
-      }
-    }
-    parts.push(String.fromCharCode.apply(null, piece as unknown as number[]));
-  }
-  return parts.join('');
+  const bad = raw.findIndex((c) => c >= 0x80);
+  if (bad >= 0) fail('non_ascii_text', `pickletools cannot show the byte 0x${raw[bad]!.toString(16)} of this argument ('ascii' codec can't decode it)`, pos, op);
+  return decodeLatin1(raw, 0, raw.length);
 }
 
 function hasSurrogatePair(s: string): boolean {
@@ -176,10 +163,6 @@ function utf8CodePoints(b: Uint8Array): number[] {
   return out;
 }
 
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
 /** Code points of an already-validated raw-unicode-escape line, each escape its own code point. */
 function rawUnicodeEscapeCodePoints(b: Uint8Array): number[] {
   const out: number[] = [];
@@ -197,8 +180,8 @@ function rawUnicodeEscapeCodePoints(b: Uint8Array): number[] {
     }
     let v = 0;
     let k = 0;
-    while (k < count && i < b.length && isHex(b[i])) {
-      v = v * 16 + parseInt(String.fromCharCode(b[i]), 16);
+    while (k < count && i < b.length && hexVal(b[i]) >= 0) {
+      v = v * 16 + hexVal(b[i]);
       i++;
       k++;
     }

@@ -348,7 +348,7 @@ function asciiDecode(b: Uint8Array, start: number, end: number, handler: number)
 // ---------------------------------------------------------------------------------------------
 
 /** Hex digit value, or -1. */
-function hexVal(c: number): number {
+export function hexVal(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20;
   if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
@@ -618,7 +618,7 @@ function hasEncodedSurrogate(b: Uint8Array, start: number, end: number): boolean
 export type ParsedInt = number | bigint | null | 'too_many_digits';
 
 /** C isspace / Py_ISSPACE: space, \t \n \v \f \r (not 0x1C..0x1F, not 0x85, not 0xA0). */
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
