@@ -301,9 +301,15 @@ function readTextArg(bytes: Uint8Array, pos: number, op: OpcodeInfo, kind: TextK
   return [e + 1, { text, key: '' }];
 }
 
-/** `repr(arg)` of an argument that `OpReader` decoded (every kind but the text lines). */
-function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number): ArgShown {
+/**
+ * `repr(arg)` of an argument that `OpReader` decoded (every kind but the text lines); a bytes or str
+ * argument longer than `max` is cut short (a page shows lines, not megabytes).
+ */
+function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number, max = Infinity): ArgShown {
   const { op, arg } = r;
+  const long = (typeof arg === 'string' || arg instanceof Uint8Array) && arg.length > max;
+  const b = long && arg instanceof Uint8Array ? arg.subarray(0, max) : (arg as Uint8Array);
+  let text: string;
   switch (op.arg) {
     case 'uint1':
     case 'uint2':
@@ -318,35 +324,28 @@ function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number): ArgShown {
     case 'string1':
     case 'string4':
       // pickletools decodes a Python 2 str as latin-1.
-      return { text: reprStr(decodeLatin1(arg as Uint8Array, 0, (arg as Uint8Array).length)), key: '' };
+      text = reprStr(decodeLatin1(b, 0, b.length));
+      break;
     case 'bytes1':
     case 'bytes4':
     case 'bytes8':
-      return { text: reprBytes(arg as Uint8Array), key: '' };
+      text = reprBytes(b);
+      break;
     case 'bytearray8':
-      return { text: reprByteArray(arg as Uint8Array), key: '' };
+      text = reprByteArray(b);
+      break;
     case 'unicodestring1':
     case 'unicodestring4':
     case 'unicodestring8': {
       const s = arg as string;
-      if (hasSurrogatePair(s)) {
-        const headerLen = op.arg === 'unicodestring1' ? 1 : op.arg === 'unicodestring4' ? 4 : 8;
-        return { text: reprStr(utf8CodePoints(bytes.subarray(r.pos + 1 + headerLen, r.end))), key: '' };
-      }
-      return { text: reprStr(s), key: '' };
+      // A high and a low surrogate written apart stay two code points (shown whole only).
+      text = long ? reprStr(s.slice(0, max)) : hasSurrogatePair(s) ? reprStr(utf8CodePoints(bytes.subarray(r.pos + 1 + (op.arg === 'unicodestring1' ? 1 : op.arg === 'unicodestring4' ? 4 : 8), r.end))) : reprStr(s);
+      break;
     }
     default:
       throw new Error(`disassemble: argument kind ${String(op.arg)} is not read by OpReader here`);
   }
-}
-
-/** `showArg`, with a bytes or str argument longer than `max` cut short (a page shows lines, not megabytes). */
-function showArgClipped(bytes: Uint8Array, r: OpReader, maxDigits: number, max: number): ArgShown {
-  const a = r.arg;
-  if (!((typeof a === 'string' || a instanceof Uint8Array) && a.length > max)) return showArg(bytes, r, maxDigits);
-  const kind = r.op.arg;
-  const text = typeof a === 'string' ? reprStr(a.slice(0, max)) : kind === 'bytearray8' ? reprByteArray(a.subarray(0, max)) : kind === 'string1' || kind === 'string4' ? reprStr(decodeLatin1(a, 0, max)) : reprBytes(a.subarray(0, max));
-  return { text: `${text}… (${a.length.toLocaleString('en')} in all)`, key: '' };
+  return { text: long ? `${text}… (${(arg as Uint8Array).length.toLocaleString('en')} in all)` : text, key: '' };
 }
 
 /** `repr(opcode.code)[1:-1]` padded to 4: the opcode byte as pickletools shows it in the second column. */
@@ -388,7 +387,7 @@ export function disassembleTo(bytes: Uint8Array, write: (text: string) => void, 
       if (reader === null || reader.end !== pos) reader = new OpReader(bytes, pos, { maxIntDigits: maxDigits });
       reader.next();
       p = reader.end;
-      if (reader.op.arg !== null) shown = options.maxArgShown === undefined ? showArg(bytes, reader, maxDigits) : showArgClipped(bytes, reader, maxDigits, options.maxArgShown);
+      if (reader.op.arg !== null) shown = showArg(bytes, reader, maxDigits, options.maxArgShown);
     }
     const { name } = op!;
     write(`${String(pos).padStart(5)}: `);
