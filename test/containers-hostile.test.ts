@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { auditFile, type NamedReport } from '../src/containers/open.js';
 import { isTar, listTar, TarError } from '../src/containers/tar.js';
 import { listZip } from '../src/containers/zip.js';
+import { writeZip } from '../src/containers/zip-write.js';
 import { mutate, Rng } from './helpers/fuzz-tools.js';
 
 const dir = join(import.meta.dirname, '..', 'corpus', 'containers');
@@ -283,5 +284,18 @@ describe('zip members against zipfile', () => {
       if (process.env.KEEP === undefined) rmSync(tmp, { recursive: true, force: true });
       else console.log(tmp);
     }
+  });
+});
+
+describe('zip names without the UTF-8 flag', () => {
+  it('decodes bytes 0x80-0xff as code page 437, as zipfile does', () => {
+    const placeholder = 'n'.repeat(128);
+    const zip = writeZip([{ name: placeholder, data: new Uint8Array([0x80, 0x02, 0x4e, 0x2e]) }]);
+    const high = Uint8Array.from({ length: 128 }, (_, i) => 0x80 + i);
+    for (let at = zip.indexOf(0x6e); at >= 0; at = zip.indexOf(0x6e, at + 128)) zip.set(high, at);
+    // python3 -c "print(bytes(range(128, 256)).decode('cp437'))"
+    const cp437 =
+      'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
+    expect(listZip(zip).members.map((m) => m.name)).toEqual([cp437]);
   });
 });

@@ -599,3 +599,16 @@ describe("protocol-0 arguments are shown as pickletools reads them, not as the l
     expect(partialOutputOf(caught)).toBe('');
   });
 });
+
+describe('disassemble() on text arguments pickletools cannot show', () => {
+  it('names the first non-ASCII byte of a GLOBAL line, before anything of the line is written', () => {
+    const bytes = Uint8Array.from([0x63, 0x61, 0xe9, 0x0a, 0x62, 0x0a, 0x2e]); // c a\xe9 \n b \n .
+    let text = '';
+    expect(() => disassembleTo(bytes, (t) => (text += t))).toThrow(/GLOBAL: pickletools cannot show the byte 0xe9 of this argument/);
+    expect(text).toBe('');
+  });
+
+  it('reads hex digits of either case in a UNICODE line with a surrogate pair', () => {
+    expect(disassemble(new TextEncoder().encode('V\\ud83D\\uDe00\n.'))).toContain("'\\ud83d\\ude00'");
+  });
+});

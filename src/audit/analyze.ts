@@ -135,13 +135,13 @@ class Listing implements MachineObserver {
   readonly globals: AuditGlobal[] = [];
   readonly calls: AuditCall[] = [];
   readonly persistentIds: number[] = [];
-  private readonly judged = new Map<string, Map<string, boolean>>();
+  readonly #judged = new Map<string, Map<string, boolean>>();
 
   constructor(private readonly policy: Policy) {}
 
   allowed(module: string, qualname: string): boolean {
-    let inModule = this.judged.get(module);
-    if (inModule === undefined) this.judged.set(module, (inModule = new Map()));
+    let inModule = this.#judged.get(module);
+    if (inModule === undefined) this.#judged.set(module, (inModule = new Map()));
     let allowed = inModule.get(qualname);
     if (allowed === undefined) inModule.set(qualname, (allowed = this.policy.resolve(module, qualname) !== undefined));
     return allowed;

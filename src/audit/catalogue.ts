@@ -4,6 +4,8 @@
  * allowlist), so a name missing here is still flagged when the policy does not allow it.
  */
 
+import { DENIED_MODULES, DENIED_NAMES } from '../policy/deny.js';
+
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
 export interface Danger {
@@ -19,47 +21,38 @@ const GADGET = { severity: 'high', category: 'getattr-style gadget' } as const;
 const NESTED = { severity: 'high', category: 'deserialization inside deserialization' } as const;
 const PROCESS = { severity: 'high', category: 'process and interpreter state' } as const;
 
-/** Whole modules (and their submodules). */
-const MODULES: ReadonlyMap<string, Danger> = new Map<string, Danger>([
-  ['os', CODE], ['posix', CODE], ['nt', CODE], ['subprocess', CODE], ['_posixsubprocess', CODE], ['pty', CODE], ['commands', CODE],
-  ['popen2', CODE], ['runpy', CODE], ['code', CODE], ['codeop', CODE], ['ctypes', CODE], ['_ctypes', CODE], ['cffi', CODE],
-  ['multiprocessing', CODE], ['pdb', CODE], ['bdb', CODE], ['timeit', CODE], ['trace', CODE], ['profile', CODE], ['cProfile', CODE],
-  ['importlib', IMPORT], ['imp', IMPORT], ['zipimport', IMPORT], ['pkgutil', IMPORT], ['pydoc', IMPORT], ['site', IMPORT],
-  ['ensurepip', IMPORT], ['venv', IMPORT], ['distutils', IMPORT], ['setuptools', IMPORT], ['pip', IMPORT],
-  ['pickle', NESTED], ['_pickle', NESTED], ['cPickle', NESTED], ['marshal', NESTED], ['shelve', NESTED], ['dill', NESTED],
-  ['cloudpickle', NESTED],
-  ['shutil', FILES], ['tempfile', FILES], ['glob', FILES], ['fileinput', FILES], ['io', FILES], ['_io', FILES], ['posixpath', FILES],
-  ['ntpath', FILES], ['mmap', FILES], ['sqlite3', FILES], ['dbm', FILES], ['logging', FILES],
-  ['socket', NET], ['_socket', NET], ['ssl', NET], ['urllib', NET], ['urllib2', NET], ['http', NET], ['httplib', NET], ['requests', NET],
-  ['ftplib', NET], ['smtplib', NET], ['poplib', NET], ['imaplib', NET], ['telnetlib', NET], ['nntplib', NET], ['xmlrpc', NET],
-  ['webbrowser', NET], ['asyncio', NET], ['select', NET], ['selectors', NET],
-  ['sys', PROCESS], ['gc', PROCESS], ['signal', PROCESS], ['threading', PROCESS], ['_thread', PROCESS], ['atexit', PROCESS],
-  ['resource', PROCESS], ['inspect', PROCESS], ['types', PROCESS],
-]);
+const BY_LETTER: Readonly<Record<string, Danger>> = { c: CODE, f: FILES, n: NET, i: IMPORT, g: GADGET, p: NESTED, s: PROCESS };
 
-/** Single names (module.qualname), checked before modules. */
-const NAMES: ReadonlyMap<string, Danger> = new Map<string, Danger>([
-  ['builtins.eval', CODE], ['builtins.exec', CODE], ['builtins.compile', CODE], ['builtins.breakpoint', CODE], ['builtins.input', PROCESS],
-  ['builtins.__import__', IMPORT], ['builtins.open', FILES], ['builtins.getattr', GADGET], ['builtins.setattr', GADGET],
-  ['builtins.delattr', GADGET], ['builtins.hasattr', GADGET], ['builtins.globals', GADGET], ['builtins.locals', GADGET],
-  ['builtins.vars', GADGET], ['builtins.type', GADGET], ['builtins.super', GADGET], ['builtins.__build_class__', CODE],
-  ['builtins.memoryview', GADGET], ['builtins.exit', PROCESS], ['builtins.quit', PROCESS], ['builtins.help', IMPORT],
-  ['functools.partial', GADGET], ['functools.reduce', GADGET], ['functools.partialmethod', GADGET], ['_functools.partial', GADGET],
-  ['_functools.reduce', GADGET], ['operator.attrgetter', GADGET], ['operator.methodcaller', GADGET], ['operator.itemgetter', GADGET],
-  ['operator.call', GADGET], ['operator.getitem', GADGET], ['operator.setitem', GADGET], ['_operator.attrgetter', GADGET],
-  ['_operator.methodcaller', GADGET], ['_operator.itemgetter', GADGET], ['_operator.call', GADGET],
-  ['copyreg.add_extension', GADGET], ['copy_reg.add_extension', GADGET], ['numpy.load', NESTED], ['numpy.loadtxt', FILES],
-  ['numpy.fromfile', FILES], ['numpy.save', FILES], ['numpy.memmap', FILES], ['numpy.testing._private.utils.runstring', CODE],
-  ['torch.load', NESTED], ['torch.save', FILES], ['torch.hub.load', CODE], ['torch.jit.load', NESTED],
-  ['torch.serialization.load', NESTED], ['joblib.load', NESTED], ['pandas.read_pickle', NESTED], ['pandas.eval', CODE],
+/**
+ * The danger of each denied module (with its submodules) and of each denied name, a letter per entry
+ * of DENIED_MODULES and DENIED_NAMES in their order (c code, f files, n network, i import, g gadget,
+ * p nested deserialization, s process; '.' for none), then the names the deny list leaves to policies.
+ */
+const MODULE_LETTERS = 'cccffccsciiiippp.pppccc.nnnnnnffffffnpcccc.ss.sccccccis..iiiiiinnnnnnnnnnnncc....ss..fffs......f.................';
+const NAME_LETTERS = 'cccgggifcsgggissgcg....gggggggggggg.gggg........g..gpffff.pfcppppcc.';
+const MORE_MODULES: readonly (readonly [string, Danger])[] = [['types', PROCESS]];
+const MORE_NAMES: readonly (readonly [string, Danger])[] = [
+  ['builtins.type', GADGET],
   // joblib's loaders, not its NumpyArrayWrapper, which every joblib file names.
   ['joblib.numpy_pickle.load', NESTED], ['joblib.numpy_pickle._unpickle', NESTED], ['joblib.numpy_pickle.NumpyUnpickler', NESTED],
   ['joblib.numpy_pickle.load_compatibility', NESTED], ['joblib.numpy_pickle_compat.load_compatibility', NESTED],
   ['joblib.dump', FILES], ['joblib.numpy_pickle.dump', FILES],
-]);
+];
+
+function table(names: readonly string[], letters: string, more: readonly (readonly [string, Danger])[]): ReadonlyMap<string, Danger> {
+  if (letters.length !== names.length) throw new Error('catalogue: a letter per deny list entry');
+  const out = new Map(more);
+  names.forEach((n, i) => BY_LETTER[letters[i]!] && out.set(n, BY_LETTER[letters[i]!]!));
+  return out;
+}
+
+let MODULES: ReadonlyMap<string, Danger> | undefined;
+let NAMES: ReadonlyMap<string, Danger> | undefined;
 
 /** The danger a name carries, or undefined when the catalogue does not know it. */
 export function dangerOf(module: string, qualname: string): Danger | undefined {
+  NAMES ??= table(DENIED_NAMES, NAME_LETTERS, MORE_NAMES);
+  MODULES ??= table(DENIED_MODULES, MODULE_LETTERS, MORE_MODULES);
   const parts = qualname.split('.');
   for (let i = parts.length; i >= 1; i--) {
     const hit = NAMES.get(`${module}.${parts.slice(0, i).join('.')}`);

@@ -17,7 +17,7 @@
 import { LimitExceededError, MalformedPickleError, PickleError, TruncatedPickleError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { OPCODE_BY_BYTE, type ArgKindName, type OpcodeInfo, type StackKind } from '../opcodes.js';
-import { decodeLatin1, decodeLong, decodeRawUnicodeEscape, decodeStringLiteral } from '../unpickler/text.js';
+import { decodeLatin1, decodeLong, decodeRawUnicodeEscape, decodeStringLiteral, hexVal, isSpace, pyLongFromString } from '../unpickler/text.js';
 import { OpReader } from './genops.js';
 import { pyLen, reprBool, reprByteArray, reprBytes, reprFloat, reprInt, reprStr } from './pyrepr.js';
 
@@ -69,54 +69,8 @@ function tooManyDigits(maxDigits: number, pos: number, op: OpcodeInfo): never {
   throw new LimitExceededError('maxIntDigits', maxDigits, `${op.name}: the int has too many decimal digits to show`, { offset: pos, opcode: op.code });
 }
 
-/** Py_ISSPACE: space, \t \n \v \f \r. */
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-/**
- * `int(b)` of a bytes object b[s..e) (base 10): surrounding whitespace, one sign, single
- * underscores between digits, leading zeros allowed; anything else (a NUL, a prefix, an 'L') is
- * null. More than `maxDigits` digits: 'too_many_digits', counted before any conversion.
- */
-function pyInt(b: Uint8Array, s: number, e: number, maxDigits: number): number | bigint | null | 'too_many_digits' {
-  let i = s;
-  while (i < e && isSpace(b[i])) i++;
-  let negative = false;
-  if (i < e && (b[i] === 0x2b || b[i] === 0x2d)) negative = b[i++] === 0x2d;
-  const ds = i;
-  let count = 0;
-  let prevUnderscore = true; // no underscore before the first digit
-  for (; i < e; i++) {
-    const c = b[i];
-    if (c === 0x5f) {
-      if (prevUnderscore) return null;
-      prevUnderscore = true;
-    } else if (isDigit(c)) {
-      prevUnderscore = false;
-      count++;
-    } else {
-      break;
-    }
-  }
-  if (count > 0 && prevUnderscore) return null;
-  if (count > maxDigits) return 'too_many_digits';
-  if (count === 0) return null;
-  const de = i;
-  while (i < e && isSpace(b[i])) i++;
-  if (i !== e) return null;
-  let digits = '';
-  for (let k = ds; k < de; k++) if (b[k] !== 0x5f) digits += String.fromCharCode(b[k]);
-  if (count <= 15) {
-    const v = Number(digits);
-    return negative && v !== 0 ? -v : v;
-  }
-  const v = BigInt(digits);
-  return negative ? -v : v;
 }
 
 const FLOAT_BODY = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
@@ -168,17 +122,9 @@ function escapedLineText(bytes: Uint8Array, s: number, e: number, pos: number, o
 
 /** pickletools decodes these arguments as ASCII and raises UnicodeDecodeError otherwise. */
 function asciiText(raw: Uint8Array, pos: number, op: OpcodeInfo): string {
-  const parts: string[] = [];
-  for (let i = 0; i < raw.length; i += 4096) {
-    const piece = raw.subarray(i, i + 4096);
-    for (let k = 0; k < piece.length; k++) {
-      if (piece[k] >= 0x80) {
-        fail('non_ascii_text', `pickletools cannot show the byte 0x${piece[k].toString(16)} of this argument ('ascii' codec can't decode it)`, pos, op);
-      }
-    }
-    parts.push(String.fromCharCode.apply(null, piece as unknown as number[]));
-  }
-  return parts.join('');
+  const bad = raw.findIndex((c) => c >= 0x80);
+  if (bad >= 0) fail('non_ascii_text', `pickletools cannot show the byte 0x${raw[bad]!.toString(16)} of this argument ('ascii' codec can't decode it)`, pos, op);
+  return decodeLatin1(raw, 0, raw.length);
 }
 
 function hasSurrogatePair(s: string): boolean {
@@ -217,10 +163,6 @@ function utf8CodePoints(b: Uint8Array): number[] {
   return out;
 }
 
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
 /** Code points of an already-validated raw-unicode-escape line, each escape its own code point. */
 function rawUnicodeEscapeCodePoints(b: Uint8Array): number[] {
   const out: number[] = [];
@@ -238,8 +180,8 @@ function rawUnicodeEscapeCodePoints(b: Uint8Array): number[] {
     }
     let v = 0;
     let k = 0;
-    while (k < count && i < b.length && isHex(b[i])) {
-      v = v * 16 + parseInt(String.fromCharCode(b[i]), 16);
+    while (k < count && i < b.length && hexVal(b[i]) >= 0) {
+      v = v * 16 + hexVal(b[i]);
       i++;
       k++;
     }
@@ -315,7 +257,8 @@ function readTextArg(bytes: Uint8Array, pos: number, op: OpcodeInfo, kind: TextK
         const b = bytes[s + 1] === 0x31;
         return [e + 1, { text: reprBool(b), key: b ? '1' : '0' }];
       }
-      const v = pyInt(bytes, s, kind === 'decimalnl_long' && e > s && bytes[e - 1] === 0x4c ? e - 1 : e, maxDigits);
+      // int(b) of the line, base 10: what GET/PUT lines mean to the loader too (a NUL is an error here, not an end).
+      const v = pyLongFromString(bytes, s, kind === 'decimalnl_long' && e > s && bytes[e - 1] === 0x4c ? e - 1 : e, 10, maxDigits);
       if (v === 'too_many_digits') tooManyDigits(maxDigits, pos, op);
       if (v === null) fail('bad_int', 'invalid literal for int() with base 10', pos, op);
       const t = reprInt(v);
@@ -358,9 +301,15 @@ function readTextArg(bytes: Uint8Array, pos: number, op: OpcodeInfo, kind: TextK
   return [e + 1, { text, key: '' }];
 }
 
-/** `repr(arg)` of an argument that `OpReader` decoded (every kind but the text lines). */
-function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number): ArgShown {
+/**
+ * `repr(arg)` of an argument that `OpReader` decoded (every kind but the text lines); a bytes or str
+ * argument longer than `max` is cut short (a page shows lines, not megabytes).
+ */
+function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number, max = Infinity): ArgShown {
   const { op, arg } = r;
+  const long = (typeof arg === 'string' || arg instanceof Uint8Array) && arg.length > max;
+  const b = long && arg instanceof Uint8Array ? arg.subarray(0, max) : (arg as Uint8Array);
+  let text: string;
   switch (op.arg) {
     case 'uint1':
     case 'uint2':
@@ -375,35 +324,28 @@ function showArg(bytes: Uint8Array, r: OpReader, maxDigits: number): ArgShown {
     case 'string1':
     case 'string4':
       // pickletools decodes a Python 2 str as latin-1.
-      return { text: reprStr(decodeLatin1(arg as Uint8Array, 0, (arg as Uint8Array).length)), key: '' };
+      text = reprStr(decodeLatin1(b, 0, b.length));
+      break;
     case 'bytes1':
     case 'bytes4':
     case 'bytes8':
-      return { text: reprBytes(arg as Uint8Array), key: '' };
+      text = reprBytes(b);
+      break;
     case 'bytearray8':
-      return { text: reprByteArray(arg as Uint8Array), key: '' };
+      text = reprByteArray(b);
+      break;
     case 'unicodestring1':
     case 'unicodestring4':
     case 'unicodestring8': {
       const s = arg as string;
-      if (hasSurrogatePair(s)) {
-        const headerLen = op.arg === 'unicodestring1' ? 1 : op.arg === 'unicodestring4' ? 4 : 8;
-        return { text: reprStr(utf8CodePoints(bytes.subarray(r.pos + 1 + headerLen, r.end))), key: '' };
-      }
-      return { text: reprStr(s), key: '' };
+      // A high and a low surrogate written apart stay two code points (shown whole only).
+      text = long ? reprStr(s.slice(0, max)) : hasSurrogatePair(s) ? reprStr(utf8CodePoints(bytes.subarray(r.pos + 1 + (op.arg === 'unicodestring1' ? 1 : op.arg === 'unicodestring4' ? 4 : 8), r.end))) : reprStr(s);
+      break;
     }
     default:
       throw new Error(`disassemble: argument kind ${String(op.arg)} is not read by OpReader here`);
   }
-}
-
-/** `showArg`, with a bytes or str argument longer than `max` cut short (a page shows lines, not megabytes). */
-function showArgClipped(bytes: Uint8Array, r: OpReader, maxDigits: number, max: number): ArgShown {
-  const a = r.arg;
-  if (!((typeof a === 'string' || a instanceof Uint8Array) && a.length > max)) return showArg(bytes, r, maxDigits);
-  const kind = r.op.arg;
-  const text = typeof a === 'string' ? reprStr(a.slice(0, max)) : kind === 'bytearray8' ? reprByteArray(a.subarray(0, max)) : kind === 'string1' || kind === 'string4' ? reprStr(decodeLatin1(a, 0, max)) : reprBytes(a.subarray(0, max));
-  return { text: `${text}… (${a.length.toLocaleString('en')} in all)`, key: '' };
+  return { text: long ? `${text}… (${(arg as Uint8Array).length.toLocaleString('en')} in all)` : text, key: '' };
 }
 
 /** `repr(opcode.code)[1:-1]` padded to 4: the opcode byte as pickletools shows it in the second column. */
@@ -445,7 +387,7 @@ export function disassembleTo(bytes: Uint8Array, write: (text: string) => void, 
       if (reader === null || reader.end !== pos) reader = new OpReader(bytes, pos, { maxIntDigits: maxDigits });
       reader.next();
       p = reader.end;
-      if (reader.op.arg !== null) shown = options.maxArgShown === undefined ? showArg(bytes, reader, maxDigits) : showArgClipped(bytes, reader, maxDigits, options.maxArgShown);
+      if (reader.op.arg !== null) shown = showArg(bytes, reader, maxDigits, options.maxArgShown);
     }
     const { name } = op!;
     write(`${String(pos).padStart(5)}: `);

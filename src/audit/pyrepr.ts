@@ -92,21 +92,21 @@ export function reprStr(s: string | readonly number[]): string {
 
 /** A string built from many short pieces in linear time. */
 class Pieces {
-  private readonly chunks: string[] = [];
-  private pending: string[] = [];
+  readonly #chunks: string[] = [];
+  #pending: string[] = [];
   constructor(first: string) {
-    this.pending.push(first);
+    this.#pending.push(first);
   }
   add(piece: string): void {
-    this.pending.push(piece);
-    if (this.pending.length >= 4096) {
-      this.chunks.push(this.pending.join(''));
-      this.pending = [];
+    this.#pending.push(piece);
+    if (this.#pending.length >= 4096) {
+      this.#chunks.push(this.#pending.join(''));
+      this.#pending = [];
     }
   }
   join(): string {
-    this.chunks.push(this.pending.join(''));
-    return this.chunks.join('');
+    this.#chunks.push(this.#pending.join(''));
+    return this.#chunks.join('');
   }
 }
 
@@ -163,27 +163,5 @@ export function reprBool(b: boolean): string {
   return b ? 'True' : 'False';
 }
 
-/**
- * `repr(x)` of a Python float: the shortest digits that round-trip, in positional notation when
- * the decimal exponent is in [-4, 16), otherwise as `d.ddde+XX`; `inf`, `-inf`, `nan`.
- */
-export function reprFloat(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (x === Infinity) return 'inf';
-  if (x === -Infinity) return '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const sign = x < 0 ? '-' : '';
-  // toExponential() without an argument gives the shortest round-tripping digits.
-  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(Math.abs(x).toExponential());
-  if (!m) throw new Error(`reprFloat: unexpected form of ${x}`);
-  const digits = m[1] + (m[2] ?? '');
-  const exp = Number(m[3]);
-  if (exp < -4 || exp >= 16) {
-    const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const e = Math.abs(exp).toString().padStart(2, '0');
-    return `${sign}${mantissa}e${exp < 0 ? '-' : '+'}${e}`;
-  }
-  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
-  if (digits.length <= exp + 1) return `${sign}${digits}${'0'.repeat(exp + 1 - digits.length)}.0`;
-  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
-}
+/** `repr(x)` of a Python float (the pickler writes the same text). */
+export { pyFloatRepr as reprFloat } from '../pickler/text.js';

@@ -7,6 +7,7 @@
  */
 import { endOfPickle } from '../unpickler/scan.js';
 import { compressionOf } from './compression.js';
+import { normalInt } from '../model/int.js';
 
 /** Django's file cache: the first pickle (the expiry) ends where a zlib stream starts. Returns the split, or null. */
 export function djangoFileCacheSplit(b: Uint8Array): number | null {
@@ -112,6 +113,5 @@ export function decimalText(b: Uint8Array): number | bigint | undefined {
   if (b.length === 0 || b.length > 4300) return undefined;
   const t = new TextDecoder().decode(b);
   if (!/^-?[0-9]+$/.test(t)) return undefined;
-  const n = BigInt(t);
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+  return normalInt(BigInt(t));
 }

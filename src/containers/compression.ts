@@ -5,6 +5,8 @@
  * reads them); the others cannot be opened here, and saying so is the answer: such a file is
  * malformed, never safe. None of these magics is a pickle's first opcodes.
  */
+import { LimitExceededError, MalformedPickleError } from '../errors.js';
+
 export type Compression = 'gzip' | 'zlib' | 'bz2' | 'xz' | 'lzma' | 'lz4' | 'zstd' | '7z';
 
 const MAGICS: readonly (readonly [Compression, readonly number[]])[] = [
@@ -76,7 +78,18 @@ export async function decompress(data: Uint8Array, format: 'gzip' | 'deflate' | 
   return out;
 }
 
-function adler32(b: Uint8Array): number {
+/** `decompress` for a loader: past `limit` a LimitExceededError, any other failure a MalformedPickleError ('bad_compression'), naming `what`. */
+export async function inflateFor(data: Uint8Array, format: 'gzip' | 'deflate' | 'deflate-raw', limit: number, what: string): Promise<Uint8Array> {
+  try {
+    return await decompress(data, format, limit);
+  } catch (e) {
+    if (e instanceof DecompressError && e.overLimit) throw new LimitExceededError('maxMemberBytes', limit, `the ${what} decompresses to more bytes`, { offset: 0 });
+    throw new MalformedPickleError('bad_compression', `the ${what} cannot be decompressed: ${(e as Error).message}`, { offset: 0 });
+  }
+}
+
+/** Adler-32, as zlib streams end with it. */
+export function adler32(b: Uint8Array): number {
   let a = 1;
   let s = 0;
   for (let i = 0; i < b.length; ) {

@@ -6,14 +6,15 @@
  * The content is one pickle; every numpy array in it is read after its wrapper's BUILD
  * (src/audit/joblib.ts) into an `NdArray` over the content's bytes. Nothing in the file is run.
  */
-import { LimitExceededError, MalformedPickleError } from '../errors.js';
+import { MalformedPickleError } from '../errors.js';
 import { joblibPolicy } from '../audit/joblib.js';
 import { shippedPack } from '../policy/default.js';
 import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
-import { decompress, DecompressError } from './compression.js';
+import { adler32, inflateFor } from './compression.js';
+import { crc32 } from './zip-write.js';
 
 export interface JoblibLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
   /** Most bytes a compressed file may decompress to. Default 1 GiB. */
@@ -48,30 +49,6 @@ const bad = (code: string, message: string): never => {
   throw new MalformedPickleError(code, message, { offset: 0 });
 };
 
-let crcTable: Uint32Array | undefined;
-function crc32(data: Uint8Array): number {
-  const table = (crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  }));
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 255]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function adler32(data: Uint8Array): number {
-  let a = 1;
-  let b = 0;
-  for (let i = 0; i < data.length; ) {
-    // 5552 bytes at a time keep the sums below 2**53 before the modulo.
-    for (const end = Math.min(i + 5552, data.length); i < end; i++) b += a += data[i]!;
-    a %= 65521;
-    b %= 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
 const u32 = (d: Uint8Array, at: number, little: boolean): number =>
   new DataView(d.buffer, d.byteOffset + at, 4).getUint32(0, little);
 
@@ -82,13 +59,7 @@ const u32 = (d: Uint8Array, at: number, little: boolean): number =>
  * malformed.
  */
 async function inflate(bytes: Uint8Array, format: 'zlib' | 'gzip', limit: number): Promise<Uint8Array> {
-  let out: Uint8Array;
-  try {
-    out = await decompress(bytes, format === 'gzip' ? 'gzip' : 'deflate', limit);
-  } catch (e) {
-    if (e instanceof DecompressError && e.overLimit) throw new LimitExceededError('maxMemberBytes', limit, `the ${format} stream decompresses to more bytes`, { offset: 0 });
-    return bad('bad_compression', `the ${format} stream cannot be decompressed: ${(e as Error).message}`);
-  }
+  const out = await inflateFor(bytes, format === 'gzip' ? 'gzip' : 'deflate', limit, `${format} stream`);
   const n = bytes.length;
   const ends = format === 'zlib' ? n >= 6 && u32(bytes, n - 4, false) === adler32(out) : n >= 18 && u32(bytes, n - 8, true) === crc32(out) && u32(bytes, n - 4, true) === out.length % 2 ** 32;
   if (!ends) bad('bad_compression', `the file does not end with its ${format} stream (bytes after it${format === 'gzip' ? ', or a second gzip member' : ''}): joblib reads only the first stream`);

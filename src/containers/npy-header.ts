@@ -7,6 +7,7 @@
  * header. Dtype strings are a known subset of what numpy accepts (checked against numpy by
  * test/npy-header.test.ts); a header outside it is refused, so the answer fails closed.
  */
+import { decodeLatin1 } from '../unpickler/text.js';
 import { LiteralError, parsePyLiteral, type PyLiteral } from './pyliteral.js';
 
 export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59] as const;
@@ -56,7 +57,7 @@ export function readNpyHeader(bytes: Uint8Array): NpyHeader {
       return fail('a version 3.0 .npy header that is not UTF-8');
     }
   } else {
-    text = latin1(raw);
+    text = decodeLatin1(raw, 0, raw.length);
   }
   let d: PyLiteral;
   try {
@@ -91,11 +92,6 @@ export function readNpyHeader(bytes: Uint8Array): NpyHeader {
   return { major, minor, dataOffset: start + length, objects: dtype.objects, itemsize: dtype.itemsize, shape, fortranOrder: order.v, descr: d.entries.get('descr')! };
 }
 
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-}
 
 export interface DtypeInfo {
   readonly objects: boolean;

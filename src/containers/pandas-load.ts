@@ -10,7 +10,7 @@ import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
-import { compressionOf, decompress, DecompressError } from './compression.js';
+import { compressionOf, inflateFor } from './compression.js';
 import { isTar, listTar } from './tar.js';
 import { isZip, listZip } from './zip.js';
 
@@ -30,15 +30,6 @@ const bad = (code: string, message: string): never => {
   throw new MalformedPickleError(code, message, { offset: 0 });
 };
 
-async function inflate(data: Uint8Array, format: 'gzip' | 'deflate-raw', limit: number, what: string): Promise<Uint8Array> {
-  try {
-    return await decompress(data, format, limit);
-  } catch (e) {
-    if (e instanceof DecompressError && e.overLimit) throw new LimitExceededError('maxMemberBytes', limit, `the ${what} decompresses to more bytes`, { offset: 0 });
-    return bad('bad_compression', `the ${what} cannot be decompressed: ${(e as Error).message}`);
-  }
-}
-
 /** The pickle inside a zip as pandas writes it: exactly one member. */
 async function zipContent(bytes: Uint8Array, limit: number): Promise<Uint8Array> {
   let members;
@@ -55,7 +46,7 @@ async function zipContent(bytes: Uint8Array, limit: number): Promise<Uint8Array>
   if (m.method === 0) return raw;
   if (m.method !== 8) return bad('unsupported_compression', `a zip member compressed with method ${m.method}: not read (only stored and deflated are)`);
   if (m.size > limit) throw new LimitExceededError('maxMemberBytes', limit, 'the zip member is larger', { offset: 0 });
-  const out = await inflate(raw, 'deflate-raw', limit, 'zip member');
+  const out = await inflateFor(raw, 'deflate-raw', limit, 'zip member');
   if (out.length !== m.size) bad('bad_zip', `the zip member inflates to ${out.length} bytes, its header says ${m.size}`);
   return out;
 }
@@ -85,7 +76,7 @@ export async function loadPandas(bytes: Uint8Array, options: PandasLoadOptions =
   const format = isZip(bytes) ? 'zip' : compressionOf(bytes) ?? (isTar(bytes) ? 'tar' : null);
   if (format === 'zip') content = await zipContent(bytes, maxMemberBytes);
   else if (format === 'tar') content = tarContent(bytes);
-  else if (format === 'gzip') content = await inflate(bytes, 'gzip', maxMemberBytes, 'gzip stream');
+  else if (format === 'gzip') content = await inflateFor(bytes, 'gzip', maxMemberBytes, 'gzip stream');
   else if (format !== null) bad('unsupported_compression', `a pandas pickle compressed with ${format}: not read (decompress it first, or save it with compression='gzip' or 'zip')`);
   return loads(content, { ...load, policy: load.policy ?? pandasDefaultPolicy() });
 }

@@ -45,8 +45,9 @@ const MAX_EXTRACT_VERSION = 63;
 /** Most stray structures (end records, entries, local headers) reported and read, each. */
 const MAX_STRAY = 64;
 
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
+/** Code page 437's bytes 0x80-0xff: each code point the previous one plus (a character's code less 80), or `{hex}`. */
+let cp = 0;
+const CP437_HIGH = '{c7}{fc}=IRLURSQMWON(QTm0{f4}RLYNV{d6}V{a2}QR{20a7}{192}{e1}{ed}VWG0){ba}U{2310}{ac}aO5Z{bb}{2591}QQ{2502}r{2561}QDO^>VVOO{2510}TpH@4{253c}rQKJeMJ@lKQLQDOJQhO{2518}D{2588}LXT@{3b1}{df}{393}{3c0}3p{b5}{3c4}2Ba[{221e}{3c6}?{2229}{2261}{b1}{2265}O{2320}Q{f7}{2248}{b0}{2219}{b7}{221a}{207f}{b2}{25a0}{a0}'.replace(/\{(\w+)\}|./g, (c, hex?: string) => String.fromCharCode((cp = hex ? parseInt(hex, 16) : cp + c.charCodeAt(0) - 80)));
 
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;

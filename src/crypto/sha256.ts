@@ -3,69 +3,66 @@
  * and signed pickles work the same in Node and browsers without the async WebCrypto API.
  */
 
-const K = new Uint32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-  0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-  0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-  0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-  0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-  0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-const INITIAL = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+// The constants, as FIPS 180-4 defines them: the first 32 bits of the fractional parts of the cube roots of
+// the first 64 primes (K) and of the square roots of the first 8 (the initial hash). The nearest integer
+// boundary is 2^-8 away from every value, and Math.cbrt's error below 2^-40.
+const PRIMES: number[] = [];
+for (let n = 2; PRIMES.length < 64; n++) if (PRIMES.every((p) => n % p)) PRIMES.push(n);
+const fraction32 = (x: number): number => ((x - Math.floor(x)) * 2 ** 32) >>> 0;
+const K = Uint32Array.from(PRIMES, (p) => fraction32(Math.cbrt(p)));
+const INITIAL = PRIMES.slice(0, 8).map((p) => fraction32(Math.sqrt(p)));
 
 /** An incremental SHA-256: `update` any number of times, then `digest` once. */
 export class Sha256 {
-  private readonly h = Uint32Array.from(INITIAL);
-  private readonly block = new Uint8Array(64);
-  private readonly w = new Uint32Array(64);
-  private filled = 0;
-  private length = 0;
-  private finished = false;
+  readonly #h = Uint32Array.from(INITIAL);
+  readonly #block = new Uint8Array(64);
+  readonly #w = new Uint32Array(64);
+  #filled = 0;
+  #length = 0;
+  #finished = false;
 
   update(data: Uint8Array): this {
-    if (this.finished) throw new Error('Sha256.update after digest');
+    if (this.#finished) throw new Error('Sha256.update after digest');
     let i = 0;
-    this.length += data.length;
-    if (this.filled > 0) {
-      const n = Math.min(64 - this.filled, data.length);
-      this.block.set(data.subarray(0, n), this.filled);
-      this.filled += n;
+    this.#length += data.length;
+    if (this.#filled > 0) {
+      const n = Math.min(64 - this.#filled, data.length);
+      this.#block.set(data.subarray(0, n), this.#filled);
+      this.#filled += n;
       i = n;
-      if (this.filled < 64) return this;
-      this.compress(this.block, 0);
-      this.filled = 0;
+      if (this.#filled < 64) return this;
+      this.#compress(this.#block, 0);
+      this.#filled = 0;
     }
-    for (; i + 64 <= data.length; i += 64) this.compress(data, i);
+    for (; i + 64 <= data.length; i += 64) this.#compress(data, i);
     if (i < data.length) {
-      this.block.set(data.subarray(i), 0);
-      this.filled = data.length - i;
+      this.#block.set(data.subarray(i), 0);
+      this.#filled = data.length - i;
     }
     return this;
   }
 
   digest(): Uint8Array {
-    if (this.finished) throw new Error('Sha256.digest called twice');
-    this.finished = true;
-    const bits = this.length * 8;
-    const pad = new Uint8Array((this.filled < 56 ? 56 : 120) - this.filled + 8);
+    if (this.#finished) throw new Error('Sha256.digest called twice');
+    this.#finished = true;
+    const bits = this.#length * 8;
+    const pad = new Uint8Array((this.#filled < 56 ? 56 : 120) - this.#filled + 8);
     pad[0] = 0x80;
     const view = new DataView(pad.buffer);
     view.setUint32(pad.length - 8, Math.floor(bits / 0x100000000));
     view.setUint32(pad.length - 4, bits >>> 0);
-    this.length -= pad.length; // padding is not message
-    this.finished = false;
+    this.#length -= pad.length; // padding is not message
+    this.#finished = false;
     this.update(pad);
-    this.finished = true;
+    this.#finished = true;
     const out = new Uint8Array(32);
     const outView = new DataView(out.buffer);
-    for (let j = 0; j < 8; j++) outView.setUint32(j * 4, this.h[j]!);
+    for (let j = 0; j < 8; j++) outView.setUint32(j * 4, this.#h[j]!);
     return out;
   }
 
-  private compress(data: Uint8Array, at: number): void {
-    const w = this.w;
+  #compress(data: Uint8Array, at: number): void {
+    const w = this.#w;
     for (let t = 0; t < 16; t++) {
       const p = at + t * 4;
       w[t] = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
@@ -77,7 +74,7 @@ export class Sha256 {
       const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
       w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) | 0;
     }
-    const h = this.h;
+    const h = this.#h;
     let a = h[0]!, b = h[1]!, c = h[2]!, d = h[3]!, e = h[4]!, f = h[5]!, g = h[6]!, k = h[7]!;
     for (let t = 0; t < 64; t++) {
       const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));

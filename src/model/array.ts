@@ -6,6 +6,7 @@
 import { PyFloat } from './float.js';
 import { PyGlobal } from './global.js';
 import type { NpTypedArray } from './ndarray.js';
+import { normalInt } from './int.js';
 import { REDUCE, type Reduction } from './reduce.js';
 
 export type PyArrayTypecode = 'b' | 'B' | 'u' | 'h' | 'H' | 'i' | 'I' | 'l' | 'L' | 'q' | 'Q' | 'f' | 'd';
@@ -63,7 +64,7 @@ export class PyArray {
   toList(): (number | bigint | string)[] {
     if (this.typecode === 'u') return Array.from(this.items as Uint32Array, (c) => String.fromCodePoint(c));
     if (this.items instanceof BigInt64Array || this.items instanceof BigUint64Array) {
-      return Array.from(this.items, (v) => (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v));
+      return Array.from(this.items, normalInt);
     }
     return Array.from(this.items as ArrayLike<number>);
   }

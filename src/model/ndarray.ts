@@ -8,6 +8,7 @@ import { CHILDREN } from './children.js';
 import { PyComplex } from './complex.js';
 import { PyGlobal } from './global.js';
 import { PyPickleBuffer } from './picklebuffer.js';
+import { normalInt } from './int.js';
 import { REDUCE, type Reduction } from './reduce.js';
 import { PyStr } from './str.js';
 import { PyTuple } from './tuple.js';
@@ -501,7 +502,7 @@ export class NpScalar {
         if (dt.kind === 'c') return new PyComplex(t[0] as number, t[1] as number);
         const v = t[0]!;
         if (dt.kind === 'M' || dt.kind === 'm') return v;
-        return typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+        return typeof v === 'bigint' ? normalInt(v) : v;
       }
     }
   }

@@ -11,6 +11,7 @@ import { CHILDREN } from './children.js';
 import { PyGlobal } from './global.js';
 import { NdArray, typedView } from './ndarray.js';
 import { PyFloat } from './float.js';
+import { normalInt } from './int.js';
 import { REDUCE, type Reduction } from './reduce.js';
 import { isoOffset, PyTimezone } from './datetime.js';
 import { PyTzInfo } from './pytz.js';
@@ -45,7 +46,7 @@ export function itemOf(a: NdArray, i: number): unknown {
   const t = typedView(dt, bytes);
   if (dt.kind === 'b') return t[0] !== 0;
   const v = t[0]!;
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (typeof v === 'bigint') return normalInt(v);
   return v;
 }
 

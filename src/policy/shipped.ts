@@ -6,405 +6,542 @@ import { indexedEntries } from './shipped-index.js';
 /** The shipped packs' ids and versions, in SHIPPED_PACKS order. */
 export const SHIPPED_IDS: readonly (readonly [id: string, version: string])[] = /*#__PURE__*/ deepFreeze<[string, string][]>([["celery","1.0.1"],["django","1.0.1"],["joblib","1.1.1"],["numpy","1.1.1"],["pandas","1.2.0"],["python-builtins","1.1.1"],["python-stdlib","1.2.1"],["pytorch-state-dict","1.2.1"],["pytz","1.0.1"],["scikit-learn","1.1.0"]]);
 
-/** Every shipped entry, one per line, as src/policy/shipped-index.ts reads them. */
-export const SHIPPED_INDEX = `celery.exceptions CeleryError 0 object call,state
-celery.exceptions TaskError 0 object call,state
-celery.exceptions TaskPredicate 0 object call,state
-celery.exceptions Retry 0 object call,state
-celery.exceptions RetryTaskError 0 object call,state
-celery.exceptions Ignore 0 object call,state
-celery.exceptions Reject 0 object call,state
-celery.exceptions TaskRevokedError 0 object call,state
-celery.exceptions TimeoutError 0 object call,state
-celery.exceptions MaxRetriesExceededError 0 object call,state
-celery.exceptions InvalidTaskError 0 object call,state
-celery.exceptions ChordError 0 object call,state
-celery.exceptions NotRegistered 0 object call,state
-celery.exceptions QueueNotFound 0 object call,state
-celery.exceptions ImproperlyConfigured 0 object call,state
-celery.exceptions BackendError 0 object call,state
-celery.exceptions BackendGetMetaError 0 object call,state
-celery.exceptions BackendStoreError 0 object call,state
-celery.exceptions IncompleteStream 0 object call,state
-celery.exceptions TimeLimitExceeded 0 object call,state
-celery.exceptions SoftTimeLimitExceeded 0 object call,state
-celery.exceptions WorkerLostError 0 object call,state
-celery.exceptions Terminated 0 object call,state
-celery.exceptions OperationalError 0 object call,state
-billiard.exceptions SoftTimeLimitExceeded 0 object call,state
-billiard.exceptions TimeLimitExceeded 0 object call,state
-billiard.exceptions WorkerLostError 0 object call,state
-billiard.exceptions Terminated 0 object call,state
-billiard.exceptions ProcessError 0 object call,state
-billiard.exceptions TimeoutError 0 object call,state
-billiard.exceptions RestartFreqExceeded 0 object call,state
-celery.utils.serialization UnpickleableExceptionWrapper 0 object call,new,state
-django.db.models.base ModelState 1 object new,state
-django.utils.safestring SafeString 1 object new,state
-django.utils.safestring SafeText 1 object new,state
-joblib.numpy_pickle NumpyArrayWrapper 2 object new,state
-numpy ndarray 3 reference reference
-numpy dtype 3 numpy.dtype call,state
-numpy._core.multiarray _reconstruct 3 numpy.multiarray._reconstruct call,state
-numpy.core.multiarray _reconstruct 3 numpy.multiarray._reconstruct call,state
-numpy._core.multiarray scalar 3 numpy.multiarray.scalar call
-numpy.core.multiarray scalar 3 numpy.multiarray.scalar call
-numpy._core._internal _convert_to_stringdtype_kwargs 3 numpy.stringdtype call
-numpy.ma.core _mareconstruct 3 numpy.ma._mareconstruct call,state
-numpy.ma.core MaskedArray 3 reference reference
-numpy.ma MaskedArray 3 reference reference
-numpy._core.numeric _frombuffer 3 numpy.numeric._frombuffer call
-numpy.core.numeric _frombuffer 3 numpy.numeric._frombuffer call
-pandas.core.frame DataFrame 4 pandas.DataFrame new,state
-pandas.core.series Series 4 pandas.Series new,state
-pandas.core.internals.managers BlockManager 4 pandas.BlockManager call,new,state
-pandas.core.internals.managers SingleBlockManager 4 pandas.BlockManager call,new,state
-pandas._libs.internals _unpickle_block 4 pandas.unpickle_block call
-pandas.core.indexes.base _new_Index 4 pandas.new_index call
-pandas.core.indexes.datetimes _new_DatetimeIndex 4 pandas.new_index call
-pandas.core.indexes.base Index 4 reference reference
-pandas.core.indexes.range RangeIndex 4 reference reference
-pandas.core.indexes.numeric Int64Index 4 reference reference
-pandas.core.indexes.numeric UInt64Index 4 reference reference
-pandas.core.indexes.numeric Float64Index 4 reference reference
-pandas.core.indexes.numeric NumericIndex 4 reference reference
-pandas.core.indexes.datetimes DatetimeIndex 4 reference reference
-pandas.core.indexes.timedeltas TimedeltaIndex 4 reference reference
-pandas.core.indexes.period PeriodIndex 4 reference reference
-pandas.core.indexes.category CategoricalIndex 4 reference reference
-pandas.core.indexes.multi MultiIndex 4 reference reference
-pandas._libs.arrays __pyx_unpickle_NDArrayBacked 4 object call,state
-pandas.core.arrays.categorical Categorical 4 reference reference
-pandas.core.arrays.datetimes DatetimeArray 4 reference reference
-pandas.core.arrays.period PeriodArray 4 reference reference
-pandas.core.arrays.string_ StringArray 4 reference reference
-pandas.core.arrays.timedeltas TimedeltaArray 4 reference reference
-pandas.core.arrays.integer IntegerArray 4 object new,state
-pandas.core.arrays.floating FloatingArray 4 object new,state
-pandas.core.arrays.boolean BooleanArray 4 object new,state
-pandas.core.arrays.integer Int8Dtype 4 object new,state
-pandas.core.arrays.integer Int16Dtype 4 object new,state
-pandas.core.arrays.integer Int32Dtype 4 object new,state
-pandas.core.arrays.integer Int64Dtype 4 object new,state
-pandas.core.arrays.integer UInt8Dtype 4 object new,state
-pandas.core.arrays.integer UInt16Dtype 4 object new,state
-pandas.core.arrays.integer UInt32Dtype 4 object new,state
-pandas.core.arrays.integer UInt64Dtype 4 object new,state
-pandas.core.arrays.floating Float32Dtype 4 object new,state
-pandas.core.arrays.floating Float64Dtype 4 object new,state
-pandas.core.arrays.boolean BooleanDtype 4 object new,state
-pandas.core.arrays.string_ StringDtype 4 object call,new,state
-pandas.core.dtypes.dtypes CategoricalDtype 4 object new,state
-pandas.core.dtypes.dtypes DatetimeTZDtype 4 object new,state
-pandas.core.dtypes.dtypes PeriodDtype 4 object call
-pandas._libs.tslibs.offsets Day 4 object call
-pandas._libs.tslibs.offsets Hour 4 object call
-pandas._libs.tslibs.offsets Minute 4 object call
-pandas._libs.tslibs.offsets Second 4 object call
-pandas._libs.tslibs.offsets Milli 4 object call
-pandas._libs.tslibs.offsets Micro 4 object call
-pandas._libs.tslibs.offsets Nano 4 object call
-pandas._libs.tslibs.offsets MonthEnd 4 object call
-pandas._libs.tslibs.offsets BusinessDay 4 object call
-pandas._libs.tslibs.offsets Week 4 object call
-pandas._libs.tslibs.offsets QuarterEnd 4 object call
-pandas._libs.tslibs.offsets YearEnd 4 object call
-pandas._libs.missing NA 4 reference reference
-pandas DataFrame 4 pandas.DataFrame new,state
-pandas Series 4 pandas.Series new,state
-pandas Index 4 reference reference
-pandas RangeIndex 4 reference reference
-pandas DatetimeIndex 4 reference reference
-pandas TimedeltaIndex 4 reference reference
-pandas PeriodIndex 4 reference reference
-pandas CategoricalIndex 4 reference reference
-pandas MultiIndex 4 reference reference
-pandas Categorical 4 reference reference
-pandas.arrays DatetimeArray 4 reference reference
-pandas.arrays PeriodArray 4 reference reference
-pandas.arrays StringArray 4 reference reference
-pandas.arrays TimedeltaArray 4 reference reference
-pandas.arrays IntegerArray 4 object new,state
-pandas.arrays FloatingArray 4 object new,state
-pandas.arrays BooleanArray 4 object new,state
-pandas Int8Dtype 4 object new,state
-pandas Int16Dtype 4 object new,state
-pandas Int32Dtype 4 object new,state
-pandas Int64Dtype 4 object new,state
-pandas UInt8Dtype 4 object new,state
-pandas UInt16Dtype 4 object new,state
-pandas UInt32Dtype 4 object new,state
-pandas UInt64Dtype 4 object new,state
-pandas Float32Dtype 4 object new,state
-pandas Float64Dtype 4 object new,state
-pandas BooleanDtype 4 object new,state
-pandas StringDtype 4 object call,new,state
-pandas CategoricalDtype 4 object new,state
-pandas DatetimeTZDtype 4 object new,state
-pandas PeriodDtype 4 object call
-pandas NA 4 reference reference
-pandas.arrays ArrowStringArray 4 object new,state
-pyarrow.lib _restore_array 4 pyarrow.restore_array call
-pyarrow.lib py_buffer 4 pyarrow.py_buffer call
-pyarrow.lib type_for_alias 4 pyarrow.type_for_alias call
-builtins set 5 builtins.set call,new
-builtins frozenset 5 builtins.frozenset call,new
-builtins bytes 5 builtins.bytes call,new
-builtins bytearray 5 builtins.bytearray call,new
-builtins complex 5 builtins.complex call
-_codecs encode 5 _codecs.encode call
-collections OrderedDict 5 collections.OrderedDict call,new,state
-copyreg _reconstructor 5 copyreg._reconstructor call
-builtins object 6 reference reference
-builtins list 6 reference reference
-builtins dict 6 reference reference
-builtins int 6 reference reference
-builtins float 6 reference reference
-builtins str 6 reference reference
-builtins tuple 6 reference reference
-builtins bool 6 reference reference
-builtins range 6 builtins.range call
-builtins slice 6 builtins.slice call
-collections defaultdict 6 collections.defaultdict call
-collections deque 6 collections.deque call
-collections Counter 6 collections.Counter call
-datetime date 6 datetime.date call
-datetime time 6 datetime.time call
-datetime datetime 6 datetime.datetime call
-datetime timedelta 6 datetime.timedelta call
-datetime timezone 6 datetime.timezone call
-decimal Decimal 6 decimal.Decimal call
-fractions Fraction 6 fractions.Fraction call
-uuid UUID 6 uuid.UUID new,state
-zoneinfo ZoneInfo 6 reference reference
-zoneinfo ZoneInfo._unpickle 6 zoneinfo.ZoneInfo._unpickle call
-pathlib PurePosixPath 6 pathlib.path call
-pathlib PureWindowsPath 6 pathlib.path call
-ipaddress IPv4Address 6 ipaddress call
-ipaddress IPv6Address 6 ipaddress call
-ipaddress IPv4Network 6 ipaddress call
-ipaddress IPv6Network 6 ipaddress call
-ipaddress IPv4Interface 6 ipaddress call
-ipaddress IPv6Interface 6 ipaddress call
-builtins ArithmeticError 6 exception call,state
-builtins AssertionError 6 exception call,state
-builtins AttributeError 6 exception call,state
-builtins BaseException 6 exception call,state
-builtins BlockingIOError 6 exception call,state
-builtins BrokenPipeError 6 exception call,state
-builtins BufferError 6 exception call,state
-builtins BytesWarning 6 exception call,state
-builtins ChildProcessError 6 exception call,state
-builtins ConnectionAbortedError 6 exception call,state
-builtins ConnectionError 6 exception call,state
-builtins ConnectionRefusedError 6 exception call,state
-builtins ConnectionResetError 6 exception call,state
-builtins DeprecationWarning 6 exception call,state
-builtins EOFError 6 exception call,state
-builtins EncodingWarning 6 exception call,state
-builtins EnvironmentError 6 exception call,state
-builtins Exception 6 exception call,state
-builtins FileExistsError 6 exception call,state
-builtins FileNotFoundError 6 exception call,state
-builtins FloatingPointError 6 exception call,state
-builtins FutureWarning 6 exception call,state
-builtins GeneratorExit 6 exception call,state
-builtins IOError 6 exception call,state
-builtins ImportError 6 exception call,state
-builtins ImportWarning 6 exception call,state
-builtins IndentationError 6 exception call,state
-builtins IndexError 6 exception call,state
-builtins InterruptedError 6 exception call,state
-builtins IsADirectoryError 6 exception call,state
-builtins KeyError 6 exception call,state
-builtins KeyboardInterrupt 6 exception call,state
-builtins LookupError 6 exception call,state
-builtins MemoryError 6 exception call,state
-builtins ModuleNotFoundError 6 exception call,state
-builtins NameError 6 exception call,state
-builtins NotADirectoryError 6 exception call,state
-builtins NotImplementedError 6 exception call,state
-builtins OSError 6 exception call,state
-builtins OverflowError 6 exception call,state
-builtins PendingDeprecationWarning 6 exception call,state
-builtins PermissionError 6 exception call,state
-builtins ProcessLookupError 6 exception call,state
-builtins RecursionError 6 exception call,state
-builtins ReferenceError 6 exception call,state
-builtins ResourceWarning 6 exception call,state
-builtins RuntimeError 6 exception call,state
-builtins RuntimeWarning 6 exception call,state
-builtins StopAsyncIteration 6 exception call,state
-builtins StopIteration 6 exception call,state
-builtins SyntaxError 6 exception call,state
-builtins SyntaxWarning 6 exception call,state
-builtins SystemError 6 exception call,state
-builtins SystemExit 6 exception call,state
-builtins TabError 6 exception call,state
-builtins TimeoutError 6 exception call,state
-builtins TypeError 6 exception call,state
-builtins UnboundLocalError 6 exception call,state
-builtins UnicodeDecodeError 6 exception call,state
-builtins UnicodeEncodeError 6 exception call,state
-builtins UnicodeError 6 exception call,state
-builtins UnicodeTranslateError 6 exception call,state
-builtins UnicodeWarning 6 exception call,state
-builtins UserWarning 6 exception call,state
-builtins ValueError 6 exception call,state
-builtins Warning 6 exception call,state
-builtins ZeroDivisionError 6 exception call,state
-json.decoder JSONDecodeError 6 exception call,state
-re error 6 exception call,state
-_queue Empty 6 exception call,state
-queue Full 6 exception call,state
-struct error 6 exception call,state
-zlib error 6 exception call,state
-binascii Error 6 exception call,state
-binascii Incomplete 6 exception call,state
-_csv Error 6 exception call,state
-statistics StatisticsError 6 exception call,state
-ipaddress AddressValueError 6 exception call,state
-ipaddress NetmaskValueError 6 exception call,state
-decimal DecimalException 6 exception call,state
-decimal Clamped 6 exception call,state
-decimal Rounded 6 exception call,state
-decimal Inexact 6 exception call,state
-decimal Subnormal 6 exception call,state
-decimal Underflow 6 exception call,state
-decimal Overflow 6 exception call,state
-decimal DivisionByZero 6 exception call,state
-decimal FloatOperation 6 exception call,state
-decimal InvalidOperation 6 exception call,state
-decimal ConversionSyntax 6 exception call,state
-decimal DivisionImpossible 6 exception call,state
-decimal DivisionUndefined 6 exception call,state
-decimal InvalidContext 6 exception call,state
-re _compile 6 re._compile call
-array array 6 array.array call,reference
-array _array_reconstructor 6 array._array_reconstructor call
-types SimpleNamespace 6 types.SimpleNamespace call,state
-argparse Namespace 6 argparse.Namespace new,state
-torch._utils _rebuild_tensor_v2 7 torch._utils._rebuild_tensor_v2 call
-torch._utils _rebuild_parameter 7 torch._utils._rebuild_parameter call
-torch Size 7 torch.Size call
-torch FloatStorage 7 reference reference
-torch DoubleStorage 7 reference reference
-torch HalfStorage 7 reference reference
-torch BFloat16Storage 7 reference reference
-torch LongStorage 7 reference reference
-torch IntStorage 7 reference reference
-torch ShortStorage 7 reference reference
-torch CharStorage 7 reference reference
-torch ByteStorage 7 reference reference
-torch BoolStorage 7 reference reference
-torch ComplexFloatStorage 7 reference reference
-torch ComplexDoubleStorage 7 reference reference
-torch._utils _rebuild_tensor_v3 7 torch._utils._rebuild_tensor_v3 call
-torch._utils _rebuild_parameter_with_state 7 torch._utils._rebuild_parameter_with_state call
-torch device 7 torch.device call
-torch UntypedStorage 7 reference reference
-torch.storage UntypedStorage 7 reference reference
-torch float32 7 reference reference
-torch float64 7 reference reference
-torch float16 7 reference reference
-torch bfloat16 7 reference reference
-torch float8_e4m3fn 7 reference reference
-torch float8_e5m2 7 reference reference
-torch float8_e4m3fnuz 7 reference reference
-torch float8_e5m2fnuz 7 reference reference
-torch int64 7 reference reference
-torch int32 7 reference reference
-torch int16 7 reference reference
-torch int8 7 reference reference
-torch uint64 7 reference reference
-torch uint32 7 reference reference
-torch uint16 7 reference reference
-torch uint8 7 reference reference
-torch bool 7 reference reference
-torch complex32 7 reference reference
-torch complex64 7 reference reference
-torch complex128 7 reference reference
-torch FloatTensor 7 reference reference
-torch DoubleTensor 7 reference reference
-torch HalfTensor 7 reference reference
-torch BFloat16Tensor 7 reference reference
-torch LongTensor 7 reference reference
-torch IntTensor 7 reference reference
-torch ShortTensor 7 reference reference
-torch CharTensor 7 reference reference
-torch ByteTensor 7 reference reference
-torch BoolTensor 7 reference reference
-pytz _UTC 8 pytz._UTC call
-pytz _p 8 pytz._p call
-pytz FixedOffset 8 pytz.FixedOffset call
-pytz utc 8 reference reference
-pytz UTC 8 reference reference
-numpy float64 9 reference reference
-numpy.random._mt19937 MT19937 9 reference reference
-numpy.random._pcg64 PCG64 9 reference reference
-numpy.random._pickle __bit_generator_ctor 9 object call,state
-numpy.random._pickle __generator_ctor 9 object call
-numpy.random._pickle __randomstate_ctor 9 object call,state
-numpy.random.bit_generator SeedSequence 9 reference reference
-numpy.random.bit_generator __pyx_unpickle_SeedSequence 9 object call,state
-sklearn._loss._loss CyHalfBinomialLoss 9 object call
-sklearn._loss._loss CyHalfSquaredError 9 object call
-sklearn._loss._loss __pyx_unpickle_CyHalfBinomialLoss 9 object call
-sklearn._loss._loss __pyx_unpickle_CyHalfSquaredError 9 object call
-sklearn._loss.link IdentityLink 9 object new
-sklearn._loss.link Interval 9 object new,state
-sklearn._loss.link LogitLink 9 object new
-sklearn._loss.loss HalfBinomialLoss 9 object new,state
-sklearn._loss.loss HalfSquaredError 9 object new,state
-sklearn.cluster._kmeans KMeans 9 object new,state
-sklearn.compose._column_transformer ColumnTransformer 9 object new,state
-sklearn.decomposition._pca PCA 9 object new,state
-sklearn.dummy DummyClassifier 9 object new,state
-sklearn.dummy DummyRegressor 9 object new,state
-sklearn.ensemble._forest ExtraTreesRegressor 9 object new,state
-sklearn.ensemble._forest RandomForestClassifier 9 object new,state
-sklearn.ensemble._gb GradientBoostingClassifier 9 object new,state
-sklearn.ensemble._gb GradientBoostingRegressor 9 object new,state
-sklearn.ensemble._gb_losses BinomialDeviance 9 object new,state
-sklearn.ensemble._gb_losses LeastSquaresError 9 object new,state
-sklearn.ensemble._hist_gradient_boosting.binning _BinMapper 9 object new,state
-sklearn.ensemble._hist_gradient_boosting.gradient_boosting HistGradientBoostingClassifier 9 object new,state
-sklearn.ensemble._hist_gradient_boosting.gradient_boosting HistGradientBoostingRegressor 9 object new,state
-sklearn.ensemble._hist_gradient_boosting.predictor TreePredictor 9 object new,state
-sklearn.ensemble._weight_boosting AdaBoostClassifier 9 object new,state
-sklearn.impute._base SimpleImputer 9 object new,state
-sklearn.linear_model._base LinearRegression 9 object new,state
-sklearn.linear_model._coordinate_descent ElasticNet 9 object new,state
-sklearn.linear_model._coordinate_descent Lasso 9 object new,state
-sklearn.linear_model._logistic LogisticRegression 9 object new,state
-sklearn.linear_model._ridge Ridge 9 object new,state
-sklearn.linear_model._sgd_fast Hinge 9 object call
-sklearn.linear_model._stochastic_gradient SGDClassifier 9 object new,state
-sklearn.metrics._dist_metrics EuclideanDistance 9 reference reference
-sklearn.metrics._dist_metrics EuclideanDistance64 9 reference reference
-sklearn.metrics._dist_metrics newObj 9 object call,state
-sklearn.naive_bayes GaussianNB 9 object new,state
-sklearn.neighbors._ball_tree BallTree 9 reference reference
-sklearn.neighbors._ball_tree newObj 9 sklearn.neighbors.newObj call,state
-sklearn.neighbors._classification KNeighborsClassifier 9 object new,state
-sklearn.neighbors._kd_tree KDTree 9 reference reference
-sklearn.neighbors._kd_tree newObj 9 sklearn.neighbors.newObj call,state
-sklearn.neighbors._regression KNeighborsRegressor 9 object new,state
-sklearn.pipeline Pipeline 9 object new,state
-sklearn.preprocessing._data MinMaxScaler 9 object new,state
-sklearn.preprocessing._data RobustScaler 9 object new,state
-sklearn.preprocessing._data StandardScaler 9 object new,state
-sklearn.preprocessing._encoders OneHotEncoder 9 object new,state
-sklearn.preprocessing._encoders OrdinalEncoder 9 object new,state
-sklearn.preprocessing._label LabelEncoder 9 object new,state
-sklearn.preprocessing._polynomial PolynomialFeatures 9 object new,state
-sklearn.svm._classes LinearSVC 9 object new,state
-sklearn.svm._classes SVC 9 object new,state
-sklearn.svm._classes SVR 9 object new,state
-sklearn.tree._classes DecisionTreeClassifier 9 object new,state
-sklearn.tree._classes DecisionTreeRegressor 9 object new,state
-sklearn.tree._classes ExtraTreeRegressor 9 object new,state
-sklearn.tree._tree Tree 9 sklearn.tree.Tree call,state`;
+/** Every shipped entry, grouped by pack and module, as src/policy/shipped-index.ts reads them. */
+export const SHIPPED_INDEX = `0
+celery.exceptions
+ CeleryError object call,state
+ TaskError
+ TaskPredicate
+ Retry
+ RetryTaskError
+ Ignore
+ Reject
+ TaskRevokedError
+ TimeoutError
+ MaxRetriesExceededError
+ InvalidTaskError
+ ChordError
+ NotRegistered
+ QueueNotFound
+ ImproperlyConfigured
+ BackendError
+ BackendGetMetaError
+ BackendStoreError
+ IncompleteStream
+ TimeLimitExceeded
+ SoftTimeLimitExceeded
+ WorkerLostError
+ Terminated
+ OperationalError
+billiard.exceptions
+ SoftTimeLimitExceeded
+ TimeLimitExceeded
+ WorkerLostError
+ Terminated
+ ProcessError
+ TimeoutError
+ RestartFreqExceeded
+celery.utils.serialization
+ UnpickleableExceptionWrapper object call,new,state
+1
+django.db.models.base
+ ModelState object new,state
+django.utils.safestring
+ SafeString
+ SafeText
+2
+joblib.numpy_pickle
+ NumpyArrayWrapper object new,state
+3
+numpy
+ ndarray reference reference
+ dtype numpy.dtype call,state
+numpy._core.multiarray
+ _reconstruct numpy.multiarray._reconstruct call,state
+numpy.core.multiarray
+ _reconstruct
+numpy._core.multiarray
+ scalar numpy.multiarray.scalar call
+numpy.core.multiarray
+ scalar
+numpy._core._internal
+ _convert_to_stringdtype_kwargs numpy.stringdtype call
+numpy.ma.core
+ _mareconstruct numpy.ma._mareconstruct call,state
+ MaskedArray reference reference
+numpy.ma
+ MaskedArray
+numpy._core.numeric
+ _frombuffer numpy.numeric._frombuffer call
+numpy.core.numeric
+ _frombuffer
+4
+pandas.core.frame
+ DataFrame pandas.DataFrame new,state
+pandas.core.series
+ Series pandas.Series new,state
+pandas.core.internals.managers
+ BlockManager pandas.BlockManager call,new,state
+ SingleBlockManager
+pandas._libs.internals
+ _unpickle_block pandas.unpickle_block call
+pandas.core.indexes.base
+ _new_Index pandas.new_index call
+pandas.core.indexes.datetimes
+ _new_DatetimeIndex
+pandas.core.indexes.base
+ Index reference reference
+pandas.core.indexes.range
+ RangeIndex
+pandas.core.indexes.numeric
+ Int64Index
+ UInt64Index
+ Float64Index
+ NumericIndex
+pandas.core.indexes.datetimes
+ DatetimeIndex
+pandas.core.indexes.timedeltas
+ TimedeltaIndex
+pandas.core.indexes.period
+ PeriodIndex
+pandas.core.indexes.category
+ CategoricalIndex
+pandas.core.indexes.multi
+ MultiIndex
+pandas._libs.arrays
+ __pyx_unpickle_NDArrayBacked object call,state
+pandas.core.arrays.categorical
+ Categorical reference reference
+pandas.core.arrays.datetimes
+ DatetimeArray
+pandas.core.arrays.period
+ PeriodArray
+pandas.core.arrays.string_
+ StringArray
+pandas.core.arrays.timedeltas
+ TimedeltaArray
+pandas.core.arrays.integer
+ IntegerArray object new,state
+pandas.core.arrays.floating
+ FloatingArray
+pandas.core.arrays.boolean
+ BooleanArray
+pandas.core.arrays.integer
+ Int8Dtype
+ Int16Dtype
+ Int32Dtype
+ Int64Dtype
+ UInt8Dtype
+ UInt16Dtype
+ UInt32Dtype
+ UInt64Dtype
+pandas.core.arrays.floating
+ Float32Dtype
+ Float64Dtype
+pandas.core.arrays.boolean
+ BooleanDtype
+pandas.core.arrays.string_
+ StringDtype object call,new,state
+pandas.core.dtypes.dtypes
+ CategoricalDtype object new,state
+ DatetimeTZDtype
+ PeriodDtype object call
+pandas._libs.tslibs.offsets
+ Day
+ Hour
+ Minute
+ Second
+ Milli
+ Micro
+ Nano
+ MonthEnd
+ BusinessDay
+ Week
+ QuarterEnd
+ YearEnd
+pandas._libs.missing
+ NA reference reference
+pandas
+ DataFrame pandas.DataFrame new,state
+ Series pandas.Series new,state
+ Index reference reference
+ RangeIndex
+ DatetimeIndex
+ TimedeltaIndex
+ PeriodIndex
+ CategoricalIndex
+ MultiIndex
+ Categorical
+pandas.arrays
+ DatetimeArray
+ PeriodArray
+ StringArray
+ TimedeltaArray
+ IntegerArray object new,state
+ FloatingArray
+ BooleanArray
+pandas
+ Int8Dtype
+ Int16Dtype
+ Int32Dtype
+ Int64Dtype
+ UInt8Dtype
+ UInt16Dtype
+ UInt32Dtype
+ UInt64Dtype
+ Float32Dtype
+ Float64Dtype
+ BooleanDtype
+ StringDtype object call,new,state
+ CategoricalDtype object new,state
+ DatetimeTZDtype
+ PeriodDtype object call
+ NA reference reference
+pandas.arrays
+ ArrowStringArray object new,state
+pyarrow.lib
+ _restore_array pyarrow.restore_array call
+ py_buffer pyarrow.py_buffer call
+ type_for_alias pyarrow.type_for_alias call
+5
+builtins
+ set builtins.set call,new
+ frozenset builtins.frozenset call,new
+ bytes builtins.bytes call,new
+ bytearray builtins.bytearray call,new
+ complex builtins.complex call
+_codecs
+ encode _codecs.encode call
+collections
+ OrderedDict collections.OrderedDict call,new,state
+copyreg
+ _reconstructor copyreg._reconstructor call
+6
+builtins
+ object reference reference
+ list
+ dict
+ int
+ float
+ str
+ tuple
+ bool
+ range builtins.range call
+ slice builtins.slice call
+collections
+ defaultdict collections.defaultdict call
+ deque collections.deque call
+ Counter collections.Counter call
+datetime
+ date datetime.date call
+ time datetime.time call
+ datetime datetime.datetime call
+ timedelta datetime.timedelta call
+ timezone datetime.timezone call
+decimal
+ Decimal decimal.Decimal call
+fractions
+ Fraction fractions.Fraction call
+uuid
+ UUID uuid.UUID new,state
+zoneinfo
+ ZoneInfo reference reference
+ ZoneInfo._unpickle zoneinfo.ZoneInfo._unpickle call
+pathlib
+ PurePosixPath pathlib.path call
+ PureWindowsPath
+ipaddress
+ IPv4Address ipaddress call
+ IPv6Address
+ IPv4Network
+ IPv6Network
+ IPv4Interface
+ IPv6Interface
+builtins
+ ArithmeticError exception call,state
+ AssertionError
+ AttributeError
+ BaseException
+ BlockingIOError
+ BrokenPipeError
+ BufferError
+ BytesWarning
+ ChildProcessError
+ ConnectionAbortedError
+ ConnectionError
+ ConnectionRefusedError
+ ConnectionResetError
+ DeprecationWarning
+ EOFError
+ EncodingWarning
+ EnvironmentError
+ Exception
+ FileExistsError
+ FileNotFoundError
+ FloatingPointError
+ FutureWarning
+ GeneratorExit
+ IOError
+ ImportError
+ ImportWarning
+ IndentationError
+ IndexError
+ InterruptedError
+ IsADirectoryError
+ KeyError
+ KeyboardInterrupt
+ LookupError
+ MemoryError
+ ModuleNotFoundError
+ NameError
+ NotADirectoryError
+ NotImplementedError
+ OSError
+ OverflowError
+ PendingDeprecationWarning
+ PermissionError
+ ProcessLookupError
+ RecursionError
+ ReferenceError
+ ResourceWarning
+ RuntimeError
+ RuntimeWarning
+ StopAsyncIteration
+ StopIteration
+ SyntaxError
+ SyntaxWarning
+ SystemError
+ SystemExit
+ TabError
+ TimeoutError
+ TypeError
+ UnboundLocalError
+ UnicodeDecodeError
+ UnicodeEncodeError
+ UnicodeError
+ UnicodeTranslateError
+ UnicodeWarning
+ UserWarning
+ ValueError
+ Warning
+ ZeroDivisionError
+json.decoder
+ JSONDecodeError
+re
+ error
+_queue
+ Empty
+queue
+ Full
+struct
+ error
+zlib
+ error
+binascii
+ Error
+ Incomplete
+_csv
+ Error
+statistics
+ StatisticsError
+ipaddress
+ AddressValueError
+ NetmaskValueError
+decimal
+ DecimalException
+ Clamped
+ Rounded
+ Inexact
+ Subnormal
+ Underflow
+ Overflow
+ DivisionByZero
+ FloatOperation
+ InvalidOperation
+ ConversionSyntax
+ DivisionImpossible
+ DivisionUndefined
+ InvalidContext
+re
+ _compile re._compile call
+array
+ array array.array call,reference
+ _array_reconstructor array._array_reconstructor call
+types
+ SimpleNamespace types.SimpleNamespace call,state
+argparse
+ Namespace argparse.Namespace new,state
+7
+torch._utils
+ _rebuild_tensor_v2 torch._utils._rebuild_tensor_v2 call
+ _rebuild_parameter torch._utils._rebuild_parameter call
+torch
+ Size torch.Size call
+ FloatStorage reference reference
+ DoubleStorage
+ HalfStorage
+ BFloat16Storage
+ LongStorage
+ IntStorage
+ ShortStorage
+ CharStorage
+ ByteStorage
+ BoolStorage
+ ComplexFloatStorage
+ ComplexDoubleStorage
+torch._utils
+ _rebuild_tensor_v3 torch._utils._rebuild_tensor_v3 call
+ _rebuild_parameter_with_state torch._utils._rebuild_parameter_with_state call
+torch
+ device torch.device call
+ UntypedStorage reference reference
+torch.storage
+ UntypedStorage
+torch
+ float32
+ float64
+ float16
+ bfloat16
+ float8_e4m3fn
+ float8_e5m2
+ float8_e4m3fnuz
+ float8_e5m2fnuz
+ int64
+ int32
+ int16
+ int8
+ uint64
+ uint32
+ uint16
+ uint8
+ bool
+ complex32
+ complex64
+ complex128
+ FloatTensor
+ DoubleTensor
+ HalfTensor
+ BFloat16Tensor
+ LongTensor
+ IntTensor
+ ShortTensor
+ CharTensor
+ ByteTensor
+ BoolTensor
+8
+pytz
+ _UTC pytz._UTC call
+ _p pytz._p call
+ FixedOffset pytz.FixedOffset call
+ utc reference reference
+ UTC
+9
+numpy
+ float64 reference reference
+numpy.random._mt19937
+ MT19937
+numpy.random._pcg64
+ PCG64
+numpy.random._pickle
+ __bit_generator_ctor object call,state
+ __generator_ctor object call
+ __randomstate_ctor object call,state
+numpy.random.bit_generator
+ SeedSequence reference reference
+ __pyx_unpickle_SeedSequence object call,state
+sklearn._loss._loss
+ CyHalfBinomialLoss object call
+ CyHalfSquaredError
+ __pyx_unpickle_CyHalfBinomialLoss
+ __pyx_unpickle_CyHalfSquaredError
+sklearn._loss.link
+ IdentityLink object new
+ Interval object new,state
+ LogitLink object new
+sklearn._loss.loss
+ HalfBinomialLoss object new,state
+ HalfSquaredError
+sklearn.cluster._kmeans
+ KMeans
+sklearn.compose._column_transformer
+ ColumnTransformer
+sklearn.decomposition._pca
+ PCA
+sklearn.dummy
+ DummyClassifier
+ DummyRegressor
+sklearn.ensemble._forest
+ ExtraTreesRegressor
+ RandomForestClassifier
+sklearn.ensemble._gb
+ GradientBoostingClassifier
+ GradientBoostingRegressor
+sklearn.ensemble._gb_losses
+ BinomialDeviance
+ LeastSquaresError
+sklearn.ensemble._hist_gradient_boosting.binning
+ _BinMapper
+sklearn.ensemble._hist_gradient_boosting.gradient_boosting
+ HistGradientBoostingClassifier
+ HistGradientBoostingRegressor
+sklearn.ensemble._hist_gradient_boosting.predictor
+ TreePredictor
+sklearn.ensemble._weight_boosting
+ AdaBoostClassifier
+sklearn.impute._base
+ SimpleImputer
+sklearn.linear_model._base
+ LinearRegression
+sklearn.linear_model._coordinate_descent
+ ElasticNet
+ Lasso
+sklearn.linear_model._logistic
+ LogisticRegression
+sklearn.linear_model._ridge
+ Ridge
+sklearn.linear_model._sgd_fast
+ Hinge object call
+sklearn.linear_model._stochastic_gradient
+ SGDClassifier object new,state
+sklearn.metrics._dist_metrics
+ EuclideanDistance reference reference
+ EuclideanDistance64
+ newObj object call,state
+sklearn.naive_bayes
+ GaussianNB object new,state
+sklearn.neighbors._ball_tree
+ BallTree reference reference
+ newObj sklearn.neighbors.newObj call,state
+sklearn.neighbors._classification
+ KNeighborsClassifier object new,state
+sklearn.neighbors._kd_tree
+ KDTree reference reference
+ newObj sklearn.neighbors.newObj call,state
+sklearn.neighbors._regression
+ KNeighborsRegressor object new,state
+sklearn.pipeline
+ Pipeline
+sklearn.preprocessing._data
+ MinMaxScaler
+ RobustScaler
+ StandardScaler
+sklearn.preprocessing._encoders
+ OneHotEncoder
+ OrdinalEncoder
+sklearn.preprocessing._label
+ LabelEncoder
+sklearn.preprocessing._polynomial
+ PolynomialFeatures
+sklearn.svm._classes
+ LinearSVC
+ SVC
+ SVR
+sklearn.tree._classes
+ DecisionTreeClassifier
+ DecisionTreeRegressor
+ ExtraTreeRegressor
+sklearn.tree._tree
+ Tree sklearn.tree.Tree call,state`;
 
 const shipped = (i: number, head: Omit<Pack, 'entries'>, digest: string, more: readonly (Partial<PackEntry> | 0)[]): LoadedPack =>
   deepFreeze({ pack: { ...head, entries: indexedEntries(SHIPPED_INDEX).filter((e) => e.pack === i).map((e, j) => ({ ...e.entry, ...more[j] })) }, digest });

@@ -59,30 +59,30 @@ export class OpReader {
   /** For GLOBAL and INST: the module and the qualified name. */
   module = '';
   qualname = '';
-  private readonly m: Machine;
-  private done = false;
+  readonly #m: Machine;
+  #done = false;
 
   constructor(bytes: Uint8Array, start = 0, options: OpReaderOptions = {}) {
     const m = new Machine(bytes, resolveOptions({ maxIntDigits: options.maxIntDigits, maxObjectBytes: Infinity, maxInputBytes: Infinity }));
     m.pos = m.opPos = start;
     m.ignoreFrames = options.frames !== 'strict';
-    this.m = m;
+    this.#m = m;
     this.pos = this.end = start;
   }
 
   /** Go on reading at `pos` (a new pickle, or the same one after unreadable bytes): no frame open. */
   seek(pos: number): void {
-    const m = this.m;
+    const m = this.#m;
     m.closeFrame();
     m.pos = m.opPos = pos;
     this.pos = this.end = pos;
-    this.done = false;
+    this.#done = false;
   }
 
   /** Read the next opcode; false once the STOP was read. */
   next(): boolean {
-    if (this.done) return false;
-    const m = this.m;
+    if (this.#done) return false;
+    const m = this.#m;
     const pos = m.pos;
     if (pos === m.frameEnd) m.closeFrame();
     this.pos = m.opPos = pos;
@@ -94,17 +94,17 @@ export class OpReader {
     }
     this.op = op;
     m.pos = pos + 1;
-    this.arg = op.arg === null ? null : this.read(op);
+    this.arg = op.arg === null ? null : this.#read(op);
     this.end = m.pos;
     if (code === 0x2e) {
       if (m.frameEnd > m.pos) m.malformed('frame_unfinished', 'STOP inside a frame that has bytes left: readers disagree on where the next pickle starts');
-      this.done = true;
+      this.#done = true;
     }
     return true;
   }
 
-  private read(op: OpcodeInfo): OpArg {
-    const m = this.m;
+  #read(op: OpcodeInfo): OpArg {
+    const m = this.#m;
     const view = (n: number): Uint8Array => {
       const p = m.payload(n);
       return m.data.subarray(p, p + n);

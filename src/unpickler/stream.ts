@@ -38,81 +38,81 @@ function chunksOf(source: ByteSource): AsyncIterator<Uint8Array | string> {
 
 /** Reads pickles one after another from a stream; `load()` resolves to the next value. */
 export class StreamUnpickler {
-  private readonly options: ResolvedOptions;
-  private readonly chunks: AsyncIterator<Uint8Array | string>;
-  private buffer = new Uint8Array(0);
-  private start = 0;
-  private length = 0;
-  private ended = false;
+  readonly #options: ResolvedOptions;
+  readonly #chunks: AsyncIterator<Uint8Array | string>;
+  #buffer = new Uint8Array(0);
+  #start = 0;
+  #length = 0;
+  #ended = false;
   /** Bytes of the stream before `buffer[start]`, so error offsets count from the stream's start. */
-  private consumed = 0;
+  #consumed = 0;
   /** The last machine run: its memo carries over to the next pickle, as in Python's Unpickler(file). */
-  private previous: Machine | null = null;
-  private busy = false;
+  #previous: Machine | null = null;
+  #busy = false;
 
   constructor(source: ByteSource, options?: LoadOptions) {
-    this.options = resolveOptions(options);
-    this.chunks = chunksOf(source);
+    this.#options = resolveOptions(options);
+    this.#chunks = chunksOf(source);
   }
 
   /** Append one chunk to the buffer (amortised doubling). */
-  private append(chunk: Uint8Array): void {
-    const used = this.length - this.start;
-    if (used + chunk.length > this.options.maxInputBytes) {
-      throw new LimitExceededError('maxInputBytes', this.options.maxInputBytes, 'the stream holds more bytes than allowed', {
-        offset: this.length,
+  #append(chunk: Uint8Array): void {
+    const used = this.#length - this.#start;
+    if (used + chunk.length > this.#options.maxInputBytes) {
+      throw new LimitExceededError('maxInputBytes', this.#options.maxInputBytes, 'the stream holds more bytes than allowed', {
+        offset: this.#length,
       });
     }
-    if (this.length + chunk.length > this.buffer.length) {
+    if (this.#length + chunk.length > this.#buffer.length) {
       const next = new Uint8Array(Math.max(64 * 1024, 2 * (used + chunk.length)));
-      next.set(this.buffer.subarray(this.start, this.length));
-      this.buffer = next;
-      this.length = used;
-      this.start = 0;
+      next.set(this.#buffer.subarray(this.#start, this.#length));
+      this.#buffer = next;
+      this.#length = used;
+      this.#start = 0;
     }
-    this.buffer.set(chunk, this.length);
-    this.length += chunk.length;
+    this.#buffer.set(chunk, this.#length);
+    this.#length += chunk.length;
   }
 
   /** Read until the buffer holds at least `want` unread bytes, or the stream ends. */
-  private async fill(want: number): Promise<void> {
-    while (!this.ended && this.length - this.start < want) {
-      const r = await this.chunks.next();
+  async #fill(want: number): Promise<void> {
+    while (!this.#ended && this.#length - this.#start < want) {
+      const r = await this.#chunks.next();
       if (r.done) {
-        this.ended = true;
+        this.#ended = true;
         break;
       }
       const v = r.value;
       if (typeof v === 'string' || !(v instanceof Uint8Array)) {
         throw new UnpicklingError('not_bytes', 'the stream yielded text or a non-byte chunk; read it in binary mode');
       }
-      this.append(v);
+      this.#append(v);
     }
   }
 
   /** The next pickle's value; `EndOfInputError` when the stream ends between pickles. */
   async load(): Promise<unknown> {
-    if (this.busy) throw new UnpicklingError('reentrant_load', 'StreamUnpickler.load() called while a load is running');
-    this.busy = true;
+    if (this.#busy) throw new UnpicklingError('reentrant_load', 'StreamUnpickler.load() called while a load is running');
+    this.#busy = true;
     try {
-      await this.fill(1);
-      if (this.length === this.start) throw new EndOfInputError({ offset: this.consumed });
+      await this.#fill(1);
+      if (this.#length === this.#start) throw new EndOfInputError({ offset: this.#consumed });
       // Wait for the whole pickle (or the end of the stream), then run it once.
       for (;;) {
-        const found = endOfPickle(this.buffer.subarray(0, this.length), this.start);
-        if (found !== 'truncated' || this.ended) break;
-        await this.fill(Math.ceil((this.length - this.start) * 1.5) + 1);
+        const found = endOfPickle(this.#buffer.subarray(0, this.#length), this.#start);
+        if (found !== 'truncated' || this.#ended) break;
+        await this.#fill(Math.ceil((this.#length - this.#start) * 1.5) + 1);
       }
-      const m = new Machine(checkInput(this.buffer.subarray(this.start, this.length), this.options), this.options);
-      m.base = this.consumed;
-      if (this.previous !== null) m.carryOver(this.previous);
-      this.previous = m;
+      const m = new Machine(checkInput(this.#buffer.subarray(this.#start, this.#length), this.#options), this.#options);
+      m.base = this.#consumed;
+      if (this.#previous !== null) m.carryOver(this.#previous);
+      this.#previous = m;
       const value = run(m);
-      this.start += m.pos;
-      this.consumed += m.pos;
+      this.#start += m.pos;
+      this.#consumed += m.pos;
       return value;
     } finally {
-      this.busy = false;
+      this.#busy = false;
     }
   }
 

@@ -348,7 +348,7 @@ function asciiDecode(b: Uint8Array, start: number, end: number, handler: number)
 // ---------------------------------------------------------------------------------------------
 
 /** Hex digit value, or -1. */
-function hexVal(c: number): number {
+export function hexVal(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20;
   if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
@@ -618,7 +618,7 @@ function hasEncodedSurrogate(b: Uint8Array, start: number, end: number): boolean
 export type ParsedInt = number | bigint | null | 'too_many_digits';
 
 /** C isspace / Py_ISSPACE: space, \t \n \v \f \r (not 0x1C..0x1F, not 0x85, not 0xA0). */
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
@@ -675,14 +675,15 @@ function digitsValue(b: Uint8Array, s: number, e: number, base: number, count: n
 
 /**
  * PyLong_FromString(s, NULL, base) on the C string b[start..e) (e: the first NUL or the end of the
- * line), with base 0 (LONG, INT's fallback) or 10 (GET/PUT). Rules, all checked against python3:
+ * line), with base 0 (LONG, INT's fallback) or 10 (GET/PUT, and the disassembler's int(s)).
+ * Rules, all checked against python3:
  * leading and trailing whitespace; one sign; with base 0 the prefixes 0x/0o/0b (either case),
  * optionally followed by one '_'; single underscores between digits; with base 0 a nonzero
  * decimal may not start with '0' ('010' fails, '000' and '0_0' are 0). The decimal digit count is
  * checked against `maxDigits` after the digits are scanned and before anything else, so '1'×5000
  * followed by junk is 'too_many_digits', as CPython's ValueError says.
  */
-function pyLongFromString(b: Uint8Array, start: number, e: number, base: number, maxDigits: number): ParsedInt {
+export function pyLongFromString(b: Uint8Array, start: number, e: number, base: number, maxDigits: number): ParsedInt {
   let i = start;
   while (i < e && isSpace(b[i])) i++;
   let negative = false;

@@ -182,44 +182,44 @@ export function safeLoads(data: Uint8Array, options?: LoadOptions): SafeLoadResu
  * input, `load()` throws `EndOfInputError`; a pickle cut short throws `TruncatedPickleError`.
  */
 export class Unpickler {
-  private readonly options: ResolvedOptions;
-  private m: Machine;
-  private running = false;
+  readonly #options: ResolvedOptions;
+  #m: Machine;
+  #running = false;
 
   constructor(data: Uint8Array, options?: LoadOptions) {
-    this.options = resolveOptions(options);
-    this.m = new Machine(checkInput(data, this.options), this.options);
+    this.#options = resolveOptions(options);
+    this.#m = new Machine(checkInput(data, this.#options), this.#options);
   }
 
   /** Offset of the next unread byte. */
   get position(): number {
-    return this.m.pos;
+    return this.#m.pos;
   }
 
   /** True when every byte of the input has been read. */
   get done(): boolean {
-    return this.m.pos >= this.m.end;
+    return this.#m.pos >= this.#m.end;
   }
 
   /** The next pickle's value. */
   load(): unknown {
-    if (this.running) {
+    if (this.#running) {
       throw new UnpicklingError('reentrant_load', 'Unpickler.load() was called again while it was running (from a callback)');
     }
-    const m = this.m;
+    const m = this.#m;
     if (m.pos >= m.end) throw new EndOfInputError({ offset: m.pos });
-    this.running = true;
+    this.#running = true;
     try {
       return run(m);
     } finally {
-      this.running = false;
+      this.#running = false;
     }
   }
 
   /** Start over on new bytes with the same options (memo cleared). */
   reset(data: Uint8Array): void {
-    if (this.running) throw new UnpicklingError('reentrant_load', 'Unpickler.reset() was called while it was running');
-    this.m = new Machine(checkInput(data, this.options), this.options);
+    if (this.#running) throw new UnpicklingError('reentrant_load', 'Unpickler.reset() was called while it was running');
+    this.#m = new Machine(checkInput(data, this.#options), this.#options);
   }
 
   *[Symbol.iterator](): Iterator<unknown> {

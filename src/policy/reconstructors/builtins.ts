@@ -8,19 +8,9 @@ import { CHILDREN } from '../../model/children.js';
 import { shown } from '../../model/pytext.js';
 import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { isHashable } from '../../model/hashable.js';
-import { ReconstructorArgumentError, type Reconstructor } from '../types.js';
-import { unsupported } from './check.js';
+import type { Reconstructor } from '../types.js';
+import { arity, describe, fail, unsupported, mustBe } from './check.js';
 import { reconstructorCall } from './stdlib.js';
-
-function fail(message: string): never {
-  throw new ReconstructorArgumentError(message);
-}
-
-function arity(name: string, args: readonly unknown[], min: number, max: number): void {
-  if (args.length < min || args.length > max) {
-    fail(`${name}() takes ${min === max ? min : `${min} to ${max}`} arguments, the pickle gave ${args.length}`);
-  }
-}
 
 /** Items for a set or frozenset: each must be hashable, as Python requires. */
 function hashableItems(name: string, value: unknown): unknown[] {
@@ -39,11 +29,6 @@ function iterate(name: string, value: unknown): unknown[] {
   return fail(`${name}() needs an iterable, the pickle gave ${describe(value)}`);
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'None';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
-}
 
 const LATIN1 = new Set(['latin1', 'latin-1', 'latin_1', 'iso-8859-1', 'iso8859-1', 'l1']);
 const UTF8 = new Set(['utf-8', 'utf8', 'utf_8']);
@@ -190,7 +175,7 @@ export const collectionsOrderedDict = reconstructor('collections', 'OrderedDict'
   setState(target, state) {
     if (!(target instanceof PyOrderedDict) || target.attributes !== null) return fail('OrderedDict attributes apply once, to a new OrderedDict');
     if (state === null) return target;
-    if (!(state instanceof Map)) return fail(`OrderedDict state must be a dict of attributes, the pickle gave ${describe(state)}`);
+    if (!(state instanceof Map)) return mustBe('OrderedDict state', 'a dict of attributes', state);
     const attributes = new Map<string, unknown>();
     for (const [k, v] of state) {
       if (typeof k !== 'string') return fail('OrderedDict attribute names must be str');

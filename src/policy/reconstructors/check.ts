@@ -1,6 +1,6 @@
 /** Argument checks shared by reconstructors: each failure is a ReconstructorArgumentError, which the VM reports with the offset. */
 import { PyFloat } from '../../model/float.js';
-import { ReconstructorArgumentError, ReconstructorUnsupported } from '../types.js';
+import { ReconstructorArgumentError, ReconstructorUnsupported, type ReconstructorDef, type ReconstructorParts } from '../types.js';
 
 export function fail(message: string): never {
   throw new ReconstructorArgumentError(message);
@@ -29,7 +29,7 @@ export function int(name: string, value: unknown): number | bigint {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   if (typeof value === 'bigint') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  return fail(`${name} must be an int, the pickle gave ${describe(value)}`);
+  return mustBe(name, 'an int', value);
 }
 
 /** An int for a message: itself when short, else only its sign (a pickle's int may have thousands of digits). */
@@ -49,7 +49,7 @@ export function smallInt(name: string, value: unknown, min: number, max: number)
 }
 
 export function str(name: string, value: unknown, maxLength = Infinity): string {
-  if (typeof value !== 'string') fail(`${name} must be a str, the pickle gave ${describe(value)}`);
+  if (typeof value !== 'string') mustBe(name, 'a str', value);
   if (value.length > maxLength) fail(`${name} is longer than ${maxLength} characters`);
   return value;
 }
@@ -57,7 +57,7 @@ export function str(name: string, value: unknown, maxLength = Infinity): string 
 export function float(name: string, value: unknown): number {
   if (typeof value === 'number') return value;
   if (value instanceof PyFloat) return value.value;
-  return fail(`${name} must be a float, the pickle gave ${describe(value)}`);
+  return mustBe(name, 'a float', value);
 }
 
 /** Bytes given as bytes, or (Python 2 pickles loaded with encoding='latin1') as a str of code points < 256. */
@@ -75,7 +75,22 @@ export function latin1Bytes(name: string, value: unknown): Uint8Array | undefine
   return undefined;
 }
 
-/** A number when it is a safe integer, else the bigint. */
-export function normalInt(v: bigint): number | bigint {
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+export { normalInt } from '../../model/int.js';
+
+/** `${what} must be ${kind}, the pickle gave <a description of value>`, as a ReconstructorArgumentError. */
+export function mustBe(what: string, kind: string, value: unknown): never {
+  return fail(`${what} must be ${kind}, the pickle gave ${describe(value)}`);
 }
+
+/** A Python bool, or 0 or 1 as older pickles give it. */
+export function bool(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 0 || value === 1) return value === 1;
+  return mustBe(name, 'a bool', value);
+}
+
+/** A reconstructor whose parts are the same whatever name binds it. */
+export const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef => Object.freeze({ id, description, bind: () => parts });
+
+/** A tz-database name: a relative path of letters, digits and _+-./ (whether it exists is the database's to say). */
+export const ZONE_NAME = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;

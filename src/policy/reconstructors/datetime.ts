@@ -5,7 +5,7 @@ import { PyObject } from '../../model/object.js';
 import { PyTzInfo } from '../../model/pytz.js';
 import { PyZoneInfo } from '../../model/stdlib.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail, unsupported, int, latin1Bytes, smallInt, str } from './check.js';
+import { arity, fail, unsupported, int, latin1Bytes, smallInt, str, mustBe } from './check.js';
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
@@ -26,7 +26,7 @@ function tzinfo(name: string, value: unknown): TzInfo | null {
   // GLOBAL pytz.utc (the instance itself; the policy allowed the name): pytz.utc.
   if (value instanceof PyGlobal && value.module === 'pytz' && (value.qualname === 'utc' || value.qualname === 'UTC')) return PyTzInfo.UTC;
   if (value instanceof PyTimezone || value instanceof PyZoneInfo || value instanceof PyTzInfo || value instanceof PyObject) return value;
-  return fail(`${name}: tzinfo argument must be None or a tzinfo, the pickle gave ${describe(value)}`);
+  return mustBe(`${name}: tzinfo argument`, 'None or a tzinfo', value);
 }
 
 /** Keyword arguments are not part of any pickle CPython writes for these types; refuse them. */
@@ -116,7 +116,7 @@ export function makeTimedelta(args: readonly unknown[]): PyTimedelta {
 function makeTimezone(args: readonly unknown[]): PyTimezone {
   arity('timezone', args, 1, 2);
   const offset = args[0];
-  if (!(offset instanceof PyTimedelta)) return fail(`timezone: offset must be a timedelta, the pickle gave ${describe(offset)}`);
+  if (!(offset instanceof PyTimedelta)) return mustBe('timezone: offset', 'a timedelta', offset);
   const us = offset.totalMicroseconds;
   if (us <= -86400000000n || us >= 86400000000n) fail('timezone: offset must be strictly between -timedelta(hours=24) and timedelta(hours=24)');
   return new PyTimezone(offset, args.length > 1 ? str('timezone name', args[1], 1000) : null);

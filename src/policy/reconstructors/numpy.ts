@@ -21,7 +21,7 @@ import { PyGlobal } from '../../model/global.js';
 import { NdArray, NpDtype, NpMaskedArray, NpScalar, datetimeMeta, defaultOrder, parseTypestr, type NpByteOrder, type NpCoreModule } from '../../model/ndarray.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail, unsupported, latin1Bytes } from './check.js';
+import { arity, describe, fail, unsupported, latin1Bytes, mustBe, bool } from './check.js';
 
 /** numpy's NPY_MAXDIMS (64 in numpy 2, 32 in 1.x). */
 const MAX_DIMS = 64;
@@ -30,7 +30,7 @@ const coreOf = (module: string): NpCoreModule => (module.startsWith('numpy._core
 
 /** A shape tuple: at most 64 non-negative safe integers whose product (zeros aside) is a safe integer. Returns the item count. */
 function checkShape(what: string, shape: unknown): [readonly number[], number] {
-  if (!(shape instanceof PyTuple) && !Array.isArray(shape)) return fail(`${what} must be a tuple, the pickle gave ${describe(shape)}`);
+  if (!(shape instanceof PyTuple) && !Array.isArray(shape)) return mustBe(what, 'a tuple', shape);
   const dims = shape as readonly unknown[];
   if (dims.length > MAX_DIMS) fail(`${what} has ${dims.length} dimensions, more than numpy's ${MAX_DIMS}`);
   let nonzero = 1;
@@ -62,7 +62,7 @@ function permutation(what: string, v: unknown, n: number): number[] {
 }
 
 function dtypeArg(what: string, v: unknown): NpDtype {
-  if (!(v instanceof NpDtype)) return fail(`${what} must be a numpy.dtype, the pickle gave ${describe(v)}`);
+  if (!(v instanceof NpDtype)) return mustBe(what, 'a numpy.dtype', v);
   v.sealed = true;
   return v;
 }
@@ -70,7 +70,7 @@ function dtypeArg(what: string, v: unknown): NpDtype {
 /** The raw bytes of an array or scalar: bytes, a bytearray, or (Python 2 pickles loaded as latin1) a str. */
 function rawBytes(what: string, v: unknown): Uint8Array {
   const b = latin1Bytes(what, v);
-  if (b === undefined) return fail(`${what} must be bytes, the pickle gave ${describe(v)}`);
+  if (b === undefined) return mustBe(what, 'bytes', v);
   return b;
 }
 
@@ -82,11 +82,6 @@ function checkSize(what: string, count: number, dt: NpDtype, length: number): vo
   }
 }
 
-function asFlag(what: string, v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (v === 0 || v === 1) return v === 1;
-  return fail(`${what} must be a bool, the pickle gave ${describe(v)}`);
-}
 
 const reconstruct = Object.freeze<ReconstructorDef>({
   id: 'numpy.multiarray._reconstruct',
@@ -108,7 +103,7 @@ const reconstruct = Object.freeze<ReconstructorDef>({
       setState(target, state) {
         if (!(target instanceof NdArray) || target instanceof NpMaskedArray || target.filled) return fail('an ndarray state applies once, to an array _reconstruct made');
         if (!(state instanceof PyTuple) || (state.length !== 5 && state.length !== 4)) {
-          return fail(`an ndarray state must be a tuple (version, shape, dtype, is_fortran, data), the pickle gave ${describe(state)}`);
+          return mustBe('an ndarray state', 'a tuple (version, shape, dtype, is_fortran, data)', state);
         }
         fill(target, state.length === 5 ? state : [1, ...state]);
         return target;
@@ -122,7 +117,7 @@ function fill(target: NdArray, [version, shapeArg, dtArg, fortranArg, data]: rea
   if (version !== 1 && version !== 0) unsupported(`ndarray state version ${String(version)} is not supported`);
   const [shape, count] = checkShape('ndarray shape', shapeArg);
   const dtype = dtypeArg('ndarray dtype', dtArg);
-  const fortran = asFlag('ndarray is_fortran', fortranArg);
+  const fortran = bool('ndarray is_fortran', fortranArg);
   if (dtype.hasObject) {
     if (!Array.isArray(data) || data instanceof PyTuple) return fail(`an array of dtype ${dtype.str} pickles its items as a list, the pickle gave ${describe(data)}`);
     if (data.length !== count) fail(`ndarray of shape (${shape.join(', ')}) holds ${count} items, its list has ${data.length}`);
@@ -164,7 +159,7 @@ const mareconstruct = Object.freeze<ReconstructorDef>({
       const fillValue = state[6];
       // numpy keeps the fill value as a 0-d array (or None until one is asked for).
       if (fillValue !== null && !(fillValue instanceof NdArray && fillValue.filled && fillValue.shape.length === 0 && !(fillValue instanceof NpMaskedArray))) {
-        fail(`a masked array's fill value must be a 0-d array or None, the pickle gave ${describe(fillValue)}`);
+        mustBe(`a masked array's fill value`, 'a 0-d array or None', fillValue);
       }
       Object.assign(target, { mask, fillValue });
       return target;
@@ -201,7 +196,7 @@ const frombuffer = Object.freeze<ReconstructorDef>({
         if (dtype.itemsize === 0) fail('_frombuffer() needs a dtype with a non-zero itemsize');
         const [shape, count] = checkShape('_frombuffer() shape', shapeArg);
         // numpy writes 'C' or 'F', or (numpy 2, an array neither) 'K' with the axis order that transposes the C-ordered buffer.
-        if (order !== 'C' && order !== 'F' && order !== 'K') fail(`_frombuffer() order must be 'C', 'F' or 'K', the pickle gave ${describe(order)}`);
+        if (order !== 'C' && order !== 'F' && order !== 'K') mustBe('_frombuffer() order', "'C', 'F' or 'K'", order);
         if ((order === 'K') !== (args.length === 5)) fail(`_frombuffer() takes an axis order with order 'K' and only then, the pickle gave order ${order} with ${args.length} arguments`);
         const axisOrder = order === 'K' ? permutation('_frombuffer() axis order', axesArg, shape.length) : null;
         checkSize('_frombuffer() buffer', count, dtype, buf.length);
@@ -242,7 +237,7 @@ const ORDERS: readonly string[] = ['<', '>', '|', '='];
 /** The metadata dict numpy writes for a dtype: None (numpy 2, datetimes) or a dict. */
 function metadataArg(what: string, v: unknown): Map<unknown, unknown> | null {
   if (v === null || v instanceof Map) return v;
-  return fail(`${what} must be a dict or None, the pickle gave ${describe(v)}`);
+  return mustBe(what, 'a dict or None', v);
 }
 
 /**
@@ -257,12 +252,12 @@ function stateExtra(target: NpDtype, extra: unknown): void {
     target.metadata = meta;
     return;
   }
-  if (!(extra instanceof PyTuple) || extra.length !== 2) return fail(`a ${target.typestr} dtype's unit must be (metadata, (unit, count, 1, 1)), the pickle gave ${describe(extra)}`);
+  if (!(extra instanceof PyTuple) || extra.length !== 2) return mustBe(`a ${target.typestr} dtype's unit`, '(metadata, (unit, count, 1, 1))', extra);
   target.metadata = metadataArg(`${target.typestr} dtype metadata`, extra[0]);
   const t = extra[1];
   if (!(t instanceof PyTuple) || t.length !== 4) return fail(`a ${target.typestr} dtype's unit must be (unit, count, 1, 1), the pickle gave ${describe(t)}${t instanceof PyTuple ? ` of ${t.length}` : ''}`);
   const unitBytes = latin1Bytes('datetime unit', t[0]);
-  if (unitBytes === undefined || unitBytes.length > 7) return fail(`a datetime unit must be a short bytes, the pickle gave ${describe(t[0])}`);
+  if (unitBytes === undefined || unitBytes.length > 7) return mustBe('a datetime unit', 'a short bytes', t[0]);
   const unit = String.fromCharCode(...unitBytes);
   const count = t[1];
   const meta = typeof count === 'number' ? datetimeMeta(unit, count) : undefined;
@@ -276,19 +271,19 @@ function stateExtra(target: NpDtype, extra: unknown): void {
 function checkFields(target: NpDtype, namesArg: unknown, fieldsArg: unknown): void {
   if (namesArg === null && fieldsArg === null) return;
   if (target.kind !== 'V') fail(`only void dtypes have fields, not ${target.typestr}`);
-  if (!(namesArg instanceof PyTuple)) return fail(`dtype names must be a tuple, the pickle gave ${describe(namesArg)}`);
-  if (!(fieldsArg instanceof Map)) return fail(`dtype fields must be a dict, the pickle gave ${describe(fieldsArg)}`);
+  if (!(namesArg instanceof PyTuple)) return mustBe('dtype names', 'a tuple', namesArg);
+  if (!(fieldsArg instanceof Map)) return mustBe('dtype fields', 'a dict', fieldsArg);
   const names: string[] = [];
   const seen = new Set<string>();
   for (const n of namesArg) {
-    if (typeof n !== 'string') return fail(`dtype field names must be str, the pickle gave ${describe(n)}`);
+    if (typeof n !== 'string') return mustBe('dtype field names', 'str', n);
     if (seen.has(n)) fail(`dtype field name ${JSON.stringify(n)} repeats`);
     seen.add(n);
     names.push(n);
   }
   const fields = new Map<string, PyTuple>();
   for (const [k, t] of fieldsArg) {
-    if (typeof k !== 'string') return fail(`dtype fields keys must be str, the pickle gave ${describe(k)}`);
+    if (typeof k !== 'string') return mustBe('dtype fields keys', 'str', k);
     if (!(t instanceof PyTuple) || t.length < 2 || t.length > 3) return fail(`dtype field ${JSON.stringify(k)} must be (dtype, offset[, title])`);
     if (t[0] === target) fail('a dtype cannot be its own field');
     const dt = dtypeArg(`dtype field ${JSON.stringify(k)}`, t[0]);
@@ -316,7 +311,7 @@ const dtype = Object.freeze<ReconstructorDef>({
       if (typeof typestr !== 'string') return fail(`dtype() needs a type string, the pickle gave ${describe(typestr)}`);
       const parsed = parseTypestr(typestr);
       if (parsed === undefined) return fail(`dtype ${JSON.stringify(typestr.slice(0, 40))} is not one the numpy pack reads (bool, int, uint, float, complex, str, bytes, object, void, datetime64, timedelta64)`);
-      for (const a of args.slice(1)) asFlag('dtype() align/copy', a);
+      for (const a of args.slice(1)) bool('dtype() align/copy', a);
       const order: NpByteOrder = defaultOrder(parsed.kind, parsed.itemsize, '=');
       const dt = new NpDtype(parsed.typestr, parsed.kind, parsed.itemsize, order, Object.freeze(args.slice(1)));
       if (parsed.kind === 'O') dt.flags = 63;
@@ -332,7 +327,7 @@ const dtype = Object.freeze<ReconstructorDef>({
       if (version !== state.length - 5) unsupported(`a dtype state of ${state.length} items must be version ${state.length - 5}, the pickle gave ${typeof version === 'number' ? version : describe(version)}`);
       if (state.length === 9) stateExtra(target, extra);
       else if (target.datetime !== null) fail(`a ${target.typestr} dtype state carries its unit (version 4), the pickle gave version 3`);
-      if (typeof order !== 'string' || !ORDERS.includes(order)) return fail(`dtype byte order must be one of < > | =, the pickle gave ${describe(order)}`);
+      if (typeof order !== 'string' || !ORDERS.includes(order)) return mustBe('dtype byte order', 'one of < > | =', order);
       // numpy 1.x writes flags as a signed char (an aligned struct's are -112), numpy 2 unsigned.
       for (const [what, v, min] of [['elsize', elsize, -1], ['alignment', alignment, -1], ['flags', flags, -128]] as const) {
         if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > 0x7fffffff) fail(`dtype ${what} must be an int in ${min}..2**31-1, the pickle gave ${typeof v === 'number' ? v : describe(v)}`);
@@ -366,7 +361,7 @@ const stringdtype = Object.freeze<ReconstructorDef>({
   bind: () => ({
     call(args) {
       arity('_convert_to_stringdtype_kwargs', args, 1, 2);
-      if (args[0] !== 0 && args[0] !== 1 && typeof args[0] !== 'boolean') fail(`StringDType's coerce must be a bool, the pickle gave ${describe(args[0])}`);
+      if (args[0] !== 0 && args[0] !== 1 && typeof args[0] !== 'boolean') mustBe(`StringDType's coerce`, 'a bool', args[0]);
       const dt = new NpDtype('T16', 'T', 16, '|', Object.freeze([...args]));
       dt.sealed = true;
       return dt;

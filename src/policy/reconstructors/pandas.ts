@@ -15,7 +15,7 @@ import { REDUCE, type Reduction } from '../../model/reduce.js';
 import { PySlice } from '../../model/stdlib.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail } from './check.js';
+import { arity, describe, fail, mustBe } from './check.js';
 import { PaStrings, PYARROW_DEFS } from './pyarrow.js';
 
 const G_NEWOBJ = new PyGlobal('copyreg', '__newobj__');
@@ -30,7 +30,7 @@ const kindOf = <K>(table: Readonly<Record<string, K>>, cls: unknown): K | undefi
   const q = typeof cls === 'string' ? cls : last(cls);
   return Object.hasOwn(table, q) ? table[q] : undefined;
 };
-const dictOf = (what: string, v: unknown): ReadonlyMap<unknown, unknown> => (v instanceof Map ? v : fail(`${what} must be a dict, the pickle gave ${describe(v)}`));
+const dictOf = (what: string, v: unknown): ReadonlyMap<unknown, unknown> => (v instanceof Map ? v : mustBe(what, 'a dict', v));
 
 /** pandas' name for a numpy dtype: `int64`, `float32`, `bool`, `object`, `datetime64[ns]`. */
 function numpyName(dt: NpDtype): string {
@@ -59,7 +59,7 @@ function numpyName(dt: NpDtype): string {
 
 /** A 1-d array, or the rows of a 2-d one (a block holds one row per column), as 1-d arrays. */
 function rowsOf(what: string, a: unknown): NdArray[] {
-  if (!(a instanceof NdArray)) return fail(`${what} must be a numpy array, the pickle gave ${describe(a)}`);
+  if (!(a instanceof NdArray)) return mustBe(what, 'a numpy array', a);
   if (a.ndim === 1) return [a];
   if (a.ndim !== 2) return fail(`${what} must have 1 or 2 dimensions, it has ${a.ndim}`);
   const [k, n] = a.shape as [number, number];
@@ -80,7 +80,7 @@ const MONTHS = 'JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC';
 
 /** A pandas dtype record's printed name: `datetime64[ns, UTC]`, `period[M]`, `category`, `string`. */
 function extensionName(dtype: unknown): string {
-  if (!(dtype instanceof PyObject)) return fail(`a pandas dtype must be a record, the pickle gave ${describe(dtype)}`);
+  if (!(dtype instanceof PyObject)) return mustBe('a pandas dtype', 'a record', dtype);
   const state = dtype.state instanceof Map ? dtype.state : new Map();
   switch (dtype.name) {
     case 'DatetimeTZDtype':
@@ -131,7 +131,7 @@ function checkCodes(what: string, codes: NdArray, n: number, of: string): void {
 /** The columns a block's (or an index's) values hold: numpy rows, or a pandas extension array's. */
 function arraysOf(values: unknown): PdArray[] {
   if (values instanceof NdArray) return rowsOf('block values', values).map((a) => new PdArray(numpyName(a.dtype), 'numpy', a));
-  if (!(values instanceof PyObject)) return fail(`pandas array values must be a numpy array or a pandas array, the pickle gave ${describe(values)}`);
+  if (!(values instanceof PyObject)) return mustBe('pandas array values', 'a numpy array or a pandas array', values);
   const masked = kindOf(MASKED, values.name);
   if (masked !== undefined) {
     const state = dictOf(`${values.name} state`, values.state);
@@ -209,7 +209,7 @@ const INDEX_KIND: Readonly<Record<string, PdIndexKind | 'labels'>> = {
   PeriodIndex: 'period',
   CategoricalIndex: 'categorical',
 };
-const intOf = (what: string, v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : fail(`${what} must be an int, the pickle gave ${describe(v)}`));
+const intOf = (what: string, v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : mustBe(what, 'an int', v));
 
 /** `_new_Index(cls, d)` / `_new_DatetimeIndex(cls, d)` (`made`: the call, kept for dumps): a `PdIndex`, checked. */
 function newIndex(args: readonly unknown[], made: Reduction): PdIndex {
@@ -273,7 +273,7 @@ function placementOf(p: unknown, rows: number, single: boolean): number[] {
       if (typeof v !== 'number' || v < 0) return fail('a block placement names a negative column');
       out.push(v);
     }
-  } else return fail(`a block placement must be a slice or an int array, the pickle gave ${describe(p)}`);
+  } else return mustBe('a block placement', 'a slice or an int array', p);
   if (out.length !== rows) fail(`a block placement names ${out.length} columns for ${rows} rows of values`);
   return out;
 }

@@ -2,13 +2,9 @@
 import { PyTzInfo } from '../../model/pytz.js';
 import { shown } from '../../model/pytext.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail, int, str, unsupported } from './check.js';
+import { arity, fail, int, str, unsupported, mustBe, fixed, ZONE_NAME } from './check.js';
 
-/** A tz-database name as pytz accepts one: a relative path of letters, digits and _+-./ (existence is pytz's database's to say). */
-const ZONE = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;
-
-const def = (id: string, description: string, call: (args: readonly unknown[]) => PyTzInfo): ReconstructorDef =>
-  Object.freeze({ id, description, bind: () => ({ call: (args: readonly unknown[]) => call(args) }) });
+const def = (id: string, description: string, call: (args: readonly unknown[]) => PyTzInfo): ReconstructorDef => fixed(id, description, { call });
 
 /** Offsets pytz keeps as timedelta(seconds=n): ints within a day (datetime's own tzinfo bound). */
 function seconds(name: string, v: unknown): number {
@@ -26,14 +22,14 @@ export const PYTZ_DEFS: readonly ReconstructorDef[] = [
   def('pytz._p', 'pytz._p(zone[, utcoffset, dst, tzname]) → PyTzInfo of the zone (localized when the offsets are given)', (args) => {
     arity('_p', args, 1, 4);
     const zone = str('pytz zone', args[0], 255);
-    if (!ZONE.test(zone)) fail(`unknown pytz zone ${shown(zone)} (pytz raises UnknownTimeZoneError)`);
+    if (!ZONE_NAME.test(zone)) fail(`unknown pytz zone ${shown(zone)} (pytz raises UnknownTimeZoneError)`);
     // pytz.timezone('UTC') (any case) is pytz.utc itself.
     if (zone.toUpperCase() === 'UTC') return PyTzInfo.UTC;
     const utcoffset = args[1] ?? null;
     if (utcoffset === null) return PyTzInfo.zoneOf(zone);
     if ((args[2] ?? null) === null) fail('pytz _p(): dst must be given with utcoffset (pytz raises TypeError)');
     const tzname = args[3] ?? null;
-    if (tzname !== null && typeof tzname !== 'string') fail(`pytz tzname must be a str, the pickle gave ${describe(tzname)}`);
+    if (tzname !== null && typeof tzname !== 'string') mustBe('pytz tzname', 'a str', tzname);
     return PyTzInfo.zoneOf(zone, seconds('utcoffset', utcoffset), seconds('dst', args[2]), tzname as string | null);
   }),
   def('pytz.FixedOffset', 'pytz.FixedOffset(minutes) → PyTzInfo (0 is pytz.utc)', (args) => {

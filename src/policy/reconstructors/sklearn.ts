@@ -10,7 +10,7 @@ import { NdArray } from '../../model/ndarray.js';
 import { PyObject } from '../../model/object.js';
 import { PyTuple } from '../../model/tuple.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail } from './check.js';
+import { arity, fail, mustBe } from './check.js';
 
 /** Fields every scikit-learn (0.20 to 1.x) node has; 1.3 and later add missing_go_to_left. */
 const NODE_FIELDS: readonly (readonly [string, string])[] = [
@@ -24,7 +24,7 @@ const NODE_FIELDS: readonly (readonly [string, string])[] = [
 ];
 
 const count = (what: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return fail(`Tree ${what} must be a non-negative int, the pickle gave ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return mustBe(`Tree ${what}`, 'a non-negative int', v);
   return v;
 };
 
@@ -95,7 +95,7 @@ const tree = checkedRecord(
   "sklearn.tree._tree.Tree(n_features, n_classes, n_outputs) and its state → an inert PyObject record, the node table's rows, fields and child indices checked",
   { name: 'Tree', arity: 3, record: 'Tree' },
   (args, state) => {
-    if (!(state instanceof Map)) return fail(`a Tree state must be a dict, the pickle gave ${describe(state)}`);
+    if (!(state instanceof Map)) return mustBe('a Tree state', 'a dict', state);
     checkTree(args, state);
   },
 );

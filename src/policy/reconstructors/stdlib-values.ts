@@ -12,7 +12,7 @@ import { PyNamespace } from '../../model/namespace.js';
 import { PyPattern, RE_FLAGS } from '../../model/pattern.js';
 import { shown } from '../../model/pytext.js';
 import type { ReconstructorDef } from '../types.js';
-import { arity, describe, fail, int, unsupported } from './check.js';
+import { arity, describe, fail, int, unsupported, mustBe } from './check.js';
 
 // ------------------------------------------------------------------------------------- exceptions
 
@@ -132,10 +132,10 @@ const exception = Object.freeze<ReconstructorDef>({
       if (!(target instanceof PyException)) return fail('exception state applies to an exception');
       // BaseException.__setstate__: None, or a dict whose items become attributes (added to those __init__ set).
       if (state === null) return target;
-      if (!(state instanceof Map)) return fail(`exception state must be a dict, the pickle gave ${describe(state)}`);
+      if (!(state instanceof Map)) return mustBe('exception state', 'a dict', state);
       const attrs = new Map<string, unknown>(target.state ?? []);
       for (const [k, v] of state) {
-        if (typeof k !== 'string') fail(`attribute name must be string, the pickle gave ${describe(k)}`);
+        if (typeof k !== 'string') mustBe('attribute name', 'string', k);
         if (SPECIAL_ATTRIBUTES.has(k as string)) unsupported(`exception attribute ${shown(k as string)} is not taken as data`);
         attrs.set(k as string, v);
       }
@@ -156,7 +156,7 @@ const reCompile = Object.freeze<ReconstructorDef>({
     call(args) {
       arity('_compile', args, 2, 2);
       const [pattern, flagArg] = args;
-      if (!(typeof pattern === 'string' || pattern instanceof Uint8Array)) return fail(`first argument must be string or compiled pattern, the pickle gave ${describe(pattern)}`);
+      if (!(typeof pattern === 'string' || pattern instanceof Uint8Array)) return mustBe('first argument', 'string or compiled pattern', pattern);
       const flags = Number(int('re flags', flagArg));
       if (!Number.isSafeInteger(flags) || flags < 0 || (flags & ~KNOWN_FLAGS) !== 0 || flags > KNOWN_FLAGS) unsupported('re flags outside the known bits are not supported');
       // sre_parse.fix_flags: the checks re.compile makes before compiling.
@@ -178,7 +178,7 @@ const reCompile = Object.freeze<ReconstructorDef>({
 const TYPECODES = Object.keys(ARRAY_TYPES) as PyArrayTypecode[];
 
 function typecodeOf(v: unknown, position: string): PyArrayTypecode {
-  if (typeof v !== 'string' || [...v].length !== 1) return fail(`array ${position} argument must be a unicode character, the pickle gave ${describe(v)}`);
+  if (typeof v !== 'string' || [...v].length !== 1) return mustBe(`array ${position} argument`, 'a unicode character', v);
   if (!TYPECODES.includes(v as PyArrayTypecode)) fail(`bad typecode (must be b, B, u, h, H, i, I, l, L, q, Q, f or d), the pickle gave ${shown(v)}`);
   return v as PyArrayTypecode;
 }
@@ -199,7 +199,7 @@ function arrayFromList(typecode: PyArrayTypecode, list: readonly unknown[]): PyA
         (items as Float64Array)[i] = Number(v);
       } else fail(`must be real number, not ${describe(v)}`);
     } else {
-      if (!isInt(v)) fail(`array item must be an integer, the pickle gave ${describe(v)}`);
+      if (!isInt(v)) mustBe('array item', 'an integer', v);
       const n = BigInt(typeof v === 'boolean' ? Number(v) : (v as number | bigint));
       const bits = BigInt(t.size * 8);
       const [lo, hi] = t.signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
@@ -249,7 +249,7 @@ const arrayReconstructor = Object.freeze<ReconstructorDef>({
       if (!(cls instanceof PyGlobal)) return fail(`first argument must be a type object, not ${describe(cls)}`);
       if (cls.module !== 'array' || cls.qualname !== 'array') return unsupported(`${shown(cls.toString())} is not array.array`);
       const typecode = typecodeOf(tc, 'second');
-      if (!isInt(mf)) return fail(`third argument must be an int, the pickle gave ${describe(mf)}`);
+      if (!isInt(mf)) return mustBe('third argument', 'an int', mf);
       const code = Number(typeof mf === 'boolean' ? Number(mf) : mf);
       if (!(code >= 0 && code <= 21)) fail('third argument must be a valid machine format code.');
       if (!(data instanceof Uint8Array) || data instanceof PyByteArray) return fail(`fourth argument should be bytes, not ${describe(data)}`);
@@ -309,9 +309,9 @@ const arrayReconstructor = Object.freeze<ReconstructorDef>({
 function setAttributes(target: unknown, state: unknown, kind: PyNamespace['kind']): PyNamespace {
   if (!(target instanceof PyNamespace) || target.kind !== kind || target.attributes.size > 0) return fail('namespace state applies once, to a new namespace');
   if (state === null) return target;
-  if (!(state instanceof Map)) return fail(`namespace state must be a dict, the pickle gave ${describe(state)}`);
+  if (!(state instanceof Map)) return mustBe('namespace state', 'a dict', state);
   for (const [k, v] of state) {
-    if (typeof k !== 'string') fail(`attribute name must be string, the pickle gave ${describe(k)}`);
+    if (typeof k !== 'string') mustBe('attribute name', 'string', k);
     target.attributes.set(k as string, v);
   }
   return target;

@@ -9,20 +9,17 @@ import { isHashable } from '../../model/hashable.js';
 import { PyObject } from '../../model/object.js';
 import { PyDecimal, PyFraction, PyIPAddress, PyPath, PyRange, PySlice, PyUUID, PyZoneInfo } from '../../model/stdlib.js';
 import { EMPTY_TUPLE, PyTuple } from '../../model/tuple.js';
-import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef, type ReconstructorParts } from '../types.js';
+import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef } from '../types.js';
 import { RECONSTRUCTIBLE } from './builtins.js';
 import { shown } from '../../model/pytext.js';
-import { arity, describe, fail, unsupported, int, intText, normalInt, str } from './check.js';
+import { arity, describe, fail, unsupported, int, intText, normalInt, str, mustBe, fixed, ZONE_NAME } from './check.js';
 import { decimalText, fractionParts, ipValue } from './stdlib-parse.js';
-
-const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
-  Object.freeze({ id, description, bind: () => parts });
 
 const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (the decimal string, as str() writes it)', {
   call(args) {
     arity('Decimal', args, 0, 2);
     // Decimal(value, context): only None reaches a pickle here; another context is not data.
-    if (args.length === 2 && args[1] !== null) fail(`Decimal() context must be None here, the pickle gave ${describe(args[1])}`);
+    if (args.length === 2 && args[1] !== null) mustBe('Decimal() context', 'None here', args[1]);
     const v = args.length === 0 ? '0' : args[0]; // Decimal(None) raises TypeError, as below
     if (typeof v === 'string') {
       if (v.length > 100000) fail('Decimal(): the string is longer than 100000 characters');
@@ -86,7 +83,7 @@ const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its
   },
   setState(target, state) {
     if (!(target instanceof PyUUID) || target.int !== -1n) return fail('UUID state applies once, to a new UUID');
-    if (!(state instanceof Map)) return fail(`UUID state must be a dict, the pickle gave ${describe(state)}`);
+    if (!(state instanceof Map)) return mustBe('UUID state', 'a dict', state);
     for (const k of state.keys()) if (k !== 'int' && k !== 'is_safe') fail(`UUID state has an unexpected key ${typeof k === 'string' ? shown(k) : describe(k)}`);
     if (!state.has('int')) fail("UUID state has no 'int' (CPython raises KeyError)");
     const value = BigInt(int('UUID int', state.get('int')));
@@ -96,7 +93,6 @@ const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its
 });
 
 /** The key rules zoneinfo applies: a relative, normalised path of at most 255 characters. */
-const ZONE_KEY = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;
 
 const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpickle(key, from_cache) → PyZoneInfo (reached as getattr(ZoneInfo, '_unpickle'))", {
   call(args) {
@@ -106,7 +102,7 @@ const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpick
     // zoneinfo compares the key with os.path.normpath(key): empty, '.' and '..' segments or a
     // trailing '/' change it, and such a key raises ValueError.
     if (key.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) fail(`ZoneInfo keys must be normalized relative paths, got: ${shown(key)}`);
-    if (!ZONE_KEY.test(key)) fail(`ZoneInfo key ${shown(key)} is not a valid zone name`);
+    if (!ZONE_NAME.test(key)) fail(`ZoneInfo key ${shown(key)} is not a valid zone name`);
     const fromCache = args[1];
     if (typeof fromCache !== 'number' && typeof fromCache !== 'boolean' && typeof fromCache !== 'bigint') fail('ZoneInfo from_cache must be an int');
     // _unpickle only asks whether from_cache is true; the zone it makes pickles it back as 1 or 0.
@@ -167,7 +163,7 @@ const defaultdict = fixed('collections.defaultdict', 'collections.defaultdict �
     arity('defaultdict', args, 0, 1);
     const d = new PyDefaultDict();
     const factory = args[0] ?? null;
-    if (factory !== null && !(factory instanceof PyGlobal)) fail(`defaultdict factory must be a class the policy names, the pickle gave ${describe(factory)}`);
+    if (factory !== null && !(factory instanceof PyGlobal)) mustBe('defaultdict factory', 'a class the policy names', factory);
     d.defaultFactory = factory;
     return d;
   },
@@ -180,7 +176,7 @@ const deque = fixed('collections.deque', 'collections.deque → PyDeque (Array w
     arity('deque', args, 0, 2);
     const d = new PyDeque();
     const items = args.length === 0 ? PyTuple.fromArray([]) : args[0]; // deque(None) raises TypeError
-    if (!Array.isArray(items)) fail(`deque() items must be a list or tuple, the pickle gave ${describe(items)}`);
+    if (!Array.isArray(items)) mustBe('deque() items', 'a list or tuple', items);
     const maxlen = args[1] ?? null;
     if (maxlen !== null) {
       const n = int('deque maxlen', maxlen);

@@ -7,17 +7,15 @@
 import { PyGlobal } from '../../model/global.js';
 import { retype, TORCH_DTYPE_NAMES, TorchDevice, TorchStorage, TorchTensor } from '../../model/tensor.js';
 import { PyTuple } from '../../model/tuple.js';
-import type { ReconstructorDef, ReconstructorParts } from '../types.js';
-import { arity, describe, fail } from './check.js';
+import type { ReconstructorDef } from '../types.js';
+import { arity, describe, fail, mustBe, bool, fixed } from './check.js';
 
 /** At most this many dimensions (PyTorch's own limit is 64 too, for CPU tensors in practice far fewer). */
 const MAX_DIMS = 64;
 
-const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef =>
-  Object.freeze({ id, description, bind: () => parts });
 
 function ints(what: string, v: unknown, allowNegative = false): number[] {
-  if (!(v instanceof PyTuple) && !Array.isArray(v)) return fail(`${what} must be a tuple, the pickle gave ${describe(v)}`);
+  if (!(v instanceof PyTuple) && !Array.isArray(v)) return mustBe(what, 'a tuple', v);
   const items = v as readonly unknown[];
   if (items.length > MAX_DIMS) fail(`${what} has ${items.length} dimensions, more than ${MAX_DIMS}`);
   return items.map((x) => {
@@ -28,11 +26,6 @@ function ints(what: string, v: unknown, allowNegative = false): number[] {
   });
 }
 
-function flag(what: string, v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (v === 0 || v === 1) return v === 1;
-  return fail(`${what} must be a bool, the pickle gave ${describe(v)}`);
-}
 
 /** Backward hooks must be an empty OrderedDict: hooks are functions, which a state dict never holds. */
 function noHooks(v: unknown): void {
@@ -74,13 +67,13 @@ function rebuildTensor(args: readonly unknown[], v3 = false): TorchTensor {
   const metadata = args[v3 ? 7 : 6];
   if (!(given instanceof TorchStorage)) return fail(`${name}() needs a storage (a persistent id), the pickle gave ${describe(given)}`);
   const storage = v3 ? retype(given, dtypeOf(args[6])) : given;
-  if (typeof offsetArg !== 'number' || !Number.isSafeInteger(offsetArg) || offsetArg < 0) return fail(`the storage offset must be a non-negative integer, the pickle gave ${describe(offsetArg)}`);
+  if (typeof offsetArg !== 'number' || !Number.isSafeInteger(offsetArg) || offsetArg < 0) return mustBe('the storage offset', 'a non-negative integer', offsetArg);
   const shape = ints('the tensor size', sizeArg);
   const stride = ints('the tensor stride', strideArg);
   checkView(storage, offsetArg, shape, stride);
   noHooks(hooks);
-  if (metadata !== undefined && metadata !== null && !(metadata instanceof Map)) fail(`tensor metadata must be a dict, the pickle gave ${describe(metadata)}`);
-  return new TorchTensor(storage, offsetArg, shape, stride, flag('requires_grad', requiresGrad), metadata ?? null);
+  if (metadata !== undefined && metadata !== null && !(metadata instanceof Map)) mustBe('tensor metadata', 'a dict', metadata);
+  return new TorchTensor(storage, offsetArg, shape, stride, bool('requires_grad', requiresGrad), metadata ?? null);
 }
 
 const tensorV2 = fixed('torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor_v2 → TorchTensor over a checkpoint storage, bounds checked', {
@@ -95,7 +88,7 @@ const tensorV3 = fixed('torch._utils._rebuild_tensor_v3', 'torch._utils._rebuild
 function parameterState(v: unknown): unknown {
   const dictOrNone = (x: unknown) => x === null || x instanceof Map;
   if (v instanceof Map || (v instanceof PyTuple && v.length === 2 && dictOrNone(v[0]) && dictOrNone(v[1]))) return v;
-  return fail(`a parameter's state must be a dict or a (dict, dict) pair, the pickle gave ${describe(v)}`);
+  return mustBe(`a parameter's state`, 'a dict or a (dict, dict) pair', v);
 }
 
 const parameterWithState = fixed('torch._utils._rebuild_parameter_with_state', 'torch._utils._rebuild_parameter_with_state(data, requires_grad, backward_hooks, state) → TorchTensor marked as a parameter, its state kept as data', {
@@ -104,7 +97,7 @@ const parameterWithState = fixed('torch._utils._rebuild_parameter_with_state', '
     const [data, requiresGrad, hooks, state] = args;
     if (!(data instanceof TorchTensor)) return fail(`_rebuild_parameter_with_state() needs a tensor, the pickle gave ${describe(data)}`);
     noHooks(hooks);
-    return new TorchTensor(data.storage, data.storageOffset, data.shape, data.stride, flag('requires_grad', requiresGrad), data.metadata, true, parameterState(state));
+    return new TorchTensor(data.storage, data.storageOffset, data.shape, data.stride, bool('requires_grad', requiresGrad), data.metadata, true, parameterState(state));
   },
 });
 
@@ -114,7 +107,7 @@ const device = fixed('torch.device', "torch.device(type[, index]) → TorchDevic
     const [type, index] = args;
     if (typeof type !== 'string' || type.length > 64) return fail(`torch.device() needs a short str, the pickle gave ${describe(type)}`);
     if (index !== undefined && index !== null && (typeof index !== 'number' || !Number.isSafeInteger(index) || index < -1)) {
-      return fail(`a device index must be an int, the pickle gave ${describe(index)}`);
+      return mustBe('a device index', 'an int', index);
     }
     return new TorchDevice(type, index ?? null);
   },
@@ -126,7 +119,7 @@ const parameter = fixed('torch._utils._rebuild_parameter', 'torch._utils._rebuil
     const [data, requiresGrad, hooks] = args;
     if (!(data instanceof TorchTensor)) return fail(`_rebuild_parameter() needs a tensor, the pickle gave ${describe(data)}`);
     noHooks(hooks);
-    return new TorchTensor(data.storage, data.storageOffset, data.shape, data.stride, flag('requires_grad', requiresGrad), data.metadata, true);
+    return new TorchTensor(data.storage, data.storageOffset, data.shape, data.stride, bool('requires_grad', requiresGrad), data.metadata, true);
   },
 });
 
