@@ -163,6 +163,25 @@ describe('reduce hooks', () => {
     expect(dumps(small)).toEqual(smallBytes);
   });
 
+  it('successive dumps calls (lending their emptied memos to the next) give the same bytes in any order, failures between them included', () => {
+    const shared = ['x', 'y'];
+    const values: unknown[] = [
+      Array.from({ length: 40_000 }, (_, i) => `s${i % 35_000}`), // past the str memo's exact table: its recent cache in use
+      [shared, shared, 's1', 's1', new Map([['k', shared]])],
+      Array.from({ length: 2000 }, (_, i) => new Map<unknown, unknown>([['id', i], ['name', `s${i}`], ['tags', ['a', 'b']]])),
+      ['s0', 's2', 's34999', 'k'],
+    ];
+    const first = values.map((v) => dumps(v));
+    const failing = [shared, 's3', 'k', Symbol('no')];
+    for (const order of [[3, 2, 1, 0], [0, 3, 0, 1, 2, 1]]) {
+      for (const i of order) {
+        expect(picklingError(() => dumps(failing)).code).toBe('unpicklable');
+        expect(dumps(values[i])).toEqual(first[i]);
+      }
+    }
+    for (const data of first) expect(dumps(loads(data))).toEqual(data);
+  });
+
   it('a hook that returns a PyGlobal writes a global; a failing hook is a PicklingError', () => {
     const g = loads(dumps({ [REDUCE]: () => new PyGlobal('builtins', 'set') }));
     expect(g).toEqual(new PyGlobal('builtins', 'set'));
@@ -330,6 +349,27 @@ describe('the memo tables', () => {
           next = mark;
         }
       }
+    }
+  });
+
+  it('StringMemo after reset answers as a new one, whether its recent cache was in use or not', () => {
+    const memo = new StringMemo();
+    for (const [n, offset] of [[70_000, 0], [100, 5], [40_000, 7], [3, 1]] as const) {
+      const want = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const text = `r${(i * 7 + offset) % (n - (n >> 3))}`;
+        const got = memo.get(text);
+        // Within the exact table, answers as a Map; past it, a string may be missed, never given a wrong index.
+        if (want.size < 32_768 || want.has(text)) expect(got === (want.get(text) ?? -1) || (got === -1 && want.size >= 32_768)).toBe(true);
+        else expect(got).toBe(-1);
+        if (got < 0) {
+          memo.set(text, i);
+          want.set(text, i);
+        }
+      }
+      memo.reset();
+      for (const text of want.keys()) expect(memo.get(text)).toBe(-1);
+      memo.reset();
     }
   });
 

@@ -100,8 +100,13 @@ export class ObjectMemo {
     let k = 0;
     for (const obj of this.seen!) map.set(obj, indices[k++]!);
     this.seen = null;
-    this.indices = new Uint32Array(0);
     this.map = map;
     return map;
+  }
+
+  /** Empty the memo for the next pickle, keeping the index array (see `StringMemo.reset`); a Set cannot be emptied and kept large. */
+  reset(): void {
+    this.seen = new Set<object>();
+    this.map = null;
   }
 }

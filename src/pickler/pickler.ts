@@ -57,6 +57,12 @@ const G_GETATTR = new PyGlobal('builtins', 'getattr');
 const LATIN1_ENCODING = 'latin1';
 const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
+/**
+ * The emptied memos of the last encoder released, for the next one (as the Writer's spare buffer):
+ * their tables stay grown, so a dump does not grow them afresh and touch new pages each time.
+ */
+let spareMemos: [ObjectMemo, StringMemo] | null = null;
+
 /** Where a value sits, for error messages: `root.items[3].callback`. Built only when an error needs it. */
 type PathStep = string | number;
 
@@ -72,9 +78,9 @@ export class PickleEncoder {
   private readonly maxDepth: number;
   readonly out = new Writer();
   /** Memo of objects by identity (see ObjectMemo). */
-  private memo = new ObjectMemo();
+  private memo: ObjectMemo;
   /** Memo of strings by value: JS strings have no identity (see README: memoization). */
-  private strings = new StringMemo();
+  private strings: StringMemo;
   /** Memo of globals by name: the same name is the same object in Python. */
   private globals = new Map<string, number>();
   /** Memo of bytes of length 0 and 1 by value: CPython's are singletons. */
@@ -111,6 +117,21 @@ export class PickleEncoder {
     this.maxDepth = options.maxDepth ?? 1000;
     this.inlineNumbers = protocol >= 1 && this.persistentId === null;
     this.fast = options.fast ?? false;
+    if (spareMemos !== null) {
+      [this.memo, this.strings] = spareMemos;
+      spareMemos = null;
+    } else {
+      this.memo = new ObjectMemo();
+      this.strings = new StringMemo();
+    }
+  }
+
+  /** After the last `dump` (`dumps` is done with this encoder): lend its buffer and emptied memos to the next encoder. */
+  release(): void {
+    this.out.release();
+    this.memo.reset();
+    this.strings.reset();
+    spareMemos = [this.memo, this.strings];
   }
 
   clearMemo(): void {
