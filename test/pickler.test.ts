@@ -21,10 +21,10 @@ import {
   Unpickler,
   type Reduction,
 } from '../src/index.js';
-import { pyFloatRepr } from '../src/pickler/text.js';
+import { encodeUtf8Into, encodedHash, pyFloatRepr } from '../src/pickler/text.js';
 import { ObjectMemo } from '../src/pickler/object-memo.js';
 import { twosComplement } from '../src/pickler/pickler.js';
-import { StringMemo } from '../src/pickler/str-memo.js';
+import { StringMemo, hashEnd, hashOf } from '../src/pickler/str-memo.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 import { thrown } from './helpers/thrown.js';
 
@@ -349,6 +349,18 @@ describe('the memo tables', () => {
           next = mark;
         }
       }
+    }
+  });
+
+  it('encodeUtf8Into leaves the str memo’s hash of what it encoded (the pickler looks strs up by it)', () => {
+    const rnd = random(7);
+    const units = [0x41, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x540d, 0xd83d, 0xde42, 0xdbff, 0xdc00, 0xffff];
+    const buf = new Uint8Array(3 * 70);
+    for (let run = 0; run < 2000; run++) {
+      const n = Math.floor(rnd() * 65);
+      const text = String.fromCharCode(...Array.from({ length: n }, () => units[Math.floor(rnd() * units.length)]!));
+      encodeUtf8Into(text, buf, 0);
+      expect(hashEnd(encodedHash)).toBe(hashOf(text));
     }
   });
 

@@ -16,9 +16,9 @@ import { EMPTY_TUPLE, PyTuple } from '../model/tuple.js';
 import { HIGHEST_PROTOCOL, OP } from '../opcodes.js';
 import { REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING } from './compat-reverse.js';
 import { freshModule, freshQualname } from './fresh-names.js';
-import { encodeUtf8Into, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
+import { encodeUtf8Into, encodedHash, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
 import { ObjectMemo } from './object-memo.js';
-import { StringMemo } from './str-memo.js';
+import { HASH_FULL, StringMemo, hashEnd, hashOf } from './str-memo.js';
 import { FAST_ROOM, FRAME_SIZE_TARGET, Writer } from './writer.js';
 
 /** Options of `dumps`, `dump` and `Pickler`. Names mirror Python's keywords in camelCase. */
@@ -253,10 +253,6 @@ export class PickleEncoder {
       w.byte(OP.NONE);
       return;
     }
-    if (value instanceof PyFloat) {
-      this.saveFloat(value.value);
-      return;
-    }
     const proto = Object.getPrototypeOf(value);
     if (proto === Array.prototype || proto === Map.prototype) {
       // Plain lists and dicts are memoized as they open, so one memo operation finds or records them.
@@ -273,6 +269,10 @@ export class PickleEncoder {
       } finally {
         this.depth--;
       }
+      return;
+    }
+    if (proto === PyFloat.prototype) {
+      this.saveFloat((value as PyFloat).value);
       return;
     }
     const index = this.memoSize > 0 ? this.memo.get(value) : -1;
@@ -310,6 +310,7 @@ export class PickleEncoder {
 
   /** Any object but a plain list or dict (`save` takes those) and bytes, by its prototype `proto`. */
   private saveObject(value: object, proto: unknown): void {
+    if (value instanceof PyFloat) return this.saveFloat(value.value);
     if (proto === Object.prototype || proto === null) {
       const own = (value as { [REDUCE]?: unknown })[REDUCE];
       if (typeof own === 'function') return this.saveReduceHook(value, own);
@@ -423,7 +424,13 @@ export class PickleEncoder {
   private saveItem(v: unknown): void {
     if (typeof v === 'number') {
       if (!this.inlineNumbers || !this.writeNumberInline(v)) this.save(v);
-    } else if (typeof v !== 'string' || !this.inlineStrs || !this.writeStrInline(v)) this.save(v);
+    } else if (typeof v === 'string') {
+      if (!this.inlineStrs || !this.writeStrInline(v)) this.save(v);
+    } else if ((typeof v === 'boolean' || v === null) && this.inlineNumbers && this.protocol >= 2 && this.out.pos < this.out.fastEnd) {
+      // NEWTRUE / NEWFALSE / NONE, as `writeNumberInline` stores a number.
+      const w = this.out;
+      w.buf[w.pos++] = v === null ? OP.NONE : v ? OP.NEWTRUE : OP.NEWFALSE;
+    } else this.save(v);
   }
 
   /**
@@ -456,20 +463,55 @@ export class PickleEncoder {
 
   /** A str; `shared` false for a str CPython makes afresh (the latin-1 text of bytes below protocol 3), which is never shared. */
   private saveStr(v: string, shared = true): void {
-    // (In fast mode the lookup finds only strings of earlier pickles; StringMemo.set needs the get before it.)
-    if (shared && (!this.fast || this.memoSize > 0)) {
-      const index = this.strings.get(v);
+    // (In fast mode the memo holds only strings of earlier pickles; StringMemo.set needs the find before it.)
+    const memo = shared && (!this.fast || this.memoSize > 0);
+    const strings = this.strings;
+    if (memo) {
+      const index = strings.hot(v);
       if (index >= 0) {
         this.get(index);
         return;
       }
     }
-    if (this.protocol >= 4 && this.writeStrInline(v)) {
+    const w = this.out;
+    const n = v.length;
+    if (this.protocol >= 1 && n <= HASH_FULL) {
+      // Encode in place, hashing on the way; a str the memo has is then written as a GET over it.
+      // (3 × 64 ≤ 255: at protocol 4+ the length fits SHORT_BINUNICODE's one byte.)
+      const head = this.protocol >= 4 ? 2 : 5;
+      const p = w.reserve(head + 3 * n);
+      const end = encodeUtf8Into(v, w.buf, p + head);
+      if (memo) {
+        const index = strings.find(v, hashEnd(encodedHash));
+        if (index >= 0) {
+          this.get(index);
+          return;
+        }
+      }
+      const len = end - p - head;
+      const buf = w.buf;
+      if (head === 2) {
+        buf[p] = OP.SHORT_BINUNICODE;
+        buf[p + 1] = len;
+      } else {
+        buf[p] = OP.BINUNICODE;
+        buf[p + 1] = len;
+        buf[p + 2] = 0;
+        buf[p + 3] = 0;
+        buf[p + 4] = 0;
+      }
+      w.pos = end;
       const at = this.put();
-      if (shared && at >= 0) this.strings.set(v, at);
+      if (memo && at >= 0) strings.set(v, at);
       return;
     }
-    const w = this.out;
+    if (memo) {
+      const index = strings.find(v, hashOf(v));
+      if (index >= 0) {
+        this.get(index);
+        return;
+      }
+    }
     if (this.protocol === 0) {
       w.byte(OP.UNICODE);
       w.bytes(rawUnicodeEscape(v));
@@ -490,7 +532,7 @@ export class PickleEncoder {
         w.buf[p + 1] = n;
         w.pos = end - 3;
         const at = this.put();
-        if (shared && at >= 0) this.strings.set(v, at);
+        if (memo && at >= 0) strings.set(v, at);
         return;
       } else {
         w.buf[p] = OP.BINUNICODE;
@@ -506,7 +548,7 @@ export class PickleEncoder {
       w.payload(() => this.lengthHeader(data.length, OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8), data);
     }
     const at = this.put();
-    if (shared && at >= 0) this.strings.set(v, at);
+    if (memo && at >= 0) strings.set(v, at);
   }
 
   /** The opcode and length for a payload: short (1-byte length, protocol 4+ for str), 4-byte, or 8-byte. */
