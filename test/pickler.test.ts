@@ -182,6 +182,29 @@ describe('reduce hooks', () => {
     for (const data of first) expect(dumps(loads(data))).toEqual(data);
   });
 
+  it('subclasses of Array and Map go by their hook, not as plain lists and dicts; a plain one with odd own properties is still a list or dict', () => {
+    class Row extends Array {
+      [REDUCE](): Reduction {
+        return { callable: new PyGlobal('m', 'Row'), args: [[...this]] };
+      }
+    }
+    class Table extends Map {
+      [REDUCE](): Reduction {
+        return { callable: new PyGlobal('m', 'Table'), args: [] };
+      }
+    }
+    const row = Row.from([1, 2]) as Row;
+    const [r, t] = loads(dumps([row, new Table().set('k', 1)]), { policy: INSPECT }) as [PyObject, PyObject];
+    expect([(r.callable as PyGlobal).qualname, (t.callable as PyGlobal).qualname]).toEqual(['Row', 'Table']);
+    const odd = Object.assign([1, 2], { constructor: Object });
+    const oddMap = Object.assign(new Map([['k', 1]]), { constructor: Object });
+    const shared = [odd, odd, oddMap, oddMap];
+    const back = loads(dumps(shared)) as unknown[];
+    expect(back).toEqual([[1, 2], [1, 2], new Map([['k', 1]]), new Map([['k', 1]])]);
+    expect(back[0]).toBe(back[1]);
+    expect(back[2]).toBe(back[3]);
+  });
+
   it('a hook that returns a PyGlobal writes a global; a failing hook is a PicklingError', () => {
     const g = loads(dumps({ [REDUCE]: () => new PyGlobal('builtins', 'set') }));
     expect(g).toEqual(new PyGlobal('builtins', 'set'));

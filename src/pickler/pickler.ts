@@ -253,8 +253,10 @@ export class PickleEncoder {
       w.byte(OP.NONE);
       return;
     }
-    const proto = Object.getPrototypeOf(value);
-    if (proto === Array.prototype || proto === Map.prototype) {
+    // Plain lists and dicts, told apart without Object.getPrototypeOf (a builtin call TurboFan does not
+    // inline for values of many shapes: perf, a third of `save` in a dump of 200,000 small dicts).
+    const plainList = Array.isArray(value) && value.constructor === Array;
+    if (plainList || (value instanceof Map && value.constructor === Map)) {
       // Plain lists and dicts are memoized as they open, so one memo operation finds or records them.
       const index = !this.fast ? this.memo.claim(value, this.memoSize) : this.memoSize > 0 ? this.memo.get(value) : -1;
       if (index >= 0) {
@@ -264,17 +266,18 @@ export class PickleEncoder {
       if (++this.depth > this.maxDepth) this.tooDeep();
       if (this.fast) this.enterFast(value);
       try {
-        if (proto === Array.prototype) this.saveList(value as unknown[], true);
+        if (plainList) this.saveList(value as unknown[], true);
         else this.saveDict(value as Map<unknown, unknown>, value, true);
       } finally {
         this.depth--;
       }
       return;
     }
-    if (proto === PyFloat.prototype) {
-      this.saveFloat((value as PyFloat).value);
+    if (value instanceof PyFloat) {
+      this.saveFloat(value.value);
       return;
     }
+    const proto = Object.getPrototypeOf(value);
     const index = this.memoSize > 0 ? this.memo.get(value) : -1;
     if (index >= 0) {
       this.get(index);
@@ -310,7 +313,6 @@ export class PickleEncoder {
 
   /** Any object but a plain list or dict (`save` takes those) and bytes, by its prototype `proto`. */
   private saveObject(value: object, proto: unknown): void {
-    if (value instanceof PyFloat) return this.saveFloat(value.value);
     if (proto === Object.prototype || proto === null) {
       const own = (value as { [REDUCE]?: unknown })[REDUCE];
       if (typeof own === 'function') return this.saveReduceHook(value, own);
@@ -739,10 +741,11 @@ export class PickleEncoder {
     try {
       // One SETITEM per item: protocol 0 has no SETITEMS, and CPython writes a single item so.
       if (this.protocol === 0 || n === 1) {
-        for (const [k, v] of d) {
+        const values = d.values();
+        for (const k of d.keys()) {
           key = k;
-          this.save(k);
-          this.save(v);
+          this.saveItem(k);
+          this.saveItem(values.next().value);
           w.byte(OP.SETITEM);
         }
         return;
