@@ -205,6 +205,22 @@ describe('reduce hooks', () => {
     expect(back[2]).toBe(back[3]);
   });
 
+  it('fast mode writes dict keys through its per-position cache as the general path does', () => {
+    const keys = ['', 'a', 'id', 'name', 'score', 'active', 'abcdefg', 'abcdefghijklmn', 'abcdefghijklmno', 'naïve', '名前', 7, null];
+    let seed = 3;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const dicts = Array.from({ length: 400 }, () => {
+      const d = new Map<unknown, unknown>();
+      const n = Math.floor(rnd() * 20);
+      for (let i = 0; i < n; i++) d.set(rnd() < 0.7 ? keys[i % keys.length] : keys[Math.floor(rnd() * keys.length)], i);
+      return d;
+    });
+    for (const protocol of [2, 4, 5]) {
+      // A persistentId that returns null turns off every inline write: the general path's bytes.
+      expect(dumps(dicts, { fast: true, protocol })).toEqual(dumps(dicts, { fast: true, protocol, persistentId: () => null }));
+    }
+  });
+
   it('a hook that returns a PyGlobal writes a global; a failing hook is a PicklingError', () => {
     const g = loads(dumps({ [REDUCE]: () => new PyGlobal('builtins', 'set') }));
     expect(g).toEqual(new PyGlobal('builtins', 'set'));

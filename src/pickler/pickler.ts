@@ -58,6 +58,15 @@ const LATIN1_ENCODING = 'latin1';
 const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 /**
+ * `writeKeyInline`'s cache: per key position in a dict, the last str key written there as
+ * SHORT_BINUNICODE and its 16 bytes (2 + up to 14 ASCII characters; bytes past its end are
+ * whatever followed). An entry is a pure function of its string, so it holds across encoders.
+ */
+const KEY_SLOTS = 16;
+const KEY_TEXT: unknown[] = new Array<unknown>(KEY_SLOTS).fill(undefined);
+const KEY_WORDS = new Int32Array(4 * KEY_SLOTS);
+
+/**
  * The emptied memos of the last encoder released, for the next one (as the Writer's spare buffer):
  * their tables stay grown, so a dump does not grow them afresh and touch new pages each time.
  */
@@ -457,6 +466,35 @@ export class PickleEncoder {
     return true;
   }
 
+  /**
+   * `writeStrInline` for the key at position `at` of a dict, through KEY_TEXT: dicts of one shape
+   * (records) have the same key at the same position, so its bytes are stored as words, not
+   * copied a character at a time (perf: a fifth of a fast records dump). False as writeStrInline.
+   */
+  private writeKeyInline(k: unknown, at: number): boolean {
+    const w = this.out;
+    const p = w.pos;
+    if (p >= w.fastEnd) return false;
+    const view = w.view;
+    const b = 4 * at;
+    if (KEY_TEXT[at] === k) {
+      const n = (k as string).length;
+      view.setInt32(p, KEY_WORDS[b]!, true);
+      view.setInt32(p + 4, KEY_WORDS[b + 1]!, true);
+      if (n > 6) {
+        view.setInt32(p + 8, KEY_WORDS[b + 2]!, true);
+        view.setInt32(p + 12, KEY_WORDS[b + 3]!, true);
+      }
+      w.pos = p + 2 + n;
+      return true;
+    }
+    if (typeof k !== 'string' || !this.writeStrInline(k)) return false;
+    // Below fastEnd, FAST_ROOM (16) bytes from p are in the buffer: the opcode, length and up to 14 characters.
+    KEY_TEXT[at] = k;
+    for (let j = 0; j < 4; j++) KEY_WORDS[b + j] = view.getInt32(p + 4 * j, true);
+    return true;
+  }
+
   /** A `PyStr`: written afresh and memoized by identity. */
   private saveFreshStr(s: PyStr): void {
     this.saveStr(s.text, false);
@@ -756,10 +794,13 @@ export class PickleEncoder {
       // Keys and values side by side, not for-of over entries nor Map#forEach: no [k, v] pair per
       // entry (forEach ran fewer instructions under callgrind but took twice the CPU time in node).
       const values = d.values();
+      const inlineStrs = this.inlineStrs;
+      let at = 0;
       for (const k of d.keys()) {
         const v = values.next().value;
         key = k;
-        this.saveItem(k);
+        if (!inlineStrs || at >= KEY_SLOTS || !this.writeKeyInline(k, at)) this.saveItem(k);
+        at++;
         this.saveItem(v);
         if (++i === BATCHSIZE) {
           w.byte(OP.SETITEMS);
