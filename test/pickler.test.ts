@@ -205,7 +205,7 @@ describe('reduce hooks', () => {
     expect(back[2]).toBe(back[3]);
   });
 
-  it('fast mode writes dict keys through its per-position cache as the general path does', () => {
+  it('dict keys written through the per-position caches (fast mode: bytes; memo: GETs) give the general path’s bytes', async () => {
     const keys = ['', 'a', 'id', 'name', 'score', 'active', 'abcdefg', 'abcdefghijklmn', 'abcdefghijklmno', 'naïve', '名前', 7, null];
     let seed = 3;
     const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -215,10 +215,27 @@ describe('reduce hooks', () => {
       for (let i = 0; i < n; i++) d.set(rnd() < 0.7 ? keys[i % keys.length] : keys[Math.floor(rnd() * keys.length)], i);
       return d;
     });
-    for (const protocol of [2, 4, 5]) {
+    // Keys memoized past index 255 too (LONG_BINGET).
+    const late = [...Array.from({ length: 300 }, (_, i) => `p${i}`), ...dicts];
+    for (const protocol of [1, 2, 4, 5]) {
       // A persistentId that returns null turns off every inline write: the general path's bytes.
-      expect(dumps(dicts, { fast: true, protocol })).toEqual(dumps(dicts, { fast: true, protocol, persistentId: () => null }));
+      const general = { protocol, persistentId: () => null };
+      expect(dumps(dicts, { fast: true, protocol })).toEqual(dumps(dicts, { fast: true, ...general }));
+      expect(dumps(late, { protocol })).toEqual(dumps(late, general));
     }
+    // A Pickler keeps its memo (and the keys found in it) across dumps; a failed dump and clearMemo forget.
+    const written = async (options: object) => {
+      const chunks: Uint8Array[] = [];
+      const p = new Pickler((c: Uint8Array) => void chunks.push(c), options);
+      await p.dump(dicts.slice(0, 50));
+      const zz = () => new Map([['zz', 1], ['yy', 2]]);
+      await expect(p.dump([...dicts.slice(50, 60), zz(), zz(), zz(), Symbol('no')])).rejects.toThrow(PicklingError);
+      await p.dump([zz(), zz(), ...dicts.slice(60, 200)]);
+      p.clearMemo();
+      await p.dump(late);
+      return chunks;
+    };
+    expect(await written({})).toEqual(await written({ persistentId: () => null }));
   });
 
   it('a hook that returns a PyGlobal writes a global; a failing hook is a PicklingError', () => {

@@ -112,6 +112,11 @@ export class PickleEncoder {
    * persistentId. Set per pickle by `dump`.
    */
   private inlineStrs = false;
+  /** Whether a dict's str keys may be written as a GET from `keyText`: memoizing, binary, no persistentId. Set per pickle by `dump`. */
+  private memoKeys = false;
+  /** Per key position in a dict: the str key last met there, found in the str memo's exact table (whose entries stay), and its memo index. */
+  private keyText: unknown[] = new Array<unknown>(KEY_SLOTS).fill(undefined);
+  private keyIndex: number[] = new Array<number>(KEY_SLOTS).fill(0);
 
   constructor(options: DumpOptions = {}) {
     let protocol = options.protocol ?? 4;
@@ -144,6 +149,7 @@ export class PickleEncoder {
   }
 
   clearMemo(): void {
+    this.keyText.fill(undefined);
     this.memo = new ObjectMemo();
     this.strings = new StringMemo();
     this.globals.clear();
@@ -158,6 +164,7 @@ export class PickleEncoder {
     if (this.protocol >= 4) w.setFraming(true);
     this.depth = 0;
     this.inlineStrs = this.fast && this.memoSize === 0 && this.protocol >= 4 && this.persistentId === null;
+    this.memoKeys = !this.fast && this.protocol >= 1 && this.persistentId === null;
     const mark = this.memoSize;
     try {
       this.save(value);
@@ -194,6 +201,7 @@ export class PickleEncoder {
       for (const [key, index] of table) if (index >= mark) table.delete(key);
     }
     this.memoSize = mark;
+    this.keyText.fill(undefined);
   }
 
   /** MEMOIZE / PUT for the value just written; its memo index, or -1 in fast mode (nothing written). */
@@ -795,11 +803,37 @@ export class PickleEncoder {
       // entry (forEach ran fewer instructions under callgrind but took twice the CPU time in node).
       const values = d.values();
       const inlineStrs = this.inlineStrs;
+      const memoKeys = this.memoKeys;
       let at = 0;
       for (const k of d.keys()) {
         const v = values.next().value;
         key = k;
-        if (!inlineStrs || at >= KEY_SLOTS || !this.writeKeyInline(k, at)) this.saveItem(k);
+        if (at >= KEY_SLOTS) this.saveItem(k);
+        else if (inlineStrs) {
+          if (!this.writeKeyInline(k, at)) this.saveItem(k);
+        } else if (memoKeys && this.keyText[at] === k && w.pos < w.fastEnd) {
+          // BINGET / LONG_BINGET of the key's memo index, as `get` writes it.
+          const index = this.keyIndex[at]!;
+          const p = w.pos;
+          if (index < 256) {
+            w.buf[p] = OP.BINGET;
+            w.buf[p + 1] = index;
+            w.pos = p + 2;
+          } else {
+            w.buf[p] = OP.LONG_BINGET;
+            w.view.setUint32(p + 1, index, true);
+            w.pos = p + 5;
+          }
+        } else {
+          this.saveItem(k);
+          if (memoKeys && typeof k === 'string') {
+            const index = this.strings.hot(k);
+            if (index >= 0) {
+              this.keyText[at] = k;
+              this.keyIndex[at] = index;
+            }
+          }
+        }
         at++;
         this.saveItem(v);
         if (++i === BATCHSIZE) {
