@@ -18,7 +18,7 @@ import { REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING } from './compat-reverse.j
 import { freshModule, freshQualname } from './fresh-names.js';
 import { encodeUtf8Into, encodedHash, pyFloatRepr, rawUnicodeEscape, utf8Length } from './text.js';
 import { ObjectMemo } from './object-memo.js';
-import { HASH_FULL, StringMemo, hashEnd, hashOf } from './str-memo.js';
+import { StringMemo, hashEnd, hashOf } from './str-memo.js';
 import { FAST_ROOM, FRAME_SIZE_TARGET, Writer } from './writer.js';
 
 /** Options of `dumps`, `dump` and `Pickler`. Names mirror Python's keywords in camelCase. */
@@ -144,7 +144,7 @@ export class PickleEncoder {
   release(): void {
     this.out.release();
     this.memo.reset();
-    this.strings.reset();
+    this.strings.forgetFrom(0);
     spareMemos = [this.memo, this.strings];
   }
 
@@ -443,13 +443,7 @@ export class PickleEncoder {
   private saveItem(v: unknown): void {
     if (typeof v === 'number') {
       if (!this.inlineNumbers || !this.writeNumberInline(v)) this.save(v);
-    } else if (typeof v === 'string') {
-      if (!this.inlineStrs || !this.writeStrInline(v)) this.save(v);
-    } else if ((typeof v === 'boolean' || v === null) && this.inlineNumbers && this.protocol >= 2 && this.out.pos < this.out.fastEnd) {
-      // NEWTRUE / NEWFALSE / NONE, as `writeNumberInline` stores a number.
-      const w = this.out;
-      w.buf[w.pos++] = v === null ? OP.NONE : v ? OP.NEWTRUE : OP.NEWFALSE;
-    } else this.save(v);
+    } else if (typeof v !== 'string' || !this.inlineStrs || !this.writeStrInline(v)) this.save(v);
   }
 
   /**
@@ -486,14 +480,8 @@ export class PickleEncoder {
     const view = w.view;
     const b = 4 * at;
     if (KEY_TEXT[at] === k) {
-      const n = (k as string).length;
-      view.setInt32(p, KEY_WORDS[b]!, true);
-      view.setInt32(p + 4, KEY_WORDS[b + 1]!, true);
-      if (n > 6) {
-        view.setInt32(p + 8, KEY_WORDS[b + 2]!, true);
-        view.setInt32(p + 12, KEY_WORDS[b + 3]!, true);
-      }
-      w.pos = p + 2 + n;
+      for (let j = 0; j < 4; j++) view.setInt32(p + 4 * j, KEY_WORDS[b + j]!, true);
+      w.pos = p + 2 + (k as string).length;
       return true;
     }
     if (typeof k !== 'string' || !this.writeStrInline(k)) return false;
@@ -514,86 +502,47 @@ export class PickleEncoder {
     // (In fast mode the memo holds only strings of earlier pickles; StringMemo.set needs the find before it.)
     const memo = shared && (!this.fast || this.memoSize > 0);
     const strings = this.strings;
-    if (memo) {
-      const index = strings.hot(v);
-      if (index >= 0) {
-        this.get(index);
-        return;
-      }
-    }
+    let index = -1;
     const w = this.out;
-    const n = v.length;
-    if (this.protocol >= 1 && n <= HASH_FULL) {
-      // Encode in place, hashing on the way; a str the memo has is then written as a GET over it.
-      // (3 × 64 ≤ 255: at protocol 4+ the length fits SHORT_BINUNICODE's one byte.)
-      const head = this.protocol >= 4 ? 2 : 5;
-      const p = w.reserve(head + 3 * n);
-      const end = encodeUtf8Into(v, w.buf, p + head);
-      if (memo) {
-        const index = strings.find(v, hashEnd(encodedHash));
-        if (index >= 0) {
-          this.get(index);
-          return;
-        }
-      }
-      const len = end - p - head;
-      const buf = w.buf;
-      if (head === 2) {
-        buf[p] = OP.SHORT_BINUNICODE;
-        buf[p + 1] = len;
-      } else {
-        buf[p] = OP.BINUNICODE;
-        buf[p + 1] = len;
-        buf[p + 2] = 0;
-        buf[p + 3] = 0;
-        buf[p + 4] = 0;
-      }
-      w.pos = end;
-      const at = this.put();
-      if (memo && at >= 0) strings.set(v, at);
-      return;
-    }
-    if (memo) {
-      const index = strings.find(v, hashOf(v));
-      if (index >= 0) {
-        this.get(index);
-        return;
-      }
-    }
-    if (this.protocol === 0) {
-      w.byte(OP.UNICODE);
-      w.bytes(rawUnicodeEscape(v));
-      w.byte(0x0a);
-    } else if (v.length * 3 < FRAME_SIZE_TARGET) {
-      // Short enough that the payload stays in the frame: encode in place, then fix the header.
+    if (this.protocol >= 1 && v.length * 3 < FRAME_SIZE_TARGET) {
+      // Short enough that the payload stays in the frame: encode in place, hashing on the way (a str
+      // the memo has is then written as a GET over it), then write the header.
       const short = this.protocol >= 4 && v.length <= 85; // 3 × 85 ≤ 255: the length fits one byte
       const head = short ? 2 : 5;
       const p = w.reserve(head + v.length * 3);
-      const end = encodeUtf8Into(v, w.buf, p + head);
-      const n = end - p - head;
-      if (short) {
-        w.buf[p] = OP.SHORT_BINUNICODE;
-        w.buf[p + 1] = n;
-      } else if (this.protocol >= 4 && n < 256) {
-        w.buf.copyWithin(p + 2, p + 5, end);
-        w.buf[p] = OP.SHORT_BINUNICODE;
-        w.buf[p + 1] = n;
-        w.pos = end - 3;
-        const at = this.put();
-        if (memo && at >= 0) strings.set(v, at);
-        return;
-      } else {
-        w.buf[p] = OP.BINUNICODE;
-        w.buf[p + 1] = n & 0xff;
-        w.buf[p + 2] = (n >>> 8) & 0xff;
-        w.buf[p + 3] = (n >>> 16) & 0xff;
-        w.buf[p + 4] = n >>> 24;
+      let end = encodeUtf8Into(v, w.buf, p + head);
+      if (memo) index = strings.find(v, hashEnd(encodedHash));
+      if (index < 0) {
+        const buf = w.buf;
+        const n = end - p - head;
+        if (short || (this.protocol >= 4 && n < 256)) {
+          if (!short) buf.copyWithin(p + 2, p + 5, end);
+          buf[p] = OP.SHORT_BINUNICODE;
+          buf[p + 1] = n;
+          end -= head - 2;
+        } else {
+          buf[p] = OP.BINUNICODE;
+          w.view.setUint32(p + 1, n, true);
+        }
+        w.pos = end;
       }
-      w.pos = end;
     } else {
-      const data = new Uint8Array(utf8Length(v));
-      encodeUtf8Into(v, data, 0);
-      w.payload(() => this.lengthHeader(data.length, OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8), data);
+      if (memo) index = strings.find(v, hashOf(v));
+      if (index < 0) {
+        if (this.protocol === 0) {
+          w.byte(OP.UNICODE);
+          w.bytes(rawUnicodeEscape(v));
+          w.byte(0x0a);
+        } else {
+          const data = new Uint8Array(utf8Length(v));
+          encodeUtf8Into(v, data, 0);
+          w.payload(() => this.lengthHeader(data.length, OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8), data);
+        }
+      }
+    }
+    if (index >= 0) {
+      this.get(index);
+      return;
     }
     const at = this.put();
     if (memo && at >= 0) strings.set(v, at);
@@ -687,28 +636,18 @@ export class PickleEncoder {
       else w.byte2(OP.MARK, OP.TUPLE);
       return;
     }
-    if (n <= 3 && this.protocol >= 2) {
-      this.items(t);
-      const index = this.memo.get(t);
-      if (index >= 0) {
-        // Recursive: the tuple was memoized while its items were written. Drop them and fetch it.
-        for (let i = 0; i < n; i++) w.byte(OP.POP);
-        this.get(index);
-        return;
-      }
-      w.byte(n === 1 ? OP.TUPLE1 : n === 2 ? OP.TUPLE2 : OP.TUPLE3);
-    } else {
-      w.byte(OP.MARK);
-      this.items(t);
-      const index = this.memo.get(t);
-      if (index >= 0) {
-        if (this.protocol >= 1) w.byte(OP.POP_MARK);
-        else for (let i = 0; i <= n; i++) w.byte(OP.POP);
-        this.get(index);
-        return;
-      }
-      w.byte(OP.TUPLE);
+    const small = n <= 3 && this.protocol >= 2;
+    if (!small) w.byte(OP.MARK);
+    this.items(t);
+    const index = this.memo.get(t);
+    if (index >= 0) {
+      // Recursive: the tuple was memoized while its items were written. Drop them (and the MARK) and fetch it.
+      if (!small && this.protocol >= 1) w.byte(OP.POP_MARK);
+      else for (let i = small ? 1 : 0; i <= n; i++) w.byte(OP.POP);
+      this.get(index);
+      return;
     }
+    w.byte(!small ? OP.TUPLE : n === 1 ? OP.TUPLE1 : n === 2 ? OP.TUPLE2 : OP.TUPLE3);
     this.memoize(t);
   }
 
@@ -811,27 +750,14 @@ export class PickleEncoder {
         if (at >= KEY_SLOTS) this.saveItem(k);
         else if (inlineStrs) {
           if (!this.writeKeyInline(k, at)) this.saveItem(k);
-        } else if (memoKeys && this.keyText[at] === k && w.pos < w.fastEnd) {
-          // BINGET / LONG_BINGET of the key's memo index, as `get` writes it.
-          const index = this.keyIndex[at]!;
-          const p = w.pos;
-          if (index < 256) {
-            w.buf[p] = OP.BINGET;
-            w.buf[p + 1] = index;
-            w.pos = p + 2;
-          } else {
-            w.buf[p] = OP.LONG_BINGET;
-            w.view.setUint32(p + 1, index, true);
-            w.pos = p + 5;
-          }
+        } else if (memoKeys && this.keyText[at] === k) {
+          w.boundary();
+          this.get(this.keyIndex[at]!);
         } else {
           this.saveItem(k);
-          if (memoKeys && typeof k === 'string') {
-            const index = this.strings.hot(k);
-            if (index >= 0) {
-              this.keyText[at] = k;
-              this.keyIndex[at] = index;
-            }
+          if (memoKeys && this.strings.found === k) {
+            this.keyText[at] = k;
+            this.keyIndex[at] = this.strings.foundIndex;
           }
         }
         at++;

@@ -15,36 +15,22 @@
  * two cache misses per new string.)
  *
  * Callers that read the string anyway (to write it) compute its hash on the way (`hashStep`,
- * `hashEnd`) and look it up with `find`; `get` hashes it itself.
+ * `hashEnd`) and look it up with `find`.
  */
 const EXACT_LIMIT = 1 << 15;
 /** Slots of the recent cache. */
 const RECENT_SIZE = 1 << 12;
 const NOT_FOUND = -1;
-/** Slots of the hot cache: strings found again (dict keys, recurring values), checked before hashing. */
-const HOT_SIZE = 64;
-/** Strings up to this long are hashed in full (and may be hashed by the caller, `hashStart` … `hashEnd`). */
-export const HASH_FULL = 64;
-
 /** The hash of a string of `n` code units, before any: then `h = hashStep(h, c)` per code unit, and `hashEnd(h)`. */
 export const hashStart = (n: number): number => 0x811c9dc5 ^ n;
 export const hashStep = (h: number, c: number): number => Math.imul(h ^ c, 0x01000193);
 /** The finished hash, never 0 (0 marks an empty slot). */
 export const hashEnd = (h: number): number => (h ^ (h >>> 16)) | 0 || 1;
 
-/** A 32-bit hash of `text`, never 0. */
+/** A 32-bit hash of `text`, never 0: every code unit (the pickler mostly gets it from `encodeUtf8Into`, which reads them anyway). */
 export function hashOf(text: string): number {
-  const n = text.length;
-  let hash = hashStart(n);
-  // Long strings: hash a sample (head, tail and a stride), so lookups stay cheap; equality is checked on hit.
-  if (n <= HASH_FULL) {
-    for (let i = 0; i < n; i++) hash = hashStep(hash, text.charCodeAt(i));
-  } else {
-    const stride = n >> 5;
-    for (let i = 0; i < 16; i++) hash = hashStep(hash, text.charCodeAt(i));
-    for (let i = 16; i < n - 16; i += stride) hash = hashStep(hash, text.charCodeAt(i));
-    for (let i = n - 16; i < n; i++) hash = hashStep(hash, text.charCodeAt(i));
-  }
+  let hash = hashStart(text.length);
+  for (let i = 0; i < text.length; i++) hash = hashStep(hash, text.charCodeAt(i));
   return hashEnd(hash);
 }
 
@@ -64,34 +50,17 @@ export class StringMemo {
   private recentMeta = new Int32Array(0);
   /** Whether the recent cache may hold strings (it stays allocated across `reset`). */
   private recentOn = false;
-  /**
-   * Strings the exact table found again, one per slot of a cheap mix of length and end characters:
-   * a record's keys are looked up once per record, and here cost one comparison instead of a hash
-   * and a probe. Entries of the exact table are never evicted, so a hit answers as the table would.
-   */
-  private hotKeys: (string | undefined)[] = new Array<string | undefined>(HOT_SIZE).fill(undefined);
-  private hotValues: number[] = new Array<number>(HOT_SIZE).fill(0);
   /** Slot of the last failed `find` in the exact table, where `set` puts the string, and its hash. */
   private pending = 0;
   private pendingHash = 0;
-  /** The hot slot of the last `hot` call, which `find` fills on a hit. */
-  private hotSlot = 0;
+  /**
+   * The last string `find` found in the exact table, and its index: entries there stay (until
+   * `forgetFrom`), so a caller may keep the pair (the pickler's cache of a dict's keys).
+   */
+  found: string | undefined = undefined;
+  foundIndex = 0;
 
-  /** The memo index of `text`, or -1. */
-  get(text: string): number {
-    const index = this.hot(text);
-    return index >= 0 ? index : this.find(text, hashOf(text));
-  }
-
-  /** The memo index of `text` if the hot cache has it, else -1; `find` must follow a miss. */
-  hot(text: string): number {
-    const n = text.length;
-    const hot = n === 0 ? 0 : (n * 31 + text.charCodeAt(0) * 7 + text.charCodeAt(n - 1)) & (HOT_SIZE - 1);
-    this.hotSlot = hot;
-    return this.hotKeys[hot] === text ? this.hotValues[hot]! : NOT_FOUND;
-  }
-
-  /** The memo index of `text`, whose `hashOf` is `hash`, or -1; right after `hot(text)` missed. */
+  /** The memo index of `text`, whose `hashOf` is `hash`, or -1. */
   find(text: string, hash: number): number {
     const meta = this.meta;
     const mask = this.mask;
@@ -100,10 +69,8 @@ export class StringMemo {
       const h = meta[2 * slot];
       if (h === 0) break;
       if (h === hash && this.keys[slot] === text) {
-        const index = meta[2 * slot + 1]!;
-        this.hotKeys[this.hotSlot] = text;
-        this.hotValues[this.hotSlot] = index;
-        return index;
+        this.found = text;
+        return (this.foundIndex = meta[2 * slot + 1]!);
       }
       slot = (slot + 1) & mask;
     }
@@ -115,7 +82,7 @@ export class StringMemo {
     return recent[2 * home] === hash && this.recentKeys![home] === text ? recent[2 * home + 1]! : NOT_FOUND;
   }
 
-  /** Records `text` (just missed by `get` or `find`) under memo index `index`. */
+  /** Records `text` (just missed by `find`) under memo index `index`. */
   set(text: string, index: number): void {
     const hash = this.pendingHash;
     if (this.size < EXACT_LIMIT) {
@@ -125,70 +92,43 @@ export class StringMemo {
       this.meta[2 * slot + 1] = index;
       this.used[this.size] = slot;
       if (++this.size * 2 > this.keys.length) this.grow();
-      if (this.size === EXACT_LIMIT && !this.recentOn) {
-        if (this.recentKeys === null) {
-          this.recentKeys = new Array<string | undefined>(RECENT_SIZE).fill(undefined);
-          this.recentMeta = new Int32Array(2 * RECENT_SIZE);
-        }
-        this.recentOn = true;
-      }
       return;
     }
+    if (this.recentKeys === null) {
+      this.recentKeys = new Array<string | undefined>(RECENT_SIZE).fill(undefined);
+      this.recentMeta = new Int32Array(2 * RECENT_SIZE);
+    }
+    this.recentOn = true;
     const home = hash & (RECENT_SIZE - 1);
     this.recentKeys![home] = text;
     this.recentMeta[2 * home] = hash;
     this.recentMeta[2 * home + 1] = index;
   }
 
-  /** Forget every string whose memo index is `mark` or more. */
+  /**
+   * Forget every string whose memo index is `mark` or more (and the recent cache: it only saves
+   * bytes). `forgetFrom(0)` empties the memo and keeps its tables for the next pickle (`dumps` lends
+   * one StringMemo from call to call: growing the tables again, and the fresh pages of their memory,
+   * were a fifth of a dump of 200,000 distinct strs); it costs a step per string held, or one pass
+   * over the tables when the recent cache was in use.
+   */
   forgetFrom(mark: number): void {
-    this.hotKeys.fill(undefined);
-    const keys = this.keys;
-    const meta = this.meta;
+    const { used, keys, meta } = this;
     const kept: [string, number, number][] = [];
-    for (let slot = 0; slot < keys.length; slot++) {
-      if (meta[2 * slot] !== 0 && meta[2 * slot + 1]! < mark) kept.push([keys[slot]!, meta[2 * slot + 1]!, meta[2 * slot]!]);
+    for (let k = 0; k < this.size; k++) {
+      const slot = used[k]!;
+      if (meta[2 * slot + 1]! < mark) kept.push([keys[slot]!, meta[2 * slot + 1]!, meta[2 * slot]!]);
       keys[slot] = undefined;
       meta[2 * slot] = 0;
     }
+    this.found = undefined;
     if (this.recentOn) {
-      const recent = this.recentMeta;
-      for (let slot = 0; slot < RECENT_SIZE; slot++) {
-        if (recent[2 * slot] !== 0 && recent[2 * slot + 1]! >= mark) {
-          this.recentKeys![slot] = undefined;
-          recent[2 * slot] = 0;
-        }
-      }
-    }
-    this.size = 0;
-    for (const [text, index, hash] of kept) this.insert(text, index, hash);
-  }
-
-  /**
-   * Empty the memo, keeping its tables for the next pickle (`dumps` lends one StringMemo from call to
-   * call: growing the tables again, and the fresh pages of their memory, were a fifth of a dump of
-   * 200,000 distinct strs). Costs a step per string held, or one pass over the tables when the recent
-   * cache was in use.
-   */
-  reset(): void {
-    this.hotKeys.fill(undefined);
-    if (this.recentOn) {
-      this.keys.fill(undefined);
-      this.meta.fill(0);
       this.recentKeys!.fill(undefined);
       this.recentMeta.fill(0);
       this.recentOn = false;
-    } else {
-      const used = this.used;
-      const keys = this.keys;
-      const meta = this.meta;
-      for (let k = 0; k < this.size; k++) {
-        const slot = used[k]!;
-        keys[slot] = undefined;
-        meta[2 * slot] = 0;
-      }
     }
     this.size = 0;
+    for (const [text, index, hash] of kept) this.insert(text, index, hash);
   }
 
   private grow(): void {
