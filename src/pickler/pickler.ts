@@ -272,8 +272,9 @@ export class PickleEncoder {
     }
     // Plain lists and dicts, told apart without Object.getPrototypeOf (a builtin call TurboFan does not
     // inline for values of many shapes: perf, a third of `save` in a dump of 200,000 small dicts).
-    const plainList = Array.isArray(value) && value.constructor === Array;
-    if (plainList || (value instanceof Map && value.constructor === Map)) {
+    const ctor = (value as { constructor?: unknown }).constructor;
+    const plainList = ctor === Array && Array.isArray(value);
+    if (plainList || (ctor === Map && value instanceof Map)) {
       // Plain lists and dicts are memoized as they open, so one memo operation finds or records them.
       const index = !this.fast ? this.memo.claim(value, this.memoSize) : this.memoSize > 0 ? this.memo.get(value) : -1;
       if (index >= 0) {
