@@ -481,8 +481,14 @@ export class PickleEncoder {
     const view = w.view;
     const b = 4 * at;
     if (KEY_TEXT[at] === k) {
-      for (let j = 0; j < 4; j++) view.setInt32(p + 4 * j, KEY_WORDS[b + j]!, true);
-      w.pos = p + 2 + (k as string).length;
+      const n = (k as string).length;
+      view.setInt32(p, KEY_WORDS[b]!, true);
+      view.setInt32(p + 4, KEY_WORDS[b + 1]!, true);
+      if (n > 6) {
+        view.setInt32(p + 8, KEY_WORDS[b + 2]!, true);
+        view.setInt32(p + 12, KEY_WORDS[b + 3]!, true);
+      }
+      w.pos = p + 2 + n;
       return true;
     }
     if (typeof k !== 'string' || !this.writeStrInline(k)) return false;

@@ -10,7 +10,7 @@
  * Layout, for few cache misses: a lookup of a new string (the common case in a long list of
  * distinct strs) reads one line of `meta`, which holds per slot the hash (0: empty) and the memo
  * index side by side; the keys are read only when a hash matches. The recent cache is small
- * (RECENT_SIZE slots, 48 KB), so it stays in the CPU's caches while a dump writes 100,000s of new
+ * (RECENT_SIZE slots, 64 KB), so it stays in the CPU's caches while a dump writes 100,000s of new
  * strings past the exact table. (perf: the earlier recent cache, as large as the exact table, cost
  * two cache misses per new string.)
  *
@@ -48,8 +48,6 @@ export class StringMemo {
   private recentKeys: (string | undefined)[] | null = null;
   /** Per recent slot: [2 × slot] the hash (0: none), [2 × slot + 1] the memo index. */
   private recentMeta = new Int32Array(0);
-  /** Whether the recent cache may hold strings (it stays allocated across `reset`). */
-  private recentOn = false;
   /** Slot of the last failed `find` in the exact table, where `set` puts the string, and its hash. */
   private pending = 0;
   private pendingHash = 0;
@@ -76,10 +74,11 @@ export class StringMemo {
     }
     this.pending = slot;
     this.pendingHash = hash;
-    if (!this.recentOn) return NOT_FOUND;
+    const keys = this.recentKeys;
+    if (keys === null) return NOT_FOUND;
     const home = hash & (RECENT_SIZE - 1);
     const recent = this.recentMeta;
-    return recent[2 * home] === hash && this.recentKeys![home] === text ? recent[2 * home + 1]! : NOT_FOUND;
+    return recent[2 * home] === hash && keys[home] === text ? recent[2 * home + 1]! : NOT_FOUND;
   }
 
   /** Records `text` (just missed by `find`) under memo index `index`. */
@@ -98,7 +97,6 @@ export class StringMemo {
       this.recentKeys = new Array<string | undefined>(RECENT_SIZE).fill(undefined);
       this.recentMeta = new Int32Array(2 * RECENT_SIZE);
     }
-    this.recentOn = true;
     const home = hash & (RECENT_SIZE - 1);
     this.recentKeys![home] = text;
     this.recentMeta[2 * home] = hash;
@@ -122,11 +120,7 @@ export class StringMemo {
       meta[2 * slot] = 0;
     }
     this.found = undefined;
-    if (this.recentOn) {
-      this.recentKeys!.fill(undefined);
-      this.recentMeta.fill(0);
-      this.recentOn = false;
-    }
+    this.recentKeys = null;
     this.size = 0;
     for (const [text, index, hash] of kept) this.insert(text, index, hash);
   }
