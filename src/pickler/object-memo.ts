@@ -104,7 +104,7 @@ export class ObjectMemo {
     return map;
   }
 
-  /** Empty the memo for the next pickle, keeping the index array (see `StringMemo.reset`); a Set cannot be emptied and kept large. */
+  /** Empty the memo for the next pickle, keeping the index array (as `StringMemo.forgetFrom(0)` keeps its tables); a Set cannot be emptied and kept large. */
   reset(): void {
     this.seen = new Set<object>();
     this.map = null;
