@@ -106,6 +106,8 @@ export class ObjectMemo {
 
   /** Empty the memo for the next pickle, keeping the index array (as `StringMemo.forgetFrom(0)` keeps its tables); a Set cannot be emptied and kept large. */
   reset(): void {
+    // Kept up to 4 MB (a dump of a million objects), so one huge dump does not hold its memory for good.
+    if (this.indices.length > 1 << 20) this.indices = new Uint32Array(16);
     this.seen = new Set<object>();
     this.map = null;
   }

@@ -565,8 +565,8 @@ export class PickleEncoder {
   }
 
   private saveBytes(v: Uint8Array): void {
+    const key = v.length === 0 ? -1 : v[0]!;
     if (v.length <= 1) {
-      const key = v.length === 0 ? -1 : v[0]!;
       const index = this.smallBytes.get(key);
       if (index !== undefined) {
         this.get(index);
@@ -580,7 +580,7 @@ export class PickleEncoder {
       this.out.payload(() => this.lengthHeader(v.length, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8), v);
       this.memoize(v);
     }
-    if (v.length <= 1 && !this.fast) this.smallBytes.set(v.length === 0 ? -1 : v[0]!, this.memo.get(v));
+    if (v.length <= 1 && !this.fast) this.smallBytes.set(key, this.memo.get(v));
   }
 
   private saveByteArray(v: PyByteArray): void {
@@ -598,11 +598,8 @@ export class PickleEncoder {
     const inBand = this.bufferCallback === null ? true : Boolean(this.bufferCallback(v));
     const w = this.out;
     if (inBand) {
-      if (v.readonly) {
-        w.payload(() => this.lengthHeader(v.data.length, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8), v.data);
-      } else {
-        w.payload(() => w.opU64(OP.BYTEARRAY8, v.data.length), v.data);
-      }
+      const n = v.data.length;
+      w.payload(() => (v.readonly ? this.lengthHeader(n, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8) : w.opU64(OP.BYTEARRAY8, n)), v.data);
       this.memoize(v);
       return;
     }
