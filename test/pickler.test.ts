@@ -21,10 +21,17 @@ import {
   Unpickler,
   type Reduction,
 } from '../src/index.js';
-import { pyFloatRepr } from '../src/pickler/text.js';
+import { encodeUtf8Into, encodedHash, pyFloatRepr } from '../src/pickler/text.js';
 import { ObjectMemo } from '../src/pickler/object-memo.js';
 import { twosComplement } from '../src/pickler/pickler.js';
-import { StringMemo } from '../src/pickler/str-memo.js';
+import { StringMemo as Memo, hashEnd, hashOf } from '../src/pickler/str-memo.js';
+
+/** The str memo's lookup as the pickler makes it. */
+class StringMemo extends Memo {
+  get(text: string): number {
+    return this.find(text, hashOf(text));
+  }
+}
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 import { thrown } from './helpers/thrown.js';
 
@@ -161,6 +168,81 @@ describe('reduce hooks', () => {
     const rec = loads(outer, { policy: INSPECT }) as [PyObject, string[]];
     expect([[...rec[0].args], rec[1]]).toEqual([[small], big]);
     expect(dumps(small)).toEqual(smallBytes);
+  });
+
+  it('successive dumps calls (lending their emptied memos to the next) give the same bytes in any order, failures between them included', () => {
+    const shared = ['x', 'y'];
+    const values: unknown[] = [
+      Array.from({ length: 40_000 }, (_, i) => `s${i % 35_000}`), // past the str memo's exact table: its recent cache in use
+      [shared, shared, 's1', 's1', new Map([['k', shared]])],
+      Array.from({ length: 2000 }, (_, i) => new Map<unknown, unknown>([['id', i], ['name', `s${i}`], ['tags', ['a', 'b']]])),
+      ['s0', 's2', 's34999', 'k'],
+    ];
+    const first = values.map((v) => dumps(v));
+    const failing = [shared, 's3', 'k', Symbol('no')];
+    for (const order of [[3, 2, 1, 0], [0, 3, 0, 1, 2, 1]]) {
+      for (const i of order) {
+        expect(picklingError(() => dumps(failing)).code).toBe('unpicklable');
+        expect(dumps(values[i])).toEqual(first[i]);
+      }
+    }
+    for (const data of first) expect(dumps(loads(data))).toEqual(data);
+  });
+
+  it('subclasses of Array and Map go by their hook, not as plain lists and dicts; a plain one with odd own properties is still a list or dict', () => {
+    class Row extends Array {
+      [REDUCE](): Reduction {
+        return { callable: new PyGlobal('m', 'Row'), args: [[...this]] };
+      }
+    }
+    class Table extends Map {
+      [REDUCE](): Reduction {
+        return { callable: new PyGlobal('m', 'Table'), args: [] };
+      }
+    }
+    const row = Row.from([1, 2]) as Row;
+    const [r, t] = loads(dumps([row, new Table().set('k', 1)]), { policy: INSPECT }) as [PyObject, PyObject];
+    expect([(r.callable as PyGlobal).qualname, (t.callable as PyGlobal).qualname]).toEqual(['Row', 'Table']);
+    const odd = Object.assign([1, 2], { constructor: Object });
+    const oddMap = Object.assign(new Map([['k', 1]]), { constructor: Object });
+    const shared = [odd, odd, oddMap, oddMap];
+    const back = loads(dumps(shared)) as unknown[];
+    expect(back).toEqual([[1, 2], [1, 2], new Map([['k', 1]]), new Map([['k', 1]])]);
+    expect(back[0]).toBe(back[1]);
+    expect(back[2]).toBe(back[3]);
+  });
+
+  it('dict keys written through the per-position caches (fast mode: bytes; memo: GETs) give the general path’s bytes', async () => {
+    const keys = ['', 'a', 'id', 'name', 'score', 'active', 'abcdefg', 'abcdefghijklmn', 'abcdefghijklmno', 'naïve', '名前', 7, null];
+    let seed = 3;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const dicts = Array.from({ length: 400 }, () => {
+      const d = new Map<unknown, unknown>();
+      const n = Math.floor(rnd() * 20);
+      for (let i = 0; i < n; i++) d.set(rnd() < 0.7 ? keys[i % keys.length] : keys[Math.floor(rnd() * keys.length)], i);
+      return d;
+    });
+    // Keys memoized past index 255 too (LONG_BINGET).
+    const late = [...Array.from({ length: 300 }, (_, i) => `p${i}`), ...dicts];
+    for (const protocol of [1, 2, 4, 5]) {
+      // A persistentId that returns null turns off every inline write: the general path's bytes.
+      const general = { protocol, persistentId: () => null };
+      expect(dumps(dicts, { fast: true, protocol })).toEqual(dumps(dicts, { fast: true, ...general }));
+      expect(dumps(late, { protocol })).toEqual(dumps(late, general));
+    }
+    // A Pickler keeps its memo (and the keys found in it) across dumps; a failed dump and clearMemo forget.
+    const written = async (options: object) => {
+      const chunks: Uint8Array[] = [];
+      const p = new Pickler((c: Uint8Array) => void chunks.push(c), options);
+      await p.dump(dicts.slice(0, 50));
+      const zz = () => new Map([['zz', 1], ['yy', 2]]);
+      await expect(p.dump([...dicts.slice(50, 60), zz(), zz(), zz(), Symbol('no')])).rejects.toThrow(PicklingError);
+      await p.dump([zz(), zz(), ...dicts.slice(60, 200)]);
+      p.clearMemo();
+      await p.dump(late);
+      return chunks;
+    };
+    expect(await written({})).toEqual(await written({ persistentId: () => null }));
   });
 
   it('a hook that returns a PyGlobal writes a global; a failing hook is a PicklingError', () => {
@@ -303,12 +385,12 @@ describe('the memo tables', () => {
     }
   });
 
-  it('StringMemo answers as a Map does within its exact table, hot cache included, and forgets from a mark', () => {
+  it('StringMemo answers as a Map does within its exact table, and forgets from a mark', () => {
     for (let run = 0; run < 40; run++) {
       const rnd = random(run + 100);
       const memo = new StringMemo();
       const want = new Map<string, number>();
-      // Few lengths and end characters, so strings share hot slots; some equal strings are distinct JS strings.
+      // Some equal strings are distinct JS strings.
       const texts = Array.from({ length: 1 + Math.floor(rnd() * 200) }, (_, i) => `${'ab'[i % 2]}${i}${'xy'[i % 2]}`.slice(0, 1 + (i % 4)));
       texts.push('', 'a', 'b');
       let next = 0;
@@ -330,6 +412,39 @@ describe('the memo tables', () => {
           next = mark;
         }
       }
+    }
+  });
+
+  it('encodeUtf8Into leaves the str memo’s hash of what it encoded (the pickler looks strs up by it)', () => {
+    const rnd = random(7);
+    const units = [0x41, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x540d, 0xd83d, 0xde42, 0xdbff, 0xdc00, 0xffff];
+    const buf = new Uint8Array(3 * 70);
+    for (let run = 0; run < 2000; run++) {
+      const n = Math.floor(rnd() * 65);
+      const text = String.fromCharCode(...Array.from({ length: n }, () => units[Math.floor(rnd() * units.length)]!));
+      encodeUtf8Into(text, buf, 0);
+      expect(hashEnd(encodedHash)).toBe(hashOf(text));
+    }
+  });
+
+  it('StringMemo after reset answers as a new one, whether its recent cache was in use or not', () => {
+    const memo = new StringMemo();
+    for (const [n, offset] of [[70_000, 0], [100, 5], [40_000, 7], [3, 1]] as const) {
+      const want = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const text = `r${(i * 7 + offset) % (n - (n >> 3))}`;
+        const got = memo.get(text);
+        // Within the exact table, answers as a Map; past it, a string may be missed, never given a wrong index.
+        if (want.size < 32_768 || want.has(text)) expect(got === (want.get(text) ?? -1) || (got === -1 && want.size >= 32_768)).toBe(true);
+        else expect(got).toBe(-1);
+        if (got < 0) {
+          memo.set(text, i);
+          want.set(text, i);
+        }
+      }
+      memo.forgetFrom(0);
+      for (const text of want.keys()) expect(memo.get(text)).toBe(-1);
+      memo.forgetFrom(0);
     }
   });
 

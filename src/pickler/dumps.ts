@@ -23,7 +23,7 @@ export function dumps(value: unknown, options?: DumpOptions): Uint8Array {
   try {
     return encoder.dump(value);
   } finally {
-    encoder.out.release();
+    encoder.release();
   }
 }
 

@@ -100,8 +100,15 @@ export class ObjectMemo {
     let k = 0;
     for (const obj of this.seen!) map.set(obj, indices[k++]!);
     this.seen = null;
-    this.indices = new Uint32Array(0);
     this.map = map;
     return map;
+  }
+
+  /** Empty the memo for the next pickle, keeping the index array (as `StringMemo.forgetFrom(0)` keeps its tables); a Set cannot be emptied and kept large. */
+  reset(): void {
+    // Kept up to 4 MB (a dump of a million objects), so one huge dump does not hold its memory for good.
+    if (this.indices.length > 1 << 20) this.indices = new Uint32Array(16);
+    this.seen = new Set<object>();
+    this.map = null;
   }
 }

@@ -1,4 +1,5 @@
 /** Text forms the pickler writes: Python's float repr, protocol 0's raw-unicode-escape, UTF-8 with surrogatepass. */
+import { hashStart, hashStep } from './str-memo.js';
 
 /**
  * `repr(float)` as Python 3 writes it: the shortest digits that round-trip (JavaScript finds the
@@ -71,12 +72,20 @@ export function utf8Length(text: string): number {
   return n;
 }
 
+/**
+ * The str memo's hash of the code units the last `encodeUtf8Into` encoded, before `hashEnd`: the
+ * pickler looks a str up after encoding it in place, and so reads it once.
+ */
+export let encodedHash = 0;
+
 /** Writes `text` as UTF-8 with surrogatepass at `buf[at]`; returns the end. `buf` must have room for 3 bytes per code unit. */
 export function encodeUtf8Into(text: string, buf: Uint8Array, at: number): number {
   let p = at;
   const n = text.length;
+  let hash = hashStart(n);
   for (let i = 0; i < n; i++) {
     let c = text.charCodeAt(i);
+    hash = hashStep(hash, c);
     if (c < 0x80) {
       buf[p++] = c;
     } else if (c < 0x800) {
@@ -86,6 +95,7 @@ export function encodeUtf8Into(text: string, buf: Uint8Array, at: number): numbe
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
         const d = text.charCodeAt(i + 1);
         if ((d & 0xfc00) === 0xdc00) {
+          hash = hashStep(hash, d);
           c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
           i++;
           buf[p++] = 0xf0 | (c >> 18);
@@ -100,5 +110,6 @@ export function encodeUtf8Into(text: string, buf: Uint8Array, at: number): numbe
       buf[p++] = 0x80 | (c & 0x3f);
     }
   }
+  encodedHash = hash;
   return p;
 }

@@ -32,7 +32,8 @@ const EMPTY_VIEW = new DataView(EMPTY.buffer);
 export class Writer {
   buf: Uint8Array;
   pos = 0;
-  private view: DataView;
+  /** A view of `buf`, for multi-byte stores. */
+  view: DataView;
   /** Output before `buf`: finished stretches of it, and large payloads kept by reference until `take`. */
   private chunks: Uint8Array[] = [];
   private chunkBytes = 0;
