@@ -1,6 +1,6 @@
 /**
  * The fast path of the opcode loop: a run of the commonest simple opcodes (small ints, floats,
- * short strs, memo gets and puts, MARK, empty lists and dicts), read with the position, the stack
+ * short strs, memo gets and puts, MARK, empty lists and dicts, a dict's SETITEMS), read with the position, the stack
  * and the memo in local variables and no call per opcode. Pickles of data are mostly such runs
  * (a list of a million ints is a million BININT1/BININT2 between a few hundred MARK/APPENDS), and
  * going through the handler table costs several times what these opcodes do themselves.
@@ -12,6 +12,7 @@
  * ways the handler owns (MEMOIZE's memo limit, MARK's depth limit) call the Machine with `opPos`
  * and `pos` set as the loop would have set them.
  */
+import { isHashable } from '../model/hashable.js';
 import type { Machine } from './machine.js';
 import { asciiShort, decodeUtf8 } from './text.js';
 
@@ -173,6 +174,25 @@ export function runSimple(m: Machine): number {
         s[k - 1] = list;
         if (pendMemo >= 0) memo[pendMemo] = list;
         pend = null;
+        m.popMark();
+        sp = k;
+        p++;
+        break;
+      }
+      case 0x75: { // SETITEMS (a non-empty even batch onto a Map; anything else goes to the handler)
+        const marks = m.marks;
+        const k = m.fence;
+        if (marks.length === 0 || sp === k || ((sp - k) & 1) !== 0) break loop;
+        // The MARK's batch sets items on the Map below it, above the fence of the MARK before.
+        if (k - 1 < (marks.length > 1 ? marks[marks.length - 2]! : 0)) break loop;
+        const d = s[k - 1];
+        if (!(d instanceof Map)) break loop;
+        for (let i = k; i < sp; i += 2) {
+          const key = s[i];
+          // An unhashable key: the handler sets the batch again (the same pairs, to the same effect) and reports it.
+          if (typeof key === 'object' && key !== null && !isHashable(key)) break loop;
+          d.set(key, s[i + 1]);
+        }
         m.popMark();
         sp = k;
         p++;
