@@ -302,6 +302,12 @@ describe('fast path of the opcode loop', () => {
         [...P, 0x5d, 0x71, 3, 0x28, 0x4b, 1, 0x5d, 0x94, 0x28, 0x68, 3, 0x65, 0x65, 0x2e], // inner list holds the outer
         [...P, 0x5d, 0x28, 0x5d, 0x94, 0x65, 0x68, 0, 0x86, 0x2e], // no memo store; APPENDS of an empty list
         [0x80, 2, 0x5d, 0x71, 0, 0x28, 0x4b, 1, 0x4b, 2, 0x65, 0x68, 0, 0x86, 0x2e],
+        // A list of memo references made at once: with MEMOIZE, BINPUT (one over a used slot) or no store.
+        [...P, 0x4b, 1, 0x94, 0x4b, 2, 0x94, 0x5d, 0x94, 0x28, 0x68, 1, 0x68, 0, 0x68, 1, 0x65, 0x68, 2, 0x87, 0x2e],
+        [...P, 0x4b, 1, 0x94, 0x5d, 0x71, 0, 0x28, 0x68, 0, 0x65, 0x68, 0, 0x86, 0x2e],
+        [...P, 0x4b, 1, 0x94, 0x5d, 0x71, 5, 0x28, 0x68, 0, 0x65, 0x68, 5, 0x86, 0x2e],
+        [...P, 0x4b, 1, 0x94, 0x5d, 0x28, 0x68, 0, 0x68, 0, 0x65, 0x2e],
+        [...P, 0x4b, 1, 0x94, 0x5d, 0x94, 0x28, 0x68, 1, 0x65, 0x2e], // BINGET of the list being made
       ];
       const cases = [...made, ...hand];
       const want = runPythonJson<string[]>(
@@ -311,6 +317,25 @@ describe('fast path of the opcode loop', () => {
       const got = outcomes(cases, (v) => canon(v, new Map()));
       expect(got.map((g, i) => (g === want[i] ? '' : `${i}: ${g} != ${want[i]}`)).filter(Boolean)).toEqual([]);
       expect(want.slice(made.length).filter((w) => w !== 'error').length).toBe(hand.length);
+    });
+
+    it('made from memo references keep maxOps, maxMemoEntries, maxDepth and frames where the handlers have them', () => {
+      const limitAt = (data: Uint8Array, options: object): [string, number | undefined] => {
+        const e = errorOf(() => loads(data, options));
+        expect(e).toBeInstanceOf(LimitExceededError);
+        return [(e as LimitExceededError).limit, e.offset];
+      };
+      // PROTO, BININT1, MEMOIZE, EMPTY_LIST (at 5), MEMOIZE (6), MARK (7), BINGETs (8, 10), APPENDS (12).
+      const run = bytes(P4, 'K\x01', '\x94', ']', '\x94', '(', 'h\x00', 'h\x00', 'e', '.');
+      expect(loads(run)).toEqual([1, 1]);
+      expect(limitAt(run, { maxOps: 7 })).toEqual(['maxOps', 10]);
+      expect(limitAt(run, { maxMemoEntries: 1 })).toEqual(['maxMemoEntries', 6]);
+      expect(limitAt(run, { maxDepth: 0 })).toEqual(['maxDepth', 7]);
+      expect(limitAt(run, { maxStackItems: 2 })).toEqual(['maxStackItems', 8]);
+      // A frame that ends inside the run (after a BINGET's opcode byte, or after its argument): read on past it.
+      for (const n of ['\x07', '\x08']) {
+        expect(loads(bytes(P4, '\x95', `${n}\x00\x00\x00\x00\x00\x00\x00`, 'K\x01', '\x94', ']', '\x94', '(', 'h\x00', 'h\x00', 'e', '.'))).toEqual([1, 1]);
+      }
     });
 
     it('are plain lists that grow as any other', () => {

@@ -126,6 +126,19 @@ export function runSimple(m: Machine): number {
         break;
       case 0x5d: { // EMPTY_LIST
         m.containers++;
+        const next = data[p + 1];
+        if (next === 0x94 || next === 0x28 || next === 0x71) {
+          const q = listOfGets(m, p, sp, budget - n);
+          if (q >= 0) {
+            // EMPTY_LIST, the memo store's 1 or 2 bytes, MARK, 2 bytes per BINGET, APPENDS.
+            const store = next === 0x94 ? 1 : next === 0x71 ? 2 : 0;
+            n += (q - p - 3 - store) / 2 + (store > 0 ? 4 : 3);
+            sp++;
+            p = q;
+            pend = null;
+            continue loop;
+          }
+        }
         const list: unknown[] = [];
         s[sp++] = list;
         p++;
@@ -273,5 +286,39 @@ function appendsOfGets(m: Machine, p: number, sp: number, room: number, fresh: u
     }
   }
   m.extendFromMemo(list as unknown[], p + 1, count, p);
+  return q + 1;
+}
+
+/**
+ * EMPTY_LIST, perhaps MEMOIZE or BINPUT, MARK, a run of BINGETs, APPENDS (a short list of shared
+ * references, `["a", "b"]` in a record): make the list at its size at once, at `s[sp]`, and store it
+ * in the memo, instead of an empty list that the APPENDS replaces (see EXACT_LIST). Returns the
+ * position after the APPENDS, or -1 (nothing done) unless every opcode of the run would succeed
+ * within `room` opcodes.
+ */
+function listOfGets(m: Machine, p: number, sp: number, room: number): number {
+  const data = m.data;
+  const end = m.bound;
+  const memos = m.memo;
+  const memo = memos.dense;
+  const op = data[p + 1];
+  const put = op === 0x94 ? memos.count : op === 0x71 ? data[p + 2]! : -1; // MEMOIZE, BINPUT
+  let q = op === 0x94 ? p + 2 : op === 0x71 ? p + 3 : p + 1;
+  if (q >= end || data[q] !== 0x28 || m.marks.length >= m.o.maxDepth) return -1; // MARK
+  const first = ++q;
+  const stop = Math.min(end - 1, first + 2 * EXACT_LIST);
+  while (q < stop && data[q] === 0x68) { // BINGET (of anything but the list itself)
+    const i = data[q + 1]!;
+    if (i === put || i >= memo.length || memo[i] === undefined) return -1;
+    q += 2;
+  }
+  const count = (q - first) / 2;
+  const ops = count + (put >= 0 ? 4 : 3);
+  if (count === 0 || q >= end || data[q] !== 0x65 || ops > room) return -1; // APPENDS
+  const s = m.stack;
+  for (let j = 0; j < count; j++) s[sp + 1 + j] = memo[data[first + 1 + 2 * j]!];
+  const list = s.slice(sp + 1, sp + 1 + count);
+  if (put >= 0 && !memos.putDense(put, list, m.memoGuarded ? m.o.maxMemoEntries : 0x7fffffff)) return -1;
+  s[sp] = list;
   return q + 1;
 }
