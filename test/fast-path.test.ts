@@ -329,6 +329,15 @@ describe('fast path of the opcode loop', () => {
       const run = bytes(P4, 'K\x01', '\x94', ']', '\x94', '(', 'h\x00', 'h\x00', 'e', '.');
       expect(loads(run)).toEqual([1, 1]);
       expect(limitAt(run, { maxOps: 7 })).toEqual(['maxOps', 10]);
+      // Every opcode of the run counts: 10 with STOP.
+      expect(loads(run, { maxOps: 10 })).toEqual([1, 1]);
+      expect(limitAt(run, { maxOps: 9 })).toEqual(['maxOps', 13]);
+      const noStore = bytes(P4, 'K\x01', '\x94', ']', '(', 'h\x00', 'e', '.');
+      expect(loads(noStore, { maxOps: 8 })).toEqual([1]);
+      expect(limitAt(noStore, { maxOps: 7 })).toEqual(['maxOps', 10]);
+      const binput = bytes(P4, 'K\x01', '\x94', ']', 'q\x01', '(', 'h\x00', 'e', '.');
+      expect(loads(binput, { maxOps: 9 })).toEqual([1]);
+      expect(limitAt(binput, { maxOps: 8 })).toEqual(['maxOps', 12]);
       expect(limitAt(run, { maxMemoEntries: 1 })).toEqual(['maxMemoEntries', 6]);
       expect(limitAt(run, { maxDepth: 0 })).toEqual(['maxDepth', 7]);
       expect(limitAt(run, { maxStackItems: 2 })).toEqual(['maxStackItems', 8]);
