@@ -302,6 +302,12 @@ describe('fast path of the opcode loop', () => {
         [...P, 0x5d, 0x71, 3, 0x28, 0x4b, 1, 0x5d, 0x94, 0x28, 0x68, 3, 0x65, 0x65, 0x2e], // inner list holds the outer
         [...P, 0x5d, 0x28, 0x5d, 0x94, 0x65, 0x68, 0, 0x86, 0x2e], // no memo store; APPENDS of an empty list
         [0x80, 2, 0x5d, 0x71, 0, 0x28, 0x4b, 1, 0x4b, 2, 0x65, 0x68, 0, 0x86, 0x2e],
+        // A list of memo references made at once: with MEMOIZE, BINPUT (one over a used slot) or no store.
+        [...P, 0x4b, 1, 0x94, 0x4b, 2, 0x94, 0x5d, 0x94, 0x28, 0x68, 1, 0x68, 0, 0x68, 1, 0x65, 0x68, 2, 0x87, 0x2e],
+        [...P, 0x4b, 1, 0x94, 0x5d, 0x71, 0, 0x28, 0x68, 0, 0x65, 0x68, 0, 0x86, 0x2e],
+        [...P, 0x4b, 1, 0x94, 0x5d, 0x71, 5, 0x28, 0x68, 0, 0x65, 0x68, 5, 0x86, 0x2e],
+        [...P, 0x4b, 1, 0x94, 0x5d, 0x28, 0x68, 0, 0x68, 0, 0x65, 0x2e],
+        [...P, 0x4b, 1, 0x94, 0x5d, 0x94, 0x28, 0x68, 1, 0x65, 0x2e], // BINGET of the list being made
       ];
       const cases = [...made, ...hand];
       const want = runPythonJson<string[]>(
@@ -313,6 +319,34 @@ describe('fast path of the opcode loop', () => {
       expect(want.slice(made.length).filter((w) => w !== 'error').length).toBe(hand.length);
     });
 
+    it('made from memo references keep maxOps, maxMemoEntries, maxDepth and frames where the handlers have them', () => {
+      const limitAt = (data: Uint8Array, options: object): [string, number | undefined] => {
+        const e = errorOf(() => loads(data, options));
+        expect(e).toBeInstanceOf(LimitExceededError);
+        return [(e as LimitExceededError).limit, e.offset];
+      };
+      // PROTO, BININT1, MEMOIZE, EMPTY_LIST (at 5), MEMOIZE (6), MARK (7), BINGETs (8, 10), APPENDS (12).
+      const run = bytes(P4, 'K\x01', '\x94', ']', '\x94', '(', 'h\x00', 'h\x00', 'e', '.');
+      expect(loads(run)).toEqual([1, 1]);
+      expect(limitAt(run, { maxOps: 7 })).toEqual(['maxOps', 10]);
+      // Every opcode of the run counts: 10 with STOP.
+      expect(loads(run, { maxOps: 10 })).toEqual([1, 1]);
+      expect(limitAt(run, { maxOps: 9 })).toEqual(['maxOps', 13]);
+      const noStore = bytes(P4, 'K\x01', '\x94', ']', '(', 'h\x00', 'e', '.');
+      expect(loads(noStore, { maxOps: 8 })).toEqual([1]);
+      expect(limitAt(noStore, { maxOps: 7 })).toEqual(['maxOps', 10]);
+      const binput = bytes(P4, 'K\x01', '\x94', ']', 'q\x01', '(', 'h\x00', 'e', '.');
+      expect(loads(binput, { maxOps: 9 })).toEqual([1]);
+      expect(limitAt(binput, { maxOps: 8 })).toEqual(['maxOps', 12]);
+      expect(limitAt(run, { maxMemoEntries: 1 })).toEqual(['maxMemoEntries', 6]);
+      expect(limitAt(run, { maxDepth: 0 })).toEqual(['maxDepth', 7]);
+      expect(limitAt(run, { maxStackItems: 2 })).toEqual(['maxStackItems', 8]);
+      // A frame that ends inside the run (after a BINGET's opcode byte, or after its argument): read on past it.
+      for (const n of ['\x07', '\x08']) {
+        expect(loads(bytes(P4, '\x95', `${n}\x00\x00\x00\x00\x00\x00\x00`, 'K\x01', '\x94', ']', '\x94', '(', 'h\x00', 'h\x00', 'e', '.'))).toEqual([1, 1]);
+      }
+    });
+
     it('are plain lists that grow as any other', () => {
       const v = loads(bytes(P4, ']', '\x94', '(', ']', '\x94', '(', 'K\x01', 'K\x02', 'e', 'h\x01', 'e.')) as unknown[][];
       expect(v).toEqual([[1, 2], [1, 2]]);
@@ -321,6 +355,65 @@ describe('fast path of the opcode loop', () => {
       expect(Object.getPrototypeOf(v[0])).toBe(Array.prototype);
       expect(v[1]).toEqual([1, 2, 3]);
     });
+  });
+
+  it.skipIf(pythonMissing() !== null)('agrees with CPython on random SETITEMS batches, unhashable keys, odd batches and other targets included', () => {
+    let seed = 23;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    // Items: small ints (keys that collide), a str, one tuple (memo 1: tuples are keys by identity), an
+    // empty list (unhashable), the dict itself (memo 0).
+    const items = [[0x4b, 1], [0x4b, 2], [0x4b, 3], [0x8c, 1, 0x61], [0x68, 1], [0x5d], [0x68, 0], [0x4b, 9, 0x94]];
+    const cases: number[][] = [];
+    for (let c = 0; c < 2000; c++) {
+      const b = [0x80, 4, ...[[0x7d], [0x7d], [0x7d], [0x5d], [0x4b, 1, 0x85]][rnd(5)]!, 0x94, 0x4b, 1, 0x85, 0x94, 0x30];
+      for (let r = 1 + rnd(3); r > 0; r--) {
+        b.push(0x28);
+        const n = rnd(8) === 0 ? 1 + 2 * rnd(3) : 2 * rnd(5);
+        for (let k = 0; k < n; k++) b.push(...items[rnd(10) === 0 ? 5 + rnd(2) : rnd(items.length)]!);
+        b.push(rnd(12) === 0 ? 0x65 : 0x75);
+      }
+      b.push(0x2e);
+      cases.push(rnd(10) === 0 ? b.slice(0, 1 + rnd(b.length)) : b);
+    }
+    const want = runPythonJson<string[]>(
+      'import json, pickle, sys\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(repr(pickle.loads(bytes(b))))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)',
+      cases,
+    );
+    // Python's repr, enough for dicts, lists and tuples of ints and strs that may contain themselves.
+    const path = new Set<unknown>();
+    const repr = (v: unknown): string => {
+      if (typeof v === 'number') return String(v);
+      if (typeof v === 'string') return `'${v}'`;
+      if (v instanceof Map) {
+        if (path.has(v)) return '{...}';
+        path.add(v);
+        const items = [...v].map(([k, x]) => `${repr(k)}: ${repr(x)}`);
+        path.delete(v);
+        return `{${items.join(', ')}}`;
+      }
+      if (!Array.isArray(v)) return '?';
+      if (path.has(v)) return '[...]';
+      path.add(v);
+      const items = v.map(repr);
+      path.delete(v);
+      return v instanceof PyTuple ? (items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`) : `[${items.join(', ')}]`;
+    };
+    const got = outcomes(cases, repr);
+    expect(got.map((g, i) => (g === want[i] ? '' : `${g} != ${want[i]}`)).filter(Boolean)).toEqual([]);
+    expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(200);
+    expect(want.filter((w) => w === 'error').length, 'cases that fail').toBeGreaterThan(400);
+  });
+
+  it('leaves a SETITEMS it does not take to the handler, with its error', () => {
+    const unhashable = errorOf(() => loads(bytes(P4, '}', '\x94', '(', 'K\x01', 'K\x02', ']', 'K\x03', 'u.')));
+    expect([unhashable.code, unhashable.offset, unhashable.opcode?.name]).toEqual(['unhashable', 12, 'SETITEMS']);
+    const odd = errorOf(() => loads(bytes(P4, '}', '\x94', '(', 'K\x01', 'u.')));
+    expect([odd.code, odd.offset]).toEqual(['odd_items', 7]);
+    const notDict = errorOf(() => loads(bytes(P4, ']', '(', 'K\x01', 'K\x02', 'u.')));
+    expect([notDict.code, notDict.offset]).toEqual(['not_a_dict', 8]);
+    const under = errorOf(() => loads(bytes(P4, '(', 'K\x01', 'K\x02', 'u.')));
+    expect([under.code, under.offset]).toEqual(['stack_underflow', 7]);
+    expect(loads(bytes(P4, '}', '(', 'K\x01', 'K\x02', 'K\x01', 'K\x03', 'u.'))).toEqual(new Map([[1, 3]]));
   });
 
   it('refuses MEMOIZE with nothing above the mark', () => {

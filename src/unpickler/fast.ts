@@ -1,6 +1,6 @@
 /**
  * The fast path of the opcode loop: a run of the commonest simple opcodes (small ints, floats,
- * short strs, memo gets and puts, MARK, empty lists and dicts), read with the position, the stack
+ * short strs, memo gets and puts, MARK, empty lists and dicts, a dict's SETITEMS), read with the position, the stack
  * and the memo in local variables and no call per opcode. Pickles of data are mostly such runs
  * (a list of a million ints is a million BININT1/BININT2 between a few hundred MARK/APPENDS), and
  * going through the handler table costs several times what these opcodes do themselves.
@@ -12,6 +12,7 @@
  * ways the handler owns (MEMOIZE's memo limit, MARK's depth limit) call the Machine with `opPos`
  * and `pos` set as the loop would have set them.
  */
+import { isHashable } from '../model/hashable.js';
 import type { Machine } from './machine.js';
 import { asciiShort, decodeUtf8 } from './text.js';
 
@@ -125,6 +126,18 @@ export function runSimple(m: Machine): number {
         break;
       case 0x5d: { // EMPTY_LIST
         m.containers++;
+        const next = data[p + 1];
+        if (next === 0x94 || next === 0x28 || next === 0x71) {
+          const q = listOfGets(m, p, sp, budget - n);
+          if (q >= 0) {
+            // Opcodes run: 2 bytes each but EMPTY_LIST, MARK, APPENDS and a MEMOIZE (a BINPUT has 2).
+            n += (q - p + (next === 0x94 ? 4 : 3)) / 2;
+            sp++;
+            p = q;
+            pend = null;
+            continue loop;
+          }
+        }
         const list: unknown[] = [];
         s[sp++] = list;
         p++;
@@ -178,11 +191,25 @@ export function runSimple(m: Machine): number {
         p++;
         break;
       }
+      case 0x75: { // SETITEMS (a non-empty even batch onto a Map; anything else goes to the handler)
+        const marks = m.marks;
+        const k = m.fence;
+        if (marks.length === 0 || sp === k || ((sp - k) & 1) !== 0) break loop;
+        // The MARK's batch sets items on the Map below it, above the fence of the MARK before.
+        if (k - 1 < (marks.length > 1 ? marks[marks.length - 2]! : 0)) break loop;
+        const d = s[k - 1];
+        // An unhashable key: the handler sets the batch again (the same pairs, to the same effect) and reports it.
+        if (!(d instanceof Map) || setItems(d, s, k, sp) >= 0) break loop;
+        m.popMark();
+        sp = k;
+        p++;
+        break;
+      }
       case 0x28: { // MARK (mark() checks the depth limit and records opPos)
         const fresh = p === pendAt ? pend : null;
         pendAt = -1;
         if (data[p + 1] === 0x68) {
-          const q = appendsOfGets(m, p, sp, budget - n, fresh, pendMemo);
+          const q = appendsOfGets(m, p, sp, budget - n);
           if (q >= 0) {
             pend = null;
             n += (q - p) / 2 + 1; // MARK, the BINGETs, APPENDS
@@ -210,48 +237,78 @@ export function runSimple(m: Machine): number {
 }
 
 /**
+ * `d[key] = value` for the pairs `s[k .. n)` (SETITEMS), up to the first key Python could not hash;
+ * returns that key's index, or -1 when all were set.
+ */
+export function setItems(d: Map<unknown, unknown>, s: readonly unknown[], k: number, n: number): number {
+  for (let i = k; i < n; i += 2) {
+    const key = s[i];
+    if (typeof key === 'object' && key !== null && !isHashable(key)) return i;
+    d.set(key, s[i + 1]);
+  }
+  return -1;
+}
+
+/**
  * MARK, a run of BINGETs, APPENDS, onto a plain list below the MARK (a list of shared references,
  * or of one memoized str again and again): append the memo's values straight to the list, without
  * the stack in between. Returns the position after the APPENDS, or -1 to run the MARK as usual.
  * It takes the run only when every opcode in it would succeed, within `room` opcodes, and only
  * where the MARK would not go past maxDepth.
  */
-function appendsOfGets(m: Machine, p: number, sp: number, room: number, fresh: unknown[] | null, freshMemo: number): number {
+function appendsOfGets(m: Machine, p: number, sp: number, room: number): number {
   const s = m.stack;
   const list = s[sp - 1];
   if (sp <= m.fence || !Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype) return -1;
   if (m.marks.length >= m.o.maxDepth) return -1;
-  const data = m.data;
-  const end = m.bound;
-  const memo = m.memo.dense;
-  const memoLength = memo.length;
-  const stop = Math.min(end - 1, p + 1 + 2 * room);
-  let q = p + 1;
-  while (q < stop && data[q] === 0x68) { // BINGET
-    const i = data[q + 1]!;
-    if (i >= memoLength || memo[i] === undefined) return -1;
-    q += 2;
-  }
-  if (q >= end || data[q] !== 0x65) return -1; // APPENDS
+  const q = appendsAfterGets(m, p + 1, p + 1 + 2 * room, -1);
+  if (q < 0) return -1;
   const count = (q - p - 1) / 2;
   if (count + 2 > room) return -1;
   m.opPos = q;
   m.pos = q + 1;
-  if (list === fresh && count <= EXACT_LIST && (freshMemo < 0 || memo[freshMemo] === list)) {
-    // The list is `pend` (see runSimple): made anew at its size, unless it is one of its own items.
-    let self = false;
-    for (let j = 0; j < count; j++) {
-      const v = memo[data[p + 2 + 2 * j]!];
-      if (v === list) self = true;
-      s[sp + j] = v;
-    }
-    if (!self) {
-      const made = s.slice(sp, sp + count);
-      s[sp - 1] = made;
-      if (freshMemo >= 0) memo[freshMemo] = made;
-      return q + 1;
-    }
-  }
   m.extendFromMemo(list as unknown[], p + 1, count, p);
+  return q + 1;
+}
+
+/**
+ * The position of the APPENDS that ends a run of BINGETs from `q` on, each fetching a value (and
+ * none the entry `self`), all before `limit`; -1 when there is none.
+ */
+function appendsAfterGets(m: Machine, q: number, limit: number, self: number): number {
+  const data = m.data;
+  const end = m.bound;
+  const memo = m.memo.dense;
+  const stop = Math.min(end - 1, limit);
+  while (q < stop && data[q] === 0x68) { // BINGET
+    const i = data[q + 1]!;
+    if (i === self || i >= memo.length || memo[i] === undefined) return -1;
+    q += 2;
+  }
+  return q < end && data[q] === 0x65 ? q : -1; // APPENDS
+}
+
+/**
+ * EMPTY_LIST, perhaps MEMOIZE or BINPUT, MARK, a run of BINGETs, APPENDS (a short list of shared
+ * references, `["a", "b"]` in a record): make the list at its size at once, at `s[sp]`, and store it
+ * in the memo, instead of an empty list that the APPENDS replaces (see EXACT_LIST). Returns the
+ * position after the APPENDS, or -1 (nothing done) unless every opcode of the run would succeed
+ * within `room` opcodes.
+ */
+function listOfGets(m: Machine, p: number, sp: number, room: number): number {
+  const data = m.data;
+  const memos = m.memo;
+  const op = data[p + 1];
+  const put = op === 0x94 ? memos.count : op === 0x71 ? data[p + 2]! : -1; // MEMOIZE, BINPUT
+  const mark = op === 0x94 ? p + 2 : op === 0x71 ? p + 3 : p + 1;
+  if (mark >= m.bound || data[mark] !== 0x28 || m.marks.length >= m.o.maxDepth) return -1; // MARK
+  const q = appendsAfterGets(m, mark + 1, mark + 1 + 2 * EXACT_LIST, put);
+  const count = (q - mark - 1) / 2;
+  if (q < 0 || count === 0 || count + (put >= 0 ? 4 : 3) > room) return -1;
+  const s = m.stack;
+  for (let j = 0; j < count; j++) s[sp + 1 + j] = memos.dense[data[mark + 2 + 2 * j]!];
+  const list = s.slice(sp + 1, sp + 1 + count);
+  if (put >= 0 && !memos.putDense(put, list, m.memoGuarded ? m.o.maxMemoEntries : 0x7fffffff)) return -1;
+  s[sp] = list;
   return q + 1;
 }

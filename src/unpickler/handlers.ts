@@ -9,6 +9,7 @@ import { isHashable } from '../model/hashable.js';
 import { PyObject } from '../model/object.js';
 import { EMPTY_TUPLE, PyTuple } from '../model/tuple.js';
 import type { OpcodeName } from '../opcodes.js';
+import { setItems } from './fast.js';
 import { describe, type Machine } from './machine.js';
 import {
   binStringArg,
@@ -218,11 +219,8 @@ export const HANDLERS: Readonly<Record<Exclude<OpcodeName, 'STOP'>, Handler>> = 
     const s = m.stack;
     const n = m.sp;
     if ((n - k) % 2 !== 0) m.malformed('odd_items', 'odd number of items for SETITEMS');
-    for (let i = k; i < n; i += 2) {
-      const key = s[i];
-      if (typeof key === 'object' && key !== null) checkHashable(m, key);
-      d.set(key, s[i + 1]);
-    }
+    const bad = setItems(d, s, k, n);
+    if (bad >= 0) checkHashable(m, s[bad]);
     m.truncate(k);
   },
   EMPTY_SET(m: Machine) {
