@@ -13,6 +13,33 @@ import { bytes } from './helpers/bytes.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 import { thrown } from './helpers/thrown.js';
 
+/** CPython's `repr(pickle.loads(b))` for each case, or "error". */
+const pythonReprs = (cases: number[][]): string[] =>
+  runPythonJson<string[]>(
+    'import json, pickle, sys\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(repr(pickle.loads(bytes(b))))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)',
+    cases,
+  );
+
+/** Python's repr, enough for dicts, lists and tuples of ints and strs that may contain themselves. */
+function pyRepr(v: unknown, path = new Set<unknown>()): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `'${v}'`;
+  if (v instanceof Map) {
+    if (path.has(v)) return '{...}';
+    path.add(v);
+    const items = [...v].map(([k, x]) => `${pyRepr(k, path)}: ${pyRepr(x, path)}`);
+    path.delete(v);
+    return `{${items.join(', ')}}`;
+  }
+  if (!Array.isArray(v)) return '?';
+  const tuple = v instanceof PyTuple;
+  if (path.has(v)) return tuple ? '(...)' : '[...]';
+  path.add(v);
+  const items = v.map((x) => pyRepr(x, path));
+  path.delete(v);
+  return tuple ? (items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`) : `[${items.join(', ')}]`;
+}
+
 const P4 = '\x80\x04';
 
 const errorOf = (f: () => unknown): PickleError => thrown(f, PickleError);
@@ -148,23 +175,8 @@ describe('fast path of the opcode loop', () => {
         b.push(0x2e);
         cases.push(rnd(10) === 0 ? b.slice(0, 1 + rnd(b.length)) : b);
       }
-      const want = runPythonJson<string[]>(
-        'import json, pickle, sys\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(repr(pickle.loads(bytes(b))))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)',
-        cases,
-      );
-      // Python's repr, enough for lists and tuples of ints that may contain themselves.
-      const path = new Set<unknown>();
-      const repr = (v: unknown): string => {
-        if (typeof v === 'number') return String(v);
-        if (!Array.isArray(v)) return '?';
-        const tuple = v instanceof PyTuple;
-        if (path.has(v)) return tuple ? '(...)' : '[...]';
-        path.add(v);
-        const items = v.map(repr);
-        path.delete(v);
-        return tuple ? (items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`) : `[${items.join(', ')}]`;
-      };
-      const got = outcomes(cases, repr);
+      const want = pythonReprs(cases);
+      const got = outcomes(cases, (v) => pyRepr(v));
       expect(got.filter((g, i) => g !== want[i])).toEqual([]);
       expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(500);
       console.log(`random runs: ${cases.length}, ${want.filter((w) => w !== 'error').length} load in CPython, all agree`);
@@ -228,10 +240,7 @@ describe('fast path of the opcode loop', () => {
       b.push(0x2e);
       cases.push(rnd(10) === 0 ? b.slice(0, 1 + rnd(b.length)) : b);
     }
-    const want = runPythonJson<string[]>(
-      'import json, pickle, sys\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(repr(pickle.loads(bytes(b))))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)',
-      cases,
-    );
+    const want = pythonReprs(cases);
     // Python's repr of the list: ints, and the list itself as [...].
     const repr = (v: unknown): string =>
       Array.isArray(v) ? `[${v.map((x) => (x === v ? '[...]' : typeof x === 'number' ? String(x) : '?')).join(', ')}]` : '?';
@@ -375,30 +384,8 @@ describe('fast path of the opcode loop', () => {
       b.push(0x2e);
       cases.push(rnd(10) === 0 ? b.slice(0, 1 + rnd(b.length)) : b);
     }
-    const want = runPythonJson<string[]>(
-      'import json, pickle, sys\nout = []\nfor b in json.load(sys.stdin):\n    try:\n        out.append(repr(pickle.loads(bytes(b))))\n    except Exception:\n        out.append("error")\njson.dump(out, sys.stdout)',
-      cases,
-    );
-    // Python's repr, enough for dicts, lists and tuples of ints and strs that may contain themselves.
-    const path = new Set<unknown>();
-    const repr = (v: unknown): string => {
-      if (typeof v === 'number') return String(v);
-      if (typeof v === 'string') return `'${v}'`;
-      if (v instanceof Map) {
-        if (path.has(v)) return '{...}';
-        path.add(v);
-        const items = [...v].map(([k, x]) => `${repr(k)}: ${repr(x)}`);
-        path.delete(v);
-        return `{${items.join(', ')}}`;
-      }
-      if (!Array.isArray(v)) return '?';
-      if (path.has(v)) return '[...]';
-      path.add(v);
-      const items = v.map(repr);
-      path.delete(v);
-      return v instanceof PyTuple ? (items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`) : `[${items.join(', ')}]`;
-    };
-    const got = outcomes(cases, repr);
+    const want = pythonReprs(cases);
+    const got = outcomes(cases, (v) => pyRepr(v));
     expect(got.map((g, i) => (g === want[i] ? '' : `${g} != ${want[i]}`)).filter(Boolean)).toEqual([]);
     expect(want.filter((w) => w !== 'error').length, 'cases that load').toBeGreaterThan(200);
     expect(want.filter((w) => w === 'error').length, 'cases that fail').toBeGreaterThan(400);
