@@ -2,16 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHILDREN } from '../src/model/children.js';
 import { nestingDepth } from '../src/unpickler/graph.js';
-
-/** A small seeded generator (mulberry32), so that a failure repeats. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './helpers/mulberry32.js';
 
 class Listed {
   constructor(readonly items: unknown[]) {}
@@ -54,7 +45,7 @@ function depthOf(v: unknown): number {
 describe('nestingDepth', () => {
   it('agrees with a recursive depth, as a tree walk and as the full walk, and at every limit', () => {
     for (let seed = 1; seed <= 400; seed++) {
-      const v = make(random(seed), 1 + (seed % 9), []);
+      const v = make(mulberry32(seed), 1 + (seed % 9), []);
       const d = depthOf(v);
       expect(nestingDepth(v, Infinity), `seed ${seed}`).toBe(d);
       expect(nestingDepth(v, Infinity, 1_000_000), `seed ${seed}`).toBe(d);

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loads, Unpickler } from '../src/index.js';
 import { Memo } from '../src/unpickler/memo.js';
-
-/** A small seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './helpers/mulberry32.js';
 
 describe('Memo (dense plus sparse) against a plain Map', () => {
   it('agrees on every get and on the entry count, whatever indices are put, as the dense part grows over sparse ones', () => {
-    const random = rng(7);
+    const random = mulberry32(7);
     let checks = 0;
     // One memo for every round, emptied by clear() between them, as loads lends it from one load to the next.
     const memo = new Memo();

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { checkPack } from '../src/policy/pack-check.js';
 import { parsePack, PolicyError, SPEC_TYPES, USES } from '../src/index.js';
 import { zodCheck } from './helpers/pack-zod.js';
+import { mulberry32 } from './helpers/mulberry32.js';
 
 const dir = join(import.meta.dirname, '..', 'policies');
 const SEEDS: unknown[] = readdirSync(dir)
@@ -21,16 +22,6 @@ SEEDS.push({ id: 'acme', version: '1.0.0', description: 'x', entries: [{ module:
 
 /** The seeds with their first 8 entries: mutants of them cost less and hit the same schema. */
 const SMALL = SEEDS.map((p) => ({ ...(p as object), entries: (p as { entries: unknown[] }).entries.slice(0, 8) }));
-
-/** mulberry32: a seeded PRNG, so a failure replays. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Record_ {
   constructor(readonly type = 'int') {}
@@ -136,7 +127,7 @@ function agree(input: unknown): 'accepted' | 'refused' | 'nonPlain' {
 
 describe('pack-check agrees with the zod schema it replaced', () => {
   it('on the shipped packs and thousands of mutants of them', () => {
-    const r = prng(14);
+    const r = mulberry32(14);
     const verdicts = { accepted: 0, refused: 0, nonPlain: 0 };
     for (let i = 0; i < 2000; i++) {
       const input = i < SEEDS.length ? SEEDS[i] : mutate(SMALL[i % SMALL.length], r);

@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from './helpers/mulberry32.js';
 import {
   decodeLatin1,
   decodeLong,
@@ -43,18 +44,6 @@ const LONG = (s: string, max = 4300) => parseLongLine(B(s), 0, s.length, max);
 const DEC = (s: string, max = 4300) => parseDecimalLine(B(s), 0, s.length, max);
 const FLT = (s: string) => parseFloatLine(B(s), 0, s.length);
 const L = (...bytes: number[]) => decodeLong(Uint8Array.from(bytes), 0, bytes.length);
-
-/** mulberry32: a tiny seeded PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function time(f: () => void): number {
   const t = performance.now();
