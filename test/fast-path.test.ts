@@ -13,6 +13,12 @@ import { bytes } from './helpers/bytes.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 import { thrown } from './helpers/thrown.js';
 
+/** A seeded linear congruential generator: `rnd(n)` is in [0, n). */
+const lcg =
+  (seed: number) =>
+  (n: number): number =>
+    (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+
 /** CPython's `repr(pickle.loads(b))` for each case, or "error". */
 const pythonReprs = (cases: number[][]): string[] =>
   runPythonJson<string[]>(
@@ -157,8 +163,7 @@ describe('fast path of the opcode loop', () => {
     it.skipIf(pythonMissing() !== null)('agrees with CPython on random runs of MARK, BINGETs and a closing opcode', () => {
       // A list and a few memoized tuples, then batches of BINGETs (some missing from the memo)
       // closed by APPENDS, LIST, TUPLE, POP_MARK, APPEND or nothing; some cut short.
-      let seed = 11;
-      const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+      const rnd = lcg(11);
       const cases: number[][] = [];
       for (let c = 0; c < 3000; c++) {
         const b = [0x80, 4, 0x5d, 0x94]; // PROTO 4, EMPTY_LIST, MEMOIZE
@@ -218,8 +223,7 @@ describe('fast path of the opcode loop', () => {
   });
 
   it.skipIf(pythonMissing() !== null)('agrees with CPython on random runs of BINPUT, LONG_BINPUT, MEMOIZE and BINGET', () => {
-    let seed = 5;
-    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const rnd = lcg(5);
     const cases: number[][] = [];
     for (let c = 0; c < 2000; c++) {
       const b = [0x80, 4, 0x5d, 0x94]; // PROTO 4, EMPTY_LIST, MEMOIZE
@@ -367,8 +371,7 @@ describe('fast path of the opcode loop', () => {
   });
 
   it.skipIf(pythonMissing() !== null)('agrees with CPython on random SETITEMS batches, unhashable keys, odd batches and other targets included', () => {
-    let seed = 23;
-    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const rnd = lcg(23);
     // Items: small ints (keys that collide), a str, one tuple (memo 1: tuples are keys by identity), an
     // empty list (unhashable), the dict itself (memo 0).
     const items = [[0x4b, 1], [0x4b, 2], [0x4b, 3], [0x8c, 1, 0x61], [0x68, 1], [0x5d], [0x68, 0], [0x4b, 9, 0x94]];
