@@ -106,7 +106,7 @@ describe('README code-scanning recipe', () => {
 });
 
 describe('from a clone', () => {
-  it('npm ci runs prepare, which runs the build that writes dist/cli.js; that file is the bin and runs', () => {
+  it('npm ci runs prepare, which runs the build that writes dist/cli.js (the bin, which runs) and the one file Node loads the library from', () => {
     expect(PKG.scripts.prepare).toBe('npm run build');
     expect(PKG.scripts.build).toContain('node esbuild.config.mjs');
     expect(PKG.bin.pickleguard).toBe('./dist/cli.js');
@@ -126,5 +126,20 @@ describe('from a clone', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^Usage: pickleguard <command>/);
     expect(spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }).stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+
+    // Node resolves `pickleguard` to one file for import and require alike (the "node" condition):
+    // one copy of the classes per process, with every export of the ES modules bundlers get.
+    const probe = [
+      "const { createRequire } = await import('node:module');",
+      "const esm = await import('pickleguard');",
+      "const cjs = createRequire(process.cwd() + '/x.js')('pickleguard');",
+      "const files = await import('./dist/index.js');",
+      "console.log(JSON.stringify({ same: esm.PyTuple === cjs.PyTuple && esm.loads === cjs.loads,",
+      "  resolved: import.meta.resolve('pickleguard').split('/').slice(-2).join('/'),",
+      "  missing: Object.keys(files).filter((k) => !(k in esm)), roundTrip: esm.loads(cjs.dumps([1, 'a'])) }));",
+    ].join('\n');
+    const node = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: clone, encoding: 'utf8' });
+    expect(node.stderr).toBe('');
+    expect(JSON.parse(node.stdout)).toEqual({ same: true, resolved: 'dist/index.cjs', missing: [], roundTrip: [1, 'a'] });
   }, 60_000);
 });

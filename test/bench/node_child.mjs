@@ -4,8 +4,8 @@
 //   node node_child.mjs mem loads|dumps '{"workload","protocol","path","variant"}'
 //   node node_child.mjs audit audit '{"workload","path","reps"}'
 //
-// The library is imported from ../../dist/index.js, or from $PICKLEGUARD_MODULE when set (a stand-in
-// for testing the harness). The "dumps" op times our dumps of the value our loads returns.
+// The library is imported as an app on Node imports it, `import('pickleguard')` (the package's "node"
+// export: dist/index.cjs), or from $PICKLEGUARD_MODULE when set (a stand-in for testing the harness). The "dumps" op times our dumps of the value our loads returns.
 // Timing methods (py_bench.py has the same two):
 //   steady     warm up for warmupS seconds, then `samples` samples, each a loop of calls lasting at
 //              least sampleS seconds, every result dropped before the next call, no forced GC: what
@@ -20,7 +20,7 @@ import { WORKLOADS, rowsFor } from './workloads.mjs';
 
 const moduleUrl = process.env.PICKLEGUARD_MODULE
   ? pathToFileURL(resolve(process.env.PICKLEGUARD_MODULE)).href
-  : new URL('../../dist/index.js', import.meta.url).href;
+  : 'pickleguard';
 
 const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
 

@@ -13,7 +13,7 @@
 //   --keep              keep the generated pickle files (their directory is printed)
 //
 // Environment: PYTHON (default python3; a workload may name its own interpreter, e.g. Debian's for pandas); PICKLEGUARD_MODULE=path/to/module.mjs to measure a stand-in
-// instead of dist/index.js (skips the build).
+// instead of the library as Node resolves `pickleguard` (dist/index.cjs; skips the build).
 //
 // Method (default, "steady"): each workload's value is built in CPython and pickled (protocol 4, plus 5
 // where listed) to a temp file once per run. Per workload, operation and protocol, a python3 child and a
@@ -134,21 +134,21 @@ function newestMtime(path) {
 
 async function ensureBuilt() {
   const src = join(ROOT, 'src');
-  const out = join(ROOT, 'dist', 'index.js');
+  const out = join(ROOT, 'dist', 'index.cjs');
   if (!existsSync(join(src, 'index.ts'))) fail('src/index.ts does not exist (nothing to benchmark yet)');
   const stale = !existsSync(out) || statSync(out).mtimeMs < Math.max(newestMtime(src), statSync(join(ROOT, 'esbuild.config.mjs')).mtimeMs);
-  if (!stale) return 'dist/index.js is up to date';
+  if (!stale) return 'dist/index.cjs is up to date';
   const r = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, encoding: 'utf8' });
   if (r.status === 0) return 'built dist/ with esbuild.config.mjs';
-  // The full build also bundles the CLI and a browser check; the bench only needs the ESM library.
+  // The full build also bundles the CLI and a browser check; the bench needs only what Node loads.
   const why = (r.stderr || r.stdout || '').trim().split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join('\n');
-  log(`esbuild.config.mjs failed; building only dist/index.js${why ? `:\n${why}` : ''}`);
+  log(`esbuild.config.mjs failed; building only dist/index.cjs${why ? `:\n${why}` : ''}`);
   try {
     const { build } = await import('esbuild');
-    await build({ entryPoints: [join(src, 'index.ts')], outfile: out, bundle: true, sourcemap: true, target: 'es2022', format: 'esm', platform: 'neutral', logLevel: 'error' });
-    return 'built dist/index.js only (full build failed, see above)';
+    await build({ entryPoints: [join(src, 'index.ts')], outfile: out, bundle: true, sourcemap: true, target: 'es2022', format: 'cjs', platform: 'node', logLevel: 'error' });
+    return 'built dist/index.cjs only (full build failed, see above)';
   } catch (e) {
-    fail(`could not build dist/index.js: ${e.message}`);
+    fail(`could not build dist/index.cjs: ${e.message}`);
   }
 }
 
@@ -504,10 +504,10 @@ async function main() {
   const startLoad = loadavg();
   const info = py(['info']);
   if (info.error) fail(`cannot run ${PYTHON}: ${info.error}`);
-  let module = 'dist/index.js';
+  let module = "'pickleguard' as Node resolves it (dist/index.cjs)";
   if (process.env.PICKLEGUARD_MODULE) module = `${process.env.PICKLEGUARD_MODULE} (PICKLEGUARD_MODULE stand-in)`;
   else if (opts.build) log(await ensureBuilt());
-  else if (!existsSync(join(ROOT, 'dist', 'index.js'))) fail('dist/index.js is missing (run without --no-build)');
+  else if (!existsSync(join(ROOT, 'dist', 'index.cjs'))) fail('dist/index.cjs is missing (run without --no-build)');
 
   const skipped = [];
   const workloads = checkInterpreters(plan(opts), skipped);
