@@ -1,4 +1,5 @@
-// Builds dist/, one copy of the library:
+// Builds dist/: the library in two forms (per-file ES modules for bundlers, one file for Node), the CLI
+// and the inspector page:
 // - dist/**/*.js: the library as ES modules, one per source file, so an app's bundler keeps only
 //   the modules it uses;
 // - dist/index.cjs: the same library as one CommonJS file: what Node loads for both `import` and

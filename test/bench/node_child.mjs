@@ -5,7 +5,8 @@
 //   node node_child.mjs audit audit '{"workload","path","reps"}'
 //
 // The library is imported as an app on Node imports it, `import('pickleguard')` (the package's "node"
-// export: dist/index.cjs), or from $PICKLEGUARD_MODULE when set (a stand-in for testing the harness). The "dumps" op times our dumps of the value our loads returns.
+// export: dist/index.cjs), or from $PICKLEGUARD_MODULE when set (a stand-in for testing the
+// harness). The "dumps" op times our dumps of the value our loads returns.
 // Timing methods (py_bench.py has the same two):
 //   steady     warm up for warmupS seconds, then `samples` samples, each a loop of calls lasting at
 //              least sampleS seconds, every result dropped before the next call, no forced GC: what
