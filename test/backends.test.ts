@@ -116,6 +116,22 @@ describe(`corpus/backends: ${MANIFEST.length} files from ${[...new Set(MANIFEST.
     expect(await variant((v) => (v.headers.compression = 'application/x-bz2'))).toBe('malformed');
     expect(await variant((v) => (v.body = '%%%'))).toBe('malformed');
   });
+
+  it('kombu envelopes with a JSON body load to that JSON; a body that is not JSON is a MalformedPickleError', async () => {
+    const m = JSON.parse(new TextDecoder().decode(bytes('celery-message.json')));
+    const jsonMessage = (body: string) => {
+      const v = structuredClone(m);
+      v['content-type'] = 'application/json';
+      v['content-encoding'] = 'utf-8';
+      v.body = Buffer.from(body).toString('base64');
+      return new TextEncoder().encode(JSON.stringify(v));
+    };
+    expect(await loadFile(jsonMessage('[[2, 3], {"z": 1}, {}]'))).toEqual([[2, 3], { z: 1 }, {}]);
+    const refused = await loadFile(jsonMessage('[[2, 3], {"z":')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(MalformedPickleError);
+    expect(refused).toMatchObject({ code: 'bad_container', offset: 0 });
+    expect((refused as Error).message).toMatch(/^the message body is not JSON: /);
+  });
 });
 
 describe('the CLI reads backend files (bundled from src/cli/main.ts)', () => {

@@ -299,3 +299,60 @@ describe('zip names without the UTF-8 flag', () => {
     expect(listZip(zip).members.map((m) => m.name)).toEqual([cp437]);
   });
 });
+
+/**
+ * A central directory entry that moves its sizes and header offset into a ZIP64 extra field (what
+ * zipfile writes for members past 4 GiB), built small: Python patches a zip it wrote, then tells what
+ * zipfile reads from it. Our reading must agree member by member, and a ZIP64 field too short for
+ * what it must hold is an archive zipfile cannot read, reported as such.
+ */
+describe('central-directory ZIP64 extra fields, against zipfile', () => {
+  const PATCH = String.raw`
+import base64, io, json, struct, sys, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, 'w') as z:
+    z.writestr('archive/data.pkl', b'\x80\x02]q\x00.')
+    z.writestr('archive/data/0', bytes(range(40)))
+data = buf.getvalue()
+def patched(fields_len):
+    eocd = data.rindex(b'PK\x05\x06')
+    dsize, doff = struct.unpack('<II', data[eocd + 12:eocd + 20])
+    p = data.index(b'PK\x01\x02', doff, doff + dsize)
+    p = data.index(b'PK\x01\x02', p + 4, doff + dsize)          # the second member
+    csize, size = struct.unpack('<II', data[p + 20:p + 28])
+    nlen, xlen, clen = struct.unpack('<HHH', data[p + 28:p + 34])
+    hoff, = struct.unpack('<I', data[p + 42:p + 46])
+    extra = struct.pack('<HH', 1, fields_len) + struct.pack('<QQQ', size, csize, hoff)[:fields_len]
+    entry = bytearray(data[p:p + 46 + nlen + xlen + clen])
+    entry[20:28] = struct.pack('<II', 0xffffffff, 0xffffffff)
+    entry[42:46] = struct.pack('<I', 0xffffffff)
+    entry[30:32] = struct.pack('<H', xlen + len(extra))
+    entry[46 + nlen + xlen:46 + nlen + xlen] = extra
+    out = bytearray(data[:p] + bytes(entry) + data[p + 46 + nlen + xlen + clen:])
+    e = out.rindex(b'PK\x05\x06')
+    out[e + 12:e + 16] = struct.pack('<I', dsize + len(extra))
+    out = bytes(out)
+    try:
+        with zipfile.ZipFile(io.BytesIO(out)) as z:
+            seen = [[i.filename, i.file_size, i.compress_size, base64.b64encode(z.read(i)).decode()] for i in z.infolist()]
+        return {'zip': base64.b64encode(out).decode(), 'members': seen}
+    except zipfile.BadZipFile as err:
+        return {'zip': base64.b64encode(out).decode(), 'error': str(err)}
+print(json.dumps([patched(24), patched(16)]))
+`;
+
+  it('reads sizes and header offset from the extra field as zipfile does, and reports a short one as zipfile cannot read it', () => {
+    type Case = { zip: string; members?: [string, number, number, string][]; error?: string };
+    const [whole, short] = JSON.parse(execFileSync('python3', ['-c', PATCH], { encoding: 'utf8' })) as [Case, Case];
+    const bytes = new Uint8Array(Buffer.from(whole.zip, 'base64'));
+    const listing = listZip(bytes);
+    expect(listing.findings).toEqual([]);
+    expect(whole.members).toHaveLength(2);
+    expect(listing.members.map((m) => [m.name, m.size, m.compressedSize, Buffer.from(bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize)).toString('base64')])).toEqual(whole.members);
+
+    // zipfile refuses the archive whose ZIP64 field lacks the header offset; so do we, naming why.
+    expect(short.error).toMatch(/zip64 extra field/i);
+    const refused = listZip(new Uint8Array(Buffer.from(short.zip, 'base64')));
+    expect(refused.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/^zipfile cannot read this archive: a corrupt ZIP64 extra field at byte \d+$/));
+  });
+});

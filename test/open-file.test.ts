@@ -3,6 +3,7 @@
  * auditFile is the same walk (its reports are the parts' audits and the containers' own, in order),
  * loadFile gives what each format's own loader gives, and detection never hides a pickle.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ import {
   shippedPack,
   loads,
   dumps,
+  listZip,
 } from '../src/index.js';
 import { mutate, Rng } from './helpers/fuzz-tools.js';
 
@@ -129,6 +131,19 @@ describe('loadFile returns the value as its user means it', () => {
     const npz = (await loadFile(file('containers/bundle.npz'), { policy: NUMPY })) as Map<string, unknown>;
     expect(npz).toBeInstanceOf(Map);
     expect([...npz.values()].every((v) => v instanceof NdArray)).toBe(true);
+  });
+
+  it('an .npz whose deflated member is damaged: a MalformedPickleError at that member\'s data', async () => {
+    const made = execFileSync('python3', ['-c', 'import io, sys, numpy as np; b = io.BytesIO(); np.savez_compressed(b, a=np.arange(1000.0), b=np.ones(3)); sys.stdout.buffer.write(b.getvalue())']);
+    const good = new Uint8Array(made);
+    expect([...((await loadFile(good)) as Map<string, unknown>).keys()]).toEqual(['a', 'b']);
+    const member = listZip(good).members[0]!;
+    const bad = good.slice();
+    for (let i = 10; i < 30; i++) bad[member.dataOffset + i]! ^= 0x5a;
+    const refused = await loadFile(bad).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(MalformedPickleError);
+    expect(refused).toMatchObject({ code: 'bad_container', offset: member.dataOffset });
+    expect((refused as Error).message).toMatch(/^member "a\.npy" cannot be inflated: /);
   });
 
   it('a gzip or zlib stream: its content; a plain pickle: its first value', async () => {

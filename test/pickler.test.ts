@@ -268,6 +268,16 @@ describe('reduce hooks', () => {
   });
 });
 
+describe('the value model', () => {
+  it('a PyFrozenSet refuses add, delete and clear once built, and keeps its items', () => {
+    const f = new PyFrozenSet([1, 2]);
+    expect(() => f.add(3)).toThrow(/a frozenset cannot be changed/);
+    expect(() => f.delete(1)).toThrow(/a frozenset cannot be changed/);
+    expect(() => f.clear()).toThrow(/a frozenset cannot be changed/);
+    expect([...f]).toEqual([1, 2]);
+  });
+});
+
 describe('round trips through loads', () => {
   const values: unknown[] = [
     null, true, false, 0, 1, -1, 255, 256, 65535, 65536, -2147483648, 2147483647, 2147483648, Number.MAX_SAFE_INTEGER,

@@ -6,6 +6,7 @@ import {
   DENIED_NAMES,
   DEFAULT_POLICY,
   denialOf,
+  isDenied,
   loads,
   packDigest,
   parsePack,
@@ -232,8 +233,15 @@ describe('the hard deny list', () => {
   it(`holds against every pack (${samples.length} names)`, () => {
     for (const [module, qualname] of samples) {
       expect(denialOf(module, qualname), `${module}.${qualname}`).toBeDefined();
+      expect(isDenied(module, qualname), `${module}.${qualname}`).toBe(true);
       const e = policyError(() => createPolicy({ packs: [pack([{ module, qualname, reconstructor: 'builtins.set', uses: ['call'] }])] }));
       expect(e.issues[0]!.code, `${module}.${qualname}`).toBe('denied_name');
+    }
+  });
+
+  it('isDenied is false for what a pack may allow', () => {
+    for (const [module, qualname] of [['builtins', 'set'], ['collections', 'OrderedDict'], ['numpy', 'dtype'], ['acme', 'User']] as const) {
+      expect(isDenied(module, qualname), `${module}.${qualname}`).toBe(false);
     }
   });
 

@@ -5,7 +5,7 @@
  * exactly what a hostile writer could send; the expected Python error class is recorded beside.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, loads, MalformedPickleError, PickleError, RefusedGlobalError } from '../src/index.js';
+import { createPolicy, DEFAULT_POLICY, loads, MalformedPickleError, PickleError, RefusedGlobalError } from '../src/index.js';
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
 
 const missing = pythonMissing();
@@ -153,6 +153,34 @@ describe.skipIf(missing !== null)('stdlib reconstructors refuse bad arguments', 
     console.log(`stdlib-args: ${Object.keys(pickles).length} bad pickles refused`);
     expect(wrong).toEqual([]);
     expect(Object.keys(pickles).length).toBe(Object.keys(CASES).length * 3 + Object.keys(UUID_STATES).length);
+  });
+
+  it('refuse keyword arguments to the datetime types (NEWOBJ_EX with kwargs) under a policy that allows "new", and take none', () => {
+    const made = runPythonJson<Record<string, [string, string]>>(`
+import copyreg, datetime as dt, json, pickle
+class R:
+    def __init__(self, r): self.r = r
+    def __reduce__(self): return self.r
+cases = [('date', dt.date, (2020, 1, 1)), ('time', dt.time, (1, 2)), ('datetime', dt.datetime, (2020, 1, 1)), ('timedelta', dt.timedelta, (1,)), ('timezone', dt.timezone, (dt.timedelta(0),))]
+print(json.dumps({n: [pickle.dumps(R((copyreg.__newobj_ex__, (c, a, {'fold': 0}))), 4).hex(), pickle.dumps(R((copyreg.__newobj_ex__, (c, a, {}))), 4).hex()] for n, c, a in cases}))
+`);
+    const entries = Object.keys(made).map((q) => ({ module: 'datetime', qualname: q, reconstructor: `datetime.${q}`, uses: ['call', 'new'] as const }));
+    const lenient = createPolicy({ packs: [{ id: 'new-datetimes', version: '1.0.0', description: 'test', extends: [], entries }] });
+    const hex = (h: string) => Uint8Array.from(h.match(/../g)!, (x) => parseInt(x, 16));
+    for (const [name, [withKwargs, without]] of Object.entries(made)) {
+      // Unsupported, not malformed: CPython would take them, the reconstructor does not (a refusal, with its offset).
+      const refused = (() => {
+        try {
+          loads(hex(withKwargs), { policy: lenient });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(refused, name).toBeInstanceOf(RefusedGlobalError);
+      expect(refused, name).toMatchObject({ module: 'datetime', qualname: name, opcode: { name: 'NEWOBJ_EX' } });
+      expect((refused as Error).message, name).toContain(`datetime.${name}() keyword arguments are not supported; nothing was called`);
+      expect(() => loads(hex(without), { policy: lenient }), name).not.toThrow();
+    }
   });
 
   it('say which reconstructor and what was wrong', () => {

@@ -150,6 +150,8 @@ def frames():
         'categorical_index': pd.DataFrame({'v': [1, 2, 3]}, index=pd.CategoricalIndex(['a', 'b', 'a'])),
         'multi_index': pd.DataFrame({'v': [1, 2, 3, 4]}, index=pd.MultiIndex.from_product([['a', 'b'], [1, 2]], names=['k', 'n'])),
         'string_index': pd.DataFrame({'v': [1, 2]}, index=pd.Index(['r1', 'r2'], name='row')),
+        # Two object columns share one block (each loaded column is its slice of the block's items).
+        'object_columns': pd.DataFrame({'a': pd.Series(['x', None, 'z'], dtype=object), 'b': pd.Series([1, 'two', 3.5], dtype=object), 'n': [1, 2, 3]}),
         'empty': pd.DataFrame(),
         'series_int': pd.Series([1, 2, 3], name='n'),
         'series_float_named_index': pd.Series([0.5, np.nan], index=pd.Index(['a', 'b'], name='k'), name='s'),

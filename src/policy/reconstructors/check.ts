@@ -1,5 +1,4 @@
 /** Argument checks shared by reconstructors: each failure is a ReconstructorArgumentError, which the VM reports with the offset. */
-import { PyFloat } from '../../model/float.js';
 import { ReconstructorArgumentError, ReconstructorUnsupported, type ReconstructorDef, type ReconstructorParts } from '../types.js';
 
 export function fail(message: string): never {
@@ -52,12 +51,6 @@ export function str(name: string, value: unknown, maxLength = Infinity): string 
   if (typeof value !== 'string') mustBe(name, 'a str', value);
   if (value.length > maxLength) fail(`${name} is longer than ${maxLength} characters`);
   return value;
-}
-
-export function float(name: string, value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (value instanceof PyFloat) return value.value;
-  return mustBe(name, 'a float', value);
 }
 
 /** Bytes given as bytes, or (Python 2 pickles loaded with encoding='latin1') as a str of code points < 256. */
