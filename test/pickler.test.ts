@@ -33,6 +33,7 @@ class StringMemo extends Memo {
   }
 }
 import { pythonMissing, runPythonJson } from './helpers/py-run.js';
+import { mulberry32 } from './helpers/mulberry32.js';
 import { thrown } from './helpers/thrown.js';
 
 const INSPECT = createPolicy({ packs: [shippedPack('python-stdlib')], inspect: true });
@@ -214,8 +215,7 @@ describe('reduce hooks', () => {
 
   it('dict keys written through the per-position caches (fast mode: bytes; memo: GETs) give the general path’s bytes', async () => {
     const keys = ['', 'a', 'id', 'name', 'score', 'active', 'abcdefg', 'abcdefghijklmn', 'abcdefghijklmno', 'naïve', '名前', 7, null];
-    let seed = 3;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = mulberry32(3);
     const dicts = Array.from({ length: 400 }, () => {
       const d = new Map<unknown, unknown>();
       const n = Math.floor(rnd() * 20);
@@ -359,12 +359,11 @@ describe('dump, Pickler and sinks', () => {
 });
 
 describe('the memo tables', () => {
-  // Seeded random runs of the operations the pickler makes, checked against a plain Map.
-  const random = (seed: number) => () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  // Seeded random runs (mulberry32) of the operations the pickler makes, checked against a plain Map.
 
   it('ObjectMemo answers as a Map does, before and after its first repeat, and forgets from a mark', () => {
     for (let run = 0; run < 40; run++) {
-      const rnd = random(run + 1);
+      const rnd = mulberry32(run + 1);
       const memo = new ObjectMemo();
       const want = new Map<object, number>();
       const objects = Array.from({ length: 1 + Math.floor(rnd() * 300) }, () => ({}));
@@ -397,7 +396,7 @@ describe('the memo tables', () => {
 
   it('StringMemo answers as a Map does within its exact table, and forgets from a mark', () => {
     for (let run = 0; run < 40; run++) {
-      const rnd = random(run + 100);
+      const rnd = mulberry32(run + 100);
       const memo = new StringMemo();
       const want = new Map<string, number>();
       // Some equal strings are distinct JS strings.
@@ -426,7 +425,7 @@ describe('the memo tables', () => {
   });
 
   it('encodeUtf8Into leaves the str memo’s hash of what it encoded (the pickler looks strs up by it)', () => {
-    const rnd = random(7);
+    const rnd = mulberry32(7);
     const units = [0x41, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x540d, 0xd83d, 0xde42, 0xdbff, 0xdc00, 0xffff];
     const buf = new Uint8Array(3 * 70);
     for (let run = 0; run < 2000; run++) {

@@ -116,6 +116,9 @@ export interface BytesSource {
   hex(from: number, to: number): Promise<Uint8Array>;
 }
 
+/** An opcode's line of the disassembly (`   12: ...`), not a note or the final summary. */
+const isOpcodeLine = (text: string) => /^\s*\d+:/.test(text);
+
 export interface BytesView {
   readonly element: HTMLElement;
   /** Shows the opcode at `offset` in both views. */
@@ -136,7 +139,7 @@ export function bytesView(source: BytesSource, onLine: (offset: number) => void)
     if (me !== disAsked || w === null) return;
     const rows: (Node | string)[] = [];
     if (w.from > 0) rows.push(h('button', { class: 'more', onclick: () => void drawDis(source.disFrom(Math.max(0, w.from - WINDOW))) }, `… ${w.from.toLocaleString('en')} earlier lines`));
-    for (const l of w.lines) rows.push(h('span', { class: l.offset === selected && /^\s*\d+:/.test(l.text) ? 'line sel' : 'line', 'data-offset': l.offset, onclick: () => (void view.show(l.offset), onLine(l.offset)) }, l.text, '\n'));
+    for (const l of w.lines) rows.push(h('span', { class: l.offset === selected && isOpcodeLine(l.text) ? 'line sel' : 'line', 'data-offset': l.offset, onclick: () => (void view.show(l.offset), onLine(l.offset)) }, l.text, '\n'));
     const after = w.total - w.from - w.lines.length;
     if (after > 0 || !w.complete) rows.push(h('button', { class: 'more', onclick: () => void drawDis(source.disFrom(w.from + WINDOW)) }, w.complete ? `… ${after.toLocaleString('en')} later lines` : '… later lines'));
     clear(dis, ...rows);
@@ -176,7 +179,7 @@ export function bytesView(source: BytesSource, onLine: (offset: number) => void)
   // In the focused disassembly, ↓ and ↑ select the next and previous opcode, as a click does.
   dis.addEventListener('keydown', (e) => {
     if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
-    const lines = Array.from(dis.querySelectorAll<HTMLElement>('.line')).filter((l) => /^\s*\d+:/.test(l.textContent ?? ''));
+    const lines = Array.from(dis.querySelectorAll<HTMLElement>('.line')).filter((l) => isOpcodeLine(l.textContent ?? ''));
     if (lines.length === 0) return;
     e.preventDefault();
     const at = lines.findIndex((l) => l.classList.contains('sel'));

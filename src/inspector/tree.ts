@@ -11,6 +11,9 @@ import { renderTable } from './table.js';
 
 const PAGE = 100;
 
+/** Notes in `group` that what was asked for cannot be shown (the value went away: another part or file is being loaded). */
+const notShown = (group: HTMLElement) => (e: Error) => group.append(h('p', { class: 'note' }, `not shown: ${e.message}`));
+
 export interface TreeContext {
   /** Called when a node naming a global (a record or a global used as data) asks to show its opcode. */
   readonly showGlobal?: (name: string) => void;
@@ -59,8 +62,7 @@ export function renderTree(source: TreeSource, roots: readonly NodeDesc[], ctx: 
         if (open.table) group.append(...tableView(source, handle, open.table));
         await page(group, handle, d.count ?? 0, 0, details.dataset.path ?? '');
       })()
-        // The value went away meanwhile (another part or file is being loaded).
-        .catch((e: Error) => group.append(h('p', { class: 'note' }, `not shown: ${e.message}`)))
+        .catch(notShown(group))
         .finally(() => group.removeAttribute('aria-busy'));
     });
     return details;
@@ -75,7 +77,7 @@ export function renderTree(source: TreeSource, roots: readonly NodeDesc[], ctx: 
     }
     shown += kids.length;
     if (shown < count && kids.length > 0) {
-      const more: HTMLButtonElement = h('button', { class: 'more', onclick: () => (more.remove(), void page(group, handle, count, shown, path).catch((e: Error) => group.append(h('p', { class: 'note' }, `not shown: ${e.message}`)))) }, `show ${Math.min(PAGE, count - shown)} more (${(count - shown).toLocaleString('en')} not shown)`);
+      const more: HTMLButtonElement = h('button', { class: 'more', onclick: () => (more.remove(), void page(group, handle, count, shown, path).catch(notShown(group))) }, `show ${Math.min(PAGE, count - shown)} more (${(count - shown).toLocaleString('en')} not shown)`);
       group.append(more);
     }
   };

@@ -303,8 +303,9 @@ function listOfGets(m: Machine, p: number, sp: number, room: number): number {
   const mark = op === 0x94 ? p + 2 : op === 0x71 ? p + 3 : p + 1;
   if (mark >= m.bound || data[mark] !== 0x28 || m.marks.length >= m.o.maxDepth) return -1; // MARK
   const q = appendsAfterGets(m, mark + 1, mark + 1 + 2 * EXACT_LIST, put);
+  if (q < 0) return -1;
   const count = (q - mark - 1) / 2;
-  if (q < 0 || count === 0 || count + (put >= 0 ? 4 : 3) > room) return -1;
+  if (count === 0 || count + (put >= 0 ? 4 : 3) > room) return -1;
   const s = m.stack;
   for (let j = 0; j < count; j++) s[sp + 1 + j] = memos.dense[data[mark + 2 + 2 * j]!];
   const list = s.slice(sp + 1, sp + 1 + count);

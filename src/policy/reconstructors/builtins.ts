@@ -29,7 +29,6 @@ function iterate(name: string, value: unknown): unknown[] {
   return fail(`${name}() needs an iterable, the pickle gave ${describe(value)}`);
 }
 
-
 const LATIN1 = new Set(['latin1', 'latin-1', 'latin_1', 'iso-8859-1', 'iso8859-1', 'l1']);
 const UTF8 = new Set(['utf-8', 'utf8', 'utf_8']);
 const ASCII = new Set(['ascii', 'us-ascii']);

@@ -68,8 +68,6 @@ export function latin1Bytes(name: string, value: unknown): Uint8Array | undefine
   return undefined;
 }
 
-export { normalInt } from '../../model/int.js';
-
 /** `${what} must be ${kind}, the pickle gave <a description of value>`, as a ReconstructorArgumentError. */
 export function mustBe(what: string, kind: string, value: unknown): never {
   return fail(`${what} must be ${kind}, the pickle gave ${describe(value)}`);

@@ -5,7 +5,8 @@
  * message.
  */
 import { asciiDigits, ipv4Text, ipv6Text, isPySpace, pyStrip, shown, digitValue } from '../../model/pytext.js';
-import { fail, normalInt } from './check.js';
+import { normalInt } from '../../model/int.js';
+import { fail } from './check.js';
 
 // ---------------------------------------------------------------------------------------- Decimal
 

@@ -12,7 +12,8 @@ import { EMPTY_TUPLE, PyTuple } from '../../model/tuple.js';
 import { ReconstructorRefusal, type ReconstructContext, type Reconstructor, type ReconstructorDef } from '../types.js';
 import { RECONSTRUCTIBLE } from './builtins.js';
 import { shown } from '../../model/pytext.js';
-import { arity, describe, fail, unsupported, int, intText, normalInt, str, mustBe, fixed, ZONE_NAME } from './check.js';
+import { normalInt } from '../../model/int.js';
+import { arity, describe, fail, unsupported, int, intText, str, mustBe, fixed, ZONE_NAME } from './check.js';
 import { decimalText, fractionParts, ipValue } from './stdlib-parse.js';
 
 const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (the decimal string, as str() writes it)', {
@@ -91,8 +92,6 @@ const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its
     return new PyUUID(value, safeUUID(state.get('is_safe')));
   },
 });
-
-/** The key rules zoneinfo applies: a relative, normalised path of at most 255 characters. */
 
 const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpickle(key, from_cache) → PyZoneInfo (reached as getattr(ZoneInfo, '_unpickle'))", {
   call(args) {

@@ -13,7 +13,6 @@ import { arity, describe, fail, mustBe, bool, fixed } from './check.js';
 /** At most this many dimensions (PyTorch's own limit is 64 too, for CPU tensors in practice far fewer). */
 const MAX_DIMS = 64;
 
-
 function ints(what: string, v: unknown, allowNegative = false): number[] {
   if (!(v instanceof PyTuple) && !Array.isArray(v)) return mustBe(what, 'a tuple', v);
   const items = v as readonly unknown[];
