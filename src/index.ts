@@ -1,5 +1,20 @@
-/** pickleguard: read (and soon write and audit) Python pickles, safely. The public surface only. */
-export { loads, safeLoads, Unpickler, type SafeLoadResult } from './unpickler/unpickler.js';
+/**
+ * pickleguard: read, write and audit Python pickles, safely. The public surface only.
+ *
+ * The order of these exports is the order a bundler lays the library's modules out in (each module
+ * after the ones it imports, in first-import order). Naming the pickler first and `loads` last puts
+ * the pickler's modules together, then the policies, then the loader's as one run: gzip, which looks
+ * back 32 kB, then finds each part's look-alike code nearby. The whole library gzips 0.9 kB smaller
+ * than with `loads` first (test/bundle.test.ts measures it).
+ */
+
+// The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.
+export { dumps, dump, Pickler, type ByteSink } from './pickler/dumps.js';
+export type { DumpOptions } from './pickler/pickler.js';
+export { PyPickleBuffer } from './model/picklebuffer.js';
+export { PyStr } from './model/str.js';
+
+// The loader (`loads` itself is last: see above).
 export { load, StreamUnpickler, type ByteSource } from './unpickler/stream.js';
 export type { LoadOptions } from './unpickler/options.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
@@ -115,9 +130,7 @@ export { loadPandas, pandasDefaultPolicy, type PandasLoadOptions } from './conta
 export { PdArray, PdDataFrame, PdIndex, PdSeries, type PdArrayKind, type PdIndexKind } from './model/pandas.js';
 export { joblibPolicy, isJoblibWrapper } from './audit/joblib.js';
 
-// The pickler: any value with a Python meaning, byte for byte as CPython for builtin values.
-export { dumps, dump, Pickler, type ByteSink } from './pickler/dumps.js';
-export type { DumpOptions } from './pickler/pickler.js';
-export { PyPickleBuffer } from './model/picklebuffer.js';
-export { PyStr } from './model/str.js';
 export { signedDumps, verifiedLoads } from './signed.js';
+
+// The loader's entry points, last: see the note at the top.
+export { loads, safeLoads, Unpickler, type SafeLoadResult } from './unpickler/unpickler.js';

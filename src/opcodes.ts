@@ -7,30 +7,54 @@
 
 /** How an opcode's argument is laid out after the opcode byte. */
 export const ARG_KINDS = {
-  uint1: { size: 1, doc: 'one-byte unsigned integer' },
-  uint2: { size: 2, doc: 'two-byte unsigned little-endian integer' },
-  int4: { size: 4, doc: 'four-byte signed little-endian integer' },
-  uint4: { size: 4, doc: 'four-byte unsigned little-endian integer' },
-  uint8: { size: 8, doc: 'eight-byte unsigned little-endian integer' },
-  float8: { size: 8, doc: 'eight-byte big-endian IEEE-754 double' },
-  long1: { size: 'len1', doc: 'uint1 length, then that many bytes of two\'s complement little-endian integer' },
-  long4: { size: 'len4', doc: 'int4 length, then that many bytes of two\'s complement little-endian integer' },
-  string1: { size: 'len1', doc: 'uint1 length, then that many bytes (a Python 2 str)' },
-  string4: { size: 'len4', doc: 'int4 length, then that many bytes (a Python 2 str)' },
-  bytes1: { size: 'len1', doc: 'uint1 length, then that many bytes' },
-  bytes4: { size: 'len4', doc: 'uint4 length, then that many bytes' },
-  bytes8: { size: 'len8', doc: 'uint8 length, then that many bytes' },
-  bytearray8: { size: 'len8', doc: 'uint8 length, then that many bytes of a bytearray' },
-  unicodestring1: { size: 'len1', doc: 'uint1 length, then that many bytes of UTF-8' },
-  unicodestring4: { size: 'len4', doc: 'uint4 length, then that many bytes of UTF-8' },
-  unicodestring8: { size: 'len8', doc: 'uint8 length, then that many bytes of UTF-8' },
-  decimalnl_short: { size: 'line', doc: 'decimal digits up to a newline (00 and 01 mean False and True)' },
-  decimalnl_long: { size: 'line', doc: 'decimal digits up to a newline, optionally ending in L' },
-  floatnl: { size: 'line', doc: 'a float repr up to a newline' },
-  stringnl: { size: 'line', doc: 'a quoted Python 2 string literal with escapes, up to a newline' },
-  stringnl_noescape: { size: 'line', doc: 'raw bytes up to a newline' },
-  stringnl_noescape_pair: { size: 'line2', doc: 'two newline-terminated lines: module, then qualified name' },
-  unicodestringnl: { size: 'line', doc: 'raw-unicode-escape text up to a newline' },
+  /** one-byte unsigned integer */
+  uint1: { size: 1 },
+  /** two-byte unsigned little-endian integer */
+  uint2: { size: 2 },
+  /** four-byte signed little-endian integer */
+  int4: { size: 4 },
+  /** four-byte unsigned little-endian integer */
+  uint4: { size: 4 },
+  /** eight-byte unsigned little-endian integer */
+  uint8: { size: 8 },
+  /** eight-byte big-endian IEEE-754 double */
+  float8: { size: 8 },
+  /** uint1 length, then that many bytes of two's complement little-endian integer */
+  long1: { size: 'len1' },
+  /** int4 length, then that many bytes of two's complement little-endian integer */
+  long4: { size: 'len4' },
+  /** uint1 length, then that many bytes (a Python 2 str) */
+  string1: { size: 'len1' },
+  /** int4 length, then that many bytes (a Python 2 str) */
+  string4: { size: 'len4' },
+  /** uint1 length, then that many bytes */
+  bytes1: { size: 'len1' },
+  /** uint4 length, then that many bytes */
+  bytes4: { size: 'len4' },
+  /** uint8 length, then that many bytes */
+  bytes8: { size: 'len8' },
+  /** uint8 length, then that many bytes of a bytearray */
+  bytearray8: { size: 'len8' },
+  /** uint1 length, then that many bytes of UTF-8 */
+  unicodestring1: { size: 'len1' },
+  /** uint4 length, then that many bytes of UTF-8 */
+  unicodestring4: { size: 'len4' },
+  /** uint8 length, then that many bytes of UTF-8 */
+  unicodestring8: { size: 'len8' },
+  /** decimal digits up to a newline (00 and 01 mean False and True) */
+  decimalnl_short: { size: 'line' },
+  /** decimal digits up to a newline, optionally ending in L */
+  decimalnl_long: { size: 'line' },
+  /** a float repr up to a newline */
+  floatnl: { size: 'line' },
+  /** a quoted Python 2 string literal with escapes, up to a newline */
+  stringnl: { size: 'line' },
+  /** raw bytes up to a newline */
+  stringnl_noescape: { size: 'line' },
+  /** two newline-terminated lines: module, then qualified name */
+  stringnl_noescape_pair: { size: 'line2' },
+  /** raw-unicode-escape text up to a newline */
+  unicodestringnl: { size: 'line' },
 } as const;
 
 export type ArgKindName = keyof typeof ARG_KINDS;

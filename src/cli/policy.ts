@@ -164,7 +164,7 @@ function diff(argv: readonly string[], io: PolicyIO): number {
     // Host reconstructors are unknown here: accept any id, so packs for other programs can be compared.
     const anyIds = [...new Set([...pa.pack.entries, ...pb.pack.entries].map((e) => e.reconstructor))]
       .filter((rid) => !KNOWN_DEFS.some((d) => d.id === rid))
-      .map((rid) => ({ id: rid, description: 'unknown here', bind: () => ({}) }));
+      .map((rid) => ({ id: rid, bind: () => ({}) }));
     a = createPolicy({ packs: [pa], reconstructors: anyIds });
     b = createPolicy({ packs: [pb], reconstructors: anyIds });
   } catch (e) {

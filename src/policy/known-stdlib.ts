@@ -7,7 +7,7 @@ import type { ReconstructorDef } from './types.js';
 
 export const STDLIB_KNOWN_DEFS: readonly ReconstructorDef[] = /*#__PURE__*/ Object.freeze([
   ...BUILTIN_RECONSTRUCTORS.map(({ module, qualname, ...parts }) =>
-    Object.freeze({ id: `${module}.${qualname}`, description: `${module}.${qualname} as CPython pickles it`, bind: () => parts }),
+    Object.freeze({ id: `${module}.${qualname}`, bind: () => parts }),
   ),
   ...DATETIME_DEFS,
   ...STDLIB_DEFS,

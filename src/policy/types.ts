@@ -75,8 +75,11 @@ export type ReconstructorParts = Omit<Reconstructor, 'module' | 'qualname'>;
 export interface ReconstructorDef {
   /** Stable id that pack entries use, e.g. `"datetime.datetime"` or `"object"`. */
   readonly id: string;
-  /** One line for `policy check` output and the README. */
-  readonly description: string;
+  /**
+   * What it makes, for people reading the program. Nothing in the library reads it; the built-in
+   * reconstructors are described in the README's pack tables and in doc comments where they are defined.
+   */
+  readonly description?: string;
   bind(module: string, qualname: string): ReconstructorParts;
 }
 

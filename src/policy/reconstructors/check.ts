@@ -81,7 +81,7 @@ export function bool(name: string, value: unknown): boolean {
 }
 
 /** A reconstructor whose parts are the same whatever name binds it. */
-export const fixed = (id: string, description: string, parts: ReconstructorParts): ReconstructorDef => Object.freeze({ id, description, bind: () => parts });
+export const fixed = (id: string, parts: ReconstructorParts): ReconstructorDef => Object.freeze({ id, bind: () => parts });
 
 /** A tz-database name: a relative path of letters, digits and _+-./ (whether it exists is the database's to say). */
 export const ZONE_NAME = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_+\-./]{1,255}$/;

@@ -122,10 +122,9 @@ function makeTimezone(args: readonly unknown[]): PyTimezone {
   return new PyTimezone(offset, args.length > 1 ? str('timezone name', args[1], 1000) : null);
 }
 
-const def = (id: string, description: string, call: (args: readonly unknown[]) => unknown): ReconstructorDef =>
+const def = (id: string, call: (args: readonly unknown[]) => unknown): ReconstructorDef =>
   Object.freeze({
     id,
-    description,
     bind: () => ({
       call: (args: readonly unknown[]) => call(args),
       newObject: (args: readonly unknown[], kwargs: ReadonlyMap<unknown, unknown> | null) => {
@@ -136,9 +135,14 @@ const def = (id: string, description: string, call: (args: readonly unknown[]) =
   });
 
 export const DATETIME_DEFS: readonly ReconstructorDef[] = [
-  def('datetime.date', 'datetime.date → PyDate', makeDate),
-  def('datetime.time', 'datetime.time → PyTime (microseconds, tzinfo, fold)', makeTime),
-  def('datetime.datetime', 'datetime.datetime → PyDatetime (microseconds, tzinfo, fold)', makeDatetime),
-  def('datetime.timedelta', 'datetime.timedelta → PyTimedelta, normalised', makeTimedelta),
-  def('datetime.timezone', 'datetime.timezone → PyTimezone (fixed offset, name)', makeTimezone),
+  /** datetime.date → PyDate */
+  def('datetime.date', makeDate),
+  /** datetime.time → PyTime (microseconds, tzinfo, fold) */
+  def('datetime.time', makeTime),
+  /** datetime.datetime → PyDatetime (microseconds, tzinfo, fold) */
+  def('datetime.datetime', makeDatetime),
+  /** datetime.timedelta → PyTimedelta, normalised */
+  def('datetime.timedelta', makeTimedelta),
+  /** datetime.timezone → PyTimezone (fixed offset, name) */
+  def('datetime.timezone', makeTimezone),
 ];

@@ -83,9 +83,9 @@ function checkSize(what: string, count: number, dt: NpDtype, length: number): vo
 }
 
 
+/** numpy _reconstruct(ndarray, (0,), typecode) → an empty NdArray that its BUILD state (version, shape, dtype, is_fortran, data) fills, checked */
 const reconstruct = Object.freeze<ReconstructorDef>({
   id: 'numpy.multiarray._reconstruct',
-  description: 'numpy _reconstruct(ndarray, (0,), typecode) → an empty NdArray that its BUILD state (version, shape, dtype, is_fortran, data) fills, checked',
   bind(module) {
     const core = coreOf(module);
     return {
@@ -132,9 +132,9 @@ function fill(target: NdArray, [version, shapeArg, dtArg, fortranArg, data]: rea
 
 const MASKED_CLASSES = ['numpy.ma.core.MaskedArray', 'numpy.ma.MaskedArray'];
 
+/** numpy.ma's _mareconstruct(MaskedArray, ndarray, (0,), 'b') → an empty NpMaskedArray that its BUILD state (version, shape, dtype, is_fortran, data, mask, fill_value) fills, checked */
 const mareconstruct = Object.freeze<ReconstructorDef>({
   id: 'numpy.ma._mareconstruct',
-  description: "numpy.ma's _mareconstruct(MaskedArray, ndarray, (0,), 'b') → an empty NpMaskedArray that its BUILD state (version, shape, dtype, is_fortran, data, mask, fill_value) fills, checked",
   bind: () => ({
     call(args) {
       arity('_mareconstruct', args, 4, 4);
@@ -181,9 +181,9 @@ function maskItemsize(dtype: NpDtype): number {
   return total;
 }
 
+/** numpy _frombuffer(buffer, dtype, shape, order[, axis_order]) (protocol 5, in band or out of band; order C, F, or K with numpy 2's axis order) → NdArray over the buffer's bytes, checked */
 const frombuffer = Object.freeze<ReconstructorDef>({
   id: 'numpy.numeric._frombuffer',
-  description: "numpy _frombuffer(buffer, dtype, shape, order[, axis_order]) (protocol 5, in band or out of band; order C, F, or K with numpy 2's axis order) → NdArray over the buffer's bytes, checked",
   bind(module) {
     const core = coreOf(module);
     return {
@@ -210,9 +210,9 @@ const frombuffer = Object.freeze<ReconstructorDef>({
   },
 });
 
+/** numpy scalar(dtype, bytes) (numpy.float64(1.5), numpy.int8(-3), …) → NpScalar, the byte count checked */
 const scalar = Object.freeze<ReconstructorDef>({
   id: 'numpy.multiarray.scalar',
-  description: 'numpy scalar(dtype, bytes) (numpy.float64(1.5), numpy.int8(-3), …) → NpScalar, the byte count checked',
   bind(module) {
     const core = coreOf(module);
     return {
@@ -301,9 +301,9 @@ function checkFields(target: NpDtype, namesArg: unknown, fieldsArg: unknown): vo
   for (const t of fields.values()) if ((t[0] as NpDtype).hasObject) target.hasObject = true;
 }
 
+/** numpy.dtype(typestr, align, copy) for bool, int, uint, float, complex, str, bytes, object, void/structured, datetime64 and timedelta64 types → NpDtype, completed by its BUILD state */
 const dtype = Object.freeze<ReconstructorDef>({
   id: 'numpy.dtype',
-  description: 'numpy.dtype(typestr, align, copy) for bool, int, uint, float, complex, str, bytes, object, void/structured, datetime64 and timedelta64 types → NpDtype, completed by its BUILD state',
   bind: () => ({
     call(args) {
       arity('dtype', args, 1, 3);
@@ -355,9 +355,9 @@ const dtype = Object.freeze<ReconstructorDef>({
   }),
 });
 
+/** numpy 2's _convert_to_stringdtype_kwargs(coerce[, na_object]) → the variable-width StringDType as an NpDtype (its arrays pickle their items as a list) */
 const stringdtype = Object.freeze<ReconstructorDef>({
   id: 'numpy.stringdtype',
-  description: "numpy 2's _convert_to_stringdtype_kwargs(coerce[, na_object]) → the variable-width StringDType as an NpDtype (its arrays pickle their items as a list)",
   bind: () => ({
     call(args) {
       arity('_convert_to_stringdtype_kwargs', args, 1, 2);

@@ -315,9 +315,9 @@ function fill(target: PdManager, blocks: readonly unknown[], axes: readonly unkn
   return target;
 }
 
+/** pandas BlockManager / SingleBlockManager(blocks, axes), or its state (axes, values, items, {"0.14.1": {axes, blocks}}) → the columns in place, placements checked */
 const blockManager = Object.freeze<ReconstructorDef>({
   id: 'pandas.BlockManager',
-  description: 'pandas BlockManager / SingleBlockManager(blocks, axes), or its state (axes, values, items, {"0.14.1": {axes, blocks}}) → the columns in place, placements checked',
   bind: (module, qualname) => ({
     call(args) {
       arity('BlockManager', args, 2, 2);
@@ -346,9 +346,9 @@ const blockManager = Object.freeze<ReconstructorDef>({
   }),
 });
 
+/** pandas._libs.internals._unpickle_block(values, placement, ndim) → a block: its columns and where they go, one placement per row of values */
 const unpickleBlock = Object.freeze<ReconstructorDef>({
   id: 'pandas.unpickle_block',
-  description: 'pandas._libs.internals._unpickle_block(values, placement, ndim) → a block: its columns and where they go, one placement per row of values',
   bind: (module, qualname) => ({
     call(args) {
       arity('_unpickle_block', args, 3, 3);
@@ -358,9 +358,9 @@ const unpickleBlock = Object.freeze<ReconstructorDef>({
   }),
 });
 
+/** pandas _new_Index(cls, state) and _new_DatetimeIndex(cls, state) for Range, Int64, UInt64, Float64, object, Datetime, Timedelta, Period, Categorical and Multi indexes → PdIndex, codes checked */
 const newIndexDef = Object.freeze<ReconstructorDef>({
   id: 'pandas.new_index',
-  description: 'pandas _new_Index(cls, state) and _new_DatetimeIndex(cls, state) for Range, Int64, UInt64, Float64, object, Datetime, Timedelta, Period, Categorical and Multi indexes → PdIndex, codes checked',
   bind: (module, qualname) => ({ call: (args) => newIndex(args, { callable: new PyGlobal(module, qualname), args }) }),
 });
 
@@ -375,9 +375,9 @@ function frameState(state: unknown): [PdManager, Map<unknown, unknown>] {
   return [mgr, rest];
 }
 
+/** pandas.DataFrame: NEWOBJ then its state {_mgr, …} → PdDataFrame (columns, index, one PdArray per column) */
 const frame = Object.freeze<ReconstructorDef>({
   id: 'pandas.DataFrame',
-  description: 'pandas.DataFrame: NEWOBJ then its state {_mgr, …} → PdDataFrame (columns, index, one PdArray per column)',
   bind: (module, qualname) => ({
     newObject: () => new PdDataFrame(),
     setState(target, state) {
@@ -390,9 +390,9 @@ const frame = Object.freeze<ReconstructorDef>({
   }),
 });
 
+/** pandas.Series: NEWOBJ then its state {_mgr, _name, …} → PdSeries (name, index, one PdArray) */
 const series = Object.freeze<ReconstructorDef>({
   id: 'pandas.Series',
-  description: 'pandas.Series: NEWOBJ then its state {_mgr, _name, …} → PdSeries (name, index, one PdArray)',
   bind: (module, qualname) => ({
     newObject: () => new PdSeries(),
     setState(target, state) {

@@ -70,23 +70,26 @@ export function decodeStrings(width: 4 | 8, length: number, nullCount: number, o
   return out;
 }
 
-const call = (id: string, description: string, read: (args: readonly unknown[], pickled: Reduction) => unknown): ReconstructorDef =>
-  Object.freeze<ReconstructorDef>({ id, description, bind: (module, qualname) => ({ call: (args) => read(args, { callable: new PyGlobal(module, qualname), args }) }) });
+const call = (id: string, read: (args: readonly unknown[], pickled: Reduction) => unknown): ReconstructorDef =>
+  Object.freeze<ReconstructorDef>({ id, bind: (module, qualname) => ({ call: (args) => read(args, { callable: new PyGlobal(module, qualname), args }) }) });
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
 export const PYARROW_DEFS: readonly ReconstructorDef[] = [
-  call('pyarrow.type_for_alias', 'pyarrow type_for_alias(string | large_string) → a string type; other types are refused', (args, pickled) => {
+  /** pyarrow type_for_alias(string | large_string) → a string type; other types are refused */
+  call('pyarrow.type_for_alias', (args, pickled) => {
     arity('type_for_alias', args, 1, 1);
     const alias = str('type_for_alias() alias', args[0], 64);
     return new PaType(Object.hasOwn(WIDTH, alias) ? WIDTH[alias]! : unsupported(`the pyarrow type '${alias}' is not read here, only string and large_string`), pickled);
   }),
-  call('pyarrow.py_buffer', 'pyarrow py_buffer(bytes) → an Arrow buffer', (args, pickled) => {
+  /** pyarrow py_buffer(bytes) → an Arrow buffer */
+  call('pyarrow.py_buffer', (args, pickled) => {
     arity('py_buffer', args, 1, 1);
     const b = args[0];
     return new PaBuffer(b instanceof Uint8Array ? b : fail(`py_buffer() needs bytes, the pickle gave ${describe(b)}`), pickled);
   }),
-  call('pyarrow.restore_array', 'pyarrow _restore_array of a string array → its strings, every offset and validity bit checked', (args, pickled) => {
+  /** pyarrow _restore_array of a string array → its strings, every offset and validity bit checked */
+  call('pyarrow.restore_array', (args, pickled) => {
     arity('_restore_array', args, 1, 1);
     const spec: unknown[] = Array.isArray(args[0]) ? args[0] : [];
     const [type, length, nulls, offset, buffers, children, dictionary] = spec;

@@ -4,7 +4,7 @@ import { shown } from '../../model/pytext.js';
 import type { ReconstructorDef } from '../types.js';
 import { arity, fail, int, str, unsupported, mustBe, fixed, ZONE_NAME } from './check.js';
 
-const def = (id: string, description: string, call: (args: readonly unknown[]) => PyTzInfo): ReconstructorDef => fixed(id, description, { call });
+const def = (id: string, call: (args: readonly unknown[]) => PyTzInfo): ReconstructorDef => fixed(id, { call });
 
 /** Offsets pytz keeps as timedelta(seconds=n): ints within a day (datetime's own tzinfo bound). */
 function seconds(name: string, v: unknown): number {
@@ -15,11 +15,13 @@ function seconds(name: string, v: unknown): number {
 }
 
 export const PYTZ_DEFS: readonly ReconstructorDef[] = [
-  def('pytz._UTC', 'pytz._UTC() → PyTzInfo.UTC', (args) => {
+  /** pytz._UTC() → PyTzInfo.UTC */
+  def('pytz._UTC', (args) => {
     arity('_UTC', args, 0, 0);
     return PyTzInfo.UTC;
   }),
-  def('pytz._p', 'pytz._p(zone[, utcoffset, dst, tzname]) → PyTzInfo of the zone (localized when the offsets are given)', (args) => {
+  /** pytz._p(zone[, utcoffset, dst, tzname]) → PyTzInfo of the zone (localized when the offsets are given) */
+  def('pytz._p', (args) => {
     arity('_p', args, 1, 4);
     const zone = str('pytz zone', args[0], 255);
     if (!ZONE_NAME.test(zone)) fail(`unknown pytz zone ${shown(zone)} (pytz raises UnknownTimeZoneError)`);
@@ -32,7 +34,8 @@ export const PYTZ_DEFS: readonly ReconstructorDef[] = [
     if (tzname !== null && typeof tzname !== 'string') mustBe('pytz tzname', 'a str', tzname);
     return PyTzInfo.zoneOf(zone, seconds('utcoffset', utcoffset), seconds('dst', args[2]), tzname as string | null);
   }),
-  def('pytz.FixedOffset', 'pytz.FixedOffset(minutes) → PyTzInfo (0 is pytz.utc)', (args) => {
+  /** pytz.FixedOffset(minutes) → PyTzInfo (0 is pytz.utc) */
+  def('pytz.FixedOffset', (args) => {
     arity('FixedOffset', args, 1, 1);
     const minutes = int('FixedOffset offset', args[0]);
     if (minutes <= -1440 || minutes >= 1440) fail('absolute offset is too large (pytz raises ValueError)');

@@ -65,13 +65,11 @@ function checkTree(args: readonly unknown[], state: Map<unknown, unknown>): void
  */
 function checkedRecord(
   id: string,
-  description: string,
   call: { readonly name: string; readonly arity: number; readonly record: string },
   check: (args: readonly unknown[], state: unknown) => void,
 ): ReconstructorDef {
   return Object.freeze<ReconstructorDef>({
     id,
-    description,
     bind(module, qualname) {
       const g = new PyGlobal(module, qualname);
       return {
@@ -90,9 +88,9 @@ function checkedRecord(
   });
 }
 
+/** sklearn.tree._tree.Tree(n_features, n_classes, n_outputs) and its state → an inert PyObject record, the node table's rows, fields and child indices checked */
 const tree = checkedRecord(
   'sklearn.tree.Tree',
-  "sklearn.tree._tree.Tree(n_features, n_classes, n_outputs) and its state → an inert PyObject record, the node table's rows, fields and child indices checked",
   { name: 'Tree', arity: 3, record: 'Tree' },
   (args, state) => {
     if (!(state instanceof Map)) return mustBe('a Tree state', 'a dict', state);
@@ -131,9 +129,9 @@ function checkBinaryTree(state: unknown): void {
   if (!(bounds instanceof NdArray) || bounds.ndim !== 3 || bounds.shape[1] !== nNodes || bounds.shape[2] !== data.shape[1]) fail('the tree node_bounds must be (…, n_nodes, n_features)');
 }
 
+/** sklearn's newObj(KDTree | BallTree) and the tree's state → an inert PyObject record, every index into the data checked */
 const binaryTree = checkedRecord(
   'sklearn.neighbors.newObj',
-  "sklearn's newObj(KDTree | BallTree) and the tree's state → an inert PyObject record, every index into the data checked",
   { name: 'newObj', arity: 1, record: 'tree' },
   (_args, state) => checkBinaryTree(state),
 );

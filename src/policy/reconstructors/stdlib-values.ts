@@ -123,9 +123,9 @@ function pyFormat(v: unknown): string {
 /** Attributes CPython sets through descriptors with their own checks: not taken as data here. */
 const SPECIAL_ATTRIBUTES = new Set(['args', '__traceback__', '__cause__', '__context__', '__suppress_context__', '__dict__', '__class__']);
 
+/** exception classes (BaseException subclasses) → PyException: class, args and attributes as inert data, never raised */
 const exception = Object.freeze<ReconstructorDef>({
   id: 'exception',
-  description: 'exception classes (BaseException subclasses) → PyException: class, args and attributes as inert data, never raised',
   bind: (module, qualname) => ({
     call: (args) => makeException(module, qualname, args),
     setState(target, state) {
@@ -149,9 +149,9 @@ const exception = Object.freeze<ReconstructorDef>({
 
 const KNOWN_FLAGS = Object.values(RE_FLAGS).reduce((a, b) => a | b, 0);
 
+/** re._compile(pattern, flags) → PyPattern (pattern text and flags; not compiled) */
 const reCompile = Object.freeze<ReconstructorDef>({
   id: 're._compile',
-  description: 're._compile(pattern, flags) → PyPattern (pattern text and flags; not compiled)',
   bind: () => ({
     call(args) {
       arity('_compile', args, 2, 2);
@@ -211,9 +211,9 @@ function arrayFromList(typecode: PyArrayTypecode, list: readonly unknown[]): PyA
   return new PyArray(typecode, items);
 }
 
+/** array.array(typecode, list) (protocols 0-2) → PyArray */
 const arrayCall = Object.freeze<ReconstructorDef>({
   id: 'array.array',
-  description: 'array.array(typecode, list) (protocols 0-2) → PyArray',
   bind: () => ({
     call(args) {
       arity('array', args, 1, 2);
@@ -239,9 +239,9 @@ function machineFormat(code: number): { size: number; signed: boolean; kind: 'in
 
 const INT_TYPECODE: Record<string, PyArrayTypecode> = { '1s': 'b', '1u': 'B', '2s': 'h', '2u': 'H', '4s': 'i', '4u': 'I', '8s': 'q', '8u': 'Q' };
 
+/** array._array_reconstructor(array.array, typecode, machine format, bytes) (protocol 3+) → PyArray */
 const arrayReconstructor = Object.freeze<ReconstructorDef>({
   id: 'array._array_reconstructor',
-  description: 'array._array_reconstructor(array.array, typecode, machine format, bytes) (protocol 3+) → PyArray',
   bind: () => ({
     call(args) {
       arity('_array_reconstructor', args, 4, 4);
@@ -317,9 +317,9 @@ function setAttributes(target: unknown, state: unknown, kind: PyNamespace['kind'
   return target;
 }
 
+/** types.SimpleNamespace → PyNamespace (attributes from its state dict) */
 const simpleNamespace = Object.freeze<ReconstructorDef>({
   id: 'types.SimpleNamespace',
-  description: 'types.SimpleNamespace → PyNamespace (attributes from its state dict)',
   bind: () => ({
     call(args) {
       // SimpleNamespace() takes no positional arguments in 3.11; its attributes come by BUILD.
@@ -330,9 +330,9 @@ const simpleNamespace = Object.freeze<ReconstructorDef>({
   }),
 });
 
+/** argparse.Namespace → PyNamespace (made empty, attributes from its state dict) */
 const argparseNamespace = Object.freeze<ReconstructorDef>({
   id: 'argparse.Namespace',
-  description: 'argparse.Namespace → PyNamespace (made empty, attributes from its state dict)',
   bind: () => ({
     newObject(args, kwargs) {
       if (args.length > 0 || (kwargs !== null && kwargs.size > 0)) fail('Namespace.__new__ takes no arguments in a pickle');

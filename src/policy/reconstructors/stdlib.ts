@@ -16,7 +16,8 @@ import { normalInt } from '../../model/int.js';
 import { arity, describe, fail, unsupported, int, intText, str, mustBe, fixed, ZONE_NAME } from './check.js';
 import { decimalText, fractionParts, ipValue } from './stdlib-parse.js';
 
-const decimal = fixed('decimal.Decimal', 'decimal.Decimal → PyDecimal, exact (the decimal string, as str() writes it)', {
+/** decimal.Decimal → PyDecimal, exact (the decimal string, as str() writes it) */
+const decimal = fixed('decimal.Decimal', {
   call(args) {
     arity('Decimal', args, 0, 2);
     // Decimal(value, context): only None reaches a pickle here; another context is not data.
@@ -41,7 +42,8 @@ function gcd(a: bigint, b: bigint): bigint {
   return a;
 }
 
-const fraction = fixed('fractions.Fraction', 'fractions.Fraction → PyFraction in lowest terms', {
+/** fractions.Fraction → PyFraction in lowest terms */
+const fraction = fixed('fractions.Fraction', {
   call(args) {
     arity('Fraction', args, 0, 2);
     let n: bigint;
@@ -76,8 +78,8 @@ function safeUUID(value: unknown): 0 | -1 | undefined {
   return fail(`UUID is_safe must be a SafeUUID value (0, -1 or None), the pickle gave ${typeof value === 'number' || typeof value === 'bigint' ? intText(value) : describe(value)}`);
 }
 
-/** UUID instances: made empty (NEWOBJ or copyreg._reconstructor), then given their state by BUILD. */
-const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its state dict)', {
+/** uuid.UUID → PyUUID: made empty (NEWOBJ or copyreg._reconstructor), then filled by its state dict (BUILD). */
+const uuid = fixed('uuid.UUID', {
   newObject(args, kwargs) {
     if (args.length > 0 || (kwargs !== null && kwargs.size > 0)) fail('UUID.__new__ takes no arguments in a pickle');
     return new PyUUID(-1n);
@@ -93,7 +95,8 @@ const uuid = fixed('uuid.UUID', 'uuid.UUID → PyUUID (made empty, filled by its
   },
 });
 
-const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpickle(key, from_cache) → PyZoneInfo (reached as getattr(ZoneInfo, '_unpickle'))", {
+/** zoneinfo.ZoneInfo._unpickle(key, from_cache) → PyZoneInfo (reached as getattr(ZoneInfo, '_unpickle')) */
+const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', {
   call(args) {
     arity('ZoneInfo._unpickle', args, 2, 2);
     const key = str('ZoneInfo key', args[0], 255);
@@ -109,7 +112,8 @@ const zoneinfo = fixed('zoneinfo.ZoneInfo._unpickle', "zoneinfo.ZoneInfo._unpick
   },
 });
 
-const range = fixed('builtins.range', 'builtins.range → PyRange', {
+/** builtins.range → PyRange */
+const range = fixed('builtins.range', {
   call(args) {
     arity('range', args, 1, 3);
     const ints = args.map((a) => int('range argument', a));
@@ -119,16 +123,17 @@ const range = fixed('builtins.range', 'builtins.range → PyRange', {
   },
 });
 
-const slice = fixed('builtins.slice', 'builtins.slice → PySlice', {
+/** builtins.slice → PySlice */
+const slice = fixed('builtins.slice', {
   call(args) {
     arity('slice', args, 1, 3);
     return args.length === 1 ? new PySlice(null, args[0], null) : new PySlice(args[0], args[1], args[2] ?? null);
   },
 });
 
+/** pathlib paths (PurePosixPath, PureWindowsPath, …) → PyPath with the class name and parts */
 const path = Object.freeze<ReconstructorDef>({
   id: 'pathlib.path',
-  description: 'pathlib paths (PurePosixPath, PureWindowsPath, …) → PyPath with the class name and parts',
   bind: (_module, qualname) => ({
     call(args) {
       if (args.length > 10000) fail('too many path parts');
@@ -139,9 +144,9 @@ const path = Object.freeze<ReconstructorDef>({
 });
 
 
+/** ipaddress addresses, networks and interfaces → PyIPAddress with the pickled int or str */
 const ipaddress = Object.freeze<ReconstructorDef>({
   id: 'ipaddress',
-  description: 'ipaddress addresses, networks and interfaces → PyIPAddress with the pickled int or str',
   bind: (_module, qualname) => ({
     call(args) {
       arity(qualname, args, 1, 1);
@@ -157,7 +162,8 @@ const ipaddress = Object.freeze<ReconstructorDef>({
   }),
 });
 
-const defaultdict = fixed('collections.defaultdict', 'collections.defaultdict → PyDefaultDict (factory kept as a global reference)', {
+/** collections.defaultdict → PyDefaultDict (factory kept as a global reference) */
+const defaultdict = fixed('collections.defaultdict', {
   call(args) {
     arity('defaultdict', args, 0, 1);
     const d = new PyDefaultDict();
@@ -170,7 +176,8 @@ const defaultdict = fixed('collections.defaultdict', 'collections.defaultdict �
 
 const SSIZE_MAX = (1n << 63n) - 1n;
 
-const deque = fixed('collections.deque', 'collections.deque → PyDeque (Array with maxlen)', {
+/** collections.deque → PyDeque (Array with maxlen) */
+const deque = fixed('collections.deque', {
   call(args) {
     arity('deque', args, 0, 2);
     const d = new PyDeque();
@@ -192,7 +199,8 @@ const deque = fixed('collections.deque', 'collections.deque → PyDeque (Array w
   },
 });
 
-const counter = fixed('collections.Counter', 'collections.Counter → PyCounter (Map)', {
+/** collections.Counter → PyCounter (Map) */
+const counter = fixed('collections.Counter', {
   call(args) {
     arity('Counter', args, 0, 1);
     const c = new PyCounter();
@@ -207,10 +215,12 @@ const counter = fixed('collections.Counter', 'collections.Counter → PyCounter 
   },
 });
 
-/** The generic object reconstructor: calls and instantiations give inert `PyObject` records; BUILD keeps the state. */
+/**
+ * The generic object reconstructor, for any class a team names: calls and instantiations give inert
+ * `PyObject` records of their args, state, listitems and dictitems; BUILD keeps the state.
+ */
 export const objectDef = Object.freeze<ReconstructorDef>({
   id: 'object',
-  description: 'any class a team names: PyObject records of its args, state, listitems and dictitems',
   bind(module, qualname) {
     const g = new PyGlobal(module, qualname);
     return {
@@ -225,8 +235,8 @@ export const objectDef = Object.freeze<ReconstructorDef>({
   },
 });
 
-/** Names that may appear only as data (a defaultdict factory, a class passed as an argument). */
-const reference = fixed('reference', 'a name used only as data: GLOBAL may name it, nothing calls it', {});
+/** Names used only as data (a defaultdict factory, a class passed as an argument): GLOBAL may name them, nothing calls them. */
+const reference = fixed('reference', {});
 
 /**
  * `copyreg._reconstructor(cls, base, state)`: `object.__new__(cls)` when base is `object` (cls must

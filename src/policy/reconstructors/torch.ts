@@ -75,11 +75,13 @@ function rebuildTensor(args: readonly unknown[], v3 = false): TorchTensor {
   return new TorchTensor(storage, offsetArg, shape, stride, bool('requires_grad', requiresGrad), metadata ?? null);
 }
 
-const tensorV2 = fixed('torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor_v2 → TorchTensor over a checkpoint storage, bounds checked', {
+/** torch._utils._rebuild_tensor_v2 → TorchTensor over a checkpoint storage, bounds checked */
+const tensorV2 = fixed('torch._utils._rebuild_tensor_v2', {
   call: (args) => rebuildTensor(args),
 });
 
-const tensorV3 = fixed('torch._utils._rebuild_tensor_v3', 'torch._utils._rebuild_tensor_v3 → TorchTensor of the given dtype over a checkpoint storage, bounds checked', {
+/** torch._utils._rebuild_tensor_v3 → TorchTensor of the given dtype over a checkpoint storage, bounds checked */
+const tensorV3 = fixed('torch._utils._rebuild_tensor_v3', {
   call: (args) => rebuildTensor(args, true),
 });
 
@@ -90,7 +92,8 @@ function parameterState(v: unknown): unknown {
   return mustBe(`a parameter's state`, 'a dict or a (dict, dict) pair', v);
 }
 
-const parameterWithState = fixed('torch._utils._rebuild_parameter_with_state', 'torch._utils._rebuild_parameter_with_state(data, requires_grad, backward_hooks, state) → TorchTensor marked as a parameter, its state kept as data', {
+/** torch._utils._rebuild_parameter_with_state(data, requires_grad, backward_hooks, state) → TorchTensor marked as a parameter, its state kept as data */
+const parameterWithState = fixed('torch._utils._rebuild_parameter_with_state', {
   call(args) {
     arity('_rebuild_parameter_with_state', args, 4, 4);
     const [data, requiresGrad, hooks, state] = args;
@@ -100,7 +103,8 @@ const parameterWithState = fixed('torch._utils._rebuild_parameter_with_state', '
   },
 });
 
-const device = fixed('torch.device', "torch.device(type[, index]) → TorchDevice (a label: 'cpu', 'cuda:0')", {
+/** torch.device(type[, index]) → TorchDevice (a label: 'cpu', 'cuda:0') */
+const device = fixed('torch.device', {
   call(args) {
     arity('device', args, 1, 2);
     const [type, index] = args;
@@ -112,7 +116,8 @@ const device = fixed('torch.device', "torch.device(type[, index]) → TorchDevic
   },
 });
 
-const parameter = fixed('torch._utils._rebuild_parameter', 'torch._utils._rebuild_parameter(data, requires_grad, backward_hooks) → TorchTensor marked as a parameter', {
+/** torch._utils._rebuild_parameter(data, requires_grad, backward_hooks) → TorchTensor marked as a parameter */
+const parameter = fixed('torch._utils._rebuild_parameter', {
   call(args) {
     arity('_rebuild_parameter', args, 3, 3);
     const [data, requiresGrad, hooks] = args;
@@ -122,7 +127,8 @@ const parameter = fixed('torch._utils._rebuild_parameter', 'torch._utils._rebuil
   },
 });
 
-const size = fixed('torch.Size', 'torch.Size((d0, d1, …)) → a tuple of non-negative ints', {
+/** torch.Size((d0, d1, …)) → a tuple of non-negative ints */
+const size = fixed('torch.Size', {
   call(args) {
     arity('Size', args, 0, 1);
     return PyTuple.fromArray(args.length === 0 ? [] : ints('torch.Size', args[0]));
