@@ -42,8 +42,11 @@ export class DecompressError extends Error {
   }
 }
 
-/** Inflate with the platform's DecompressionStream, refusing output beyond `limit` bytes. */
-export async function decompress(data: Uint8Array, format: 'gzip' | 'deflate' | 'deflate-raw', limit: number): Promise<Uint8Array> {
+/**
+ * Inflate with the platform's DecompressionStream, refusing output beyond `limit` bytes; with `cut`,
+ * stopping at `cut` bytes and returning those (as zipfile reads a member: no more than its size).
+ */
+export async function decompress(data: Uint8Array, format: 'gzip' | 'deflate' | 'deflate-raw', limit: number, cut = Infinity): Promise<Uint8Array> {
   const ds = new DecompressionStream(format);
   const writer = ds.writable.getWriter();
   // Written without waiting: the reader below drains the output, so backpressure cannot deadlock.
@@ -62,12 +65,19 @@ export async function decompress(data: Uint8Array, format: 'gzip' | 'deflate' | 
       throw new DecompressError(`the ${format} stream is damaged (${(e as Error).message})`);
     }
     if (step.done) break;
-    total += step.value.length;
+    const chunk = step.value;
+    if (total + chunk.length >= cut && cut <= limit) {
+      chunks.push(chunk.subarray(0, cut - total));
+      total = cut;
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+    total += chunk.length;
     if (total > limit) {
       await reader.cancel().catch(() => undefined);
       throw new DecompressError(`decompresses to more than ${limit} bytes (maxMemberBytes)`, true);
     }
-    chunks.push(step.value);
+    chunks.push(chunk);
   }
   const out = new Uint8Array(total);
   let at = 0;

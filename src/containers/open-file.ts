@@ -10,12 +10,13 @@ import { LimitExceededError, MalformedPickleError } from '../errors.js';
 import { NdArray, NpDtype } from '../model/ndarray.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { base64Pickle, decimalText, djangoFileCacheSplit, readKombuEnvelope } from './backends.js';
-import { compressionOf, decompress } from './compression.js';
+import { compressionOf } from './compression.js';
 import { NPY_MAGIC, NpyError, readNpyHeader } from './npy-header.js';
 import { walkFile, type ContainerOptions, type FilePart, type NamedReport } from './open.js';
 import { isTar } from './tar.js';
 import { isLegacyStream } from './torch-legacy.js';
 import { isZip, listZip, ZipError } from './zip.js';
+import { ZipReader } from './zip-read.js';
 
 export type { FilePart, PartKind } from './open.js';
 
@@ -175,13 +176,7 @@ async function loadNpz(bytes: Uint8Array, options: LoadOptions & ContainerOption
   if (own !== undefined) throw new MalformedPickleError('bad_container', own.message, { offset: own.offset });
   const { members } = listZip(bytes);
   const out = new Map<string, unknown>();
-  for (const m of members) {
-    let body = bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
-    if (m.method === 8) body = await decompress(body, 'deflate-raw', options.maxMemberBytes ?? 2 ** 30).catch((e: Error) => {
-      throw new MalformedPickleError('bad_container', `member ${JSON.stringify(m.name)} cannot be inflated: ${e.message}`, { offset: m.dataOffset });
-    });
-    else if (m.method !== 0) throw new MalformedPickleError('bad_container', `member ${JSON.stringify(m.name)} uses compression method ${m.method}`, { offset: m.dataOffset });
-    out.set(m.name.slice(0, -4), await loadNpy(body, options));
-  }
+  const reader = new ZipReader(bytes, { code: 'bad_container', maxMemberBytes: options.maxMemberBytes, zeroCopy: true, zipfile: true });
+  for (const m of members) out.set(m.name.slice(0, -4), await loadNpy(await reader.read(m), options));
   return out;
 }

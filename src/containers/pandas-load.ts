@@ -4,7 +4,7 @@
  * xz, lzma and zstd are refused by name (MalformedPickleError). The pickle loads under the shipped
  * `pandas` pack unless another policy is given: a `PdDataFrame`, `PdSeries` or whatever it holds.
  */
-import { LimitExceededError, MalformedPickleError } from '../errors.js';
+import { MalformedPickleError } from '../errors.js';
 import { shippedPack } from '../policy/default.js';
 import { createPolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
@@ -13,6 +13,7 @@ import { loads } from '../unpickler/unpickler.js';
 import { compressionOf, inflateFor } from './compression.js';
 import { isTar, listTar } from './tar.js';
 import { isZip, listZip } from './zip.js';
+import { ZipReader } from './zip-read.js';
 
 export interface PandasLoadOptions extends LoadOptions {
   /** Most bytes a compressed file may decompress to. Default 1 GiB. */
@@ -39,16 +40,7 @@ async function zipContent(bytes: Uint8Array, limit: number): Promise<Uint8Array>
     return bad('bad_zip', `the zip archive cannot be read: ${(e as Error).message}`);
   }
   if (members.length !== 1) bad('bad_zip', `pandas reads a zip of one member, this one has ${members.length}`);
-  const m = members[0]!;
-  if (m.encrypted) bad('bad_zip', 'the zip member is encrypted');
-  if (m.dataOffset + m.compressedSize > bytes.length) bad('bad_zip', 'the zip member runs past the end of the file');
-  const raw = bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
-  if (m.method === 0) return raw;
-  if (m.method !== 8) return bad('unsupported_compression', `a zip member compressed with method ${m.method}: not read (only stored and deflated are)`);
-  if (m.size > limit) throw new LimitExceededError('maxMemberBytes', limit, 'the zip member is larger', { offset: 0 });
-  const out = await inflateFor(raw, 'deflate-raw', limit, 'zip member');
-  if (out.length !== m.size) bad('bad_zip', `the zip member inflates to ${out.length} bytes, its header says ${m.size}`);
-  return out;
+  return new ZipReader(bytes, { code: 'bad_zip', maxMemberBytes: limit, zeroCopy: true, zipfile: true }).read(members[0]!);
 }
 
 /** The pickle inside a tar as pandas writes it: exactly one regular member. */

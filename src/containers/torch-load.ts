@@ -7,7 +7,7 @@
  * enough bytes) before use. The pickle loads under the `pytorch-state-dict` pack unless another
  * policy is given. Nothing in the checkpoint is ever run.
  */
-import { LimitExceededError, MalformedPickleError, PickleError, RefusedGlobalError } from '../errors.js';
+import { MalformedPickleError, PickleError, RefusedGlobalError } from '../errors.js';
 import { storageInfo, TorchStorage } from '../model/tensor.js';
 import { PyTuple } from '../model/tuple.js';
 import { shippedPack } from '../policy/default.js';
@@ -15,10 +15,10 @@ import { createPolicy } from '../policy/registry.js';
 import { ReconstructorArgumentError, type Policy } from '../policy/types.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
-import { decompress } from './compression.js';
 import { isTar, listTar } from './tar.js';
 import { isLegacyStream, loadLegacyStream, loadLegacyTar } from './torch-legacy.js';
-import { isZip, listZip, type ZipMember } from './zip.js';
+import { isZip, listZip } from './zip.js';
+import { ZipReader } from './zip-read.js';
 
 export interface TorchLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
   /** Most bytes one member may have (stored) or inflate to (deflated). Default 1 GiB. */
@@ -37,42 +37,6 @@ export function torchPolicy(): Policy {
 const bad = (message: string): never => {
   throw new MalformedPickleError('bad_checkpoint', message);
 };
-
-/** Reads members, inflating deflated ones within the per-member and total limits. */
-class MemberReader {
-  private inflated = 0;
-
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly maxMember: number,
-    private readonly maxInflated: number,
-    /** Stored members as views into `bytes` (else copies). */
-    private readonly zeroCopy = false,
-  ) {}
-
-  async read(m: ZipMember, maxMember = this.maxMember): Promise<Uint8Array> {
-    const name = JSON.stringify(m.name);
-    if (m.encrypted) bad(`member ${name} is encrypted`);
-    if (m.size > maxMember) throw new LimitExceededError('maxMemberBytes', maxMember, `member ${name} has ${m.size} bytes`);
-    const raw = this.bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
-    if (m.method === 0) {
-      if (m.size !== m.compressedSize) bad(`stored member ${name} has inconsistent sizes`);
-      return this.zeroCopy ? raw : Uint8Array.prototype.slice.call(raw); // not Buffer#slice, which is a view
-    }
-    if (m.method !== 8) bad(`member ${name} uses compression method ${m.method}, which is not read`);
-    const budget = this.maxInflated - this.inflated;
-    if (m.size > budget) throw new LimitExceededError('maxInflatedBytes', this.maxInflated, `the deflated members inflate to more than ${this.maxInflated} bytes`);
-    let out: Uint8Array;
-    try {
-      out = await decompress(raw, 'deflate-raw', Math.min(maxMember, budget, m.size));
-    } catch (e) {
-      return bad(`member ${name} cannot be inflated: ${(e as Error).message}`);
-    }
-    if (out.length !== m.size) bad(`member ${name} inflates to ${out.length} bytes, its header says ${m.size}`);
-    this.inflated += out.length;
-    return out;
-  }
-}
 
 /** A storage a persistent id names, checked against the checkpoint's members. */
 interface StorageRef {
@@ -212,7 +176,7 @@ async function loadAny(bytes: Uint8Array, options: TorchLoadOptions): Promise<un
     }
     bad('not a PyTorch zip checkpoint, legacy stream or tar');
   }
-  const reader = new MemberReader(bytes, options.maxMemberBytes ?? 2 ** 30, options.maxInflatedBytes ?? 2 ** 31, options.zeroCopy === true);
+  const reader = new ZipReader(bytes, { code: 'bad_checkpoint', maxMemberBytes: options.maxMemberBytes, maxInflatedBytes: options.maxInflatedBytes, zeroCopy: options.zeroCopy === true });
   let listing;
   try {
     listing = listZip(bytes);

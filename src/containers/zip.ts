@@ -20,11 +20,19 @@ export interface ZipMember {
   readonly method: number;
   readonly compressedSize: number;
   readonly size: number;
+  /** The CRC-32 of its uncompressed bytes, as its directory entry (or, for a hidden one, its local header) gives it. */
+  readonly crc: number;
   /** Offset of the member's data (after its local header). */
   readonly dataOffset: number;
   readonly encrypted: boolean;
   /** Found by its local header only: no central directory entry points at it. */
   readonly hidden?: boolean;
+  /**
+   * Why its bytes are not read: it is encrypted or compressed with a method other than stored and
+   * deflated, or zipfile's `read` refuses it though it lists it (its local header names another
+   * file, or its flags ask for what zipfile does not do). No loader reads such a member.
+   */
+  readonly refused?: string;
   /** Found by a reading other than zipfile's (another directory, a stray entry): which one. */
   readonly via?: string;
 }
@@ -210,8 +218,10 @@ export function listZip(bytes: Uint8Array): ZipListing {
     const name = nul >= 0 ? entry.origName.slice(0, nul) : entry.origName;
     if (nul >= 0) ambiguity(`member ${label} has a NUL in its name: zipfile calls it ${JSON.stringify(name)}`, entry.at);
     const encrypted = (entry.flags & 1) !== 0;
-    if (encrypted) ambiguity(`member ${label} is encrypted: it cannot be scanned`, h);
-    if (entry.method !== 0 && entry.method !== 8) ambiguity(`member ${label} uses compression method ${entry.method}, which is not read here: it cannot be scanned`, h);
+    const unread = encrypted ? 'it is encrypted' : entry.method !== 0 && entry.method !== 8 ? `it uses compression method ${entry.method}` : undefined;
+    if (unread) ambiguity(`member ${label} cannot be scanned: ${unread}`, h);
+    const refused =
+      unread ?? (localName !== entry.origName ? `its local header names it ${JSON.stringify(localName)}` : (entry.flags & 0x60) !== 0 ? `its flags ask for ${entry.flags & 0x20 ? 'patched data' : 'strong encryption'}` : undefined);
     const end = dataOffset + compressedSize;
     const key = `${dataOffset} ${compressedSize} ${entry.method}`;
     if (via === undefined) {
@@ -220,7 +230,7 @@ export function listZip(bytes: Uint8Array): ZipListing {
     }
     if (seen.has(key)) return null;
     seen.add(key);
-    return { name, method: entry.method, compressedSize, size: entry.size, dataOffset, encrypted, ...(via === undefined ? {} : { via }) };
+    return { name, method: entry.method, compressedSize, size: entry.size, crc: entry.crc, dataOffset, encrypted, ...(via === undefined ? {} : { via }), ...(refused === undefined ? {} : { refused }) };
   };
 
   /** Uncompressed and compressed size from a local header's ZIP64 extra field. */
@@ -402,7 +412,7 @@ export function listZip(bytes: Uint8Array): ZipListing {
     } catch {
       return null;
     }
-    return { name, method: u16(q + 8), compressedSize, size, dataOffset, encrypted: (flags & 1) !== 0, hidden: true };
+    return { name, method: u16(q + 8), compressedSize, size, crc: u32(q + 14), dataOffset, encrypted: (flags & 1) !== 0, hidden: true };
   }
 }
 
