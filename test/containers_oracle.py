@@ -9,7 +9,8 @@ found with pickletools.genops, and the few values the walk needs (counts, storag
 by an Unpickler whose find_class returns an inert stand-in and which refuses every call.
 A line {"file", "skip": reason} says a file could not be followed; "broken": true marks a pickle
 pickle.load would fail on part way (pickletools.dis refuses its marks, stack or memo, or its protocol
-is past pickle.HIGHEST_PROTOCOL). Usage: containers_oracle.py FILE...
+is past pickle.HIGHEST_PROTOCOL, or an Unpickler that runs nothing fails on it before its first
+call), and "head" gives its first 32 bytes in hex. Usage: containers_oracle.py FILE...
 """
 import bz2, gzip, hashlib, io, json, lzma, pickle, pickletools, re, struct, sys, tarfile, zipfile, zlib
 
@@ -29,8 +30,14 @@ def emit(file, part, data):
         pickletools.dis(data, out=io.StringIO())
         if any(op.name == 'PROTO' and arg > pickle.HIGHEST_PROTOCOL for op, arg, _ in pickletools.genops(data)):
             raise ValueError('unsupported pickle protocol')
+        try:  # what dis does not check (an odd SETITEMS, say), up to the first call, with nothing run
+            _pure(data)
+        except pickle.UnpicklingError as e:
+            if str(e) != 'a call':
+                raise
     except Exception:
         line['broken'] = True
+        line['head'] = data[:32].hex()  # what the auditor must have read, up to where it breaks
     out.append(line)
     return 'broken' in line
 

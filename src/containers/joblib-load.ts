@@ -14,7 +14,7 @@ import type { Policy } from '../policy/types.js';
 import type { LoadOptions } from '../unpickler/options.js';
 import { loads } from '../unpickler/unpickler.js';
 import { adler32, inflateFor } from './compression.js';
-import { crc32 } from './zip-write.js';
+import { crc32 } from '../crypto/crc32.js';
 
 export interface JoblibLoadOptions extends Omit<LoadOptions, 'persistentLoad' | 'buffers'> {
   /** Most bytes a compressed file may decompress to. Default 1 GiB. */

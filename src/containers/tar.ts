@@ -33,8 +33,12 @@ function number(b: Uint8Array): number {
     for (let i = 1; i < b.length; i++) v = v * 256 + b[i]!;
     return v;
   }
-  // Python's int(text, 8): a sign, an optional 0o, underscores between digits.
-  const text = String.fromCharCode(...b).split('\0')[0]!.trim();
+  // tarfile's nti: the text up to a NUL, strictly ASCII, then Python's int(text.strip(), 8): a sign,
+  // an optional 0o, underscores between digits (str.strip takes \x1c-\x1f as spaces too).
+  const nul = b.indexOf(0);
+  const field = nul < 0 ? b : b.subarray(0, nul);
+  if (field.some((x) => x >= 0x80)) return NaN;
+  const text = String.fromCharCode(...field).replace(/^[\t-\r\x1c-\x20]+|[\t-\r\x1c-\x20]+$/g, '');
   if (text === '') return 0;
   const m = /^([+-]?)(?:0[oO]_?)?([0-7](?:_?[0-7])*)$/.exec(text);
   if (m === null) return NaN;
@@ -47,10 +51,14 @@ function text(b: Uint8Array): string {
   return new TextDecoder('utf-8').decode(nul >= 0 ? b.subarray(0, nul) : b);
 }
 
-/** Whether the block at `p` is a header whose checksum tarfile accepts. */
+/** The numeric fields tarfile reads from every header (mode, uid, gid, size, mtime, devmajor, devminor): one it cannot read ends the archive. */
+const NUMERIC_FIELDS = [[100, 108], [108, 116], [116, 124], [124, 136], [136, 148], [329, 337], [337, 345]] as const;
+
+/** Whether the block at `p` is a header tarfile accepts: its numeric fields read, its checksum right. */
 function validHeader(bytes: Uint8Array, p: number): boolean {
   const block = bytes.subarray(p, p + BLOCK);
   if (block.length < BLOCK || block.every((x) => x === 0)) return false;
+  if (NUMERIC_FIELDS.some(([from, to]) => Number.isNaN(number(block.subarray(from, to))))) return false;
   const stored = number(block.subarray(148, 156));
   let unsigned = 0;
   let signed = 0;

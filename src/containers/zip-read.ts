@@ -18,7 +18,7 @@
 import { LimitExceededError, MalformedPickleError } from '../errors.js';
 import { decompress, DecompressError } from './compression.js';
 import type { ZipMember } from './zip.js';
-import { crc32 } from './zip-write.js';
+import { crc32 } from '../crypto/crc32.js';
 
 export interface ZipReadOptions {
   /** The `MalformedPickleError` code for a member that cannot be read. */
@@ -35,45 +35,40 @@ export interface ZipReadOptions {
 
 export class ZipReader {
   private inflated = 0;
-  private readonly maxMember: number;
-  private readonly maxInflated: number;
 
   constructor(
     private readonly bytes: Uint8Array,
     private readonly options: ZipReadOptions,
-  ) {
-    this.maxMember = options.maxMemberBytes ?? 2 ** 30;
-    this.maxInflated = options.maxInflatedBytes ?? 2 ** 31;
-  }
+  ) {}
 
   async read(m: ZipMember): Promise<Uint8Array> {
     const name = JSON.stringify(m.name);
     const bad = (message: string): never => {
       throw new MalformedPickleError(this.options.code, message, { offset: m.dataOffset });
     };
-    const zipfile = this.options.zipfile === true;
+    const { zipfile, zeroCopy, maxMemberBytes = 2 ** 30, maxInflatedBytes = 2 ** 31 } = this.options;
     if (m.refused !== undefined) bad(`member ${name} is not read: ${m.refused}`);
     const raw = this.bytes.subarray(m.dataOffset, m.dataOffset + m.compressedSize);
     const over = (limit: 'maxMemberBytes' | 'maxInflatedBytes') =>
-      new LimitExceededError(limit, limit === 'maxMemberBytes' ? this.maxMember : this.maxInflated, `member ${name} holds more bytes`, { offset: m.dataOffset });
+      new LimitExceededError(limit, limit === 'maxMemberBytes' ? maxMemberBytes : maxInflatedBytes, `member ${name} holds more bytes`, { offset: m.dataOffset });
     // zipfile takes what the data gives up to the entry's size, so the limits apply to what it gives;
     // otherwise the entry's size is what the member must hold, held to the limits before reading.
-    if (!zipfile && m.size > this.maxMember) throw over('maxMemberBytes');
-    if (!zipfile && m.method === 8 && m.size > this.maxInflated - this.inflated) throw over('maxInflatedBytes');
+    if (!zipfile && m.size > maxMemberBytes) throw over('maxMemberBytes');
+    if (!zipfile && m.method === 8 && m.size > maxInflatedBytes - this.inflated) throw over('maxInflatedBytes');
     let out: Uint8Array;
     if (m.method === 0) {
       out = raw.subarray(0, zipfile ? m.size : raw.length);
-      if (out.length > this.maxMember) throw over('maxMemberBytes');
-      if (!this.options.zeroCopy) out = Uint8Array.prototype.slice.call(out); // not Buffer#slice, which is a view
+      if (out.length > maxMemberBytes) throw over('maxMemberBytes');
+      if (!zeroCopy) out = Uint8Array.prototype.slice.call(out); // not Buffer#slice, which is a view
     } else {
       try {
-        out = await decompress(raw, 'deflate-raw', this.maxMember, zipfile ? m.size : m.size + 1);
+        out = await decompress(raw, 'deflate-raw', maxMemberBytes, zipfile ? m.size : m.size + 1);
       } catch (e) {
         if (!(e instanceof DecompressError)) throw e;
         if (e.overLimit) throw over('maxMemberBytes');
         return bad(`member ${name} cannot be inflated: ${e.message}`);
       }
-      if ((this.inflated += out.length) > this.maxInflated) throw over('maxInflatedBytes');
+      if ((this.inflated += out.length) > maxInflatedBytes) throw over('maxInflatedBytes');
     }
     if (!zipfile && out.length !== m.size) bad(`member ${name} holds ${out.length > m.size ? 'more than ' : ''}${Math.min(out.length, m.size)} bytes, its directory entry says ${m.size}`);
     if (zipfile) {

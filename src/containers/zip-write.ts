@@ -4,29 +4,12 @@
  * padding record (id 'FB', 0x4246) sized to reach the next boundary. No ZIP64: an archive of 4 GiB
  * or more, or of 65,535 members or more, is refused.
  */
+import { crc32 } from '../crypto/crc32.js';
 import { PicklingError } from '../errors.js';
 
 export interface ZipEntry {
   readonly name: string;
   readonly data: Uint8Array;
-}
-
-let table: Uint32Array | undefined;
-
-/** CRC-32 (IEEE 802.3, as zip uses). */
-export function crc32(data: Uint8Array): number {
-  if (table === undefined) {
-    table = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[n] = c >>> 0;
-    }
-  }
-  const t = table;
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = t[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** DOS date of 1980-01-01 (the earliest a zip can say; time 00:00). */
