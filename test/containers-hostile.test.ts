@@ -177,51 +177,58 @@ for path in sys.argv[1:]:
         print('null')
 `;
 
+type TarRow = [name: string, offset: number, size: number];
+
+/** tarfile's listing of each input (written to a temporary folder, kept when KEEP is set), or null when python3 cannot be run. */
+function tarfileRows(inputs: readonly Uint8Array[]): (TarRow[] | null)[] | null {
+  const tmp = mkdtempSync(join(tmpdir(), 'pg-tar-'));
+  try {
+    inputs.forEach((input, i) => writeFileSync(join(tmp, `t${i}`), input));
+    const out = execFileSync('python3', ['-c', TARFILE, ...inputs.map((_, i) => join(tmp, `t${i}`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    return out.trim().split('\n').map((l) => JSON.parse(l) as TarRow[] | null);
+  } catch (e) {
+    console.log(`skipped: python3 is not available (${(e as Error).message.split('\n')[0]})`);
+    return null;
+  } finally {
+    if (process.env.KEEP === undefined) rmSync(tmp, { recursive: true, force: true });
+    else console.log(tmp);
+  }
+}
+
+/** Our listing's regular members of `input`, or null where listTar refuses it. */
+function ourTarRows(input: Uint8Array): TarRow[] | null {
+  try {
+    return isTar(input) ? listTar(input).members.filter((m) => m.type === '0' || m.type === '7').map((m) => [m.name, m.offset, m.size]) : null;
+  } catch (e) {
+    if (!(e instanceof TarError)) throw e;
+    return null;
+  }
+}
+
 describe('tar members against tarfile', () => {
   it('lists the regular members of mutated tars as tarfile does (names, data offsets, sizes)', () => {
     const rng = new Rng(2026_12_07);
     const seeds = ['legacy_tar.pt', 'pax_renamed.pt', 'tar_and_pickle.pt'].map(file);
     const count = 300 * Number(process.env.PICKLEGUARD_FUZZ ?? 1);
-    const tmp = mkdtempSync(join(tmpdir(), 'pg-tar-'));
-    try {
-      const inputs: Uint8Array[] = [];
-      for (let i = 0; i < count; i++) {
-        const input = mutate(rng, rng.pick(seeds), rng.pick(seeds), 1 << 15).data;
-        inputs.push(input);
-        writeFileSync(join(tmp, `t${i}`), input);
-      }
-      let out: string;
-      try {
-        out = execFileSync('python3', ['-c', TARFILE, ...inputs.map((_, i) => join(tmp, `t${i}`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      } catch (e) {
-        console.log(`skipped: python3 is not available (${(e as Error).message.split('\n')[0]})`);
+    const inputs = Array.from({ length: count }, () => mutate(rng, rng.pick(seeds), rng.pick(seeds), 1 << 15).data);
+    const theirs = tarfileRows(inputs);
+    if (theirs === null) return;
+    const tally = { tars: 0, agree: 0, refusedHere: 0 };
+    const wrong: string[] = [];
+    inputs.forEach((input, i) => {
+      const expected = theirs[i]!;
+      const ours = ourTarRows(input);
+      if (expected === null) {
+        if (ours !== null && ours.length > 0) wrong.push(`t${i}: tarfile refuses it, here ${JSON.stringify(ours)}`);
         return;
       }
-      const theirs = out.trim().split('\n').map((l) => JSON.parse(l) as [string, number, number][] | null);
-      const tally = { tars: 0, agree: 0, refusedHere: 0 };
-      const wrong: string[] = [];
-      inputs.forEach((input, i) => {
-        const expected = theirs[i]!;
-        let ours: [string, number, number][] | null = null;
-        try {
-          if (isTar(input)) ours = listTar(input).members.filter((m) => m.type === '0' || m.type === '7').map((m) => [m.name, m.offset, m.size]);
-        } catch (e) {
-          if (!(e instanceof TarError)) throw e;
-        }
-        if (expected === null) {
-          if (ours !== null && ours.length > 0) wrong.push(`t${i}: tarfile refuses it, here ${JSON.stringify(ours)}`);
-          return;
-        }
-        tally.tars++;
-        if (ours === null) tally.refusedHere++;
-        else if (JSON.stringify(ours) === JSON.stringify(expected)) tally.agree++;
-        else wrong.push(`t${i}: ${JSON.stringify(ours)} here, tarfile ${JSON.stringify(expected)}`);
-      });
-      console.log(`mutated tars: ${count} files, ${JSON.stringify(tally)}, ${wrong.length} disagreements`);
-      expect(wrong.slice(0, 5)).toEqual([]);
-    } finally {
-      if (process.env.KEEP === undefined) rmSync(tmp, { recursive: true, force: true }); else console.log(tmp);
-    }
+      tally.tars++;
+      if (ours === null) tally.refusedHere++;
+      else if (JSON.stringify(ours) === JSON.stringify(expected)) tally.agree++;
+      else wrong.push(`t${i}: ${JSON.stringify(ours)} here, tarfile ${JSON.stringify(expected)}`);
+    });
+    console.log(`mutated tars: ${count} files, ${JSON.stringify(tally)}, ${wrong.length} disagreements`);
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 
   it('reads every numeric header field as tarfile does: one it cannot read ends the archive (or refuses it, in the first header)', () => {
@@ -244,40 +251,23 @@ describe('tar members against tarfile', () => {
       out.set(new TextEncoder().encode(sum.toString(8).padStart(6, '0') + '\0 '), h + 148);
       inputs.push(out);
     }
-    const tmp = mkdtempSync(join(tmpdir(), 'pg-tarfields-'));
-    try {
-      inputs.forEach((input, i) => writeFileSync(join(tmp, `f${i}`), input));
-      let out: string;
-      try {
-        out = execFileSync('python3', ['-c', TARFILE, ...inputs.map((_, i) => join(tmp, `f${i}`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      } catch (e) {
-        console.log(`skipped: python3 is not available (${(e as Error).message.split('\n')[0]})`);
-        return;
-      }
-      const theirs = out.trim().split('\n').map((l) => JSON.parse(l) as [string, number, number][] | null);
-      const wrong: string[] = [];
-      const tally = { refused: 0, shorter: 0, whole: 0, refusedHere: 0 };
-      inputs.forEach((input, i) => {
-        let ours: [string, number, number][] | null = null;
-        try {
-          if (isTar(input)) ours = listTar(input).members.filter((m) => m.type === '0' || m.type === '7').map((m) => [m.name, m.offset, m.size]);
-        } catch (e) {
-          if (!(e instanceof TarError)) throw e;
-        }
-        const expected = theirs[i]!;
-        if (expected === null) tally.refused++;
-        else if (expected.length < headers.length) tally.shorter++;
-        else tally.whole++;
-        // Refusing what tarfile reads (a negative size, say) is the safe side: counted, not wrong.
-        if (ours === null && expected !== null) tally.refusedHere++;
-        else if (JSON.stringify(ours) !== JSON.stringify(expected)) wrong.push(`f${i}: ${JSON.stringify(ours)} here, tarfile ${JSON.stringify(expected)}`);
-      });
-      console.log(`tar numeric fields: ${count} files, ${JSON.stringify(tally)}, ${wrong.length} disagreements`);
-      expect(wrong.slice(0, 5)).toEqual([]);
-      expect(tally.refused * tally.shorter * tally.whole).toBeGreaterThan(0);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    const theirs = tarfileRows(inputs);
+    if (theirs === null) return;
+    const wrong: string[] = [];
+    const tally = { refused: 0, shorter: 0, whole: 0, refusedHere: 0 };
+    inputs.forEach((input, i) => {
+      const ours = ourTarRows(input);
+      const expected = theirs[i]!;
+      if (expected === null) tally.refused++;
+      else if (expected.length < headers.length) tally.shorter++;
+      else tally.whole++;
+      // Refusing what tarfile reads (a negative size, say) is the safe side: counted, not wrong.
+      if (ours === null && expected !== null) tally.refusedHere++;
+      else if (JSON.stringify(ours) !== JSON.stringify(expected)) wrong.push(`t${i}: ${JSON.stringify(ours)} here, tarfile ${JSON.stringify(expected)}`);
+    });
+    console.log(`tar numeric fields: ${count} files, ${JSON.stringify(tally)}, ${wrong.length} disagreements`);
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(tally.refused * tally.shorter * tally.whole).toBeGreaterThan(0);
   });
 });
 
