@@ -308,5 +308,5 @@ describe('one reader: audit verdict = loading outcome', () => {
     const seconds = (performance.now() - started) / 1000;
     console.log(`[one-reader] fuzz inputs: ${made.random} random, ${made.bytes} byte-mutated, ${made.opcodes} opcode-mutated, ${made.concat} concatenated; ${seconds.toFixed(1)} s`);
     finish(t);
-  });
+  }, 120_000 * Math.max(1, FACTOR));
 });

@@ -320,14 +320,22 @@ export function audit(bytes: Uint8Array, options: AuditOptions = {}): AuditRepor
     // Where the loader finds the input malformed, a more lenient reader may read on: name what it would reach.
     const from = stop.offset ?? 0;
     const known = new Set(globals.map((g) => `${g.offset} ${g.module}\n${g.qualname}`));
-    const startOfPickle = pickles.length ? pickles[pickles.length - 1]!.start : 0;
-    const swept = sweepNames(bytes, startOfPickle, from, load.maxOps ?? DEFAULT_LIMITS.maxOps, firstOnly);
+    // Read from the first pickle on: the memo carries over from pickle to pickle, so a name built from
+    // memo entries in a later one is only right with the earlier ones' entries in place.
+    const firstStart = pickles.length ? pickles[0]!.start : 0;
+    const swept = sweepNames(bytes, firstStart, from, load.maxOps ?? DEFAULT_LIMITS.maxOps, firstOnly);
     const lastEnd = pickles.length ? pickles[pickles.length - 1]!.end : 0;
     pickles = [...pickles, ...swept.pickles.filter((p) => p.start >= lastEnd)];
     for (const n of swept.names) {
-      const [module, qualname] = n.protocol < 3 && load.fixImports !== false ? fixImport(n.module, n.qualname) : [n.module, n.qualname];
-      if (known.has(`${n.offset} ${module}\n${qualname}`)) continue;
-      globals.push({ module, qualname, offset: n.offset, via: VIA[n.opcode]!, allowed: listed.listing.allowed(module, qualname), swept: true });
+      // Below protocol 3 the Python 2 renames apply; where the sweep cannot tell the protocol (-1), both names.
+      const names = [n.protocol < 3 && load.fixImports !== false ? fixImport(n.module, n.qualname) : [n.module, n.qualname]];
+      if (n.protocol < 0) names.push([n.module, n.qualname]);
+      for (const [module, qualname] of names) {
+        const key = `${n.offset} ${module}\n${qualname}`;
+        if (known.has(key)) continue;
+        known.add(key);
+        globals.push({ module, qualname, offset: n.offset, via: VIA[n.opcode]!, allowed: listed.listing.allowed(module, qualname), swept: true });
+      }
     }
     globals.sort((a, b) => a.offset - b.offset);
   }

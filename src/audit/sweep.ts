@@ -18,7 +18,11 @@ export interface SweptName {
   readonly qualname: string;
   readonly offset: number;
   readonly opcode: number;
-  /** The protocol the pickle had declared there (Python 2 renames apply below 3). */
+  /**
+   * The protocol the pickle had declared there (Python 2 renames apply below 3), or -1 when the
+   * sweep stepped over unreadable bytes before it: what it took for opcodes there (a STOP inside
+   * a FLOAT that Python's float() reads, say) may have reset the protocol another reader keeps.
+   */
   readonly protocol: number;
 }
 
@@ -80,11 +84,11 @@ export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOp
           marks.push(stack.length);
           continue;
         }
-        if (r.pos >= from && (code === OP.GLOBAL || code === OP.INST)) names.push({ module: r.module, qualname: r.qualname, offset: r.pos, opcode: code, protocol });
+        if (r.pos >= from && (code === OP.GLOBAL || code === OP.INST)) names.push({ module: r.module, qualname: r.qualname, offset: r.pos, opcode: code, protocol: unreadable ? -1 : protocol });
         if (code === OP.STACK_GLOBAL) {
           const qualname = pop();
           const module = pop();
-          if (r.pos >= from && module !== null && qualname !== null) names.push({ module, qualname, offset: r.pos, opcode: code, protocol });
+          if (r.pos >= from && module !== null && qualname !== null) names.push({ module, qualname, offset: r.pos, opcode: code, protocol: unreadable ? -1 : protocol });
           stack.push(NOT_A_STR);
         } else if (STR_OPS.has(code)) {
           stack.push(typeof r.arg === 'string' ? r.arg : r.arg instanceof Uint8Array ? latin1(r.arg) : NOT_A_STR);
@@ -111,7 +115,7 @@ export function sweepNames(bytes: Uint8Array, start: number, from: number, maxOp
       break;
     } catch {
       const cut = r.pos >= from ? cutName(bytes, r.pos) : null;
-      if (cut !== null) names.push({ ...cut, protocol });
+      if (cut !== null) names.push({ ...cut, protocol: unreadable ? -1 : protocol });
       // Unreadable here: step one byte past the opcode and read on, as the same pickle (its memo kept).
       at = Math.max(r.pos, at) + 1;
       ops++;

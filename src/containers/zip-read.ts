@@ -73,10 +73,8 @@ export class ZipReader {
     if (!zipfile && out.length !== m.size) bad(`member ${name} holds ${out.length > m.size ? 'more than ' : ''}${Math.min(out.length, m.size)} bytes, its directory entry says ${m.size}`);
     if (zipfile) {
       const crc = crc32(out);
-      if (crc !== m.crc) bad(`member ${name} has CRC-32 ${hex(crc)}, its directory entry says ${hex(m.crc)} (zipfile refuses it)`);
+      if (crc !== m.crc) bad(`member ${name} has CRC-32 ${crc}, its directory entry says ${m.crc} (zipfile refuses it)`);
     }
     return out;
   }
 }
-
-const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
