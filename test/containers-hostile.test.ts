@@ -15,6 +15,7 @@ import { isTar, listTar, TarError } from '../src/containers/tar.js';
 import { listZip } from '../src/containers/zip.js';
 import { writeZip } from '../src/containers/zip-write.js';
 import { mutate, Rng } from './helpers/fuzz-tools.js';
+import { pythonPerFile, zipfileReads } from './helpers/py-files.js';
 
 const dir = join(import.meta.dirname, '..', 'corpus', 'containers');
 const file = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
@@ -179,21 +180,8 @@ for path in sys.argv[1:]:
 
 type TarRow = [name: string, offset: number, size: number];
 
-/** tarfile's listing of each input (written to a temporary folder, kept when KEEP is set), or null when python3 cannot be run. */
-function tarfileRows(inputs: readonly Uint8Array[]): (TarRow[] | null)[] | null {
-  const tmp = mkdtempSync(join(tmpdir(), 'pg-tar-'));
-  try {
-    inputs.forEach((input, i) => writeFileSync(join(tmp, `t${i}`), input));
-    const out = execFileSync('python3', ['-c', TARFILE, ...inputs.map((_, i) => join(tmp, `t${i}`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    return out.trim().split('\n').map((l) => JSON.parse(l) as TarRow[] | null);
-  } catch (e) {
-    console.log(`skipped: python3 is not available (${(e as Error).message.split('\n')[0]})`);
-    return null;
-  } finally {
-    if (process.env.KEEP === undefined) rmSync(tmp, { recursive: true, force: true });
-    else console.log(tmp);
-  }
-}
+/** tarfile's listing of each input, or null when python3 cannot be run. */
+const tarfileRows = (inputs: readonly Uint8Array[]) => pythonPerFile<TarRow[] | null>(TARFILE, inputs);
 
 /** Our listing's regular members of `input`, or null where listTar refuses it. */
 function ourTarRows(input: Uint8Array): TarRow[] | null {
@@ -271,73 +259,39 @@ describe('tar members against tarfile', () => {
   });
 });
 
-/** zipfile's reading of each file: [name, compress_type] of every member it can read, or null when it refuses the archive. */
-const ZIPFILE = `
-import json, sys, zipfile
-for path in sys.argv[1:]:
-    try:
-        z = zipfile.ZipFile(path)
-    except Exception:
-        print('null')
-        continue
-    opened = []
-    for info in z.infolist():
-        try:
-            z.read(info)
-            opened.append([info.filename, info.compress_type])
-        except Exception:
-            pass
-    print(json.dumps(opened))
-`;
-
 describe('zip members against zipfile', () => {
   it('finds, for mutated archives, every member zipfile reads, in zipfile\'s own reading; and says when zipfile refuses one', () => {
     const rng = new Rng(2026_12_08);
     const seeds = ['two_directories.pt', 'locator_elsewhere.pt', 'stray_directory.pt', 'zip64.pt', 'duplicate.pt', 'bundle.npz', 'deflated.pt'].map(file);
     const count = 300 * Number(process.env.PICKLEGUARD_FUZZ ?? 1);
-    const tmp = mkdtempSync(join(tmpdir(), 'pg-zip-'));
-    try {
-      const inputs: Uint8Array[] = [];
-      for (let i = 0; i < count; i++) {
-        const input = mutate(rng, rng.pick(seeds), rng.pick(seeds), 1 << 15).data;
-        inputs.push(input);
-        writeFileSync(join(tmp, `z${i}`), input);
-      }
-      let out: string;
-      try {
-        out = execFileSync('python3', ['-c', ZIPFILE, ...inputs.map((_, i) => join(tmp, `z${i}`))], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      } catch (e) {
-        console.log(`skipped: python3 is not available (${(e as Error).message.split('\n')[0]})`);
+    const inputs = Array.from({ length: count }, () => mutate(rng, rng.pick(seeds), rng.pick(seeds), 1 << 15).data);
+    const reads = zipfileReads(inputs);
+    if (reads === null) return;
+    // The members zipfile can read: [name, compress_type].
+    const theirs = reads.map((entries) => entries && entries.filter(([, , sha]) => sha !== null).map(([name, method]) => [name, method] as const));
+    const tally = { archives: 0, refused: 0, members: 0 };
+    const wrong: string[] = [];
+    inputs.forEach((input, i) => {
+      const listing = listZip(input);
+      const refused = listing.findings.some((f) => f.message.startsWith('zipfile cannot read this archive'));
+      const expected = theirs[i]!;
+      if (expected === null) {
+        tally.refused++;
+        // zipfile refuses it (or this is not a zip at all): no member may be presented as zipfile's.
+        if (!refused && listing.members.some((m) => m.via === undefined && m.hidden !== true)) wrong.push(`z${i}: zipfile refuses it, here it is read`);
         return;
       }
-      const theirs = out.trim().split('\n').map((l) => JSON.parse(l) as [string, number][] | null);
-      const tally = { archives: 0, refused: 0, members: 0 };
-      const wrong: string[] = [];
-      inputs.forEach((input, i) => {
-        const listing = listZip(input);
-        const refused = listing.findings.some((f) => f.message.startsWith('zipfile cannot read this archive'));
-        const expected = theirs[i]!;
-        if (expected === null) {
-          tally.refused++;
-          // zipfile refuses it (or this is not a zip at all): no member may be presented as zipfile's.
-          if (!refused && listing.members.some((m) => m.via === undefined && m.hidden !== true)) wrong.push(`z${i}: zipfile refuses it, here it is read`);
-          return;
-        }
-        tally.archives++;
-        if (refused) wrong.push(`z${i}: zipfile reads it, here: ${listing.findings[0]!.message}`);
-        const ours = listing.members.filter((m) => m.via === undefined && m.hidden !== true).map((m) => `${m.name} ${m.method}`);
-        for (const [name, method] of expected) {
-          tally.members++;
-          const nul = name.indexOf('\0');
-          if (!ours.includes(`${nul >= 0 ? name.slice(0, nul) : name} ${method}`) && !listing.members.some((m) => m.name === name)) wrong.push(`z${i}: zipfile reads ${JSON.stringify(name)}, not listed here`);
-        }
-      });
-      console.log(`mutated zips: ${count} files, ${JSON.stringify(tally)}, ${wrong.length} disagreements`);
-      expect(wrong.slice(0, 5)).toEqual([]);
-    } finally {
-      if (process.env.KEEP === undefined) rmSync(tmp, { recursive: true, force: true });
-      else console.log(tmp);
-    }
+      tally.archives++;
+      if (refused) wrong.push(`z${i}: zipfile reads it, here: ${listing.findings[0]!.message}`);
+      const ours = listing.members.filter((m) => m.via === undefined && m.hidden !== true).map((m) => `${m.name} ${m.method}`);
+      for (const [name, method] of expected) {
+        tally.members++;
+        const nul = name.indexOf('\0');
+        if (!ours.includes(`${nul >= 0 ? name.slice(0, nul) : name} ${method}`) && !listing.members.some((m) => m.name === name)) wrong.push(`z${i}: zipfile reads ${JSON.stringify(name)}, not listed here`);
+      }
+    });
+    console.log(`mutated zips: ${count} files, ${JSON.stringify(tally)}, ${wrong.length} disagreements`);
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 });
 
